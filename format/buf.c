@@ -1,0 +1,183 @@
+/* Byte buffers, input cursors, arenas and UTF-8 checks (spec/FORMAT.md §1). */
+#include <stdlib.h>
+
+#include "rlformat.h"
+
+void rl_buf_free(rl_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+int rl_buf_reserve(rl_buf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return 0;
+    if (extra > SIZE_MAX / 2 - b->len)
+        return RUNLOG_ENOMEM;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->len < extra)
+        cap *= 2;
+    uint8_t *p = realloc(b->p, cap);
+    if (!p)
+        return RUNLOG_ENOMEM;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+int rl_buf_put(rl_buf *b, const void *data, size_t len)
+{
+    if (len == 0)
+        return 0;
+    int rc = rl_buf_reserve(b, len);
+    if (rc)
+        return rc;
+    memcpy(b->p + b->len, data, len);
+    b->len += len;
+    return 0;
+}
+
+int rl_buf_u8(rl_buf *b, uint8_t v)
+{
+    return rl_buf_put(b, &v, 1);
+}
+
+int rl_buf_varint(rl_buf *b, uint64_t v)
+{
+    int rc = rl_buf_reserve(b, 10);
+    if (rc)
+        return rc;
+    rl_buf_varint_unchecked(b, v);
+    return 0;
+}
+
+int rl_cur_u8(rl_cur *c, uint8_t *out, const char **why)
+{
+    if (c->pos >= c->len) {
+        *why = "unexpected end of data (byte expected)";
+        return RUNLOG_ECORRUPT;
+    }
+    *out = c->p[c->pos++];
+    return 0;
+}
+
+/* LEB128, at most 10 bytes; the 10th byte may only hold the top bit, and
+ * encodings must be minimal (no trailing 0x80 0x00), so that each number has
+ * one encoding (§1). */
+int rl_cur_varint(rl_cur *c, uint64_t *out, const char **why)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0, i = 0;; shift += 7, i++) {
+        if (c->pos >= c->len) {
+            *why = "unexpected end of data inside a varint";
+            return RUNLOG_ECORRUPT;
+        }
+        uint8_t byte = c->p[c->pos++];
+        if (i == 9 && byte > 1) {
+            *why = "varint over 64 bits";
+            return RUNLOG_ECORRUPT;
+        }
+        v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) {
+            if (byte == 0 && i > 0) {
+                *why = "varint not in its shortest form";
+                return RUNLOG_ECORRUPT;
+            }
+            *out = v;
+            return 0;
+        }
+    }
+}
+
+int rl_cur_count(rl_cur *c, uint64_t max, uint64_t *out, const char **why)
+{
+    uint64_t v;
+    int rc = rl_cur_varint(c, &v, why);
+    if (rc)
+        return rc;
+    if (v > max) {
+        *why = "count or length over its limit";
+        return RUNLOG_ETOOLARGE;
+    }
+    *out = v;
+    return 0;
+}
+
+int rl_cur_bytes(rl_cur *c, size_t n, const uint8_t **out, const char **why)
+{
+    if (n > rl_cur_left(c)) {
+        *why = "length runs past the end of its block";
+        return RUNLOG_ECORRUPT;
+    }
+    *out = c->p + c->pos;
+    c->pos += n;
+    return 0;
+}
+
+struct rl_arena_block {
+    rl_arena_block *next;
+    size_t used, cap;
+    _Alignas(16) uint8_t data[];
+};
+
+void *rl_arena_alloc(rl_arena *a, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    rl_arena_block *b = a->head;
+    if (!b || b->cap - b->used < size) {
+        size_t cap = size > 65536 ? size : 65536;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->used = 0;
+        b->cap = cap;
+        b->next = a->head;
+        a->head = b;
+    }
+    void *p = b->data + b->used;
+    b->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+void rl_arena_reset(rl_arena *a)
+{
+    while (a->head) {
+        rl_arena_block *next = a->head->next;
+        free(a->head);
+        a->head = next;
+    }
+}
+
+/* RFC 3629: rejects overlong forms, surrogates and code points over U+10FFFF. */
+int rl_utf8_valid(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; }
+        else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; }
+        else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; }
+        else return 0;
+        if (n - i <= need)
+            return 0;
+        for (size_t k = 1; k <= need; k++) {
+            if ((p[i + k] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i + k] & 0x3f);
+        }
+        if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+            return 0;
+        i += need + 1;
+    }
+    return 1;
+}

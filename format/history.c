@@ -1,0 +1,448 @@
+/*
+ * History records: a batch of committed rows stored as columns
+ * (spec/FORMAT.md §6).
+ *
+ * Body, in block 0:
+ *   varint nrows (>= 1)
+ *   varint step[0], then varint step[i] - step[i-1]          (steps never decrease)
+ *   varint zigzag(time[0]), then varint zigzag(time[i] - time[i-1])   (ns, wrapping)
+ *   varint ncols, then per column:
+ *     varint key index, u8 column type, u8 presence (0: every row, 1: bitmap),
+ *     [bitmap: ceil(nrows/8) bytes, row r is bit r%8 of byte r/8],
+ *     [varint block index >= 1, absent for the null type]
+ * Column block, for the `count` rows where the column is present:
+ *   float : count * 8 bytes, byte-shuffled (byte j of value i at j*count + i)
+ *   int   : varint zigzag(v[i] - v[i-1]), v[-1] = 0, wrapping
+ *   bool  : ceil(count/8) bytes, bit i%8 of byte i/8
+ *   string: varint length + UTF-8 bytes, per value
+ *   cbor  : one CBOR data item (§5.1) per value
+ */
+#include <stdlib.h>
+
+#include "rlformat.h"
+
+typedef struct enc_col {
+    uint32_t key;
+    uint8_t type;
+    uint32_t count;
+    uint32_t block;     /* index in fb (1-based), 0 for null */
+    uint8_t *bitmap;    /* nrows bits */
+    int64_t prev;
+} enc_col;
+
+static void shuffle8(uint8_t *dst, const uint8_t *src, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        for (size_t j = 0; j < 8; j++)
+            dst[j * count + i] = src[i * 8 + j];
+}
+
+static void unshuffle8(uint8_t *dst, const uint8_t *src, size_t count)
+{
+    for (size_t j = 0; j < 8; j++)
+        for (size_t i = 0; i < count; i++)
+            dst[i * 8 + j] = src[j * count + i];
+}
+
+static int append_cell(rl_frame_builder *fb, enc_col *col, const rl_cell *cell)
+{
+    if (col->type == RL_COL_NULL)
+        return 0;
+    rl_buf *b = &fb->blocks[col->block - 1];
+    int rc = rl_buf_reserve(b, 16);
+    if (rc)
+        return rc;
+    switch (col->type) {
+    case RL_COL_FLOAT:
+        memcpy(b->p + b->len, &cell->v.f, 8);
+        b->len += 8;
+        return 0;
+    case RL_COL_INT:
+        rl_buf_varint_unchecked(b, rl_zigzag((int64_t)((uint64_t)cell->v.i - (uint64_t)col->prev)));
+        col->prev = cell->v.i;
+        return 0;
+    case RL_COL_BOOL:
+        if ((col->count & 7) == 0)
+            b->p[b->len++] = 0;
+        if (cell->v.b)
+            b->p[b->len - 1] |= (uint8_t)(1u << (col->count & 7));
+        return 0;
+    case RL_COL_STRING:
+        rl_buf_varint_unchecked(b, cell->v.s.n);
+        return rl_buf_put(b, cell->v.s.p, cell->v.s.n);
+    case RL_COL_CBOR:
+        return rl_buf_put(b, cell->v.s.p, cell->v.s.n);
+    default:
+        return RUNLOG_EINVAL;
+    }
+}
+
+int rl_history_encode(rl_frame_builder *fb, const rl_row *rows, size_t nrows)
+{
+    if (nrows == 0 || nrows > RL_MAX_ROWS)
+        return RUNLOG_EINVAL;
+    size_t bitmap_len = (nrows + 7) / 8;
+    size_t map_len = (size_t)fb->nkeys * RL_COL_NTYPES;
+    int32_t *colmap = malloc(map_len * sizeof *colmap + 1);
+    enc_col *cols = NULL;
+    size_t ncols = 0, cap = 0;
+    int rc = RUNLOG_ENOMEM;
+    if (!colmap)
+        return RUNLOG_ENOMEM;
+    for (size_t i = 0; i < map_len; i++)
+        colmap[i] = -1;
+
+    for (size_t r = 0; r < nrows; r++) {
+        if (r > 0 && rows[r].step < rows[r - 1].step) {
+            rc = RUNLOG_EINVAL;
+            goto done;
+        }
+        for (uint32_t k = 0; k < rows[r].ncells; k++) {
+            const rl_cell *cell = &rows[r].cells[k];
+            if (cell->key >= fb->nkeys || cell->type >= RL_COL_NTYPES) {
+                rc = RUNLOG_EINVAL;
+                goto done;
+            }
+            int32_t *slot = &colmap[(size_t)cell->key * RL_COL_NTYPES + cell->type];
+            if (*slot < 0) {
+                if (ncols == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    enc_col *n = realloc(cols, cap * sizeof *n);
+                    if (!n)
+                        goto done;
+                    cols = n;
+                }
+                enc_col *c = &cols[ncols];
+                memset(c, 0, sizeof *c);
+                c->key = cell->key;
+                c->type = cell->type;
+                c->bitmap = calloc(bitmap_len, 1);
+                if (!c->bitmap)
+                    goto done;
+                ncols++;
+                if (cell->type != RL_COL_NULL) {
+                    rl_buf *b;
+                    if ((rc = rl_fb_new_block(fb, &b, &c->block)))
+                        goto done;
+                    rc = RUNLOG_ENOMEM;
+                }
+                *slot = (int32_t)(ncols - 1);
+            }
+            enc_col *c = &cols[*slot];
+            /* A key set twice in one row keeps its last value: rows given to
+             * the encoder hold each key once (the writer merges). */
+            if ((c->bitmap[r >> 3] >> (r & 7)) & 1) {
+                rc = RUNLOG_EINVAL;
+                goto done;
+            }
+            if ((rc = append_cell(fb, c, cell)))
+                goto done;
+            rc = RUNLOG_ENOMEM;
+            c->bitmap[r >> 3] |= (uint8_t)(1u << (r & 7));
+            c->count++;
+        }
+    }
+
+    /* Body: steps, times, column descriptors. */
+    rl_buf *body = &fb->scratch;
+    body->len = 0;
+    if (rl_buf_reserve(body, 10 + nrows * 20 + ncols * (24 + bitmap_len)))
+        goto done;
+    rl_buf_varint_unchecked(body, nrows);
+    for (size_t r = 0; r < nrows; r++)
+        rl_buf_varint_unchecked(body, r ? rows[r].step - rows[r - 1].step : rows[0].step);
+    for (size_t r = 0; r < nrows; r++)
+        rl_buf_varint_unchecked(body, rl_zigzag(r ? (int64_t)((uint64_t)rows[r].time_ns -
+                                                              (uint64_t)rows[r - 1].time_ns)
+                                                  : rows[0].time_ns));
+    rl_buf_varint_unchecked(body, ncols);
+    for (size_t i = 0; i < ncols; i++) {
+        enc_col *c = &cols[i];
+        rl_buf_varint_unchecked(body, c->key);
+        body->p[body->len++] = c->type;
+        int all = c->count == nrows;
+        body->p[body->len++] = all ? 0 : 1;
+        if (!all) {
+            memcpy(body->p + body->len, c->bitmap, bitmap_len);
+            body->len += bitmap_len;
+        }
+        if (c->type != RL_COL_NULL)
+            rl_buf_varint_unchecked(body, c->block);
+        if (c->type == RL_COL_FLOAT) {
+            rl_buf *b = &fb->blocks[c->block - 1];
+            uint8_t *tmp = malloc(b->len + 1);
+            if (!tmp)
+                goto done;
+            shuffle8(tmp, b->p, c->count);
+            memcpy(b->p, tmp, b->len);
+            free(tmp);
+        }
+    }
+    rc = rl_fb_add_record(fb, RL_REC_HISTORY, body->p, body->len);
+done:
+    for (size_t i = 0; i < ncols; i++)
+        free(cols[i].bitmap);
+    free(cols);
+    free(colmap);
+    return rc;
+}
+
+static uint32_t popcount_bits(const uint8_t *p, size_t nbits)
+{
+    uint32_t n = 0;
+    for (size_t i = 0; i < nbits; i++)
+        n += (p[i >> 3] >> (i & 7)) & 1;
+    return n;
+}
+
+int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t nkeys,
+                      uint32_t nblocks, rl_arena *arena, const char **why)
+{
+    rl_cur c = rl_cur_make(body, len);
+    uint64_t nrows, ncols, v;
+    int rc;
+    if ((rc = rl_cur_count(&c, RL_MAX_ROWS, &nrows, why)))
+        return rc;
+    if (nrows == 0 || nrows > rl_cur_left(&c) / 2) {
+        *why = "history row count impossible for the record size";
+        return RUNLOG_ECORRUPT;
+    }
+    uint64_t *steps = rl_arena_alloc(arena, nrows * sizeof *steps);
+    int64_t *times = rl_arena_alloc(arena, nrows * sizeof *times);
+    if (!steps || !times)
+        return RUNLOG_ENOMEM;
+    for (uint64_t r = 0; r < nrows; r++) {
+        if ((rc = rl_cur_varint(&c, &v, why)))
+            return rc;
+        if (r > 0 && v > UINT64_MAX - steps[r - 1]) {
+            *why = "history step overflows 64 bits";
+            return RUNLOG_ECORRUPT;
+        }
+        steps[r] = r ? steps[r - 1] + v : v;
+    }
+    for (uint64_t r = 0; r < nrows; r++) {
+        if ((rc = rl_cur_varint(&c, &v, why)))
+            return rc;
+        times[r] = r ? (int64_t)((uint64_t)times[r - 1] + (uint64_t)rl_unzigzag(v)) : rl_unzigzag(v);
+    }
+    if ((rc = rl_cur_varint(&c, &ncols, why)))
+        return rc;
+    if (ncols > rl_cur_left(&c) / 3) {
+        *why = "history column count impossible for the record size";
+        return RUNLOG_ECORRUPT;
+    }
+    size_t bitmap_len = (nrows + 7) / 8;
+    rl_hcol *cols = ncols ? rl_arena_alloc(arena, ncols * sizeof *cols) : NULL;
+    /* For the rule that a key has at most one value per row: the first
+     * column seen per key, and a union bitmap for keys with several. */
+    int32_t *first = nkeys ? rl_arena_alloc(arena, (size_t)nkeys * sizeof *first) : NULL;
+    if ((ncols && !cols) || (nkeys && !first))
+        return RUNLOG_ENOMEM;
+    for (uint32_t k = 0; k < nkeys; k++)
+        first[k] = -1;
+    uint8_t **unions = NULL;
+    for (uint64_t i = 0; i < ncols; i++) {
+        rl_hcol *col = &cols[i];
+        uint8_t presence;
+        if ((rc = rl_cur_varint(&c, &v, why)))
+            return rc;
+        if (v >= nkeys) {
+            *why = "history column names a key outside the key table";
+            return RUNLOG_ECORRUPT;
+        }
+        col->key = (uint32_t)v;
+        if ((rc = rl_cur_u8(&c, &col->type, why)) || (rc = rl_cur_u8(&c, &presence, why)))
+            return rc;
+        if (col->type >= RL_COL_NTYPES) {
+            *why = "unknown history column type";
+            return RUNLOG_EUNSUPPORTED;
+        }
+        if (presence == 0) {
+            col->bitmap = NULL;
+            col->count = (uint32_t)nrows;
+        } else if (presence == 1) {
+            if ((rc = rl_cur_bytes(&c, bitmap_len, &col->bitmap, why)))
+                return rc;
+            if ((nrows & 7) && (col->bitmap[bitmap_len - 1] >> (nrows & 7))) {
+                *why = "presence bitmap has bits set past the last row";
+                return RUNLOG_ECORRUPT;
+            }
+            col->count = popcount_bits(col->bitmap, nrows);
+        } else {
+            *why = "unknown presence mode of a history column";
+            return RUNLOG_ECORRUPT;
+        }
+        col->block = 0;
+        if (col->type != RL_COL_NULL) {
+            if ((rc = rl_cur_varint(&c, &v, why)))
+                return rc;
+            if (v == 0 || v >= nblocks) {
+                *why = "history column names a block outside the frame";
+                return RUNLOG_ECORRUPT;
+            }
+            col->block = (uint32_t)v;
+        }
+        /* Overlap check between columns of the same key. */
+        if (first[col->key] < 0) {
+            first[col->key] = (int32_t)i;
+            continue;
+        }
+        if (!unions) {
+            unions = rl_arena_alloc(arena, (size_t)nkeys * sizeof *unions);
+            if (!unions)
+                return RUNLOG_ENOMEM;
+        }
+        uint8_t *u = unions[col->key];
+        if (!u) {
+            const rl_hcol *f = &cols[first[col->key]];
+            u = unions[col->key] = rl_arena_alloc(arena, bitmap_len);
+            if (!u)
+                return RUNLOG_ENOMEM;
+            for (uint64_t r = 0; r < nrows; r++)
+                if (rl_hcol_present(f, (uint32_t)r))
+                    u[r >> 3] |= (uint8_t)(1u << (r & 7));
+        }
+        for (uint64_t r = 0; r < nrows; r++) {
+            if (!rl_hcol_present(col, (uint32_t)r))
+                continue;
+            if ((u[r >> 3] >> (r & 7)) & 1) {
+                *why = "two history columns give one key a value in the same row";
+                return RUNLOG_ECORRUPT;
+            }
+            u[r >> 3] |= (uint8_t)(1u << (r & 7));
+        }
+    }
+    if (rl_cur_left(&c) != 0) {
+        *why = "bytes left over after the history columns";
+        return RUNLOG_ECORRUPT;
+    }
+    out->nrows = (uint32_t)nrows;
+    out->steps = steps;
+    out->times = times;
+    out->ncols = (uint32_t)ncols;
+    out->cols = cols;
+    return 0;
+}
+
+static int column_size_error(const char **why)
+{
+    *why = "history column block size does not match its values";
+    return RUNLOG_ECORRUPT;
+}
+
+int rl_history_column(const rl_history *h, const rl_hcol *col, const uint8_t *raw,
+                      size_t raw_len, rl_arena *arena, runlog_value **values, const char **why)
+{
+    (void)h;
+    uint32_t n = col->count;
+    runlog_value *v = rl_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof *v);
+    if (!v)
+        return RUNLOG_ENOMEM;
+    rl_cur c = rl_cur_make(raw, raw_len);
+    int rc;
+    switch (col->type) {
+    case RL_COL_NULL:
+        if (raw_len != 0)
+            return column_size_error(why);
+        for (uint32_t i = 0; i < n; i++)
+            v[i].type = RUNLOG_NULL;
+        break;
+    case RL_COL_FLOAT:
+        if (raw_len != (size_t)n * 8)
+            return column_size_error(why);
+        for (uint32_t i = 0; i < n; i++) {
+            uint8_t b[8];
+            for (int j = 0; j < 8; j++)
+                b[j] = raw[(size_t)j * n + i];
+            v[i].type = RUNLOG_FLOAT;
+            memcpy(&v[i].u.f, b, 8);
+        }
+        break;
+    case RL_COL_INT: {
+        int64_t prev = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t z;
+            if ((rc = rl_cur_varint(&c, &z, why)))
+                return rc;
+            prev = (int64_t)((uint64_t)prev + (uint64_t)rl_unzigzag(z));
+            v[i].type = RUNLOG_INT;
+            v[i].u.i = prev;
+        }
+        if (rl_cur_left(&c))
+            return column_size_error(why);
+        break;
+    }
+    case RL_COL_BOOL:
+        if (raw_len != ((size_t)n + 7) / 8 || ((n & 7) && (raw[raw_len - 1] >> (n & 7))))
+            return column_size_error(why);
+        for (uint32_t i = 0; i < n; i++) {
+            v[i].type = RUNLOG_BOOL;
+            v[i].u.b = (raw[i >> 3] >> (i & 7)) & 1;
+        }
+        break;
+    case RL_COL_STRING:
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t len;
+            const uint8_t *p;
+            if ((rc = rl_cur_count(&c, RUNLOG_MAX_STRING, &len, why)) ||
+                (rc = rl_cur_bytes(&c, len, &p, why)))
+                return rc;
+            if (!rl_utf8_valid(p, len)) {
+                *why = "history string is not valid UTF-8";
+                return RUNLOG_ECORRUPT;
+            }
+            char *s = rl_arena_alloc(arena, len + 1);
+            if (!s)
+                return RUNLOG_ENOMEM;
+            memcpy(s, p, len);
+            v[i].type = RUNLOG_STRING;
+            v[i].n = (uint32_t)len;
+            v[i].u.s = s;
+        }
+        if (rl_cur_left(&c))
+            return column_size_error(why);
+        break;
+    case RL_COL_CBOR:
+        for (uint32_t i = 0; i < n; i++) {
+            runlog_value *item;
+            if ((rc = rl_cbor_decode(&c, arena, &item, why)))
+                return rc;
+            v[i] = *item;
+        }
+        if (rl_cur_left(&c))
+            return column_size_error(why);
+        break;
+    default:
+        *why = "unknown history column type";
+        return RUNLOG_EUNSUPPORTED;
+    }
+    *values = v;
+    return 0;
+}
+
+int rl_history_column_f64(const rl_hcol *col, const uint8_t *raw, size_t raw_len, double *out,
+                          const char **why)
+{
+    uint32_t n = col->count;
+    if (col->type == RL_COL_FLOAT) {
+        if (raw_len != (size_t)n * 8)
+            return column_size_error(why);
+        unshuffle8((uint8_t *)out, raw, n);
+        return 0;
+    }
+    if (col->type == RL_COL_INT) {
+        rl_cur c = rl_cur_make(raw, raw_len);
+        int64_t prev = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t z;
+            int rc = rl_cur_varint(&c, &z, why);
+            if (rc)
+                return rc;
+            prev = (int64_t)((uint64_t)prev + (uint64_t)rl_unzigzag(z));
+            out[i] = (double)prev;
+        }
+        return rl_cur_left(&c) ? column_size_error(why) : 0;
+    }
+    *why = "not a numeric column";
+    return RUNLOG_EINVAL;
+}

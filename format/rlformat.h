@@ -1,0 +1,368 @@
+/*
+ * rlformat.h — the on-disk codec of runlog (spec/FORMAT.md).
+ *
+ * Pure functions over byte buffers: no file I/O, no global state, no
+ * printing. Decoders check every length against the bytes present before
+ * using it and report failures as a negative runlog_error plus a static
+ * description in *why. The fuzz targets call these functions directly.
+ */
+#ifndef RLFORMAT_H
+#define RLFORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "runlog.h"
+
+/* ---- Constants of spec/FORMAT.md ---------------------------------------- */
+
+#define RL_FILE_MAGIC "\x89RUNLOG\n"       /* 8 bytes, §2 */
+#define RL_FILE_HEADER_SIZE 72u            /* §2 */
+#define RL_VERSION_MAJOR 1u
+#define RL_VERSION_MINOR 0u
+#define RL_FRAME_MAGIC 0x52464c52u        /* "RLFR" little-endian, §3 */
+#define RL_FRAME_HEADER_SIZE 48u           /* §3 */
+#define RL_TRAILER_PAYLOAD 24u             /* §7 */
+#define RL_TRAILER_SIZE (RL_FRAME_HEADER_SIZE + RL_TRAILER_PAYLOAD)
+#define RL_TRAILER_MAGIC 0x4c494154524c524cull /* "LRLRTAIL" */
+
+/* Feature flags (§2.2): none defined in version 1. */
+#define RL_COMPAT_KNOWN 0ull
+#define RL_INCOMPAT_KNOWN 0ull
+
+/* Frame kinds (§3.1). Kinds with bit 7 set are ignorable. */
+enum { RL_FRAME_DATA = 1, RL_FRAME_INDEX = 2, RL_FRAME_TRAILER = 3 };
+#define RL_IGNORABLE 0x80u
+
+/* Block codecs (§4). */
+enum { RL_CODEC_RAW = 0, RL_CODEC_ZSTD = 1 };
+
+/* Record types (§5). Bit 7 set: ignorable by readers that do not know it. */
+enum {
+    RL_REC_RUN_START = 0x01,
+    RL_REC_CONFIG = 0x02,
+    RL_REC_HISTORY = 0x03,
+    RL_REC_SUMMARY = 0x04,
+    RL_REC_RESUME = 0x07,
+    RL_REC_FINISH = 0x08,
+    RL_REC_INDEX = 0x0A,
+    RL_REC_ALERT = 0x85,
+    RL_REC_CONSOLE = 0x86,
+    RL_REC_PARTIAL = 0x89
+};
+
+/* History column types (§6). */
+enum {
+    RL_COL_NULL = 0,
+    RL_COL_BOOL = 1,
+    RL_COL_INT = 2,
+    RL_COL_FLOAT = 3,
+    RL_COL_STRING = 4,
+    RL_COL_CBOR = 5,
+    RL_COL_NTYPES = 6
+};
+
+#define RL_MAX_BLOCKS 65536u           /* blocks in one frame */
+#define RL_MAX_FRAME_RAW (256u << 20)  /* sum of a frame's decompressed blocks */
+#define RL_MAX_ROWS (1u << 24)         /* rows in one history record */
+#define RL_MAX_KEYS (1u << 20)         /* keys in one key table */
+
+/* ---- Little-endian and varint helpers ------------------------------------ */
+
+static inline void rl_put_le16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void rl_put_le32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void rl_put_le64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint16_t rl_le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t rl_le32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t rl_le64(const uint8_t *p) {
+    return (uint64_t)rl_le32(p) | ((uint64_t)rl_le32(p + 4) << 32);
+}
+static inline uint64_t rl_zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
+static inline int64_t rl_unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
+
+/* ---- Growable output buffer -------------------------------------------- */
+
+typedef struct rl_buf {
+    uint8_t *p;
+    size_t len;
+    size_t cap;
+} rl_buf;
+
+void rl_buf_free(rl_buf *b);
+int rl_buf_reserve(rl_buf *b, size_t extra);             /* 0 or RUNLOG_ENOMEM */
+int rl_buf_put(rl_buf *b, const void *data, size_t len);
+int rl_buf_u8(rl_buf *b, uint8_t v);
+int rl_buf_varint(rl_buf *b, uint64_t v);                /* LEB128, §1 */
+/* Unchecked varint append: the caller reserved 10 bytes. */
+static inline void rl_buf_varint_unchecked(rl_buf *b, uint64_t v) {
+    while (v >= 0x80) { b->p[b->len++] = (uint8_t)(v | 0x80); v >>= 7; }
+    b->p[b->len++] = (uint8_t)v;
+}
+
+/* ---- Input cursor --------------------------------------------------------- */
+
+typedef struct rl_cur {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+} rl_cur;
+
+static inline rl_cur rl_cur_make(const void *p, size_t len) { rl_cur c = { (const uint8_t *)p, len, 0 }; return c; }
+static inline size_t rl_cur_left(const rl_cur *c) { return c->len - c->pos; }
+int rl_cur_u8(rl_cur *c, uint8_t *out, const char **why);
+int rl_cur_varint(rl_cur *c, uint64_t *out, const char **why);
+/* A varint that must be <= max. */
+int rl_cur_count(rl_cur *c, uint64_t max, uint64_t *out, const char **why);
+int rl_cur_bytes(rl_cur *c, size_t n, const uint8_t **out, const char **why);
+
+/* ---- Arena: values decoded from one frame share one arena ---------------- */
+
+typedef struct rl_arena_block rl_arena_block;
+typedef struct rl_arena {
+    rl_arena_block *head;
+} rl_arena;
+
+void *rl_arena_alloc(rl_arena *a, size_t size);  /* zeroed, 16-aligned; NULL on OOM */
+void rl_arena_reset(rl_arena *a);                /* frees every block */
+
+/* ---- Values (§5.1: CBOR, RFC 8949) -------------------------------------- */
+
+typedef struct rl_str {
+    const char *p;
+    uint32_t n;
+} rl_str;
+
+struct runlog_value {
+    uint8_t type;      /* runlog_type */
+    uint32_t n;        /* string/bytes length; list/map count */
+    union {
+        int b;
+        int64_t i;
+        double f;
+        const char *s;        /* NUL-terminated copy */
+        runlog_value *items;  /* list items or map values */
+    } u;
+    rl_str *keys;      /* map keys */
+};
+
+int rl_utf8_valid(const uint8_t *p, size_t n);
+
+/* Encoding (writer side). Floats are always written as 8-byte CBOR floats so
+ * that every bit survives; integers and lengths in their shortest form. */
+int rl_cbor_null(rl_buf *b);
+int rl_cbor_bool(rl_buf *b, int v);
+int rl_cbor_int(rl_buf *b, int64_t v);
+int rl_cbor_uint(rl_buf *b, uint64_t v);
+int rl_cbor_float(rl_buf *b, double v);
+int rl_cbor_text(rl_buf *b, const char *s, size_t n);
+int rl_cbor_bytes(rl_buf *b, const void *s, size_t n);
+int rl_cbor_array(rl_buf *b, size_t n);
+int rl_cbor_map(rl_buf *b, size_t n);
+int rl_cbor_value(rl_buf *b, const runlog_value *v); /* a decoded value back to CBOR */
+
+/* Decodes one CBOR data item at c into a value tree allocated in arena.
+ * Enforces RUNLOG_MAX_DEPTH, RUNLOG_MAX_STRING, RUNLOG_MAX_KEY for map keys,
+ * UTF-8 of text strings, text-only map keys, definite lengths. */
+int rl_cbor_decode(rl_cur *c, rl_arena *arena, runlog_value **out, const char **why);
+
+/* ---- File header (§2) ------------------------------------------------------ */
+
+typedef struct rl_file_header {
+    uint16_t version_major;
+    uint16_t version_minor;
+    uint64_t compat_flags;
+    uint64_t incompat_flags;
+    uint8_t uuid[16];
+    uint64_t salt;
+    int64_t created_ns;
+} rl_file_header;
+
+void rl_file_header_encode(uint8_t out[RL_FILE_HEADER_SIZE], const rl_file_header *h);
+/* RUNLOG_ENOTRUNLOG (magic), RUNLOG_ECHECKSUM, RUNLOG_EUNSUPPORTED (major
+ * version, header size, unknown incompatible flag), RUNLOG_ETRUNCATED. */
+int rl_file_header_decode(rl_file_header *out, const uint8_t *p, size_t len, const char **why);
+
+/* ---- Frames (§3, §4) ------------------------------------------------------- */
+
+typedef struct rl_frame_header {
+    uint8_t kind;
+    uint8_t flags;
+    uint64_t salt;
+    uint64_t seq;
+    uint32_t payload_size;
+    uint32_t record_count;
+    uint64_t payload_checksum;
+} rl_frame_header;
+
+void rl_frame_header_encode(uint8_t out[RL_FRAME_HEADER_SIZE], const rl_frame_header *h);
+/* Checks magic, header checksum, salt, reserved bytes and size limits.
+ * RUNLOG_ECORRUPT (not a frame header here), RUNLOG_ECHECKSUM,
+ * RUNLOG_ETOOLARGE. */
+int rl_frame_header_decode(rl_frame_header *out, const uint8_t p[RL_FRAME_HEADER_SIZE],
+                           uint64_t salt, const char **why);
+uint64_t rl_payload_checksum(const uint8_t *payload, size_t len);
+
+/* A frame's payload is a block directory and blocks (§4). Block 0 is the
+ * record stream; the others hold history columns. */
+typedef struct rl_block {
+    uint8_t codec;
+    uint32_t raw_len;
+    uint32_t stored_len;
+    const uint8_t *stored;  /* points into the payload */
+} rl_block;
+
+typedef struct rl_payload {
+    uint32_t nblocks;
+    rl_block *blocks;       /* allocated; free with rl_payload_free */
+} rl_payload;
+
+int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t len, const char **why);
+void rl_payload_free(rl_payload *p);
+/* Decompresses block i into dst (raw_len bytes). Checks the zstd frame's
+ * content size equals raw_len. */
+int rl_block_decode(const rl_block *b, uint8_t *dst, const char **why);
+
+/* ---- Frame builder (writer side) ------------------------------------------ */
+
+typedef struct rl_frame_builder {
+    rl_buf keys;          /* key table entries (varint len + bytes) */
+    uint32_t nkeys;
+    rl_buf records;       /* records after the key table */
+    uint32_t nrecords;
+    rl_buf *blocks;       /* raw column blocks, 1..n-1 */
+    uint32_t nblocks;
+    uint32_t blocks_cap;
+    rl_buf scratch;       /* reused by the history encoder */
+    void *zcctx;          /* ZSTD_CCtx, reused between frames */
+    int zstd_level;
+} rl_frame_builder;
+
+int rl_fb_init(rl_frame_builder *fb, int zstd_level);
+void rl_fb_free(rl_frame_builder *fb);
+void rl_fb_reset(rl_frame_builder *fb);  /* empties it, keeps capacity */
+/* Appends a key to the frame's key table; its index is fb->nkeys - 1. */
+int rl_fb_add_key(rl_frame_builder *fb, const char *key, size_t len);
+/* Appends a record with an already encoded body. */
+int rl_fb_add_record(rl_frame_builder *fb, uint8_t type, const void *body, size_t len);
+/* Adds an empty column block; *out is valid until the next call. */
+int rl_fb_new_block(rl_frame_builder *fb, rl_buf **out, uint32_t *index);
+/* Compresses and writes the payload (directory + blocks) into out (appended).
+ * Each block is stored raw when zstd would not make it smaller. */
+int rl_fb_finish(rl_frame_builder *fb, rl_buf *out, uint64_t *raw_total);
+
+/* ---- History records (§6) ---------------------------------------------------- */
+
+/* One cell of a row, with its frame-local key index. */
+typedef struct rl_cell {
+    uint32_t key;
+    uint8_t type;   /* RL_COL_* */
+    union {
+        int b;
+        int64_t i;
+        double f;
+        struct { const uint8_t *p; uint32_t n; } s; /* string bytes or CBOR item */
+    } v;
+} rl_cell;
+
+typedef struct rl_row {
+    uint64_t step;
+    int64_t time_ns;
+    uint32_t ncells;
+    const rl_cell *cells;
+} rl_row;
+
+/* Encodes rows as one history record (body into fb->records, columns as new
+ * blocks). Steps must not decrease. */
+int rl_history_encode(rl_frame_builder *fb, const rl_row *rows, size_t nrows);
+
+/* A decoded history record. Column values are decoded lazily by key. */
+typedef struct rl_hcol {
+    uint32_t key;
+    uint8_t type;
+    uint32_t count;          /* present rows */
+    const uint8_t *bitmap;   /* NULL: present in every row */
+    uint32_t block;          /* block index; 0 for RL_COL_NULL */
+} rl_hcol;
+
+typedef struct rl_history {
+    uint32_t nrows;
+    uint64_t *steps;         /* arena */
+    int64_t *times;          /* arena */
+    uint32_t ncols;
+    rl_hcol *cols;           /* arena */
+} rl_history;
+
+/* Parses a history record body (steps, times, column descriptors). nkeys and
+ * nblocks are those of the frame, to check references. */
+int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t nkeys,
+                      uint32_t nblocks, rl_arena *arena, const char **why);
+/* Decodes the values of column col from its raw (decompressed) block into
+ * values[count] (arena). */
+int rl_history_column(const rl_history *h, const rl_hcol *col, const uint8_t *raw,
+                      size_t raw_len, rl_arena *arena, runlog_value **values, const char **why);
+/* Fast path for float and int columns: values as doubles into out[count]. */
+int rl_history_column_f64(const rl_hcol *col, const uint8_t *raw, size_t raw_len,
+                          double *out, const char **why);
+static inline int rl_hcol_present(const rl_hcol *col, uint32_t row) {
+    return col->bitmap == NULL || (col->bitmap[row >> 3] >> (row & 7)) & 1;
+}
+
+/* ---- Record stream of block 0 (§5) ------------------------------------------- */
+
+typedef struct rl_record_view {
+    uint8_t type;
+    const uint8_t *body;
+    size_t len;
+} rl_record_view;
+
+typedef struct rl_stream {
+    uint32_t nkeys;
+    rl_str *keys;            /* arena; NUL-terminated copies */
+    rl_cur cur;              /* positioned at the first record */
+} rl_stream;
+
+int rl_stream_open(rl_stream *out, const uint8_t *block0, size_t len, rl_arena *arena,
+                   const char **why);
+/* 0 and a record; RUNLOG_ITEROVER at the end of the block. */
+int rl_stream_next(rl_stream *s, rl_record_view *out, const char **why);
+
+/* ---- Index and trailer (§7) -------------------------------------------------- */
+
+typedef struct rl_index_entry {
+    uint64_t offset;         /* of the frame */
+    uint64_t seq;
+    uint32_t size;           /* header + payload */
+    uint64_t first_step;     /* valid when rows > 0 */
+    uint64_t last_step;
+    uint64_t rows;
+    uint32_t nkeys;
+    uint32_t *keys;          /* indices into the index's key table */
+} rl_index_entry;
+
+/* An index record's keys are those of its frame's key table. */
+typedef struct rl_index {
+    uint64_t prev_offset;    /* previous index frame; UINT64_MAX: none */
+    uint32_t nentries;
+    rl_index_entry *entries;
+} rl_index;
+
+int rl_index_encode(rl_buf *body, const rl_index *idx);
+int rl_index_decode(rl_index *out, const uint8_t *body, size_t len, uint32_t nkeys,
+                    rl_arena *arena, const char **why);
+
+typedef struct rl_trailer {
+    uint64_t index_offset;
+    uint64_t frame_count;
+} rl_trailer;
+
+void rl_trailer_encode(uint8_t out[RL_TRAILER_PAYLOAD], const rl_trailer *t);
+int rl_trailer_decode(rl_trailer *out, const uint8_t *p, size_t len, const char **why);
+
+#endif

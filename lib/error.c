@@ -1,0 +1,53 @@
+/* Result codes and the per-thread detail message. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static _Thread_local char detail[1024];
+
+int rl_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int rl_fail_at(int code, const char *path, uint64_t offset, const char *why)
+{
+    return rl_fail(code, "%s: byte %llu: %s", path, (unsigned long long)offset, why);
+}
+
+const char *runlog_error_detail(void)
+{
+    return detail;
+}
+
+const char *runlog_strerror(int code)
+{
+    switch (code) {
+    case RUNLOG_OK: return "success";
+    case RUNLOG_ENOMEM: return "out of memory";
+    case RUNLOG_EIO: return "input/output error";
+    case RUNLOG_EINVAL: return "invalid argument";
+    case RUNLOG_ENOTRUNLOG: return "not a run-log file";
+    case RUNLOG_EUNSUPPORTED: return "unsupported format version, feature or record";
+    case RUNLOG_ECORRUPT: return "corrupt data";
+    case RUNLOG_ECHECKSUM: return "checksum mismatch";
+    case RUNLOG_ETRUNCATED: return "file is truncated";
+    case RUNLOG_ELOCKED: return "another writer holds the file";
+    case RUNLOG_ETOOLARGE: return "size over a format limit";
+    case RUNLOG_ESTATE: return "call not valid in this state";
+    case RUNLOG_ENOTFOUND: return "not found";
+    case RUNLOG_EAGAIN: return "nothing new yet";
+    case RUNLOG_ITEROVER: return "end of iteration";
+    default: return "unknown error";
+    }
+}
+
+void runlog_free(void *ptr)
+{
+    free(ptr);
+}

@@ -1,0 +1,521 @@
+/*
+ * runlog.h — the public API of librunlog.
+ *
+ * librunlog writes and reads run-logs: append-only, compressed, checksummed
+ * files that hold one machine-learning experiment run (identity, config,
+ * metric history, summary, alerts, console output, how the run ended).
+ * The byte format is specified in spec/FORMAT.md; this header is the only
+ * one installed.
+ *
+ * Conventions (see STYLE.md):
+ *  - Every fallible function returns 0 on success or a negative
+ *    runlog_error code. On failure, *out is left untouched and
+ *    runlog_error_detail() describes what went wrong (file, byte offset,
+ *    field) for the calling thread.
+ *  - The one output parameter comes first and is named `out`.
+ *  - Destructors (`*_free`, `*_close`) accept NULL and return nothing.
+ *  - Strings are UTF-8 and NUL-terminated unless a length is given.
+ *  - The library never prints, never exits and never installs signal
+ *    handlers.
+ *  - A writer or reader handle may be used by one thread at a time; distinct
+ *    handles are independent.
+ */
+#ifndef RUNLOG_H
+#define RUNLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && !defined(__GNUC__)
+#  define RUNLOG_API
+#elif defined(RUNLOG_BUILDING_LIBRARY)
+#  define RUNLOG_API __attribute__((visibility("default")))
+#else
+#  define RUNLOG_API
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define RUNLOG_NODISCARD __attribute__((warn_unused_result))
+#else
+#  define RUNLOG_NODISCARD
+#endif
+
+/** Library version (not the file format version, see RUNLOG_FORMAT_VERSION). */
+#define RUNLOG_VERSION_MAJOR 0
+#define RUNLOG_VERSION_MINOR 1
+#define RUNLOG_VERSION_PATCH 0
+#define RUNLOG_VERSION_STRING "0.1.0"
+
+/** The file format version this library writes (spec/FORMAT.md). */
+#define RUNLOG_FORMAT_VERSION 1
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** Result codes. 0 is success; failures are small negative numbers that
+ *  never change meaning between releases. */
+typedef enum runlog_error {
+    RUNLOG_OK = 0,
+    RUNLOG_ENOMEM = -1,       /**< out of memory */
+    RUNLOG_EIO = -2,          /**< a system call on the file failed */
+    RUNLOG_EINVAL = -3,       /**< invalid argument (NULL, bad UTF-8, over a limit) */
+    RUNLOG_ENOTRUNLOG = -4,   /**< the file is not a run-log (bad magic) */
+    RUNLOG_EUNSUPPORTED = -5, /**< unsupported format version, feature or record */
+    RUNLOG_ECORRUPT = -6,     /**< malformed bytes inside a checksummed unit */
+    RUNLOG_ECHECKSUM = -7,    /**< a checksum does not match */
+    RUNLOG_ETRUNCATED = -8,   /**< the file ends inside a header or frame */
+    RUNLOG_ELOCKED = -9,      /**< another writer holds the file */
+    RUNLOG_ETOOLARGE = -10,   /**< a size is over a limit of spec/FORMAT.md */
+    RUNLOG_ESTATE = -11,      /**< call not valid now (step going back, run finished) */
+    RUNLOG_ENOTFOUND = -12,   /**< no such key or item */
+    RUNLOG_EAGAIN = -13,      /**< following a live file: nothing new yet */
+    RUNLOG_ITEROVER = -14     /**< iteration is over (not a failure) */
+} runlog_error;
+
+/** Static English text for a code; never NULL. */
+RUNLOG_API const char *runlog_strerror(int code);
+
+/** Where the last failure of this thread happened, e.g.
+ *  "run.runlog: byte 4096: frame header checksum mismatch". Never NULL;
+ *  empty when nothing failed yet. Valid until the next librunlog call on
+ *  this thread. */
+RUNLOG_API const char *runlog_error_detail(void);
+
+/** Frees memory that the library allocated for the caller (JSON texts). */
+RUNLOG_API void runlog_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Values                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/** A structured value (config entries, summary entries, record bodies,
+ *  history cells). Values returned by the library are owned by the object
+ *  they came from (reader, record or history) and are read-only. */
+typedef struct runlog_value runlog_value;
+
+typedef enum runlog_type {
+    RUNLOG_NULL = 0,
+    RUNLOG_BOOL = 1,
+    RUNLOG_INT = 2,    /**< int64 */
+    RUNLOG_FLOAT = 3,  /**< float64, bit-exact (NaN payloads, -0.0, inf) */
+    RUNLOG_STRING = 4, /**< UTF-8 text */
+    RUNLOG_BYTES = 5,
+    RUNLOG_LIST = 6,
+    RUNLOG_MAP = 7     /**< text keys, in insertion order */
+} runlog_type;
+
+RUNLOG_API runlog_type runlog_value_type(const runlog_value *v);
+/** 1 or 0; 0 when v is not a bool. */
+RUNLOG_API int runlog_value_bool(const runlog_value *v);
+/** The integer; 0 when v is not an int. */
+RUNLOG_API int64_t runlog_value_int(const runlog_value *v);
+/** The float, or an int converted to double; NaN for anything else. */
+RUNLOG_API double runlog_value_float(const runlog_value *v);
+/** The bytes of a string or byte string (NUL-terminated for convenience,
+ *  though strings may hold NUL); NULL for other types. len may be NULL. */
+RUNLOG_API const char *runlog_value_string(const runlog_value *v, size_t *len);
+/** Number of items of a list or entries of a map; 0 otherwise. */
+RUNLOG_API size_t runlog_value_count(const runlog_value *v);
+/** Item i of a list, or the value of entry i of a map; NULL if out of range. */
+RUNLOG_API const runlog_value *runlog_value_item(const runlog_value *v, size_t i);
+/** Key of entry i of a map; NULL if out of range or not a map. */
+RUNLOG_API const char *runlog_value_key(const runlog_value *v, size_t i, size_t *len);
+/** The value under key in a map (the last one, if repeated); NULL if none. */
+RUNLOG_API const runlog_value *runlog_value_get(const runlog_value *v, const char *key);
+
+/** Flags for runlog_value_to_json(). */
+#define RUNLOG_JSON_PRETTY 1u /**< indent with two spaces */
+
+/**
+ * Renders a value as JSON text (spec/EXPORTS.md: NaN and infinities become
+ * the strings "NaN", "Infinity", "-Infinity"; bytes become base64 strings).
+ *
+ * @param out   receives a NUL-terminated text; free it with runlog_free().
+ * @param v     the value; must not be NULL.
+ * @param flags 0 or RUNLOG_JSON_PRETTY.
+ * @return 0, RUNLOG_EINVAL, RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_value_to_json(char **out, const runlog_value *v,
+                                                     unsigned flags);
+
+/* ------------------------------------------------------------------------ */
+/* Writer                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct runlog_writer runlog_writer;
+
+/** A clock for tests: returns Unix time in nanoseconds. */
+typedef int64_t (*runlog_clock_fn)(void *clock_ctx);
+
+#define RUNLOG_WRITER_OPTIONS_VERSION 1
+
+/** Options of runlog_writer_open(). Start from RUNLOG_WRITER_OPTIONS_INIT;
+ *  every pointer may be NULL and every number 0 for "the default". */
+typedef struct runlog_writer_options {
+    unsigned version; /**< RUNLOG_WRITER_OPTIONS_VERSION */
+
+    /* Identity, recorded when the file is created (ignored on resume except
+     * run_id, which must then match the file's). */
+    const char *run_id;   /**< NULL: a random UUIDv4 (libuuid), as text */
+    const char *project;
+    const char *name;     /**< display name */
+    const char *group;
+    const char *job_type;
+    const char *notes;
+    const char *const *tags; /**< array of n_tags strings */
+    size_t n_tags;
+
+    /* Flush policy (spec/FORMAT.md "Durability"). A SIGKILL loses at most the
+     * rows committed in the last flush_interval_ms plus those not yet written
+     * by the writer thread. */
+    uint32_t flush_interval_ms; /**< 0: 1000 ms; RUNLOG_NO_TIMED_FLUSH: never by time */
+    uint32_t flush_bytes;       /**< a frame is cut at this many pending bytes; 0: 1 MiB */
+    uint32_t max_queued_frames; /**< sealed batches waiting for the thread; 0: 4 */
+    int synchronous;            /**< 1: no writer thread; the caller encodes and writes */
+    int zstd_level;             /**< 0: 3 */
+
+    /* Determinism, for tests and reproducible files. */
+    runlog_clock_fn clock;   /**< NULL: CLOCK_REALTIME */
+    void *clock_ctx;
+    uint64_t salt;           /**< 0: random */
+    const uint8_t *file_uuid; /**< 16 bytes; NULL: random */
+} runlog_writer_options;
+
+#define RUNLOG_NO_TIMED_FLUSH UINT32_MAX
+#define RUNLOG_WRITER_OPTIONS_INIT { RUNLOG_WRITER_OPTIONS_VERSION, NULL, NULL, NULL, NULL, \
+    NULL, NULL, NULL, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, NULL }
+
+/**
+ * Opens a run-log for writing: creates it (writing the header and a run-start
+ * record with the identity in opts), or resumes an existing one. On resume a
+ * torn tail (bytes after the last intact frame) is moved to the sidecar file
+ * "PATH.torn-OFFSET" and cut off, a resume record is written, and the
+ * automatic step continues after the last committed step.
+ *
+ * The file is locked for writing (an advisory OFD lock); readers may read it
+ * meanwhile.
+ *
+ * @param out  receives the writer; close it with runlog_writer_close().
+ * @param path file path; must not be NULL.
+ * @param opts NULL for all defaults.
+ * @return 0; RUNLOG_ELOCKED if another writer holds the file; RUNLOG_EIO;
+ *         RUNLOG_ENOTRUNLOG, RUNLOG_EUNSUPPORTED, RUNLOG_ECORRUPT when an
+ *         existing file cannot be resumed; RUNLOG_EINVAL for bad options
+ *         (or a run_id different from the file's); RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_open(runlog_writer **out, const char *path,
+                                                   const runlog_writer_options *opts);
+
+/** The run id (text); owned by the writer. */
+RUNLOG_API const char *runlog_writer_run_id(const runlog_writer *w);
+
+/** 1 if runlog_writer_open() resumed an existing file, else 0. */
+RUNLOG_API int runlog_writer_resumed(const runlog_writer *w);
+
+/** The step the next runlog_writer_commit() will use. */
+RUNLOG_API uint64_t runlog_writer_next_step(const runlog_writer *w);
+
+/* Config. Keys are UTF-8, at most RUNLOG_MAX_KEY bytes. A later set of the
+ * same key replaces the earlier value. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_config_double(runlog_writer *w, const char *key, double v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_config_int(runlog_writer *w, const char *key, int64_t v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_config_bool(runlog_writer *w, const char *key, int v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_config_string(runlog_writer *w, const char *key, const char *v);
+/** Sets every entry of a JSON object (nested values allowed).
+ *  @return RUNLOG_EINVAL when json is not a JSON object (detail: line and column). */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_config_json(runlog_writer *w, const char *json);
+
+/* History: values added to the current row stay pending until a commit
+ * (like wandb.log(..., commit=False)). Adding a key twice to one row keeps
+ * the last value. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_double(runlog_writer *w, const char *key, double v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_int(runlog_writer *w, const char *key, int64_t v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_bool(runlog_writer *w, const char *key, int v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_string(runlog_writer *w, const char *key, const char *v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_null(runlog_writer *w, const char *key);
+/** Adds a structured value given as JSON text (any JSON value). */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_json(runlog_writer *w, const char *key, const char *json);
+
+/**
+ * Commits the pending row at the automatic step (the last committed step + 1,
+ * or 0 for the first row), stamped with the current time. Committing with no
+ * pending values is allowed (an empty row advances the step).
+ * @return 0; RUNLOG_ESTATE after finish; RUNLOG_EIO/RUNLOG_ENOMEM when the
+ *         writer thread failed earlier (the row is kept pending).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_commit(runlog_writer *w);
+
+/**
+ * Commits the pending row at an explicit step. A step lower than the last
+ * committed one is refused with RUNLOG_ESTATE and nothing is written (the
+ * pending values stay pending). An equal step records another row at the
+ * same step.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_commit_step(runlog_writer *w, uint64_t step);
+
+/* Summary values (explicit; readers derive the rest from the last value of
+ * each history key). */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_summary_double(runlog_writer *w, const char *key, double v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_summary_int(runlog_writer *w, const char *key, int64_t v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_summary_string(runlog_writer *w, const char *key, const char *v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_summary_json(runlog_writer *w, const char *key, const char *json);
+
+typedef enum runlog_alert_level {
+    RUNLOG_ALERT_INFO = 0,
+    RUNLOG_ALERT_WARN = 1,
+    RUNLOG_ALERT_ERROR = 2
+} runlog_alert_level;
+
+/** Records an alert (as wandb.alert). text may be NULL. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_alert(runlog_writer *w, const char *title,
+                                                    const char *text, runlog_alert_level level);
+
+typedef enum runlog_stream {
+    RUNLOG_STDOUT = 1,
+    RUNLOG_STDERR = 2
+} runlog_stream;
+
+/** Records console bytes (any bytes, partial lines included) of one stream.
+ *  A chunk over RUNLOG_MAX_STRING bytes is split into several records. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_console(runlog_writer *w, runlog_stream stream,
+                                                      const void *data, size_t len);
+
+/**
+ * Puts every committed row and record into the file (write(2)); after it
+ * returns they survive the process being killed. Pending, uncommitted values
+ * are not written. Blocks until the writer thread has written them.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_flush(runlog_writer *w);
+
+/** runlog_writer_flush(), then fsync(2): the data survives a power loss. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_sync(runlog_writer *w);
+
+/**
+ * Records how the run ended (exit code 0: "finished", else "failed"), flushes,
+ * writes the index and trailer, and fsyncs. Later history calls return
+ * RUNLOG_ESTATE. A pending uncommitted row is committed first.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_finish(runlog_writer *w, int exit_code);
+
+/**
+ * Writes pending uncommitted values as a partial record (a resumed writer
+ * restores them), flushes, writes the index and trailer, releases the lock
+ * and frees the writer. A run closed without runlog_writer_finish() stays "running" (a
+ * later open resumes it; readers call it "crashed" once nobody holds the
+ * lock). Returns the first error met while writing, if any; the writer is
+ * freed in every case. Accepts NULL.
+ */
+RUNLOG_API int runlog_writer_close(runlog_writer *w);
+
+/* ------------------------------------------------------------------------ */
+/* Reader                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct runlog_reader runlog_reader;
+typedef struct runlog_record runlog_record;
+
+#define RUNLOG_READER_OPTIONS_VERSION 1
+
+/** Reader modes. */
+#define RUNLOG_READ_STRICT 0u   /**< damage in the middle of the file is an error */
+#define RUNLOG_READ_TOLERANT 1u /**< damaged frames are skipped and reported */
+#define RUNLOG_READ_FOLLOW 2u   /**< at the end, report RUNLOG_EAGAIN instead of ITEROVER
+                                     until a finish record is read */
+
+typedef struct runlog_reader_options {
+    unsigned version; /**< RUNLOG_READER_OPTIONS_VERSION */
+    unsigned flags;   /**< RUNLOG_READ_* */
+} runlog_reader_options;
+
+#define RUNLOG_READER_OPTIONS_INIT { RUNLOG_READER_OPTIONS_VERSION, 0u }
+
+/**
+ * Opens a run-log for reading. Only the file header is checked here; frames
+ * are checked as they are read. A torn tail (an incomplete last frame) is
+ * never an error: it is "not yet written".
+ * @return 0; RUNLOG_EIO; RUNLOG_ENOTRUNLOG; RUNLOG_ETRUNCATED (shorter than
+ *         the file header); RUNLOG_EUNSUPPORTED (version or required feature);
+ *         RUNLOG_ECHECKSUM (file header); RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_open(runlog_reader **out, const char *path,
+                                                   const runlog_reader_options *opts);
+
+RUNLOG_API void runlog_reader_close(runlog_reader *r);
+
+/** The file's UUID (16 bytes) and salt, from the file header. */
+RUNLOG_API const uint8_t *runlog_reader_file_uuid(const runlog_reader *r);
+/** Creation time from the file header, Unix ns. */
+RUNLOG_API int64_t runlog_reader_created(const runlog_reader *r);
+
+typedef enum runlog_record_type {
+    RUNLOG_RECORD_RUN_START = 1,
+    RUNLOG_RECORD_CONFIG = 2,
+    RUNLOG_RECORD_HISTORY = 3, /**< one committed row */
+    RUNLOG_RECORD_SUMMARY = 4,
+    RUNLOG_RECORD_ALERT = 5,
+    RUNLOG_RECORD_CONSOLE = 6,
+    RUNLOG_RECORD_RESUME = 7,
+    RUNLOG_RECORD_FINISH = 8,
+    RUNLOG_RECORD_PARTIAL = 9  /**< values added but not committed when the writer
+                                    closed; a resumed writer commits them with its
+                                    next row, so readers need not merge them */
+} runlog_record_type;
+
+/** Name of a record type ("run_start", "history", ...); "unknown" otherwise. */
+RUNLOG_API const char *runlog_record_type_name(int type);
+
+/**
+ * The next record in file order. A history chunk yields one record per row.
+ * The record is owned by the reader and valid until the next call.
+ * @return 0; RUNLOG_ITEROVER at the end; RUNLOG_EAGAIN when following and
+ *         nothing new is complete yet (call again later); in strict mode
+ *         RUNLOG_ECHECKSUM / RUNLOG_ECORRUPT / RUNLOG_EUNSUPPORTED at damage
+ *         (detail names the byte offset); RUNLOG_EIO; RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_next(runlog_reader *r, const runlog_record **out);
+
+RUNLOG_API runlog_record_type runlog_record_type_of(const runlog_record *rec);
+/** Byte offset of the frame that holds the record. */
+RUNLOG_API uint64_t runlog_record_frame_offset(const runlog_record *rec);
+/** Wall time of the record (Unix ns). */
+RUNLOG_API int64_t runlog_record_time(const runlog_record *rec);
+/** Step of a history row; 0 for other records. */
+RUNLOG_API uint64_t runlog_record_step(const runlog_record *rec);
+/** Fields of a history row: count, key and value of field i. */
+RUNLOG_API size_t runlog_record_field_count(const runlog_record *rec);
+RUNLOG_API const char *runlog_record_field_key(const runlog_record *rec, size_t i);
+RUNLOG_API const runlog_value *runlog_record_field_value(const runlog_record *rec, size_t i);
+/** Body of any other record: a map whose entries spec/FORMAT.md lists per type
+ *  (e.g. an alert's "title", "text", "level"). NULL for history rows. */
+RUNLOG_API const runlog_value *runlog_record_body(const runlog_record *rec);
+
+/** How the run stands. */
+typedef enum runlog_state {
+    RUNLOG_STATE_RUNNING = 0,  /**< no finish record; a writer holds the lock */
+    RUNLOG_STATE_FINISHED = 1, /**< finished with exit code 0 */
+    RUNLOG_STATE_FAILED = 2,   /**< finished with a non-zero exit code */
+    RUNLOG_STATE_CRASHED = 3   /**< no finish record and no writer holds the lock */
+} runlog_state;
+
+RUNLOG_API const char *runlog_state_name(runlog_state state);
+
+/**
+ * Reads the whole run once (independently of runlog_reader_next()) and
+ * returns what it holds. The values are owned by the run and valid until
+ * runlog_run_free().
+ */
+typedef struct runlog_run runlog_run;
+
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_run(runlog_run **out, runlog_reader *r);
+RUNLOG_API void runlog_run_free(runlog_run *run);
+/** Identity: a map with "id", "project", "name", "group", "job_type",
+ *  "notes", "tags" (list), "start_time" (Unix ns). */
+RUNLOG_API const runlog_value *runlog_run_identity(const runlog_run *run);
+/** Config: every config update merged, later keys replacing earlier ones. */
+RUNLOG_API const runlog_value *runlog_run_config(const runlog_run *run);
+/** Summary: the last value of each history key, then explicit summary
+ *  values on top. */
+RUNLOG_API const runlog_value *runlog_run_summary(const runlog_run *run);
+RUNLOG_API runlog_state runlog_run_state(const runlog_run *run);
+/** Exit code of the finish record; 0 if none. */
+RUNLOG_API int runlog_run_exit_code(const runlog_run *run);
+/** End time (Unix ns) from the finish record, or the last record's time. */
+RUNLOG_API int64_t runlog_run_end_time(const runlog_run *run);
+/** Rows committed, and the last step (valid when rows > 0). */
+RUNLOG_API uint64_t runlog_run_rows(const runlog_run *run);
+RUNLOG_API uint64_t runlog_run_last_step(const runlog_run *run);
+/** Number of records of a type (runlog_record_type). */
+RUNLOG_API uint64_t runlog_run_record_count(const runlog_run *run, int type);
+/** History keys in the order they first appear. */
+RUNLOG_API size_t runlog_run_key_count(const runlog_run *run);
+RUNLOG_API const char *runlog_run_key(const runlog_run *run, size_t i);
+/** Number of times the run was resumed. */
+RUNLOG_API uint64_t runlog_run_resumes(const runlog_run *run);
+
+/**
+ * One key's full history as arrays. With a trailer and index (a cleanly
+ * closed file), only the frames that hold the key are read; otherwise the
+ * file is scanned, with the same result.
+ * @return 0; RUNLOG_ENOTFOUND if the key never appears; errors as
+ *         runlog_reader_next().
+ */
+typedef struct runlog_history runlog_history;
+
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_history(runlog_history **out, runlog_reader *r,
+                                                      const char *key);
+RUNLOG_API void runlog_history_free(runlog_history *h);
+RUNLOG_API size_t runlog_history_length(const runlog_history *h);
+RUNLOG_API const uint64_t *runlog_history_steps(const runlog_history *h);
+RUNLOG_API const int64_t *runlog_history_times(const runlog_history *h);
+/** Values as float64: floats bit-exact, ints converted, bools 0/1, other
+ *  types NaN (see runlog_history_value()). */
+RUNLOG_API const double *runlog_history_values(const runlog_history *h);
+/** Value i with its own type. */
+RUNLOG_API const runlog_value *runlog_history_value(const runlog_history *h, size_t i);
+/** Number of frames the reader decoded to build this history. */
+RUNLOG_API uint64_t runlog_history_frames_read(const runlog_history *h);
+
+/* ------------------------------------------------------------------------ */
+/* Verification and repair                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct runlog_report runlog_report;
+
+/** What runlog_verify() found. */
+typedef enum runlog_damage_kind {
+    RUNLOG_DAMAGE_FRAME = 1, /**< a frame whose checksum or contents are bad */
+    RUNLOG_DAMAGE_GARBAGE = 2, /**< bytes that are no frame, with frames after them */
+    RUNLOG_DAMAGE_TORN_TAIL = 3 /**< an incomplete last frame (a crash while writing) */
+} runlog_damage_kind;
+
+/**
+ * Reads every frame of a file and checks every checksum and structure.
+ * Damage is reported, not returned as an error: the call fails only when the
+ * file cannot be read at all (missing, not a run-log, bad file header).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_verify(runlog_report **out, const char *path);
+RUNLOG_API void runlog_report_free(runlog_report *rep);
+RUNLOG_API uint64_t runlog_report_file_size(const runlog_report *rep);
+RUNLOG_API uint64_t runlog_report_frames(const runlog_report *rep);  /**< intact frames */
+RUNLOG_API uint64_t runlog_report_records(const runlog_report *rep); /**< in intact frames */
+/** Payload bytes after decompression, and as stored, of the intact frames. */
+RUNLOG_API uint64_t runlog_report_raw_bytes(const runlog_report *rep);
+RUNLOG_API uint64_t runlog_report_stored_bytes(const runlog_report *rep);
+/** 1 if a trailer ends the file (a clean close). */
+RUNLOG_API int runlog_report_has_trailer(const runlog_report *rep);
+RUNLOG_API size_t runlog_report_damage_count(const runlog_report *rep);
+/** Damage i: kind, byte offset, length, and a static description. */
+RUNLOG_API int runlog_report_damage(const runlog_report *rep, size_t i, runlog_damage_kind *kind,
+                                    uint64_t *offset, uint64_t *length, const char **what);
+/** 1 when the file has no damage at all (a torn tail counts as damage). */
+RUNLOG_API int runlog_report_intact(const runlog_report *rep);
+
+/**
+ * Repairs a file in place: a torn tail is moved to the sidecar
+ * "PATH.torn-OFFSET" and cut off, then an index and trailer covering every
+ * intact frame are appended. Damage in the middle is left as it is (readers
+ * skip it; nothing intact is ever rewritten). Takes the writer lock.
+ * @param out_cut receives the number of bytes cut (may be NULL).
+ * @return 0; RUNLOG_ELOCKED; errors as runlog_verify().
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_repair(uint64_t *out_cut, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* Limits (spec/FORMAT.md "Limits"); readers enforce them before allocating. */
+/* ------------------------------------------------------------------------ */
+
+#define RUNLOG_MAX_KEY 1024u              /**< bytes of a key */
+#define RUNLOG_MAX_STRING (16u << 20)     /**< bytes of a string or byte string */
+#define RUNLOG_MAX_DEPTH 64u              /**< nesting of lists and maps */
+#define RUNLOG_MAX_FRAME_PAYLOAD (64u << 20) /**< stored bytes of a frame */
+#define RUNLOG_MAX_BLOCK_RAW (64u << 20)  /**< decompressed bytes of a block */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* RUNLOG_H */

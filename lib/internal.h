@@ -1,0 +1,134 @@
+/* Internal declarations of librunlog (not installed). */
+#ifndef RUNLOG_INTERNAL_H
+#define RUNLOG_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rlformat.h"
+#include "runlog.h"
+
+/* ---- Errors (error.c) ------------------------------------------------------- */
+
+/* Sets the thread's detail text and returns code, for `return rl_fail(...)`. */
+int rl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "PATH: byte OFFSET: WHY" */
+int rl_fail_at(int code, const char *path, uint64_t offset, const char *why);
+
+/* ---- File I/O seam (fileio.c): every system call on a run-log goes through
+ * these, so that tests can inject failures (ENOSPC, EIO, short writes). ---- */
+
+typedef struct rl_io_hooks {
+    ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off);
+    ssize_t (*pread)(int fd, void *buf, size_t len, off_t off);
+    int (*fsync)(int fd);
+    int (*ftruncate)(int fd, off_t len);
+} rl_io_hooks;
+
+extern rl_io_hooks rl_io;
+
+/* Whole-buffer helpers: 0, or -1 with errno set (short writes retried). */
+int rl_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+int rl_pread_all(int fd, void *buf, size_t len, uint64_t off);
+uint64_t rl_file_size(int fd);
+
+/* ---- Key dictionary (keymap.c): key text -> dense id. Strings never move,
+ * so another thread may read ids below a published count. ----------------- */
+
+#define RL_KEY_CHUNK 4096u
+typedef struct rl_keymap {
+    char **chunks[RL_MAX_KEYS / RL_KEY_CHUNK];
+    uint32_t *lens[RL_MAX_KEYS / RL_KEY_CHUNK];
+    uint32_t count;
+    uint32_t *slots;   /* open addressing: id + 1, 0 empty */
+    uint64_t *hashes;
+    uint32_t cap;
+} rl_keymap;
+
+/* 0 and the id (new or existing); RUNLOG_EINVAL for bad UTF-8 or too long. */
+int rl_keymap_intern(rl_keymap *m, const char *key, size_t len, uint32_t *id);
+int rl_keymap_find(const rl_keymap *m, const char *key, size_t len, uint32_t *id);
+static inline const char *rl_keymap_str(const rl_keymap *m, uint32_t id, uint32_t *len) {
+    if (len) *len = m->lens[id / RL_KEY_CHUNK][id % RL_KEY_CHUNK];
+    return m->chunks[id / RL_KEY_CHUNK][id % RL_KEY_CHUNK];
+}
+void rl_keymap_free(rl_keymap *m);
+
+/* ---- Frame scanner (scan.c) --------------------------------------------- */
+
+enum rl_scan_kind {
+    RL_SCAN_FRAME,   /* an intact frame: header and payload checked */
+    RL_SCAN_DAMAGE,  /* damaged bytes [offset, offset+length) followed by more frames */
+    RL_SCAN_TORN,    /* [offset, end of file) holds no complete frame */
+    RL_SCAN_END      /* end of file exactly after the last frame */
+};
+
+typedef struct rl_scan_item {
+    enum rl_scan_kind kind;
+    uint64_t offset;
+    uint64_t length;
+    runlog_damage_kind damage;  /* for RL_SCAN_DAMAGE */
+    const char *why;            /* for RL_SCAN_DAMAGE */
+    rl_frame_header h;          /* for RL_SCAN_FRAME */
+    const uint8_t *payload;     /* for RL_SCAN_FRAME; valid until the next call */
+} rl_scan_item;
+
+typedef struct rl_scanner {
+    int fd;
+    const char *path;
+    uint64_t salt;
+    uint64_t offset;    /* next frame */
+    uint64_t size;      /* file size seen */
+    uint64_t last_seq;
+    int have_seq;
+    rl_buf buf;
+} rl_scanner;
+
+void rl_scanner_init(rl_scanner *s, int fd, const char *path, uint64_t salt, uint64_t offset);
+void rl_scanner_free(rl_scanner *s);
+/* Refreshes the file size (for following a growing file). */
+void rl_scanner_refresh(rl_scanner *s);
+/* 0 and an item; RUNLOG_EIO or RUNLOG_ENOMEM. */
+int rl_scanner_next(rl_scanner *s, rl_scan_item *out);
+/* Reads and checks the frame at a known offset (from an index). */
+int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out);
+
+/* A decoded data frame: the block directory, block 0 and its record stream;
+ * column blocks decompressed on demand. Values live in `arena`. */
+typedef struct rl_frame {
+    rl_payload payload;
+    uint8_t *block0;
+    rl_stream stream;
+    rl_arena arena;
+    uint8_t **raw;       /* decompressed blocks, by index (raw blocks point into the payload) */
+    uint8_t *owned;      /* which raw[] entries were allocated */
+} rl_frame;
+
+int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why);
+/* The decompressed bytes of block i (>= 1). */
+int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **why);
+void rl_frame_free(rl_frame *f);
+
+/* Opens a file's header: 0, or an error with detail set. */
+int rl_read_file_header(int fd, const char *path, rl_file_header *out, uint64_t *size);
+
+/* ---- JSON (json.c) ---------------------------------------------------------- */
+
+/* Parses JSON text into CBOR (appended to out). want_object: the top level
+ * must be an object. */
+int rl_json_to_cbor(rl_buf *out, const char *json, int want_object);
+
+/* ---- Shared by writer, reader, repair ------------------------------------- */
+
+int rl_lock_file(int fd, const char *path);       /* RUNLOG_ELOCKED if held */
+int rl_lock_held_by_other(int fd);                 /* 1 if a writer holds it */
+
+/* Copies [offset, size) of the file to a new sidecar "PATH.torn-OFFSET",
+ * fsyncs it, then truncates the file to offset. */
+int rl_cut_tail(int fd, const char *path, uint64_t offset, uint64_t size, char **sidecar);
+
+const char *rl_map_text(const runlog_value *map, const char *key);
+int64_t rl_map_int(const runlog_value *map, const char *key, int64_t dflt);
+
+#endif

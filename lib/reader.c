@@ -1,0 +1,989 @@
+/*
+ * The reader (spec/FORMAT.md §8 "Reading"): records in file order, the run
+ * as a whole, and one key's history through the index.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct runlog_record {
+    int type;
+    uint64_t frame_offset;
+    int64_t time;
+    uint64_t step;
+    size_t nfields;
+    const char **keys;
+    const runlog_value **values;
+    const runlog_value *body;
+};
+
+struct runlog_reader {
+    char *path;
+    int fd;
+    rl_file_header hdr;
+    unsigned flags;
+    rl_scanner scan;
+    rl_frame frame;
+    int frame_loaded;
+    uint64_t frame_offset;
+    /* The history record being walked row by row. */
+    rl_history hist;
+    int in_hist;
+    uint32_t row;
+    runlog_value **colvals;
+    uint32_t *colpos;
+    struct runlog_record rec;
+    size_t fields_cap;
+    int finished_seen;
+};
+
+static int reader_damage(runlog_reader *r, int code, uint64_t offset, const char *why)
+{
+    return rl_fail_at(code, r->path, offset, why);
+}
+
+int runlog_reader_open(runlog_reader **out, const char *path, const runlog_reader_options *opts)
+{
+    runlog_reader_options defaults = RUNLOG_READER_OPTIONS_INIT;
+    const runlog_reader_options *o = opts ? opts : &defaults;
+    if (!out || !path)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (o->version != RUNLOG_READER_OPTIONS_VERSION)
+        return rl_fail(RUNLOG_EINVAL, "reader options version %u (this library knows %u)", o->version,
+                       RUNLOG_READER_OPTIONS_VERSION);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rl_fail(RUNLOG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    runlog_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->path = strdup(path))) {
+        free(r);
+        close(fd);
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    }
+    r->fd = fd;
+    r->flags = o->flags;
+    uint64_t size;
+    int rc = rl_read_file_header(fd, path, &r->hdr, &size);
+    if (rc) {
+        runlog_reader_close(r);
+        return rc;
+    }
+    rl_scanner_init(&r->scan, fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    *out = r;
+    return 0;
+}
+
+void runlog_reader_close(runlog_reader *r)
+{
+    if (!r)
+        return;
+    if (r->frame_loaded)
+        rl_frame_free(&r->frame);
+    rl_scanner_free(&r->scan);
+    free(r->rec.keys);
+    free(r->rec.values);
+    free(r->colvals);
+    free(r->colpos);
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->path);
+    free(r);
+}
+
+const uint8_t *runlog_reader_file_uuid(const runlog_reader *r) { return r ? r->hdr.uuid : NULL; }
+int64_t runlog_reader_created(const runlog_reader *r) { return r ? r->hdr.created_ns : 0; }
+
+const char *runlog_record_type_name(int type)
+{
+    switch (type) {
+    case RUNLOG_RECORD_RUN_START: return "run_start";
+    case RUNLOG_RECORD_CONFIG: return "config";
+    case RUNLOG_RECORD_HISTORY: return "history";
+    case RUNLOG_RECORD_SUMMARY: return "summary";
+    case RUNLOG_RECORD_ALERT: return "alert";
+    case RUNLOG_RECORD_CONSOLE: return "console";
+    case RUNLOG_RECORD_RESUME: return "resume";
+    case RUNLOG_RECORD_FINISH: return "finish";
+    case RUNLOG_RECORD_PARTIAL: return "partial";
+    default: return "unknown";
+    }
+}
+
+/* Public record type of a wire record type; 0 for records not shown. */
+static int public_type(uint8_t wire)
+{
+    switch (wire) {
+    case RL_REC_RUN_START: return RUNLOG_RECORD_RUN_START;
+    case RL_REC_CONFIG: return RUNLOG_RECORD_CONFIG;
+    case RL_REC_SUMMARY: return RUNLOG_RECORD_SUMMARY;
+    case RL_REC_ALERT: return RUNLOG_RECORD_ALERT;
+    case RL_REC_CONSOLE: return RUNLOG_RECORD_CONSOLE;
+    case RL_REC_RESUME: return RUNLOG_RECORD_RESUME;
+    case RL_REC_FINISH: return RUNLOG_RECORD_FINISH;
+    case RL_REC_PARTIAL: return RUNLOG_RECORD_PARTIAL;
+    default: return 0;
+    }
+}
+
+/* Decodes every column of a history record (for row-by-row iteration). */
+static int decode_columns(rl_frame *f, const rl_history *h, runlog_value **vals, const char **why)
+{
+    for (uint32_t c = 0; c < h->ncols; c++) {
+        const uint8_t *raw = NULL;
+        size_t len = 0;
+        if (h->cols[c].block) {
+            int rc = rl_frame_block(f, h->cols[c].block, &raw, why);
+            if (rc)
+                return rc;
+            len = f->payload.blocks[h->cols[c].block].raw_len;
+        }
+        int rc = rl_history_column(h, &h->cols[c], raw, len, &f->arena, &vals[c], why);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int grow_fields(runlog_reader *r, size_t n)
+{
+    if (n <= r->fields_cap)
+        return 0;
+    size_t cap = r->fields_cap ? r->fields_cap : 16;
+    while (cap < n)
+        cap *= 2;
+    const char **k = realloc(r->rec.keys, cap * sizeof *k);
+    if (k)
+        r->rec.keys = k;
+    const runlog_value **v = realloc(r->rec.values, cap * sizeof *v);
+    if (v)
+        r->rec.values = v;
+    if (!k || !v)
+        return RUNLOG_ENOMEM;
+    r->fields_cap = cap;
+    return 0;
+}
+
+static void drop_frame(runlog_reader *r)
+{
+    if (r->frame_loaded)
+        rl_frame_free(&r->frame);
+    r->frame_loaded = 0;
+    r->in_hist = 0;
+}
+
+/* Handles one record of the current frame. 1: a record is ready in r->rec;
+ * 0: nothing to show, go on; < 0: error. */
+static int take_record(runlog_reader *r, const rl_record_view *v, const char **why)
+{
+    rl_frame *f = &r->frame;
+    int rc;
+    if (v->type == RL_REC_HISTORY) {
+        if ((rc = rl_history_decode(&r->hist, v->body, v->len, f->stream.nkeys, f->payload.nblocks,
+                                    &f->arena, why)))
+            return rc;
+        free(r->colvals);
+        free(r->colpos);
+        r->colvals = calloc(r->hist.ncols + 1, sizeof *r->colvals);
+        r->colpos = calloc(r->hist.ncols + 1, sizeof *r->colpos);
+        if (!r->colvals || !r->colpos || grow_fields(r, r->hist.ncols + 1))
+            return RUNLOG_ENOMEM;
+        if ((rc = decode_columns(f, &r->hist, r->colvals, why)))
+            return rc;
+        r->in_hist = 1;
+        r->row = 0;
+        return 0;
+    }
+    int type = public_type(v->type);
+    if (!type) {
+        if (v->type == RL_REC_INDEX || (v->type & RL_IGNORABLE))
+            return 0;
+        *why = "unknown required record type (written by a newer version?)";
+        return RUNLOG_EUNSUPPORTED;
+    }
+    rl_cur c = rl_cur_make(v->body, v->len);
+    runlog_value *body;
+    if ((rc = rl_cbor_decode(&c, &f->arena, &body, why)))
+        return rc;
+    if (rl_cur_left(&c) || body->type != RUNLOG_MAP) {
+        *why = "record body is not exactly one CBOR map";
+        return RUNLOG_ECORRUPT;
+    }
+    if (type == RUNLOG_RECORD_FINISH)
+        r->finished_seen = 1;
+    else if (type == RUNLOG_RECORD_RESUME)
+        r->finished_seen = 0;
+    r->rec.type = type;
+    r->rec.frame_offset = r->frame_offset;
+    r->rec.time = rl_map_int(body, "t", 0);
+    r->rec.step = 0;
+    r->rec.nfields = 0;
+    r->rec.body = body;
+    return 1;
+}
+
+static void make_row(runlog_reader *r)
+{
+    const rl_history *h = &r->hist;
+    uint32_t row = r->row++;
+    size_t n = 0;
+    for (uint32_t c = 0; c < h->ncols; c++) {
+        if (!rl_hcol_present(&h->cols[c], row))
+            continue;
+        r->rec.keys[n] = r->frame.stream.keys[h->cols[c].key].p;
+        r->rec.values[n] = &r->colvals[c][r->colpos[c]++];
+        n++;
+    }
+    r->rec.type = RUNLOG_RECORD_HISTORY;
+    r->rec.frame_offset = r->frame_offset;
+    r->rec.time = h->times[row];
+    r->rec.step = h->steps[row];
+    r->rec.nfields = n;
+    r->rec.body = NULL;
+}
+
+static int frame_error(runlog_reader *r, int rc, const char *why)
+{
+    uint64_t offset = r->frame_offset;
+    drop_frame(r);
+    if (rc == RUNLOG_ENOMEM)
+        return rl_fail(rc, "out of memory");
+    rc = reader_damage(r, rc, offset, why ? why : "malformed frame");
+    if (rc == RUNLOG_EUNSUPPORTED || !(r->flags & RUNLOG_READ_TOLERANT))
+        return rc;
+    return 0; /* tolerant: the rest of the frame is skipped */
+}
+
+int runlog_reader_next(runlog_reader *r, const runlog_record **out)
+{
+    if (!r || !out)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    for (;;) {
+        const char *why = NULL;
+        int rc;
+        if (r->in_hist) {
+            if (r->row < r->hist.nrows) {
+                make_row(r);
+                *out = &r->rec;
+                return 0;
+            }
+            r->in_hist = 0;
+        }
+        if (r->frame_loaded) {
+            rl_record_view v;
+            rc = rl_stream_next(&r->frame.stream, &v, &why);
+            if (rc == RUNLOG_ITEROVER) {
+                drop_frame(r);
+                continue;
+            }
+            if (!rc)
+                rc = take_record(r, &v, &why);
+            if (rc == 1) {
+                *out = &r->rec;
+                return 0;
+            }
+            if (rc < 0 && (rc = frame_error(r, rc, why)))
+                return rc;
+            continue;
+        }
+        rl_scan_item it;
+        if ((rc = rl_scanner_next(&r->scan, &it)))
+            return rc;
+        switch (it.kind) {
+        case RL_SCAN_FRAME:
+            if (it.h.kind == RL_FRAME_DATA) {
+                r->frame_offset = it.offset;
+                r->frame_loaded = 1;
+                rc = rl_frame_load(&r->frame, it.payload, it.h.payload_size, &why);
+                if (rc && (rc = frame_error(r, rc, why)))
+                    return rc;
+            } else if (it.h.kind != RL_FRAME_INDEX && it.h.kind != RL_FRAME_TRAILER &&
+                       !(it.h.kind & RL_IGNORABLE)) {
+                return reader_damage(r, RUNLOG_EUNSUPPORTED, it.offset,
+                                     "unknown required frame kind (written by a newer version?)");
+            }
+            continue;
+        case RL_SCAN_DAMAGE:
+            if (r->flags & RUNLOG_READ_TOLERANT)
+                continue;
+            return reader_damage(r, it.damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
+                                 it.offset, it.why);
+        case RL_SCAN_TORN:
+        case RL_SCAN_END:
+            if (!(r->flags & RUNLOG_READ_FOLLOW) || r->finished_seen)
+                return RUNLOG_ITEROVER;
+            {
+                uint64_t before = r->scan.size;
+                rl_scanner_refresh(&r->scan);
+                if (r->scan.size != before)
+                    continue;
+            }
+            return RUNLOG_EAGAIN;
+        }
+    }
+}
+
+runlog_record_type runlog_record_type_of(const runlog_record *rec) { return rec ? (runlog_record_type)rec->type : 0; }
+uint64_t runlog_record_frame_offset(const runlog_record *rec) { return rec ? rec->frame_offset : 0; }
+int64_t runlog_record_time(const runlog_record *rec) { return rec ? rec->time : 0; }
+uint64_t runlog_record_step(const runlog_record *rec) { return rec ? rec->step : 0; }
+size_t runlog_record_field_count(const runlog_record *rec) { return rec ? rec->nfields : 0; }
+const char *runlog_record_field_key(const runlog_record *rec, size_t i) { return rec && i < rec->nfields ? rec->keys[i] : NULL; }
+const runlog_value *runlog_record_field_value(const runlog_record *rec, size_t i) { return rec && i < rec->nfields ? rec->values[i] : NULL; }
+const runlog_value *runlog_record_body(const runlog_record *rec) { return rec ? rec->body : NULL; }
+
+/* ---- Whole run ---------------------------------------------------------------- */
+
+/* Deep copies into malloc'd memory (the run outlives the frames). */
+static int clone_into(runlog_value *dst, const runlog_value *src)
+{
+    *dst = *src;
+    dst->keys = NULL;
+    switch (src->type) {
+    case RUNLOG_STRING:
+    case RUNLOG_BYTES: {
+        char *s = malloc(src->n + 1);
+        if (!s)
+            return RUNLOG_ENOMEM;
+        memcpy(s, src->u.s, src->n);
+        s[src->n] = 0;
+        dst->u.s = s;
+        return 0;
+    }
+    case RUNLOG_LIST:
+    case RUNLOG_MAP:
+        dst->u.items = calloc(src->n ? src->n : 1, sizeof *dst->u.items);
+        if (!dst->u.items)
+            return RUNLOG_ENOMEM;
+        if (src->type == RUNLOG_MAP) {
+            dst->keys = calloc(src->n ? src->n : 1, sizeof *dst->keys);
+            if (!dst->keys)
+                return RUNLOG_ENOMEM;
+        }
+        for (uint32_t i = 0; i < src->n; i++) {
+            if (src->type == RUNLOG_MAP) {
+                char *k = malloc(src->keys[i].n + 1);
+                if (!k)
+                    return RUNLOG_ENOMEM;
+                memcpy(k, src->keys[i].p, src->keys[i].n + 1);
+                dst->keys[i].p = k;
+                dst->keys[i].n = src->keys[i].n;
+            }
+            int rc = clone_into(&dst->u.items[i], &src->u.items[i]);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static void value_release(runlog_value *v)
+{
+    switch (v->type) {
+    case RUNLOG_STRING:
+    case RUNLOG_BYTES:
+        free((char *)v->u.s);
+        break;
+    case RUNLOG_LIST:
+    case RUNLOG_MAP:
+        for (uint32_t i = 0; v->u.items && i < v->n; i++) {
+            value_release(&v->u.items[i]);
+            if (v->keys)
+                free((char *)v->keys[i].p);
+        }
+        free(v->u.items);
+        free(v->keys);
+        break;
+    default:
+        break;
+    }
+    v->type = RUNLOG_NULL;
+}
+
+/* A map under construction: keys in first-set order, later sets replace. */
+typedef struct vmap {
+    rl_keymap keys;
+    runlog_value *vals;
+    size_t cap;
+} vmap;
+
+static int vmap_set(vmap *m, const char *key, size_t len, const runlog_value *v)
+{
+    uint32_t id;
+    int rc = rl_keymap_intern(&m->keys, key, len, &id);
+    if (rc)
+        return rc;
+    if (id >= m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        while (cap <= id)
+            cap *= 2;
+        runlog_value *n = realloc(m->vals, cap * sizeof *n);
+        if (!n)
+            return RUNLOG_ENOMEM;
+        memset(n + m->cap, 0, (cap - m->cap) * sizeof *n);
+        m->vals = n;
+        m->cap = cap;
+    } else {
+        value_release(&m->vals[id]);
+    }
+    return clone_into(&m->vals[id], v);
+}
+
+static int vmap_set_all(vmap *m, const runlog_value *map)
+{
+    for (size_t i = 0; i < runlog_value_count(map); i++) {
+        int rc = vmap_set(m, map->keys[i].p, map->keys[i].n, &map->u.items[i]);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* The map as a value that borrows the vmap's memory. */
+static void vmap_view(const vmap *m, runlog_value *out, rl_str *keys)
+{
+    out->type = RUNLOG_MAP;
+    out->n = m->keys.count;
+    out->u.items = m->vals;
+    out->keys = keys;
+    for (uint32_t i = 0; i < m->keys.count; i++)
+        keys[i].p = rl_keymap_str(&m->keys, i, &keys[i].n);
+}
+
+static void vmap_free(vmap *m)
+{
+    for (uint32_t i = 0; i < m->keys.count; i++)
+        value_release(&m->vals[i]);
+    free(m->vals);
+    rl_keymap_free(&m->keys);
+}
+
+struct runlog_run {
+    vmap identity, config, summary_auto, summary_set, summary;
+    runlog_value identity_v, config_v, summary_v;
+    rl_str *key_bufs[3];
+    runlog_state state;
+    int exit_code;
+    int64_t end_time, last_time;
+    uint64_t rows, last_step, resumes;
+    uint64_t counts[16];
+};
+
+static int run_take(runlog_run *run, const runlog_record *rec)
+{
+    int type = rec->type;
+    const runlog_value *b = rec->body;
+    if (type < 16)
+        run->counts[type]++;
+    if (rec->time)
+        run->last_time = rec->time;
+    switch (type) {
+    case RUNLOG_RECORD_HISTORY:
+        run->rows++;
+        run->last_step = rec->step;
+        for (size_t i = 0; i < rec->nfields; i++) {
+            int rc = vmap_set(&run->summary_auto, rec->keys[i], strlen(rec->keys[i]), rec->values[i]);
+            if (rc)
+                return rc;
+        }
+        return 0;
+    case RUNLOG_RECORD_RUN_START:
+        if (run->counts[type] > 1)
+            return 0;
+        for (size_t i = 0; i < b->n; i++) {
+            const char *k = b->keys[i].p;
+            if (strcmp(k, "t") == 0) {
+                runlog_value t = b->u.items[i];
+                int rc = vmap_set(&run->identity, "start_time", 10, &t);
+                if (rc)
+                    return rc;
+            } else {
+                int rc = vmap_set(&run->identity, k, b->keys[i].n, &b->u.items[i]);
+                if (rc)
+                    return rc;
+            }
+        }
+        return 0;
+    case RUNLOG_RECORD_CONFIG:
+        return vmap_set_all(&run->config, runlog_value_get(b, "set"));
+    case RUNLOG_RECORD_SUMMARY:
+        return vmap_set_all(&run->summary_set, runlog_value_get(b, "set"));
+    case RUNLOG_RECORD_FINISH:
+        run->exit_code = (int)rl_map_int(b, "exit_code", 0);
+        run->state = run->exit_code == 0 ? RUNLOG_STATE_FINISHED : RUNLOG_STATE_FAILED;
+        run->end_time = rec->time;
+        return 0;
+    case RUNLOG_RECORD_RESUME:
+        run->resumes++;
+        run->state = RUNLOG_STATE_RUNNING;
+        run->end_time = 0;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int run_finish(runlog_run *run, int lock_held)
+{
+    /* Summary: the last value of each history key, explicit values on top. */
+    for (uint32_t i = 0; i < run->summary_auto.keys.count; i++) {
+        uint32_t n;
+        const char *k = rl_keymap_str(&run->summary_auto.keys, i, &n);
+        int rc = vmap_set(&run->summary, k, n, &run->summary_auto.vals[i]);
+        if (rc)
+            return rc;
+    }
+    for (uint32_t i = 0; i < run->summary_set.keys.count; i++) {
+        uint32_t n;
+        const char *k = rl_keymap_str(&run->summary_set.keys, i, &n);
+        int rc = vmap_set(&run->summary, k, n, &run->summary_set.vals[i]);
+        if (rc)
+            return rc;
+    }
+    vmap *maps[3] = { &run->identity, &run->config, &run->summary };
+    runlog_value *views[3] = { &run->identity_v, &run->config_v, &run->summary_v };
+    for (int i = 0; i < 3; i++) {
+        run->key_bufs[i] = calloc(maps[i]->keys.count + 1, sizeof(rl_str));
+        if (!run->key_bufs[i])
+            return RUNLOG_ENOMEM;
+        vmap_view(maps[i], views[i], run->key_bufs[i]);
+    }
+    if (run->state == RUNLOG_STATE_RUNNING && !lock_held)
+        run->state = RUNLOG_STATE_CRASHED;
+    if (!run->end_time)
+        run->end_time = run->last_time;
+    return 0;
+}
+
+int runlog_reader_run(runlog_run **out, runlog_reader *r)
+{
+    if (!out || !r)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    runlog_reader_options o = RUNLOG_READER_OPTIONS_INIT;
+    o.flags = r->flags & RUNLOG_READ_TOLERANT;
+    runlog_reader *pass;
+    int rc = runlog_reader_open(&pass, r->path, &o);
+    if (rc)
+        return rc;
+    runlog_run *run = calloc(1, sizeof *run);
+    if (!run) {
+        runlog_reader_close(pass);
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    }
+    run->state = RUNLOG_STATE_RUNNING;
+    const runlog_record *rec;
+    while ((rc = runlog_reader_next(pass, &rec)) == 0) {
+        if ((rc = run_take(run, rec))) {
+            rc = rl_fail(rc, "%s: %s", r->path, runlog_strerror(rc));
+            break;
+        }
+    }
+    if (rc == RUNLOG_ITEROVER)
+        rc = run_finish(run, rl_lock_held_by_other(pass->fd));
+    runlog_reader_close(pass);
+    if (rc) {
+        runlog_run_free(run);
+        return rc == RUNLOG_ENOMEM ? rl_fail(rc, "out of memory") : rc;
+    }
+    *out = run;
+    return 0;
+}
+
+void runlog_run_free(runlog_run *run)
+{
+    if (!run)
+        return;
+    vmap_free(&run->identity);
+    vmap_free(&run->config);
+    vmap_free(&run->summary_auto);
+    vmap_free(&run->summary_set);
+    vmap_free(&run->summary);
+    for (int i = 0; i < 3; i++)
+        free(run->key_bufs[i]);
+    free(run);
+}
+
+const runlog_value *runlog_run_identity(const runlog_run *run) { return run ? &run->identity_v : NULL; }
+const runlog_value *runlog_run_config(const runlog_run *run) { return run ? &run->config_v : NULL; }
+const runlog_value *runlog_run_summary(const runlog_run *run) { return run ? &run->summary_v : NULL; }
+runlog_state runlog_run_state(const runlog_run *run) { return run ? run->state : RUNLOG_STATE_CRASHED; }
+int runlog_run_exit_code(const runlog_run *run) { return run ? run->exit_code : 0; }
+int64_t runlog_run_end_time(const runlog_run *run) { return run ? run->end_time : 0; }
+uint64_t runlog_run_rows(const runlog_run *run) { return run ? run->rows : 0; }
+uint64_t runlog_run_last_step(const runlog_run *run) { return run ? run->last_step : 0; }
+uint64_t runlog_run_resumes(const runlog_run *run) { return run ? run->resumes : 0; }
+uint64_t runlog_run_record_count(const runlog_run *run, int type)
+{
+    return run && type >= 0 && type < 16 ? run->counts[type] : 0;
+}
+size_t runlog_run_key_count(const runlog_run *run) { return run ? run->summary_auto.keys.count : 0; }
+const char *runlog_run_key(const runlog_run *run, size_t i)
+{
+    return run && i < run->summary_auto.keys.count ? rl_keymap_str(&run->summary_auto.keys, (uint32_t)i, NULL) : NULL;
+}
+
+const char *runlog_state_name(runlog_state state)
+{
+    switch (state) {
+    case RUNLOG_STATE_RUNNING: return "running";
+    case RUNLOG_STATE_FINISHED: return "finished";
+    case RUNLOG_STATE_FAILED: return "failed";
+    case RUNLOG_STATE_CRASHED: return "crashed";
+    }
+    return "unknown";
+}
+
+/* ---- One key's history ---------------------------------------------------------- */
+
+struct runlog_history {
+    size_t len, cap;
+    uint64_t *steps;
+    int64_t *times;
+    double *values;
+    uint8_t *types;
+    int64_t *ints;           /* exact ints (allocated with the arrays) */
+    runlog_value **others;   /* non-numeric values, NULL for numeric */
+    rl_arena arena;          /* non-numeric values live here */
+    runlog_value scratch;
+    uint64_t frames_read;
+};
+
+static int hist_grow(runlog_history *h, size_t extra)
+{
+    if (h->len + extra <= h->cap)
+        return 0;
+    size_t cap = h->cap ? h->cap : 1024;
+    while (cap < h->len + extra)
+        cap *= 2;
+#define GROW(field) do { void *p = realloc(h->field, cap * sizeof *h->field); if (!p) return RUNLOG_ENOMEM; h->field = p; } while (0)
+    GROW(steps);
+    GROW(times);
+    GROW(values);
+    GROW(types);
+    GROW(ints);
+    GROW(others);
+#undef GROW
+    h->cap = cap;
+    return 0;
+}
+
+static int hist_copy_value(runlog_history *h, size_t i, const runlog_value *v)
+{
+    h->types[i] = v->type;
+    h->others[i] = NULL;
+    h->ints[i] = 0;
+    switch (v->type) {
+    case RUNLOG_FLOAT: h->values[i] = v->u.f; return 0;
+    case RUNLOG_INT: h->values[i] = (double)v->u.i; h->ints[i] = v->u.i; return 0;
+    case RUNLOG_BOOL: h->values[i] = v->u.b; h->ints[i] = v->u.b; return 0;
+    case RUNLOG_NULL: h->values[i] = NAN; return 0;
+    default: {
+        /* Non-numeric: kept as CBOR and decoded again into the history's arena. */
+        rl_buf tmp = { 0 };
+        int rc = rl_cbor_value(&tmp, v);
+        if (!rc) {
+            rl_cur c = rl_cur_make(tmp.p, tmp.len);
+            const char *why;
+            rc = rl_cbor_decode(&c, &h->arena, &h->others[i], &why);
+        }
+        rl_buf_free(&tmp);
+        h->values[i] = NAN;
+        return rc;
+    }
+    }
+}
+
+/* Appends the key's values from one data frame. */
+static int hist_frame(runlog_history *h, const rl_scan_item *it, const char *key, const char **why)
+{
+    rl_frame f;
+    int rc = rl_frame_load(&f, it->payload, it->h.payload_size, why);
+    if (rc)
+        goto done;
+    uint32_t k = UINT32_MAX;
+    size_t klen = strlen(key);
+    for (uint32_t i = 0; i < f.stream.nkeys; i++)
+        if (f.stream.keys[i].n == klen && memcmp(f.stream.keys[i].p, key, klen) == 0)
+            k = i;
+    h->frames_read++;
+    if (k == UINT32_MAX)
+        goto done;
+    rl_record_view v;
+    while ((rc = rl_stream_next(&f.stream, &v, why)) == 0) {
+        if (v.type != RL_REC_HISTORY)
+            continue;
+        rl_history hr;
+        if ((rc = rl_history_decode(&hr, v.body, v.len, f.stream.nkeys, f.payload.nblocks, &f.arena, why)))
+            goto done;
+        uint32_t cols[RL_COL_NTYPES], ncols = 0;
+        for (uint32_t c = 0; c < hr.ncols && ncols < RL_COL_NTYPES; c++)
+            if (hr.cols[c].key == k)
+                cols[ncols++] = c;
+        if (ncols == 0)
+            continue;
+        const rl_hcol *c0 = &hr.cols[cols[0]];
+        if ((rc = hist_grow(h, hr.nrows)))
+            goto done;
+        if (ncols == 1 && (c0->type == RL_COL_FLOAT || c0->type == RL_COL_INT)) {
+            /* Fast path: one numeric column. */
+            const uint8_t *raw;
+            if ((rc = rl_frame_block(&f, c0->block, &raw, why)) ||
+                (rc = rl_history_column_f64(c0, raw, f.payload.blocks[c0->block].raw_len,
+                                            h->values + h->len, why)))
+                goto done;
+            size_t j = h->len;
+            for (uint32_t r = 0; r < hr.nrows; r++) {
+                if (!rl_hcol_present(c0, r))
+                    continue;
+                h->steps[j] = hr.steps[r];
+                h->times[j] = hr.times[r];
+                h->types[j] = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
+                h->others[j] = NULL;
+                j++;
+            }
+            if (c0->type == RL_COL_INT) {
+                /* Exact values: decode the ints again (doubles lose above 2^53). */
+                runlog_value *vals;
+                if ((rc = rl_history_column(&hr, c0, raw, f.payload.blocks[c0->block].raw_len,
+                                            &f.arena, &vals, why)))
+                    goto done;
+                for (uint32_t i = 0; i < c0->count; i++)
+                    h->ints[h->len + i] = vals[i].u.i;
+            }
+            h->len = j;
+            continue;
+        }
+        runlog_value *vals[RL_COL_NTYPES];
+        uint32_t pos[RL_COL_NTYPES] = { 0 };
+        for (uint32_t i = 0; i < ncols; i++) {
+            const rl_hcol *col = &hr.cols[cols[i]];
+            const uint8_t *raw = NULL;
+            size_t len = 0;
+            if (col->block) {
+                if ((rc = rl_frame_block(&f, col->block, &raw, why)))
+                    goto done;
+                len = f.payload.blocks[col->block].raw_len;
+            }
+            if ((rc = rl_history_column(&hr, col, raw, len, &f.arena, &vals[i], why)))
+                goto done;
+        }
+        for (uint32_t r = 0; r < hr.nrows; r++) {
+            for (uint32_t i = 0; i < ncols; i++) {
+                const rl_hcol *col = &hr.cols[cols[i]];
+                if (!rl_hcol_present(col, r))
+                    continue;
+                h->steps[h->len] = hr.steps[r];
+                h->times[h->len] = hr.times[r];
+                if ((rc = hist_copy_value(h, h->len, &vals[i][pos[i]++])))
+                    goto done;
+                h->len++;
+            }
+        }
+    }
+    if (rc == RUNLOG_ITEROVER)
+        rc = 0;
+done:
+    rl_frame_free(&f);
+    return rc;
+}
+
+/* Data frame offsets holding key, from the trailer and index chain.
+ * 0 and a list; RUNLOG_ENOTFOUND when the file has no usable index. */
+static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_t *n)
+{
+    uint64_t size = rl_file_size(r->fd);
+    if (size < RL_FILE_HEADER_SIZE + RL_TRAILER_SIZE)
+        return RUNLOG_ENOTFOUND;
+    rl_scanner s;
+    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, size - RL_TRAILER_SIZE);
+    rl_scan_item it;
+    uint64_t *list = NULL;
+    size_t len = 0, cap = 0;
+    int rc = rl_scanner_next(&s, &it);
+    rl_trailer t;
+    const char *why;
+    if (rc || it.kind != RL_SCAN_FRAME || it.h.kind != RL_FRAME_TRAILER ||
+        rl_trailer_decode(&t, it.payload, it.h.payload_size, &why)) {
+        rc = RUNLOG_ENOTFOUND;
+        goto done;
+    }
+    uint64_t at = t.index_offset, limit = size - RL_TRAILER_SIZE;
+    size_t klen = strlen(key);
+    while (at != UINT64_MAX) {
+        if (at >= limit || rl_scanner_frame_at(&s, at, &it) || it.h.kind != RL_FRAME_INDEX) {
+            rc = RUNLOG_ENOTFOUND;
+            goto done;
+        }
+        rl_frame f;
+        rl_record_view v;
+        rl_index idx;
+        if (rl_frame_load(&f, it.payload, it.h.payload_size, &why) ||
+            rl_stream_next(&f.stream, &v, &why) || v.type != RL_REC_INDEX ||
+            rl_index_decode(&idx, v.body, v.len, f.stream.nkeys, &f.arena, &why)) {
+            rl_frame_free(&f);
+            rc = RUNLOG_ENOTFOUND;
+            goto done;
+        }
+        uint32_t k = UINT32_MAX;
+        for (uint32_t i = 0; i < f.stream.nkeys; i++)
+            if (f.stream.keys[i].n == klen && memcmp(f.stream.keys[i].p, key, klen) == 0)
+                k = i;
+        for (uint32_t e = 0; k != UINT32_MAX && e < idx.nentries; e++) {
+            for (uint32_t j = 0; j < idx.entries[e].nkeys; j++) {
+                if (idx.entries[e].keys[j] != k)
+                    continue;
+                if (len == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    uint64_t *nl = realloc(list, cap * sizeof *nl);
+                    if (!nl) {
+                        rl_frame_free(&f);
+                        rc = RUNLOG_ENOMEM;
+                        goto done;
+                    }
+                    list = nl;
+                }
+                list[len++] = idx.entries[e].offset;
+                break;
+            }
+        }
+        limit = at; /* the chain goes strictly backwards: no loops */
+        at = idx.prev_offset;
+        rl_frame_free(&f);
+    }
+    /* Entries come newest index first; frames must be read in file order. */
+    for (size_t i = 1; i < len; i++)
+        for (size_t j = i; j > 0 && list[j - 1] > list[j]; j--) {
+            uint64_t tmp = list[j];
+            list[j] = list[j - 1];
+            list[j - 1] = tmp;
+        }
+    *out = list;
+    *n = len;
+    list = NULL;
+    rc = 0;
+done:
+    free(list);
+    rl_scanner_free(&s);
+    return rc;
+}
+
+static void hist_reset(runlog_history *h)
+{
+    h->len = 0;
+    h->frames_read = 0;
+    rl_arena_reset(&h->arena);
+}
+
+int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *key)
+{
+    if (!out || !r || !key)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    runlog_history *h = calloc(1, sizeof *h);
+    if (!h)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    uint64_t *offsets = NULL;
+    size_t n = 0;
+    const char *why = NULL;
+    int rc = index_lookup(r, key, &offsets, &n);
+    if (rc == 0) {
+        rl_scanner s;
+        rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+        for (size_t i = 0; i < n && !rc; i++) {
+            rl_scan_item it;
+            rc = rl_scanner_frame_at(&s, offsets[i], &it);
+            if (!rc && it.h.kind == RL_FRAME_DATA)
+                rc = hist_frame(h, &it, key, &why);
+        }
+        rl_scanner_free(&s);
+        free(offsets);
+        if (rc) {
+            hist_reset(h); /* an index that misleads: fall back to scanning */
+            rc = RUNLOG_ENOTFOUND;
+        }
+    }
+    if (rc == RUNLOG_ENOTFOUND) {
+        rl_scanner s;
+        rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+        rc = 0;
+        for (;;) {
+            rl_scan_item it;
+            if ((rc = rl_scanner_next(&s, &it)))
+                break;
+            if (it.kind == RL_SCAN_END || it.kind == RL_SCAN_TORN)
+                break;
+            if (it.kind == RL_SCAN_DAMAGE) {
+                if (r->flags & RUNLOG_READ_TOLERANT)
+                    continue;
+                rc = reader_damage(r, it.damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
+                                   it.offset, it.why);
+                break;
+            }
+            if (it.h.kind != RL_FRAME_DATA)
+                continue;
+            size_t before = h->len;
+            if ((rc = hist_frame(h, &it, key, &why))) {
+                if (rc == RUNLOG_ENOMEM)
+                    break;
+                rc = reader_damage(r, rc, it.offset, why ? why : "malformed frame");
+                if (!(r->flags & RUNLOG_READ_TOLERANT))
+                    break;
+                h->len = before; /* drop the partial frame */
+                rc = 0;
+            }
+        }
+        rl_scanner_free(&s);
+    }
+    if (!rc && h->len == 0)
+        rc = rl_fail(RUNLOG_ENOTFOUND, "%s: key \"%s\" has no history", r->path, key);
+    if (rc) {
+        if (rc == RUNLOG_ENOMEM)
+            rl_fail(rc, "out of memory");
+        runlog_history_free(h);
+        return rc;
+    }
+    *out = h;
+    return 0;
+}
+
+void runlog_history_free(runlog_history *h)
+{
+    if (!h)
+        return;
+    free(h->steps);
+    free(h->times);
+    free(h->values);
+    free(h->types);
+    free(h->ints);
+    free(h->others);
+    rl_arena_reset(&h->arena);
+    free(h);
+}
+
+size_t runlog_history_length(const runlog_history *h) { return h ? h->len : 0; }
+const uint64_t *runlog_history_steps(const runlog_history *h) { return h ? h->steps : NULL; }
+const int64_t *runlog_history_times(const runlog_history *h) { return h ? h->times : NULL; }
+const double *runlog_history_values(const runlog_history *h) { return h ? h->values : NULL; }
+uint64_t runlog_history_frames_read(const runlog_history *h) { return h ? h->frames_read : 0; }
+
+const runlog_value *runlog_history_value(const runlog_history *h, size_t i)
+{
+    if (!h || i >= h->len)
+        return NULL;
+    if (h->others[i])
+        return h->others[i];
+    runlog_history *m = (runlog_history *)h; /* the scratch value */
+    memset(&m->scratch, 0, sizeof m->scratch);
+    m->scratch.type = h->types[i];
+    switch (h->types[i]) {
+    case RUNLOG_FLOAT: m->scratch.u.f = h->values[i]; break;
+    case RUNLOG_INT: m->scratch.u.i = h->ints[i]; break;
+    case RUNLOG_BOOL: m->scratch.u.b = (int)h->ints[i]; break;
+    default: break;
+    }
+    return &m->scratch;
+}

@@ -1,0 +1,355 @@
+/*
+ * Reading frames from a file (spec/FORMAT.md §3, §8): the scanner walks
+ * frames in order, checks every checksum, resynchronises after damage and
+ * tells a torn tail (a crash while writing) from damage in the middle.
+ * Also: frame decoding, the file header, locks and torn-tail sidecars.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+void rl_scanner_init(rl_scanner *s, int fd, const char *path, uint64_t salt, uint64_t offset)
+{
+    memset(s, 0, sizeof *s);
+    s->fd = fd;
+    s->path = path;
+    s->salt = salt;
+    s->offset = offset;
+    s->size = rl_file_size(fd);
+}
+
+void rl_scanner_free(rl_scanner *s)
+{
+    rl_buf_free(&s->buf);
+}
+
+void rl_scanner_refresh(rl_scanner *s)
+{
+    s->size = rl_file_size(s->fd);
+}
+
+static int io_error(const rl_scanner *s, uint64_t offset)
+{
+    return rl_fail(RUNLOG_EIO, "%s: byte %llu: read failed: %s", s->path,
+                   (unsigned long long)offset, strerror(errno));
+}
+
+/* Finds the next offset > from where an intact frame header of this file
+ * starts (magic, checksum and salt all valid). *found = 0 if none. */
+static int resync(rl_scanner *s, uint64_t from, uint64_t *at, int *found)
+{
+    enum { CHUNK = 1 << 16 };
+    uint8_t *buf = malloc(CHUNK + RL_FRAME_HEADER_SIZE);
+    if (!buf)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    *found = 0;
+    for (uint64_t pos = from; pos + RL_FRAME_HEADER_SIZE <= s->size; pos += CHUNK) {
+        uint64_t n = s->size - pos;
+        if (n > CHUNK + RL_FRAME_HEADER_SIZE)
+            n = CHUNK + RL_FRAME_HEADER_SIZE;
+        if (rl_pread_all(s->fd, buf, n, pos)) {
+            free(buf);
+            return io_error(s, pos);
+        }
+        for (uint64_t i = 0; i + RL_FRAME_HEADER_SIZE <= n && i < CHUNK; i++) {
+            if (buf[i] != 'R' || rl_le32(buf + i) != RL_FRAME_MAGIC)
+                continue;
+            rl_frame_header h;
+            const char *why;
+            if (rl_frame_header_decode(&h, buf + i, s->salt, &why) == 0) {
+                *at = pos + i;
+                *found = 1;
+                free(buf);
+                return 0;
+            }
+        }
+    }
+    free(buf);
+    return 0;
+}
+
+/* Damage at s->offset whose extent is found by resynchronising. */
+static int damage_or_torn(rl_scanner *s, rl_scan_item *out, const char *why)
+{
+    uint64_t at;
+    int found, rc = resync(s, s->offset + 1, &at, &found);
+    if (rc)
+        return rc;
+    out->offset = s->offset;
+    if (!found) {
+        out->kind = RL_SCAN_TORN;
+        out->length = s->size - s->offset;
+        out->damage = RUNLOG_DAMAGE_TORN_TAIL;
+        out->why = why;
+        return 0;
+    }
+    out->kind = RL_SCAN_DAMAGE;
+    out->damage = RUNLOG_DAMAGE_GARBAGE;
+    out->length = at - s->offset;
+    out->why = why;
+    s->offset = at;
+    return 0;
+}
+
+int rl_scanner_next(rl_scanner *s, rl_scan_item *out)
+{
+    memset(out, 0, sizeof *out);
+    out->offset = s->offset;
+    if (s->offset >= s->size) {
+        out->kind = RL_SCAN_END;
+        return 0;
+    }
+    uint64_t left = s->size - s->offset;
+    if (left < RL_FRAME_HEADER_SIZE) {
+        out->kind = RL_SCAN_TORN;
+        out->damage = RUNLOG_DAMAGE_TORN_TAIL;
+        out->length = left;
+        out->why = "file ends inside a frame header";
+        return 0;
+    }
+    uint8_t hdr[RL_FRAME_HEADER_SIZE];
+    if (rl_pread_all(s->fd, hdr, sizeof hdr, s->offset))
+        return io_error(s, s->offset);
+    rl_frame_header h;
+    const char *why;
+    if (rl_frame_header_decode(&h, hdr, s->salt, &why) != 0)
+        return damage_or_torn(s, out, why);
+    uint64_t total = RL_FRAME_HEADER_SIZE + (uint64_t)h.payload_size;
+    if (total > left)
+        return damage_or_torn(s, out, "file ends inside a frame payload");
+    s->buf.len = 0;
+    if (rl_buf_reserve(&s->buf, h.payload_size + 1))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    if (rl_pread_all(s->fd, s->buf.p, h.payload_size, s->offset + RL_FRAME_HEADER_SIZE))
+        return io_error(s, s->offset);
+    out->length = total;
+    if (rl_payload_checksum(s->buf.p, h.payload_size) != h.payload_checksum) {
+        out->kind = RL_SCAN_DAMAGE;
+        out->damage = RUNLOG_DAMAGE_FRAME;
+        out->why = "frame payload checksum mismatch";
+        s->offset += total;
+        return 0;
+    }
+    if (s->have_seq && h.seq <= s->last_seq) {
+        out->kind = RL_SCAN_DAMAGE;
+        out->damage = RUNLOG_DAMAGE_FRAME;
+        out->why = "frame out of sequence (duplicated or moved)";
+        s->offset += total;
+        return 0;
+    }
+    s->have_seq = 1;
+    s->last_seq = h.seq;
+    out->kind = RL_SCAN_FRAME;
+    out->h = h;
+    out->payload = s->buf.p;
+    s->offset += total;
+    return 0;
+}
+
+int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out)
+{
+    s->offset = offset;
+    s->have_seq = 0;
+    int rc = rl_scanner_next(s, out);
+    if (rc)
+        return rc;
+    if (out->kind != RL_SCAN_FRAME)
+        return rl_fail_at(RUNLOG_ECORRUPT, s->path, offset,
+                          out->why ? out->why : "no intact frame where the index points");
+    return 0;
+}
+
+/* ---- Frame decoding ------------------------------------------------------ */
+
+int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why)
+{
+    memset(f, 0, sizeof *f);
+    int rc = rl_payload_parse(&f->payload, payload, len, why);
+    if (rc)
+        return rc;
+    rl_block *b0 = &f->payload.blocks[0];
+    f->raw = calloc(f->payload.nblocks, sizeof *f->raw);
+    f->owned = calloc(f->payload.nblocks, 1);
+    if (!f->raw || !f->owned)
+        return RUNLOG_ENOMEM;
+    const uint8_t *block0 = b0->stored;
+    if (b0->codec != RL_CODEC_RAW) {
+        f->block0 = malloc(b0->raw_len + 1);
+        if (!f->block0)
+            return RUNLOG_ENOMEM;
+        if ((rc = rl_block_decode(b0, f->block0, why)))
+            return rc;
+        block0 = f->block0;
+    }
+    return rl_stream_open(&f->stream, block0, b0->raw_len, &f->arena, why);
+}
+
+int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **why)
+{
+    if (i == 0 || i >= f->payload.nblocks) {
+        *why = "block index outside the frame";
+        return RUNLOG_ECORRUPT;
+    }
+    if (!f->raw[i]) {
+        const rl_block *b = &f->payload.blocks[i];
+        if (b->codec == RL_CODEC_RAW) {
+            f->raw[i] = (uint8_t *)b->stored;
+        } else {
+            uint8_t *p = malloc(b->raw_len + 1);
+            if (!p)
+                return RUNLOG_ENOMEM;
+            int rc = rl_block_decode(b, p, why);
+            if (rc) {
+                free(p);
+                return rc;
+            }
+            f->raw[i] = p;
+            f->owned[i] = 1;
+        }
+    }
+    *out = f->raw[i];
+    return 0;
+}
+
+void rl_frame_free(rl_frame *f)
+{
+    if (f->raw)
+        for (uint32_t i = 0; i < f->payload.nblocks; i++)
+            if (f->owned && f->owned[i])
+                free(f->raw[i]);
+    free(f->raw);
+    free(f->owned);
+    free(f->block0);
+    rl_payload_free(&f->payload);
+    rl_arena_reset(&f->arena);
+    memset(f, 0, sizeof *f);
+}
+
+/* ---- File header, locks, sidecars ------------------------------------------ */
+
+int rl_read_file_header(int fd, const char *path, rl_file_header *out, uint64_t *size)
+{
+    uint8_t hdr[RL_FILE_HEADER_SIZE];
+    uint64_t n = rl_file_size(fd);
+    size_t want = n < sizeof hdr ? (size_t)n : sizeof hdr;
+    if (want == 0)
+        return rl_fail(RUNLOG_ETRUNCATED, "%s: byte 0: file is empty (a 72-byte file header expected)", path);
+    if (rl_pread_all(fd, hdr, want, 0))
+        return rl_fail(RUNLOG_EIO, "%s: byte 0: read failed: %s", path, strerror(errno));
+    const char *why;
+    int rc = rl_file_header_decode(out, hdr, want, &why);
+    if (rc) {
+        if (rc == RUNLOG_ETRUNCATED)
+            return rl_fail(rc, "%s: byte %zu: %s", path, want, why);
+        return rl_fail_at(rc, path, 0, why);
+    }
+    *size = n;
+    return 0;
+}
+
+static void whole_file_lock(struct flock *fl, short type)
+{
+    memset(fl, 0, sizeof *fl);
+    fl->l_type = type;
+    fl->l_whence = SEEK_SET;
+    fl->l_start = 0;
+    fl->l_len = 0;
+}
+
+int rl_lock_file(int fd, const char *path)
+{
+    struct flock fl;
+    whole_file_lock(&fl, F_WRLCK);
+    if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+        return 0;
+    if (errno == EAGAIN || errno == EACCES)
+        return rl_fail(RUNLOG_ELOCKED, "%s: another writer holds the file (advisory lock)", path);
+    return rl_fail(RUNLOG_EIO, "%s: cannot lock: %s", path, strerror(errno));
+}
+
+int rl_lock_held_by_other(int fd)
+{
+    struct flock fl;
+    whole_file_lock(&fl, F_RDLCK);
+    if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
+        return 0;
+    return fl.l_type != F_UNLCK;
+}
+
+int rl_cut_tail(int fd, const char *path, uint64_t offset, uint64_t size, char **sidecar)
+{
+    size_t plen = strlen(path) + 64;
+    char *name = malloc(plen);
+    uint8_t *buf = NULL;
+    int side = -1, rc;
+    if (!name)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    for (int attempt = 0; attempt < 100 && side < 0; attempt++) {
+        if (attempt)
+            snprintf(name, plen, "%s.torn-%llu.%d", path, (unsigned long long)offset, attempt);
+        else
+            snprintf(name, plen, "%s.torn-%llu", path, (unsigned long long)offset);
+        side = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (side < 0 && errno != EEXIST) {
+            rc = rl_fail(RUNLOG_EIO, "%s: cannot create sidecar: %s", name, strerror(errno));
+            goto fail;
+        }
+    }
+    if (side < 0) {
+        rc = rl_fail(RUNLOG_EIO, "%s: no free sidecar name", path);
+        goto fail;
+    }
+    enum { CHUNK = 1 << 20 };
+    buf = malloc(CHUNK);
+    if (!buf) {
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (uint64_t pos = offset; pos < size; pos += CHUNK) {
+        size_t n = size - pos < CHUNK ? (size_t)(size - pos) : CHUNK;
+        if (rl_pread_all(fd, buf, n, pos) || rl_pwrite_all(side, buf, n, pos - offset)) {
+            rc = rl_fail(RUNLOG_EIO, "%s: copying the torn tail: %s", name, strerror(errno));
+            goto fail;
+        }
+    }
+    if (rl_io.fsync(side) != 0) {
+        rc = rl_fail(RUNLOG_EIO, "%s: fsync: %s", name, strerror(errno));
+        goto fail;
+    }
+    close(side);
+    side = -1;
+    /* Only once the bytes are safe in the sidecar is the tail cut. */
+    if (rl_io.ftruncate(fd, (off_t)offset) != 0 || rl_io.fsync(fd) != 0) {
+        rc = rl_fail(RUNLOG_EIO, "%s: cutting the torn tail at byte %llu: %s", path,
+                     (unsigned long long)offset, strerror(errno));
+        goto fail;
+    }
+    free(buf);
+    if (sidecar)
+        *sidecar = name;
+    else
+        free(name);
+    return 0;
+fail:
+    if (side >= 0)
+        close(side);
+    free(buf);
+    free(name);
+    return rc;
+}
+
+const char *rl_map_text(const runlog_value *map, const char *key)
+{
+    const runlog_value *v = runlog_value_get(map, key);
+    return v && v->type == RUNLOG_STRING ? v->u.s : NULL;
+}
+
+int64_t rl_map_int(const runlog_value *map, const char *key, int64_t dflt)
+{
+    const runlog_value *v = runlog_value_get(map, key);
+    return v && v->type == RUNLOG_INT ? v->u.i : dflt;
+}

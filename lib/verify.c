@@ -1,0 +1,222 @@
+/* runlog_verify (spec/FORMAT.md §8.4): every frame, every checksum, every
+ * record decoded; damage is reported, not returned. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+typedef struct damage {
+    runlog_damage_kind kind;
+    uint64_t offset, length;
+    const char *what;
+} damage;
+
+struct runlog_report {
+    uint64_t size, frames, records, raw, stored;
+    int trailer;
+    damage *d;
+    size_t nd, cap;
+};
+
+static int add_damage(runlog_report *rep, runlog_damage_kind kind, uint64_t offset, uint64_t length,
+                      const char *what)
+{
+    if (rep->nd == rep->cap) {
+        size_t cap = rep->cap ? rep->cap * 2 : 8;
+        damage *d = realloc(rep->d, cap * sizeof *d);
+        if (!d)
+            return RUNLOG_ENOMEM;
+        rep->d = d;
+        rep->cap = cap;
+    }
+    rep->d[rep->nd++] = (damage){ kind, offset, length, what };
+    return 0;
+}
+
+/* Decodes everything in a frame; 0, or an error with *why. */
+static int check_frame(const rl_scan_item *it, uint64_t *records, uint64_t *raw, const char **why)
+{
+    if (it->h.kind == RL_FRAME_TRAILER) {
+        rl_trailer t;
+        *raw = it->h.payload_size;
+        return rl_trailer_decode(&t, it->payload, it->h.payload_size, why);
+    }
+    if (it->h.kind != RL_FRAME_DATA && it->h.kind != RL_FRAME_INDEX) {
+        if (it->h.kind & RL_IGNORABLE)
+            return 0;
+        *why = "unknown required frame kind";
+        return RUNLOG_EUNSUPPORTED;
+    }
+    rl_frame f;
+    int rc = rl_frame_load(&f, it->payload, it->h.payload_size, why);
+    uint64_t n = 0, total = 0;
+    if (rc)
+        goto done;
+    for (uint32_t i = 0; i < f.payload.nblocks; i++)
+        total += f.payload.blocks[i].raw_len;
+    rl_record_view v;
+    uint32_t wire_records = 0;
+    while ((rc = rl_stream_next(&f.stream, &v, why)) == 0) {
+        wire_records++;
+        if (v.type == RL_REC_HISTORY) {
+            rl_history h;
+            if ((rc = rl_history_decode(&h, v.body, v.len, f.stream.nkeys, f.payload.nblocks, &f.arena, why)))
+                break;
+            for (uint32_t c = 0; c < h.ncols && !rc; c++) {
+                const uint8_t *raw_block = NULL;
+                size_t len = 0;
+                runlog_value *vals;
+                if (h.cols[c].block) {
+                    if ((rc = rl_frame_block(&f, h.cols[c].block, &raw_block, why)))
+                        break;
+                    len = f.payload.blocks[h.cols[c].block].raw_len;
+                }
+                rc = rl_history_column(&h, &h.cols[c], raw_block, len, &f.arena, &vals, why);
+            }
+            n += h.nrows;
+        } else if (v.type == RL_REC_INDEX) {
+            rl_index idx;
+            rc = rl_index_decode(&idx, v.body, v.len, f.stream.nkeys, &f.arena, why);
+        } else {
+            rl_cur c = rl_cur_make(v.body, v.len);
+            runlog_value *body;
+            if ((rc = rl_cbor_decode(&c, &f.arena, &body, why)))
+                break;
+            if (rl_cur_left(&c) || body->type != RUNLOG_MAP) {
+                *why = "record body is not exactly one CBOR map";
+                rc = RUNLOG_ECORRUPT;
+            } else if (!(v.type & RL_IGNORABLE) && v.type > RL_REC_INDEX) {
+                *why = "unknown required record type";
+                rc = RUNLOG_EUNSUPPORTED;
+            }
+            n++;
+        }
+        if (rc)
+            break;
+    }
+    if (rc == RUNLOG_ITEROVER) {
+        rc = 0;
+        if (wire_records != it->h.record_count) {
+            *why = "record count in the frame header differs from the records found";
+            rc = RUNLOG_ECORRUPT;
+        }
+    }
+    /* Every block must be referenced or decodable: decode the rest too. */
+    for (uint32_t i = 1; !rc && i < f.payload.nblocks; i++) {
+        const uint8_t *p;
+        rc = rl_frame_block(&f, i, &p, why);
+    }
+done:
+    rl_frame_free(&f);
+    if (!rc) {
+        *records = it->h.kind == RL_FRAME_DATA ? n : 0;
+        *raw = total;
+    }
+    return rc;
+}
+
+int runlog_verify(runlog_report **out, const char *path)
+{
+    if (!out || !path)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rl_fail(RUNLOG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    rl_file_header hdr;
+    uint64_t size;
+    int rc = rl_read_file_header(fd, path, &hdr, &size);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    runlog_report *rep = calloc(1, sizeof *rep);
+    if (!rep) {
+        close(fd);
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    }
+    rep->size = size;
+    rl_scanner s;
+    rl_scanner_init(&s, fd, path, hdr.salt, RL_FILE_HEADER_SIZE);
+    s.size = size;
+    int last_was_trailer = 0;
+    for (;;) {
+        rl_scan_item it;
+        if ((rc = rl_scanner_next(&s, &it)))
+            break;
+        if (it.kind == RL_SCAN_END)
+            break;
+        if (it.kind == RL_SCAN_TORN) {
+            last_was_trailer = 0;
+            rc = add_damage(rep, RUNLOG_DAMAGE_TORN_TAIL, it.offset, it.length, it.why);
+            break;
+        }
+        if (it.kind == RL_SCAN_DAMAGE) {
+            last_was_trailer = 0;
+            if ((rc = add_damage(rep, it.damage, it.offset, it.length, it.why)))
+                break;
+            continue;
+        }
+        uint64_t records = 0, raw = 0;
+        const char *why = NULL;
+        int bad = check_frame(&it, &records, &raw, &why);
+        if (bad == RUNLOG_ENOMEM) {
+            rc = bad;
+            break;
+        }
+        if (bad) {
+            last_was_trailer = 0;
+            if ((rc = add_damage(rep, RUNLOG_DAMAGE_FRAME, it.offset, it.length, why ? why : "malformed frame")))
+                break;
+            continue;
+        }
+        rep->frames++;
+        rep->records += records;
+        rep->raw += raw;
+        rep->stored += it.h.payload_size;
+        last_was_trailer = it.h.kind == RL_FRAME_TRAILER;
+    }
+    rep->trailer = last_was_trailer;
+    rl_scanner_free(&s);
+    close(fd);
+    if (rc) {
+        runlog_report_free(rep);
+        return rc == RUNLOG_ENOMEM ? rl_fail(rc, "out of memory") : rc;
+    }
+    *out = rep;
+    return 0;
+}
+
+void runlog_report_free(runlog_report *rep)
+{
+    if (!rep)
+        return;
+    free(rep->d);
+    free(rep);
+}
+
+uint64_t runlog_report_file_size(const runlog_report *rep) { return rep ? rep->size : 0; }
+uint64_t runlog_report_frames(const runlog_report *rep) { return rep ? rep->frames : 0; }
+uint64_t runlog_report_records(const runlog_report *rep) { return rep ? rep->records : 0; }
+uint64_t runlog_report_raw_bytes(const runlog_report *rep) { return rep ? rep->raw : 0; }
+uint64_t runlog_report_stored_bytes(const runlog_report *rep) { return rep ? rep->stored : 0; }
+int runlog_report_has_trailer(const runlog_report *rep) { return rep ? rep->trailer : 0; }
+size_t runlog_report_damage_count(const runlog_report *rep) { return rep ? rep->nd : 0; }
+int runlog_report_intact(const runlog_report *rep) { return rep && rep->nd == 0; }
+
+int runlog_report_damage(const runlog_report *rep, size_t i, runlog_damage_kind *kind, uint64_t *offset,
+                         uint64_t *length, const char **what)
+{
+    if (!rep || i >= rep->nd)
+        return rl_fail(RUNLOG_ENOTFOUND, "no damage entry %zu", i);
+    if (kind)
+        *kind = rep->d[i].kind;
+    if (offset)
+        *offset = rep->d[i].offset;
+    if (length)
+        *length = rep->d[i].length;
+    if (what)
+        *what = rep->d[i].what;
+    return 0;
+}

@@ -1,0 +1,1492 @@
+/*
+ * The writer (spec/FORMAT.md §9 "Writing", "Durability", "Resume").
+ *
+ * The caller builds a row in its own memory; a commit copies it into the
+ * current batch under a mutex. A batch is sealed when it reaches flush_bytes,
+ * when flush_interval_ms passes (the writer thread's timer), or on flush. The
+ * writer thread encodes, compresses and appends one frame per sealed batch.
+ * At most max_queued_frames sealed batches wait; a caller that would exceed
+ * that waits (backpressure) instead of growing memory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <uuid/uuid.h>
+
+#include "internal.h"
+
+#define DEFAULT_INTERVAL_MS 1000u
+#define DEFAULT_FLUSH_BYTES (1u << 20)
+#define DEFAULT_MAX_QUEUED 4u
+#define DEFAULT_ZSTD_LEVEL 3
+#define INDEX_EVERY_FRAMES 1024u
+
+enum { ITEM_ROW = 'R', ITEM_RECORD = 'C' };
+
+typedef struct batch {
+    rl_buf data;
+    uint32_t nitems;
+    uint32_t nkeys;        /* keys defined when sealed */
+    uint64_t opened_ms;    /* monotonic, when the first item came */
+    struct batch *next;    /* free list */
+} batch;
+
+typedef struct wcell {
+    uint32_t key;
+    uint8_t type;          /* RL_COL_* */
+    union { int b; int64_t i; double f; } v;
+    uint32_t off, len;     /* bytes in row_bytes for strings and CBOR */
+} wcell;
+
+typedef struct pending_entry {
+    rl_index_entry e;      /* keys are global key ids */
+} pending_entry;
+
+struct runlog_writer {
+    char *path;
+    int fd;
+    rl_file_header hdr;
+    char *run_id;
+    int resumed;
+
+    uint32_t interval_ms, flush_bytes, max_queued;
+    int synchronous;
+    runlog_clock_fn clock;
+    void *clock_ctx;
+
+    /* Caller side. */
+    rl_keymap keys;
+    wcell *cells;
+    uint32_t ncells, cells_cap;
+    uint32_t *row_slot;    /* per key id: index + 1 of its cell in the row */
+    uint32_t row_slot_cap;
+    rl_buf row_bytes;
+    rl_buf scratch;        /* record bodies */
+    uint64_t next_step;
+    int has_rows;
+    int finished;
+
+    /* Shared with the writer thread, under mu. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_idle, cv_space;
+    batch *cur;
+    batch **queue;
+    uint32_t qhead, qlen;
+    batch *free_batches;
+    int busy, stop;
+    int err;
+    char err_detail[512];
+    pthread_t thread;
+    int thread_started;
+
+    /* Writer thread side (the caller's, in synchronous mode). */
+    rl_frame_builder fb;
+    rl_buf frame;
+    uint64_t seq;
+    uint64_t end;          /* file size: where the next frame goes */
+    uint64_t frames_written;
+    uint64_t prev_index;   /* offset of the last index frame, UINT64_MAX none */
+    pending_entry *pending;
+    uint32_t npending, pending_cap;
+    uint64_t trailer_end;  /* end offset when the last trailer was written */
+    uint32_t *local_of, *local_gen, local_cap, gen;
+    uint32_t thread_nkeys; /* keys the thread may look up (ids below) */
+    uint32_t *frame_keys;  /* global ids in local order */
+    rl_row *rows;
+    uint32_t *row_first;
+    rl_cell *tcells;
+    size_t rows_cap, row_first_cap, tcells_cap;
+};
+
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int64_t now_ns(const runlog_writer *w)
+{
+    if (w->clock)
+        return w->clock(w->clock_ctx);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- Frames: encoding and appending (writer thread) --------------------- */
+
+static int write_frame(runlog_writer *w, uint8_t kind, uint32_t nrecords, const uint8_t *payload,
+                       size_t len, uint64_t *offset)
+{
+    rl_frame_header h = { kind, 0, w->hdr.salt, w->seq, (uint32_t)len, nrecords,
+                          rl_payload_checksum(payload, len) };
+    uint8_t hdr[RL_FRAME_HEADER_SIZE];
+    rl_frame_header_encode(hdr, &h);
+    if (rl_pwrite_all(w->fd, hdr, sizeof hdr, w->end) ||
+        rl_pwrite_all(w->fd, payload, len, w->end + sizeof hdr)) {
+        int saved = errno;
+        /* Keep the file valid up to its last complete frame. */
+        if (rl_io.ftruncate(w->fd, (off_t)w->end) != 0) { /* best effort */ }
+        return rl_fail(RUNLOG_EIO, "%s: byte %llu: writing a frame: %s", w->path,
+                       (unsigned long long)w->end, strerror(saved));
+    }
+    *offset = w->end;
+    w->end += sizeof hdr + len;
+    w->seq++;
+    w->frames_written++;
+    return 0;
+}
+
+static int grow_array(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * elem);
+    if (!q)
+        return RUNLOG_ENOMEM;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static int ensure_local(runlog_writer *w, uint32_t nkeys)
+{
+    if (nkeys <= w->local_cap)
+        return 0;
+    uint32_t cap = w->local_cap ? w->local_cap : 256;
+    while (cap < nkeys)
+        cap *= 2;
+    uint32_t *a = realloc(w->local_of, cap * sizeof *a);
+    if (a)
+        w->local_of = a;
+    uint32_t *b = realloc(w->local_gen, cap * sizeof *b);
+    if (b)
+        w->local_gen = b;
+    uint32_t *c = realloc(w->frame_keys, cap * sizeof *c);
+    if (c)
+        w->frame_keys = c;
+    if (!a || !b || !c)
+        return RUNLOG_ENOMEM;
+    memset(w->local_gen + w->local_cap, 0, (cap - w->local_cap) * sizeof *b);
+    w->local_cap = cap;
+    return 0;
+}
+
+/* Frame-local index of a global key, adding it to the frame's key table. */
+static int local_key(runlog_writer *w, uint32_t global, uint32_t *out)
+{
+    if (w->local_gen[global] != w->gen) {
+        uint32_t len;
+        const char *s = rl_keymap_str(&w->keys, global, &len);
+        int rc = rl_fb_add_key(&w->fb, s, len);
+        if (rc)
+            return rc;
+        w->local_gen[global] = w->gen;
+        w->local_of[global] = w->fb.nkeys - 1;
+        w->frame_keys[w->fb.nkeys - 1] = global;
+    }
+    *out = w->local_of[global];
+    return 0;
+}
+
+static int encode_rows(runlog_writer *w, size_t nrows)
+{
+    if (nrows == 0)
+        return 0;
+    for (size_t r = 0; r < nrows; r++)
+        w->rows[r].cells = w->tcells + w->row_first[r];
+    return rl_history_encode(&w->fb, w->rows, nrows);
+}
+
+static int add_pending_entry(runlog_writer *w, uint64_t offset, uint32_t size, uint64_t nrows,
+                             uint64_t first, uint64_t last, const uint32_t *globals, uint32_t nkeys)
+{
+    size_t cap = w->pending_cap;
+    if (grow_array((void **)&w->pending, &cap, w->npending + 1, sizeof *w->pending))
+        return RUNLOG_ENOMEM;
+    w->pending_cap = (uint32_t)cap;
+    rl_index_entry *e = &w->pending[w->npending].e;
+    memset(e, 0, sizeof *e);
+    e->offset = offset;
+    e->seq = w->seq - 1;
+    e->size = size;
+    e->rows = nrows;
+    e->first_step = first;
+    e->last_step = last;
+    e->nkeys = nkeys;
+    if (nkeys) {
+        e->keys = malloc(nkeys * sizeof *e->keys);
+        if (!e->keys)
+            return RUNLOG_ENOMEM;
+        memcpy(e->keys, globals, nkeys * sizeof *e->keys);
+    }
+    w->npending++;
+    return 0;
+}
+
+static void clear_pending(runlog_writer *w)
+{
+    for (uint32_t i = 0; i < w->npending; i++)
+        free(w->pending[i].e.keys);
+    w->npending = 0;
+}
+
+static int write_index(runlog_writer *w)
+{
+    rl_fb_reset(&w->fb);
+    w->gen++;
+    if (ensure_local(w, w->thread_nkeys))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    rl_index idx = { w->prev_index, w->npending, NULL };
+    rl_index_entry *entries = calloc(w->npending ? w->npending : 1, sizeof *entries);
+    uint32_t *keys = NULL;
+    size_t total = 0;
+    for (uint32_t i = 0; i < w->npending; i++)
+        total += w->pending[i].e.nkeys;
+    keys = malloc((total ? total : 1) * sizeof *keys);
+    int rc = RUNLOG_ENOMEM;
+    if (!entries || !keys)
+        goto done;
+    size_t k = 0;
+    for (uint32_t i = 0; i < w->npending; i++) {
+        entries[i] = w->pending[i].e;
+        entries[i].keys = keys + k;
+        for (uint32_t j = 0; j < w->pending[i].e.nkeys; j++)
+            if ((rc = local_key(w, w->pending[i].e.keys[j], &keys[k++])))
+                goto done;
+    }
+    idx.entries = entries;
+    rl_buf body = { 0 };
+    if ((rc = rl_index_encode(&body, &idx)) ||
+        (rc = rl_fb_add_record(&w->fb, RL_REC_INDEX, body.p, body.len))) {
+        rl_buf_free(&body);
+        goto done;
+    }
+    rl_buf_free(&body);
+    w->frame.len = 0;
+    if ((rc = rl_fb_finish(&w->fb, &w->frame, NULL)))
+        goto done;
+    uint64_t offset;
+    if ((rc = write_frame(w, RL_FRAME_INDEX, 1, w->frame.p, w->frame.len, &offset)))
+        goto done;
+    w->prev_index = offset;
+    clear_pending(w);
+done:
+    free(entries);
+    free(keys);
+    if (rc && rc != RUNLOG_EIO)
+        rc = rl_fail(rc, "%s: writing the index: %s", w->path, runlog_strerror(rc));
+    return rc;
+}
+
+/* Encodes one batch as a data frame and appends it. */
+static int write_batch(runlog_writer *w, batch *b)
+{
+    rl_fb_reset(&w->fb);
+    w->gen++;
+    if (ensure_local(w, b->nkeys))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    if (b->nkeys > w->thread_nkeys)
+        w->thread_nkeys = b->nkeys;
+    size_t nrows = 0, ncells = 0, total_rows = 0;
+    uint64_t first_step = 0, last_step = 0;
+    uint32_t nrecords = 0;
+    int rc = 0;
+    rl_cur c = rl_cur_make(b->data.p, b->data.len);
+    while (rl_cur_left(&c) > 0) {
+        uint8_t tag = c.p[c.pos++];
+        if (tag == ITEM_RECORD) {
+            uint8_t type = c.p[c.pos];
+            uint32_t len;
+            memcpy(&len, c.p + c.pos + 1, 4);
+            c.pos += 5;
+            if ((rc = encode_rows(w, nrows)))
+                goto fail;
+            nrecords += nrows > 0;
+            nrows = ncells = 0;
+            if ((rc = rl_fb_add_record(&w->fb, type, c.p + c.pos, len)))
+                goto fail;
+            nrecords++;
+            c.pos += len;
+            continue;
+        }
+        /* A row: step, time, cell count, cells. */
+        if (grow_array((void **)&w->rows, &w->rows_cap, nrows + 1, sizeof *w->rows) ||
+            grow_array((void **)&w->row_first, &w->row_first_cap, nrows + 1, sizeof *w->row_first)) {
+            rc = RUNLOG_ENOMEM;
+            goto fail;
+        }
+        rl_row *row = &w->rows[nrows];
+        uint32_t n;
+        memcpy(&row->step, c.p + c.pos, 8);
+        memcpy(&row->time_ns, c.p + c.pos + 8, 8);
+        memcpy(&n, c.p + c.pos + 16, 4);
+        c.pos += 20;
+        row->ncells = n;
+        w->row_first[nrows] = (uint32_t)ncells;
+        if (grow_array((void **)&w->tcells, &w->tcells_cap, ncells + n, sizeof *w->tcells)) {
+            rc = RUNLOG_ENOMEM;
+            goto fail;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            rl_cell *cell = &w->tcells[ncells + i];
+            uint32_t global;
+            memcpy(&global, c.p + c.pos, 4);
+            cell->type = c.p[c.pos + 4];
+            c.pos += 5;
+            if ((rc = local_key(w, global, &cell->key)))
+                goto fail;
+            switch (cell->type) {
+            case RL_COL_FLOAT: memcpy(&cell->v.f, c.p + c.pos, 8); c.pos += 8; break;
+            case RL_COL_INT: memcpy(&cell->v.i, c.p + c.pos, 8); c.pos += 8; break;
+            case RL_COL_BOOL: cell->v.b = c.p[c.pos++]; break;
+            case RL_COL_NULL: break;
+            default:
+                memcpy(&cell->v.s.n, c.p + c.pos, 4);
+                cell->v.s.p = c.p + c.pos + 4;
+                c.pos += 4 + cell->v.s.n;
+            }
+        }
+        if (total_rows == 0)
+            first_step = row->step;
+        last_step = row->step;
+        ncells += n;
+        nrows++;
+        total_rows++;
+    }
+    if ((rc = encode_rows(w, nrows)))
+        goto fail;
+    nrecords += nrows > 0;
+    w->frame.len = 0;
+    if ((rc = rl_fb_finish(&w->fb, &w->frame, NULL)))
+        goto fail;
+    uint64_t offset;
+    if ((rc = write_frame(w, RL_FRAME_DATA, nrecords, w->frame.p, w->frame.len, &offset)))
+        return rc;
+    if ((rc = add_pending_entry(w, offset, (uint32_t)(RL_FRAME_HEADER_SIZE + w->frame.len),
+                                total_rows, first_step, last_step, w->frame_keys, w->fb.nkeys)))
+        goto fail;
+    if (w->npending >= INDEX_EVERY_FRAMES)
+        return write_index(w);
+    return 0;
+fail:
+    return rl_fail(rc, "%s: encoding a frame: %s", w->path, runlog_strerror(rc));
+}
+
+static int write_trailer(runlog_writer *w)
+{
+    if (w->trailer_end == w->end && w->npending == 0)
+        return 0;
+    int rc = write_index(w);
+    if (rc)
+        return rc;
+    uint8_t payload[RL_TRAILER_PAYLOAD];
+    rl_trailer t = { w->prev_index, w->frames_written };
+    rl_trailer_encode(payload, &t);
+    uint64_t offset;
+    if ((rc = write_frame(w, RL_FRAME_TRAILER, 0, payload, sizeof payload, &offset)))
+        return rc;
+    w->trailer_end = w->end;
+    return 0;
+}
+
+/* ---- Batches and the writer thread -------------------------------------- */
+
+static batch *batch_get(runlog_writer *w)
+{
+    batch *b = w->free_batches;
+    if (b) {
+        w->free_batches = b->next;
+    } else {
+        b = calloc(1, sizeof *b);
+        if (!b)
+            return NULL;
+    }
+    b->data.len = 0;
+    b->nitems = 0;
+    b->next = NULL;
+    return b;
+}
+
+static void batch_put(runlog_writer *w, batch *b)
+{
+    b->next = w->free_batches;
+    w->free_batches = b;
+}
+
+static void set_err_locked(runlog_writer *w, int rc)
+{
+    if (!w->err) {
+        w->err = rc;
+        snprintf(w->err_detail, sizeof w->err_detail, "%s", runlog_error_detail());
+    }
+}
+
+static int sticky_err(const runlog_writer *w)
+{
+    return w->err ? rl_fail(w->err, "%s", w->err_detail) : 0;
+}
+
+/* Hands the current batch to the writer (thread), under mu. */
+static int seal_locked(runlog_writer *w)
+{
+    if (!w->cur || w->cur->nitems == 0)
+        return 0;
+    w->cur->nkeys = w->keys.count;
+    if (w->synchronous) {
+        int rc = write_batch(w, w->cur);
+        w->cur->data.len = 0;
+        w->cur->nitems = 0;
+        if (rc)
+            set_err_locked(w, rc);
+        return rc;
+    }
+    while (w->qlen == w->max_queued && !w->err)
+        pthread_cond_wait(&w->cv_space, &w->mu);
+    if (w->err)
+        return sticky_err(w);
+    batch *next = batch_get(w);
+    if (!next)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    w->queue[(w->qhead + w->qlen) % w->max_queued] = w->cur;
+    w->qlen++;
+    w->cur = next;
+    pthread_cond_signal(&w->cv_work);
+    return 0;
+}
+
+static void *writer_thread(void *arg)
+{
+    runlog_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->qlen == 0 && !w->stop) {
+            if (w->interval_ms != RUNLOG_NO_TIMED_FLUSH && w->cur->nitems > 0) {
+                uint64_t due = w->cur->opened_ms + w->interval_ms, now = mono_ms();
+                if (now >= due) {
+                    w->cur->nkeys = w->keys.count;
+                    batch *next = batch_get(w);
+                    if (!next)
+                        break;
+                    w->queue[(w->qhead + w->qlen) % w->max_queued] = w->cur;
+                    w->qlen++;
+                    w->cur = next;
+                    continue;
+                }
+                struct timespec ts;
+                clock_gettime(CLOCK_MONOTONIC, &ts);
+                uint64_t wait_ms = due - now;
+                ts.tv_sec += (time_t)(wait_ms / 1000);
+                ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+                if (ts.tv_nsec >= 1000000000L) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&w->cv_work, &w->mu, &ts);
+            } else {
+                pthread_cond_wait(&w->cv_work, &w->mu);
+            }
+        }
+        if (w->qlen == 0)
+            break;
+        batch *b = w->queue[w->qhead];
+        w->qhead = (w->qhead + 1) % w->max_queued;
+        w->qlen--;
+        w->busy = 1;
+        pthread_cond_broadcast(&w->cv_space);
+        int failed = w->err;
+        pthread_mutex_unlock(&w->mu);
+        int rc = failed ? 0 : write_batch(w, b);
+        pthread_mutex_lock(&w->mu);
+        w->busy = 0;
+        batch_put(w, b);
+        if (rc)
+            set_err_locked(w, rc);
+        pthread_cond_broadcast(&w->cv_idle);
+        pthread_cond_broadcast(&w->cv_space);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Appends an item to the current batch; seals it when it is full. */
+static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, const void *body,
+                           size_t body_len)
+{
+    batch *b = w->cur;
+    if (rl_buf_reserve(&b->data, head_len + body_len))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    if (b->nitems == 0)
+        b->opened_ms = mono_ms();
+    memcpy(b->data.p + b->data.len, head, head_len);
+    if (body_len)
+        memcpy(b->data.p + b->data.len + head_len, body, body_len);
+    b->data.len += head_len + body_len;
+    b->nitems++;
+    if (b->data.len >= w->flush_bytes)
+        return seal_locked(w);
+    if (w->synchronous && w->interval_ms != RUNLOG_NO_TIMED_FLUSH &&
+        mono_ms() >= b->opened_ms + w->interval_ms)
+        return seal_locked(w);
+    return 0;
+}
+
+static void lock(runlog_writer *w) { pthread_mutex_lock(&w->mu); }
+static void unlock(runlog_writer *w) { pthread_mutex_unlock(&w->mu); }
+
+static int add_record(runlog_writer *w, uint8_t type, const rl_buf *body)
+{
+    uint8_t head[6];
+    uint32_t len = (uint32_t)body->len;
+    head[0] = ITEM_RECORD;
+    head[1] = type;
+    memcpy(head + 2, &len, 4);
+    lock(w);
+    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, sizeof head, body->p, body->len);
+    unlock(w);
+    return rc;
+}
+
+/* ---- Record bodies -------------------------------------------------------- */
+
+static int check_key(const char *key)
+{
+    if (!key)
+        return rl_fail(RUNLOG_EINVAL, "key is NULL");
+    size_t n = strlen(key);
+    if (n > RUNLOG_MAX_KEY)
+        return rl_fail(RUNLOG_EINVAL, "key of %zu bytes is over the limit of %u bytes", n, RUNLOG_MAX_KEY);
+    if (!rl_utf8_valid((const uint8_t *)key, n))
+        return rl_fail(RUNLOG_EINVAL, "key is not valid UTF-8");
+    return 0;
+}
+
+static int check_text(const char *what, const char *s)
+{
+    if (!s)
+        return 0;
+    size_t n = strlen(s);
+    if (n > RUNLOG_MAX_STRING)
+        return rl_fail(RUNLOG_EINVAL, "%s of %zu bytes is over the limit", what, n);
+    if (!rl_utf8_valid((const uint8_t *)s, n))
+        return rl_fail(RUNLOG_EINVAL, "%s is not valid UTF-8", what);
+    return 0;
+}
+
+static int put_text_entry(rl_buf *b, const char *key, const char *value)
+{
+    int rc = rl_cbor_text(b, key, strlen(key));
+    if (rc)
+        return rc;
+    return value ? rl_cbor_text(b, value, strlen(value)) : rl_cbor_null(b);
+}
+
+/* Starts a record body map {"t": now, ...} with n more entries. */
+static int body_start(runlog_writer *w, size_t n)
+{
+    w->scratch.len = 0;
+    int rc = rl_cbor_map(&w->scratch, n + 1);
+    if (!rc)
+        rc = rl_cbor_text(&w->scratch, "t", 1);
+    if (!rc)
+        rc = rl_cbor_int(&w->scratch, now_ns(w));
+    return rc;
+}
+
+typedef int (*put_value_fn)(rl_buf *b, const void *arg);
+
+/* A config or summary update: {"t": now, "set": {key: value}}. */
+static int set_record(runlog_writer *w, uint8_t type, const char *key, put_value_fn put, const void *arg)
+{
+    if (!w)
+        return rl_fail(RUNLOG_EINVAL, "writer is NULL");
+    int rc = check_key(key);
+    if (rc)
+        return rc;
+    if (w->finished)
+        return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    if ((rc = body_start(w, 1)) || (rc = rl_cbor_text(&w->scratch, "set", 3)) ||
+        (rc = rl_cbor_map(&w->scratch, 1)) || (rc = rl_cbor_text(&w->scratch, key, strlen(key))))
+        return rl_fail(rc, "out of memory");
+    size_t before = w->scratch.len;
+    if ((rc = put(&w->scratch, arg))) {
+        w->scratch.len = before;
+        return rc == RUNLOG_ENOMEM ? rl_fail(rc, "out of memory") : rc;
+    }
+    return add_record(w, type, &w->scratch);
+}
+
+static int put_double(rl_buf *b, const void *a) { return rl_cbor_float(b, *(const double *)a); }
+static int put_int(rl_buf *b, const void *a) { return rl_cbor_int(b, *(const int64_t *)a); }
+static int put_bool(rl_buf *b, const void *a) { return rl_cbor_bool(b, *(const int *)a); }
+static int put_string(rl_buf *b, const void *a)
+{
+    int rc = check_text("string value", a);
+    return rc ? rc : (a ? rl_cbor_text(b, a, strlen(a)) : rl_fail(RUNLOG_EINVAL, "string is NULL"));
+}
+static int put_json(rl_buf *b, const void *a) { return rl_json_to_cbor(b, a, 0); }
+
+int runlog_writer_config_double(runlog_writer *w, const char *key, double v) { return set_record(w, RL_REC_CONFIG, key, put_double, &v); }
+int runlog_writer_config_int(runlog_writer *w, const char *key, int64_t v) { return set_record(w, RL_REC_CONFIG, key, put_int, &v); }
+int runlog_writer_config_bool(runlog_writer *w, const char *key, int v) { v = v != 0; return set_record(w, RL_REC_CONFIG, key, put_bool, &v); }
+int runlog_writer_config_string(runlog_writer *w, const char *key, const char *v) { return set_record(w, RL_REC_CONFIG, key, put_string, v); }
+int runlog_writer_summary_double(runlog_writer *w, const char *key, double v) { return set_record(w, RL_REC_SUMMARY, key, put_double, &v); }
+int runlog_writer_summary_int(runlog_writer *w, const char *key, int64_t v) { return set_record(w, RL_REC_SUMMARY, key, put_int, &v); }
+int runlog_writer_summary_string(runlog_writer *w, const char *key, const char *v) { return set_record(w, RL_REC_SUMMARY, key, put_string, v); }
+int runlog_writer_summary_json(runlog_writer *w, const char *key, const char *json) { return set_record(w, RL_REC_SUMMARY, key, put_json, json); }
+
+int runlog_writer_config_json(runlog_writer *w, const char *json)
+{
+    if (!w || !json)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (w->finished)
+        return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    int rc;
+    if ((rc = body_start(w, 1)) || (rc = rl_cbor_text(&w->scratch, "set", 3)))
+        return rl_fail(rc, "out of memory");
+    if ((rc = rl_json_to_cbor(&w->scratch, json, 1)))
+        return rc;
+    return add_record(w, RL_REC_CONFIG, &w->scratch);
+}
+
+static const char *level_name(runlog_alert_level level)
+{
+    switch (level) {
+    case RUNLOG_ALERT_INFO: return "INFO";
+    case RUNLOG_ALERT_WARN: return "WARN";
+    case RUNLOG_ALERT_ERROR: return "ERROR";
+    }
+    return NULL;
+}
+
+int runlog_writer_alert(runlog_writer *w, const char *title, const char *text, runlog_alert_level level)
+{
+    if (!w || !title)
+        return rl_fail(RUNLOG_EINVAL, "writer or title is NULL");
+    const char *lv = level_name(level);
+    if (!lv)
+        return rl_fail(RUNLOG_EINVAL, "unknown alert level %d", (int)level);
+    int rc;
+    if ((rc = check_text("alert title", title)) || (rc = check_text("alert text", text)))
+        return rc;
+    if ((rc = body_start(w, 3)) || (rc = put_text_entry(&w->scratch, "title", title)) ||
+        (rc = put_text_entry(&w->scratch, "text", text ? text : "")) ||
+        (rc = put_text_entry(&w->scratch, "level", lv)))
+        return rl_fail(rc, "out of memory");
+    return add_record(w, RL_REC_ALERT, &w->scratch);
+}
+
+int runlog_writer_console(runlog_writer *w, runlog_stream stream, const void *data, size_t len)
+{
+    if (!w || (!data && len))
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (stream != RUNLOG_STDOUT && stream != RUNLOG_STDERR)
+        return rl_fail(RUNLOG_EINVAL, "unknown stream %d", (int)stream);
+    const uint8_t *p = data;
+    do {
+        size_t n = len > RUNLOG_MAX_STRING ? RUNLOG_MAX_STRING : len;
+        int rc;
+        if ((rc = body_start(w, 2)) ||
+            (rc = put_text_entry(&w->scratch, "stream", stream == RUNLOG_STDOUT ? "stdout" : "stderr")) ||
+            (rc = rl_cbor_text(&w->scratch, "data", 4)) || (rc = rl_cbor_bytes(&w->scratch, p, n)))
+            return rl_fail(rc, "out of memory");
+        if ((rc = add_record(w, RL_REC_CONSOLE, &w->scratch)))
+            return rc;
+        p += n;
+        len -= n;
+    } while (len > 0);
+    return 0;
+}
+
+/* ---- History rows ----------------------------------------------------------- */
+
+/* The cell of key in the pending row, new or replaced (last value wins). */
+static int row_cell(runlog_writer *w, const char *key, wcell **out)
+{
+    if (!w || !key)
+        return rl_fail(RUNLOG_EINVAL, "writer or key is NULL");
+    if (w->finished)
+        return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    uint32_t id;
+    int rc = rl_keymap_intern(&w->keys, key, strlen(key), &id);
+    if (rc)
+        return rc;
+    if (id >= w->row_slot_cap) {
+        uint32_t cap = w->row_slot_cap ? w->row_slot_cap : 256;
+        while (cap <= id)
+            cap *= 2;
+        uint32_t *s = realloc(w->row_slot, cap * sizeof *s);
+        if (!s)
+            return rl_fail(RUNLOG_ENOMEM, "out of memory");
+        memset(s + w->row_slot_cap, 0, (cap - w->row_slot_cap) * sizeof *s);
+        w->row_slot = s;
+        w->row_slot_cap = cap;
+    }
+    if (w->row_slot[id]) {
+        *out = &w->cells[w->row_slot[id] - 1];
+    } else {
+        if (w->ncells == w->cells_cap) {
+            uint32_t cap = w->cells_cap ? w->cells_cap * 2 : 32;
+            wcell *c = realloc(w->cells, cap * sizeof *c);
+            if (!c)
+                return rl_fail(RUNLOG_ENOMEM, "out of memory");
+            w->cells = c;
+            w->cells_cap = cap;
+        }
+        w->row_slot[id] = ++w->ncells;
+        *out = &w->cells[w->ncells - 1];
+    }
+    (*out)->key = id;
+    (*out)->len = 0;
+    return 0;
+}
+
+int runlog_writer_add_double(runlog_writer *w, const char *key, double v)
+{
+    wcell *c;
+    int rc = row_cell(w, key, &c);
+    if (rc)
+        return rc;
+    c->type = RL_COL_FLOAT;
+    c->v.f = v;
+    return 0;
+}
+
+int runlog_writer_add_int(runlog_writer *w, const char *key, int64_t v)
+{
+    wcell *c;
+    int rc = row_cell(w, key, &c);
+    if (rc)
+        return rc;
+    c->type = RL_COL_INT;
+    c->v.i = v;
+    return 0;
+}
+
+int runlog_writer_add_bool(runlog_writer *w, const char *key, int v)
+{
+    wcell *c;
+    int rc = row_cell(w, key, &c);
+    if (rc)
+        return rc;
+    c->type = RL_COL_BOOL;
+    c->v.b = v != 0;
+    return 0;
+}
+
+int runlog_writer_add_null(runlog_writer *w, const char *key)
+{
+    wcell *c;
+    int rc = row_cell(w, key, &c);
+    if (rc)
+        return rc;
+    c->type = RL_COL_NULL;
+    return 0;
+}
+
+/* Bytes of a string or CBOR cell go to row_bytes (a replaced value leaves
+ * its old bytes there until the commit; rows are small). */
+static int add_bytes_cell(runlog_writer *w, const char *key, uint8_t type, const void *p, size_t n)
+{
+    if (n > RUNLOG_MAX_STRING)
+        return rl_fail(RUNLOG_EINVAL, "value of %zu bytes is over the limit", n);
+    size_t off = w->row_bytes.len;
+    if (rl_buf_put(&w->row_bytes, p, n))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    wcell *c;
+    int rc = row_cell(w, key, &c);
+    if (rc) {
+        w->row_bytes.len = off;
+        return rc;
+    }
+    c->type = type;
+    c->off = (uint32_t)off;
+    c->len = (uint32_t)n;
+    return 0;
+}
+
+int runlog_writer_add_string(runlog_writer *w, const char *key, const char *v)
+{
+    if (!v)
+        return rl_fail(RUNLOG_EINVAL, "string is NULL");
+    int rc = check_text("string value", v);
+    return rc ? rc : add_bytes_cell(w, key, RL_COL_STRING, v, strlen(v));
+}
+
+int runlog_writer_add_json(runlog_writer *w, const char *key, const char *json)
+{
+    if (!w)
+        return rl_fail(RUNLOG_EINVAL, "writer is NULL");
+    w->scratch.len = 0;
+    int rc = rl_json_to_cbor(&w->scratch, json, 0);
+    return rc ? rc : add_bytes_cell(w, key, RL_COL_CBOR, w->scratch.p, w->scratch.len);
+}
+
+static void clear_row(runlog_writer *w)
+{
+    for (uint32_t i = 0; i < w->ncells; i++)
+        w->row_slot[w->cells[i].key] = 0;
+    w->ncells = 0;
+    w->row_bytes.len = 0;
+}
+
+static int commit_at(runlog_writer *w, uint64_t step)
+{
+    size_t size = 1 + 8 + 8 + 4;
+    for (uint32_t i = 0; i < w->ncells; i++)
+        size += 5 + 8 + (w->cells[i].type >= RL_COL_STRING ? 4 + w->cells[i].len : 0);
+    int64_t t = now_ns(w);
+    lock(w);
+    int rc = sticky_err(w);
+    batch *b = w->cur;
+    if (!rc && rl_buf_reserve(&b->data, size))
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+    if (rc) {
+        unlock(w);
+        return rc;
+    }
+    if (b->nitems == 0)
+        b->opened_ms = mono_ms();
+    uint8_t *p = b->data.p + b->data.len, *start = p;
+    uint32_t n = w->ncells;
+    *p++ = ITEM_ROW;
+    memcpy(p, &step, 8);
+    memcpy(p + 8, &t, 8);
+    memcpy(p + 16, &n, 4);
+    p += 20;
+    for (uint32_t i = 0; i < n; i++) {
+        const wcell *c = &w->cells[i];
+        memcpy(p, &c->key, 4);
+        p[4] = c->type;
+        p += 5;
+        switch (c->type) {
+        case RL_COL_FLOAT: memcpy(p, &c->v.f, 8); p += 8; break;
+        case RL_COL_INT: memcpy(p, &c->v.i, 8); p += 8; break;
+        case RL_COL_BOOL: *p++ = (uint8_t)c->v.b; break;
+        case RL_COL_NULL: break;
+        default:
+            memcpy(p, &c->len, 4);
+            memcpy(p + 4, w->row_bytes.p + c->off, c->len);
+            p += 4 + c->len;
+        }
+    }
+    b->data.len += (size_t)(p - start);
+    b->nitems++;
+    w->next_step = step + 1;
+    w->has_rows = 1;
+    clear_row(w);
+    if (b->data.len >= w->flush_bytes ||
+        (w->synchronous && w->interval_ms != RUNLOG_NO_TIMED_FLUSH &&
+         mono_ms() >= b->opened_ms + w->interval_ms))
+        rc = seal_locked(w);
+    unlock(w);
+    return rc;
+}
+
+int runlog_writer_commit(runlog_writer *w)
+{
+    if (!w)
+        return rl_fail(RUNLOG_EINVAL, "writer is NULL");
+    if (w->finished)
+        return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    return commit_at(w, w->next_step);
+}
+
+int runlog_writer_commit_step(runlog_writer *w, uint64_t step)
+{
+    if (!w)
+        return rl_fail(RUNLOG_EINVAL, "writer is NULL");
+    if (w->finished)
+        return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    if (w->has_rows && step < w->next_step - 1)
+        return rl_fail(RUNLOG_ESTATE, "step %llu is lower than the last committed step %llu",
+                       (unsigned long long)step, (unsigned long long)(w->next_step - 1));
+    return commit_at(w, step);
+}
+
+/* ---- Flush, finish, close --------------------------------------------------- */
+
+static int drain(runlog_writer *w)
+{
+    lock(w);
+    int rc = seal_locked(w);
+    while (!w->synchronous && (w->qlen > 0 || w->busy))
+        pthread_cond_wait(&w->cv_idle, &w->mu);
+    if (!rc)
+        rc = sticky_err(w);
+    unlock(w);
+    return rc;
+}
+
+int runlog_writer_flush(runlog_writer *w)
+{
+    if (!w)
+        return rl_fail(RUNLOG_EINVAL, "writer is NULL");
+    return drain(w);
+}
+
+int runlog_writer_sync(runlog_writer *w)
+{
+    int rc = runlog_writer_flush(w);
+    if (!rc && rl_io.fsync(w->fd) != 0)
+        rc = rl_fail(RUNLOG_EIO, "%s: fsync: %s", w->path, strerror(errno));
+    return rc;
+}
+
+static void stop_thread(runlog_writer *w)
+{
+    if (!w->thread_started)
+        return;
+    lock(w);
+    w->stop = 1;
+    pthread_cond_signal(&w->cv_work);
+    unlock(w);
+    pthread_join(w->thread, NULL);
+    w->thread_started = 0;
+    w->synchronous = 1; /* from here on the caller writes */
+}
+
+/* Pending, uncommitted values as a partial record {"t", "set": {...}}. */
+static int write_partial(runlog_writer *w)
+{
+    if (w->ncells == 0)
+        return 0;
+    int rc;
+    if ((rc = body_start(w, 1)) || (rc = rl_cbor_text(&w->scratch, "set", 3)) ||
+        (rc = rl_cbor_map(&w->scratch, w->ncells)))
+        return rl_fail(rc, "out of memory");
+    for (uint32_t i = 0; i < w->ncells && !rc; i++) {
+        const wcell *c = &w->cells[i];
+        uint32_t klen;
+        const char *k = rl_keymap_str(&w->keys, c->key, &klen);
+        if ((rc = rl_cbor_text(&w->scratch, k, klen)))
+            break;
+        switch (c->type) {
+        case RL_COL_FLOAT: rc = rl_cbor_float(&w->scratch, c->v.f); break;
+        case RL_COL_INT: rc = rl_cbor_int(&w->scratch, c->v.i); break;
+        case RL_COL_BOOL: rc = rl_cbor_bool(&w->scratch, c->v.b); break;
+        case RL_COL_NULL: rc = rl_cbor_null(&w->scratch); break;
+        case RL_COL_STRING: rc = rl_cbor_text(&w->scratch, (const char *)w->row_bytes.p + c->off, c->len); break;
+        default: rc = rl_buf_put(&w->scratch, w->row_bytes.p + c->off, c->len);
+        }
+    }
+    if (rc)
+        return rl_fail(rc, "out of memory");
+    return add_record(w, RL_REC_PARTIAL, &w->scratch);
+}
+
+int runlog_writer_finish(runlog_writer *w, int exit_code)
+{
+    if (!w)
+        return rl_fail(RUNLOG_EINVAL, "writer is NULL");
+    if (w->finished)
+        return rl_fail(RUNLOG_ESTATE, "%s: the run is finished already", w->path);
+    int rc = 0;
+    if (w->ncells > 0 && (rc = runlog_writer_commit(w)))
+        return rc;
+    if ((rc = body_start(w, 2)) || (rc = rl_cbor_text(&w->scratch, "exit_code", 9)) ||
+        (rc = rl_cbor_int(&w->scratch, exit_code)) ||
+        (rc = put_text_entry(&w->scratch, "state", exit_code == 0 ? "finished" : "failed")))
+        return rl_fail(rc, "out of memory");
+    if ((rc = add_record(w, RL_REC_FINISH, &w->scratch)) || (rc = drain(w)))
+        return rc;
+    w->finished = 1;
+    stop_thread(w);
+    if ((rc = write_trailer(w)))
+        return rc;
+    if (rl_io.fsync(w->fd) != 0)
+        return rl_fail(RUNLOG_EIO, "%s: fsync: %s", w->path, strerror(errno));
+    return 0;
+}
+
+static void writer_free(runlog_writer *w)
+{
+    if (w->fd >= 0)
+        close(w->fd); /* releases the lock */
+    if (w->queue) {
+        for (uint32_t i = 0; i < w->qlen; i++) {
+            batch *b = w->queue[(w->qhead + i) % w->max_queued];
+            rl_buf_free(&b->data);
+            free(b);
+        }
+    }
+    free(w->queue);
+    if (w->cur) {
+        rl_buf_free(&w->cur->data);
+        free(w->cur);
+    }
+    while (w->free_batches) {
+        batch *b = w->free_batches;
+        w->free_batches = b->next;
+        rl_buf_free(&b->data);
+        free(b);
+    }
+    clear_pending(w);
+    free(w->pending);
+    rl_keymap_free(&w->keys);
+    free(w->cells);
+    free(w->row_slot);
+    rl_buf_free(&w->row_bytes);
+    rl_buf_free(&w->scratch);
+    rl_fb_free(&w->fb);
+    rl_buf_free(&w->frame);
+    free(w->local_of);
+    free(w->local_gen);
+    free(w->frame_keys);
+    free(w->rows);
+    free(w->row_first);
+    free(w->tcells);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv_work);
+    pthread_cond_destroy(&w->cv_idle);
+    pthread_cond_destroy(&w->cv_space);
+    free(w->run_id);
+    free(w->path);
+    free(w);
+}
+
+int runlog_writer_close(runlog_writer *w)
+{
+    if (!w)
+        return 0;
+    int rc = 0;
+    if (!w->finished) {
+        rc = write_partial(w);
+        int rc2 = drain(w);
+        if (!rc)
+            rc = rc2;
+        stop_thread(w);
+        if (!w->err) {
+            rc2 = write_trailer(w);
+            if (!rc)
+                rc = rc2;
+        }
+    }
+    if (rc) {
+        /* Keep the detail past the frees below. */
+        char detail[512];
+        snprintf(detail, sizeof detail, "%s", runlog_error_detail());
+        writer_free(w);
+        return rl_fail(rc, "%s", detail);
+    }
+    writer_free(w);
+    return 0;
+}
+
+const char *runlog_writer_run_id(const runlog_writer *w) { return w ? w->run_id : NULL; }
+int runlog_writer_resumed(const runlog_writer *w) { return w ? w->resumed : 0; }
+uint64_t runlog_writer_next_step(const runlog_writer *w) { return w ? w->next_step : 0; }
+
+/* ---- Open: create or resume --------------------------------------------------- */
+
+static int restore_partial(runlog_writer *w, const runlog_value *body)
+{
+    const runlog_value *set = runlog_value_get(body, "set");
+    for (size_t i = 0; i < runlog_value_count(set); i++) {
+        const runlog_value *v = &set->u.items[i];
+        const char *key = set->keys[i].p;
+        int rc;
+        switch (v->type) {
+        case RUNLOG_FLOAT: rc = runlog_writer_add_double(w, key, v->u.f); break;
+        case RUNLOG_INT: rc = runlog_writer_add_int(w, key, v->u.i); break;
+        case RUNLOG_BOOL: rc = runlog_writer_add_bool(w, key, v->u.b); break;
+        case RUNLOG_NULL: rc = runlog_writer_add_null(w, key); break;
+        case RUNLOG_STRING: rc = add_bytes_cell(w, key, RL_COL_STRING, v->u.s, v->n); break;
+        default: {
+            rl_buf tmp = { 0 };
+            rc = rl_cbor_value(&tmp, v);
+            if (!rc)
+                rc = add_bytes_cell(w, key, RL_COL_CBOR, tmp.p, tmp.len);
+            rl_buf_free(&tmp);
+        }
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+typedef struct resume_state {
+    int have_start;
+    uint64_t damaged;
+    rl_arena arena;        /* the last partial record */
+    runlog_value *partial;
+} resume_state;
+
+/* Reads one intact data frame while resuming: run id, steps, index entry. */
+static int resume_data_frame(runlog_writer *w, resume_state *st, const rl_scan_item *it)
+{
+    rl_frame f;
+    const char *why = NULL;
+    int rc = rl_frame_load(&f, it->payload, it->h.payload_size, &why);
+    uint64_t rows = 0, first = 0, last = 0;
+    uint32_t *globals = NULL, nglobals = 0;
+    rl_record_view rec;
+    if (rc)
+        goto bad;
+    globals = malloc((f.stream.nkeys ? f.stream.nkeys : 1) * sizeof *globals);
+    uint8_t *seen = calloc(f.stream.nkeys ? f.stream.nkeys : 1, 1);
+    if (!globals || !seen) {
+        free(seen);
+        rc = RUNLOG_ENOMEM;
+        goto done;
+    }
+    while ((rc = rl_stream_next(&f.stream, &rec, &why)) == 0) {
+        if (rec.type == RL_REC_HISTORY) {
+            rl_history h;
+            if ((rc = rl_history_decode(&h, rec.body, rec.len, f.stream.nkeys, f.payload.nblocks,
+                                        &f.arena, &why)))
+                break;
+            if (rows == 0)
+                first = h.steps[0];
+            last = h.steps[h.nrows - 1];
+            rows += h.nrows;
+            w->next_step = last + 1;
+            w->has_rows = 1;
+            if (st->partial) {
+                rl_arena_reset(&st->arena);
+                st->partial = NULL;
+            }
+            for (uint32_t c = 0; c < h.ncols; c++) {
+                uint32_t k = h.cols[c].key;
+                if (seen[k])
+                    continue;
+                seen[k] = 1;
+                if ((rc = rl_keymap_intern(&w->keys, f.stream.keys[k].p, f.stream.keys[k].n,
+                                           &globals[nglobals++])))
+                    break;
+            }
+        } else if (rec.type == RL_REC_RUN_START || rec.type == RL_REC_PARTIAL) {
+            rl_cur c = rl_cur_make(rec.body, rec.len);
+            runlog_value *body;
+            rl_arena *a = rec.type == RL_REC_PARTIAL ? &st->arena : &f.arena;
+            if (rec.type == RL_REC_PARTIAL)
+                rl_arena_reset(&st->arena);
+            if ((rc = rl_cbor_decode(&c, a, &body, &why)))
+                break;
+            if (rec.type == RL_REC_PARTIAL) {
+                st->partial = body;
+            } else if (!st->have_start) {
+                const char *id = rl_map_text(body, "id");
+                st->have_start = 1;
+                if (id && !w->run_id && !(w->run_id = strdup(id))) {
+                    rc = RUNLOG_ENOMEM;
+                    break;
+                }
+            }
+        }
+        if (rc)
+            break;
+    }
+    free(seen);
+    if (rc == RUNLOG_ITEROVER)
+        rc = 0;
+    if (rc == RUNLOG_ENOMEM)
+        goto done;
+    if (rc)
+        goto bad;
+    rc = add_pending_entry(w, it->offset, (uint32_t)it->length, rows, first, last, globals, nglobals);
+    goto done;
+bad:
+    /* An intact checksum around undecodable contents: skip it as readers do. */
+    st->damaged++;
+    rc = 0;
+done:
+    free(globals);
+    rl_frame_free(&f);
+    return rc;
+}
+
+static int resume_scan(runlog_writer *w, resume_state *st, uint64_t *cut_at, uint64_t size)
+{
+    rl_scanner s;
+    rl_scanner_init(&s, w->fd, w->path, w->hdr.salt, RL_FILE_HEADER_SIZE);
+    int rc = 0;
+    *cut_at = UINT64_MAX;
+    for (;;) {
+        rl_scan_item it;
+        if ((rc = rl_scanner_next(&s, &it)))
+            break;
+        if (it.kind == RL_SCAN_END)
+            break;
+        if (it.kind == RL_SCAN_TORN) {
+            *cut_at = it.offset;
+            break;
+        }
+        if (it.kind == RL_SCAN_DAMAGE) {
+            st->damaged++;
+            continue;
+        }
+        w->seq = it.h.seq + 1;
+        if (it.h.kind == RL_FRAME_DATA) {
+            if ((rc = resume_data_frame(w, st, &it)))
+                break;
+        } else if (it.h.kind == RL_FRAME_INDEX) {
+            w->prev_index = it.offset;
+            clear_pending(w);
+        } else if (it.h.kind == RL_FRAME_TRAILER) {
+            w->trailer_end = it.offset + it.length;
+        }
+    }
+    w->end = *cut_at == UINT64_MAX ? size : *cut_at;
+    w->thread_nkeys = w->keys.count;
+    rl_scanner_free(&s);
+    return rc;
+}
+
+static int put_identity(runlog_writer *w, const runlog_writer_options *o)
+{
+    rl_buf *b = &w->scratch;
+    int rc;
+    if ((rc = body_start(w, 8)) || (rc = put_text_entry(b, "id", w->run_id)) ||
+        (rc = put_text_entry(b, "project", o->project)) || (rc = put_text_entry(b, "name", o->name)) ||
+        (rc = put_text_entry(b, "group", o->group)) || (rc = put_text_entry(b, "job_type", o->job_type)) ||
+        (rc = put_text_entry(b, "notes", o->notes)) || (rc = rl_cbor_text(b, "tags", 4)) ||
+        (rc = rl_cbor_array(b, o->n_tags)))
+        return rc;
+    for (size_t i = 0; i < o->n_tags && !rc; i++)
+        rc = rl_cbor_text(b, o->tags[i], strlen(o->tags[i]));
+    if (!rc)
+        rc = put_text_entry(b, "library", "runlog " RUNLOG_VERSION_STRING);
+    return rc;
+}
+
+static int check_options(const runlog_writer_options *o)
+{
+    if (o->version != RUNLOG_WRITER_OPTIONS_VERSION)
+        return rl_fail(RUNLOG_EINVAL, "writer options version %u (this library knows %u)", o->version,
+                       RUNLOG_WRITER_OPTIONS_VERSION);
+    const char *names[] = { "run_id", "project", "name", "group", "job_type", "notes" };
+    const char *vals[] = { o->run_id, o->project, o->name, o->group, o->job_type, o->notes };
+    for (size_t i = 0; i < 6; i++) {
+        int rc = check_text(names[i], vals[i]);
+        if (rc)
+            return rc;
+    }
+    if (o->run_id && (o->run_id[0] == 0 || strlen(o->run_id) > 128))
+        return rl_fail(RUNLOG_EINVAL, "run_id must be 1 to 128 bytes");
+    if (o->n_tags && !o->tags)
+        return rl_fail(RUNLOG_EINVAL, "tags is NULL with n_tags > 0");
+    for (size_t i = 0; i < o->n_tags; i++) {
+        if (!o->tags[i])
+            return rl_fail(RUNLOG_EINVAL, "tag %zu is NULL", i);
+        int rc = check_text("tag", o->tags[i]);
+        if (rc)
+            return rc;
+    }
+    if (o->zstd_level < 0 || o->zstd_level > 22)
+        return rl_fail(RUNLOG_EINVAL, "zstd_level %d out of range 0..22", o->zstd_level);
+    return 0;
+}
+
+static int random_bytes(void *out, size_t n)
+{
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t got = read(fd, out, n);
+    close(fd);
+    return got == (ssize_t)n ? 0 : -1;
+}
+
+static int create_file(runlog_writer *w, const runlog_writer_options *o)
+{
+    rl_file_header h = { RL_VERSION_MAJOR, RL_VERSION_MINOR, 0, 0, { 0 }, o->salt, 0 };
+    if (o->file_uuid)
+        memcpy(h.uuid, o->file_uuid, 16);
+    else
+        uuid_generate_random(h.uuid);
+    if (!h.salt) {
+        while (!h.salt)
+            if (random_bytes(&h.salt, sizeof h.salt))
+                return rl_fail(RUNLOG_EIO, "cannot read /dev/urandom for the salt");
+    }
+    h.created_ns = now_ns(w);
+    uint8_t buf[RL_FILE_HEADER_SIZE];
+    rl_file_header_encode(buf, &h);
+    if (rl_pwrite_all(w->fd, buf, sizeof buf, 0))
+        return rl_fail(RUNLOG_EIO, "%s: writing the file header: %s", w->path, strerror(errno));
+    w->hdr = h;
+    w->end = RL_FILE_HEADER_SIZE;
+    if (!w->run_id) {
+        uuid_t u;
+        char text[37];
+        uuid_generate_random(u);
+        uuid_unparse_lower(u, text);
+        if (!(w->run_id = strdup(text)))
+            return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    }
+    int rc = put_identity(w, o);
+    if (rc)
+        return rl_fail(rc, "out of memory");
+    return add_record(w, RL_REC_RUN_START, &w->scratch);
+}
+
+static int resume_file(runlog_writer *w, const runlog_writer_options *o, uint64_t size, int repair,
+                       uint64_t *cut)
+{
+    int rc = rl_read_file_header(w->fd, w->path, &w->hdr, &size);
+    if (rc)
+        return rc;
+    resume_state st = { 0 };
+    uint64_t cut_at;
+    char *sidecar = NULL;
+    const char *given_id = o->run_id;
+    if ((rc = resume_scan(w, &st, &cut_at, size)))
+        goto done;
+    if (given_id && w->run_id && strcmp(given_id, w->run_id) != 0) {
+        rc = rl_fail(RUNLOG_EINVAL, "%s: holds run %s, not %s", w->path, w->run_id, given_id);
+        goto done;
+    }
+    if (cut_at != UINT64_MAX && (rc = rl_cut_tail(w->fd, w->path, cut_at, size, &sidecar)))
+        goto done;
+    *cut = cut_at == UINT64_MAX ? 0 : size - cut_at;
+    if (repair)
+        goto done;
+    if (st.partial && (rc = restore_partial(w, st.partial)))
+        goto done;
+    if (!st.have_start) {
+        if (!w->run_id && given_id && !(w->run_id = strdup(given_id))) {
+            rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+            goto done;
+        }
+        if (!w->run_id) {
+            uuid_t u;
+            char text[37];
+            uuid_generate_random(u);
+            uuid_unparse_lower(u, text);
+            w->run_id = strdup(text);
+        }
+        if (!w->run_id || (rc = put_identity(w, o)) || (rc = add_record(w, RL_REC_RUN_START, &w->scratch)))
+            goto done;
+    }
+    rl_buf *b = &w->scratch;
+    if ((rc = body_start(w, 4)) || (rc = rl_cbor_text(b, "offset", 6)) ||
+        (rc = rl_cbor_uint(b, w->end)) || (rc = rl_cbor_text(b, "cut_bytes", 9)) ||
+        (rc = rl_cbor_uint(b, *cut)) || (rc = put_text_entry(b, "sidecar", sidecar)) ||
+        (rc = rl_cbor_text(b, "damaged_ranges", 14)) || (rc = rl_cbor_uint(b, st.damaged)))
+        goto done;
+    rc = add_record(w, RL_REC_RESUME, &w->scratch);
+    w->resumed = 1;
+done:
+    free(sidecar);
+    rl_arena_reset(&st.arena);
+    if (rc == RUNLOG_ENOMEM)
+        rl_fail(rc, "out of memory");
+    return rc;
+}
+
+static int writer_open(runlog_writer **out, const char *path, const runlog_writer_options *opts,
+                       int repair, uint64_t *cut)
+{
+    runlog_writer_options defaults = RUNLOG_WRITER_OPTIONS_INIT;
+    const runlog_writer_options *o = opts ? opts : &defaults;
+    if (!out || !path)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    int rc = check_options(o);
+    if (rc)
+        return rc;
+    runlog_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    w->fd = -1;
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv_work, NULL);
+    pthread_cond_init(&w->cv_idle, NULL);
+    {
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_destroy(&w->cv_work);
+        pthread_cond_init(&w->cv_work, &attr);
+        pthread_condattr_destroy(&attr);
+    }
+    pthread_cond_init(&w->cv_space, NULL);
+    w->interval_ms = o->flush_interval_ms ? o->flush_interval_ms : DEFAULT_INTERVAL_MS;
+    w->flush_bytes = o->flush_bytes ? o->flush_bytes : DEFAULT_FLUSH_BYTES;
+    if (w->flush_bytes > RUNLOG_MAX_BLOCK_RAW / 2)
+        w->flush_bytes = RUNLOG_MAX_BLOCK_RAW / 2;
+    w->max_queued = o->max_queued_frames ? o->max_queued_frames : DEFAULT_MAX_QUEUED;
+    w->synchronous = o->synchronous || repair;
+    w->clock = o->clock;
+    w->clock_ctx = o->clock_ctx;
+    w->prev_index = UINT64_MAX;
+    w->path = strdup(path);
+    w->queue = calloc(w->max_queued, sizeof *w->queue);
+    w->cur = batch_get(w);
+    if (!w->path || !w->queue || !w->cur ||
+        rl_fb_init(&w->fb, o->zstd_level ? o->zstd_level : DEFAULT_ZSTD_LEVEL)) {
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    if (o->run_id && !(w->run_id = strdup(o->run_id)) ) {
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    w->fd = open(path, (repair ? O_RDWR : O_RDWR | O_CREAT) | O_CLOEXEC, 0644);
+    if (w->fd < 0) {
+        rc = rl_fail(errno == ENOENT && repair ? RUNLOG_EIO : RUNLOG_EIO, "%s: cannot open: %s", path,
+                     strerror(errno));
+        goto fail;
+    }
+    if ((rc = rl_lock_file(w->fd, path)))
+        goto fail;
+    uint64_t size = rl_file_size(w->fd);
+    if (size == 0 && !repair) {
+        rc = create_file(w, o);
+    } else {
+        /* On resume the file's own run id wins; opts->run_id is checked. */
+        free(w->run_id);
+        w->run_id = NULL;
+        rc = resume_file(w, o, size, repair, cut);
+    }
+    if (rc)
+        goto fail;
+    if (!w->synchronous) {
+        if (pthread_create(&w->thread, NULL, writer_thread, w) != 0) {
+            rc = rl_fail(RUNLOG_ENOMEM, "cannot start the writer thread");
+            goto fail;
+        }
+        w->thread_started = 1;
+    }
+    *out = w;
+    return 0;
+fail: {
+        char detail[512];
+        snprintf(detail, sizeof detail, "%s", runlog_error_detail());
+        writer_free(w);
+        return rl_fail(rc, "%s", detail);
+    }
+}
+
+int runlog_writer_open(runlog_writer **out, const char *path, const runlog_writer_options *opts)
+{
+    uint64_t cut = 0;
+    return writer_open(out, path, opts, 0, &cut);
+}
+
+int runlog_repair(uint64_t *out_cut, const char *path)
+{
+    runlog_writer *w;
+    uint64_t cut = 0;
+    int rc = writer_open(&w, path, NULL, 1, &cut);
+    if (rc)
+        return rc;
+    w->finished = 1; /* nothing new is recorded; only the index and trailer */
+    rc = write_trailer(w);
+    if (!rc && rl_io.fsync(w->fd) != 0)
+        rc = rl_fail(RUNLOG_EIO, "%s: fsync: %s", path, strerror(errno));
+    writer_free(w);
+    if (!rc && out_cut)
+        *out_cut = cut;
+    return rc;
+}
