@@ -66,7 +66,7 @@ int rl_cur_u8(rl_cur *c, uint8_t *out, const char **why)
 /* LEB128, at most 10 bytes; the 10th byte may only hold the top bit, and
  * encodings must be minimal (no trailing 0x80 0x00), so that each number has
  * one encoding (§1). */
-int rl_cur_varint(rl_cur *c, uint64_t *out, const char **why)
+int rl_cur_varint_slow(rl_cur *c, uint64_t *out, const char **why)
 {
     uint64_t v = 0;
     for (unsigned shift = 0, i = 0;; shift += 7, i++) {
@@ -124,6 +124,14 @@ struct rl_arena_block {
 
 void *rl_arena_alloc(rl_arena *a, size_t size)
 {
+    void *p = rl_arena_alloc_raw(a, size);
+    if (p)
+        memset(p, 0, size);
+    return p;
+}
+
+void *rl_arena_alloc_raw(rl_arena *a, size_t size)
+{
     size = (size + 15) & ~(size_t)15;
     rl_arena_block *b = a->head;
     if (!b || b->cap - b->used < size) {
@@ -138,8 +146,29 @@ void *rl_arena_alloc(rl_arena *a, size_t size)
     }
     void *p = b->data + b->used;
     b->used += size;
-    memset(p, 0, size);
     return p;
+}
+
+void rl_arena_clear(rl_arena *a)
+{
+    rl_arena_block *b = a->head;
+    if (!b)
+        return;
+    if (!b->next) {
+        b->used = 0;
+        return;
+    }
+    size_t total = 0;
+    for (; b; b = b->next)
+        total += b->cap;
+    rl_arena_reset(a);
+    b = malloc(sizeof *b + total);
+    if (!b)
+        return; /* the next alloc will try again */
+    b->used = 0;
+    b->cap = total;
+    b->next = NULL;
+    a->head = b;
 }
 
 void rl_arena_reset(rl_arena *a)

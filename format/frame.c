@@ -196,7 +196,10 @@ void rl_payload_free(rl_payload *p)
     p->nblocks = 0;
 }
 
-int rl_block_decode(const rl_block *b, uint8_t *dst, const char **why)
+void *rl_dctx_new(void) { return ZSTD_createDCtx(); }
+void rl_dctx_free(void *dctx) { ZSTD_freeDCtx(dctx); }
+
+int rl_block_decode(const rl_block *b, uint8_t *dst, void *zstd_dctx, const char **why)
 {
     if (b->codec == RL_CODEC_RAW) {
         if (b->raw_len)
@@ -217,7 +220,8 @@ int rl_block_decode(const rl_block *b, uint8_t *dst, const char **why)
         *why = "zstd block is not exactly one zstd frame";
         return RUNLOG_ECORRUPT;
     }
-    size_t got = ZSTD_decompress(dst, b->raw_len, b->stored, b->stored_len);
+    size_t got = zstd_dctx ? ZSTD_decompressDCtx(zstd_dctx, dst, b->raw_len, b->stored, b->stored_len)
+                           : ZSTD_decompress(dst, b->raw_len, b->stored, b->stored_len);
     if (ZSTD_isError(got) || got != b->raw_len) {
         *why = "zstd block does not decompress";
         return RUNLOG_ECORRUPT;

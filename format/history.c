@@ -37,11 +37,17 @@ static void shuffle8(uint8_t *dst, const uint8_t *src, size_t count)
             dst[j * count + i] = src[i * 8 + j];
 }
 
+/* Reads the 8 byte planes side by side so that every write is sequential. */
 static void unshuffle8(uint8_t *dst, const uint8_t *src, size_t count)
 {
-    for (size_t j = 0; j < 8; j++)
-        for (size_t i = 0; i < count; i++)
-            dst[i * 8 + j] = src[j * count + i];
+    const uint8_t *p0 = src, *p1 = src + count, *p2 = src + 2 * count, *p3 = src + 3 * count,
+                  *p4 = src + 4 * count, *p5 = src + 5 * count, *p6 = src + 6 * count,
+                  *p7 = src + 7 * count;
+    for (size_t i = 0; i < count; i++) {
+        uint8_t *d = dst + i * 8;
+        d[0] = p0[i]; d[1] = p1[i]; d[2] = p2[i]; d[3] = p3[i];
+        d[4] = p4[i]; d[5] = p5[i]; d[6] = p6[i]; d[7] = p7[i];
+    }
 }
 
 static int append_cell(rl_frame_builder *fb, enc_col *col, const rl_cell *cell)
@@ -207,8 +213,8 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
         *why = "history row count impossible for the record size";
         return RUNLOG_ECORRUPT;
     }
-    uint64_t *steps = rl_arena_alloc(arena, nrows * sizeof *steps);
-    int64_t *times = rl_arena_alloc(arena, nrows * sizeof *times);
+    uint64_t *steps = rl_arena_alloc_raw(arena, nrows * sizeof *steps);
+    int64_t *times = rl_arena_alloc_raw(arena, nrows * sizeof *times);
     if (!steps || !times)
         return RUNLOG_ENOMEM;
     for (uint64_t r = 0; r < nrows; r++) {

@@ -117,7 +117,17 @@ typedef struct rl_cur {
 static inline rl_cur rl_cur_make(const void *p, size_t len) { rl_cur c = { (const uint8_t *)p, len, 0 }; return c; }
 static inline size_t rl_cur_left(const rl_cur *c) { return c->len - c->pos; }
 int rl_cur_u8(rl_cur *c, uint8_t *out, const char **why);
-int rl_cur_varint(rl_cur *c, uint64_t *out, const char **why);
+int rl_cur_varint_slow(rl_cur *c, uint64_t *out, const char **why);
+/* LEB128 (§1); the one-byte case, the common one in history columns, inline. */
+static inline int rl_cur_varint(rl_cur *c, uint64_t *out, const char **why) {
+    if (c->pos + 1 < c->len) {
+        uint8_t b0 = c->p[c->pos];
+        if (b0 < 0x80) { *out = b0; c->pos++; return 0; }
+        uint8_t b1 = c->p[c->pos + 1];
+        if (b1 < 0x80 && b1 != 0) { *out = (uint64_t)(b0 & 0x7f) | ((uint64_t)b1 << 7); c->pos += 2; return 0; }
+    }
+    return rl_cur_varint_slow(c, out, why);
+}
 /* A varint that must be <= max. */
 int rl_cur_count(rl_cur *c, uint64_t max, uint64_t *out, const char **why);
 int rl_cur_bytes(rl_cur *c, size_t n, const uint8_t **out, const char **why);
@@ -130,7 +140,11 @@ typedef struct rl_arena {
 } rl_arena;
 
 void *rl_arena_alloc(rl_arena *a, size_t size);  /* zeroed, 16-aligned; NULL on OOM */
+void *rl_arena_alloc_raw(rl_arena *a, size_t size); /* the same, not zeroed */
 void rl_arena_reset(rl_arena *a);                /* frees every block */
+/* Forgets every allocation but keeps the memory (merged into one block), so
+ * that decoding frame after frame does not go back to the system. */
+void rl_arena_clear(rl_arena *a);
 
 /* ---- Values (§5.1: CBOR, RFC 8949) -------------------------------------- */
 
@@ -227,7 +241,10 @@ int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t len, const 
 void rl_payload_free(rl_payload *p);
 /* Decompresses block i into dst (raw_len bytes). Checks the zstd frame's
  * content size equals raw_len. */
-int rl_block_decode(const rl_block *b, uint8_t *dst, const char **why);
+int rl_block_decode(const rl_block *b, uint8_t *dst, void *zstd_dctx, const char **why);
+/* A ZSTD_DCtx for rl_block_decode (NULL: one is made per call). */
+void *rl_dctx_new(void);
+void rl_dctx_free(void *dctx);
 
 /* ---- Frame builder (writer side) ------------------------------------------ */
 

@@ -94,15 +94,19 @@ int rl_scanner_next(rl_scanner *s, rl_scan_item *out);
 /* Reads and checks the frame at a known offset (from an index). */
 int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out);
 
-/* A decoded data frame: the block directory, block 0 and its record stream;
- * column blocks decompressed on demand. Values live in `arena`. */
+/* A decoded frame: the block directory, block 0 and its record stream;
+ * column blocks decompressed on demand. Values live in `arena`. An rl_frame
+ * is a workspace: loading the next frame reuses its buffers. Start from a
+ * zeroed struct; rl_frame_free() releases it. */
 typedef struct rl_frame {
     rl_payload payload;
-    uint8_t *block0;
+    rl_buf block0;
     rl_stream stream;
     rl_arena arena;
-    uint8_t **raw;       /* decompressed blocks, by index (raw blocks point into the payload) */
-    uint8_t *owned;      /* which raw[] entries were allocated */
+    rl_buf *bufs;            /* decompression buffers, by block index */
+    const uint8_t **raw;     /* decoded bytes by block index, NULL until asked */
+    uint32_t cap;            /* entries of bufs and raw */
+    void *dctx;
 } rl_frame;
 
 int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why);

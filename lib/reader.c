@@ -81,8 +81,7 @@ void runlog_reader_close(runlog_reader *r)
 {
     if (!r)
         return;
-    if (r->frame_loaded)
-        rl_frame_free(&r->frame);
+    rl_frame_free(&r->frame);
     rl_scanner_free(&r->scan);
     free(r->rec.keys);
     free(r->rec.values);
@@ -169,9 +168,7 @@ static int grow_fields(runlog_reader *r, size_t n)
 
 static void drop_frame(runlog_reader *r)
 {
-    if (r->frame_loaded)
-        rl_frame_free(&r->frame);
-    r->frame_loaded = 0;
+    r->frame_loaded = 0; /* r->frame keeps its buffers for the next one */
     r->in_hist = 0;
 }
 
@@ -646,8 +643,8 @@ struct runlog_history {
     int64_t *times;
     double *values;
     uint8_t *types;
-    int64_t *ints;           /* exact ints (allocated with the arrays) */
-    runlog_value **others;   /* non-numeric values, NULL for numeric */
+    int64_t *ints;           /* exact ints and bools; allocated once one appears */
+    runlog_value **others;   /* strings and structured values; allocated once one appears */
     rl_arena arena;          /* non-numeric values live here */
     runlog_value scratch;
     uint64_t frames_read;
@@ -665,24 +662,44 @@ static int hist_grow(runlog_history *h, size_t extra)
     GROW(times);
     GROW(values);
     GROW(types);
-    GROW(ints);
-    GROW(others);
+    if (h->ints)
+        GROW(ints);
+    if (h->others)
+        GROW(others);
 #undef GROW
     h->cap = cap;
+    return 0;
+}
+
+/* Allocates ints or others (zeroed for the entries before) on first need. */
+static int hist_need(runlog_history *h, int others)
+{
+    void **p = others ? (void **)&h->others : (void **)&h->ints;
+    if (!*p && !(*p = calloc(h->cap ? h->cap : 1, 8)))
+        return RUNLOG_ENOMEM;
     return 0;
 }
 
 static int hist_copy_value(runlog_history *h, size_t i, const runlog_value *v)
 {
     h->types[i] = v->type;
-    h->others[i] = NULL;
-    h->ints[i] = 0;
+    if (h->others)
+        h->others[i] = NULL;
+    if (h->ints)
+        h->ints[i] = 0;
     switch (v->type) {
     case RUNLOG_FLOAT: h->values[i] = v->u.f; return 0;
-    case RUNLOG_INT: h->values[i] = (double)v->u.i; h->ints[i] = v->u.i; return 0;
-    case RUNLOG_BOOL: h->values[i] = v->u.b; h->ints[i] = v->u.b; return 0;
+    case RUNLOG_INT:
+    case RUNLOG_BOOL:
+        if (hist_need(h, 0))
+            return RUNLOG_ENOMEM;
+        h->ints[i] = v->type == RUNLOG_INT ? v->u.i : v->u.b;
+        h->values[i] = (double)h->ints[i];
+        return 0;
     case RUNLOG_NULL: h->values[i] = NAN; return 0;
     default: {
+        if (hist_need(h, 1))
+            return RUNLOG_ENOMEM;
         /* Non-numeric: kept as CBOR and decoded again into the history's arena. */
         rl_buf tmp = { 0 };
         int rc = rl_cbor_value(&tmp, v);
@@ -699,9 +716,10 @@ static int hist_copy_value(runlog_history *h, size_t i, const runlog_value *v)
 }
 
 /* Appends the key's values from one data frame. */
-static int hist_frame(runlog_history *h, const rl_scan_item *it, const char *key, const char **why)
+static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, const char *key,
+                      const char **why)
 {
-    rl_frame f;
+#define f (*ws)
     int rc = rl_frame_load(&f, it->payload, it->h.payload_size, why);
     if (rc)
         goto done;
@@ -737,25 +755,33 @@ static int hist_frame(runlog_history *h, const rl_scan_item *it, const char *key
                                             h->values + h->len, why)))
                 goto done;
             size_t j = h->len;
-            for (uint32_t r = 0; r < hr.nrows; r++) {
+            if (!c0->bitmap) {
+                memcpy(h->steps + j, hr.steps, hr.nrows * sizeof *hr.steps);
+                memcpy(h->times + j, hr.times, hr.nrows * sizeof *hr.times);
+                memset(h->types + j, c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT, hr.nrows);
+                if (h->others)
+                    memset(h->others + j, 0, hr.nrows * sizeof *h->others);
+            }
+            for (uint32_t r = 0; c0->bitmap && r < hr.nrows; r++) {
                 if (!rl_hcol_present(c0, r))
                     continue;
                 h->steps[j] = hr.steps[r];
                 h->times[j] = hr.times[r];
                 h->types[j] = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
-                h->others[j] = NULL;
+                if (h->others)
+                    h->others[j] = NULL;
                 j++;
             }
             if (c0->type == RL_COL_INT) {
                 /* Exact values: decode the ints again (doubles lose above 2^53). */
                 runlog_value *vals;
-                if ((rc = rl_history_column(&hr, c0, raw, f.payload.blocks[c0->block].raw_len,
+                if ((rc = hist_need(h, 0)) || (rc = rl_history_column(&hr, c0, raw, f.payload.blocks[c0->block].raw_len,
                                             &f.arena, &vals, why)))
                     goto done;
                 for (uint32_t i = 0; i < c0->count; i++)
                     h->ints[h->len + i] = vals[i].u.i;
             }
-            h->len = j;
+            h->len += c0->count;
             continue;
         }
         runlog_value *vals[RL_COL_NTYPES];
@@ -788,13 +814,13 @@ static int hist_frame(runlog_history *h, const rl_scan_item *it, const char *key
     if (rc == RUNLOG_ITEROVER)
         rc = 0;
 done:
-    rl_frame_free(&f);
     return rc;
+#undef f
 }
 
 /* Data frame offsets holding key, from the trailer and index chain.
  * 0 and a list; RUNLOG_ENOTFOUND when the file has no usable index. */
-static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_t *n)
+static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_t *n, uint64_t *rows)
 {
     uint64_t size = rl_file_size(r->fd);
     if (size < RL_FILE_HEADER_SIZE + RL_TRAILER_SIZE)
@@ -802,6 +828,7 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
     rl_scanner s;
     rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, size - RL_TRAILER_SIZE);
     rl_scan_item it;
+    rl_frame f = { 0 };
     uint64_t *list = NULL;
     size_t len = 0, cap = 0;
     int rc = rl_scanner_next(&s, &it);
@@ -819,13 +846,11 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
             rc = RUNLOG_ENOTFOUND;
             goto done;
         }
-        rl_frame f;
         rl_record_view v;
         rl_index idx;
         if (rl_frame_load(&f, it.payload, it.h.payload_size, &why) ||
             rl_stream_next(&f.stream, &v, &why) || v.type != RL_REC_INDEX ||
             rl_index_decode(&idx, v.body, v.len, f.stream.nkeys, &f.arena, &why)) {
-            rl_frame_free(&f);
             rc = RUNLOG_ENOTFOUND;
             goto done;
         }
@@ -841,19 +866,18 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
                     cap = cap ? cap * 2 : 64;
                     uint64_t *nl = realloc(list, cap * sizeof *nl);
                     if (!nl) {
-                        rl_frame_free(&f);
                         rc = RUNLOG_ENOMEM;
                         goto done;
                     }
                     list = nl;
                 }
                 list[len++] = idx.entries[e].offset;
+                *rows += idx.entries[e].rows;
                 break;
             }
         }
         limit = at; /* the chain goes strictly backwards: no loops */
         at = idx.prev_offset;
-        rl_frame_free(&f);
     }
     /* Entries come newest index first; frames must be read in file order. */
     for (size_t i = 1; i < len; i++)
@@ -868,6 +892,7 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
     rc = 0;
 done:
     free(list);
+    rl_frame_free(&f);
     rl_scanner_free(&s);
     return rc;
 }
@@ -889,7 +914,12 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     uint64_t *offsets = NULL;
     size_t n = 0;
     const char *why = NULL;
-    int rc = index_lookup(r, key, &offsets, &n);
+    rl_frame ws = { 0 };
+    uint64_t rows = 0;
+    int rc = index_lookup(r, key, &offsets, &n, &rows);
+    /* The rows of the frames holding the key bound its length: one allocation. */
+    if (rc == 0 && rows <= (1u << 28) && hist_grow(h, (size_t)rows))
+        rc = RUNLOG_ENOMEM;
     if (rc == 0) {
         rl_scanner s;
         rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
@@ -897,7 +927,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
             rl_scan_item it;
             rc = rl_scanner_frame_at(&s, offsets[i], &it);
             if (!rc && it.h.kind == RL_FRAME_DATA)
-                rc = hist_frame(h, &it, key, &why);
+                rc = hist_frame(h, &ws, &it, key, &why);
         }
         rl_scanner_free(&s);
         free(offsets);
@@ -926,7 +956,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
             if (it.h.kind != RL_FRAME_DATA)
                 continue;
             size_t before = h->len;
-            if ((rc = hist_frame(h, &it, key, &why))) {
+            if ((rc = hist_frame(h, &ws, &it, key, &why))) {
                 if (rc == RUNLOG_ENOMEM)
                     break;
                 rc = reader_damage(r, rc, it.offset, why ? why : "malformed frame");
@@ -938,6 +968,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
         }
         rl_scanner_free(&s);
     }
+    rl_frame_free(&ws);
     if (!rc && h->len == 0)
         rc = rl_fail(RUNLOG_ENOTFOUND, "%s: key \"%s\" has no history", r->path, key);
     if (rc) {
@@ -974,7 +1005,7 @@ const runlog_value *runlog_history_value(const runlog_history *h, size_t i)
 {
     if (!h || i >= h->len)
         return NULL;
-    if (h->others[i])
+    if (h->others && h->others[i])
         return h->others[i];
     runlog_history *m = (runlog_history *)h; /* the scratch value */
     memset(&m->scratch, 0, sizeof m->scratch);

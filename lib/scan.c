@@ -167,23 +167,37 @@ int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out)
 
 int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why)
 {
-    memset(f, 0, sizeof *f);
+    rl_payload_free(&f->payload);
+    rl_arena_clear(&f->arena);
+    memset(&f->stream, 0, sizeof f->stream);
+    if (!f->dctx && !(f->dctx = rl_dctx_new()))
+        return RUNLOG_ENOMEM;
     int rc = rl_payload_parse(&f->payload, payload, len, why);
     if (rc)
         return rc;
+    uint32_t n = f->payload.nblocks;
+    if (n > f->cap) {
+        rl_buf *bufs = realloc(f->bufs, n * sizeof *bufs);
+        if (bufs)
+            f->bufs = bufs;
+        const uint8_t **raw = realloc(f->raw, n * sizeof *raw);
+        if (raw)
+            f->raw = raw;
+        if (!bufs || !raw)
+            return RUNLOG_ENOMEM;
+        memset(f->bufs + f->cap, 0, (n - f->cap) * sizeof *bufs);
+        f->cap = n;
+    }
+    memset(f->raw, 0, n * sizeof *f->raw);
     rl_block *b0 = &f->payload.blocks[0];
-    f->raw = calloc(f->payload.nblocks, sizeof *f->raw);
-    f->owned = calloc(f->payload.nblocks, 1);
-    if (!f->raw || !f->owned)
-        return RUNLOG_ENOMEM;
     const uint8_t *block0 = b0->stored;
     if (b0->codec != RL_CODEC_RAW) {
-        f->block0 = malloc(b0->raw_len + 1);
-        if (!f->block0)
+        f->block0.len = 0;
+        if (rl_buf_reserve(&f->block0, (size_t)b0->raw_len + 1))
             return RUNLOG_ENOMEM;
-        if ((rc = rl_block_decode(b0, f->block0, why)))
+        if ((rc = rl_block_decode(b0, f->block0.p, f->dctx, why)))
             return rc;
-        block0 = f->block0;
+        block0 = f->block0.p;
     }
     return rl_stream_open(&f->stream, block0, b0->raw_len, &f->arena, why);
 }
@@ -197,18 +211,16 @@ int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **wh
     if (!f->raw[i]) {
         const rl_block *b = &f->payload.blocks[i];
         if (b->codec == RL_CODEC_RAW) {
-            f->raw[i] = (uint8_t *)b->stored;
+            f->raw[i] = b->stored;
         } else {
-            uint8_t *p = malloc(b->raw_len + 1);
-            if (!p)
+            rl_buf *buf = &f->bufs[i];
+            buf->len = 0;
+            if (rl_buf_reserve(buf, (size_t)b->raw_len + 1))
                 return RUNLOG_ENOMEM;
-            int rc = rl_block_decode(b, p, why);
-            if (rc) {
-                free(p);
+            int rc = rl_block_decode(b, buf->p, f->dctx, why);
+            if (rc)
                 return rc;
-            }
-            f->raw[i] = p;
-            f->owned[i] = 1;
+            f->raw[i] = buf->p;
         }
     }
     *out = f->raw[i];
@@ -217,15 +229,14 @@ int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **wh
 
 void rl_frame_free(rl_frame *f)
 {
-    if (f->raw)
-        for (uint32_t i = 0; i < f->payload.nblocks; i++)
-            if (f->owned && f->owned[i])
-                free(f->raw[i]);
+    for (uint32_t i = 0; i < f->cap; i++)
+        rl_buf_free(&f->bufs[i]);
+    free(f->bufs);
     free(f->raw);
-    free(f->owned);
-    free(f->block0);
+    rl_buf_free(&f->block0);
     rl_payload_free(&f->payload);
     rl_arena_reset(&f->arena);
+    rl_dctx_free(f->dctx);
     memset(f, 0, sizeof *f);
 }
 

@@ -36,7 +36,8 @@ static int add_damage(runlog_report *rep, runlog_damage_kind kind, uint64_t offs
 }
 
 /* Decodes everything in a frame; 0, or an error with *why. */
-static int check_frame(const rl_scan_item *it, uint64_t *records, uint64_t *raw, const char **why)
+static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t *records, uint64_t *raw,
+                       const char **why)
 {
     if (it->h.kind == RL_FRAME_TRAILER) {
         rl_trailer t;
@@ -49,7 +50,7 @@ static int check_frame(const rl_scan_item *it, uint64_t *records, uint64_t *raw,
         *why = "unknown required frame kind";
         return RUNLOG_EUNSUPPORTED;
     }
-    rl_frame f;
+#define f (*ws)
     int rc = rl_frame_load(&f, it->payload, it->h.payload_size, why);
     uint64_t n = 0, total = 0;
     if (rc)
@@ -109,7 +110,7 @@ static int check_frame(const rl_scan_item *it, uint64_t *records, uint64_t *raw,
         rc = rl_frame_block(&f, i, &p, why);
     }
 done:
-    rl_frame_free(&f);
+#undef f
     if (!rc) {
         *records = it->h.kind == RL_FRAME_DATA ? n : 0;
         *raw = total;
@@ -141,6 +142,7 @@ int runlog_verify(runlog_report **out, const char *path)
     rl_scanner_init(&s, fd, path, hdr.salt, RL_FILE_HEADER_SIZE);
     s.size = size;
     int last_was_trailer = 0;
+    rl_frame ws = { 0 };
     for (;;) {
         rl_scan_item it;
         if ((rc = rl_scanner_next(&s, &it)))
@@ -160,7 +162,7 @@ int runlog_verify(runlog_report **out, const char *path)
         }
         uint64_t records = 0, raw = 0;
         const char *why = NULL;
-        int bad = check_frame(&it, &records, &raw, &why);
+        int bad = check_frame(&ws, &it, &records, &raw, &why);
         if (bad == RUNLOG_ENOMEM) {
             rc = bad;
             break;
@@ -178,6 +180,7 @@ int runlog_verify(runlog_report **out, const char *path)
         last_was_trailer = it.h.kind == RL_FRAME_TRAILER;
     }
     rep->trailer = last_was_trailer;
+    rl_frame_free(&ws);
     rl_scanner_free(&s);
     close(fd);
     if (rc) {

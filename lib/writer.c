@@ -1120,12 +1120,13 @@ typedef struct resume_state {
     uint64_t damaged;
     rl_arena arena;        /* the last partial record */
     runlog_value *partial;
+    rl_frame ws;
 } resume_state;
 
 /* Reads one intact data frame while resuming: run id, steps, index entry. */
 static int resume_data_frame(runlog_writer *w, resume_state *st, const rl_scan_item *it)
 {
-    rl_frame f;
+#define f (st->ws)
     const char *why = NULL;
     int rc = rl_frame_load(&f, it->payload, it->h.payload_size, &why);
     uint64_t rows = 0, first = 0, last = 0;
@@ -1202,8 +1203,8 @@ bad:
     rc = 0;
 done:
     free(globals);
-    rl_frame_free(&f);
     return rc;
+#undef f
 }
 
 static int resume_scan(runlog_writer *w, resume_state *st, uint64_t *cut_at, uint64_t size)
@@ -1380,6 +1381,7 @@ static int resume_file(runlog_writer *w, const runlog_writer_options *o, uint64_
 done:
     free(sidecar);
     rl_arena_reset(&st.arena);
+    rl_frame_free(&st.ws);
     if (rc == RUNLOG_ENOMEM)
         rl_fail(rc, "out of memory");
     return rc;

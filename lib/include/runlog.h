@@ -455,7 +455,9 @@ RUNLOG_API const int64_t *runlog_history_times(const runlog_history *h);
 /** Values as float64: floats bit-exact, ints converted, bools 0/1, other
  *  types NaN (see runlog_history_value()). */
 RUNLOG_API const double *runlog_history_values(const runlog_history *h);
-/** Value i with its own type. */
+/** Value i with its own type. Numbers, bools and nulls come back in one
+ *  value slot owned by h, valid until the next call on h; other values are
+ *  owned by h until runlog_history_free(). NULL when i is out of range. */
 RUNLOG_API const runlog_value *runlog_history_value(const runlog_history *h, size_t i);
 /** Number of frames the reader decoded to build this history. */
 RUNLOG_API uint64_t runlog_history_frames_read(const runlog_history *h);
