@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -650,6 +651,22 @@ struct runlog_history {
     uint64_t frames_read;
 };
 
+/* Large arrays are 2 MiB-aligned and marked for transparent huge pages: a
+ * history of millions of points is otherwise mostly page faults. The memory
+ * is still freed with free() and grown with realloc(). */
+static void *big_realloc(void *old, size_t bytes)
+{
+    enum { HUGE = 2u << 20 };
+    if (old || bytes < 2 * (size_t)HUGE)
+        return realloc(old, bytes);
+    void *p;
+    size_t size = (bytes + HUGE - 1) / HUGE * HUGE;
+    if (posix_memalign(&p, HUGE, size) != 0)
+        return NULL;
+    madvise(p, size, MADV_HUGEPAGE); /* a hint; ignored where unsupported */
+    return p;
+}
+
 static int hist_grow(runlog_history *h, size_t extra)
 {
     if (h->len + extra <= h->cap)
@@ -657,7 +674,7 @@ static int hist_grow(runlog_history *h, size_t extra)
     size_t cap = h->cap ? h->cap : 1024;
     while (cap < h->len + extra)
         cap *= 2;
-#define GROW(field) do { void *p = realloc(h->field, cap * sizeof *h->field); if (!p) return RUNLOG_ENOMEM; h->field = p; } while (0)
+#define GROW(field) do { void *p = big_realloc(h->field, cap * sizeof *h->field); if (!p) return RUNLOG_ENOMEM; h->field = p; } while (0)
     GROW(steps);
     GROW(times);
     GROW(values);
