@@ -1443,6 +1443,17 @@ static int writer_open(runlog_writer **out, const char *path, const runlog_write
     if ((rc = rl_lock_file(w->fd, path)))
         goto fail;
     uint64_t size = rl_file_size(w->fd);
+    if (size > 0 && size < RL_FILE_HEADER_SIZE && !repair) {
+        /* A writer killed while writing the file header: nothing was
+         * recorded yet. Keep the bytes in a sidecar and start afresh. */
+        rl_file_header h;
+        uint64_t n;
+        if ((rc = rl_read_file_header(w->fd, path, &h, &n)) != RUNLOG_ETRUNCATED)
+            goto fail;
+        if ((rc = rl_cut_tail(w->fd, path, 0, size, NULL)))
+            goto fail;
+        size = 0;
+    }
     if (size == 0 && !repair) {
         rc = create_file(w, o);
     } else {
