@@ -875,7 +875,8 @@ static int commit_at(runlog_writer *w, uint64_t step)
         case RL_COL_NULL: break;
         default:
             memcpy(p, &c->len, 4);
-            memcpy(p + 4, w->row_bytes.p + c->off, c->len);
+            if (c->len) /* row_bytes.p is NULL while every string is empty */
+                memcpy(p + 4, w->row_bytes.p + c->off, c->len);
             p += 4 + c->len;
         }
     }
@@ -890,6 +891,14 @@ static int commit_at(runlog_writer *w, uint64_t step)
         rc = seal_locked(w);
     unlock(w);
     return rc;
+}
+
+int runlog_writer_discard_row(runlog_writer *w)
+{
+    if (!w)
+        return rl_fail(RUNLOG_EINVAL, "writer is NULL");
+    clear_row(w);
+    return 0;
 }
 
 int runlog_writer_commit(runlog_writer *w)

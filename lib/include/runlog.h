@@ -258,6 +258,10 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_writer_commit(runlog_writer *w);
  */
 RUNLOG_API RUNLOG_NODISCARD int runlog_writer_commit_step(runlog_writer *w, uint64_t step);
 
+/** Drops the values added since the last commit (nothing is written).
+ *  @return 0; RUNLOG_EINVAL when w is NULL. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_discard_row(runlog_writer *w);
+
 /* Summary values (explicit; readers derive the rest from the last value of
  * each history key). */
 RUNLOG_API RUNLOG_NODISCARD int runlog_writer_summary_double(runlog_writer *w, const char *key, double v);

@@ -1,0 +1,216 @@
+/*
+ * cmd_log.c — `runlog log FILE ... KEY=VALUE...` (append one row from a
+ * shell script) and `runlog finish FILE [--exit-code N]`.
+ *
+ * Both open the writer in synchronous mode: a one-shot command gains nothing
+ * from a writer thread, and everything is in the file when it exits.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util.h"
+
+typedef struct log_opts {
+    const char *path, *project, *name;
+    uint64_t step;
+    int has_step, no_commit;
+    int first_pair; /* argv index of the first KEY=VALUE */
+} log_opts;
+
+/* Adds one KEY=VALUE: integer, else float (nan/inf too), else bool, else
+ * string. `pair` is modified (the '=' is cut). */
+static int add_pair(runlog_writer *w, char *pair)
+{
+    char *value = strchr(pair, '='), *end;
+    long long i;
+    double d;
+
+    *value++ = '\0';
+    /* strtoll/strtod skip leading blanks; a value that starts with one is text. */
+    if (*value && *value != ' ' && *value != '\t' && *value != '\n') {
+        errno = 0;
+        i = strtoll(value, &end, 10);
+        if (!*end && errno == 0)
+            return runlog_writer_add_int(w, pair, (int64_t)i);
+        d = strtod(value, &end);
+        if (!*end)
+            return runlog_writer_add_double(w, pair, d);
+    }
+    if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0)
+        return runlog_writer_add_bool(w, pair, value[0] == 't');
+    return runlog_writer_add_string(w, pair, value);
+}
+
+/* 1 if s is valid UTF-8 of at most max bytes. */
+static int text_ok(const char *s, size_t max)
+{
+    size_t n = strlen(s), i = 0, k;
+
+    if (n > max)
+        return 0;
+    for (; i < n; i += k)
+        if ((k = tool_utf8_len((const unsigned char *)s + i, n - i)) == 0)
+            return 0;
+    return 1;
+}
+
+/* Checks every pair before the writer is opened: the API cannot take back a
+ * value once added (close() would keep it as a partial row), so a refused
+ * command must be refused before anything is added. */
+static int check_pair(const char *cmd, const char *pair)
+{
+    const char *eq = strchr(pair, '=');
+    size_t klen;
+    char *key;
+    int ok;
+
+    if (!eq)
+        return tool_usage(cmd, "expected KEY=VALUE, not '%s'", pair);
+    klen = (size_t)(eq - pair);
+    if (!(key = strndup(pair, klen)))
+        return tool_sys_error(pair);
+    ok = klen <= RUNLOG_MAX_KEY && text_ok(key, RUNLOG_MAX_KEY) &&
+         text_ok(eq + 1, RUNLOG_MAX_STRING);
+    free(key);
+    if (!ok)
+        return tool_usage(cmd, "'%.40s...': the key must be UTF-8 of at most %u bytes "
+                               "and the value UTF-8 of at most %u bytes",
+                          pair, RUNLOG_MAX_KEY, RUNLOG_MAX_STRING);
+    return TOOL_OK;
+}
+
+static int parse_log(int argc, char **argv, log_opts *o)
+{
+    static const struct option longopts[] = {
+        {"project", required_argument, NULL, 'p'},
+        {"name", required_argument, NULL, 'n'},
+        {"step", required_argument, NULL, 's'},
+        {"no-commit", no_argument, NULL, 'c'},
+        {NULL, 0, NULL, 0}};
+    int c, i;
+
+    memset(o, 0, sizeof *o);
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'p': o->project = optarg; break;
+        case 'n': o->name = optarg; break;
+        case 'c': o->no_commit = 1; break;
+        case 's':
+            if (tool_parse_u64(optarg, &o->step) < 0)
+                return tool_usage(argv[0], "--step needs a whole number, not '%s'", optarg);
+            o->has_step = 1;
+            break;
+        default: return tool_bad_option(argv[0], argv, c);
+        }
+    }
+    if (optind >= argc)
+        return tool_usage(argv[0], "expected FILE");
+    if (o->has_step && o->no_commit)
+        return tool_usage(argv[0], "--step and --no-commit exclude each other");
+    o->path = argv[optind];
+    o->first_pair = optind + 1;
+    for (i = o->first_pair; i < argc; i++)
+        if ((c = check_pair(argv[0], argv[i])) != TOOL_OK)
+            return c;
+    return TOOL_OK;
+}
+
+/* Refuses a step lower than the last one before the writer is opened:
+ * opening already appends (a resume record), and the values of a refused
+ * commit could not be taken back (see check_pair()). */
+static int check_step(const char *path, uint64_t step)
+{
+    runlog_reader *r;
+    runlog_run *run;
+    struct stat st;
+    int rc, status = TOOL_OK;
+
+    if (stat(path, &st) < 0)
+        return TOOL_OK; /* a new run: every step is fine */
+    if (tool_open_reader(&r, path, RUNLOG_READ_TOLERANT) != TOOL_OK)
+        return TOOL_FAIL;
+    if ((rc = runlog_reader_run(&run, r)) < 0) {
+        status = tool_lib_error(path, rc);
+    } else {
+        if (runlog_run_rows(run) > 0 && step < runlog_run_last_step(run)) {
+            fprintf(stderr, "runlog: %s: step %" PRIu64 " is lower than the last step %" PRIu64
+                            "\n", path, step, runlog_run_last_step(run));
+            status = TOOL_FAIL;
+        }
+        runlog_run_free(run);
+    }
+    runlog_reader_close(r);
+    return status;
+}
+
+int cmd_log(int argc, char **argv)
+{
+    runlog_writer_options wo = RUNLOG_WRITER_OPTIONS_INIT;
+    runlog_writer *w;
+    log_opts o;
+    int status = parse_log(argc, argv, &o), rc = 0, i;
+
+    if (status != TOOL_OK)
+        return status;
+    if (o.has_step && (status = check_step(o.path, o.step)) != TOOL_OK)
+        return status;
+    wo.project = o.project;
+    wo.name = o.name;
+    wo.synchronous = 1;
+    if ((rc = runlog_writer_open(&w, o.path, &wo)) < 0)
+        return tool_lib_error(o.path, rc);
+    for (i = o.first_pair; i < argc && rc == 0; i++)
+        rc = add_pair(w, argv[i]);
+    if (rc == 0 && !o.no_commit)
+        rc = o.has_step ? runlog_writer_commit_step(w, o.step) : runlog_writer_commit(w);
+    if (rc < 0) {
+        /* Not expected after the checks above (I/O, memory); values already
+         * added stay pending and close() keeps them as a partial row. */
+        status = tool_lib_error(o.path, rc);
+        runlog_writer_close(w);
+        return status;
+    }
+    if ((rc = runlog_writer_close(w)) < 0)
+        return tool_lib_error(o.path, rc);
+    return TOOL_OK;
+}
+
+int cmd_finish(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"exit-code", required_argument, NULL, 'e'},
+                                             {NULL, 0, NULL, 0}};
+    runlog_writer_options wo = RUNLOG_WRITER_OPTIONS_INIT;
+    runlog_writer *w;
+    const char *path;
+    struct stat st;
+    int c, rc, code = 0;
+
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (c != 'e')
+            return tool_bad_option(argv[0], argv, c);
+        if (tool_parse_int(optarg, &code) < 0)
+            return tool_usage(argv[0], "--exit-code needs an integer, not '%s'", optarg);
+    }
+    if (argc - optind != 1)
+        return tool_usage(argv[0], "expected one FILE");
+    path = argv[optind];
+    /* Finishing a run that was never started would create an empty one. */
+    if (stat(path, &st) < 0)
+        return tool_sys_error(path);
+    wo.synchronous = 1;
+    if ((rc = runlog_writer_open(&w, path, &wo)) < 0)
+        return tool_lib_error(path, rc);
+    rc = runlog_writer_finish(w, code);
+    c = runlog_writer_close(w);
+    if (rc < 0 || c < 0)
+        return tool_lib_error(path, rc < 0 ? rc : c);
+    return TOOL_OK;
+}

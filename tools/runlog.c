@@ -1,0 +1,137 @@
+/*
+ * runlog.c — the `runlog` command: dispatch to subcommands and help.
+ * Exit status: 0 success, 1 damage or failure, 2 usage error.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+static const tool_cmd commands[] = {
+    {"info", cmd_info, "runlog info FILE [--json]",
+     "Shows the run's identity, state (running, finished, failed, crashed), exit code,\n"
+     "rows, last step, keys, record counts, file size, raw and stored payload bytes,\n"
+     "the compression ratio, and any damage found (byte offset, length, what).\n"
+     "  --json   print one JSON object instead (spec/EXPORTS.md \"info\")\n"
+     "Exit status 1 when the file cannot be read or holds damage.\n"},
+    {"verify", cmd_verify, "runlog verify FILE...",
+     "Checks every checksum and structure of each file. Prints\n"
+     "\"FILE: OK, N frames, M records\" for an intact file, else one line per damaged\n"
+     "byte range and a summary. Exit status 0 only when every file is intact.\n"},
+    {"repair", cmd_repair, "runlog repair FILE",
+     "Cuts a torn tail off (its bytes are kept in FILE.torn-OFFSET) and appends an\n"
+     "index and trailer covering every intact frame. Damage in the middle is left\n"
+     "in place (readers skip it). Takes the writer lock.\n"},
+    {"dump", cmd_dump, "runlog dump FILE",
+     "Prints every record, in file order, as one JSON object per line\n"
+     "(spec/EXPORTS.md \"dump\"). Damaged frames are skipped and reported on stderr\n"
+     "(exit status 1).\n"},
+    {"history", cmd_history, "runlog history FILE KEY...",
+     "Prints the history of each KEY as CSV with the columns key,step,timestamp,value\n"
+     "(spec/EXPORTS.md \"history\"). Exit status 1 if a key never appears.\n"},
+    {"export", cmd_export,
+     "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long]",
+     "  json   one JSON document with run, config, summary, history, alerts, console\n"
+     "         --history-jsonl  only the history, one JSON object per row and line\n"
+     "  csv    the history as a wide table: _step,_timestamp, then every key\n"
+     "         --long           one line per value: step,key,value\n"
+     "  -o OUT write to OUT (whole or not at all) instead of stdout; '-' is stdout\n"
+     "Shapes: spec/EXPORTS.md. Damaged frames are skipped and reported on stderr\n"
+     "(exit status 1).\n"},
+    {"log", cmd_log,
+     "runlog log FILE [--project P] [--name N] [--step S] [--no-commit] KEY=VALUE...",
+     "Appends one history row (creates the run if FILE does not exist, else resumes\n"
+     "it). VALUE is an integer, else a float (nan, inf, -inf included), else\n"
+     "true/false, else a string.\n"
+     "  --project P, --name N  identity of a new run (ignored on resume)\n"
+     "  --step S               commit at step S (not lower than the last step)\n"
+     "  --no-commit            keep the values pending; the next `log` commits them\n"},
+    {"finish", cmd_finish, "runlog finish FILE [--exit-code N]",
+     "Ends the run: exit code 0 (the default) means finished, any other failed.\n"},
+    {"tail", cmd_tail, "runlog tail [-f] FILE",
+     "Prints history rows, alerts and console text. With -f (--follow), waits for\n"
+     "more as the file grows and stops when the run finishes.\n"},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+const tool_cmd *tool_find(const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void print_overview(FILE *f)
+{
+    size_t i;
+
+    fputs("runlog — inspect, verify, repair, export and append to run-logs\n\n"
+          "usage: runlog COMMAND [ARGS...]\n       runlog help COMMAND\n"
+          "       runlog --version\n\ncommands:\n", f);
+    for (i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %s\n", commands[i].usage);
+    fputs("\nExit status: 0 success, 1 damage or failure, 2 usage error.\n", f);
+}
+
+static int print_help(const char *name)
+{
+    const tool_cmd *c = tool_find(name);
+
+    if (!c) {
+        fprintf(stderr, "runlog: unknown command '%s'\nTry 'runlog --help'.\n", name);
+        return TOOL_USAGE;
+    }
+    printf("usage: %s\n\n%s", c->usage, c->help);
+    return TOOL_OK;
+}
+
+/* 1 if --help or -h comes before any "--" in a subcommand's arguments. */
+static int wants_help(int argc, char **argv)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return 0;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const tool_cmd *c;
+
+    if (argc < 2) {
+        print_overview(stderr);
+        return TOOL_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        print_overview(stdout);
+        return TOOL_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("runlog %s (file format %d)\n", RUNLOG_VERSION_STRING, RUNLOG_FORMAT_VERSION);
+        return TOOL_OK;
+    }
+    if (strcmp(argv[1], "help") == 0) {
+        if (argc == 2) {
+            print_overview(stdout);
+            return TOOL_OK;
+        }
+        return argc == 3 ? print_help(argv[2]) : tool_usage("help", "one command at a time");
+    }
+    c = tool_find(argv[1]);
+    if (!c) {
+        fprintf(stderr, "runlog: unknown command '%s'\nTry 'runlog --help'.\n", argv[1]);
+        return TOOL_USAGE;
+    }
+    if (wants_help(argc - 1, argv + 1))
+        return print_help(c->name);
+    return c->run(argc - 1, argv + 1);
+}
