@@ -1,0 +1,762 @@
+/*
+ * test_roundtrip — write a run, read it back, compare every value bit for
+ * bit: every value type, the float64 values that lossy or text encodings get
+ * wrong (NaN payloads and signs, infinities, -0.0, denormals), int64 limits,
+ * empty and non-ASCII keys and strings, nested JSON values, config merging,
+ * explicit and automatic summary, alerts, console bytes. Then 100 000 rows of
+ * 10 keys (some missing in some rows) through the writer thread with small
+ * frames, checked key by key and row by row.
+ */
+#include "testutil.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fixture {
+    char *dir, *path;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    fx->dir = tu_tmpdir();
+    fx->path = tu_path(fx->dir, "rt.runlog");
+    *state = fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *fx = *state;
+    free(fx->path);
+    tu_tmpdir_free(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* ---- the values ---------------------------------------------------------- */
+
+enum kind { K_DOUBLE, K_INT, K_BOOL, K_STRING, K_NULL, K_JSON };
+
+typedef struct entry {
+    const char *key;
+    enum kind kind;
+    uint64_t bits;    /* K_DOUBLE: the double's bits */
+    int64_t i;        /* K_INT, K_BOOL */
+    const char *s;    /* K_STRING: the text; K_JSON: the JSON text */
+    const char *want; /* K_JSON: the expected tu_dump_value() text, by hand */
+} entry;
+
+#define D(k, b) {k, K_DOUBLE, b, 0, NULL, NULL}
+#define I(k, v) {k, K_INT, 0, v, NULL, NULL}
+#define B(k, v) {k, K_BOOL, 0, v, NULL, NULL}
+#define S(k, v) {k, K_STRING, 0, 0, v, NULL}
+#define J(k, j, w) {k, K_JSON, 0, 0, j, w}
+
+static char long_string[100001];
+
+static const entry entries[] = {
+    D("f/nan_payload", 0x7ff8000000000123ULL),
+    D("f/neg_nan", 0xfff8000000000456ULL),
+    D("f/snan", 0x7ff0000000000001ULL),
+    D("f/+inf", 0x7ff0000000000000ULL),
+    D("f/-inf", 0xfff0000000000000ULL),
+    D("f/-0", 0x8000000000000000ULL),
+    D("f/+0", 0x0000000000000000ULL),
+    D("f/dbl_min", 0x0010000000000000ULL),
+    D("f/denorm_min", 0x0000000000000001ULL),
+    D("f/denorm_max", 0x000fffffffffffffULL),
+    D("f/-denorm", 0x800000000000abcdULL),
+    D("f/dbl_max", 0x7fefffffffffffffULL),
+    D("f/third", 0x3fd5555555555555ULL),
+    D("", 0x400921fb54442d18ULL), /* the empty key holds pi */
+    D("λ/損失", 0x3fb999999999999aULL),
+    D("emoji 🚀", 0xbff0000000000000ULL),
+    I("i/min", INT64_MIN),
+    I("i/max", INT64_MAX),
+    I("i/zero", 0),
+    I("i/-1", -1),
+    I("i/2^53+1", 9007199254740993LL),
+    B("b/true", 1),
+    B("b/false", 0),
+    S("s/empty", ""),
+    S("s/λ", "λ/損失 ünïcödé"),
+    S("s/emoji", "🚀🔥 rocket \U0001F600"),
+    S("s/control", "tab\there\nnew line\r\x01\x1f\x7f end"),
+    S("s/json-like", "{\"not\": \"json\"} \\ \" '"),
+    {"s/long", K_STRING, 0, 0, long_string, NULL},
+    {"n/null", K_NULL, 0, 0, NULL, NULL},
+    J("j/nested", "{\"a\": [1, 2.5, \"x\", null, true, {\"b\": -0.0}], \"c\": {}}",
+      "{1:61=[i1,f4004000000000000,s1:78,null,b1,{1:62=f8000000000000000,},],1:63={},}"),
+    J("j/ints", "[9223372036854775807, -9223372036854775808, 0, 1e300]",
+      "[i9223372036854775807,i-9223372036854775808,i0,f7e37e43c8800759c,]"),
+    J("j/escapes", "\"\\u00e9\\ud83d\\ude80\\n\"", "s7:c3a9f09f9a800a"),
+    J("j/scalar", "3", "i3"),
+    J("j/false", "false", "b0"),
+};
+#define N_ENTRIES (sizeof entries / sizeof *entries)
+
+static void fill_long_string(void)
+{
+    /* ASCII and two-byte characters, never split: 'a'..'y' then "é" */
+    size_t n = 0;
+    while (n + 2 < sizeof long_string) {
+        if (n % 27 == 25) {
+            long_string[n++] = (char)0xc3;
+            long_string[n++] = (char)0xa9;
+        } else {
+            long_string[n] = (char)('a' + n % 27);
+            n++;
+        }
+    }
+    long_string[n] = '\0';
+}
+
+static void want_dump(tu_str *s, const entry *e)
+{
+    switch (e->kind) {
+    case K_DOUBLE:
+        tu_str_addf(s, "f%016llx", (unsigned long long)e->bits);
+        break;
+    case K_INT:
+        tu_str_addf(s, "i%lld", (long long)e->i);
+        break;
+    case K_BOOL:
+        tu_str_addf(s, "b%d", (int)e->i);
+        break;
+    case K_STRING:
+        tu_str_addf(s, "s%zu:", strlen(e->s));
+        for (const char *p = e->s; *p; p++)
+            tu_str_addf(s, "%02x", (unsigned char)*p);
+        break;
+    case K_NULL:
+        tu_str_addf(s, "null");
+        break;
+    case K_JSON:
+        tu_str_addf(s, "%s", e->want);
+        break;
+    }
+}
+
+static void add_entry(runlog_writer *w, const entry *e)
+{
+    switch (e->kind) {
+    case K_DOUBLE:
+        TU_OK(runlog_writer_add_double(w, e->key, tu_bits2d(e->bits)));
+        break;
+    case K_INT:
+        TU_OK(runlog_writer_add_int(w, e->key, e->i));
+        break;
+    case K_BOOL:
+        TU_OK(runlog_writer_add_bool(w, e->key, (int)e->i));
+        break;
+    case K_STRING:
+        TU_OK(runlog_writer_add_string(w, e->key, e->s));
+        break;
+    case K_NULL:
+        TU_OK(runlog_writer_add_null(w, e->key));
+        break;
+    case K_JSON:
+        TU_OK(runlog_writer_add_json(w, e->key, e->s));
+        break;
+    }
+}
+
+static void assert_value(const runlog_value *v, const char *want, const char *what)
+{
+    tu_str got = {0};
+    tu_dump_value(&got, v);
+    if (strcmp(got.p, want) != 0)
+        fail_msg("%s:\n got  %.300s\n want %.300s", what, got.p, want);
+    tu_str_free(&got);
+}
+
+static void assert_entry(const runlog_value *v, const entry *e)
+{
+    tu_str want = {0};
+    want_dump(&want, e);
+    assert_value(v, want.p, e->key);
+    tu_str_free(&want);
+}
+
+/* ---- writing the small run ----------------------------------------------- */
+
+#define T0 1700000000123456789LL
+
+static const char *const tags[] = {"baseline", "λ-tag", ""};
+static unsigned char bin[256];
+
+static void write_values(const char *path, int synchronous)
+{
+    tu_clock clock = {T0, 0};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, synchronous);
+    o.group = "sweep-1";
+    o.job_type = "train";
+    o.notes = "notes: λ";
+    o.tags = tags;
+    o.n_tags = 3;
+    runlog_writer *w = NULL;
+    remove(path);
+    TU_OK(runlog_writer_open(&w, path, &o));
+    assert_string_equal(runlog_writer_run_id(w), "test-run-0001");
+    assert_int_equal(runlog_writer_resumed(w), 0);
+
+    TU_OK(runlog_writer_config_double(w, "lr", 0.001));
+    TU_OK(runlog_writer_config_int(w, "epochs", 10));
+    TU_OK(runlog_writer_config_bool(w, "amp", 1));
+    TU_OK(runlog_writer_config_string(w, "arch", "λ-net"));
+    TU_OK(runlog_writer_config_json(w, "{\"optimizer\": {\"name\": \"adam\", \"betas\": "
+                                       "[0.5, 0.25]}, \"layers\": [64, 64], \"lr\": 0.5}"));
+    TU_OK(runlog_writer_config_int(w, "epochs", 20));
+
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        add_entry(w, &entries[i]);
+    TU_OK(runlog_writer_commit(w)); /* step 0 at T0 */
+
+    tu_clock_set(&clock, T0 + 5000);
+    for (size_t i = N_ENTRIES; i-- > 0;)
+        if (entries[i].kind == K_DOUBLE)
+            add_entry(w, &entries[i]);
+    TU_OK(runlog_writer_commit_step(w, 5)); /* the doubles again at step 5 */
+
+    TU_OK(runlog_writer_summary_double(w, "best", -0.0));
+    TU_OK(runlog_writer_summary_string(w, "i/max", "overridden"));
+    TU_OK(runlog_writer_summary_int(w, "test/count", INT64_MIN));
+    TU_OK(runlog_writer_summary_json(w, "nested", "{\"a\": [1, \"λ\"]}"));
+
+    TU_OK(runlog_writer_alert(w, "loss is NaN λ", "at step 5", RUNLOG_ALERT_WARN));
+    TU_OK(runlog_writer_alert(w, "only a title", NULL, RUNLOG_ALERT_ERROR));
+
+    for (int i = 0; i < 256; i++)
+        bin[i] = (unsigned char)i;
+    TU_OK(runlog_writer_console(w, RUNLOG_STDOUT, "hello\n", 6));
+    TU_OK(runlog_writer_console(w, RUNLOG_STDERR, bin, sizeof bin));
+    TU_OK(runlog_writer_console(w, RUNLOG_STDOUT, "no newline", 10));
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+}
+
+/* ---- checking it --------------------------------------------------------- */
+
+static const entry *find_entry(const char *key)
+{
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        if (strcmp(entries[i].key, key) == 0)
+            return &entries[i];
+    return NULL;
+}
+
+/* Rows through runlog_reader_next(): every field exactly. */
+static void check_rows(runlog_reader *r)
+{
+    const runlog_record *rec;
+    int rc, row = 0, alerts = 0, consoles = 0, finishes = 0, starts = 0;
+    while ((rc = runlog_reader_next(r, &rec)) == 0) {
+        int type = runlog_record_type_of(rec);
+        starts += type == RUNLOG_RECORD_RUN_START;
+        alerts += type == RUNLOG_RECORD_ALERT;
+        consoles += type == RUNLOG_RECORD_CONSOLE;
+        finishes += type == RUNLOG_RECORD_FINISH;
+        if (type != RUNLOG_RECORD_HISTORY) {
+            assert_non_null(runlog_record_body(rec));
+            continue;
+        }
+        assert_null(runlog_record_body(rec));
+        assert_true(row < 2);
+        assert_int_equal(runlog_record_step(rec), row == 0 ? 0 : 5);
+        assert_int_equal(runlog_record_time(rec), row == 0 ? T0 : T0 + 5000);
+        size_t n = runlog_record_field_count(rec), want_n = 0;
+        for (size_t i = 0; i < N_ENTRIES; i++)
+            want_n += row == 0 || entries[i].kind == K_DOUBLE;
+        assert_int_equal(n, want_n);
+        for (size_t i = 0; i < n; i++) {
+            const entry *e = find_entry(runlog_record_field_key(rec, i));
+            if (e == NULL)
+                fail_msg("unexpected key \"%s\"", runlog_record_field_key(rec, i));
+            assert_entry(runlog_record_field_value(rec, i), e);
+        }
+        row++;
+    }
+    TU_RC(rc, RUNLOG_ITEROVER);
+    assert_int_equal(row, 2);
+    assert_int_equal(starts, 1);
+    assert_int_equal(alerts, 2);
+    assert_int_equal(consoles, 3);
+    assert_int_equal(finishes, 1);
+}
+
+/* Every key's history arrays. */
+static void check_histories(runlog_reader *r)
+{
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        const entry *e = &entries[i];
+        runlog_history *h = NULL;
+        TU_OK(runlog_reader_history(&h, r, e->key));
+        size_t n = e->kind == K_DOUBLE ? 2 : 1;
+        assert_int_equal(runlog_history_length(h), n);
+        for (size_t j = 0; j < n; j++) {
+            assert_int_equal(runlog_history_steps(h)[j], j == 0 ? 0 : 5);
+            assert_int_equal(runlog_history_times(h)[j], j == 0 ? T0 : T0 + 5000);
+            assert_entry(runlog_history_value(h, j), e);
+            double d = runlog_history_values(h)[j];
+            if (e->kind == K_DOUBLE)
+                assert_int_equal(tu_dbits(d), e->bits);
+            else if (e->kind == K_INT)
+                assert_true(d == (double)e->i);
+            else if (e->kind == K_BOOL)
+                assert_true(d == (double)e->i);
+            else if (e->kind != K_JSON)
+                assert_true(isnan(d));
+        }
+        runlog_history_free(h);
+    }
+    runlog_history *h = NULL;
+    TU_RC(runlog_reader_history(&h, r, "never logged"), RUNLOG_ENOTFOUND);
+    assert_null(h);
+}
+
+static void check_config(const runlog_value *cfg)
+{
+    assert_int_equal(runlog_value_type(cfg), RUNLOG_MAP);
+    assert_int_equal(runlog_value_count(cfg), 6);
+    assert_value(runlog_value_get(cfg, "lr"), "f3fe0000000000000", "config lr (from JSON, later)");
+    assert_value(runlog_value_get(cfg, "epochs"), "i20", "config epochs");
+    assert_value(runlog_value_get(cfg, "amp"), "b1", "config amp");
+    assert_value(runlog_value_get(cfg, "arch"), "s6:cebb2d6e6574", "config arch");
+    assert_value(runlog_value_get(cfg, "optimizer"),
+                 "{4:6e616d65=s4:6164616d,5:6265746173=[f3fe0000000000000,f3fd0000000000000,],}",
+                 "config optimizer");
+    assert_value(runlog_value_get(cfg, "layers"), "[i64,i64,]", "config layers");
+}
+
+static void check_summary(const runlog_value *sum)
+{
+    /* every history key (last value) plus three explicit new keys */
+    assert_int_equal(runlog_value_count(sum), N_ENTRIES + 3);
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        const entry *e = &entries[i];
+        if (strcmp(e->key, "i/max") == 0)
+            continue;
+        assert_entry(runlog_value_get(sum, e->key), e);
+    }
+    assert_value(runlog_value_get(sum, "i/max"), "s10:6f76657272696464656e", "summary i/max");
+    assert_value(runlog_value_get(sum, "best"), "f8000000000000000", "summary best");
+    assert_value(runlog_value_get(sum, "test/count"), "i-9223372036854775808", "summary count");
+    assert_value(runlog_value_get(sum, "nested"), "{1:61=[i1,s2:cebb,],}", "summary nested");
+}
+
+static void check_identity(const runlog_value *id)
+{
+    assert_value(runlog_value_get(id, "id"), "s13:746573742d72756e2d30303031", "id");
+    assert_string_equal(runlog_value_string(runlog_value_get(id, "project"), NULL),
+                        "runlog-tests");
+    assert_string_equal(runlog_value_string(runlog_value_get(id, "name"), NULL), "fixed");
+    assert_string_equal(runlog_value_string(runlog_value_get(id, "group"), NULL), "sweep-1");
+    assert_string_equal(runlog_value_string(runlog_value_get(id, "job_type"), NULL), "train");
+    assert_string_equal(runlog_value_string(runlog_value_get(id, "notes"), NULL), "notes: λ");
+    assert_value(runlog_value_get(id, "tags"), "[s8:626173656c696e65,s6:cebb2d746167,s0:,]",
+                 "tags");
+    assert_int_equal(runlog_value_int(runlog_value_get(id, "start_time")), T0);
+}
+
+static void check_run(runlog_reader *r)
+{
+    runlog_run *run = NULL;
+    TU_OK(runlog_reader_run(&run, r));
+    check_identity(runlog_run_identity(run));
+    check_config(runlog_run_config(run));
+    check_summary(runlog_run_summary(run));
+    assert_int_equal(runlog_run_state(run), RUNLOG_STATE_FINISHED);
+    assert_int_equal(runlog_run_exit_code(run), 0);
+    assert_int_equal(runlog_run_rows(run), 2);
+    assert_int_equal(runlog_run_last_step(run), 5);
+    assert_int_equal(runlog_run_key_count(run), N_ENTRIES);
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        assert_string_equal(runlog_run_key(run, i), entries[i].key);
+    assert_int_equal(runlog_run_record_count(run, RUNLOG_RECORD_HISTORY), 2);
+    assert_int_equal(runlog_run_record_count(run, RUNLOG_RECORD_ALERT), 2);
+    assert_int_equal(runlog_run_record_count(run, RUNLOG_RECORD_CONSOLE), 3);
+    assert_int_equal(runlog_run_record_count(run, RUNLOG_RECORD_FINISH), 1);
+    assert_int_equal(runlog_run_record_count(run, RUNLOG_RECORD_RESUME), 0);
+    assert_int_equal(runlog_run_resumes(run), 0);
+    runlog_run_free(run);
+}
+
+static void values_roundtrip(fixture *fx, int synchronous)
+{
+    fill_long_string();
+    write_values(fx->path, synchronous);
+    runlog_reader *r = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    check_rows(r);
+    check_histories(r);
+    check_run(r);
+    runlog_reader_close(r);
+}
+
+static void test_values_sync(void **state)
+{
+    values_roundtrip(*state, 1);
+}
+
+static void test_values_threaded(void **state)
+{
+    values_roundtrip(*state, 0);
+}
+
+/* Alert bodies {title, text, level: "INFO"|"WARN"|"ERROR"} and console bodies
+ * {stream: "stdout"|"stderr", data: bytes}, as lib/writer.c writes them. */
+static void test_alerts_console(void **state)
+{
+    fixture *fx = *state;
+    fill_long_string();
+    write_values(fx->path, 0);
+    runlog_reader *r = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    const runlog_record *rec;
+    int rc, alerts = 0, consoles = 0;
+    while ((rc = runlog_reader_next(r, &rec)) == 0) {
+        const runlog_value *b = runlog_record_body(rec);
+        if (runlog_record_type_of(rec) == RUNLOG_RECORD_ALERT) {
+            if (alerts == 0) {
+                assert_value(runlog_value_get(b, "title"),
+                             "s14:6c6f7373206973204e614e20cebb", "alert title");
+                assert_value(runlog_value_get(b, "text"), "s9:617420737465702035",
+                             "alert text");
+                assert_value(runlog_value_get(b, "level"), "s4:5741524e", "alert level WARN");
+            } else {
+                assert_value(runlog_value_get(b, "title"), "s12:6f6e6c792061207469746c65",
+                             "alert title");
+                /* no text: an empty string */
+                assert_value(runlog_value_get(b, "text"), "s0:", "alert text");
+                assert_value(runlog_value_get(b, "level"), "s5:4552524f52", "alert level ERROR");
+            }
+            assert_int_equal(runlog_record_time(rec), T0 + 5000);
+            alerts++;
+        } else if (runlog_record_type_of(rec) == RUNLOG_RECORD_CONSOLE) {
+            static const char *const streams[] = {"stdout", "stderr", "stdout"};
+            assert_string_equal(runlog_value_string(runlog_value_get(b, "stream"), NULL),
+                                streams[consoles]);
+            assert_int_equal(runlog_value_type(runlog_value_get(b, "data")), RUNLOG_BYTES);
+            size_t len = 0;
+            const char *data = runlog_value_string(runlog_value_get(b, "data"), &len);
+            assert_non_null(data);
+            if (consoles == 0) {
+                assert_int_equal(len, 6);
+                assert_memory_equal(data, "hello\n", 6);
+            } else if (consoles == 1) {
+                assert_int_equal(len, 256);
+                assert_memory_equal(data, bin, 256);
+            } else {
+                assert_int_equal(len, 10);
+                assert_memory_equal(data, "no newline", 10);
+            }
+            consoles++;
+        }
+    }
+    TU_RC(rc, RUNLOG_ITEROVER);
+    assert_int_equal(alerts, 2);
+    assert_int_equal(consoles, 3);
+    runlog_reader_close(r);
+}
+
+/* ---- many rows ----------------------------------------------------------- */
+
+#define N_ROWS 100000
+#define N_KEYS 10
+
+static int present(uint64_t i, int k)
+{
+    if (k == N_KEYS - 1)
+        return i % 1000 == 0; /* a sparse key */
+    return (i * 7 + (uint64_t)k * 13) % 10 != 0;
+}
+
+/* Key 0: int64; key 1: bool; the others: random bit patterns as doubles
+ * (NaNs, infinities and denormals included). */
+static uint64_t value_bits(uint64_t i, int k)
+{
+    uint64_t s = i * N_KEYS + (uint64_t)k;
+    return tu_rand64(&s);
+}
+
+static void write_many(const char *path)
+{
+    tu_clock clock = {T0, 0};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 0);
+    o.flush_bytes = 16384;
+    runlog_writer *w = NULL;
+    remove(path);
+    TU_OK(runlog_writer_open(&w, path, &o));
+    char key[8];
+    for (uint64_t i = 0; i < N_ROWS; i++) {
+        for (int k = 0; k < N_KEYS; k++) {
+            if (!present(i, k))
+                continue;
+            snprintf(key, sizeof key, "m%d", k);
+            uint64_t b = value_bits(i, k);
+            if (k == 0)
+                TU_OK(runlog_writer_add_int(w, key, (int64_t)b));
+            else if (k == 1)
+                TU_OK(runlog_writer_add_bool(w, key, (int)(b & 1)));
+            else
+                TU_OK(runlog_writer_add_double(w, key, tu_bits2d(b)));
+        }
+        tu_clock_set(&clock, T0 + (int64_t)i * 1000);
+        TU_OK(runlog_writer_commit(w));
+    }
+    TU_OK(runlog_writer_summary_double(w, "m3", 42.0));
+    TU_OK(runlog_writer_finish(w, 3));
+    TU_OK(runlog_writer_close(w));
+}
+
+static void assert_many_value(const runlog_value *v, uint64_t i, int k)
+{
+    uint64_t b = value_bits(i, k);
+    if (k == 0) {
+        assert_int_equal(runlog_value_type(v), RUNLOG_INT);
+        assert_int_equal(runlog_value_int(v), (int64_t)b);
+    } else if (k == 1) {
+        assert_int_equal(runlog_value_type(v), RUNLOG_BOOL);
+        assert_int_equal(runlog_value_bool(v), (int)(b & 1));
+    } else {
+        assert_int_equal(runlog_value_type(v), RUNLOG_FLOAT);
+        assert_int_equal(tu_dbits(runlog_value_float(v)), b);
+    }
+}
+
+static void check_many_histories(runlog_reader *r)
+{
+    char key[8];
+    for (int k = 0; k < N_KEYS; k++) {
+        snprintf(key, sizeof key, "m%d", k);
+        runlog_history *h = NULL;
+        TU_OK(runlog_reader_history(&h, r, key));
+        const uint64_t *steps = runlog_history_steps(h);
+        const int64_t *times = runlog_history_times(h);
+        const double *vals = runlog_history_values(h);
+        size_t j = 0;
+        for (uint64_t i = 0; i < N_ROWS; i++) {
+            if (!present(i, k))
+                continue;
+            assert_true(j < runlog_history_length(h));
+            if (steps[j] != i || times[j] != T0 + (int64_t)i * 1000)
+                fail_msg("%s[%zu]: step %llu time %lld, expected step %llu", key, j,
+                         (unsigned long long)steps[j], (long long)times[j],
+                         (unsigned long long)i);
+            uint64_t b = value_bits(i, k);
+            if (k == 0)
+                assert_true(vals[j] == (double)(int64_t)b);
+            else if (k == 1)
+                assert_true(vals[j] == (double)(b & 1));
+            else if (tu_dbits(vals[j]) != b)
+                fail_msg("%s[%zu]: bits %016llx, expected %016llx", key, j,
+                         (unsigned long long)tu_dbits(vals[j]), (unsigned long long)b);
+            assert_many_value(runlog_history_value(h, j), i, k);
+            j++;
+        }
+        assert_int_equal(runlog_history_length(h), j);
+        runlog_history_free(h);
+    }
+}
+
+static void check_many_rows(runlog_reader *r)
+{
+    const runlog_record *rec;
+    int rc;
+    uint64_t i = 0;
+    while ((rc = runlog_reader_next(r, &rec)) == 0) {
+        if (runlog_record_type_of(rec) != RUNLOG_RECORD_HISTORY)
+            continue;
+        assert_int_equal(runlog_record_step(rec), i);
+        size_t want = 0;
+        for (int k = 0; k < N_KEYS; k++)
+            want += present(i, k);
+        assert_int_equal(runlog_record_field_count(rec), want);
+        for (size_t f = 0; f < want; f++) {
+            const char *key = runlog_record_field_key(rec, f);
+            assert_true(key[0] == 'm' && key[1] >= '0' && key[1] <= '9' && key[2] == '\0');
+            int k = key[1] - '0';
+            assert_true(present(i, k));
+            assert_many_value(runlog_record_field_value(rec, f), i, k);
+        }
+        i++;
+    }
+    TU_RC(rc, RUNLOG_ITEROVER);
+    assert_int_equal(i, N_ROWS);
+}
+
+static void check_many_run(runlog_reader *r)
+{
+    runlog_run *run = NULL;
+    TU_OK(runlog_reader_run(&run, r));
+    assert_int_equal(runlog_run_rows(run), N_ROWS);
+    assert_int_equal(runlog_run_last_step(run), N_ROWS - 1);
+    assert_int_equal(runlog_run_state(run), RUNLOG_STATE_FAILED);
+    assert_int_equal(runlog_run_exit_code(run), 3);
+    /* keys in order of first appearance: row 0 lacks m0 (0 % 10 == 0) */
+    assert_int_equal(runlog_run_key_count(run), N_KEYS);
+    char seen[N_KEYS] = {0};
+    size_t n = 0;
+    for (uint64_t i = 0; n < N_KEYS; i++)
+        for (int k = 0; k < N_KEYS; k++)
+            if (present(i, k) && !seen[k]) {
+                seen[k] = 1;
+                char key[8];
+                snprintf(key, sizeof key, "m%d", k);
+                assert_string_equal(runlog_run_key(run, n), key);
+                n++;
+            }
+    /* auto-summary: the last value of each key; m3 set explicitly */
+    const runlog_value *sum = runlog_run_summary(run);
+    assert_int_equal(runlog_value_count(sum), N_KEYS);
+    for (int k = 0; k < N_KEYS; k++) {
+        char key[8];
+        snprintf(key, sizeof key, "m%d", k);
+        const runlog_value *v = runlog_value_get(sum, key);
+        assert_non_null(v);
+        if (k == 3) {
+            assert_int_equal(tu_dbits(runlog_value_float(v)), tu_dbits(42.0));
+            continue;
+        }
+        uint64_t last = N_ROWS - 1;
+        while (!present(last, k))
+            last--;
+        assert_many_value(v, last, k);
+    }
+    runlog_run_free(run);
+}
+
+static void test_many_rows(void **state)
+{
+    fixture *fx = *state;
+    write_many(fx->path);
+    runlog_report *rep = NULL;
+    TU_OK(runlog_verify(&rep, fx->path));
+    assert_int_equal(runlog_report_intact(rep), 1);
+    assert_int_equal(runlog_report_has_trailer(rep), 1);
+    print_message("%llu rows: %llu frames, %llu bytes\n", (unsigned long long)N_ROWS,
+                  (unsigned long long)runlog_report_frames(rep),
+                  (unsigned long long)runlog_report_file_size(rep));
+    /* 16 KiB frames: the 5 MB of raw values span many frames */
+    assert_true(runlog_report_frames(rep) >= 50);
+    runlog_report_free(rep);
+    runlog_reader *r = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    check_many_histories(r);
+    check_many_rows(r);
+    check_many_run(r);
+    runlog_reader_close(r);
+}
+
+/* ---- one key's history reads only its frames when there is an index ------ */
+
+static void test_history_uses_index(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock = {T0, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 1);
+    runlog_writer *w = NULL;
+    remove(fx->path);
+    TU_OK(runlog_writer_open(&w, fx->path, &o));
+    uint64_t last_flush = 0;
+    for (int g = 0; g < 20; g++) {
+        for (int i = 0; i < 10; i++) {
+            TU_OK(runlog_writer_add_double(w, "loss", g * 10 + i));
+            if (g == 7)
+                TU_OK(runlog_writer_add_int(w, "rare", i));
+            TU_OK(runlog_writer_commit(w));
+        }
+        TU_OK(runlog_writer_flush(w));
+        last_flush = (uint64_t)tu_file_size(fx->path);
+    }
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+
+    /* the same file as a crashed writer leaves it: no finish, no index */
+    size_t size;
+    unsigned char *bytes = tu_read_file(fx->path, &size);
+    char *crashed = tu_path(fx->dir, "crashed.runlog");
+    tu_write_file(crashed, bytes, (size_t)last_flush);
+    free(bytes);
+
+    uint64_t frames_read[2];
+    const char *paths[2] = {fx->path, crashed};
+    for (int p = 0; p < 2; p++) {
+        runlog_reader *r = NULL;
+        TU_OK(runlog_reader_open(&r, paths[p], NULL));
+        runlog_history *h = NULL;
+        TU_OK(runlog_reader_history(&h, r, "rare"));
+        assert_int_equal(runlog_history_length(h), 10);
+        for (size_t i = 0; i < 10; i++) {
+            assert_int_equal(runlog_history_steps(h)[i], 70 + i);
+            assert_value(runlog_history_value(h, i), (char[8]){'i', (char)('0' + i)}, "rare");
+        }
+        frames_read[p] = runlog_history_frames_read(h);
+        runlog_history_free(h);
+        runlog_reader_close(r);
+    }
+    print_message("frames read for one key: %llu with the index, %llu by scanning\n",
+                  (unsigned long long)frames_read[0], (unsigned long long)frames_read[1]);
+    /* the key's one frame (and the index itself, if it counts) */
+    assert_true(frames_read[0] >= 1 && frames_read[0] <= 2);
+    assert_true(frames_read[1] >= 20);
+    free(crashed);
+}
+
+/* ---- JSON rendering of the values JSON cannot hold ------------------------ */
+
+/* runlog.h: NaN and the infinities become "NaN", "Infinity", "-Infinity". */
+static void test_value_to_json(void **state)
+{
+    fixture *fx = *state;
+    fill_long_string();
+    write_values(fx->path, 1);
+    runlog_reader *r = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    static const struct {
+        const char *key, *json;
+    } cases[] = {
+        {"f/nan_payload", "\"NaN\""},
+        {"f/neg_nan", "\"NaN\""},
+        {"f/+inf", "\"Infinity\""},
+        {"f/-inf", "\"-Infinity\""},
+        {"i/min", "-9223372036854775808"},
+        {"i/max", "9223372036854775807"},
+        {"b/true", "true"},
+        {"n/null", "null"},
+        {"s/empty", "\"\""},
+        {"j/scalar", "3"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        runlog_history *h = NULL;
+        TU_OK(runlog_reader_history(&h, r, cases[i].key));
+        char *json = NULL;
+        TU_OK(runlog_value_to_json(&json, runlog_history_value(h, 0), 0));
+        if (strcmp(json, cases[i].json) != 0)
+            fail_msg("%s as JSON: %s, expected %s", cases[i].key, json, cases[i].json);
+        runlog_free(json);
+        runlog_history_free(h);
+    }
+    runlog_reader_close(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_values_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_values_threaded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alerts_console, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_uses_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_value_to_json, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
