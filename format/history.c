@@ -83,7 +83,7 @@ static int append_cell(rl_frame_builder *fb, enc_col *col, const rl_cell *cell)
     }
 }
 
-int rl_history_encode(rl_frame_builder *fb, const rl_row *rows, size_t nrows)
+int rl_history_encode(rl_frame_builder *fb, uint8_t record_type, const rl_row *rows, size_t nrows)
 {
     if (nrows == 0 || nrows > RL_MAX_ROWS)
         return RUNLOG_EINVAL;
@@ -184,7 +184,7 @@ int rl_history_encode(rl_frame_builder *fb, const rl_row *rows, size_t nrows)
             free(tmp);
         }
     }
-    rc = rl_fb_add_record(fb, RL_REC_HISTORY, body->p, body->len);
+    rc = rl_fb_add_record(fb, record_type, body->p, body->len);
 done:
     for (size_t i = 0; i < ncols; i++)
         free(cols[i].bitmap);

@@ -49,7 +49,9 @@ enum {
     RL_REC_INDEX = 0x0A,
     RL_REC_ALERT = 0x85,
     RL_REC_CONSOLE = 0x86,
-    RL_REC_PARTIAL = 0x89
+    RL_REC_PARTIAL = 0x89,
+    RL_REC_SYSTEM = 0x8B,   /* system metric samples: a history body (§6) */
+    RL_REC_METADATA = 0x8C
 };
 
 /* History column types (§6). */
@@ -295,9 +297,9 @@ typedef struct rl_row {
     const rl_cell *cells;
 } rl_row;
 
-/* Encodes rows as one history record (body into fb->records, columns as new
- * blocks). Steps must not decrease. */
-int rl_history_encode(rl_frame_builder *fb, const rl_row *rows, size_t nrows);
+/* Encodes rows as one history (or system) record: body into fb->records,
+ * columns as new blocks. Steps must not decrease. */
+int rl_history_encode(rl_frame_builder *fb, uint8_t record_type, const rl_row *rows, size_t nrows);
 
 /* A decoded history record. Column values are decoded lazily by key. */
 typedef struct rl_hcol {

@@ -34,6 +34,7 @@ struct runlog_reader {
     /* The history record being walked row by row. */
     rl_history hist;
     int in_hist;
+    int hist_type;           /* RUNLOG_RECORD_HISTORY or _SYSTEM */
     uint32_t row;
     runlog_value **colvals;
     uint32_t *colpos;
@@ -109,6 +110,8 @@ const char *runlog_record_type_name(int type)
     case RUNLOG_RECORD_RESUME: return "resume";
     case RUNLOG_RECORD_FINISH: return "finish";
     case RUNLOG_RECORD_PARTIAL: return "partial";
+    case RUNLOG_RECORD_SYSTEM: return "system";
+    case RUNLOG_RECORD_METADATA: return "metadata";
     default: return "unknown";
     }
 }
@@ -125,6 +128,7 @@ static int public_type(uint8_t wire)
     case RL_REC_RESUME: return RUNLOG_RECORD_RESUME;
     case RL_REC_FINISH: return RUNLOG_RECORD_FINISH;
     case RL_REC_PARTIAL: return RUNLOG_RECORD_PARTIAL;
+    case RL_REC_METADATA: return RUNLOG_RECORD_METADATA;
     default: return 0;
     }
 }
@@ -179,7 +183,8 @@ static int take_record(runlog_reader *r, const rl_record_view *v, const char **w
 {
     rl_frame *f = &r->frame;
     int rc;
-    if (v->type == RL_REC_HISTORY) {
+    if (v->type == RL_REC_HISTORY || v->type == RL_REC_SYSTEM) {
+        r->hist_type = v->type == RL_REC_HISTORY ? RUNLOG_RECORD_HISTORY : RUNLOG_RECORD_SYSTEM;
         if ((rc = rl_history_decode(&r->hist, v->body, v->len, f->stream.nkeys, f->payload.nblocks,
                                     &f->arena, why)))
             return rc;
@@ -235,7 +240,7 @@ static void make_row(runlog_reader *r)
         r->rec.values[n] = &r->colvals[c][r->colpos[c]++];
         n++;
     }
-    r->rec.type = RUNLOG_RECORD_HISTORY;
+    r->rec.type = r->hist_type;
     r->rec.frame_offset = r->frame_offset;
     r->rec.time = h->times[row];
     r->rec.step = h->steps[row];
@@ -462,9 +467,9 @@ static void vmap_free(vmap *m)
 }
 
 struct runlog_run {
-    vmap identity, config, summary_auto, summary_set, summary;
-    runlog_value identity_v, config_v, summary_v;
-    rl_str *key_bufs[3];
+    vmap identity, config, summary_auto, summary_set, summary, metadata;
+    runlog_value identity_v, config_v, summary_v, metadata_v;
+    rl_str *key_bufs[4];
     runlog_state state;
     int exit_code;
     int64_t end_time, last_time;
@@ -511,6 +516,8 @@ static int run_take(runlog_run *run, const runlog_record *rec)
         return vmap_set_all(&run->config, runlog_value_get(b, "set"));
     case RUNLOG_RECORD_SUMMARY:
         return vmap_set_all(&run->summary_set, runlog_value_get(b, "set"));
+    case RUNLOG_RECORD_METADATA:
+        return vmap_set_all(&run->metadata, runlog_value_get(b, "set"));
     case RUNLOG_RECORD_FINISH:
         run->exit_code = (int)rl_map_int(b, "exit_code", 0);
         run->state = run->exit_code == 0 ? RUNLOG_STATE_FINISHED : RUNLOG_STATE_FAILED;
@@ -543,9 +550,9 @@ static int run_finish(runlog_run *run, int lock_held)
         if (rc)
             return rc;
     }
-    vmap *maps[3] = { &run->identity, &run->config, &run->summary };
-    runlog_value *views[3] = { &run->identity_v, &run->config_v, &run->summary_v };
-    for (int i = 0; i < 3; i++) {
+    vmap *maps[4] = { &run->identity, &run->config, &run->summary, &run->metadata };
+    runlog_value *views[4] = { &run->identity_v, &run->config_v, &run->summary_v, &run->metadata_v };
+    for (int i = 0; i < 4; i++) {
         run->key_bufs[i] = calloc(maps[i]->keys.count + 1, sizeof(rl_str));
         if (!run->key_bufs[i])
             return RUNLOG_ENOMEM;
@@ -601,13 +608,15 @@ void runlog_run_free(runlog_run *run)
     vmap_free(&run->summary_auto);
     vmap_free(&run->summary_set);
     vmap_free(&run->summary);
-    for (int i = 0; i < 3; i++)
+    vmap_free(&run->metadata);
+    for (int i = 0; i < 4; i++)
         free(run->key_bufs[i]);
     free(run);
 }
 
 const runlog_value *runlog_run_identity(const runlog_run *run) { return run ? &run->identity_v : NULL; }
 const runlog_value *runlog_run_config(const runlog_run *run) { return run ? &run->config_v : NULL; }
+const runlog_value *runlog_run_metadata(const runlog_run *run) { return run ? &run->metadata_v : NULL; }
 const runlog_value *runlog_run_summary(const runlog_run *run) { return run ? &run->summary_v : NULL; }
 runlog_state runlog_run_state(const runlog_run *run) { return run ? run->state : RUNLOG_STATE_CRASHED; }
 int runlog_run_exit_code(const runlog_run *run) { return run ? run->exit_code : 0; }
@@ -740,13 +749,20 @@ static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, c
     int rc = rl_frame_load(&f, it->payload, it->h.payload_size, why);
     if (rc)
         goto done;
-    uint32_t k = UINT32_MAX;
+    /* A key table may name the key more than once (a system metric of the
+     * same name has its own entry): mark every entry that matches. */
     size_t klen = strlen(key);
+    uint8_t *match = rl_arena_alloc(&f.arena, f.stream.nkeys + 1);
+    int any = 0;
+    if (!match) {
+        rc = RUNLOG_ENOMEM;
+        goto done;
+    }
     for (uint32_t i = 0; i < f.stream.nkeys; i++)
         if (f.stream.keys[i].n == klen && memcmp(f.stream.keys[i].p, key, klen) == 0)
-            k = i;
+            any = match[i] = 1;
     h->frames_read++;
-    if (k == UINT32_MAX)
+    if (!any)
         goto done;
     rl_record_view v;
     while ((rc = rl_stream_next(&f.stream, &v, why)) == 0) {
@@ -757,12 +773,14 @@ static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, c
             goto done;
         uint32_t cols[RL_COL_NTYPES], ncols = 0;
         for (uint32_t c = 0; c < hr.ncols && ncols < RL_COL_NTYPES; c++)
-            if (hr.cols[c].key == k)
+            if (match[hr.cols[c].key])
                 cols[ncols++] = c;
         if (ncols == 0)
             continue;
         const rl_hcol *c0 = &hr.cols[cols[0]];
-        if ((rc = hist_grow(h, hr.nrows)))
+        /* Columns of one key entry never share a row, but a key table that
+         * names the key twice could: room for every column's values. */
+        if ((rc = hist_grow(h, (size_t)hr.nrows * ncols)))
             goto done;
         if (ncols == 1 && (c0->type == RL_COL_FLOAT || c0->type == RL_COL_INT)) {
             /* Fast path: one numeric column. */
@@ -871,13 +889,16 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
             rc = RUNLOG_ENOTFOUND;
             goto done;
         }
-        uint32_t k = UINT32_MAX;
+        uint8_t *match = rl_arena_alloc(&f.arena, f.stream.nkeys + 1);
+        if (!match) {
+            rc = RUNLOG_ENOMEM;
+            goto done;
+        }
         for (uint32_t i = 0; i < f.stream.nkeys; i++)
-            if (f.stream.keys[i].n == klen && memcmp(f.stream.keys[i].p, key, klen) == 0)
-                k = i;
-        for (uint32_t e = 0; k != UINT32_MAX && e < idx.nentries; e++) {
+            match[i] = f.stream.keys[i].n == klen && memcmp(f.stream.keys[i].p, key, klen) == 0;
+        for (uint32_t e = 0; e < idx.nentries; e++) {
             for (uint32_t j = 0; j < idx.entries[e].nkeys; j++) {
-                if (idx.entries[e].keys[j] != k)
+                if (!match[idx.entries[e].keys[j]])
                     continue;
                 if (len == cap) {
                     cap = cap ? cap * 2 : 64;

@@ -61,7 +61,7 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t *records, 
     uint32_t wire_records = 0;
     while ((rc = rl_stream_next(&f.stream, &v, why)) == 0) {
         wire_records++;
-        if (v.type == RL_REC_HISTORY) {
+        if (v.type == RL_REC_HISTORY || v.type == RL_REC_SYSTEM) {
             rl_history h;
             if ((rc = rl_history_decode(&h, v.body, v.len, f.stream.nkeys, f.payload.nblocks, &f.arena, why)))
                 break;

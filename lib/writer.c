@@ -26,7 +26,7 @@
 #define DEFAULT_ZSTD_LEVEL 3
 #define INDEX_EVERY_FRAMES 1024u
 
-enum { ITEM_ROW = 'R', ITEM_RECORD = 'C' };
+enum { ITEM_ROW = 'R', ITEM_SYSTEM = 'S', ITEM_RECORD = 'C' };
 
 typedef struct batch {
     rl_buf data;
@@ -68,6 +68,7 @@ struct runlog_writer {
     rl_buf row_bytes;
     rl_buf scratch;        /* record bodies */
     uint64_t next_step;
+    uint64_t system_seq;   /* under mu */
     int has_rows;
     int finished;
 
@@ -96,7 +97,11 @@ struct runlog_writer {
     uint64_t trailer_end;  /* end offset when the last trailer was written */
     uint32_t *local_of, *local_gen, local_cap, gen;
     uint32_t thread_nkeys; /* keys the thread may look up (ids below) */
-    uint32_t *frame_keys;  /* global ids in local order */
+    uint32_t *frame_keys;  /* global ids of the frame's history keys */
+    uint32_t nframe_keys;
+    rl_keymap sys_keys;    /* system metric names seen by the thread */
+    uint32_t *sys_local_of, *sys_local_gen;
+    size_t sys_local_cap;
     rl_row *rows;
     uint32_t *row_first;
     rl_cell *tcells;
@@ -192,19 +197,45 @@ static int local_key(runlog_writer *w, uint32_t global, uint32_t *out)
             return rc;
         w->local_gen[global] = w->gen;
         w->local_of[global] = w->fb.nkeys - 1;
-        w->frame_keys[w->fb.nkeys - 1] = global;
+        w->frame_keys[w->nframe_keys++] = global;
     }
     *out = w->local_of[global];
     return 0;
 }
 
-static int encode_rows(runlog_writer *w, size_t nrows)
+/* Frame-local index of a system metric name (kept apart from history keys:
+ * the index lists history keys only). */
+static int local_sys_key(runlog_writer *w, const char *key, uint32_t len, uint32_t *out)
+{
+    uint32_t id;
+    int rc = rl_keymap_intern(&w->sys_keys, key, len, &id);
+    if (rc)
+        return rc;
+    if (id >= w->sys_local_cap) {
+        size_t cap = w->sys_local_cap, cap2 = cap;
+        if (grow_array((void **)&w->sys_local_of, &cap, (size_t)id + 1, sizeof *w->sys_local_of) ||
+            grow_array((void **)&w->sys_local_gen, &cap2, (size_t)id + 1, sizeof *w->sys_local_gen))
+            return RUNLOG_ENOMEM;
+        memset(w->sys_local_gen + w->sys_local_cap, 0, (cap2 - w->sys_local_cap) * sizeof *w->sys_local_gen);
+        w->sys_local_cap = cap < cap2 ? cap : cap2;
+    }
+    if (w->sys_local_gen[id] != w->gen) {
+        if ((rc = rl_fb_add_key(&w->fb, key, len)))
+            return rc;
+        w->sys_local_gen[id] = w->gen;
+        w->sys_local_of[id] = w->fb.nkeys - 1;
+    }
+    *out = w->sys_local_of[id];
+    return 0;
+}
+
+static int encode_rows(runlog_writer *w, size_t nrows, uint8_t record_type)
 {
     if (nrows == 0)
         return 0;
     for (size_t r = 0; r < nrows; r++)
         w->rows[r].cells = w->tcells + w->row_first[r];
-    return rl_history_encode(&w->fb, w->rows, nrows);
+    return rl_history_encode(&w->fb, record_type, w->rows, nrows);
 }
 
 static int add_pending_entry(runlog_writer *w, uint64_t offset, uint32_t size, uint64_t nrows,
@@ -244,6 +275,7 @@ static int write_index(runlog_writer *w)
 {
     rl_fb_reset(&w->fb);
     w->gen++;
+    w->nframe_keys = 0;
     if (ensure_local(w, w->thread_nkeys))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     rl_index idx = { w->prev_index, w->npending, NULL };
@@ -293,6 +325,7 @@ static int write_batch(runlog_writer *w, batch *b)
 {
     rl_fb_reset(&w->fb);
     w->gen++;
+    w->nframe_keys = 0;
     if (ensure_local(w, b->nkeys))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     if (b->nkeys > w->thread_nkeys)
@@ -300,25 +333,30 @@ static int write_batch(runlog_writer *w, batch *b)
     size_t nrows = 0, ncells = 0, total_rows = 0;
     uint64_t first_step = 0, last_step = 0;
     uint32_t nrecords = 0;
+    uint8_t rows_tag = ITEM_ROW; /* the kind of the rows being gathered */
     int rc = 0;
     rl_cur c = rl_cur_make(b->data.p, b->data.len);
     while (rl_cur_left(&c) > 0) {
         uint8_t tag = c.p[c.pos++];
+        /* Rows of one kind in a row become one record; anything else ends it. */
+        if (nrows > 0 && tag != rows_tag) {
+            if ((rc = encode_rows(w, nrows, rows_tag == ITEM_ROW ? RL_REC_HISTORY : RL_REC_SYSTEM)))
+                goto fail;
+            nrecords++;
+            nrows = ncells = 0;
+        }
         if (tag == ITEM_RECORD) {
             uint8_t type = c.p[c.pos];
             uint32_t len;
             memcpy(&len, c.p + c.pos + 1, 4);
             c.pos += 5;
-            if ((rc = encode_rows(w, nrows)))
-                goto fail;
-            nrecords += nrows > 0;
-            nrows = ncells = 0;
             if ((rc = rl_fb_add_record(&w->fb, type, c.p + c.pos, len)))
                 goto fail;
             nrecords++;
             c.pos += len;
             continue;
         }
+        rows_tag = tag;
         /* A row: step, time, cell count, cells. */
         if (grow_array((void **)&w->rows, &w->rows_cap, nrows + 1, sizeof *w->rows) ||
             grow_array((void **)&w->row_first, &w->row_first_cap, nrows + 1, sizeof *w->row_first)) {
@@ -339,6 +377,17 @@ static int write_batch(runlog_writer *w, batch *b)
         }
         for (uint32_t i = 0; i < n; i++) {
             rl_cell *cell = &w->tcells[ncells + i];
+            if (tag == ITEM_SYSTEM) {
+                uint32_t len;
+                memcpy(&len, c.p + c.pos, 4);
+                if ((rc = local_sys_key(w, (const char *)c.p + c.pos + 4, len, &cell->key)))
+                    goto fail;
+                c.pos += 4 + len;
+                cell->type = RL_COL_FLOAT;
+                memcpy(&cell->v.f, c.p + c.pos, 8);
+                c.pos += 8;
+                continue;
+            }
             uint32_t global;
             memcpy(&global, c.p + c.pos, 4);
             cell->type = c.p[c.pos + 4];
@@ -356,14 +405,16 @@ static int write_batch(runlog_writer *w, batch *b)
                 c.pos += 4 + cell->v.s.n;
             }
         }
-        if (total_rows == 0)
-            first_step = row->step;
-        last_step = row->step;
+        if (tag == ITEM_ROW) {
+            if (total_rows == 0)
+                first_step = row->step;
+            last_step = row->step;
+            total_rows++;
+        }
         ncells += n;
         nrows++;
-        total_rows++;
     }
-    if ((rc = encode_rows(w, nrows)))
+    if ((rc = encode_rows(w, nrows, rows_tag == ITEM_ROW ? RL_REC_HISTORY : RL_REC_SYSTEM)))
         goto fail;
     nrecords += nrows > 0;
     w->frame.len = 0;
@@ -373,7 +424,7 @@ static int write_batch(runlog_writer *w, batch *b)
     if ((rc = write_frame(w, RL_FRAME_DATA, nrecords, w->frame.p, w->frame.len, &offset)))
         return rc;
     if ((rc = add_pending_entry(w, offset, (uint32_t)(RL_FRAME_HEADER_SIZE + w->frame.len),
-                                total_rows, first_step, last_step, w->frame_keys, w->fb.nkeys)))
+                                total_rows, first_step, last_step, w->frame_keys, w->nframe_keys)))
         goto fail;
     if (w->npending >= INDEX_EVERY_FRAMES)
         return write_index(w);
@@ -590,15 +641,28 @@ static int put_text_entry(rl_buf *b, const char *key, const char *value)
     return value ? rl_cbor_text(b, value, strlen(value)) : rl_cbor_null(b);
 }
 
-/* Starts a record body map {"t": now, ...} with n more entries. */
-static int body_start(runlog_writer *w, size_t n)
+/* Starts a record body map {"t": now, ...} with n more entries in b. */
+static int body_start(runlog_writer *w, rl_buf *b, size_t n)
 {
-    w->scratch.len = 0;
-    int rc = rl_cbor_map(&w->scratch, n + 1);
+    b->len = 0;
+    int rc = rl_cbor_map(b, n + 1);
     if (!rc)
-        rc = rl_cbor_text(&w->scratch, "t", 1);
+        rc = rl_cbor_text(b, "t", 1);
     if (!rc)
-        rc = rl_cbor_int(&w->scratch, now_ns(w));
+        rc = rl_cbor_int(b, now_ns(w));
+    return rc;
+}
+
+/* Adds a record built in a buffer of the caller's own and frees it. The
+ * record functions build bodies in such local buffers, so that a capture
+ * thread may call them while the training loop adds rows. */
+static int add_record_free(runlog_writer *w, uint8_t type, rl_buf *b, int rc)
+{
+    if (!rc)
+        rc = add_record(w, type, b);
+    else if (rc == RUNLOG_ENOMEM)
+        rc = rl_fail(rc, "out of memory");
+    rl_buf_free(b);
     return rc;
 }
 
@@ -614,15 +678,11 @@ static int set_record(runlog_writer *w, uint8_t type, const char *key, put_value
         return rc;
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
-    if ((rc = body_start(w, 1)) || (rc = rl_cbor_text(&w->scratch, "set", 3)) ||
-        (rc = rl_cbor_map(&w->scratch, 1)) || (rc = rl_cbor_text(&w->scratch, key, strlen(key))))
-        return rl_fail(rc, "out of memory");
-    size_t before = w->scratch.len;
-    if ((rc = put(&w->scratch, arg))) {
-        w->scratch.len = before;
-        return rc == RUNLOG_ENOMEM ? rl_fail(rc, "out of memory") : rc;
-    }
-    return add_record(w, type, &w->scratch);
+    rl_buf b = { 0 };
+    if (!(rc = body_start(w, &b, 1)) && !(rc = rl_cbor_text(&b, "set", 3)) &&
+        !(rc = rl_cbor_map(&b, 1)) && !(rc = rl_cbor_text(&b, key, strlen(key))))
+        rc = put(&b, arg);
+    return add_record_free(w, type, &b, rc);
 }
 
 static int put_double(rl_buf *b, const void *a) { return rl_cbor_float(b, *(const double *)a); }
@@ -644,18 +704,34 @@ int runlog_writer_summary_int(runlog_writer *w, const char *key, int64_t v) { re
 int runlog_writer_summary_string(runlog_writer *w, const char *key, const char *v) { return set_record(w, RL_REC_SUMMARY, key, put_string, v); }
 int runlog_writer_summary_json(runlog_writer *w, const char *key, const char *json) { return set_record(w, RL_REC_SUMMARY, key, put_json, json); }
 
-int runlog_writer_config_json(runlog_writer *w, const char *json)
+/* {"t": now, "set": {the JSON object}} as a config or metadata record. */
+static int json_object_record(runlog_writer *w, uint8_t type, const char *json)
 {
     if (!w || !json)
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    rl_buf b = { 0 };
     int rc;
-    if ((rc = body_start(w, 1)) || (rc = rl_cbor_text(&w->scratch, "set", 3)))
+    if ((rc = body_start(w, &b, 1)) || (rc = rl_cbor_text(&b, "set", 3))) {
+        rl_buf_free(&b);
         return rl_fail(rc, "out of memory");
-    if ((rc = rl_json_to_cbor(&w->scratch, json, 1)))
+    }
+    if ((rc = rl_json_to_cbor(&b, json, 1))) {
+        rl_buf_free(&b);
         return rc;
-    return add_record(w, RL_REC_CONFIG, &w->scratch);
+    }
+    return add_record_free(w, type, &b, 0);
+}
+
+int runlog_writer_config_json(runlog_writer *w, const char *json)
+{
+    return json_object_record(w, RL_REC_CONFIG, json);
+}
+
+int runlog_writer_metadata_json(runlog_writer *w, const char *json)
+{
+    return json_object_record(w, RL_REC_METADATA, json);
 }
 
 static const char *level_name(runlog_alert_level level)
@@ -678,11 +754,11 @@ int runlog_writer_alert(runlog_writer *w, const char *title, const char *text, r
     int rc;
     if ((rc = check_text("alert title", title)) || (rc = check_text("alert text", text)))
         return rc;
-    if ((rc = body_start(w, 3)) || (rc = put_text_entry(&w->scratch, "title", title)) ||
-        (rc = put_text_entry(&w->scratch, "text", text ? text : "")) ||
-        (rc = put_text_entry(&w->scratch, "level", lv)))
-        return rl_fail(rc, "out of memory");
-    return add_record(w, RL_REC_ALERT, &w->scratch);
+    rl_buf b = { 0 };
+    if (!(rc = body_start(w, &b, 3)) && !(rc = put_text_entry(&b, "title", title)) &&
+        !(rc = put_text_entry(&b, "text", text ? text : "")))
+        rc = put_text_entry(&b, "level", lv);
+    return add_record_free(w, RL_REC_ALERT, &b, rc);
 }
 
 int runlog_writer_console(runlog_writer *w, runlog_stream stream, const void *data, size_t len)
@@ -694,17 +770,67 @@ int runlog_writer_console(runlog_writer *w, runlog_stream stream, const void *da
     const uint8_t *p = data;
     do {
         size_t n = len > RUNLOG_MAX_STRING ? RUNLOG_MAX_STRING : len;
+        rl_buf b = { 0 };
         int rc;
-        if ((rc = body_start(w, 2)) ||
-            (rc = put_text_entry(&w->scratch, "stream", stream == RUNLOG_STDOUT ? "stdout" : "stderr")) ||
-            (rc = rl_cbor_text(&w->scratch, "data", 4)) || (rc = rl_cbor_bytes(&w->scratch, p, n)))
-            return rl_fail(rc, "out of memory");
-        if ((rc = add_record(w, RL_REC_CONSOLE, &w->scratch)))
+        if (!(rc = body_start(w, &b, 2)) &&
+            !(rc = put_text_entry(&b, "stream", stream == RUNLOG_STDOUT ? "stdout" : "stderr")) &&
+            !(rc = rl_cbor_text(&b, "data", 4)))
+            rc = rl_cbor_bytes(&b, p, n);
+        if ((rc = add_record_free(w, RL_REC_CONSOLE, &b, rc)))
             return rc;
         p += n;
         len -= n;
     } while (len > 0);
     return 0;
+}
+
+/* A system sample: an item like a row, but its keys travel as text (the
+ * sampler thread must not touch the caller's key dictionary) and its step
+ * is the sample's sequence number. */
+int runlog_writer_system(runlog_writer *w, const char *const *keys, const double *values, size_t n)
+{
+    if (!w || (n && (!keys || !values)))
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    size_t size = 1 + 8 + 8 + 4;
+    for (size_t i = 0; i < n; i++) {
+        int rc = check_key(keys[i]);
+        if (rc)
+            return rc;
+        size += 4 + strlen(keys[i]) + 8;
+    }
+    int64_t t = now_ns(w);
+    lock(w);
+    int rc = sticky_err(w);
+    batch *b = w->cur;
+    if (!rc && rl_buf_reserve(&b->data, size))
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+    if (rc) {
+        unlock(w);
+        return rc;
+    }
+    if (b->nitems == 0)
+        b->opened_ms = mono_ms();
+    uint8_t *p = b->data.p + b->data.len;
+    uint32_t count = (uint32_t)n;
+    uint64_t seq = w->system_seq++;
+    *p++ = ITEM_SYSTEM;
+    memcpy(p, &seq, 8);
+    memcpy(p + 8, &t, 8);
+    memcpy(p + 16, &count, 4);
+    p += 20;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t len = (uint32_t)strlen(keys[i]);
+        memcpy(p, &len, 4);
+        memcpy(p + 4, keys[i], len);
+        memcpy(p + 4 + len, &values[i], 8);
+        p += 4 + len + 8;
+    }
+    b->data.len += size;
+    b->nitems++;
+    if (b->data.len >= w->flush_bytes)
+        rc = seal_locked(w);
+    unlock(w);
+    return rc;
 }
 
 /* ---- History rows ----------------------------------------------------------- */
@@ -970,7 +1096,7 @@ static int write_partial(runlog_writer *w)
     if (w->ncells == 0)
         return 0;
     int rc;
-    if ((rc = body_start(w, 1)) || (rc = rl_cbor_text(&w->scratch, "set", 3)) ||
+    if ((rc = body_start(w, &w->scratch, 1)) || (rc = rl_cbor_text(&w->scratch, "set", 3)) ||
         (rc = rl_cbor_map(&w->scratch, w->ncells)))
         return rl_fail(rc, "out of memory");
     for (uint32_t i = 0; i < w->ncells && !rc; i++) {
@@ -1002,7 +1128,7 @@ int runlog_writer_finish(runlog_writer *w, int exit_code)
     int rc = 0;
     if (w->ncells > 0 && (rc = runlog_writer_commit(w)))
         return rc;
-    if ((rc = body_start(w, 2)) || (rc = rl_cbor_text(&w->scratch, "exit_code", 9)) ||
+    if ((rc = body_start(w, &w->scratch, 2)) || (rc = rl_cbor_text(&w->scratch, "exit_code", 9)) ||
         (rc = rl_cbor_int(&w->scratch, exit_code)) ||
         (rc = put_text_entry(&w->scratch, "state", exit_code == 0 ? "finished" : "failed")))
         return rl_fail(rc, "out of memory");
@@ -1051,6 +1177,9 @@ static void writer_free(runlog_writer *w)
     free(w->local_of);
     free(w->local_gen);
     free(w->frame_keys);
+    rl_keymap_free(&w->sys_keys);
+    free(w->sys_local_of);
+    free(w->sys_local_gen);
     free(w->rows);
     free(w->row_first);
     free(w->tcells);
@@ -1151,7 +1280,13 @@ static int resume_data_frame(runlog_writer *w, resume_state *st, const rl_scan_i
         goto done;
     }
     while ((rc = rl_stream_next(&f.stream, &rec, &why)) == 0) {
-        if (rec.type == RL_REC_HISTORY) {
+        if (rec.type == RL_REC_SYSTEM) {
+            rl_history h;
+            if ((rc = rl_history_decode(&h, rec.body, rec.len, f.stream.nkeys, f.payload.nblocks,
+                                        &f.arena, &why)))
+                break;
+            w->system_seq = h.steps[h.nrows - 1] + 1;
+        } else if (rec.type == RL_REC_HISTORY) {
             rl_history h;
             if ((rc = rl_history_decode(&h, rec.body, rec.len, f.stream.nkeys, f.payload.nblocks,
                                         &f.arena, &why)))
@@ -1257,7 +1392,7 @@ static int put_identity(runlog_writer *w, const runlog_writer_options *o)
 {
     rl_buf *b = &w->scratch;
     int rc;
-    if ((rc = body_start(w, 8)) || (rc = put_text_entry(b, "id", w->run_id)) ||
+    if ((rc = body_start(w, b, 8)) || (rc = put_text_entry(b, "id", w->run_id)) ||
         (rc = put_text_entry(b, "project", o->project)) || (rc = put_text_entry(b, "name", o->name)) ||
         (rc = put_text_entry(b, "group", o->group)) || (rc = put_text_entry(b, "job_type", o->job_type)) ||
         (rc = put_text_entry(b, "notes", o->notes)) || (rc = rl_cbor_text(b, "tags", 4)) ||
@@ -1380,7 +1515,7 @@ static int resume_file(runlog_writer *w, const runlog_writer_options *o, uint64_
             goto done;
     }
     rl_buf *b = &w->scratch;
-    if ((rc = body_start(w, 4)) || (rc = rl_cbor_text(b, "offset", 6)) ||
+    if ((rc = body_start(w, b, 4)) || (rc = rl_cbor_text(b, "offset", 6)) ||
         (rc = rl_cbor_uint(b, w->end)) || (rc = rl_cbor_text(b, "cut_bytes", 9)) ||
         (rc = rl_cbor_uint(b, *cut)) || (rc = put_text_entry(b, "sidecar", sidecar)) ||
         (rc = rl_cbor_text(b, "damaged_ranges", 14)) || (rc = rl_cbor_uint(b, st.damaged)))

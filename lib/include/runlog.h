@@ -290,6 +290,24 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_writer_console(runlog_writer *w, runlog_s
                                                       const void *data, size_t len);
 
 /**
+ * Records run metadata (host, OS, git, batch-system context...): every entry
+ * of a JSON object; later calls add to or replace earlier entries.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_metadata_json(runlog_writer *w, const char *json);
+
+/**
+ * Records one sample of system metrics (CPU, memory, GPU...): n named float64
+ * values stamped with the current time, kept apart from the history (they do
+ * not take history steps or appear in the auto-summary).
+ *
+ * Thread safety: this, runlog_writer_console(), runlog_writer_alert(), the
+ * config, summary and metadata setters may be called from another thread
+ * (a sampler, a console reader) while one thread adds and commits rows.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_system(runlog_writer *w, const char *const *keys,
+                                                     const double *values, size_t n);
+
+/**
  * Puts every committed row and record into the file (write(2)); after it
  * returns they survive the process being killed. Pending, uncommitted values
  * are not written. Blocks until the writer thread has written them.
@@ -365,9 +383,12 @@ typedef enum runlog_record_type {
     RUNLOG_RECORD_CONSOLE = 6,
     RUNLOG_RECORD_RESUME = 7,
     RUNLOG_RECORD_FINISH = 8,
-    RUNLOG_RECORD_PARTIAL = 9  /**< values added but not committed when the writer
-                                    closed; a resumed writer commits them with its
-                                    next row, so readers need not merge them */
+    RUNLOG_RECORD_PARTIAL = 9,  /**< values added but not committed when the writer
+                                     closed; a resumed writer commits them with its
+                                     next row, so readers need not merge them */
+    RUNLOG_RECORD_SYSTEM = 10,  /**< one system metrics sample: fields like a history
+                                     row; its step is the sample's sequence number */
+    RUNLOG_RECORD_METADATA = 11 /**< run metadata (host, git, batch system...) */
 } runlog_record_type;
 
 /** Name of a record type ("run_start", "history", ...); "unknown" otherwise. */
@@ -420,6 +441,8 @@ RUNLOG_API void runlog_run_free(runlog_run *run);
 /** Identity: a map with "id", "project", "name", "group", "job_type",
  *  "notes", "tags" (list), "start_time" (Unix ns). */
 RUNLOG_API const runlog_value *runlog_run_identity(const runlog_run *run);
+/** Metadata: every metadata record merged (an empty map if none). */
+RUNLOG_API const runlog_value *runlog_run_metadata(const runlog_run *run);
 /** Config: every config update merged, later keys replacing earlier ones. */
 RUNLOG_API const runlog_value *runlog_run_config(const runlog_run *run);
 /** Summary: the last value of each history key, then explicit summary
