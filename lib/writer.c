@@ -876,48 +876,27 @@ static int row_cell(runlog_writer *w, const char *key, wcell **out)
     return 0;
 }
 
-int runlog_writer_add_double(runlog_writer *w, const char *key, double v)
+/* A cell whose value lives in the cell itself (numbers, bools, null). */
+static int add_scalar(runlog_writer *w, const char *key, uint8_t type, int64_t i, double f)
 {
     wcell *c;
     int rc = row_cell(w, key, &c);
     if (rc)
         return rc;
-    c->type = RL_COL_FLOAT;
-    c->v.f = v;
+    c->type = type;
+    if (type == RL_COL_FLOAT)
+        c->v.f = f;
+    else if (type == RL_COL_BOOL)
+        c->v.b = i != 0;
+    else
+        c->v.i = i;
     return 0;
 }
 
-int runlog_writer_add_int(runlog_writer *w, const char *key, int64_t v)
-{
-    wcell *c;
-    int rc = row_cell(w, key, &c);
-    if (rc)
-        return rc;
-    c->type = RL_COL_INT;
-    c->v.i = v;
-    return 0;
-}
-
-int runlog_writer_add_bool(runlog_writer *w, const char *key, int v)
-{
-    wcell *c;
-    int rc = row_cell(w, key, &c);
-    if (rc)
-        return rc;
-    c->type = RL_COL_BOOL;
-    c->v.b = v != 0;
-    return 0;
-}
-
-int runlog_writer_add_null(runlog_writer *w, const char *key)
-{
-    wcell *c;
-    int rc = row_cell(w, key, &c);
-    if (rc)
-        return rc;
-    c->type = RL_COL_NULL;
-    return 0;
-}
+int runlog_writer_add_double(runlog_writer *w, const char *key, double v) { return add_scalar(w, key, RL_COL_FLOAT, 0, v); }
+int runlog_writer_add_int(runlog_writer *w, const char *key, int64_t v) { return add_scalar(w, key, RL_COL_INT, v, 0); }
+int runlog_writer_add_bool(runlog_writer *w, const char *key, int v) { return add_scalar(w, key, RL_COL_BOOL, v, 0); }
+int runlog_writer_add_null(runlog_writer *w, const char *key) { return add_scalar(w, key, RL_COL_NULL, 0, 0); }
 
 /* Bytes of a string or CBOR cell go to row_bytes (a replaced value leaves
  * its old bytes there until the commit; rows are small). */
