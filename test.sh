@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Quick start, part 2: the whole test suite, twice: a normal build (build/)
+# and one under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/).
+# Ends with one line "N passed, N failed"; exits non-zero if anything failed
+# or no test ran.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+./scripts/install-deps.sh || exit 1
+
+passed=0
+failed=0
+
+# Adds the Ok / Fail / Timeout / Unexpected Pass counts of meson test's
+# closing summary (saved in $1) to the totals.
+count_results() {
+    local ok bad
+    ok=$(awk '/^Ok:/ {s += $2} END {print s + 0}' "$1")
+    bad=$(awk '/^(Fail|Timeout):/ {s += $2} /^Unexpected Pass:/ {s += $3}
+               END {print s + 0}' "$1")
+    passed=$((passed + ok))
+    failed=$((failed + bad))
+}
+
+# run_suite DIR [meson setup options...]: configure (once), build, test.
+run_suite() {
+    local dir=$1; shift
+    local log="$dir/test-output.txt"
+    echo "=== $dir"
+    if [ ! -f "$dir/build.ninja" ] && ! meson setup "$dir" "$@"; then
+        echo "test.sh: meson setup $dir failed" >&2
+        failed=$((failed + 1)); return
+    fi
+    if ! ninja -C "$dir"; then
+        echo "test.sh: build in $dir failed" >&2
+        failed=$((failed + 1)); return
+    fi
+    local rc=0
+    meson test -C "$dir" --print-errorlogs "${MESON_TEST_ARGS[@]}" 2>&1 | tee "$log" || rc=$?
+    count_results "$log"
+    # meson test failing without counting a failed test (e.g. it could not
+    # start) still has to show in the total.
+    if [ "$rc" -ne 0 ] && ! grep -qE '^(Fail|Timeout):[[:space:]]*[1-9]' "$log"; then
+        failed=$((failed + 1))
+    fi
+}
+
+MESON_TEST_ARGS=()
+run_suite build
+
+export ASAN_OPTIONS=detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# Sanitized code runs several times slower; the timeouts scale with it.
+MESON_TEST_ARGS=(--timeout-multiplier 4)
+run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
