@@ -41,16 +41,18 @@ int rl_file_header_decode(rl_file_header *out, const uint8_t *p, size_t len, con
         *why = "file ends inside the file header (72 bytes expected)";
         return RUNLOG_ETRUNCATED;
     }
-    if (rl_le64(p + 64) != XXH3_64bits(p, 64)) {
-        *why = "file header checksum mismatch (bytes 0..63)";
-        return RUNLOG_ECHECKSUM;
-    }
     rl_file_header h;
     h.version_major = rl_le16(p + 8);
     h.version_minor = rl_le16(p + 10);
+    /* The version comes before the checksum: another major version may lay
+     * its header out differently. */
     if (h.version_major != RL_VERSION_MAJOR) {
         *why = "unsupported format major version (this reader knows version 1)";
         return RUNLOG_EUNSUPPORTED;
+    }
+    if (rl_le64(p + 64) != XXH3_64bits(p, 64)) {
+        *why = "file header checksum mismatch (bytes 0..63)";
+        return RUNLOG_ECHECKSUM;
     }
     if (rl_le32(p + 12) != RL_FILE_HEADER_SIZE) {
         *why = "unsupported file header size (72 expected)";

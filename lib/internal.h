@@ -120,8 +120,14 @@ int rl_read_file_header(int fd, const char *path, rl_file_header *out, uint64_t 
 /* ---- JSON (json.c) ---------------------------------------------------------- */
 
 /* Parses JSON text into CBOR (appended to out). want_object: the top level
- * must be an object. */
-int rl_json_to_cbor(rl_buf *out, const char *json, int want_object);
+ * must be an object. depth: the nesting at which the value will sit in its
+ * record body (§5.1), so that nothing written exceeds what readers accept. */
+int rl_json_to_cbor(rl_buf *out, const char *json, int want_object, unsigned depth);
+
+/* Depth of a value under {"t", "set": {key: value}} (config, summary,
+ * metadata, partial records); history cells use it too, since a pending
+ * cell may be written as a partial record. */
+#define RL_VALUE_DEPTH 2u
 
 /* ---- Shared by writer, reader, repair ------------------------------------- */
 

@@ -8,10 +8,12 @@
 
 #include "internal.h"
 
+/* depth: where the value will sit inside its record body, counted as readers
+ * count it (§5.1): a list or map at depth RUNLOG_MAX_DEPTH or deeper is refused. */
 static int json_value_to_cbor(rl_buf *out, json_t *j, unsigned depth)
 {
-    if (depth > RUNLOG_MAX_DEPTH)
-        return rl_fail(RUNLOG_ETOOLARGE, "JSON nested deeper than %u levels", RUNLOG_MAX_DEPTH);
+    if ((json_is_array(j) || json_is_object(j)) && depth >= RUNLOG_MAX_DEPTH)
+        return rl_fail(RUNLOG_ETOOLARGE, "JSON nested deeper than the limit of %u levels", RUNLOG_MAX_DEPTH);
     int rc;
     switch (json_typeof(j)) {
     case JSON_NULL: return rl_cbor_null(out);
@@ -53,7 +55,7 @@ static int json_value_to_cbor(rl_buf *out, json_t *j, unsigned depth)
     return rl_fail(RUNLOG_EINVAL, "unknown JSON value");
 }
 
-int rl_json_to_cbor(rl_buf *out, const char *json, int want_object)
+int rl_json_to_cbor(rl_buf *out, const char *json, int want_object, unsigned depth)
 {
     if (!json)
         return rl_fail(RUNLOG_EINVAL, "JSON text is NULL");
@@ -66,7 +68,7 @@ int rl_json_to_cbor(rl_buf *out, const char *json, int want_object)
     if (want_object && !json_is_object(j))
         rc = rl_fail(RUNLOG_EINVAL, "a JSON object was expected");
     else
-        rc = json_value_to_cbor(out, j, 0);
+        rc = json_value_to_cbor(out, j, depth);
     if (rc == RUNLOG_ENOMEM)
         rl_fail(rc, "out of memory");
     json_decref(j);

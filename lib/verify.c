@@ -88,7 +88,8 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t *records, 
             if (rl_cur_left(&c) || body->type != RUNLOG_MAP) {
                 *why = "record body is not exactly one CBOR map";
                 rc = RUNLOG_ECORRUPT;
-            } else if (!(v.type & RL_IGNORABLE) && v.type > RL_REC_INDEX) {
+            } else if (!(v.type & RL_IGNORABLE) && v.type != RL_REC_RUN_START && v.type != RL_REC_CONFIG &&
+                       v.type != RL_REC_SUMMARY && v.type != RL_REC_RESUME && v.type != RL_REC_FINISH) {
                 *why = "unknown required record type";
                 rc = RUNLOG_EUNSUPPORTED;
             }

@@ -693,7 +693,7 @@ static int put_string(rl_buf *b, const void *a)
     int rc = check_text("string value", a);
     return rc ? rc : (a ? rl_cbor_text(b, a, strlen(a)) : rl_fail(RUNLOG_EINVAL, "string is NULL"));
 }
-static int put_json(rl_buf *b, const void *a) { return rl_json_to_cbor(b, a, 0); }
+static int put_json(rl_buf *b, const void *a) { return rl_json_to_cbor(b, a, 0, RL_VALUE_DEPTH); }
 
 int runlog_writer_config_double(runlog_writer *w, const char *key, double v) { return set_record(w, RL_REC_CONFIG, key, put_double, &v); }
 int runlog_writer_config_int(runlog_writer *w, const char *key, int64_t v) { return set_record(w, RL_REC_CONFIG, key, put_int, &v); }
@@ -717,7 +717,7 @@ static int json_object_record(runlog_writer *w, uint8_t type, const char *json)
         rl_buf_free(&b);
         return rl_fail(rc, "out of memory");
     }
-    if ((rc = rl_json_to_cbor(&b, json, 1))) {
+    if ((rc = rl_json_to_cbor(&b, json, 1, RL_VALUE_DEPTH - 1))) {
         rl_buf_free(&b);
         return rc;
     }
@@ -932,7 +932,7 @@ int runlog_writer_add_json(runlog_writer *w, const char *key, const char *json)
     if (!w)
         return rl_fail(RUNLOG_EINVAL, "writer is NULL");
     w->scratch.len = 0;
-    int rc = rl_json_to_cbor(&w->scratch, json, 0);
+    int rc = rl_json_to_cbor(&w->scratch, json, 0, RL_VALUE_DEPTH);
     return rc ? rc : add_bytes_cell(w, key, RL_COL_CBOR, w->scratch.p, w->scratch.len);
 }
 

@@ -535,6 +535,106 @@ RUNLOG_API int runlog_report_intact(const runlog_report *rep);
 RUNLOG_API RUNLOG_NODISCARD int runlog_repair(uint64_t *out_cut, const char *path);
 
 /* ------------------------------------------------------------------------ */
+/* Live capture: run metadata, system metrics, console output, alerts        */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A capture records, into an open writer, what a run does beside its own
+ * logging (spec/EXPORTS.md "System metrics and metadata"):
+ *  - run metadata once at start: host, OS and kernel, CPU model and count,
+ *    memory, user, working directory, command line, executable, pid, start
+ *    time, git commit/branch/remote/dirty, batch-system job (SLURM, PBS, LSF),
+ *    ranks, CUDA_VISIBLE_DEVICES and GPU names. The environment is never
+ *    dumped; credentials in a git remote URL are removed.
+ *  - system metric samples from a sampler thread: CPU and memory of a
+ *    process tree and of the machine, disk I/O and space, network bytes, and
+ *    per-GPU utilisation, memory, temperature and power through NVML, which
+ *    is loaded at run time with dlopen() (no GPU or no driver: no GPU keys,
+ *    no error).
+ *  - optionally, this process's stdout and stderr: file descriptors 1 and 2
+ *    are redirected through pipes; a thread copies every byte, unchanged, to
+ *    the original descriptors and records it with its stream.
+ *
+ * The writer must stay open until runlog_capture_stop() returns. The
+ * capture's threads only call the writer's thread-safe record functions, so
+ * the caller keeps adding and committing rows meanwhile.
+ */
+typedef struct runlog_capture runlog_capture;
+
+#define RUNLOG_CAPTURE_OPTIONS_VERSION 1
+/** interval_ms value that turns the sampler off. */
+#define RUNLOG_CAPTURE_NO_SAMPLER UINT32_MAX
+
+/** Options of runlog_capture_start(). Start from RUNLOG_CAPTURE_OPTIONS_INIT;
+ *  every pointer may be NULL and every number 0 for "the default". */
+typedef struct runlog_capture_options {
+    unsigned version;         /**< RUNLOG_CAPTURE_OPTIONS_VERSION */
+    int no_metadata;          /**< 1: record no metadata */
+    int console;              /**< 1: capture fds 1 and 2 of this process */
+    uint32_t interval_ms;     /**< between samples; 0: 2000 ms;
+                                   RUNLOG_CAPTURE_NO_SAMPLER: no sampler */
+    int pid;                  /**< the process described and whose tree (it and
+                                   its descendants) is sampled; 0: this process */
+    const char *const *argv;  /**< NULL-terminated command line for the metadata;
+                                   NULL: read from /proc/PID/cmdline */
+    const char *disk_path;    /**< a path on the filesystem whose space is
+                                   sampled (the run-log's); NULL: "." */
+    const char *alert_command; /**< a /bin/sh command run by runlog_capture_alert()
+                                    with RUNLOG_ALERT_TITLE, RUNLOG_ALERT_TEXT and
+                                    RUNLOG_ALERT_LEVEL in its environment; NULL: none */
+    const char *nvml_library; /**< NULL: "libnvidia-ml.so.1"; "": no GPU metrics */
+    uint32_t git_timeout_ms;  /**< each git command is killed after this; 0: 2000 */
+} runlog_capture_options;
+
+#define RUNLOG_CAPTURE_OPTIONS_INIT { RUNLOG_CAPTURE_OPTIONS_VERSION, 0, 0, 0, 0, NULL, \
+    NULL, NULL, NULL, 0 }
+
+/**
+ * Starts a capture: records the metadata (unless opts->no_metadata), then
+ * starts the sampler thread (unless turned off) and the console capture
+ * (when opts->console). Sampling reads /proc; a metric that cannot be read is
+ * left out of the sample, never an error.
+ *
+ * @param out  receives the capture; stop it with runlog_capture_stop().
+ * @param w    an open writer; must not be NULL; must outlive the capture.
+ * @param opts NULL for all defaults (metadata, a 2 s sampler, no console).
+ * @return 0; RUNLOG_EINVAL (NULL writer, bad options version); RUNLOG_ESTATE
+ *         when another capture of this process already holds the console, or
+ *         the run is finished; RUNLOG_EIO when a pipe, descriptor or thread
+ *         cannot be made (detail: which); RUNLOG_ENOMEM; errors of
+ *         runlog_writer_metadata_json(). On failure nothing is left running
+ *         and fds 1 and 2 are as they were.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_capture_start(runlog_capture **out, runlog_writer *w,
+                                                     const runlog_capture_options *opts);
+
+/**
+ * Records an alert (runlog_writer_alert()) and, when the capture has an
+ * alert_command, starts it with /bin/sh without waiting for it: the command
+ * gets RUNLOG_ALERT_TITLE, RUNLOG_ALERT_TEXT (empty when text is NULL) and
+ * RUNLOG_ALERT_LEVEL ("INFO", "WARN", "ERROR") in its environment. The shell
+ * that starts it is reaped by later calls and by runlog_capture_stop(); the
+ * command itself is not waited for. Safe to call from any thread.
+ * @return 0; errors of runlog_writer_alert(); RUNLOG_EIO when the command
+ *         cannot be started (the alert is recorded all the same).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_capture_alert(runlog_capture *c, const char *title,
+                                                     const char *text,
+                                                     runlog_alert_level level);
+
+/**
+ * Stops a capture and frees it: stops the sampler; for a console capture,
+ * flushes stdout and stderr (stdio), restores fds 1 and 2, copies and records
+ * everything still in the pipes, and joins the thread. Output written after
+ * this by processes that inherited the pipes is lost (they get EPIPE).
+ * Accepts NULL.
+ * @return the first error met by the capture's threads (a writer error,
+ *         RUNLOG_EIO for a failed copy to the original descriptor), else 0.
+ *         The capture is freed in every case.
+ */
+RUNLOG_API int runlog_capture_stop(runlog_capture *c);
+
+/* ------------------------------------------------------------------------ */
 /* Limits (spec/FORMAT.md "Limits"); readers enforce them before allocating. */
 /* ------------------------------------------------------------------------ */
 

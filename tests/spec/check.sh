@@ -1,0 +1,22 @@
+#!/bin/sh
+# An independent reader written from spec/FORMAT.md alone (spec_reader.py)
+# must read what the library writes: a deterministic fixture with every
+# record and value type, the demo's runs, and a file grown by `runlog log`.
+# usage: check.sh RUNLOG CLI_FIXTURE DEMO
+set -eu
+runlog=$1 fixture=$2 demo=$3
+here=$(cd "$(dirname "$0")" && pwd)
+py=/usr/bin/python3
+if ! "$py" -c 'import zstandard, xxhash' 2>/dev/null; then
+    echo "check.sh: $py lacks zstandard/xxhash (Debian python3-zstandard python3-xxhash)" >&2
+    exit 1
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+"$fixture" "$tmp/fixture.runlog"
+"$demo" "$tmp/demo" >/dev/null
+"$runlog" log "$tmp/log.runlog" --project p --name n a=1 b=2.5 s=text
+"$runlog" log "$tmp/log.runlog" --no-commit c=true
+"$runlog" log "$tmp/log.runlog" --step 7 a=nan
+"$runlog" finish "$tmp/log.runlog" --exit-code 3
+"$py" "$here/compare.py" "$runlog" "$tmp/fixture.runlog" "$tmp"/demo/*.runlog "$tmp/log.runlog"
