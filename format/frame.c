@@ -249,6 +249,7 @@ void rl_fb_free(rl_frame_builder *fb)
     for (uint32_t i = 0; i < fb->blocks_cap; i++)
         rl_buf_free(&fb->blocks[i]);
     free(fb->blocks);
+    free(fb->stored_raw);
     ZSTD_freeCCtx(fb->zcctx);
     memset(fb, 0, sizeof *fb);
 }
@@ -293,19 +294,84 @@ int rl_fb_new_block(rl_frame_builder *fb, rl_buf **out, uint32_t *index)
     if (fb->nblocks == fb->blocks_cap) {
         uint32_t cap = fb->blocks_cap ? fb->blocks_cap * 2 : 16;
         rl_buf *b = realloc(fb->blocks, cap * sizeof *b);
-        if (!b)
+        if (b)
+            fb->blocks = b;
+        uint8_t *r = realloc(fb->stored_raw, cap);
+        if (r)
+            fb->stored_raw = r;
+        if (!b || !r)
             return RUNLOG_ENOMEM;
         memset(b + fb->blocks_cap, 0, (cap - fb->blocks_cap) * sizeof *b);
-        fb->blocks = b;
         fb->blocks_cap = cap;
     }
+    fb->stored_raw[fb->nblocks] = 0;
     *out = &fb->blocks[fb->nblocks];
     *index = ++fb->nblocks; /* block 0 is the record stream */
     return 0;
 }
 
+void rl_fb_block_raw(rl_frame_builder *fb, uint32_t index)
+{
+    if (index >= 1 && index <= fb->nblocks)
+        fb->stored_raw[index - 1] = 1;
+}
+
+void rl_digest(uint8_t out[16], const void *data, size_t len)
+{
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+    memcpy(out, c.digest, 16);
+}
+
+struct rl_digest_state {
+    XXH3_state_t *x;
+};
+
+rl_digest_state *rl_digest_begin(void)
+{
+    rl_digest_state *s = malloc(sizeof *s);
+    if (!s)
+        return NULL;
+    s->x = XXH3_createState();
+    if (!s->x) {
+        free(s);
+        return NULL;
+    }
+    XXH3_128bits_reset(s->x);
+    return s;
+}
+
+void rl_digest_update(rl_digest_state *s, const void *data, size_t len)
+{
+    XXH3_128bits_update(s->x, data, len);
+}
+
+void rl_digest_end(rl_digest_state *s, uint8_t out[16])
+{
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, XXH3_128bits_digest(s->x));
+    memcpy(out, c.digest, 16);
+    XXH3_freeState(s->x);
+    free(s);
+}
+
+int rl_compressible(const void *data, size_t len)
+{
+    size_t n = len < 65536 ? len : 65536;
+    if (n < 64)
+        return 0;
+    size_t bound = ZSTD_compressBound(n);
+    void *tmp = malloc(bound);
+    if (!tmp)
+        return 1;
+    size_t z = ZSTD_compress(tmp, bound, data, n, 1);
+    free(tmp);
+    return !ZSTD_isError(z) && z < n - n / 20;
+}
+
 /* Compresses src into dst (appended), or copies it when zstd does not help. */
-static int put_block(rl_frame_builder *fb, rl_buf *dir, rl_buf *data, const uint8_t *src, size_t len)
+static int put_block(rl_frame_builder *fb, rl_buf *dir, rl_buf *data, const uint8_t *src, size_t len,
+                     int raw_only)
 {
     if (len > RUNLOG_MAX_BLOCK_RAW)
         return RUNLOG_ETOOLARGE;
@@ -314,7 +380,7 @@ static int put_block(rl_frame_builder *fb, rl_buf *dir, rl_buf *data, const uint
     if (rc)
         return rc;
     size_t z = 0;
-    if (len >= 64) {
+    if (len >= 64 && !raw_only) {
         ZSTD_CCtx_setParameter(fb->zcctx, ZSTD_c_compressionLevel, fb->zstd_level);
         ZSTD_CCtx_setParameter(fb->zcctx, ZSTD_c_contentSizeFlag, 1);
         z = ZSTD_compress2(fb->zcctx, data->p + data->len, bound, src, len);
@@ -347,11 +413,11 @@ int rl_fb_finish(rl_frame_builder *fb, rl_buf *out, uint64_t *raw_total)
     if ((rc = rl_buf_varint(&dir, fb->nblocks + 1)))
         goto done;
     uint64_t raw = block0.len;
-    if ((rc = put_block(fb, &dir, &data, block0.p, block0.len)))
+    if ((rc = put_block(fb, &dir, &data, block0.p, block0.len, 0)))
         goto done;
     for (uint32_t i = 0; i < fb->nblocks; i++) {
         raw += fb->blocks[i].len;
-        if ((rc = put_block(fb, &dir, &data, fb->blocks[i].p, fb->blocks[i].len)))
+        if ((rc = put_block(fb, &dir, &data, fb->blocks[i].p, fb->blocks[i].len, fb->stored_raw[i])))
             goto done;
     }
     if (raw > RL_MAX_FRAME_RAW || dir.len + data.len > RUNLOG_MAX_FRAME_PAYLOAD) {

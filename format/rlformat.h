@@ -51,7 +51,10 @@ enum {
     RL_REC_CONSOLE = 0x86,
     RL_REC_PARTIAL = 0x89,
     RL_REC_SYSTEM = 0x8B,   /* system metric samples: a history body (§6) */
-    RL_REC_METADATA = 0x8C
+    RL_REC_METADATA = 0x8C,
+    RL_REC_BLOB_CHUNK = 0x8D, /* §13.1 */
+    RL_REC_ARTIFACT = 0x8E,   /* §13.5 */
+    RL_REC_ALIAS = 0x8F       /* §13.5 */
 };
 
 /* History column types (§6). */
@@ -66,6 +69,7 @@ enum {
 };
 
 #define RL_MAX_BLOCKS 65536u           /* blocks in one frame */
+#define RL_BLOB_CHUNK (1u << 20)       /* bytes of a blob chunk (§13.1) */
 #define RL_MAX_FRAME_RAW (256u << 20)  /* sum of a frame's decompressed blocks */
 #define RL_MAX_ROWS (1u << 24)         /* rows in one history record */
 #define RL_MAX_KEYS (1u << 20)         /* keys in one key table */
@@ -256,6 +260,7 @@ typedef struct rl_frame_builder {
     rl_buf records;       /* records after the key table */
     uint32_t nrecords;
     rl_buf *blocks;       /* raw column blocks, 1..n-1 */
+    uint8_t *stored_raw;  /* per block: 1 = store without trying zstd */
     uint32_t nblocks;
     uint32_t blocks_cap;
     rl_buf scratch;       /* reused by the history encoder */
@@ -272,6 +277,18 @@ int rl_fb_add_key(rl_frame_builder *fb, const char *key, size_t len);
 int rl_fb_add_record(rl_frame_builder *fb, uint8_t type, const void *body, size_t len);
 /* Adds an empty column block; *out is valid until the next call. */
 int rl_fb_new_block(rl_frame_builder *fb, rl_buf **out, uint32_t *index);
+/* Marks block index (from rl_fb_new_block) to be stored raw: data already
+ * compressed (PNG, JPEG, checkpoints) is not given to zstd again. */
+void rl_fb_block_raw(rl_frame_builder *fb, uint32_t index);
+
+/* XXH3-128 of data in canonical big-endian form (§13.1). */
+void rl_digest(uint8_t out[16], const void *data, size_t len);
+typedef struct rl_digest_state rl_digest_state;
+rl_digest_state *rl_digest_begin(void);
+void rl_digest_update(rl_digest_state *s, const void *data, size_t len);
+void rl_digest_end(rl_digest_state *s, uint8_t out[16]); /* frees s */
+/* 1 when zstd shrinks a sample of data by at least 5% (worth compressing). */
+int rl_compressible(const void *data, size_t len);
 /* Compresses and writes the payload (directory + blocks) into out (appended).
  * Each block is stored raw when zstd would not make it smaller. */
 int rl_fb_finish(rl_frame_builder *fb, rl_buf *out, uint64_t *raw_total);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runlog.h"
+#include "internal.h"
 
 /* ---- NVML, loaded with dlopen() ---- */
 
@@ -46,6 +46,11 @@ void rl_sampler_free(rl_sampler *s);
 /* Collects the run metadata and records it with runlog_writer_metadata_json(). */
 int rl_capture_metadata(runlog_writer *w, const runlog_capture_options *o, int pid,
                         rl_nvml *nvml);
+
+/* Spawn attributes with an empty signal mask and default dispositions for
+ * the signals a caller commonly blocks or ignores. */
+#include <spawn.h>
+void rl_spawn_attr(posix_spawnattr_t *at);
 
 /* Reads a small file (from /proc) into buf, NUL-terminated; its length, or
  * -1. fd >= 0 re-reads an open file from offset 0 instead of opening path. */

@@ -129,6 +129,53 @@ int rl_json_to_cbor(rl_buf *out, const char *json, int want_object, unsigned dep
  * cell may be written as a partial record. */
 #define RL_VALUE_DEPTH 2u
 
+/* ---- Writer internals shared with blob.c, media.c, artifact.c -------------- */
+
+/* A set of 16-byte digests (open addressing on their first 8 bytes). */
+typedef struct rl_digest_set {
+    uint8_t (*slots)[17]; /* 16 digest bytes + 1 used flag */
+    size_t n, cap;
+} rl_digest_set;
+
+int rl_digest_set_add(rl_digest_set *s, const uint8_t d[16]);
+int rl_digest_set_has(const rl_digest_set *s, const uint8_t d[16]);
+void rl_digest_set_free(rl_digest_set *s);
+
+/* One logged version of an artifact name, as the writer remembers it. */
+typedef struct rl_artifact_version {
+    char *name;
+    uint8_t digest[16];   /* of the manifest */
+    uint32_t version;
+} rl_artifact_version;
+
+int rl_check_key(const char *key);
+int rl_check_text(const char *what, const char *s);
+/* 0, or RUNLOG_EINVAL for NULL, RUNLOG_ESTATE after finish. */
+int rl_writer_check(runlog_writer *w);
+int rl_writer_body_start(runlog_writer *w, rl_buf *b, size_t n);
+int rl_writer_record(runlog_writer *w, uint8_t type, const rl_buf *body);
+/* Queues one chunk of a blob (§13.1). */
+int rl_writer_blob_chunk(runlog_writer *w, const uint8_t digest[16], uint64_t offset, uint64_t total,
+                         const void *data, size_t len, int compress);
+rl_digest_set *rl_writer_blobs(runlog_writer *w);
+/* Adds a CBOR value (an image or table map) under key to the pending row.
+ * append: an image joins the images already under key in a list. */
+int rl_writer_media_cell(runlog_writer *w, const char *key, const uint8_t *cbor, size_t n, int append);
+/* The version an identical manifest of name already has (0 and *found=1),
+ * and the next version number of name. */
+void rl_writer_artifact_lookup(runlog_writer *w, const char *name, const uint8_t digest[16], int *found,
+                               uint32_t *version, uint32_t *next);
+int rl_writer_artifact_note(runlog_writer *w, const char *name, const uint8_t digest[16], uint32_t version);
+
+/* ---- Reader internals shared with blob.c ------------------------------------- */
+
+typedef struct rl_blob_index rl_blob_index;
+void rl_blob_index_free(rl_blob_index *ix);
+int rl_reader_fd(const runlog_reader *r);
+const char *rl_reader_path(const runlog_reader *r);
+uint64_t rl_reader_salt(const runlog_reader *r);
+rl_blob_index **rl_reader_blob_cache(runlog_reader *r);
+
 /* ---- Shared by writer, reader, repair ------------------------------------- */
 
 int rl_lock_file(int fd, const char *path);       /* RUNLOG_ELOCKED if held */

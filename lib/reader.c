@@ -41,7 +41,13 @@ struct runlog_reader {
     struct runlog_record rec;
     size_t fields_cap;
     int finished_seen;
+    rl_blob_index *blobs;    /* built on the first blob read */
 };
+
+int rl_reader_fd(const runlog_reader *r) { return r->fd; }
+const char *rl_reader_path(const runlog_reader *r) { return r->path; }
+uint64_t rl_reader_salt(const runlog_reader *r) { return r->hdr.salt; }
+rl_blob_index **rl_reader_blob_cache(runlog_reader *r) { return &r->blobs; }
 
 static int reader_damage(runlog_reader *r, int code, uint64_t offset, const char *why)
 {
@@ -85,6 +91,7 @@ void runlog_reader_close(runlog_reader *r)
         return;
     rl_frame_free(&r->frame);
     rl_scanner_free(&r->scan);
+    rl_blob_index_free(r->blobs);
     free(r->rec.keys);
     free(r->rec.values);
     free(r->colvals);
@@ -112,6 +119,8 @@ const char *runlog_record_type_name(int type)
     case RUNLOG_RECORD_PARTIAL: return "partial";
     case RUNLOG_RECORD_SYSTEM: return "system";
     case RUNLOG_RECORD_METADATA: return "metadata";
+    case RUNLOG_RECORD_ARTIFACT: return "artifact";
+    case RUNLOG_RECORD_ALIAS: return "alias";
     default: return "unknown";
     }
 }
@@ -129,6 +138,8 @@ static int public_type(uint8_t wire)
     case RL_REC_FINISH: return RUNLOG_RECORD_FINISH;
     case RL_REC_PARTIAL: return RUNLOG_RECORD_PARTIAL;
     case RL_REC_METADATA: return RUNLOG_RECORD_METADATA;
+    case RL_REC_ARTIFACT: return RUNLOG_RECORD_ARTIFACT;
+    case RL_REC_ALIAS: return RUNLOG_RECORD_ALIAS;
     default: return 0;
     }
 }
@@ -475,7 +486,98 @@ struct runlog_run {
     int64_t end_time, last_time;
     uint64_t rows, last_step, resumes;
     uint64_t counts[16];
+    runlog_value artifacts;   /* list of artifact maps (clones) */
+    size_t artifacts_cap;
+    struct alias_event { char *name; int64_t version; char *alias; } *aliases;
+    size_t naliases, aliases_cap;
 };
+
+/* An alias given to (name, version): later events take it from others. */
+static int alias_event(runlog_run *run, const char *name, int64_t version, const runlog_value *list)
+{
+    for (size_t i = 0; i < runlog_value_count(list); i++) {
+        const runlog_value *a = runlog_value_item(list, i);
+        if (a->type != RUNLOG_STRING)
+            continue;
+        if (run->naliases == run->aliases_cap) {
+            size_t cap = run->aliases_cap ? run->aliases_cap * 2 : 16;
+            struct alias_event *n = realloc(run->aliases, cap * sizeof *n);
+            if (!n)
+                return RUNLOG_ENOMEM;
+            run->aliases = n;
+            run->aliases_cap = cap;
+        }
+        struct alias_event *e = &run->aliases[run->naliases];
+        e->name = strdup(name);
+        e->alias = strdup(a->u.s);
+        e->version = version;
+        if (!e->name || !e->alias) {
+            free(e->name);
+            free(e->alias);
+            return RUNLOG_ENOMEM;
+        }
+        run->naliases++;
+    }
+    return 0;
+}
+
+static int run_artifact(runlog_run *run, const runlog_value *b)
+{
+    const char *name = rl_map_text(b, "name");
+    int64_t version = rl_map_int(b, "version", -1);
+    if (!name || version < 0)
+        return 0; /* not an artifact this reader can place; verify reports malformed bodies */
+    if (run->artifacts.n == run->artifacts_cap) {
+        size_t cap = run->artifacts_cap ? run->artifacts_cap * 2 : 8;
+        runlog_value *n = realloc(run->artifacts.u.items, cap * sizeof *n);
+        if (!n)
+            return RUNLOG_ENOMEM;
+        run->artifacts.u.items = n;
+        run->artifacts_cap = cap;
+    }
+    int rc = clone_into(&run->artifacts.u.items[run->artifacts.n], b);
+    run->artifacts.n++;
+    return rc ? rc : alias_event(run, name, version, runlog_value_get(b, "aliases"));
+}
+
+/* Each artifact's "aliases" becomes the aliases it holds at the end. */
+static int settle_aliases(runlog_run *run)
+{
+    for (uint32_t i = 0; i < run->artifacts.n; i++) {
+        runlog_value *art = &run->artifacts.u.items[i];
+        const char *name = rl_map_text(art, "name");
+        int64_t version = rl_map_int(art, "version", -1);
+        runlog_value *list = (runlog_value *)runlog_value_get(art, "aliases");
+        if (!list)
+            continue;
+        value_release(list);
+        list->type = RUNLOG_LIST;
+        list->n = 0;
+        list->u.items = calloc(run->naliases + 1, sizeof *list->u.items);
+        if (!list->u.items)
+            return RUNLOG_ENOMEM;
+        for (size_t e = 0; e < run->naliases; e++) {
+            struct alias_event *ev = &run->aliases[e];
+            if (ev->version != version || strcmp(ev->name, name) != 0)
+                continue;
+            int held = 1, dup = 0;
+            for (size_t later = e + 1; later < run->naliases && held; later++)
+                held = !(strcmp(run->aliases[later].name, name) == 0 &&
+                         strcmp(run->aliases[later].alias, ev->alias) == 0 && run->aliases[later].version != version);
+            for (uint32_t k = 0; k < list->n; k++)
+                dup |= strcmp(list->u.items[k].u.s, ev->alias) == 0;
+            if (!held || dup)
+                continue;
+            runlog_value *v = &list->u.items[list->n];
+            v->type = RUNLOG_STRING;
+            v->n = (uint32_t)strlen(ev->alias);
+            if (!(v->u.s = strdup(ev->alias)))
+                return RUNLOG_ENOMEM;
+            list->n++;
+        }
+    }
+    return 0;
+}
 
 static int run_take(runlog_run *run, const runlog_record *rec)
 {
@@ -518,6 +620,12 @@ static int run_take(runlog_run *run, const runlog_record *rec)
         return vmap_set_all(&run->summary_set, runlog_value_get(b, "set"));
     case RUNLOG_RECORD_METADATA:
         return vmap_set_all(&run->metadata, runlog_value_get(b, "set"));
+    case RUNLOG_RECORD_ARTIFACT:
+        return run_artifact(run, b);
+    case RUNLOG_RECORD_ALIAS: {
+        const char *name = rl_map_text(b, "name");
+        return name ? alias_event(run, name, rl_map_int(b, "version", -1), runlog_value_get(b, "aliases")) : 0;
+    }
     case RUNLOG_RECORD_FINISH:
         run->exit_code = (int)rl_map_int(b, "exit_code", 0);
         run->state = run->exit_code == 0 ? RUNLOG_STATE_FINISHED : RUNLOG_STATE_FAILED;
@@ -558,6 +666,9 @@ static int run_finish(runlog_run *run, int lock_held)
             return RUNLOG_ENOMEM;
         vmap_view(maps[i], views[i], run->key_bufs[i]);
     }
+    int rc = settle_aliases(run);
+    if (rc)
+        return rc;
     if (run->state == RUNLOG_STATE_RUNNING && !lock_held)
         run->state = RUNLOG_STATE_CRASHED;
     if (!run->end_time)
@@ -581,6 +692,7 @@ int runlog_reader_run(runlog_run **out, runlog_reader *r)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     }
     run->state = RUNLOG_STATE_RUNNING;
+    run->artifacts.type = RUNLOG_LIST;
     const runlog_record *rec;
     while ((rc = runlog_reader_next(pass, &rec)) == 0) {
         if ((rc = run_take(run, rec))) {
@@ -609,6 +721,12 @@ void runlog_run_free(runlog_run *run)
     vmap_free(&run->summary_set);
     vmap_free(&run->summary);
     vmap_free(&run->metadata);
+    value_release(&run->artifacts);
+    for (size_t i = 0; i < run->naliases; i++) {
+        free(run->aliases[i].name);
+        free(run->aliases[i].alias);
+    }
+    free(run->aliases);
     for (int i = 0; i < 4; i++)
         free(run->key_bufs[i]);
     free(run);
@@ -617,6 +735,7 @@ void runlog_run_free(runlog_run *run)
 const runlog_value *runlog_run_identity(const runlog_run *run) { return run ? &run->identity_v : NULL; }
 const runlog_value *runlog_run_config(const runlog_run *run) { return run ? &run->config_v : NULL; }
 const runlog_value *runlog_run_metadata(const runlog_run *run) { return run ? &run->metadata_v : NULL; }
+const runlog_value *runlog_run_artifacts(const runlog_run *run) { return run ? &run->artifacts : NULL; }
 const runlog_value *runlog_run_summary(const runlog_run *run) { return run ? &run->summary_v : NULL; }
 runlog_state runlog_run_state(const runlog_run *run) { return run ? run->state : RUNLOG_STATE_CRASHED; }
 int runlog_run_exit_code(const runlog_run *run) { return run ? run->exit_code : 0; }
@@ -855,8 +974,61 @@ done:
 
 /* Data frame offsets holding key, from the trailer and index chain.
  * 0 and a list; RUNLOG_ENOTFOUND when the file has no usable index. */
+typedef struct span {
+    uint64_t offset, size;
+} span;
+
+static int span_cmp(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+static int add_span(span **spans, size_t *n, size_t *cap, uint64_t offset, uint64_t size)
+{
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        span *p = realloc(*spans, c * sizeof *p);
+        if (!p)
+            return RUNLOG_ENOMEM;
+        *spans = p;
+        *cap = c;
+    }
+    (*spans)[(*n)++] = (span){ offset, size };
+    return 0;
+}
+
+/* The index is trusted only if its frames and the frames it lists tile the
+ * file from the header to the final trailer, with nothing between them but
+ * the trailers of earlier closes (§7): a lying or partial index is then
+ * noticed and the caller scans instead. */
+static int index_tiles_file(rl_scanner *s, span *spans, size_t n, uint64_t end)
+{
+    qsort(spans, n, sizeof *spans, span_cmp);
+    uint64_t cur = RL_FILE_HEADER_SIZE;
+    for (size_t i = 0; i <= n; i++) {
+        uint64_t next = i < n ? spans[i].offset : end;
+        while (cur < next) {
+            rl_scan_item it;
+            if (rl_scanner_frame_at(s, cur, &it) || it.h.kind != RL_FRAME_TRAILER || it.length > next - cur)
+                return 0;
+            cur += it.length;
+        }
+        if (cur != next)
+            return 0;
+        if (i < n) {
+            if (spans[i].size < RL_FRAME_HEADER_SIZE || spans[i].size > end - cur)
+                return 0;
+            cur += spans[i].size;
+        }
+    }
+    return 1;
+}
+
 static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_t *n, uint64_t *rows)
 {
+    span *spans = NULL;
+    size_t nspans = 0, spans_cap = 0;
     uint64_t size = rl_file_size(r->fd);
     if (size < RL_FILE_HEADER_SIZE + RL_TRAILER_SIZE)
         return RUNLOG_ENOTFOUND;
@@ -889,6 +1061,15 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
             rc = RUNLOG_ENOTFOUND;
             goto done;
         }
+        if (add_span(&spans, &nspans, &spans_cap, at, it.length)) {
+            rc = RUNLOG_ENOMEM;
+            goto done;
+        }
+        for (uint32_t e = 0; e < idx.nentries; e++)
+            if (add_span(&spans, &nspans, &spans_cap, idx.entries[e].offset, idx.entries[e].size)) {
+                rc = RUNLOG_ENOMEM;
+                goto done;
+            }
         uint8_t *match = rl_arena_alloc(&f.arena, f.stream.nkeys + 1);
         if (!match) {
             rc = RUNLOG_ENOMEM;
@@ -917,6 +1098,10 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
         limit = at; /* the chain goes strictly backwards: no loops */
         at = idx.prev_offset;
     }
+    if (!index_tiles_file(&s, spans, nspans, size - RL_TRAILER_SIZE)) {
+        rc = RUNLOG_ENOTFOUND;
+        goto done;
+    }
     /* Entries come newest index first; frames must be read in file order. */
     for (size_t i = 1; i < len; i++)
         for (size_t j = i; j > 0 && list[j - 1] > list[j]; j--) {
@@ -930,6 +1115,7 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
     rc = 0;
 done:
     free(list);
+    free(spans);
     rl_frame_free(&f);
     rl_scanner_free(&s);
     return rc;

@@ -128,10 +128,20 @@ int rl_scanner_next(rl_scanner *s, rl_scan_item *out)
         return io_error(s, s->offset);
     out->length = total;
     if (rl_payload_checksum(s->buf.p, h.payload_size) != h.payload_checksum) {
+        /* The header is intact but the payload is not: its length is not
+         * trusted either (a header torn off a frame that was never finished
+         * may claim bytes that a resumed writer filled with good frames), so
+         * the damage ends at the next intact frame header. */
+        uint64_t at;
+        int found, rc = resync(s, s->offset + 1, &at, &found);
+        if (rc)
+            return rc;
         out->kind = RL_SCAN_DAMAGE;
         out->damage = RUNLOG_DAMAGE_FRAME;
         out->why = "frame payload checksum mismatch";
-        s->offset += total;
+        if (found && at < s->offset + total)
+            out->length = at - s->offset;
+        s->offset += out->length;
         return 0;
     }
     if (s->have_seq && h.seq <= s->last_seq) {

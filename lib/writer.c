@@ -26,7 +26,7 @@
 #define DEFAULT_ZSTD_LEVEL 3
 #define INDEX_EVERY_FRAMES 1024u
 
-enum { ITEM_ROW = 'R', ITEM_SYSTEM = 'S', ITEM_RECORD = 'C' };
+enum { ITEM_ROW = 'R', ITEM_SYSTEM = 'S', ITEM_RECORD = 'C', ITEM_BLOB = 'B' };
 
 typedef struct batch {
     rl_buf data;
@@ -69,6 +69,9 @@ struct runlog_writer {
     rl_buf scratch;        /* record bodies */
     uint64_t next_step;
     uint64_t system_seq;   /* under mu */
+    rl_digest_set blobs;   /* blobs the file holds */
+    rl_artifact_version *arts;
+    size_t narts, arts_cap;
     int has_rows;
     int finished;
 
@@ -99,6 +102,7 @@ struct runlog_writer {
     uint32_t thread_nkeys; /* keys the thread may look up (ids below) */
     uint32_t *frame_keys;  /* global ids of the frame's history keys */
     uint32_t nframe_keys;
+    rl_buf tbody;          /* record bodies built by the thread */
     rl_keymap sys_keys;    /* system metric names seen by the thread */
     uint32_t *sys_local_of, *sys_local_gen;
     size_t sys_local_cap;
@@ -344,6 +348,33 @@ static int write_batch(runlog_writer *w, batch *b)
                 goto fail;
             nrecords++;
             nrows = ncells = 0;
+        }
+        if (tag == ITEM_BLOB) {
+            /* digest[16], offset u64, total u64, compress u8, len u32, bytes */
+            uint64_t offset, total;
+            uint32_t len, idx;
+            rl_buf *blk;
+            const uint8_t *digest = c.p + c.pos;
+            memcpy(&offset, c.p + c.pos + 16, 8);
+            memcpy(&total, c.p + c.pos + 24, 8);
+            int compress = c.p[c.pos + 32];
+            memcpy(&len, c.p + c.pos + 33, 4);
+            c.pos += 37;
+            if ((rc = rl_fb_new_block(&w->fb, &blk, &idx)) || (rc = rl_buf_put(blk, c.p + c.pos, len)))
+                goto fail;
+            if (!compress)
+                rl_fb_block_raw(&w->fb, idx);
+            c.pos += len;
+            rl_buf *b = &w->tbody;
+            b->len = 0;
+            if ((rc = rl_cbor_map(b, 4)) || (rc = rl_cbor_text(b, "digest", 6)) ||
+                (rc = rl_cbor_bytes(b, digest, 16)) || (rc = rl_cbor_text(b, "offset", 6)) ||
+                (rc = rl_cbor_uint(b, offset)) || (rc = rl_cbor_text(b, "size", 4)) ||
+                (rc = rl_cbor_uint(b, total)) || (rc = rl_cbor_text(b, "block", 5)) ||
+                (rc = rl_cbor_uint(b, idx)) || (rc = rl_fb_add_record(&w->fb, RL_REC_BLOB_CHUNK, b->p, b->len)))
+                goto fail;
+            nrecords++;
+            continue;
         }
         if (tag == ITEM_RECORD) {
             uint8_t type = c.p[c.pos];
@@ -594,7 +625,7 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
 static void lock(runlog_writer *w) { pthread_mutex_lock(&w->mu); }
 static void unlock(runlog_writer *w) { pthread_mutex_unlock(&w->mu); }
 
-static int add_record(runlog_writer *w, uint8_t type, const rl_buf *body)
+int rl_writer_record(runlog_writer *w, uint8_t type, const rl_buf *body)
 {
     uint8_t head[6];
     uint32_t len = (uint32_t)body->len;
@@ -609,7 +640,7 @@ static int add_record(runlog_writer *w, uint8_t type, const rl_buf *body)
 
 /* ---- Record bodies -------------------------------------------------------- */
 
-static int check_key(const char *key)
+int rl_check_key(const char *key)
 {
     if (!key)
         return rl_fail(RUNLOG_EINVAL, "key is NULL");
@@ -621,7 +652,7 @@ static int check_key(const char *key)
     return 0;
 }
 
-static int check_text(const char *what, const char *s)
+int rl_check_text(const char *what, const char *s)
 {
     if (!s)
         return 0;
@@ -642,7 +673,7 @@ static int put_text_entry(rl_buf *b, const char *key, const char *value)
 }
 
 /* Starts a record body map {"t": now, ...} with n more entries in b. */
-static int body_start(runlog_writer *w, rl_buf *b, size_t n)
+int rl_writer_body_start(runlog_writer *w, rl_buf *b, size_t n)
 {
     b->len = 0;
     int rc = rl_cbor_map(b, n + 1);
@@ -659,7 +690,7 @@ static int body_start(runlog_writer *w, rl_buf *b, size_t n)
 static int add_record_free(runlog_writer *w, uint8_t type, rl_buf *b, int rc)
 {
     if (!rc)
-        rc = add_record(w, type, b);
+        rc = rl_writer_record(w, type, b);
     else if (rc == RUNLOG_ENOMEM)
         rc = rl_fail(rc, "out of memory");
     rl_buf_free(b);
@@ -673,13 +704,13 @@ static int set_record(runlog_writer *w, uint8_t type, const char *key, put_value
 {
     if (!w)
         return rl_fail(RUNLOG_EINVAL, "writer is NULL");
-    int rc = check_key(key);
+    int rc = rl_check_key(key);
     if (rc)
         return rc;
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
     rl_buf b = { 0 };
-    if (!(rc = body_start(w, &b, 1)) && !(rc = rl_cbor_text(&b, "set", 3)) &&
+    if (!(rc = rl_writer_body_start(w, &b, 1)) && !(rc = rl_cbor_text(&b, "set", 3)) &&
         !(rc = rl_cbor_map(&b, 1)) && !(rc = rl_cbor_text(&b, key, strlen(key))))
         rc = put(&b, arg);
     return add_record_free(w, type, &b, rc);
@@ -690,7 +721,7 @@ static int put_int(rl_buf *b, const void *a) { return rl_cbor_int(b, *(const int
 static int put_bool(rl_buf *b, const void *a) { return rl_cbor_bool(b, *(const int *)a); }
 static int put_string(rl_buf *b, const void *a)
 {
-    int rc = check_text("string value", a);
+    int rc = rl_check_text("string value", a);
     return rc ? rc : (a ? rl_cbor_text(b, a, strlen(a)) : rl_fail(RUNLOG_EINVAL, "string is NULL"));
 }
 static int put_json(rl_buf *b, const void *a) { return rl_json_to_cbor(b, a, 0, RL_VALUE_DEPTH); }
@@ -713,7 +744,7 @@ static int json_object_record(runlog_writer *w, uint8_t type, const char *json)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
     rl_buf b = { 0 };
     int rc;
-    if ((rc = body_start(w, &b, 1)) || (rc = rl_cbor_text(&b, "set", 3))) {
+    if ((rc = rl_writer_body_start(w, &b, 1)) || (rc = rl_cbor_text(&b, "set", 3))) {
         rl_buf_free(&b);
         return rl_fail(rc, "out of memory");
     }
@@ -752,10 +783,10 @@ int runlog_writer_alert(runlog_writer *w, const char *title, const char *text, r
     if (!lv)
         return rl_fail(RUNLOG_EINVAL, "unknown alert level %d", (int)level);
     int rc;
-    if ((rc = check_text("alert title", title)) || (rc = check_text("alert text", text)))
+    if ((rc = rl_check_text("alert title", title)) || (rc = rl_check_text("alert text", text)))
         return rc;
     rl_buf b = { 0 };
-    if (!(rc = body_start(w, &b, 3)) && !(rc = put_text_entry(&b, "title", title)) &&
+    if (!(rc = rl_writer_body_start(w, &b, 3)) && !(rc = put_text_entry(&b, "title", title)) &&
         !(rc = put_text_entry(&b, "text", text ? text : "")))
         rc = put_text_entry(&b, "level", lv);
     return add_record_free(w, RL_REC_ALERT, &b, rc);
@@ -772,7 +803,7 @@ int runlog_writer_console(runlog_writer *w, runlog_stream stream, const void *da
         size_t n = len > RUNLOG_MAX_STRING ? RUNLOG_MAX_STRING : len;
         rl_buf b = { 0 };
         int rc;
-        if (!(rc = body_start(w, &b, 2)) &&
+        if (!(rc = rl_writer_body_start(w, &b, 2)) &&
             !(rc = put_text_entry(&b, "stream", stream == RUNLOG_STDOUT ? "stdout" : "stderr")) &&
             !(rc = rl_cbor_text(&b, "data", 4)))
             rc = rl_cbor_bytes(&b, p, n);
@@ -793,7 +824,7 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
     size_t size = 1 + 8 + 8 + 4;
     for (size_t i = 0; i < n; i++) {
-        int rc = check_key(keys[i]);
+        int rc = rl_check_key(keys[i]);
         if (rc)
             return rc;
         size += 4 + strlen(keys[i]) + 8;
@@ -831,6 +862,66 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
         rc = seal_locked(w);
     unlock(w);
     return rc;
+}
+
+/* ---- Blobs and media (used by blob.c, media.c, artifact.c) ------------------- */
+
+int rl_writer_check(runlog_writer *w)
+{
+    if (!w)
+        return rl_fail(RUNLOG_EINVAL, "writer is NULL");
+    if (w->finished)
+        return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    return 0;
+}
+
+rl_digest_set *rl_writer_blobs(runlog_writer *w) { return &w->blobs; }
+
+int rl_writer_blob_chunk(runlog_writer *w, const uint8_t digest[16], uint64_t offset, uint64_t total,
+                         const void *data, size_t len, int compress)
+{
+    uint8_t head[1 + 37];
+    uint32_t n = (uint32_t)len;
+    head[0] = ITEM_BLOB;
+    memcpy(head + 1, digest, 16);
+    memcpy(head + 17, &offset, 8);
+    memcpy(head + 25, &total, 8);
+    head[33] = (uint8_t)(compress != 0);
+    memcpy(head + 34, &n, 4);
+    lock(w);
+    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, sizeof head, data, len);
+    unlock(w);
+    return rc;
+}
+
+void rl_writer_artifact_lookup(runlog_writer *w, const char *name, const uint8_t digest[16], int *found,
+                               uint32_t *version, uint32_t *next)
+{
+    *found = 0;
+    *next = 0;
+    for (size_t i = 0; i < w->narts; i++) {
+        if (strcmp(w->arts[i].name, name) != 0)
+            continue;
+        if (w->arts[i].version + 1 > *next)
+            *next = w->arts[i].version + 1;
+        if (!*found && memcmp(w->arts[i].digest, digest, 16) == 0) {
+            *found = 1;
+            *version = w->arts[i].version;
+        }
+    }
+}
+
+int rl_writer_artifact_note(runlog_writer *w, const char *name, const uint8_t digest[16], uint32_t version)
+{
+    if (grow_array((void **)&w->arts, &w->arts_cap, w->narts + 1, sizeof *w->arts))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    rl_artifact_version *a = &w->arts[w->narts];
+    if (!(a->name = strdup(name)))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    memcpy(a->digest, digest, 16);
+    a->version = version;
+    w->narts++;
+    return 0;
 }
 
 /* ---- History rows ----------------------------------------------------------- */
@@ -919,11 +1010,63 @@ static int add_bytes_cell(runlog_writer *w, const char *key, uint8_t type, const
     return 0;
 }
 
+/* CBOR head of a list: its item count and where its items start. */
+static int cbor_list_head(const uint8_t *p, size_t n, uint64_t *count, size_t *skip)
+{
+    if (n == 0 || (p[0] >> 5) != 4)
+        return 0;
+    uint8_t ai = p[0] & 31;
+    size_t w = ai < 24 ? 0 : ai == 24 ? 1 : ai == 25 ? 2 : ai == 26 ? 4 : ai == 27 ? 8 : 99;
+    if (w == 99 || n < 1 + w)
+        return 0;
+    uint64_t v = ai < 24 ? ai : 0;
+    for (size_t i = 0; i < w; i++)
+        v = v << 8 | p[1 + i];
+    *count = v;
+    *skip = 1 + w;
+    return 1;
+}
+
+int rl_writer_media_cell(runlog_writer *w, const char *key, const uint8_t *cbor, size_t n, int append)
+{
+    int rc = rl_writer_check(w);
+    if (rc || (rc = rl_check_key(key)))
+        return rc;
+    uint32_t id;
+    const wcell *old = NULL;
+    if (append && rl_keymap_find(&w->keys, key, strlen(key), &id) == 0 && id < w->row_slot_cap &&
+        w->row_slot[id] && w->cells[w->row_slot[id] - 1].type == RL_COL_CBOR)
+        old = &w->cells[w->row_slot[id] - 1];
+    if (!old)
+        return add_bytes_cell(w, key, RL_COL_CBOR, cbor, n);
+    /* Another image under the same key in this row: [old..., new]. */
+    rl_buf list = { 0 };
+    const uint8_t *p = w->row_bytes.p + old->off;
+    uint64_t count;
+    size_t skip;
+    if (cbor_list_head(p, old->len, &count, &skip))
+        rc = rl_cbor_array(&list, count + 1);
+    else {
+        skip = 0;
+        rc = rl_cbor_array(&list, 2);
+    }
+    if (!rc)
+        rc = rl_buf_put(&list, p + skip, old->len - skip);
+    if (!rc)
+        rc = rl_buf_put(&list, cbor, n);
+    if (!rc)
+        rc = add_bytes_cell(w, key, RL_COL_CBOR, list.p, list.len);
+    else
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+    rl_buf_free(&list);
+    return rc;
+}
+
 int runlog_writer_add_string(runlog_writer *w, const char *key, const char *v)
 {
     if (!v)
         return rl_fail(RUNLOG_EINVAL, "string is NULL");
-    int rc = check_text("string value", v);
+    int rc = rl_check_text("string value", v);
     return rc ? rc : add_bytes_cell(w, key, RL_COL_STRING, v, strlen(v));
 }
 
@@ -1075,7 +1218,7 @@ static int write_partial(runlog_writer *w)
     if (w->ncells == 0)
         return 0;
     int rc;
-    if ((rc = body_start(w, &w->scratch, 1)) || (rc = rl_cbor_text(&w->scratch, "set", 3)) ||
+    if ((rc = rl_writer_body_start(w, &w->scratch, 1)) || (rc = rl_cbor_text(&w->scratch, "set", 3)) ||
         (rc = rl_cbor_map(&w->scratch, w->ncells)))
         return rl_fail(rc, "out of memory");
     for (uint32_t i = 0; i < w->ncells && !rc; i++) {
@@ -1095,7 +1238,7 @@ static int write_partial(runlog_writer *w)
     }
     if (rc)
         return rl_fail(rc, "out of memory");
-    return add_record(w, RL_REC_PARTIAL, &w->scratch);
+    return rl_writer_record(w, RL_REC_PARTIAL, &w->scratch);
 }
 
 int runlog_writer_finish(runlog_writer *w, int exit_code)
@@ -1107,11 +1250,11 @@ int runlog_writer_finish(runlog_writer *w, int exit_code)
     int rc = 0;
     if (w->ncells > 0 && (rc = runlog_writer_commit(w)))
         return rc;
-    if ((rc = body_start(w, &w->scratch, 2)) || (rc = rl_cbor_text(&w->scratch, "exit_code", 9)) ||
+    if ((rc = rl_writer_body_start(w, &w->scratch, 2)) || (rc = rl_cbor_text(&w->scratch, "exit_code", 9)) ||
         (rc = rl_cbor_int(&w->scratch, exit_code)) ||
         (rc = put_text_entry(&w->scratch, "state", exit_code == 0 ? "finished" : "failed")))
         return rl_fail(rc, "out of memory");
-    if ((rc = add_record(w, RL_REC_FINISH, &w->scratch)) || (rc = drain(w)))
+    if ((rc = rl_writer_record(w, RL_REC_FINISH, &w->scratch)) || (rc = drain(w)))
         return rc;
     w->finished = 1;
     stop_thread(w);
@@ -1157,6 +1300,11 @@ static void writer_free(runlog_writer *w)
     free(w->local_gen);
     free(w->frame_keys);
     rl_keymap_free(&w->sys_keys);
+    rl_buf_free(&w->tbody);
+    rl_digest_set_free(&w->blobs);
+    for (size_t i = 0; i < w->narts; i++)
+        free(w->arts[i].name);
+    free(w->arts);
     free(w->sys_local_of);
     free(w->sys_local_gen);
     free(w->rows);
@@ -1289,6 +1437,31 @@ static int resume_data_frame(runlog_writer *w, resume_state *st, const rl_scan_i
                                            &globals[nglobals++])))
                     break;
             }
+        } else if (rec.type == RL_REC_BLOB_CHUNK || rec.type == RL_REC_ARTIFACT) {
+            /* Blobs already stored are not stored again; artifact versions go on. */
+            rl_cur c = rl_cur_make(rec.body, rec.len);
+            runlog_value *body;
+            if ((rc = rl_cbor_decode(&c, &f.arena, &body, &why)))
+                break;
+            const runlog_value *d = runlog_value_get(body, "digest");
+            if (!d || d->type != RUNLOG_BYTES || d->n != 16)
+                continue;
+            if (rec.type == RL_REC_BLOB_CHUNK) {
+                int64_t off = rl_map_int(body, "offset", -1), size = rl_map_int(body, "size", -1);
+                int64_t block = rl_map_int(body, "block", -1);
+                if (off >= 0 && block >= 1 && (uint64_t)block < f.payload.nblocks &&
+                    (uint64_t)off + f.payload.blocks[block].raw_len == (uint64_t)size &&
+                    rl_digest_set_add(&w->blobs, (const uint8_t *)d->u.s)) {
+                    rc = RUNLOG_ENOMEM;
+                    break;
+                }
+            } else {
+                const char *name = rl_map_text(body, "name");
+                int64_t version = rl_map_int(body, "version", -1);
+                if (name && version >= 0 &&
+                    (rc = rl_writer_artifact_note(w, name, (const uint8_t *)d->u.s, (uint32_t)version)))
+                    break;
+            }
         } else if (rec.type == RL_REC_RUN_START || rec.type == RL_REC_PARTIAL) {
             rl_cur c = rl_cur_make(rec.body, rec.len);
             runlog_value *body;
@@ -1371,7 +1544,7 @@ static int put_identity(runlog_writer *w, const runlog_writer_options *o)
 {
     rl_buf *b = &w->scratch;
     int rc;
-    if ((rc = body_start(w, b, 8)) || (rc = put_text_entry(b, "id", w->run_id)) ||
+    if ((rc = rl_writer_body_start(w, b, 8)) || (rc = put_text_entry(b, "id", w->run_id)) ||
         (rc = put_text_entry(b, "project", o->project)) || (rc = put_text_entry(b, "name", o->name)) ||
         (rc = put_text_entry(b, "group", o->group)) || (rc = put_text_entry(b, "job_type", o->job_type)) ||
         (rc = put_text_entry(b, "notes", o->notes)) || (rc = rl_cbor_text(b, "tags", 4)) ||
@@ -1392,7 +1565,7 @@ static int check_options(const runlog_writer_options *o)
     const char *names[] = { "run_id", "project", "name", "group", "job_type", "notes" };
     const char *vals[] = { o->run_id, o->project, o->name, o->group, o->job_type, o->notes };
     for (size_t i = 0; i < 6; i++) {
-        int rc = check_text(names[i], vals[i]);
+        int rc = rl_check_text(names[i], vals[i]);
         if (rc)
             return rc;
     }
@@ -1403,7 +1576,7 @@ static int check_options(const runlog_writer_options *o)
     for (size_t i = 0; i < o->n_tags; i++) {
         if (!o->tags[i])
             return rl_fail(RUNLOG_EINVAL, "tag %zu is NULL", i);
-        int rc = check_text("tag", o->tags[i]);
+        int rc = rl_check_text("tag", o->tags[i]);
         if (rc)
             return rc;
     }
@@ -1452,7 +1625,7 @@ static int create_file(runlog_writer *w, const runlog_writer_options *o)
     int rc = put_identity(w, o);
     if (rc)
         return rl_fail(rc, "out of memory");
-    return add_record(w, RL_REC_RUN_START, &w->scratch);
+    return rl_writer_record(w, RL_REC_RUN_START, &w->scratch);
 }
 
 static int resume_file(runlog_writer *w, const runlog_writer_options *o, uint64_t size, int repair,
@@ -1490,16 +1663,16 @@ static int resume_file(runlog_writer *w, const runlog_writer_options *o, uint64_
             uuid_unparse_lower(u, text);
             w->run_id = strdup(text);
         }
-        if (!w->run_id || (rc = put_identity(w, o)) || (rc = add_record(w, RL_REC_RUN_START, &w->scratch)))
+        if (!w->run_id || (rc = put_identity(w, o)) || (rc = rl_writer_record(w, RL_REC_RUN_START, &w->scratch)))
             goto done;
     }
     rl_buf *b = &w->scratch;
-    if ((rc = body_start(w, b, 4)) || (rc = rl_cbor_text(b, "offset", 6)) ||
+    if ((rc = rl_writer_body_start(w, b, 4)) || (rc = rl_cbor_text(b, "offset", 6)) ||
         (rc = rl_cbor_uint(b, w->end)) || (rc = rl_cbor_text(b, "cut_bytes", 9)) ||
         (rc = rl_cbor_uint(b, *cut)) || (rc = put_text_entry(b, "sidecar", sidecar)) ||
         (rc = rl_cbor_text(b, "damaged_ranges", 14)) || (rc = rl_cbor_uint(b, st.damaged)))
         goto done;
-    rc = add_record(w, RL_REC_RESUME, &w->scratch);
+    rc = rl_writer_record(w, RL_REC_RESUME, &w->scratch);
     w->resumed = 1;
 done:
     free(sidecar);

@@ -388,7 +388,9 @@ typedef enum runlog_record_type {
                                      next row, so readers need not merge them */
     RUNLOG_RECORD_SYSTEM = 10,  /**< one system metrics sample: fields like a history
                                      row; its step is the sample's sequence number */
-    RUNLOG_RECORD_METADATA = 11 /**< run metadata (host, git, batch system...) */
+    RUNLOG_RECORD_METADATA = 11, /**< run metadata (host, git, batch system...) */
+    RUNLOG_RECORD_ARTIFACT = 12, /**< a logged artifact version (manifest) */
+    RUNLOG_RECORD_ALIAS = 13     /**< aliases given to an existing artifact version */
 } runlog_record_type;
 
 /** Name of a record type ("run_start", "history", ...); "unknown" otherwise. */
@@ -488,6 +490,192 @@ RUNLOG_API const double *runlog_history_values(const runlog_history *h);
 RUNLOG_API const runlog_value *runlog_history_value(const runlog_history *h, size_t i);
 /** Number of frames the reader decoded to build this history. */
 RUNLOG_API uint64_t runlog_history_frames_read(const runlog_history *h);
+
+/* ------------------------------------------------------------------------ */
+/* Blobs, images, tables, artifacts (spec/FORMAT.md §13)                     */
+/* ------------------------------------------------------------------------ */
+
+/** A blob's identity: XXH3-128 of its bytes, canonical (big-endian) form. */
+typedef struct runlog_digest {
+    uint8_t bytes[16];
+} runlog_digest;
+
+/** Writes the 32 lowercase hex digits and a NUL into out (33 bytes). */
+RUNLOG_API void runlog_digest_hex(char out[33], const runlog_digest *d);
+/** Parses 32 hex digits. @return 0 or RUNLOG_EINVAL. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_digest_parse(runlog_digest *out, const char *hex);
+
+/**
+ * Stores bytes as a blob, once per file: the same bytes logged again are not
+ * stored again. The bytes are cut into chunks of at most 1 MiB that go
+ * through the writer's queue, so memory stays bounded. Data that zstd does
+ * not shrink (PNG, JPEG, most checkpoints) is stored as it is.
+ * @param out receives the digest (may be NULL).
+ * @return 0; RUNLOG_EINVAL; RUNLOG_ESTATE after finish; write errors.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_blob(runlog_digest *out, runlog_writer *w,
+                                                   const void *data, size_t len);
+/** The same for a file's contents, read in 1 MiB pieces (twice: to hash it,
+ *  then to store it unless the file already holds it). size may be NULL. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_blob_file(runlog_digest *out, uint64_t *size,
+                                                        runlog_writer *w, const char *path);
+
+/** Pixel types for images given as arrays. */
+typedef enum runlog_pixel_type {
+    RUNLOG_PIXELS_U8 = 0,
+    RUNLOG_PIXELS_F32 = 1, /**< scaled to 0..255 as W&B does (see below) */
+    RUNLOG_PIXELS_F64 = 2
+} runlog_pixel_type;
+
+/**
+ * Adds an image to the pending row under key (several images under one key
+ * in one row make a list). Pixels are height x width x channels (1 grey,
+ * 3 RGB, 4 RGBA), row-major; they are stored losslessly as uint8. Float
+ * pixels are converted as W&B does: when every value lies in [0, 1] they are
+ * multiplied by 255; when the minimum is below 0 and every value lies in
+ * [-1, 1], v -> (v + 1) * 127.5; otherwise they are taken as they are; then
+ * rounded to nearest and clipped to [0, 255]. NaN becomes 0.
+ * @param caption may be NULL.
+ * @return 0; RUNLOG_EINVAL (bad shape, channels, NULL); RUNLOG_ESTATE.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_image(runlog_writer *w, const char *key,
+                                                        const void *pixels, uint32_t height,
+                                                        uint32_t width, uint32_t channels,
+                                                        runlog_pixel_type type, const char *caption);
+/** Adds an encoded PNG or JPEG image (validated; width, height and channels
+ *  taken from its header; bytes stored as they are). */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_image_encoded(runlog_writer *w, const char *key,
+                                                                const void *data, size_t len,
+                                                                const char *caption);
+
+/** A table being built (wandb.Table). */
+typedef struct runlog_table runlog_table;
+
+typedef enum runlog_column_type {
+    RUNLOG_COLUMN_INT = 0,
+    RUNLOG_COLUMN_FLOAT = 1,
+    RUNLOG_COLUMN_STRING = 2,
+    RUNLOG_COLUMN_BOOL = 3,
+    RUNLOG_COLUMN_IMAGE = 4,
+    RUNLOG_COLUMN_VALUE = 5 /**< any structured value, given as JSON */
+} runlog_column_type;
+
+#define RUNLOG_MAX_TABLE_COLUMNS 4096u
+#define RUNLOG_MAX_TABLE_ROWS (1u << 24)
+
+/**
+ * Starts a table with named, typed columns. Image cells are stored as blobs
+ * of w as soon as they are added, so the table holds only small cells.
+ * @return 0; RUNLOG_EINVAL (no columns, more than RUNLOG_MAX_TABLE_COLUMNS,
+ *         a bad name or type); RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_table_new(runlog_table **out, runlog_writer *w,
+                                                 const char *const *names,
+                                                 const runlog_column_type *types, size_t ncols);
+/* Cells are given left to right; each must match its column's type
+ * (RUNLOG_EINVAL otherwise); null_cell fits any column. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_table_int(runlog_table *t, int64_t v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_table_float(runlog_table *t, double v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_table_string(runlog_table *t, const char *v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_table_bool(runlog_table *t, int v);
+RUNLOG_API RUNLOG_NODISCARD int runlog_table_json(runlog_table *t, const char *json);
+RUNLOG_API RUNLOG_NODISCARD int runlog_table_null(runlog_table *t);
+RUNLOG_API RUNLOG_NODISCARD int runlog_table_image(runlog_table *t, const void *pixels, uint32_t height,
+                                                   uint32_t width, uint32_t channels,
+                                                   runlog_pixel_type type, const char *caption);
+/** Ends a row; every column must have had its cell. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_table_end_row(runlog_table *t);
+/**
+ * Stores the table's cells as one blob (CBOR, §13.4) and adds a reference to
+ * it under key in the pending row, like wandb.log({key: table}, commit=False).
+ * The table stays usable (logging it again after more rows is allowed).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_table(runlog_writer *w, const char *key, runlog_table *t);
+RUNLOG_API void runlog_table_free(runlog_table *t);
+
+/** An artifact being assembled (wandb.Artifact). */
+typedef struct runlog_artifact runlog_artifact;
+
+#define RUNLOG_MAX_PATH 4096u /**< bytes of an artifact entry path */
+
+/** @return 0; RUNLOG_EINVAL for an empty name or type, or over RUNLOG_MAX_KEY. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_new(runlog_artifact **out, const char *name, const char *type);
+RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_description(runlog_artifact *a, const char *text);
+/** Metadata: a JSON object. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_metadata_json(runlog_artifact *a, const char *json);
+RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_alias(runlog_artifact *a, const char *alias);
+/**
+ * Adds a file under the entry path name (NULL: the file's base name). Entry
+ * paths are relative, '/'-separated UTF-8 without "." or ".." components,
+ * empty components or NUL bytes, at most RUNLOG_MAX_PATH bytes; others are
+ * refused with RUNLOG_EINVAL. The bytes are read when the artifact is logged.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_add_file(runlog_artifact *a, const char *path, const char *name);
+/** Adds every regular file under dir, recursively, as prefix/relative/path
+ *  (prefix may be NULL). Symbolic links are not followed. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_add_dir(runlog_artifact *a, const char *dir, const char *prefix);
+/** Adds a reference: the bytes stay where uri says (a shared filesystem);
+ *  size and digest are recorded. For a local path, size and digest are
+ *  computed when the artifact is logged; otherwise digest may be NULL. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_add_reference(runlog_artifact *a, const char *uri, const char *name,
+                                                              uint64_t size, const runlog_digest *digest);
+RUNLOG_API void runlog_artifact_free(runlog_artifact *a);
+
+/**
+ * Logs an artifact: stores its files as blobs and records its manifest as
+ * the next version of its name (v0, v1, ...), moving the alias "latest" to
+ * it. When the manifest is identical to an earlier version of the name, no
+ * new version is made: the aliases are added to that version instead (as
+ * W&B does). The artifact may be freed afterwards.
+ * @param out_version receives the version number (may be NULL).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_log_artifact(uint32_t *out_version, runlog_writer *w,
+                                                           runlog_artifact *a);
+/** wandb.log_model: an artifact of type "model" holding path (a file or a
+ *  directory) under name, with aliases. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_log_model(uint32_t *out_version, runlog_writer *w,
+                                                        const char *path, const char *name,
+                                                        const char *const *aliases, size_t n_aliases);
+
+/* Reading blobs, tables and artifacts. */
+
+/**
+ * Reads a whole blob into memory (blobs up to RUNLOG_MAX_BLOCK_RAW bytes).
+ * The bytes are checked against the digest before they are returned.
+ * @param out receives the bytes (free with runlog_free()); len their count.
+ * @return 0; RUNLOG_ENOTFOUND (no such blob, or chunks missing);
+ *         RUNLOG_ECHECKSUM (the bytes do not match the digest; detail names it);
+ *         RUNLOG_ETOOLARGE.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob(void **out, size_t *len, runlog_reader *r,
+                                                   const runlog_digest *digest);
+/**
+ * Writes a blob to a file: to "PATH.tmp-PID" beside it, checking the digest,
+ * then renamed to path, so a blob that does not match never appears.
+ * Memory stays bounded whatever the blob's size.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob_to_file(runlog_reader *r, const runlog_digest *digest,
+                                                           const char *path);
+
+/** A decoded structured document (a table's cells). */
+typedef struct runlog_doc runlog_doc;
+/** Reads a table blob: a map with "columns" (names), "types" (names) and
+ *  "data" (a list per column). Image cells are image maps (§13.3). */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_table(runlog_doc **out, runlog_reader *r,
+                                                    const runlog_digest *digest);
+RUNLOG_API const runlog_value *runlog_doc_value(const runlog_doc *doc);
+RUNLOG_API void runlog_doc_free(runlog_doc *doc);
+
+/** The digest in an image or table map ("digest" entry); RUNLOG_EINVAL if none. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_value_digest(runlog_digest *out, const runlog_value *v);
+
+/**
+ * Artifacts of the run, one map per version in the order logged: "name",
+ * "type", "version", "description", "metadata", "aliases" (the aliases the
+ * version holds at the end of the run), "digest", "size", "entries" (maps
+ * with "path", "size", "digest", and "ref" for references), "t".
+ */
+RUNLOG_API const runlog_value *runlog_run_artifacts(const runlog_run *run);
 
 /* ------------------------------------------------------------------------ */
 /* Verification and repair                                                   */

@@ -1,0 +1,574 @@
+/*
+ * Blobs (spec/FORMAT.md §13.1): content-addressed payloads stored once per
+ * file in chunks of at most 1 MiB, each chunk a record whose bytes sit in
+ * their own block. Writing goes through the writer's queue; reading checks
+ * every blob against its digest before anything is returned.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ---- Digests --------------------------------------------------------------- */
+
+void runlog_digest_hex(char out[33], const runlog_digest *d)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 16; i++) {
+        out[2 * i] = hex[d->bytes[i] >> 4];
+        out[2 * i + 1] = hex[d->bytes[i] & 15];
+    }
+    out[32] = 0;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int runlog_digest_parse(runlog_digest *out, const char *hex)
+{
+    if (!out || !hex || strlen(hex) != 32)
+        return rl_fail(RUNLOG_EINVAL, "a digest is 32 hex digits");
+    runlog_digest d;
+    for (int i = 0; i < 16; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return rl_fail(RUNLOG_EINVAL, "a digest is 32 hex digits");
+        d.bytes[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *out = d;
+    return 0;
+}
+
+int runlog_value_digest(runlog_digest *out, const runlog_value *v)
+{
+    const runlog_value *d = runlog_value_get(v, "digest");
+    if (!out || !d || d->type != RUNLOG_BYTES || d->n != 16)
+        return rl_fail(RUNLOG_EINVAL, "value has no 16-byte \"digest\" entry");
+    memcpy(out->bytes, d->u.s, 16);
+    return 0;
+}
+
+/* ---- Digest sets ------------------------------------------------------------ */
+
+static size_t slot_of(const uint8_t d[16], size_t cap)
+{
+    uint64_t h;
+    memcpy(&h, d, 8);
+    return (size_t)h & (cap - 1);
+}
+
+int rl_digest_set_has(const rl_digest_set *s, const uint8_t d[16])
+{
+    if (!s->cap)
+        return 0;
+    for (size_t i = slot_of(d, s->cap); s->slots[i][16]; i = (i + 1) & (s->cap - 1))
+        if (memcmp(s->slots[i], d, 16) == 0)
+            return 1;
+    return 0;
+}
+
+int rl_digest_set_add(rl_digest_set *s, const uint8_t d[16])
+{
+    if (rl_digest_set_has(s, d))
+        return 0;
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        uint8_t (*slots)[17] = calloc(cap, sizeof *slots);
+        if (!slots)
+            return RUNLOG_ENOMEM;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->slots[i][16])
+                continue;
+            size_t j = slot_of(s->slots[i], cap);
+            while (slots[j][16])
+                j = (j + 1) & (cap - 1);
+            memcpy(slots[j], s->slots[i], 17);
+        }
+        free(s->slots);
+        s->slots = slots;
+        s->cap = cap;
+    }
+    size_t j = slot_of(d, s->cap);
+    while (s->slots[j][16])
+        j = (j + 1) & (s->cap - 1);
+    memcpy(s->slots[j], d, 16);
+    s->slots[j][16] = 1;
+    s->n++;
+    return 0;
+}
+
+void rl_digest_set_free(rl_digest_set *s)
+{
+    free(s->slots);
+    memset(s, 0, sizeof *s);
+}
+
+/* ---- Writing ---------------------------------------------------------------- */
+
+/* Queues the chunks of a blob the file does not hold yet. */
+static int store_chunks(runlog_writer *w, const uint8_t digest[16], const uint8_t *data, size_t len)
+{
+    int compress = rl_compressible(data, len);
+    for (size_t off = 0; off < len || (len == 0 && off == 0);) {
+        size_t n = len - off < RL_BLOB_CHUNK ? len - off : RL_BLOB_CHUNK;
+        int rc = rl_writer_blob_chunk(w, digest, off, len, data + off, n, compress);
+        if (rc)
+            return rc;
+        off += n;
+        if (len == 0)
+            break;
+    }
+    return rl_digest_set_add(rl_writer_blobs(w), digest) ? rl_fail(RUNLOG_ENOMEM, "out of memory") : 0;
+}
+
+int runlog_writer_blob(runlog_digest *out, runlog_writer *w, const void *data, size_t len)
+{
+    int rc = rl_writer_check(w);
+    if (rc)
+        return rc;
+    if (!data && len)
+        return rl_fail(RUNLOG_EINVAL, "data is NULL");
+    runlog_digest d;
+    rl_digest(d.bytes, data, len);
+    if (!rl_digest_set_has(rl_writer_blobs(w), d.bytes) && (rc = store_chunks(w, d.bytes, data, len)))
+        return rc;
+    if (out)
+        *out = d;
+    return 0;
+}
+
+static int read_piece(int fd, const char *path, uint8_t *buf, size_t want, size_t *got)
+{
+    size_t n = 0;
+    while (n < want) {
+        ssize_t r = read(fd, buf + n, want - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return rl_fail(RUNLOG_EIO, "%s: read failed: %s", path, strerror(errno));
+        if (r == 0)
+            break;
+        n += (size_t)r;
+    }
+    *got = n;
+    return 0;
+}
+
+int runlog_writer_blob_file(runlog_digest *out, uint64_t *size, runlog_writer *w, const char *path)
+{
+    int rc = rl_writer_check(w);
+    if (rc)
+        return rc;
+    if (!path)
+        return rl_fail(RUNLOG_EINVAL, "path is NULL");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rl_fail(RUNLOG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    uint8_t *buf = malloc(RL_BLOB_CHUNK);
+    rl_digest_state *st = rl_digest_begin();
+    runlog_digest d;
+    uint64_t total = 0;
+    size_t got;
+    if (!buf || !st) {
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+        goto done;
+    }
+    /* First pass: the digest (the file is stored only if the run lacks it). */
+    while (!(rc = read_piece(fd, path, buf, RL_BLOB_CHUNK, &got)) && got > 0) {
+        rl_digest_update(st, buf, got);
+        total += got;
+    }
+    rl_digest_end(st, d.bytes);
+    st = NULL;
+    if (rc || rl_digest_set_has(rl_writer_blobs(w), d.bytes))
+        goto done;
+    if (lseek(fd, 0, SEEK_SET) != 0) {
+        rc = rl_fail(RUNLOG_EIO, "%s: cannot seek: %s", path, strerror(errno));
+        goto done;
+    }
+    /* Second pass: the chunks. The digest is taken again so that a file
+     * changed in between is noticed rather than stored under a wrong name. */
+    st = rl_digest_begin();
+    uint64_t off = 0;
+    int compress = -1;
+    while (st && !(rc = read_piece(fd, path, buf, RL_BLOB_CHUNK, &got)) && got > 0) {
+        if (compress < 0)
+            compress = rl_compressible(buf, got);
+        rl_digest_update(st, buf, got);
+        if ((rc = rl_writer_blob_chunk(w, d.bytes, off, total, buf, got, compress)))
+            break;
+        off += got;
+    }
+    if (!st) {
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+        goto done;
+    }
+    uint8_t again[16];
+    rl_digest_end(st, again);
+    st = NULL;
+    if (!rc && (off != total || memcmp(again, d.bytes, 16) != 0))
+        rc = rl_fail(RUNLOG_EIO, "%s: the file changed while it was being stored", path);
+    if (!rc && total == 0)
+        rc = rl_writer_blob_chunk(w, d.bytes, 0, 0, buf, 0, 0);
+    if (!rc && rl_digest_set_add(rl_writer_blobs(w), d.bytes))
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+done:
+    if (st)
+        rl_digest_end(st, d.bytes);
+    free(buf);
+    close(fd);
+    if (!rc) {
+        if (out)
+            *out = d;
+        if (size)
+            *size = total;
+    }
+    return rc;
+}
+
+/* ---- Reading ---------------------------------------------------------------- */
+
+typedef struct chunk {
+    uint8_t digest[16];
+    uint64_t offset, size;   /* in the blob; the blob's total size */
+    uint64_t frame;          /* file offset of the frame */
+    uint32_t block, len;
+} chunk;
+
+struct rl_blob_index {
+    chunk *c;
+    size_t n, cap;
+};
+
+void rl_blob_index_free(rl_blob_index *ix)
+{
+    if (!ix)
+        return;
+    free(ix->c);
+    free(ix);
+}
+
+static int chunk_cmp(const void *a, const void *b)
+{
+    const chunk *x = a, *y = b;
+    int c = memcmp(x->digest, y->digest, 16);
+    if (c)
+        return c;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* One pass over the file: every intact blob chunk record, sorted by digest
+ * and offset. Damaged frames are skipped (their chunks are then missing). */
+static int build_index(rl_blob_index **out, int fd, const char *path, uint64_t salt)
+{
+    rl_blob_index *ix = calloc(1, sizeof *ix);
+    if (!ix)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    rl_scanner s;
+    rl_frame f = { 0 };
+    rl_scanner_init(&s, fd, path, salt, RL_FILE_HEADER_SIZE);
+    int rc = 0;
+    for (;;) {
+        rl_scan_item it;
+        if ((rc = rl_scanner_next(&s, &it)))
+            break;
+        if (it.kind == RL_SCAN_END || it.kind == RL_SCAN_TORN)
+            break;
+        if (it.kind != RL_SCAN_FRAME || it.h.kind != RL_FRAME_DATA)
+            continue;
+        const char *why;
+        if (rl_frame_load(&f, it.payload, it.h.payload_size, &why))
+            continue;
+        rl_record_view v;
+        while (rl_stream_next(&f.stream, &v, &why) == 0) {
+            if (v.type != RL_REC_BLOB_CHUNK)
+                continue;
+            rl_cur c = rl_cur_make(v.body, v.len);
+            runlog_value *body;
+            if (rl_cbor_decode(&c, &f.arena, &body, &why))
+                continue;
+            const runlog_value *dg = runlog_value_get(body, "digest");
+            int64_t off = rl_map_int(body, "offset", -1), size = rl_map_int(body, "size", -1),
+                    block = rl_map_int(body, "block", -1);
+            if (!dg || dg->type != RUNLOG_BYTES || dg->n != 16 || off < 0 || size < 0 || block < 1 ||
+                (uint64_t)block >= f.payload.nblocks)
+                continue;
+            uint32_t len = f.payload.blocks[block].raw_len;
+            if ((uint64_t)off > (uint64_t)size || len > (uint64_t)size - (uint64_t)off)
+                continue;
+            if (ix->n == ix->cap) {
+                size_t cap = ix->cap ? ix->cap * 2 : 64;
+                chunk *nc = realloc(ix->c, cap * sizeof *nc);
+                if (!nc) {
+                    rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+                    goto done;
+                }
+                ix->c = nc;
+                ix->cap = cap;
+            }
+            chunk *ch = &ix->c[ix->n++];
+            memcpy(ch->digest, dg->u.s, 16);
+            ch->offset = (uint64_t)off;
+            ch->size = (uint64_t)size;
+            ch->frame = it.offset;
+            ch->block = (uint32_t)block;
+            ch->len = len;
+        }
+    }
+    if (!rc && ix->n)
+        qsort(ix->c, ix->n, sizeof *ix->c, chunk_cmp);
+done:
+    rl_frame_free(&f);
+    rl_scanner_free(&s);
+    if (rc) {
+        rl_blob_index_free(ix);
+        return rc;
+    }
+    *out = ix;
+    return 0;
+}
+
+/* The chunks of one blob, in order, covering it exactly once. */
+static int find_chunks(runlog_reader *r, const uint8_t digest[16], const chunk **first, size_t *count,
+                       uint64_t *size)
+{
+    rl_blob_index **cache = rl_reader_blob_cache(r);
+    int rc;
+    if (!*cache && (rc = build_index(cache, rl_reader_fd(r), rl_reader_path(r), rl_reader_salt(r))))
+        return rc;
+    rl_blob_index *ix = *cache;
+    chunk key;
+    memcpy(key.digest, digest, 16);
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) { /* first chunk of the digest */
+        size_t mid = (lo + hi) / 2;
+        if (memcmp(ix->c[mid].digest, digest, 16) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    runlog_digest d;
+    char hex[33];
+    memcpy(d.bytes, digest, 16);
+    runlog_digest_hex(hex, &d);
+    if (lo == ix->n || memcmp(ix->c[lo].digest, digest, 16) != 0)
+        return rl_fail(RUNLOG_ENOTFOUND, "%s: no blob %s", rl_reader_path(r), hex);
+    size_t end = lo;
+    while (end < ix->n && memcmp(ix->c[end].digest, digest, 16) == 0)
+        end++;
+    /* Walk the chunks in offset order; a repeated chunk (a resumed writer
+     * storing it again) is skipped, a gap means the blob is incomplete. */
+    uint64_t next = 0, total = ix->c[lo].size;
+    size_t used = 0;
+    for (size_t i = lo; i < end; i++) {
+        if (ix->c[i].size != total)
+            return rl_fail(RUNLOG_ECORRUPT, "%s: blob %s: chunks disagree on its size", rl_reader_path(r), hex);
+        if (ix->c[i].offset < next)
+            continue;
+        if (ix->c[i].offset > next)
+            break;
+        ix->c[lo + used] = ix->c[i]; /* compact in place: the index stays sorted */
+        used++;
+        next += ix->c[i].len;
+        if (ix->c[i].len == 0 && next == total)
+            break;
+    }
+    if (next != total || used == 0)
+        return rl_fail(RUNLOG_ENOTFOUND, "%s: blob %s is incomplete (%llu of %llu bytes)", rl_reader_path(r),
+                       hex, (unsigned long long)next, (unsigned long long)total);
+    *first = &ix->c[lo];
+    *count = used;
+    *size = total;
+    return 0;
+}
+
+typedef int (*sink_fn)(void *ctx, const uint8_t *p, size_t n);
+
+/* Feeds the blob's bytes to sink in order and checks the digest at the end. */
+static int stream_blob(runlog_reader *r, const uint8_t digest[16], sink_fn sink, void *ctx, uint64_t *size_out)
+{
+    const chunk *c;
+    size_t n;
+    uint64_t size;
+    int rc = find_chunks(r, digest, &c, &n, &size);
+    if (rc)
+        return rc;
+    if (size_out)
+        *size_out = size;
+    rl_scanner s;
+    rl_frame f = { 0 };
+    rl_digest_state *st = rl_digest_begin();
+    if (!st)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    rl_scanner_init(&s, rl_reader_fd(r), rl_reader_path(r), rl_reader_salt(r), RL_FILE_HEADER_SIZE);
+    for (size_t i = 0; i < n && !rc; i++) {
+        rl_scan_item it;
+        const uint8_t *bytes;
+        const char *why = NULL;
+        if ((rc = rl_scanner_frame_at(&s, c[i].frame, &it)))
+            break;
+        if (rl_frame_load(&f, it.payload, it.h.payload_size, &why) ||
+            rl_frame_block(&f, c[i].block, &bytes, &why)) {
+            rc = rl_fail_at(RUNLOG_ECORRUPT, rl_reader_path(r), c[i].frame, why ? why : "malformed frame");
+            break;
+        }
+        rl_digest_update(st, bytes, c[i].len);
+        rc = sink(ctx, bytes, c[i].len);
+    }
+    uint8_t got[16];
+    rl_digest_end(st, got);
+    rl_frame_free(&f);
+    rl_scanner_free(&s);
+    if (!rc && memcmp(got, digest, 16) != 0) {
+        runlog_digest d;
+        char hex[33];
+        memcpy(d.bytes, digest, 16);
+        runlog_digest_hex(hex, &d);
+        rc = rl_fail(RUNLOG_ECHECKSUM, "%s: blob %s: its bytes do not match its digest", rl_reader_path(r), hex);
+    }
+    return rc;
+}
+
+typedef struct mem_sink {
+    uint8_t *p;
+    size_t len;
+} mem_sink;
+
+static int to_memory(void *ctx, const uint8_t *p, size_t n)
+{
+    mem_sink *m = ctx;
+    if (n)
+        memcpy(m->p + m->len, p, n);
+    m->len += n;
+    return 0;
+}
+
+int runlog_reader_blob(void **out, size_t *len, runlog_reader *r, const runlog_digest *digest)
+{
+    if (!out || !len || !r || !digest)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    const chunk *c;
+    size_t n;
+    uint64_t size;
+    int rc = find_chunks(r, digest->bytes, &c, &n, &size);
+    if (rc)
+        return rc;
+    if (size > RUNLOG_MAX_BLOCK_RAW)
+        return rl_fail(RUNLOG_ETOOLARGE, "%s: blob of %llu bytes: read it with runlog_reader_blob_to_file",
+                       rl_reader_path(r), (unsigned long long)size);
+    mem_sink m = { malloc(size + 1), 0 };
+    if (!m.p)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    if ((rc = stream_blob(r, digest->bytes, to_memory, &m, NULL))) {
+        free(m.p);
+        return rc;
+    }
+    *out = m.p;
+    *len = m.len;
+    return 0;
+}
+
+typedef struct file_sink {
+    int fd;
+    const char *path;
+} file_sink;
+
+static int to_file(void *ctx, const uint8_t *p, size_t n)
+{
+    file_sink *f = ctx;
+    while (n > 0) {
+        ssize_t w = write(f->fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return rl_fail(RUNLOG_EIO, "%s: write failed: %s", f->path, strerror(errno));
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int runlog_reader_blob_to_file(runlog_reader *r, const runlog_digest *digest, const char *path)
+{
+    if (!r || !digest || !path)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    size_t plen = strlen(path) + 32;
+    char *tmp = malloc(plen);
+    if (!tmp)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    snprintf(tmp, plen, "%s.tmp-%ld", path, (long)getpid());
+    file_sink f = { open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644), tmp };
+    int rc;
+    if (f.fd < 0) {
+        rc = rl_fail(RUNLOG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    rc = stream_blob(r, digest->bytes, to_file, &f, NULL);
+    if (close(f.fd) != 0 && !rc)
+        rc = rl_fail(RUNLOG_EIO, "%s: close failed: %s", tmp, strerror(errno));
+    if (!rc && rename(tmp, path) != 0)
+        rc = rl_fail(RUNLOG_EIO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+struct runlog_doc {
+    rl_arena arena;
+    runlog_value *value;
+};
+
+int runlog_reader_table(runlog_doc **out, runlog_reader *r, const runlog_digest *digest)
+{
+    void *bytes;
+    size_t len;
+    int rc = runlog_reader_blob(&bytes, &len, r, digest);
+    if (rc)
+        return rc;
+    runlog_doc *doc = calloc(1, sizeof *doc);
+    if (!doc) {
+        free(bytes);
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    }
+    rl_cur c = rl_cur_make(bytes, len);
+    const char *why = NULL;
+    rc = rl_cbor_decode(&c, &doc->arena, &doc->value, &why);
+    if (!rc && (rl_cur_left(&c) || doc->value->type != RUNLOG_MAP ||
+                runlog_value_type(runlog_value_get(doc->value, "data")) != RUNLOG_LIST)) {
+        why = "a table blob is one CBOR map with \"columns\", \"types\" and \"data\"";
+        rc = RUNLOG_ECORRUPT;
+    }
+    free(bytes);
+    if (rc) {
+        char hex[33];
+        runlog_digest_hex(hex, digest);
+        runlog_doc_free(doc);
+        return rc == RUNLOG_ENOMEM ? rl_fail(rc, "out of memory")
+                                   : rl_fail(rc, "%s: table %s: %s", rl_reader_path(r), hex, why);
+    }
+    *out = doc;
+    return 0;
+}
+
+const runlog_value *runlog_doc_value(const runlog_doc *doc) { return doc ? doc->value : NULL; }
+
+void runlog_doc_free(runlog_doc *doc)
+{
+    if (!doc)
+        return;
+    rl_arena_reset(&doc->arena);
+    free(doc);
+}
