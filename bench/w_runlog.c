@@ -1,0 +1,94 @@
+/*
+ * w_runlog.c — runlog through its C API with default options (writer
+ * thread, timed flush every second): add each value, commit the row.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "bench.h"
+#include "runlog.h"
+
+typedef struct bench_rl {
+    runlog_writer *w;
+    const bench_shape *s;
+    const char *path;
+} bench_rl;
+
+static void bench_rl_die(const char *path, const char *what, int rc)
+{
+    char why[512];
+    snprintf(why, sizeof why, "%s (%s)", runlog_strerror(rc), runlog_error_detail());
+    bench_die(path, what, why);
+}
+
+static void *bench_rl_open(const bench_writer *wr, const char *path, const bench_shape *s,
+                           uint32_t run)
+{
+    bench_rl *h = bench_xmalloc(sizeof *h);
+    h->s = s;
+    h->path = path;
+    bench_remove(path); /* an existing file would be resumed */
+    int rc = runlog_writer_open(&h->w, path, NULL);
+    if (rc)
+        bench_rl_die(path, "open for writing", rc);
+    return h;
+}
+
+static uint64_t bench_rl_step(void *hv, uint64_t step, const double *vals)
+{
+    bench_rl *h = hv;
+    for (uint32_t k = 0; k < h->s->keys; k++) {
+        int rc = runlog_writer_add_double(h->w, h->s->key_names[k], vals[k]);
+        if (rc)
+            bench_rl_die(h->path, "add", rc);
+    }
+    uint64_t t0 = bench_now_ns();
+    int rc = runlog_writer_commit(h->w);
+    uint64_t t1 = bench_now_ns();
+    if (rc)
+        bench_rl_die(h->path, "commit", rc);
+    return t1 - t0;
+}
+
+/* finish() writes the index and trailer and fsyncs. */
+static void bench_rl_close(void *hv)
+{
+    bench_rl *h = hv;
+    int rc = runlog_writer_finish(h->w, 0);
+    if (rc)
+        bench_rl_die(h->path, "finish", rc);
+    rc = runlog_writer_close(h->w);
+    if (rc)
+        bench_rl_die(h->path, "close", rc);
+    free(h);
+}
+
+static uint64_t bench_rl_read(const bench_writer *wr, const char *path, const bench_shape *s,
+                              uint32_t run, double *sum)
+{
+    runlog_reader *r = NULL;
+    runlog_history *hist = NULL;
+    int rc = runlog_reader_open(&r, path, NULL);
+    if (rc)
+        bench_rl_die(path, "open for reading", rc);
+    rc = runlog_reader_history(&hist, r, s->key_names[s->read_key]);
+    if (rc)
+        bench_rl_die(path, "history", rc);
+    size_t n = runlog_history_length(hist);
+    const double *v = runlog_history_values(hist);
+    const uint64_t *steps = runlog_history_steps(hist);
+    double acc = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (steps[i] != i)
+            bench_die(path, "history", "steps out of order");
+        acc += v[i];
+    }
+    *sum = acc;
+    runlog_history_free(hist);
+    runlog_reader_close(r);
+    return n;
+}
+
+const bench_writer bench_runlog_writer = {
+    "runlog", "runlog", 0, 0, bench_rl_open, bench_rl_step, bench_rl_close, bench_rl_read,
+};
