@@ -55,6 +55,7 @@ struct runlog_writer {
     int resumed;
 
     uint32_t interval_ms, flush_bytes, max_queued;
+    int adaptive_batches;  /* flush_bytes left at its default */
     int synchronous;
     runlog_clock_fn clock;
     void *clock_ctx;
@@ -518,6 +519,19 @@ static int sticky_err(const runlog_writer *w)
     return w->err ? rl_fail(w->err, "%s", w->err_detail) : 0;
 }
 
+/* Whether a batch is to be sealed by size. With the default size, a batch
+ * of wide rows (hundreds of keys) grows past flush_bytes, up to 4 times, until
+ * it holds MIN_BATCH_ROWS rows: otherwise each key's column would be a few
+ * hundred bytes, which zstd compresses slowly and poorly (bench/ measured
+ * 120 MB/s at 800 bytes against 250 MB/s at 8 KB). */
+#define MIN_BATCH_ROWS 512u
+static int batch_full(const runlog_writer *w, const batch *b)
+{
+    if (b->data.len < w->flush_bytes)
+        return 0;
+    return !w->adaptive_batches || b->nitems >= MIN_BATCH_ROWS || b->data.len >= 4 * (size_t)w->flush_bytes;
+}
+
 /* Hands the current batch to the writer (thread), under mu. */
 static int seal_locked(runlog_writer *w)
 {
@@ -614,7 +628,7 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
         memcpy(b->data.p + b->data.len + head_len, body, body_len);
     b->data.len += head_len + body_len;
     b->nitems++;
-    if (b->data.len >= w->flush_bytes)
+    if (batch_full(w, b))
         return seal_locked(w);
     if (w->synchronous && w->interval_ms != RUNLOG_NO_TIMED_FLUSH &&
         mono_ms() >= b->opened_ms + w->interval_ms)
@@ -858,7 +872,7 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
     }
     b->data.len += size;
     b->nitems++;
-    if (b->data.len >= w->flush_bytes)
+    if (batch_full(w, b))
         rc = seal_locked(w);
     unlock(w);
     return rc;
@@ -1133,7 +1147,7 @@ static int commit_at(runlog_writer *w, uint64_t step)
     w->next_step = step + 1;
     w->has_rows = 1;
     clear_row(w);
-    if (b->data.len >= w->flush_bytes ||
+    if (batch_full(w, b) ||
         (w->synchronous && w->interval_ms != RUNLOG_NO_TIMED_FLUSH &&
          mono_ms() >= b->opened_ms + w->interval_ms))
         rc = seal_locked(w);
@@ -1711,6 +1725,7 @@ static int writer_open(runlog_writer **out, const char *path, const runlog_write
     pthread_cond_init(&w->cv_space, NULL);
     w->interval_ms = o->flush_interval_ms ? o->flush_interval_ms : DEFAULT_INTERVAL_MS;
     w->flush_bytes = o->flush_bytes ? o->flush_bytes : DEFAULT_FLUSH_BYTES;
+    w->adaptive_batches = o->flush_bytes == 0;
     if (w->flush_bytes > RUNLOG_MAX_BLOCK_RAW / 2)
         w->flush_bytes = RUNLOG_MAX_BLOCK_RAW / 2;
     w->max_queued = o->max_queued_frames ? o->max_queued_frames : DEFAULT_MAX_QUEUED;

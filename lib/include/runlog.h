@@ -174,7 +174,9 @@ typedef struct runlog_writer_options {
      * rows committed in the last flush_interval_ms plus those not yet written
      * by the writer thread. */
     uint32_t flush_interval_ms; /**< 0: 1000 ms; RUNLOG_NO_TIMED_FLUSH: never by time */
-    uint32_t flush_bytes;       /**< a frame is cut at this many pending bytes; 0: 1 MiB */
+    uint32_t flush_bytes;       /**< a frame is cut at this many pending bytes; 0: 1 MiB,
+                                     grown up to 4 MiB while fewer than 512 rows are
+                                     pending (wide rows: columns worth compressing) */
     uint32_t max_queued_frames; /**< sealed batches waiting for the thread; 0: 4 */
     int synchronous;            /**< 1: no writer thread; the caller encodes and writes */
     int zstd_level;             /**< 0: 3 */
