@@ -16,9 +16,11 @@ int rl_buf_reserve(rl_buf *b, size_t extra)
         return 0;
     if (extra > SIZE_MAX / 2 - b->len)
         return RUNLOG_ENOMEM;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < extra)
-        cap *= 2;
+    /* Double, or grow to exactly what is needed when that is more: a 1 MiB
+     * blob chunk then takes 1 MiB, not the 2 MiB the next power of two would. */
+    size_t cap = b->cap ? b->cap * 2 : 256;
+    if (cap - b->len < extra)
+        cap = b->len + extra;
     uint8_t *p = realloc(b->p, cap);
     if (!p)
         return RUNLOG_ENOMEM;

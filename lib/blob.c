@@ -148,6 +148,54 @@ int runlog_writer_blob(runlog_digest *out, runlog_writer *w, const void *data, s
     return 0;
 }
 
+int rl_writer_blob_pieces(runlog_digest *out, runlog_writer *w, const rl_piece *pieces, size_t n)
+{
+    rl_digest_state *st = rl_digest_begin();
+    if (!st)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        rl_digest_update(st, pieces[i].p, pieces[i].n);
+        total += pieces[i].n;
+    }
+    runlog_digest d;
+    rl_digest_end(st, d.bytes);
+    int rc = 0;
+    if (!rl_digest_set_has(rl_writer_blobs(w), d.bytes)) {
+        /* Gather the pieces into chunks of RL_BLOB_CHUNK bytes. */
+        uint8_t *chunk = malloc(RL_BLOB_CHUNK);
+        if (!chunk)
+            return rl_fail(RUNLOG_ENOMEM, "out of memory");
+        size_t fill = 0;
+        uint64_t off = 0;
+        int compress = -1;
+        for (size_t i = 0; !rc && i < n; i++) {
+            for (size_t used = 0; !rc && used < pieces[i].n;) {
+                size_t take = pieces[i].n - used < RL_BLOB_CHUNK - fill ? pieces[i].n - used : RL_BLOB_CHUNK - fill;
+                memcpy(chunk + fill, pieces[i].p + used, take);
+                fill += take;
+                used += take;
+                if (fill == RL_BLOB_CHUNK) {
+                    if (compress < 0)
+                        compress = rl_compressible(chunk, fill);
+                    rc = rl_writer_blob_chunk(w, d.bytes, off, total, chunk, fill, compress);
+                    off += fill;
+                    fill = 0;
+                }
+            }
+        }
+        if (!rc && (fill > 0 || total == 0))
+            rc = rl_writer_blob_chunk(w, d.bytes, off, total, chunk, fill,
+                                      compress < 0 ? rl_compressible(chunk, fill) : compress);
+        free(chunk);
+        if (!rc && rl_digest_set_add(rl_writer_blobs(w), d.bytes))
+            rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+    }
+    if (!rc && out)
+        *out = d;
+    return rc;
+}
+
 static int read_piece(int fd, const char *path, uint8_t *buf, size_t want, size_t *got)
 {
     size_t n = 0;

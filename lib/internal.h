@@ -158,6 +158,13 @@ int rl_writer_record(runlog_writer *w, uint8_t type, const rl_buf *body);
 int rl_writer_blob_chunk(runlog_writer *w, const uint8_t digest[16], uint64_t offset, uint64_t total,
                          const void *data, size_t len, int compress);
 rl_digest_set *rl_writer_blobs(runlog_writer *w);
+/* A blob given as pieces, stored without first being copied into one buffer
+ * (tables: headers and each column's cells). */
+typedef struct rl_piece {
+    const uint8_t *p;
+    size_t n;
+} rl_piece;
+int rl_writer_blob_pieces(runlog_digest *out, runlog_writer *w, const rl_piece *pieces, size_t n);
 /* Adds a CBOR value (an image or table map) under key to the pending row.
  * append: an image joins the images already under key in a list. */
 int rl_writer_media_cell(runlog_writer *w, const char *key, const uint8_t *cbor, size_t n, int append);

@@ -389,16 +389,33 @@ int runlog_writer_add_table(runlog_writer *w, const char *key, runlog_table *t)
     if (!t || t->w != w)
         return rl_fail(RUNLOG_EINVAL, "table is NULL or belongs to another writer");
     /* The blob (§13.4): {"columns": [...], "types": [...], "data": [[cells of
-     * column 0], ...]} with the rows ended so far. */
+     * column 0], ...]} with the rows ended so far. It is stored piece by
+     * piece (heads here, cells from the columns' own buffers), never copied
+     * whole: a table costs its cells' bytes once. */
     rl_buf blob = { 0 }, cell = { 0 };
+    rl_piece *pieces = calloc(2 * t->ncols + 1, sizeof *pieces);
+    size_t *heads = calloc(t->ncols + 1, sizeof *heads);
     runlog_digest d;
+    if (!pieces || !heads) {
+        rc = RUNLOG_ENOMEM;
+        goto done;
+    }
     if ((rc = rl_cbor_map(&blob, 3)) || (rc = put_names(&blob, t)) || (rc = rl_cbor_text(&blob, "data", 4)) ||
         (rc = rl_cbor_array(&blob, t->ncols)))
         goto done;
-    for (size_t i = 0; i < t->ncols; i++)
-        if ((rc = rl_cbor_array(&blob, t->nrows)) || (rc = rl_buf_put(&blob, t->cells[i].p, t->committed[i])))
+    heads[0] = blob.len;
+    for (size_t i = 0; i < t->ncols; i++) {
+        if ((rc = rl_cbor_array(&blob, t->nrows)))
             goto done;
-    if ((rc = runlog_writer_blob(&d, w, blob.p, blob.len)))
+        heads[i + 1] = blob.len;
+    }
+    /* blob.p is final now: point the pieces into it. */
+    pieces[0] = (rl_piece){ blob.p, heads[0] };
+    for (size_t i = 0; i < t->ncols; i++) {
+        pieces[1 + 2 * i] = (rl_piece){ blob.p + heads[i], heads[i + 1] - heads[i] };
+        pieces[2 + 2 * i] = (rl_piece){ t->cells[i].p, t->committed[i] };
+    }
+    if ((rc = rl_writer_blob_pieces(&d, w, pieces, 2 * t->ncols + 1)))
         goto done;
     if ((rc = rl_cbor_map(&cell, 6)) || (rc = rl_cbor_text(&cell, "_type", 5)) ||
         (rc = rl_cbor_text(&cell, "table", 5)) || (rc = rl_cbor_text(&cell, "digest", 6)) ||
@@ -410,6 +427,8 @@ int runlog_writer_add_table(runlog_writer *w, const char *key, runlog_table *t)
 done:
     if (rc == RUNLOG_ENOMEM)
         rc = rl_fail(rc, "out of memory");
+    free(pieces);
+    free(heads);
     rl_buf_free(&blob);
     rl_buf_free(&cell);
     return rc;

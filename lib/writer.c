@@ -31,6 +31,8 @@ enum { ITEM_ROW = 'R', ITEM_SYSTEM = 'S', ITEM_RECORD = 'C', ITEM_BLOB = 'B' };
 typedef struct batch {
     rl_buf data;
     uint32_t nitems;
+    uint32_t nrows;        /* history rows among the items */
+    int has_blob;          /* holds blob chunks (never grown past flush_bytes) */
     uint32_t nkeys;        /* keys defined when sealed */
     uint64_t opened_ms;    /* monotonic, when the first item came */
     struct batch *next;    /* free list */
@@ -496,6 +498,8 @@ static batch *batch_get(runlog_writer *w)
     }
     b->data.len = 0;
     b->nitems = 0;
+    b->nrows = 0;
+    b->has_blob = 0;
     b->next = NULL;
     return b;
 }
@@ -529,7 +533,8 @@ static int batch_full(const runlog_writer *w, const batch *b)
 {
     if (b->data.len < w->flush_bytes)
         return 0;
-    return !w->adaptive_batches || b->nitems >= MIN_BATCH_ROWS || b->data.len >= 4 * (size_t)w->flush_bytes;
+    return !w->adaptive_batches || b->has_blob || b->nrows == 0 || b->nrows >= MIN_BATCH_ROWS ||
+           b->data.len >= 4 * (size_t)w->flush_bytes;
 }
 
 /* Hands the current batch to the writer (thread), under mu. */
@@ -541,7 +546,8 @@ static int seal_locked(runlog_writer *w)
     if (w->synchronous) {
         int rc = write_batch(w, w->cur);
         w->cur->data.len = 0;
-        w->cur->nitems = 0;
+        w->cur->nitems = w->cur->nrows = 0;
+        w->cur->has_blob = 0;
         if (rc)
             set_err_locked(w, rc);
         return rc;
@@ -618,6 +624,15 @@ static void *writer_thread(void *arg)
 static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, const void *body,
                            size_t body_len)
 {
+    /* A large item (a blob chunk) that would carry the batch past its size
+     * starts a batch of its own: batches, queued or recycled, then stay near
+     * flush_bytes instead of growing to twice it. */
+    if (w->cur->nitems > 0 && body_len >= w->flush_bytes / 4 &&
+        w->cur->data.len + head_len + body_len > w->flush_bytes) {
+        int rc = seal_locked(w);
+        if (rc)
+            return rc;
+    }
     batch *b = w->cur;
     if (rl_buf_reserve(&b->data, head_len + body_len))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
@@ -903,6 +918,7 @@ int rl_writer_blob_chunk(runlog_writer *w, const uint8_t digest[16], uint64_t of
     head[33] = (uint8_t)(compress != 0);
     memcpy(head + 34, &n, 4);
     lock(w);
+    w->cur->has_blob = 1;
     int rc = w->err ? sticky_err(w) : add_item_locked(w, head, sizeof head, data, len);
     unlock(w);
     return rc;
@@ -1144,6 +1160,7 @@ static int commit_at(runlog_writer *w, uint64_t step)
     }
     b->data.len += (size_t)(p - start);
     b->nitems++;
+    b->nrows++;
     w->next_step = step + 1;
     w->has_rows = 1;
     clear_row(w);
