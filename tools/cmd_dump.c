@@ -2,6 +2,7 @@
  * cmd_dump.c — `runlog dump FILE`: every record as one JSON object per line
  * (spec/EXPORTS.md "dump").
  */
+#include <string.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -20,7 +21,7 @@ static int dump_record(tool_json *j, const runlog_record *rec)
     tj_uint(j, runlog_record_frame_offset(rec));
     tj_key(j, "type");
     tj_str(j, runlog_record_type_name((int)type));
-    if (type < RUNLOG_RECORD_RUN_START || type > RUNLOG_RECORD_PARTIAL) {
+    if (strcmp(runlog_record_type_name((int)type), "unknown") == 0) {
         tj_key(j, "type_id");
         tj_int(j, (int64_t)type);
     }
@@ -28,7 +29,8 @@ static int dump_record(tool_json *j, const runlog_record *rec)
     tj_iso(j, t);
     tj_key(j, "time_ns");
     tj_int(j, t);
-    if (type == RUNLOG_RECORD_HISTORY) {
+    /* System samples are rows too: their step is the sample's number. */
+    if (type == RUNLOG_RECORD_HISTORY || type == RUNLOG_RECORD_SYSTEM) {
         tj_key(j, "step");
         tj_uint(j, runlog_record_step(rec));
         tj_key(j, "fields");

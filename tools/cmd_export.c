@@ -16,16 +16,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "media.h"
 #include "util.h"
 
 typedef struct export_opts {
     const char *format, *path, *out;
+    const char *table; /* --table KEY[@STEP] */
     int history_jsonl, long_csv;
 } export_opts;
 
 /* Records of each type still to export (the snapshot of runlog_reader_run()). */
 typedef struct export_quota {
-    uint64_t rows, alerts, console;
+    uint64_t rows, alerts, console, system;
 } export_quota;
 
 static void quota_init(export_quota *q, const runlog_run *run)
@@ -33,6 +35,7 @@ static void quota_init(export_quota *q, const runlog_run *run)
     q->rows = runlog_run_record_count(run, RUNLOG_RECORD_HISTORY);
     q->alerts = runlog_run_record_count(run, RUNLOG_RECORD_ALERT);
     q->console = runlog_run_record_count(run, RUNLOG_RECORD_CONSOLE);
+    q->system = runlog_run_record_count(run, RUNLOG_RECORD_SYSTEM);
 }
 
 /* 1 if the record is to be exported (and counts it), 0 if past the snapshot. */
@@ -40,7 +43,8 @@ static int quota_take(export_quota *q, runlog_record_type type)
 {
     uint64_t *left = type == RUNLOG_RECORD_HISTORY ? &q->rows
                    : type == RUNLOG_RECORD_ALERT ? &q->alerts
-                   : type == RUNLOG_RECORD_CONSOLE ? &q->console : NULL;
+                   : type == RUNLOG_RECORD_CONSOLE ? &q->console
+                   : type == RUNLOG_RECORD_SYSTEM ? &q->system : NULL;
 
     if (!left || *left == 0)
         return 0;
@@ -59,6 +63,34 @@ static int64_t run_start(const runlog_run *run, const runlog_reader *r)
 
 /* ---- JSON ---- */
 
+/* A history cell: media maps with their digests in hex and, for images,
+ * the file name `extract --images` gives them (spec/EXPORTS.md §2.2). */
+static int json_cell(tool_json *j, const char *key, uint64_t step, const runlog_value *v)
+{
+    char name[MEDIA_NAME_MAX];
+    size_t i, n;
+    int rc = 0;
+
+    switch (media_kind_of(v)) {
+    case MEDIA_IMAGE:
+        media_image_name(name, key, step, 0, NULL, v);
+        return media_json(j, v, name);
+    case MEDIA_IMAGES:
+        n = media_image_count(v);
+        tj_arr(j);
+        for (i = 0; i < n && rc == 0; i++) {
+            media_image_name(name, key, step, i, NULL, media_image_at(v, i));
+            rc = media_json(j, media_image_at(v, i), name);
+        }
+        tj_arr_end(j);
+        return rc;
+    case MEDIA_TABLE:
+        return media_json(j, v, NULL);
+    default:
+        return tj_value(j, v);
+    }
+}
+
 /* {"_step":..,"_timestamp":..,"_runtime":.., key: value...} */
 static int json_row(tool_json *j, const runlog_record *rec, int64_t start)
 {
@@ -75,9 +107,170 @@ static int json_row(tool_json *j, const runlog_record *rec, int64_t start)
     tj_unix(j, t - start);
     for (i = 0; i < n && rc == 0; i++) {
         tj_key(j, runlog_record_field_key(rec, i));
-        rc = tj_value(j, runlog_record_field_value(rec, i));
+        rc = json_cell(j, runlog_record_field_key(rec, i), runlog_record_step(rec),
+                       runlog_record_field_value(rec, i));
     }
     tj_obj_end(j);
+    return rc;
+}
+
+/* ---- JSON: images, tables, artifacts (spec/EXPORTS.md §2.5-2.7) ---- */
+
+static const char *const image_keys[] = {"size", "format", "width", "height", "caption"};
+
+/* {"key","step","index","digest","size","format","width","height","caption","file"} */
+static void json_image_entry(tool_json *j, const char *key, uint64_t step, size_t index,
+                             const runlog_value *img)
+{
+    char name[MEDIA_NAME_MAX], hex[33];
+    const runlog_value *v;
+    size_t k;
+
+    media_image_name(name, key, step, index, NULL, img);
+    media_digest_hex(hex, img);
+    tj_obj(j);
+    tj_key(j, "key");
+    tj_str(j, key);
+    tj_key(j, "step");
+    tj_uint(j, step);
+    tj_key(j, "index");
+    tj_uint(j, index);
+    tj_key(j, "digest");
+    tj_str(j, hex);
+    for (k = 0; k < sizeof image_keys / sizeof image_keys[0]; k++) {
+        tj_key(j, image_keys[k]);
+        if ((v = runlog_value_get(img, image_keys[k])) == NULL || tj_value(j, v) < 0)
+            tj_null(j);
+    }
+    tj_key(j, "file");
+    tj_str(j, name);
+    tj_obj_end(j);
+}
+
+/* One table cell: image cells as image objects with their file name. */
+static int json_table_cell(tool_json *j, const char *key, uint64_t step, const runlog_value *doc,
+                           size_t row, size_t c)
+{
+    const runlog_value *cell = media_table_cell(doc, row, c);
+    char name[MEDIA_NAME_MAX];
+
+    if (!cell) {
+        tj_null(j);
+        return 0;
+    }
+    if (media_kind_of(cell) == MEDIA_IMAGE) {
+        media_image_name(name, key, step, row, media_table_column(doc, c), cell);
+        return media_json(j, cell, name);
+    }
+    return tj_value(j, cell);
+}
+
+/* "columns", "types", then "rows": one array per row, row-major (as
+ * wandb's table JSON), converted from the stored column-major lists. */
+static int json_table_body(tool_json *j, const char *key, uint64_t step, const runlog_value *doc)
+{
+    size_t c, row, ncols = media_table_ncols(doc), nrows = media_table_nrows(doc);
+    int rc = 0;
+
+    tj_key(j, "columns");
+    tj_arr(j);
+    for (c = 0; c < ncols; c++)
+        tj_str(j, media_table_column(doc, c));
+    tj_arr_end(j);
+    tj_key(j, "types");
+    tj_arr(j);
+    for (c = 0; c < ncols; c++)
+        tj_str(j, media_table_type(doc, c));
+    tj_arr_end(j);
+    tj_key(j, "rows");
+    tj_arr(j);
+    for (row = 0; row < nrows && rc == 0; row++) {
+        tj_item_break(j);
+        tj_arr(j);
+        for (c = 0; c < ncols && rc == 0; c++)
+            rc = json_table_cell(j, key, step, doc, row, c);
+        tj_arr_end(j);
+    }
+    tj_arr_end(j);
+    return rc;
+}
+
+/* {"key","step","digest","nrows","ncols","columns","types","rows"} */
+static int json_table_entry(tool_json *j, runlog_reader *blobs, const char *key, uint64_t step,
+                            const runlog_value *t)
+{
+    runlog_digest d;
+    runlog_doc *doc;
+    char hex[33];
+    int rc;
+
+    if ((rc = runlog_value_digest(&d, t)) < 0 || (rc = runlog_reader_table(&doc, blobs, &d)) < 0)
+        return rc;
+    runlog_digest_hex(hex, &d);
+    tj_obj(j);
+    tj_key(j, "key");
+    tj_str(j, key);
+    tj_key(j, "step");
+    tj_uint(j, step);
+    tj_key(j, "digest");
+    tj_str(j, hex);
+    tj_key(j, "nrows");
+    tj_uint(j, media_table_nrows(runlog_doc_value(doc)));
+    tj_key(j, "ncols");
+    tj_uint(j, media_table_ncols(runlog_doc_value(doc)));
+    rc = json_table_body(j, key, step, runlog_doc_value(doc));
+    tj_obj_end(j);
+    runlog_doc_free(doc);
+    return rc;
+}
+
+/* The images and tables of one row, into their spools. */
+static int json_row_media(tool_json *images, tool_json *tables, runlog_reader *blobs,
+                          const runlog_record *rec)
+{
+    size_t i, k, n = runlog_record_field_count(rec);
+    uint64_t step = runlog_record_step(rec);
+    const runlog_value *v;
+    const char *key;
+    int rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        v = runlog_record_field_value(rec, i);
+        key = runlog_record_field_key(rec, i);
+        switch (media_kind_of(v)) {
+        case MEDIA_IMAGE:
+        case MEDIA_IMAGES:
+            for (k = 0; k < media_image_count(v); k++) {
+                tj_item_break(images);
+                json_image_entry(images, key, step, k, media_image_at(v, k));
+            }
+            break;
+        case MEDIA_TABLE:
+            tj_item_break(tables);
+            rc = json_table_entry(tables, blobs, key, step, v);
+            break;
+        default:
+            break;
+        }
+    }
+    return rc;
+}
+
+/* "artifacts": runlog_run_artifacts() with digests in hex. */
+static int json_artifacts(tool_json *j, const runlog_run *run)
+{
+    const runlog_value *arts = runlog_run_artifacts(run);
+    size_t i, n = arts ? runlog_value_count(arts) : 0;
+    int rc = 0;
+
+    tj_item_break(j);
+    tj_key(j, "artifacts");
+    tj_arr(j);
+    for (i = 0; i < n && rc == 0; i++) {
+        tj_item_break(j);
+        rc = media_json(j, runlog_value_item(arts, i), NULL);
+    }
+    tj_arr_end(j);
     return rc;
 }
 
@@ -144,10 +337,34 @@ static int copy_spool(FILE *from, FILE *to)
     return ferror(from) ? -1 : 0;
 }
 
+/* A system sample (spec/EXPORTS.md §8.2): {"_timestamp":..,"_runtime":.., key: value...};
+ * its step is only a sequence number and is left out. */
+static int json_system(tool_json *j, const runlog_record *rec, int64_t start)
+{
+    int64_t t = runlog_record_time(rec);
+    size_t i, n = runlog_record_field_count(rec);
+    int rc = 0;
+
+    tj_obj(j);
+    tj_key(j, "_timestamp");
+    tj_unix(j, t);
+    tj_key(j, "_runtime");
+    tj_unix(j, t - start);
+    for (i = 0; i < n && rc == 0; i++) {
+        tj_key(j, runlog_record_field_key(rec, i));
+        rc = tj_value(j, runlog_record_field_value(rec, i));
+    }
+    tj_obj_end(j);
+    return rc;
+}
+
 typedef struct json_pass {
-    tool_json doc, alerts, console;
-    FILE *alerts_f, *console_f;
+    tool_json doc, alerts, console, images, tables;
+    FILE *alerts_f, *console_f, *images_f, *tables_f;
+    runlog_reader *blobs; /* tables are read through a second reader */
     int jsonl;
+    tool_json system; /* system samples, spooled like alerts */
+    FILE *system_f;
 } json_pass;
 
 /* Routes one record to the history (written now) or a spool. */
@@ -164,7 +381,9 @@ static int json_record(json_pass *p, const runlog_record *rec, int64_t start)
             return rc;
         }
         tj_item_break(&p->doc);
-        return json_row(&p->doc, rec, start);
+        if ((rc = json_row(&p->doc, rec, start)) < 0)
+            return rc;
+        return json_row_media(&p->images, &p->tables, p->blobs, rec);
     case RUNLOG_RECORD_ALERT:
         if (!p->jsonl) {
             tj_item_break(&p->alerts);
@@ -177,6 +396,11 @@ static int json_record(json_pass *p, const runlog_record *rec, int64_t start)
             json_console(&p->console, rec);
         }
         return 0;
+    case RUNLOG_RECORD_SYSTEM:
+        if (p->jsonl)
+            return 0;
+        tj_item_break(&p->system);
+        return json_system(&p->system, rec, start);
     default:
         return 0;
     }
@@ -211,13 +435,14 @@ static int json_map(tool_json *j, const char *key, const runlog_value *map)
     return 0;
 }
 
-/* {"run":..,"config":..,"summary":..,"history":[ */
+/* {"run":..,"config":..,"summary":..,"metadata":..,"history":[ */
 static int json_head(tool_json *j, const runlog_run *run)
 {
     tj_obj(j);
     tj_key(j, "run");
     if (tj_run_object(j, run) < 0 || json_map(j, "config", runlog_run_config(run)) < 0 ||
-        json_map(j, "summary", runlog_run_summary(run)) < 0)
+        json_map(j, "summary", runlog_run_summary(run)) < 0 ||
+        json_map(j, "metadata", runlog_run_metadata(run)) < 0)
         return RUNLOG_ENOMEM;
     tj_item_break(j);
     tj_key(j, "history");
@@ -237,12 +462,16 @@ static int json_spooled(tool_json *j, const char *key, FILE *spool)
     return 0;
 }
 
-/* ],"alerts":[..],"console":[..]} */
-static int json_tail(json_pass *p)
+/* ],"system":[..],"alerts":[..],"console":[..],"tables":[..],"images":[..],"artifacts":[..]} */
+static int json_tail(json_pass *p, const runlog_run *run)
 {
     tj_arr_end(&p->doc);
-    if (json_spooled(&p->doc, "alerts", p->alerts_f) < 0 ||
-        json_spooled(&p->doc, "console", p->console_f) < 0)
+    if (json_spooled(&p->doc, "system", p->system_f) < 0 ||
+        json_spooled(&p->doc, "alerts", p->alerts_f) < 0 ||
+        json_spooled(&p->doc, "console", p->console_f) < 0 ||
+        json_spooled(&p->doc, "tables", p->tables_f) < 0 ||
+        json_spooled(&p->doc, "images", p->images_f) < 0 ||
+        json_artifacts(&p->doc, run) < 0)
         return -1;
     tj_obj_end(&p->doc);
     tj_newline(&p->doc);
@@ -262,21 +491,38 @@ static int export_json(FILE *f, const char *path, runlog_reader *r, const runlog
         return (rc = json_pass_run(&p, r, run)) < 0 ? tool_lib_error(path, rc) : TOOL_OK;
     p.alerts_f = tmpfile();
     p.console_f = tmpfile();
-    if (!p.alerts_f || !p.console_f) {
+    p.images_f = tmpfile();
+    p.tables_f = tmpfile();
+    p.system_f = tmpfile();
+    if (!p.alerts_f || !p.console_f || !p.images_f || !p.tables_f || !p.system_f) {
         status = tool_sys_error("temporary file");
+        goto out;
+    }
+    if (tool_open_reader(&p.blobs, path, RUNLOG_READ_TOLERANT) != TOOL_OK) {
+        status = TOOL_FAIL;
         goto out;
     }
     tj_init(&p.alerts, p.alerts_f);
     tj_init(&p.console, p.console_f);
+    tj_init(&p.images, p.images_f);
+    tj_init(&p.tables, p.tables_f);
+    tj_init(&p.system, p.system_f);
     if ((rc = json_head(&p.doc, run)) < 0 || (rc = json_pass_run(&p, r, run)) < 0)
         status = tool_lib_error(path, rc);
-    else if (json_tail(&p) < 0)
+    else if (json_tail(&p, run) < 0)
         status = tool_sys_error("temporary file");
 out:
+    runlog_reader_close(p.blobs);
     if (p.alerts_f)
         fclose(p.alerts_f);
     if (p.console_f)
         fclose(p.console_f);
+    if (p.images_f)
+        fclose(p.images_f);
+    if (p.tables_f)
+        fclose(p.tables_f);
+    if (p.system_f)
+        fclose(p.system_f);
     return status;
 }
 
@@ -418,6 +664,100 @@ static int export_csv(FILE *f, const char *path, runlog_reader *r, const runlog_
     return rc == RUNLOG_ITEROVER ? TOOL_OK : tool_lib_error(path, rc);
 }
 
+/* ---- CSV: one table (--table KEY[@STEP]) ---- */
+
+/* Finds the table logged under key: at step (the last one logged at that
+ * step) or, without a step, the last one. */
+static int find_table(runlog_reader *r, const char *key, int has_step, uint64_t step,
+                      runlog_digest *out, uint64_t *out_step)
+{
+    const runlog_record *rec;
+    const runlog_value *v;
+    size_t i, n;
+    int rc, found = 0;
+
+    while ((rc = runlog_reader_next(r, &rec)) == 0) {
+        if (runlog_record_type_of(rec) != RUNLOG_RECORD_HISTORY ||
+            (has_step && runlog_record_step(rec) != step))
+            continue;
+        n = runlog_record_field_count(rec);
+        for (i = 0; i < n; i++) {
+            v = runlog_record_field_value(rec, i);
+            if (strcmp(runlog_record_field_key(rec, i), key) == 0 &&
+                media_kind_of(v) == MEDIA_TABLE && runlog_value_digest(out, v) == 0) {
+                *out_step = runlog_record_step(rec);
+                found = 1;
+            }
+        }
+    }
+    if (rc != RUNLOG_ITEROVER)
+        return rc;
+    return found ? 0 : RUNLOG_ENOTFOUND;
+}
+
+/* A header of column names, then one line per row; image cells hold the
+ * file name `extract --images` writes (spec/EXPORTS.md §4.5). */
+static int csv_table_doc(FILE *f, const char *key, uint64_t step, const runlog_value *doc)
+{
+    size_t c, row, ncols = media_table_ncols(doc), nrows = media_table_nrows(doc);
+    char name[MEDIA_NAME_MAX];
+    const runlog_value *cell;
+    const char *col;
+    int rc = 0;
+
+    for (c = 0; c < ncols; c++) {
+        col = media_table_column(doc, c);
+        if (c)
+            fputc(',', f);
+        csv_field(f, col ? col : "", col ? strlen(col) : 0);
+    }
+    fputc('\n', f);
+    for (row = 0; row < nrows && rc == 0; row++) {
+        for (c = 0; c < ncols && rc == 0; c++) {
+            if (c)
+                fputc(',', f);
+            cell = media_table_cell(doc, row, c);
+            if (media_kind_of(cell) == MEDIA_IMAGE) {
+                media_image_name(name, key, step, row, media_table_column(doc, c), cell);
+                csv_field(f, name, strlen(name));
+            } else if (cell) {
+                rc = csv_value(f, cell);
+            }
+        }
+        fputc('\n', f);
+    }
+    return rc;
+}
+
+static int export_table_csv(FILE *f, const char *path, runlog_reader *r, const char *spec)
+{
+    const char *at = strrchr(spec, '@');
+    uint64_t step = 0, found_step = 0;
+    runlog_digest d;
+    runlog_doc *doc;
+    char *key;
+    int rc, has_step = 0;
+
+    /* KEY@STEP when what follows the last '@' is a number; else KEY is all. */
+    if (at && tool_parse_u64(at + 1, &step) == 0)
+        has_step = 1;
+    if (!(key = strndup(spec, has_step ? (size_t)(at - spec) : strlen(spec))))
+        return tool_lib_error(path, RUNLOG_ENOMEM);
+    rc = find_table(r, key, has_step, step, &d, &found_step);
+    if (rc == RUNLOG_ENOTFOUND) {
+        fprintf(stderr, "runlog: %s: no table under '%s'%s\n", path, key,
+                has_step ? " at that step" : "");
+        free(key);
+        return TOOL_FAIL;
+    }
+    if (rc == 0 && (rc = runlog_reader_table(&doc, r, &d)) == 0) {
+        rc = csv_table_doc(f, key, found_step, runlog_doc_value(doc));
+        runlog_doc_free(doc);
+    }
+    free(key);
+    return rc < 0 ? tool_lib_error(path, rc) : TOOL_OK;
+}
+
 /* ---- the subcommand ---- */
 
 static int parse_export(int argc, char **argv, export_opts *o)
@@ -426,6 +766,7 @@ static int parse_export(int argc, char **argv, export_opts *o)
         {"output", required_argument, NULL, 'o'},
         {"history-jsonl", no_argument, NULL, 'j'},
         {"long", no_argument, NULL, 'l'},
+        {"table", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0}};
     int c;
 
@@ -437,6 +778,7 @@ static int parse_export(int argc, char **argv, export_opts *o)
         case 'o': o->out = optarg; break;
         case 'j': o->history_jsonl = 1; break;
         case 'l': o->long_csv = 1; break;
+        case 'T': o->table = optarg; break;
         default: return tool_bad_option(argv[0], argv, c);
         }
     }
@@ -450,6 +792,8 @@ static int parse_export(int argc, char **argv, export_opts *o)
         return tool_usage(argv[0], "--long applies to csv only");
     if (o->history_jsonl && strcmp(o->format, "json") != 0)
         return tool_usage(argv[0], "--history-jsonl applies to json only");
+    if (o->table && (strcmp(o->format, "csv") != 0 || o->long_csv))
+        return tool_usage(argv[0], "--table applies to csv only, without --long");
     return TOOL_OK;
 }
 
@@ -470,6 +814,8 @@ int cmd_export(int argc, char **argv)
     } else if ((status = tool_out_open(&out, o.out)) == TOOL_OK) {
         if (o.format[0] == 'j')
             status = export_json(out.f, o.path, r, run, o.history_jsonl);
+        else if (o.table)
+            status = export_table_csv(out.f, o.path, r, o.table);
         else
             status = export_csv(out.f, o.path, r, run, o.long_csv);
         status = tool_out_close(&out, status == TOOL_OK);

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "media.h"
 #include "util.h"
 
 /* Record types 1..9 of runlog.h, for the per-type counts. */
@@ -176,7 +177,162 @@ static void json_report(tool_json *j, const runlog_report *rep)
     tj_arr_end(j);
 }
 
-static int print_json(const char *path, const runlog_run *run, const runlog_report *rep)
+/* ---- media: artifacts, tables, images (spec/EXPORTS.md "info") ---- */
+
+/* Counts the tables and images of the history rows (a pass of
+ * runlog_reader_next(), independent of runlog_reader_run()). */
+static int count_media(runlog_reader *r, media_counts *c)
+{
+    const runlog_record *rec;
+    int rc;
+
+    memset(c, 0, sizeof *c);
+    while ((rc = runlog_reader_next(r, &rec)) == 0)
+        if (runlog_record_type_of(rec) == RUNLOG_RECORD_HISTORY)
+            media_count_row(c, rec);
+    return rc == RUNLOG_ITEROVER ? 0 : rc;
+}
+
+static void text_aliases(const runlog_value *art)
+{
+    const runlog_value *list = runlog_value_get(art, "aliases");
+    size_t i, n = list ? runlog_value_count(list) : 0;
+    const char *s;
+
+    for (i = 0; i < n; i++)
+        if ((s = runlog_value_string(runlog_value_item(list, i), NULL)))
+            printf("%s%s", i ? ", " : " aliases: ", s);
+}
+
+/* Printed only when the run holds media, so that other runs read as before. */
+static void text_media(const runlog_run *run, const media_counts *c)
+{
+    const runlog_value *arts = runlog_run_artifacts(run), *a;
+    size_t i, n = arts ? runlog_value_count(arts) : 0;
+    int64_t version, size;
+    const char *name, *type;
+
+    if (n)
+        printf("%-12s %zu version%s\n", "artifacts", n, n == 1 ? "" : "s");
+    for (i = 0; i < n; i++) {
+        a = runlog_value_item(arts, i);
+        name = tool_map_str(a, "name", NULL);
+        type = tool_map_str(a, "type", NULL);
+        version = size = 0;
+        tool_map_int(a, "version", &version);
+        tool_map_int(a, "size", &size);
+        printf("%-12s %s:v%" PRId64 " (%s, %" PRId64 " bytes, %zu files)", "", name ? name : "?",
+               version, type ? type : "?", size,
+               runlog_value_count(runlog_value_get(a, "entries")));
+        text_aliases(a);
+        putchar('\n');
+    }
+    if (c->tables)
+        printf("%-12s %" PRIu64 "\n", "tables", c->tables);
+    if (c->images || c->table_images)
+        printf("%-12s %" PRIu64 " in rows, %" PRIu64 " in table cells\n", "images", c->images,
+               c->table_images);
+}
+
+/* "artifacts": [{name, version, type, aliases, size, files}], "tables": N,
+ * "images": N, "table_images": N */
+static void json_media(tool_json *j, const runlog_run *run, const media_counts *c)
+{
+    const runlog_value *arts = runlog_run_artifacts(run), *a, *v;
+    size_t i, n = arts ? runlog_value_count(arts) : 0;
+    static const char *const keys[] = {"name", "version", "type", "aliases", "size"};
+    size_t k;
+
+    tj_key(j, "artifacts");
+    tj_arr(j);
+    for (i = 0; i < n; i++) {
+        a = runlog_value_item(arts, i);
+        tj_obj(j);
+        for (k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            tj_key(j, keys[k]);
+            if ((v = runlog_value_get(a, keys[k])) == NULL || tj_value(j, v) < 0)
+                tj_null(j);
+        }
+        tj_key(j, "files");
+        tj_uint(j, runlog_value_count(runlog_value_get(a, "entries")));
+        tj_obj_end(j);
+    }
+    tj_arr_end(j);
+    tj_key(j, "tables");
+    tj_uint(j, c->tables);
+    tj_key(j, "images");
+    tj_uint(j, c->images);
+    tj_key(j, "table_images");
+    tj_uint(j, c->table_images);
+}
+
+/* ---- live capture: metadata and system samples (spec/EXPORTS.md "info") ---- */
+
+/* "sh -c 'x'": the command line, words joined by spaces, cut for the screen. */
+static void text_argv(const runlog_value *argv)
+{
+    size_t i, n = runlog_value_count(argv), used = 0;
+
+    printf("%-12s ", "command");
+    for (i = 0; i < n && used < 200; i++) {
+        const char *a = runlog_value_string(runlog_value_item(argv, i), NULL);
+        used += (size_t)printf("%s%.*s", i ? " " : "", (int)(200 - used), a ? a : "?");
+    }
+    puts(used >= 200 ? " ..." : "");
+}
+
+/* Printed only when the run holds metadata or system samples, so that other
+ * runs read as before. */
+static void text_capture(const runlog_run *run)
+{
+    const runlog_value *m = runlog_run_metadata(run), *git, *batch, *argv;
+    uint64_t samples = runlog_run_record_count(run, RUNLOG_RECORD_SYSTEM);
+    const char *s;
+
+    if (m && (s = tool_map_str(m, "host", NULL)) != NULL) {
+        const char *kernel = tool_map_str(m, "kernel", NULL), *user = tool_map_str(m, "user", NULL);
+        printf("%-12s %s%s%s%s\n", "host", s, user ? " (user " : "", user ? user : "",
+               user ? ")" : "");
+        if (kernel)
+            text_line("kernel", kernel);
+    }
+    if (m && (argv = runlog_value_get(m, "argv")) != NULL && runlog_value_count(argv) > 0)
+        text_argv(argv);
+    if (m && (git = runlog_value_get(m, "git")) != NULL && (s = tool_map_str(git, "commit", NULL))) {
+        const runlog_value *dirty = runlog_value_get(git, "dirty");
+        const char *branch = tool_map_str(git, "branch", NULL);
+        printf("%-12s %.12s%s%s%s\n", "git", s, branch ? " on " : "", branch ? branch : "",
+               dirty && runlog_value_bool(dirty) ? " (dirty)" : "");
+    }
+    if (m && (batch = runlog_value_get(m, "batch")) != NULL)
+        printf("%-12s %s job %s\n", "batch", tool_map_str(batch, "system", NULL),
+               (s = tool_map_str(batch, "job_id", NULL)) ? s : "?");
+    if (m && (s = tool_map_str(m, "exit_signal", NULL)) != NULL)
+        text_line("killed by", s);
+    if (samples > 0)
+        printf("%-12s %" PRIu64 " samples\n", "system", samples);
+}
+
+/* "metadata": the merged metadata ({} if none); "system_samples": a count. */
+static int json_capture(tool_json *j, const runlog_run *run)
+{
+    const runlog_value *m = runlog_run_metadata(run);
+
+    tj_key(j, "metadata");
+    if (m) {
+        if (tj_value(j, m) < 0)
+            return -1;
+    } else {
+        tj_obj(j);
+        tj_obj_end(j);
+    }
+    tj_key(j, "system_samples");
+    tj_uint(j, runlog_run_record_count(run, RUNLOG_RECORD_SYSTEM));
+    return 0;
+}
+
+static int print_json(const char *path, const runlog_run *run, const runlog_report *rep,
+                      const media_counts *c)
 {
     tool_json j;
 
@@ -188,6 +344,9 @@ static int print_json(const char *path, const runlog_run *run, const runlog_repo
     if (tj_run_object(&j, run) < 0)
         return tool_lib_error(path, RUNLOG_ENOMEM);
     json_contents(&j, run);
+    json_media(&j, run, c);
+    if (json_capture(&j, run) < 0)
+        return tool_lib_error(path, RUNLOG_ENOMEM);
     json_report(&j, rep);
     tj_obj_end(&j);
     tj_newline(&j);
@@ -201,6 +360,7 @@ int cmd_info(int argc, char **argv)
     runlog_reader *r = NULL;
     runlog_report *rep = NULL;
     runlog_run *run = NULL;
+    media_counts media;
     int c, rc, json = 0, status;
     const char *path;
 
@@ -220,14 +380,18 @@ int cmd_info(int argc, char **argv)
     status = tool_open_reader(&r, path, RUNLOG_READ_TOLERANT);
     if (status == TOOL_OK && (rc = runlog_reader_run(&run, r)) < 0)
         status = tool_lib_error(path, rc);
+    if (status == TOOL_OK && (rc = count_media(r, &media)) < 0)
+        status = tool_lib_error(path, rc);
     if (status == TOOL_OK) {
         if (json) {
-            status = print_json(path, run, rep);
+            status = print_json(path, run, rep, &media);
         } else {
             text_line("file", path);
             text_identity(run);
             text_state(run);
             text_contents(run);
+            text_media(run, &media);
+            text_capture(run);
             text_report(rep);
         }
         if (status == TOOL_OK && !runlog_report_intact(rep))

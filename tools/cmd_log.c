@@ -14,11 +14,18 @@
 
 #include "util.h"
 
+#define LOG_MAX_IMAGES 256
+/* An image file is read whole; the library stores blobs of any size, but a
+ * PNG or JPEG over this is surely a mistake. */
+#define LOG_MAX_IMAGE_BYTES (256u << 20)
+
 typedef struct log_opts {
     const char *path, *project, *name;
     uint64_t step;
     int has_step, no_commit;
     int first_pair; /* argv index of the first KEY=VALUE */
+    char *images[LOG_MAX_IMAGES]; /* --image KEY=FILE, as given */
+    size_t n_images;
 } log_opts;
 
 /* Adds one KEY=VALUE: integer, else float (nan/inf too), else bool, else
@@ -90,6 +97,7 @@ static int parse_log(int argc, char **argv, log_opts *o)
         {"name", required_argument, NULL, 'n'},
         {"step", required_argument, NULL, 's'},
         {"no-commit", no_argument, NULL, 'c'},
+        {"image", required_argument, NULL, 'i'},
         {NULL, 0, NULL, 0}};
     int c, i;
 
@@ -101,6 +109,13 @@ static int parse_log(int argc, char **argv, log_opts *o)
         case 'p': o->project = optarg; break;
         case 'n': o->name = optarg; break;
         case 'c': o->no_commit = 1; break;
+        case 'i':
+            if (o->n_images == LOG_MAX_IMAGES)
+                return tool_usage(argv[0], "at most %d --image options", LOG_MAX_IMAGES);
+            if ((c = check_pair(argv[0], optarg)) != TOOL_OK)
+                return c;
+            o->images[o->n_images++] = optarg;
+            break;
         case 's':
             if (tool_parse_u64(optarg, &o->step) < 0)
                 return tool_usage(argv[0], "--step needs a whole number, not '%s'", optarg);
@@ -119,6 +134,58 @@ static int parse_log(int argc, char **argv, log_opts *o)
         if ((c = check_pair(argv[0], argv[i])) != TOOL_OK)
             return c;
     return TOOL_OK;
+}
+
+/* Reads an image file given as KEY=FILE; checks the PNG or JPEG signature
+ * (the library validates the rest). 0, or TOOL_FAIL reported. */
+static int read_image(const char *arg, char **data, size_t *len)
+{
+    static const unsigned char png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    const char *file = strchr(arg, '=') + 1;
+    struct stat st = {0};
+    char *buf = NULL;
+    FILE *f;
+
+    errno = 0;
+    f = fopen(file, "rb");
+    if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size > LOG_MAX_IMAGE_BYTES || !(buf = malloc((size_t)st.st_size + 1)) ||
+        fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        fprintf(stderr, "runlog: %s: %s\n", file,
+                f && st.st_size > 0 && (uint64_t)st.st_size > LOG_MAX_IMAGE_BYTES
+                    ? "image file too large" : errno ? strerror(errno) : "not a readable file");
+        free(buf);
+        if (f)
+            fclose(f);
+        return TOOL_FAIL;
+    }
+    fclose(f);
+    if (!((st.st_size >= 8 && memcmp(buf, png_sig, 8) == 0) ||
+          (st.st_size >= 3 && (unsigned char)buf[0] == 0xff && (unsigned char)buf[1] == 0xd8 &&
+           (unsigned char)buf[2] == 0xff))) {
+        fprintf(stderr, "runlog: %s: not a PNG or JPEG file\n", file);
+        free(buf);
+        return TOOL_FAIL;
+    }
+    *data = buf;
+    *len = (size_t)st.st_size;
+    return TOOL_OK;
+}
+
+/* Adds the --image files; they were read before the writer was opened. */
+static int add_images(runlog_writer *w, const log_opts *o, char **data, const size_t *len)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < o->n_images && rc == 0; i++) {
+        char *key = strndup(o->images[i], (size_t)(strchr(o->images[i], '=') - o->images[i]));
+        if (!key)
+            return RUNLOG_ENOMEM;
+        rc = runlog_writer_add_image_encoded(w, key, data[i], len[i], NULL);
+        free(key);
+    }
+    return rc;
 }
 
 /* Refuses a step lower than the last one before the writer is opened:
@@ -149,17 +216,36 @@ static int check_step(const char *path, uint64_t step)
     return status;
 }
 
+static int log_row(const log_opts *o, int argc, char **argv, char **img, const size_t *img_len);
+
 int cmd_log(int argc, char **argv)
 {
-    runlog_writer_options wo = RUNLOG_WRITER_OPTIONS_INIT;
-    runlog_writer *w;
     log_opts o;
-    int status = parse_log(argc, argv, &o), rc = 0, i;
+    char *img[LOG_MAX_IMAGES] = {NULL};
+    size_t img_len[LOG_MAX_IMAGES], k;
+    int status = parse_log(argc, argv, &o);
 
     if (status != TOOL_OK)
         return status;
     if (o.has_step && (status = check_step(o.path, o.step)) != TOOL_OK)
         return status;
+    for (k = 0; k < o.n_images && status == TOOL_OK; k++)
+        status = read_image(o.images[k], &img[k], &img_len[k]);
+    if (status == TOOL_OK)
+        status = log_row(&o, argc, argv, img, img_len);
+    for (k = 0; k < o.n_images; k++)
+        free(img[k]);
+    return status;
+}
+
+/* Opens the writer, adds the pairs and images, commits. */
+static int log_row(const log_opts *op, int argc, char **argv, char **img, const size_t *img_len)
+{
+    runlog_writer_options wo = RUNLOG_WRITER_OPTIONS_INIT;
+    runlog_writer *w;
+    const log_opts o = *op;
+    int status, rc = 0, i;
+
     wo.project = o.project;
     wo.name = o.name;
     wo.synchronous = 1;
@@ -167,10 +253,13 @@ int cmd_log(int argc, char **argv)
         return tool_lib_error(o.path, rc);
     for (i = o.first_pair; i < argc && rc == 0; i++)
         rc = add_pair(w, argv[i]);
+    if (rc == 0)
+        rc = add_images(w, &o, img, img_len);
     if (rc == 0 && !o.no_commit)
         rc = o.has_step ? runlog_writer_commit_step(w, o.step) : runlog_writer_commit(w);
     if (rc < 0) {
-        /* Not expected after the checks above (I/O, memory); values already
+        /* Not expected after the checks above (I/O, memory, an image whose
+         * body the library finds bad past its signature); values already
          * added stay pending and close() keeps them as a partial row. */
         status = tool_lib_error(o.path, rc);
         runlog_writer_close(w);

@@ -30,27 +30,72 @@ static const tool_cmd commands[] = {
      "Prints the history of each KEY as CSV with the columns key,step,timestamp,value\n"
      "(spec/EXPORTS.md \"history\"). Exit status 1 if a key never appears.\n"},
     {"export", cmd_export,
-     "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long]",
+     "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long] [--table KEY[@STEP]]",
      "  json   one JSON document with run, config, summary, history, alerts, console\n"
      "         --history-jsonl  only the history, one JSON object per row and line\n"
      "  csv    the history as a wide table: _step,_timestamp, then every key\n"
      "         --long           one line per value: step,key,value\n"
+     "         --table KEY[@STEP] one table logged under KEY (the last one, or the one\n"
+     "                          at STEP): its columns; image cells as the file names\n"
+     "                          that `runlog extract --images` writes\n"
+     "  json also lists tables, images and artifacts (digests as hex)\n"
      "  -o OUT write to OUT (whole or not at all) instead of stdout; '-' is stdout\n"
      "Shapes: spec/EXPORTS.md. Damaged frames are skipped and reported on stderr\n"
      "(exit status 1).\n"},
     {"log", cmd_log,
-     "runlog log FILE [--project P] [--name N] [--step S] [--no-commit] KEY=VALUE...",
+     "runlog log FILE [--project P] [--name N] [--step S] [--no-commit]\n"
+     "           [--image KEY=IMAGE.png]... KEY=VALUE...",
      "Appends one history row (creates the run if FILE does not exist, else resumes\n"
      "it). VALUE is an integer, else a float (nan, inf, -inf included), else\n"
      "true/false, else a string.\n"
      "  --project P, --name N  identity of a new run (ignored on resume)\n"
      "  --step S               commit at step S (not lower than the last step)\n"
-     "  --no-commit            keep the values pending; the next `log` commits them\n"},
+     "  --no-commit            keep the values pending; the next `log` commits them\n"
+     "  --image KEY=FILE       log a PNG or JPEG file as an image under KEY (repeatable;\n"
+     "                         the same KEY twice makes a list)\n"},
     {"finish", cmd_finish, "runlog finish FILE [--exit-code N]",
      "Ends the run: exit code 0 (the default) means finished, any other failed.\n"},
     {"tail", cmd_tail, "runlog tail [-f] FILE",
      "Prints history rows, alerts and console text. With -f (--follow), waits for\n"
      "more as the file grows and stops when the run finishes.\n"},
+    {"artifact", cmd_artifact,
+     "runlog artifact FILE --name N [--type T] [--alias A]... [--reference] PATH...",
+     "Logs an artifact (creates the run if FILE does not exist, else resumes it):\n"
+     "each PATH is a file (stored under its base name) or a folder (its files\n"
+     "stored under their paths relative to it). Prints NAME:vN. Content identical\n"
+     "to an earlier version of NAME adds the aliases to it instead of a new version.\n"
+     "  --type T          artifact type (default dataset; model for checkpoints)\n"
+     "  --alias A         an alias for this version (repeatable); latest is always added\n"
+     "  --description D   --metadata JSON (an object)   --project P (a new run)\n"
+     "  --reference       record files by path, size and digest without storing them\n"},
+    {"extract", cmd_extract,
+     "runlog extract FILE (--artifact NAME[:vN|:ALIAS] | --images) -o DIR",
+     "Writes stored files under DIR (created if missing), checking every digest.\n"
+     "  --artifact NAME[:vN|:ALIAS]  an artifact version's files (default: latest);\n"
+     "                 references are listed, not fetched. An entry path that is\n"
+     "                 absolute or holds '..', '.' or empty components is refused\n"
+     "                 before anything is written; links in DIR are never followed.\n"
+     "  --images       every image (history and table cells): PNG (raw pixels are\n"
+     "                 encoded) or JPEG as stored, named KEY_STEP_INDEX.png or\n"
+     "                 KEY_STEP_ROW_COLUMN.png, '/' in keys as '_' (spec/EXPORTS.md)\n"},
+    {"run", cmd_run, "runlog run [OPTIONS] -- CMD [ARGS...]",
+     "Runs CMD as a run: its stdout and stderr are copied unchanged to runlog's and\n"
+     "recorded; metadata (host, OS, CPU, memory, user, command line, git, batch job,\n"
+     "ranks, GPUs) is recorded at start; system metrics of CMD's process tree and\n"
+     "of the machine are sampled; the exit code ends the run (finished or failed).\n"
+     "Each line CMD writes on the descriptor named by $RUNLOG_METRICS_FD is a JSON\n"
+     "object logged as one history row (\"_step\": its step, else the next one;\n"
+     "NaN/Infinity allowed; \"_alert\": {\"title\",\"text\",\"level\"} raises an alert).\n"
+     "SIGINT, SIGTERM, SIGUSR1, SIGUSR2 and SIGHUP are passed on to CMD (except those\n"
+     "the terminal already sent to it). Exit status: CMD's, 128+N if signal N killed\n"
+     "it (recorded as exit code, metadata exit_signal and an alert).\n"
+     "  -o FILE            the run-log (default ./runlog-YYYYmmdd_HHMMSS-PID.runlog)\n"
+     "  --project P  --name N  --group G  --job-type J  --notes T  --tag T (repeatable)\n"
+     "  --interval S       seconds between system samples (default 2; 0: none)\n"
+     "  --no-console       let CMD write to the terminal directly; record nothing\n"
+     "  --no-metadata      record no metadata\n"
+     "  --alert-command C  run /bin/sh -c C on each alert, with RUNLOG_ALERT_TITLE,\n"
+     "                     RUNLOG_ALERT_TEXT and RUNLOG_ALERT_LEVEL set\n"},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

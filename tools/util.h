@@ -37,6 +37,9 @@ int cmd_export(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_finish(int argc, char **argv);
 int cmd_tail(int argc, char **argv);
+int cmd_artifact(int argc, char **argv); /* cmd_artifact.c */
+int cmd_extract(int argc, char **argv);  /* cmd_extract.c */
+int cmd_run(int argc, char **argv);      /* cmd_run.c */
 
 /* ---- errors ---- */
 

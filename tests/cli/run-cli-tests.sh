@@ -5,6 +5,7 @@
 #   RUNLOG       the runlog executable
 #   CLI_FIXTURE  the program that writes the fixed run-log (fixture.c)
 #   SRCDIR       tests/cli, which holds expected/
+#   TRAIN        (optional) examples/train, which writes a run with tables
 #
 # Outputs are compared with files under expected/, each checked by hand.
 # The fixture has a fixed clock, run id, salt and file UUID, so its outputs
@@ -17,6 +18,7 @@ set -u
 RUNLOG=$(realpath "$1")
 FIXTURE=$(realpath "$2")
 EXPECTED=$(realpath "$3")/expected
+TRAIN=${4:+$(realpath "$4")} # examples/train, for the table checks (optional)
 PY=/usr/bin/python3
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -150,7 +152,7 @@ cp out export.json
 pyok "export json parses and holds the run" '
 import base64, json, sys
 d = json.load(open(sys.argv[1]))
-assert list(d) == ["run", "config", "summary", "history", "alerts", "console"], list(d)
+assert list(d)[:8] == ["run", "config", "summary", "metadata", "history", "system", "alerts", "console"], list(d)
 assert d["run"]["id"] == "fixture-run-0001" and d["run"]["exit_code"] == 0
 assert [r["_step"] for r in d["history"]] == [0, 1, 5]
 assert d["history"][1]["loss"] == "NaN" and d["history"][2]["acc"] == "Infinity"
@@ -264,6 +266,360 @@ tail_pid=$!
 "$RUNLOG" finish live.runlog
 if wait $tail_pid; then pass "tail -f exits 0 after the finish record"; else fail "tail -f failed"; show follow.err; fi
 same follow.txt follow.out
+
+# ------------------------------------------------------------------ runlog run
+
+# wait_for FILE PATTERN: until FILE has a line matching PATTERN (the bound
+# only turns a hang into a failure; nothing here depends on timing).
+wait_for() {
+    local i=0
+    until grep -Eq -- "$2" "$1" 2>/dev/null || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+}
+
+for args in "run" "run --interval x -- true" "run --bogus -- true" "run -o"; do
+    # shellcheck disable=SC2086
+    run 2 "usage error: runlog $args" "$RUNLOG" $args
+done
+
+# The command's bytes reach runlog's stdout and stderr unchanged and are
+# recorded: binary bytes, \r progress, a last line without its newline. The
+# command waits until a system sample is in the file before it ends.
+printf 'line one\n\000\001\377 binary\r50%%\r100%%\nno newline at the end' >want-out.bin
+printf 'to stderr\n' >want-err.bin
+run 3 "run: the exit status is the command's" "$RUNLOG" run -o run1.runlog --interval 0.1 \
+    --project cli --name r1 --tag a --tag b -- sh -c "cat want-out.bin; cat want-err.bin >&2
+        i=0; until '$RUNLOG' dump run1.runlog | grep -q '\"type\":\"system\"' || [ \$i -ge 600 ]; do
+            sleep 0.1; i=\$((i + 1)); done; exit 3"
+if cmp -s out want-out.bin; then pass "run: stdout passes through unchanged"; else fail "run: stdout changed"; fi
+if cmp -s err want-err.bin; then pass "run: stderr passes through unchanged"; else fail "run: stderr changed"; show err; fi
+run 0 "run: export json" "$RUNLOG" export json run1.runlog -o run1.json
+pyok "run: console bytes, metadata and system samples recorded" '
+import base64, json, os, socket, sys
+d = json.load(open(sys.argv[1]))
+got = {"stdout": b"", "stderr": b""}
+for c in d["console"]:
+    got[c["stream"]] += base64.b64decode(c["data_base64"]) if "data_base64" in c else c["text"].encode()
+assert got["stdout"] == open("want-out.bin", "rb").read(), got["stdout"]
+assert got["stderr"] == open("want-err.bin", "rb").read(), got["stderr"]
+r, m = d["run"], d["metadata"]
+assert r["state"] == "failed" and r["exit_code"] == 3 and r["tags"] == ["a", "b"], r
+assert m["host"] == socket.gethostname() and m["argv"][:2] == ["sh", "-c"], m
+assert m["cwd"] == os.getcwd() and m["executable"].endswith("sh") and m["pid"] > 0, m
+ncpu = os.cpu_count()
+assert len(d["system"]) >= 1
+for s in d["system"]:
+    assert s["_runtime"] >= 0 and s["proc.memory.rssMB"] > 0, s
+    assert 0 <= s.get("cpu", 0) <= 100 * ncpu and 0 < s["memory_percent"] <= 100, s
+' run1.json
+run 0 "run: tail shows the console and the end" "$RUNLOG" tail run1.runlog
+same run-tail.txt out
+run 0 "run: dump" "$RUNLOG" dump run1.runlog
+has "run: dump shows system samples with their fields" out '"type":"system",.*"step":0,"fields":\{"'
+has "run: dump shows the metadata" out '"type":"metadata",.*"body":\{"t":[0-9]+,"set":\{"host":'
+run 0 "run: info" "$RUNLOG" info run1.runlog
+has "run: info shows the host" out '^host +[^ ]'
+has "run: info shows the command" out '^command +sh -c '
+has "run: info counts the system samples" out '^system +[1-9][0-9]* samples$'
+run 0 "run: info --json" "$RUNLOG" info --json run1.runlog
+pyok "run: info --json has metadata and the sample count" '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["metadata"]["argv"][0] == "sh" and d["system_samples"] >= 1
+' out
+
+# Killed by a signal: exit status 128 + N, the signal in metadata and an alert.
+run 143 "run: a command killed by SIGTERM" "$RUNLOG" run -o term.runlog --interval 0 -- sh -c 'kill -TERM $$'
+run 137 "run: a command killed by SIGKILL" "$RUNLOG" run -o kill.runlog --interval 0 -- sh -c 'kill -KILL $$'
+"$RUNLOG" export json term.runlog >term.json
+"$RUNLOG" export json kill.runlog >kill.json
+pyok "run: the killing signal is recorded" '
+import json, sys
+for path, name, code in (("term.json", "SIGTERM", 143), ("kill.json", "SIGKILL", 137)):
+    d = json.load(open(path))
+    assert d["run"]["state"] == "failed" and d["run"]["exit_code"] == code, d["run"]
+    assert d["metadata"]["exit_signal"] == name, d["metadata"]
+    assert d["alerts"][0]["level"] == "ERROR" and name in d["alerts"][0]["title"], d["alerts"]
+    assert d["system"] == []
+' x
+
+# Signals sent to runlog reach the command.
+"$RUNLOG" run -o usr1.runlog --interval 0 -- sh -c \
+    'trap "echo got USR1; exit 7" USR1; echo ready; while :; do sleep 0.05; done' >usr1.out 2>usr1.err &
+run_pid=$!
+wait_for usr1.out '^ready$'
+kill -USR1 $run_pid
+wait $run_pid
+rc=$?
+if [ $rc -eq 7 ]; then pass "run: SIGUSR1 passed on; exit status 7"; else fail "run: exit status $rc after SIGUSR1"; show usr1.err; fi
+has "run: the command got SIGUSR1" usr1.out '^got USR1$'
+
+# RUNLOG_METRICS_FD: one JSON object per line is one row.
+printf '%s\n' '{"a": 1}' '{"_step": 10, "a": NaN, "b": Infinity, "c": -Infinity, "s": "NaN"}' \
+    'not json' '{"_step": 5, "a": 2}' '{"nested": {"k": [1, 2.5]}, "t": "text", "f": false, "n": null}' \
+    '{"_alert": {"title": "Loss is NaN", "text": "at step 10", "level": "WARN"}}' >metrics.txt
+printf '{"last": 1}' >>metrics.txt
+run 0 "run: metrics lines" "$RUNLOG" run -o metrics.runlog --interval 0 \
+    --alert-command 'printf "%s|%s|%s" "$RUNLOG_ALERT_LEVEL" "$RUNLOG_ALERT_TITLE" "$RUNLOG_ALERT_TEXT" >alert.tmp && mv alert.tmp alert.txt' \
+    -- sh -c 'cat metrics.txt >&$RUNLOG_METRICS_FD'
+has "run: a line that is not JSON is reported" err 'RUNLOG_METRICS_FD line 3: not a JSON object'
+has "run: a step going back is reported" err 'RUNLOG_METRICS_FD line 4: row dropped: .*step'
+run 0 "run: export the metrics rows" "$RUNLOG" export json --history-jsonl metrics.runlog
+same run-metrics.jsonl out normalise
+wait_for alert.txt .
+if [ "$(cat alert.txt 2>/dev/null)" = "WARN|Loss is NaN|at step 10" ]; then
+    pass "run: the alert command ran with the alert in its environment"
+else
+    fail "run: the alert command did not run as expected"; show alert.txt
+fi
+
+# Thousands of rows a second: 20,000 lines from Python, every value checked.
+t0=$(date +%s%N)
+run 0 "run: 20000 metrics rows" "$RUNLOG" run -o many.runlog --interval 0 --no-metadata -- "$PY" -c '
+import json, os
+f = os.fdopen(int(os.environ["RUNLOG_METRICS_FD"]), "w")
+for i in range(20000):
+    f.write(json.dumps({"i": i, "x": i * 0.5, "s": "r%d" % i}) + "\n")
+'
+t1=$(date +%s%N)
+echo "# runlog run: 20000 metrics rows in $(( (t1 - t0) / 1000000 )) ms, $(( 20000 * 1000000000 / (t1 - t0) )) rows/s (with Python's start-up)"
+"$RUNLOG" export json --history-jsonl many.runlog >many.jsonl
+pyok "run: every metrics row arrived with its values" '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 20000, len(rows)
+for k, r in enumerate(rows):
+    assert (r["_step"], r["i"], r["x"], r["s"]) == (k, k, k * 0.5, "r%d" % k), r
+' many.jsonl
+
+# A command that cannot start; --no-console; the default file name.
+run 127 "run: a missing command" "$RUNLOG" run -o missing.runlog -- ./no-such-command
+has "run: the message names the command" err '^runlog run: \./no-such-command: No such file'
+run 0 "run --no-console" "$RUNLOG" run -o direct.runlog --no-console --interval 0 -- sh -c 'echo direct'
+has "run --no-console: output still shown" out '^direct$'
+run 0 "run --no-console: info" "$RUNLOG" info direct.runlog
+if grep -q console out; then fail "run --no-console recorded console output"; else pass "run --no-console records no console"; fi
+mkdir -p default && (cd default && "$RUNLOG" run --interval 0 -- true) >out 2>err
+has "run: the default file name is announced" err '^runlog run: writing runlog-[0-9]{8}_[0-9]{6}-[0-9]+\.runlog$'
+if ls default/runlog-*.runlog >/dev/null 2>&1; then pass "run: the default file exists"; else fail "run: no default file"; fi
+
+# ------------------------------------------- media: images, artifacts, tables
+
+# Inputs: a 1x1 RGB PNG and a 3x2 grey JPEG (the bytes of tests/test_media.c,
+# checked there by hand), an artifact folder, a file for --reference.
+"$PY" -c '
+import struct, zlib
+def chunk(t, d): return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+open("a.png", "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+                          + chunk(b"IDAT", zlib.compress(b"\x00\xff\x80\x00")) + chunk(b"IEND", b""))
+open("b.jpg", "wb").write(bytes.fromhex(
+    "ffd8ffdb004300100b0c0e0c0a100e0d0e1211101318281a181616183123251d283a333d3c3933383740485c4e404457"
+    "453738506d51575f626768673e4d71797064785c656763ffc0000b080002000301011100ffc400140001000000000000"
+    "00000000000000000006ffc4001d1000000505000000000000000000000000000203040515243253d1ffda0008010100"
+    "003f00551b1cc69e8d937c751783ffd9"))
+'
+mkdir -p art/sub
+head -c 300000 /dev/urandom >art/weights.bin
+printf '{"lr": 0.1}\n' >art/sub/config.json
+cp -r art art-v0
+head -c 5000 /dev/urandom >shared.bin
+
+M=media.runlog
+run 0 "log --image (PNG, JPEG, two under one key)" "$RUNLOG" log $M --name media \
+    --image sample=a.png --image sample=b.jpg --image other/key=a.png loss=0.5
+cp $M before-bad-image.runlog
+run 1 "log --image refuses a file that is no PNG or JPEG" "$RUNLOG" log $M --image x=notes.txt
+has "the refusal names the file" err 'notes\.txt: not a PNG or JPEG'
+if cmp -s $M before-bad-image.runlog; then pass "a refused image leaves the file as it was"; else fail "a refused image changed the file"; fi
+run 0 "artifact logs a folder" "$RUNLOG" artifact $M --name ckpt --type model --alias best \
+    --description "first" --metadata '{"epoch": 1}' art
+has "artifact prints NAME:v0" out '^ckpt:v0$'
+run 0 "artifact with identical content" "$RUNLOG" artifact $M --name ckpt --type model --alias again art
+has "identical content keeps v0" out '^ckpt:v0$'
+printf '{"lr": 0.2}\n' >art/sub/config.json
+run 0 "artifact with new content" "$RUNLOG" artifact $M --name ckpt --type model art
+has "new content makes v1" out '^ckpt:v1$'
+run 0 "artifact --reference" "$RUNLOG" artifact $M --name shared --reference shared.bin
+run 2 "artifact refuses an empty name" "$RUNLOG" artifact $M --name "" art
+run 1 "artifact of a missing path" "$RUNLOG" artifact $M --name ckpt nothere
+has "the message names the missing path" err 'nothere'
+
+run 0 "extract --artifact NAME:v0" "$RUNLOG" extract $M --artifact ckpt:v0 -o x0
+if cmp -s x0/weights.bin art-v0/weights.bin && cmp -s x0/sub/config.json art-v0/sub/config.json; then
+    pass "v0's files are identical to the sources"
+else
+    fail "v0's files differ from the sources"
+fi
+run 0 "extract --artifact NAME (latest)" "$RUNLOG" extract $M --artifact ckpt -o xl
+if cmp -s xl/sub/config.json art/sub/config.json; then pass "latest is v1"; else fail "latest is not v1"; fi
+run 0 "extract --artifact NAME:ALIAS" "$RUNLOG" extract $M --artifact ckpt:again -o xa
+if cmp -s xa/sub/config.json art-v0/sub/config.json; then pass "the alias 'again' is on v0"; else fail "alias again is not on v0"; fi
+run 1 "extract of an unknown version" "$RUNLOG" extract $M --artifact ckpt:v7 -o xn
+run 0 "extract a reference" "$RUNLOG" extract $M --artifact shared -o xr
+has "a reference is listed" out '^reference shared\.bin -> .*/shared\.bin \(5000 bytes, not fetched\)$'
+if [ ! -e xr/shared.bin ]; then pass "a reference is not fetched"; else fail "a reference was fetched"; fi
+
+run 0 "extract --images" "$RUNLOG" extract $M --images -o imgs
+has "extract --images counts" out '^extracted 3 images into imgs$'
+if cmp -s imgs/sample_0_0.png a.png && cmp -s imgs/sample_0_1.jpg b.jpg && cmp -s imgs/other_key_0_0.png a.png; then
+    pass "PNG and JPEG images are written as logged, named KEY_STEP_INDEX"
+else
+    fail "extracted images differ or are misnamed"; ls imgs | sed 's/^/#   /'
+fi
+
+run 0 "info lists artifacts and images" "$RUNLOG" info $M
+has "info: ckpt v0 with its aliases" out '^ +ckpt:v0 \(model, 300012 bytes, 2 files\) aliases: best, again$'
+has "info: ckpt v1 is latest" out '^ +ckpt:v1 \(model, 300012 bytes, 2 files\) aliases: latest$'
+has "info: images" out '^images +3 in rows, 0 in table cells$'
+run 0 "export json with media" "$RUNLOG" export json $M -o media.json
+pyok "export json lists artifacts and images, digests as hex" '
+import json, sys, xxhash
+d = json.load(open(sys.argv[1]))
+png, jpg = open("a.png", "rb").read(), open("b.jpg", "rb").read()
+im = d["images"]
+assert [(i["key"], i["step"], i["index"], i["file"]) for i in im] == [
+    ("sample", 0, 0, "sample_0_0.png"), ("sample", 0, 1, "sample_0_1.jpg"), ("other/key", 0, 0, "other_key_0_0.png")], im
+assert im[0]["digest"] == xxhash.xxh3_128_hexdigest(png) and im[1]["digest"] == xxhash.xxh3_128_hexdigest(jpg)
+assert (im[0]["format"], im[0]["width"], im[0]["height"], im[0]["size"]) == ("png", 1, 1, len(png))
+assert (im[1]["format"], im[1]["width"], im[1]["height"], im[1]["size"]) == ("jpeg", 3, 2, len(jpg))
+cell = d["history"][0]["sample"]
+assert [c["file"] for c in cell] == ["sample_0_0.png", "sample_0_1.jpg"] and cell[0]["digest"] == im[0]["digest"]
+a = {(x["name"], x["version"]): x for x in d["artifacts"]}
+assert sorted(a) == [("ckpt", 0), ("ckpt", 1), ("shared", 0)], sorted(a)
+e = {x["path"]: x for x in a[("ckpt", 0)]["entries"]}
+assert sorted(e) == ["sub/config.json", "weights.bin"]
+assert e["weights.bin"]["digest"] == xxhash.xxh3_128_hexdigest(open("art-v0/weights.bin", "rb").read())
+assert a[("ckpt", 0)]["metadata"] == {"epoch": 1} and a[("ckpt", 0)]["description"] == "first"
+assert "ref" in a[("shared", 0)]["entries"][0] and d["tables"] == []
+' media.json
+
+# Tables (a run of examples/train: five 100-row tables with images).
+if [ -n "$TRAIN" ]; then
+    "$TRAIN" tr >/dev/null
+    T=tr/train.runlog
+    run 0 "export csv --table KEY@STEP" "$RUNLOG" export csv $T --table predictions_table@20
+    cp out table20.csv
+    run 0 "extract --images of table cells" "$RUNLOG" extract $T --images -o timgs
+    has "every table image is extracted" out '^extracted 500 images into timgs$'
+    pyok "the table CSV has its columns, 100 rows, and image cells naming extracted files" '
+import csv, os, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+assert rows[0] == ["image", "pred", "target"] + ["score_%d" % i for i in range(10)], rows[0]
+assert len(rows) == 101 and all(len(r) == 13 for r in rows)
+assert rows[1][0] == "predictions_table_20_0_image.png", rows[1][0]
+assert all(os.path.getsize(os.path.join("timgs", r[0])) > 0 for r in rows[1:])
+assert all(abs(sum(map(float, r[3:])) - 1) < 1e-9 and 0 <= int(r[1]) <= 9 for r in rows[1:])
+' table20.csv
+    run 0 "export csv --table KEY (the last one)" "$RUNLOG" export csv $T --table predictions_table
+    has "the last table is at step 104" out '^predictions_table_104_0_image\.png,'
+    run 1 "export csv --table of a missing key" "$RUNLOG" export csv $T --table nope
+    run 0 "export json of a run with tables" "$RUNLOG" export json $T -o tr.json
+    pyok "tables in JSON: rows, image cells with the extracted file names" '
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["tables"]
+assert [x["step"] for x in t] == [20, 41, 62, 83, 104] and all(x["nrows"] == 100 for x in t)
+c = t[0]["rows"][0][0]
+assert c["_type"] == "image" and c["file"] == "predictions_table_20_0_image.png" and len(c["digest"]) == 32
+assert [x["version"] for x in d["artifacts"]] == [0, 1, 2, 3, 4] and "latest" in d["artifacts"][4]["aliases"]
+assert d["summary"]["test_accuracy"] > 0 and d["alerts"][0]["title"] == "Low accuracy"
+' tr.json
+    "$PY" -c '
+import struct, sys, zlib
+d = open(sys.argv[1], "rb").read()
+assert d[:8] == b"\x89PNG\r\n\x1a\n" and d[12:16] == b"IHDR"
+w, h, depth, ct = struct.unpack(">IIBB", d[16:26])
+assert (w, h, depth, ct) == (28, 28, 8, 0), (w, h, depth, ct)
+' timgs/predictions_table_20_0_image.png && pass "a raw table image becomes a 28x28 grey PNG" || fail "bad PNG from raw pixels"
+fi
+
+# A crafted file: the entry path "abcdefgh/evil" of a logged artifact is
+# rewritten, with the frame's checksums rebuilt (spec/FORMAT.md §3-§4), as
+# each escaping path of the same length. extract must refuse every one and
+# write nothing, inside DIR or outside.
+mkdir -p evilsrc/abcdefgh
+echo "evil content" >evilsrc/abcdefgh/evil
+"$RUNLOG" artifact crafted.runlog --name bad evilsrc >/dev/null
+cat >craft.py <<'PYEOF'
+import struct, sys, xxhash, zstandard
+# Rewrites `old` as `new` (same length) in block 0 of the data frame that
+# holds it; block 0 is stored again raw, the payload size and both checksums
+# rebuilt. The file is cut after that frame: the index and trailer after it
+# would point at moved offsets, and a reader scans a file without them.
+src, dst, old, new = sys.argv[1], sys.argv[2], sys.argv[3].encode(), sys.argv[4].encode()
+assert len(old) == len(new)
+d = open(src, "rb").read()
+def varint(b, i):
+    v = s = 0
+    while True:
+        c = b[i]; i += 1; v |= (c & 0x7f) << s; s += 7
+        if c < 0x80: return v, i
+def enc(v):
+    out = bytearray()
+    while True:
+        c = v & 0x7f; v >>= 7
+        out.append(c | (0x80 if v else 0))
+        if not v: return bytes(out)
+off = 72
+while off + 48 <= len(d):
+    kind, size = d[off + 4], struct.unpack_from("<I", d, off + 24)[0]
+    payload = d[off + 48:off + 48 + size]
+    if kind == 1:
+        n, i = varint(payload, 0)
+        dirs = []
+        for _ in range(n):
+            codec = payload[i]; raw, i = varint(payload, i + 1); stored, i = varint(payload, i)
+            dirs.append((codec, raw, stored))
+        blocks = []
+        for codec, raw, stored in dirs:
+            blocks.append(payload[i:i + stored]); i += stored
+        b0 = blocks[0]
+        if dirs[0][0] == 1:
+            b0 = zstandard.ZstdDecompressor().decompress(b0, max_output_size=dirs[0][1])
+        if old in b0:
+            b0 = b0.replace(old, new)
+            out = bytearray(enc(n)) + bytes([0]) + enc(len(b0)) + enc(len(b0))
+            for codec, raw, stored in dirs[1:]:
+                out += bytes([codec]) + enc(raw) + enc(stored)
+            out += b0 + b"".join(blocks[1:])
+            hdr = bytearray(d[off:off + 48])
+            struct.pack_into("<I", hdr, 24, len(out))
+            struct.pack_into("<Q", hdr, 32, xxhash.xxh3_64_intdigest(bytes(out)))
+            struct.pack_into("<Q", hdr, 40, xxhash.xxh3_64_intdigest(bytes(hdr[:40])))
+            open(dst, "wb").write(d[:off] + bytes(hdr) + bytes(out))
+            sys.exit(0)
+    off += 48 + size
+sys.exit("no frame holds %r" % old)
+PYEOF
+mkdir -p jail
+for bad in "../../../evil" "/tmpxxxx/evil" "abc//efg/evil" "abc/./fg/evil" "abcde/../evil" "abcdefgh/evi/"; do
+    if ! "$PY" craft.py crafted.runlog evil.runlog "abcdefgh/evil" "$bad"; then
+        fail "crafting a file with the entry path $bad"
+        continue
+    fi
+    rm -rf jail/out
+    run 1 "extract refuses the entry path $bad" "$RUNLOG" extract evil.runlog --artifact bad -o jail/out
+    has "the refusal names the path" err "artifact entry 0 \(\"$(printf '%s' "$bad" | sed 's/[.]/[.]/g')\"\)"
+    if [ -z "$(ls -A jail)" ] && [ ! -e evil ] &&
+        [ ! -e /tmpxxxx ] && [ ! -e "$WORK/../evil" ]; then
+        pass "nothing written for $bad"
+    else
+        fail "something was written for $bad"; find jail | sed 's/^/#   /'
+    fi
+done
+# A link planted in DIR is not followed.
+mkdir -p linked outside
+ln -s ../outside linked/abcdefgh
+run 1 "extract does not follow a link in DIR" "$RUNLOG" extract crafted.runlog --artifact bad -o linked
+if [ -z "$(ls -A outside)" ]; then pass "nothing written through the link"; else fail "written through a link"; fi
+run 0 "the uncrafted file extracts" "$RUNLOG" extract crafted.runlog --artifact bad -o good
+if cmp -s good/abcdefgh/evil evilsrc/abcdefgh/evil; then pass "its file is identical"; else fail "its file differs"; fi
+
+for args in "extract" "extract x" "extract x --images" "extract x --images --artifact a -o d" \
+    "extract x --artifact a -o -" "artifact" "artifact x --name n" "artifact x art" \
+    "log x --image nokey" "export json x --table t" "export csv x --long --table t"; do
+    # shellcheck disable=SC2086
+    run 2 "usage error: runlog $args" "$RUNLOG" $args
+done
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,118 @@
+/*
+ * Fuzz target: a whole file through the public reader, as `runlog info`,
+ * `dump` and `history` use it: strict and tolerant iteration,
+ * runlog_reader_run, runlog_reader_history of the first key, and
+ * runlog_verify. Invariants: a tolerant reader never reports damage as an
+ * error; history lengths agree with the steps array; verify counts what the
+ * reader saw.
+ */
+#include <string.h>
+
+#include "fuzz_common.h"
+#include "runlog.h"
+
+static void touch_record(const runlog_record *rec)
+{
+    (void)runlog_record_type_name(runlog_record_type_of(rec));
+    (void)runlog_record_step(rec);
+    (void)runlog_record_time(rec);
+    for (size_t i = 0; i < runlog_record_field_count(rec); i++) {
+        FUZZ_ASSERT(runlog_record_field_key(rec, i) != NULL);
+        fuzz_touch_value(runlog_record_field_value(rec, i));
+    }
+    fuzz_touch_value(runlog_record_body(rec));
+}
+
+static uint64_t iterate(const char *path, unsigned flags)
+{
+    runlog_reader_options o = RUNLOG_READER_OPTIONS_INIT;
+    o.flags = flags;
+    runlog_reader *r = NULL;
+    if (runlog_reader_open(&r, path, &o) != 0)
+        return 0;
+    const runlog_record *rec;
+    uint64_t n = 0;
+    int rc;
+    while ((rc = runlog_reader_next(r, &rec)) == 0) {
+        touch_record(rec);
+        n++;
+    }
+    FUZZ_ASSERT(rc < 0 && rc != RUNLOG_EAGAIN);
+    FUZZ_ASSERT(runlog_error_detail() != NULL);
+    /* Tolerant readers skip damage: only I/O and memory fail them. */
+    if (flags & RUNLOG_READ_TOLERANT)
+        FUZZ_ASSERT(rc == RUNLOG_ITEROVER || rc == RUNLOG_ENOMEM || rc == RUNLOG_EIO ||
+                    rc == RUNLOG_EUNSUPPORTED);
+    runlog_reader_close(r);
+    return n;
+}
+
+static void run_and_history(const char *path)
+{
+    runlog_reader_options o = RUNLOG_READER_OPTIONS_INIT;
+    o.flags = RUNLOG_READ_TOLERANT;
+    runlog_reader *r = NULL;
+    if (runlog_reader_open(&r, path, &o) != 0)
+        return;
+    runlog_run *run = NULL;
+    if (runlog_reader_run(&run, r) == 0) {
+        fuzz_touch_value(runlog_run_identity(run));
+        fuzz_touch_value(runlog_run_config(run));
+        fuzz_touch_value(runlog_run_summary(run));
+        fuzz_touch_value(runlog_run_metadata(run));
+        (void)runlog_state_name(runlog_run_state(run));
+        size_t nkeys = runlog_run_key_count(run);
+        for (size_t k = 0; k < nkeys && k < 2; k++) {
+            const char *key = runlog_run_key(run, k);
+            FUZZ_ASSERT(key != NULL);
+            runlog_history *h = NULL;
+            if (runlog_reader_history(&h, r, key) == 0) {
+                size_t n = runlog_history_length(h);
+                const uint64_t *steps = runlog_history_steps(h);
+                const double *vals = runlog_history_values(h);
+                volatile double sink = 0;
+                for (size_t i = 0; i < n; i++) {
+                    sink += vals[i] + (double)steps[i] + (double)runlog_history_times(h)[i];
+                    fuzz_touch_value(runlog_history_value(h, i));
+                }
+                (void)sink;
+                FUZZ_ASSERT(runlog_history_value(h, n) == NULL);
+            }
+            runlog_history_free(h);
+        }
+        runlog_run_free(run);
+    }
+    runlog_reader_close(r);
+}
+
+static void verify(const char *path)
+{
+    runlog_report *rep = NULL;
+    if (runlog_verify(&rep, path) != 0)
+        return;
+    size_t nd = runlog_report_damage_count(rep);
+    for (size_t i = 0; i < nd; i++) {
+        runlog_damage_kind kind;
+        uint64_t off, len;
+        const char *what = NULL;
+        FUZZ_ASSERT(runlog_report_damage(rep, i, &kind, &off, &len, &what) == 0);
+        FUZZ_ASSERT(what != NULL && off + len <= runlog_report_file_size(rep));
+    }
+    FUZZ_ASSERT(runlog_report_intact(rep) == (nd == 0));
+    runlog_report_free(rep);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char path[1024];
+    if (fuzz_write_file(path, sizeof path, "in.runlog", data, size) != 0)
+        return 0;
+    uint64_t strict = iterate(path, RUNLOG_READ_STRICT);
+    uint64_t tolerant = iterate(path, RUNLOG_READ_TOLERANT);
+    /* Strict stops at the first damage; tolerant goes past it. */
+    FUZZ_ASSERT(tolerant >= strict);
+    run_and_history(path);
+    verify(path);
+    fuzz_cleanup_dir();
+    return 0;
+}

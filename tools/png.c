@@ -1,0 +1,49 @@
+/*
+ * png.c — see png.h. libspng does the deflate, the filters and the CRCs;
+ * this file only maps channel counts to PNG colour types.
+ */
+#include "png.h"
+
+#include <spng.h>
+
+static int color_type(uint32_t channels)
+{
+    switch (channels) {
+    case 1: return SPNG_COLOR_TYPE_GRAYSCALE;
+    case 2: return SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
+    case 3: return SPNG_COLOR_TYPE_TRUECOLOR;
+    case 4: return SPNG_COLOR_TYPE_TRUECOLOR_ALPHA;
+    default: return -1;
+    }
+}
+
+int png_write(FILE *f, const uint8_t *pixels, uint32_t height, uint32_t width,
+              uint32_t channels, const char **why)
+{
+    struct spng_ihdr ihdr = {0};
+    spng_ctx *ctx;
+    int ct = color_type(channels), rc;
+
+    if (ct < 0 || height == 0 || width == 0) {
+        *why = "unsupported image shape for PNG";
+        return -1;
+    }
+    if (!(ctx = spng_ctx_new(SPNG_CTX_ENCODER))) {
+        *why = "out of memory";
+        return -1;
+    }
+    ihdr.width = width;
+    ihdr.height = height;
+    ihdr.bit_depth = 8;
+    ihdr.color_type = (uint8_t)ct;
+    rc = spng_set_png_file(ctx, f);
+    if (rc == 0)
+        rc = spng_set_ihdr(ctx, &ihdr);
+    if (rc == 0)
+        rc = spng_encode_image(ctx, pixels, (size_t)height * width * channels, SPNG_FMT_PNG,
+                               SPNG_ENCODE_FINALIZE);
+    if (rc != 0)
+        *why = spng_strerror(rc);
+    spng_ctx_free(ctx);
+    return rc == 0 ? 0 : -1;
+}
