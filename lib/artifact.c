@@ -329,7 +329,8 @@ int runlog_writer_log_artifact(uint32_t *out_version, runlog_writer *w, runlog_a
         e->have_digest = e->have_digest || e->src;
         total += e->size;
     }
-    qsort(a->e, a->n, sizeof *a->e, entry_cmp);
+    if (a->n)
+        qsort(a->e, a->n, sizeof *a->e, entry_cmp);
     for (size_t i = 1; i < a->n; i++)
         if (strcmp(a->e[i - 1].path, a->e[i].path) == 0)
             return rl_fail(RUNLOG_EINVAL, "artifact %s has two entries at \"%s\"", a->name, a->e[i].path);

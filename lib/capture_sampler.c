@@ -204,8 +204,10 @@ static int scan_tree(rl_sampler *s, uint64_t *ticks, uint64_t *rss, uint64_t *th
         if (pid_push(&s->cur, pid) < 0 || (!pid_has(&s->outside, pid) && add_cand(s, pid) < 0))
             return -1;
     }
-    qsort(s->cand, s->n_cand, sizeof *s->cand, cmp_proc);
-    qsort(s->cur.p, s->cur.n, sizeof *s->cur.p, cmp_int);
+    if (s->n_cand)
+        qsort(s->cand, s->n_cand, sizeof *s->cand, cmp_proc);
+    if (s->cur.n)
+        qsort(s->cur.p, s->cur.n, sizeof *s->cur.p, cmp_int);
     *ticks = *rss = *threads = 0;
     for (i = 0; i < s->n_cand; i++) {
         if (!in_tree(s, &s->cand[i]))

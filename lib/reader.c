@@ -1004,7 +1004,8 @@ static int add_span(span **spans, size_t *n, size_t *cap, uint64_t offset, uint6
  * noticed and the caller scans instead. */
 static int index_tiles_file(rl_scanner *s, span *spans, size_t n, uint64_t end)
 {
-    qsort(spans, n, sizeof *spans, span_cmp);
+    if (n)
+        qsort(spans, n, sizeof *spans, span_cmp);
     uint64_t cur = RL_FILE_HEADER_SIZE;
     for (size_t i = 0; i <= n; i++) {
         uint64_t next = i < n ? spans[i].offset : end;
