@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Quick start, part 2: the whole test suite, twice: a normal build (build/)
-# and one under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/).
+# and one under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/);
+# then the library's own suites once more under valgrind memcheck (leaks and
+# reads of uninitialised memory, which ASan does not see).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed
 # or no test ran.
 set -uo pipefail
@@ -53,6 +55,10 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 # Sanitized code runs several times slower; the timeouts scale with it.
 MESON_TEST_ARGS=(--timeout-multiplier 4)
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
+
+MESON_TEST_ARGS=(--setup valgrind --suite unit --suite crash --suite corruption --suite media --timeout-multiplier 4)
+unset ASAN_OPTIONS UBSAN_OPTIONS
+run_suite build
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
