@@ -29,3 +29,27 @@ build/tools/runlog export csv demo-out/train.runlog --table predictions_table -o
 build/tools/runlog extract demo-out/train.runlog --images -o demo-out/train-images | tail -n 1
 build/tools/runlog extract demo-out/train.runlog --artifact mnist-cnn:latest -o demo-out/train-model | tail -n 1
 echo "exported demo-out/train.runlog -> demo-out/train.json, train-predictions.csv, train-images/, train-model/"
+
+# Part 3: the training run as a W&B offline run, for `wandb sync` on a
+# machine with network access (spec/EXPORTS.md §10).
+echo
+rm -rf demo-out/wandb
+build/tools/runlog export wandb demo-out/train.runlog -o demo-out/wandb
+for d in demo-out/wandb/offline-run-*; do
+    echo "$d/"
+    (cd "$d" && find . -maxdepth 3 -not -path './files/media/images/*' | sort | sed 's|^\./|  |' | grep -v '^\.$')
+    echo "  ($(find "$d/files/media/images" -type f | wc -l) PNGs under files/media/images/)"
+done
+echo "upload with: wandb sync demo-out/wandb/offline-run-*"
+
+# Part 4: the sweep (five experiments and the training run) in one HDF5 file,
+# compared with h5py: the best run by validation accuracy and a plot of the
+# loss curves (examples/analyze_sweep.py, spec/HDF5.md).
+echo
+build/tools/runlog export hdf5 demo-out/experiment_*.runlog demo-out/train.runlog -o demo-out/sweep.h5
+echo "exported the sweep -> demo-out/sweep.h5 ($(stat -c %s demo-out/sweep.h5) bytes)"
+if /usr/bin/python3 -c 'import h5py, matplotlib' 2>/dev/null; then
+    /usr/bin/python3 examples/analyze_sweep.py demo-out/sweep.h5 demo-out/sweep-loss.png
+else
+    echo "(h5py or matplotlib missing under /usr/bin/python3: skipped examples/analyze_sweep.py)"
+fi

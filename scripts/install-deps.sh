@@ -7,7 +7,10 @@ set -eu
 PACKAGES="meson ninja-build pkg-config gcc g++ libzstd-dev libxxhash-dev uuid-dev
 libcbor-dev libjansson-dev libcmocka-dev libhdf5-dev hdf5-tools python3-h5py
 python3-numpy libspng-dev valgrind libsqlite3-dev
-python3-zstandard python3-xxhash python3-cbor2"
+python3-zstandard python3-xxhash python3-cbor2
+libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf libmd-dev
+zlib1g-dev python3-yaml
+libjpeg62-turbo-dev python3-matplotlib"
 
 missing=""
 for p in $PACKAGES; do

@@ -423,16 +423,34 @@ static int json_pass_run(json_pass *p, runlog_reader *r, const runlog_run *run)
     return rc == RUNLOG_ITEROVER ? 0 : rc;
 }
 
-/* A map value, or {} when the run has none. */
+/* A map value, or {} when the run has none. Media values in it (the
+ * summary's last image or table) are rendered as in history rows, digests
+ * in hex; their step is not known here, so images carry no file name. */
 static int json_map(tool_json *j, const char *key, const runlog_value *map)
 {
     tj_item_break(j);
     tj_key(j, key);
-    if (map)
-        return tj_value(j, map);
     tj_obj(j);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < runlog_value_count(map); i++) {
+        const runlog_value *v = runlog_value_item(map, i);
+        tj_key(j, runlog_value_key(map, i, NULL));
+        switch (media_kind_of(v)) {
+        case MEDIA_NONE:
+            rc = tj_value(j, v);
+            break;
+        case MEDIA_IMAGES:
+            tj_arr(j);
+            for (size_t k = 0; rc == 0 && k < media_image_count(v); k++)
+                rc = media_json(j, media_image_at(v, k), NULL);
+            tj_arr_end(j);
+            break;
+        default:
+            rc = media_json(j, v, NULL);
+        }
+    }
     tj_obj_end(j);
-    return 0;
+    return rc;
 }
 
 /* {"run":..,"config":..,"summary":..,"metadata":..,"history":[ */

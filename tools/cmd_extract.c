@@ -28,38 +28,6 @@ typedef struct extract_opts {
 
 /* ---- paths ---- */
 
-/* NULL if an entry path is safe to join under DIR, else why not: it must be
- * relative, '/'-separated, with no empty, "." or ".." component, no NUL or
- * backslash, and at most RUNLOG_MAX_PATH bytes. */
-static const char *entry_path_problem(const char *p, size_t len)
-{
-    const char *c, *end = p + len, *slash;
-    size_t n;
-
-    if (len == 0)
-        return "empty path";
-    if (len > RUNLOG_MAX_PATH)
-        return "path longer than RUNLOG_MAX_PATH";
-    if (memchr(p, '\0', len))
-        return "NUL byte in path";
-    if (memchr(p, '\\', len))
-        return "backslash in path";
-    if (p[0] == '/')
-        return "absolute path";
-    for (c = p; c <= end; c = slash + 1) {
-        slash = memchr(c, '/', (size_t)(end - c));
-        if (!slash)
-            slash = end;
-        n = (size_t)(slash - c);
-        if (n == 0)
-            return "empty path component";
-        if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return "'.' or '..' component";
-        if (n > NAME_MAX)
-            return "path component longer than NAME_MAX";
-    }
-    return NULL;
-}
 
 /* mkdir -p of DIR itself (the user's choice, may be anywhere). */
 static int make_dirs(const char *dir)
@@ -86,7 +54,7 @@ static int make_dirs(const char *dir)
 /* Creates the parent folders of rel under the folder dirfd, one component at
  * a time with mkdirat() and O_NOFOLLOW opens, so a symbolic link planted in
  * DIR (or in the file's paths) is never followed. rel was checked by
- * entry_path_problem(). 0, or -1 with errno set. */
+ * media_entry_path_problem(). 0, or -1 with errno set. */
 static int make_parents(int dirfd, const char *rel)
 {
     char *p = strdup(rel), *c, *slash;
@@ -233,7 +201,7 @@ static int check_entries(const char *file, const runlog_value *entries)
     for (i = 0; i < n; i++) {
         e = runlog_value_item(entries, i);
         p = tool_map_str(e, "path", &len);
-        why = p ? entry_path_problem(p, len) : "entry without a path";
+        why = p ? media_entry_path_problem(p, len) : "entry without a path";
         if (!why && !runlog_value_get(e, "ref") && runlog_value_digest(&d, e) < 0)
             why = "entry without a digest";
         if (why) {

@@ -6,6 +6,7 @@
 #include "media.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -235,4 +236,37 @@ void media_count_row(media_counts *c, const runlog_record *rec)
             break;
         }
     }
+}
+
+/* NULL if an entry path is safe to join under DIR, else why not: it must be
+ * relative, '/'-separated, with no empty, "." or ".." component, no NUL or
+ * backslash, and at most RUNLOG_MAX_PATH bytes. */
+const char *media_entry_path_problem(const char *p, size_t len)
+{
+    const char *c, *end = p + len, *slash;
+    size_t n;
+
+    if (len == 0)
+        return "empty path";
+    if (len > RUNLOG_MAX_PATH)
+        return "path longer than RUNLOG_MAX_PATH";
+    if (memchr(p, '\0', len))
+        return "NUL byte in path";
+    if (memchr(p, '\\', len))
+        return "backslash in path";
+    if (p[0] == '/')
+        return "absolute path";
+    for (c = p; c <= end; c = slash + 1) {
+        slash = memchr(c, '/', (size_t)(end - c));
+        if (!slash)
+            slash = end;
+        n = (size_t)(slash - c);
+        if (n == 0)
+            return "empty path component";
+        if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return "'.' or '..' component";
+        if (n > NAME_MAX)
+            return "path component longer than NAME_MAX";
+    }
+    return NULL;
 }

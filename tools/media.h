@@ -44,6 +44,11 @@ void media_image_name(char out[MEDIA_NAME_MAX], const char *key, uint64_t step, 
  * "file": file when file is not NULL. */
 int media_json(tool_json *j, const runlog_value *map, const char *file);
 
+/* NULL if an artifact entry path is safe to join under a directory, else
+ * why not (spec/EXPORTS.md §9.6): extract and the W&B export both check it,
+ * whatever the run-log says. */
+const char *media_entry_path_problem(const char *p, size_t len);
+
 /* The digest of a media map as hex ("?" * 32 when it has none). */
 void media_digest_hex(char out[33], const runlog_value *map);
 

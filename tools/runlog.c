@@ -7,6 +7,9 @@
 
 #include "util.h"
 
+int cmd_export_wandb(int argc, char **argv); /* export_wandb.c */
+int cmd_export_hdf5(int argc, char **argv);  /* export_hdf5.c */
+
 static const tool_cmd commands[] = {
     {"info", cmd_info, "runlog info FILE [--json]",
      "Shows the run's identity, state (running, finished, failed, crashed), exit code,\n"
@@ -30,7 +33,10 @@ static const tool_cmd commands[] = {
      "Prints the history of each KEY as CSV with the columns key,step,timestamp,value\n"
      "(spec/EXPORTS.md \"history\"). Exit status 1 if a key never appears.\n"},
     {"export", cmd_export,
-     "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long] [--table KEY[@STEP]]",
+     "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long] [--table KEY[@STEP]]\n"
+     "       runlog export wandb FILE... -o DIR [--entity E] [--project P] [--tolerant]\n"
+     "       runlog export hdf5 FILE... -o OUT.h5 [--compression gzip|zstd[:L]|none]\n"
+     "                          [--with-artifact-data] [--tolerant]",
      "  json   one JSON document with run, config, summary, history, alerts, console\n"
      "         --history-jsonl  only the history, one JSON object per row and line\n"
      "  csv    the history as a wide table: _step,_timestamp, then every key\n"
@@ -41,7 +47,28 @@ static const tool_cmd commands[] = {
      "  json also lists tables, images and artifacts (digests as hex)\n"
      "  -o OUT write to OUT (whole or not at all) instead of stdout; '-' is stdout\n"
      "Shapes: spec/EXPORTS.md. Damaged frames are skipped and reported on stderr\n"
-     "(exit status 1).\n"},
+     "(exit status 1).\n"
+     "\n"
+     "runlog export wandb FILE... -o DIR [--entity E] [--project P] [--tolerant]\n"
+     "  each run as W&B's offline run DIR/offline-run-YYYYMMDD_HHMMSS-ID/ (the .wandb\n"
+     "  transaction log, files/ with config, summary, metadata, console, media, and\n"
+     "  artifacts/), ready for `wandb sync DIR/offline-run-*`. FILEs with the same run\n"
+     "  id are one (resumed) run; a crashed run is exported as failed. Each run's\n"
+     "  directory appears whole or not at all (spec/EXPORTS.md section 10).\n"
+     "  --project P  --entity E  set the W&B project (default: the run's) and entity\n"
+     "  --tolerant   skip damaged frames (reported) instead of stopping at the first\n"
+     "\n"
+     "runlog export hdf5 FILE... -o OUT.h5 [--compression C] [--with-artifact-data]\n"
+     "                   [--tolerant]\n"
+     "  every run into one HDF5 file for h5py: /runs/<id>/ with attributes, config,\n"
+     "  summary, metadata, history/<key>/{step,timestamp,value}, system, alerts,\n"
+     "  console, images, tables, artifacts (spec/HDF5.md). FILEs with the same run id\n"
+     "  are merged by step; a conflict is an error. OUT.h5 appears whole or not at all.\n"
+     "  --compression gzip[:0-9] (default gzip:4, with shuffle; any h5py reads it),\n"
+     "                zstd[:1-22] (filter 32015: readers need HDF5_PLUGIN_PATH set to\n"
+     "                the directory of libh5zstd.so), or none\n"
+     "  --with-artifact-data  embed the artifacts' stored files\n"
+     "  --tolerant   export damaged files up to their intact frames (ranges reported)\n"},
     {"log", cmd_log,
      "runlog log FILE [--project P] [--name N] [--step S] [--no-commit]\n"
      "           [--image KEY=IMAGE.png]... KEY=VALUE...",
@@ -178,5 +205,10 @@ int main(int argc, char **argv)
     }
     if (wants_help(argc - 1, argv + 1))
         return print_help(c->name);
+    /* `export wandb` writes directories, not one document: export_wandb.c */
+    if (c->run == cmd_export && argc >= 3 && strcmp(argv[2], "wandb") == 0)
+        return cmd_export_wandb(argc - 2, argv + 2);
+    if (c->run == cmd_export && argc >= 3 && strcmp(argv[2], "hdf5") == 0)
+        return cmd_export_hdf5(argc - 2, argv + 2);
     return c->run(argc - 1, argv + 1);
 }

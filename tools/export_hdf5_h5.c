@@ -1,0 +1,606 @@
+/*
+ * export_hdf5_h5.c — HDF5 helpers of `runlog export hdf5` (see
+ * export_hdf5.h). Every name that comes from a run-log goes through
+ * h5x_escape(), so that no key can collide with the names the layout
+ * keeps for itself (spec/HDF5.md "Names").
+ */
+#include "export_hdf5.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "h5zstd.h"
+
+/* Attribute names are UTF-8 (config keys are); one property list for all. */
+static hid_t g_acpl = H5I_INVALID_HID;
+/* Groups track creation order, so h5py lists keys in the order logged. */
+static hid_t g_gcpl = H5I_INVALID_HID;
+
+int h5x_init(h5x *x, hid_t file, int compression, int level)
+{
+    const char *out = x->out; /* kept: messages name the output */
+    int tolerant = x->tolerant;
+    int8_t v;
+
+    memset(x, 0, sizeof *x);
+    x->out = out;
+    x->tolerant = tolerant;
+    x->file = file;
+    x->compression = compression;
+    x->level = level;
+    x->str_t = H5Tcopy(H5T_C_S1);
+    x->bool_t = H5Tenum_create(H5T_NATIVE_INT8);
+    x->lcpl = H5Pcreate(H5P_LINK_CREATE);
+    g_acpl = H5Pcreate(H5P_ATTRIBUTE_CREATE);
+    g_gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    if (x->str_t < 0 || x->bool_t < 0 || x->lcpl < 0 || g_acpl < 0 || g_gcpl < 0)
+        return -1;
+    if (H5Tset_size(x->str_t, H5T_VARIABLE) < 0 || H5Tset_cset(x->str_t, H5T_CSET_UTF8) < 0)
+        return -1;
+    v = 0;
+    if (H5Tenum_insert(x->bool_t, "FALSE", &v) < 0)
+        return -1;
+    v = 1;
+    if (H5Tenum_insert(x->bool_t, "TRUE", &v) < 0)
+        return -1;
+    if (H5Pset_char_encoding(x->lcpl, H5T_CSET_UTF8) < 0 ||
+        H5Pset_char_encoding(g_acpl, H5T_CSET_UTF8) < 0 ||
+        H5Pset_link_creation_order(g_gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_attr_creation_order(g_gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
+        return -1;
+    return 0;
+}
+
+void h5x_fini(h5x *x)
+{
+    if (x->str_t > 0)
+        H5Tclose(x->str_t);
+    if (x->bool_t > 0)
+        H5Tclose(x->bool_t);
+    if (x->lcpl > 0)
+        H5Pclose(x->lcpl);
+    if (g_acpl > 0)
+        H5Pclose(g_acpl);
+    if (g_gcpl > 0)
+        H5Pclose(g_gcpl);
+    g_acpl = g_gcpl = H5I_INVALID_HID;
+}
+
+/* The innermost message of the last failed HDF5 call. Saved by the
+ * automatic error handler when the call fails, because the cleanup calls
+ * that follow (H5Gclose...) clear the error stack before we report. */
+static char g_last_error[256];
+
+static herr_t innermost(unsigned n, const H5E_error2_t *e, void *ctx)
+{
+    (void)ctx;
+    if (n == 0 && e->desc)
+        snprintf(g_last_error, sizeof g_last_error, "%s (%s)", e->desc,
+                 e->func_name ? e->func_name : "?");
+    return 0;
+}
+
+static herr_t save_error(hid_t stack, void *ctx)
+{
+    (void)ctx;
+    H5Ewalk2(stack, H5E_WALK_UPWARD, innermost, NULL);
+    if (getenv("RUNLOG_H5_DEBUG"))
+        H5Eprint2(stack, stderr);
+    return 0;
+}
+
+void h5x_quiet_errors(void)
+{
+    H5Eset_auto2(H5E_DEFAULT, save_error, NULL);
+}
+
+int h5x_fail(const h5x *x, const char *what)
+{
+    fprintf(stderr, "runlog: %s: HDF5: %s%s%s\n", x->out, what, g_last_error[0] ? ": " : "",
+            g_last_error);
+    g_last_error[0] = '\0';
+    return TOOL_FAIL;
+}
+
+/* ---- names ---- */
+
+static int is_reserved(const char *s, size_t len, h5x_reserved res)
+{
+    static const char *const series[] = {"step", "timestamp", "value"};
+    size_t i;
+
+    switch (res) {
+    case H5X_RES_SERIES:
+        for (i = 0; i < 3; i++)
+            if (strlen(series[i]) == len && memcmp(series[i], s, len) == 0)
+                return 1;
+        return 0;
+    case H5X_RES_DIGITS:
+        for (i = 0; i < len; i++)
+            if (s[i] < '0' || s[i] > '9')
+                return 0;
+        return len > 0;
+    case H5X_RES_JSON:
+        return len == 4 && memcmp(s, "json", 4) == 0;
+    default:
+        return 0;
+    }
+}
+
+char *h5x_escape(const char *s, size_t len, h5x_reserved res)
+{
+    char *out = malloc(3 * len + 3), *p = out;
+    size_t i;
+
+    if (!out)
+        return NULL;
+    if (len == 0) {
+        strcpy(out, "%");
+        return out;
+    }
+    if (len == 1 && s[0] == '.') {
+        strcpy(out, "%2E");
+        return out;
+    }
+    if (is_reserved(s, len, res)) {
+        *p++ = '%';
+        *p++ = '_';
+    }
+    for (i = 0; i < len; i++) {
+        if (s[i] == '%')
+            memcpy(p, "%25", 3), p += 3;
+        else if (s[i] == '/')
+            memcpy(p, "%2F", 3), p += 3;
+        else
+            *p++ = s[i];
+    }
+    *p = '\0';
+    return out;
+}
+
+hid_t h5x_group(h5x *x, hid_t loc, const char *name)
+{
+    htri_t exists = H5Lexists(loc, name, H5P_DEFAULT);
+
+    if (exists < 0)
+        return H5I_INVALID_HID;
+    if (exists)
+        return H5Gopen2(loc, name, H5P_DEFAULT);
+    return H5Gcreate2(loc, name, x->lcpl, g_gcpl, H5P_DEFAULT);
+}
+
+hid_t h5x_key_group(h5x *x, hid_t loc, const char *key, h5x_reserved res)
+{
+    const char *p = key, *slash;
+    hid_t g = H5Oopen(loc, ".", H5P_DEFAULT), next;
+    char *name;
+
+    while (g >= 0) {
+        slash = strchr(p, '/');
+        name = h5x_escape(p, slash ? (size_t)(slash - p) : strlen(p), res);
+        next = name ? h5x_group(x, g, name) : H5I_INVALID_HID;
+        free(name);
+        H5Oclose(g);
+        g = next;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    if (g >= 0 && h5x_attr_str(x, g, "key", key) < 0) {
+        H5Gclose(g);
+        return H5I_INVALID_HID;
+    }
+    return g;
+}
+
+/* ---- datasets ---- */
+
+static int set_filters(const h5x *x, hid_t dcpl, int shuffle)
+{
+    unsigned level = (unsigned)x->level;
+
+    if (x->compression == H5X_NONE)
+        return 0;
+    if (shuffle && H5Pset_shuffle(dcpl) < 0)
+        return -1;
+    if (x->compression == H5X_GZIP)
+        return H5Pset_deflate(dcpl, level) < 0 ? -1 : 0;
+    return H5Pset_filter(dcpl, RUNLOG_H5ZSTD_ID, H5Z_FLAG_MANDATORY, 1, &level) < 0 ? -1 : 0;
+}
+
+int h5x_column(h5x *x, hid_t loc, const char *name, hid_t type, size_t n, const void *data)
+{
+    hsize_t dims = n, maxd = H5S_UNLIMITED, chunk = n == 0 ? 1 : n < H5X_CHUNK ? n : H5X_CHUNK;
+    hid_t space = H5Screate_simple(1, &dims, &maxd), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = H5I_INVALID_HID;
+    int vlen = H5Tis_variable_str(type) > 0, rc = -1;
+
+    /* No filter on variable-length texts: HDF5 refuses a mandatory filter
+     * there (zstd) and drops optional ones (gzip); only the heap references
+     * would be compressed anyway. */
+    if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
+        (!vlen && set_filters(x, dcpl, H5Tget_size(type) > 1) < 0))
+        goto out;
+    d = H5Dcreate2(loc, name, type, space, x->lcpl, dcpl, H5P_DEFAULT);
+    if (d < 0)
+        goto out;
+    rc = n == 0 || H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0 ? 0 : -1;
+out:
+    if (d >= 0)
+        H5Dclose(d);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    return rc;
+}
+
+int h5x_column_str(h5x *x, hid_t loc, const char *name, size_t n, char *const *s)
+{
+    const char **v = malloc((n ? n : 1) * sizeof *v);
+    size_t i;
+    int rc;
+
+    if (!v)
+        return -1;
+    for (i = 0; i < n; i++)
+        v[i] = s[i] ? s[i] : "";
+    rc = h5x_column(x, loc, name, x->str_t, n, v);
+    free(v);
+    return rc;
+}
+
+hid_t h5x_create_u8(h5x *x, hid_t loc, const char *name, int rank, const hsize_t *dims)
+{
+    hsize_t chunk[8], row = 1, per;
+    hid_t space, dcpl, d = H5I_INVALID_HID;
+    int i;
+
+    if (rank < 1 || rank > 8)
+        return H5I_INVALID_HID;
+    for (i = 0; i < rank; i++)
+        chunk[i] = dims[i] ? dims[i] : 1;
+    for (i = 1; i < rank; i++)
+        row *= chunk[i];
+    /* About 1 MiB per chunk: whole images, several per chunk when small. */
+    per = row >= (1u << 20) ? 1 : (1u << 20) / row;
+    if (chunk[0] > per)
+        chunk[0] = per;
+    space = H5Screate_simple(rank, dims, NULL);
+    dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, rank, chunk) >= 0 &&
+        set_filters(x, dcpl, 0) >= 0)
+        d = H5Dcreate2(loc, name, H5T_NATIVE_UINT8, space, x->lcpl, dcpl, H5P_DEFAULT);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    return d;
+}
+
+int h5x_scalar_str(h5x *x, hid_t loc, const char *name, const char *s)
+{
+    hid_t space = H5Screate(H5S_SCALAR), d;
+    int rc = -1;
+
+    if (space < 0)
+        return -1;
+    d = H5Dcreate2(loc, name, x->str_t, space, x->lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    if (d >= 0) {
+        rc = H5Dwrite(d, x->str_t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &s) < 0 ? -1 : 0;
+        H5Dclose(d);
+    }
+    H5Sclose(space);
+    return rc;
+}
+
+/* ---- attributes ---- */
+
+/* Creates (replacing an older one) and writes an attribute. */
+static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, const void *data)
+{
+    hid_t a;
+    htri_t exists = H5Aexists(loc, name);
+    int rc;
+
+    if (exists < 0 || (exists && H5Adelete(loc, name) < 0))
+        return -1;
+    a = H5Acreate2(loc, name, type, space, g_acpl, H5P_DEFAULT);
+    if (a < 0)
+        return -1;
+    rc = data && H5Awrite(a, type, data) < 0 ? -1 : 0;
+    H5Aclose(a);
+    return rc;
+}
+
+static int attr_scalar(hid_t loc, const char *name, hid_t type, const void *data)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    int rc;
+
+    if (space < 0)
+        return -1;
+    rc = attr_write(loc, name, type, space, data);
+    H5Sclose(space);
+    return rc;
+}
+
+int h5x_attr_null(h5x *x, hid_t loc, const char *name)
+{
+    hid_t space = H5Screate(H5S_NULL);
+    int rc;
+
+    if (space < 0)
+        return -1;
+    rc = attr_write(loc, name, x->str_t, space, NULL);
+    H5Sclose(space);
+    return rc;
+}
+
+int h5x_attr_str(h5x *x, hid_t loc, const char *name, const char *s)
+{
+    if (!s)
+        return h5x_attr_null(x, loc, name);
+    return attr_scalar(loc, name, x->str_t, &s);
+}
+
+int h5x_attr_strn(h5x *x, hid_t loc, const char *name, const char *s, size_t len)
+{
+    char *copy = strndup(s, len); /* HDF5 texts end at a NUL byte */
+    int rc;
+
+    if (!copy)
+        return -1;
+    rc = h5x_attr_str(x, loc, name, copy);
+    free(copy);
+    return rc;
+}
+
+int h5x_attr_ascii(hid_t loc, const char *name, const char *s)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    int rc = -1;
+
+    if (t < 0)
+        return -1;
+    if (H5Tset_size(t, strlen(s) + 1) >= 0 && H5Tset_strpad(t, H5T_STR_NULLTERM) >= 0)
+        rc = attr_scalar(loc, name, t, s);
+    H5Tclose(t);
+    return rc;
+}
+
+int h5x_attr_i64(hid_t loc, const char *name, int64_t v)
+{
+    return attr_scalar(loc, name, H5T_NATIVE_INT64, &v);
+}
+
+int h5x_attr_u64(hid_t loc, const char *name, uint64_t v)
+{
+    return attr_scalar(loc, name, H5T_NATIVE_UINT64, &v);
+}
+
+int h5x_attr_f64(hid_t loc, const char *name, double v)
+{
+    return attr_scalar(loc, name, H5T_NATIVE_DOUBLE, &v);
+}
+
+int h5x_attr_u8(hid_t loc, const char *name, uint8_t v)
+{
+    return attr_scalar(loc, name, H5T_NATIVE_UINT8, &v);
+}
+
+static int attr_array(hid_t loc, const char *name, hid_t type, size_t n, const void *data)
+{
+    hsize_t dims = n;
+    hid_t space = H5Screate_simple(1, &dims, NULL);
+    int rc;
+
+    if (space < 0)
+        return -1;
+    rc = attr_write(loc, name, type, space, n ? data : NULL);
+    H5Sclose(space);
+    return rc;
+}
+
+int h5x_attr_strs(h5x *x, hid_t loc, const char *name, size_t n, const char *const *s)
+{
+    return attr_array(loc, name, x->str_t, n, s);
+}
+
+/* ---- nested values ---- */
+
+/* What a list holds, for an array attribute. */
+enum { L_INT, L_FLOAT, L_BOOL, L_STRING, L_OTHER };
+
+static int list_kind(const runlog_value *v)
+{
+    size_t i, n = runlog_value_count(v);
+    int kind = -1, t;
+
+    if (n == 0)
+        return L_OTHER;
+    for (i = 0; i < n; i++) {
+        switch (runlog_value_type(runlog_value_item(v, i))) {
+        case RUNLOG_INT: t = L_INT; break;
+        case RUNLOG_FLOAT: t = L_FLOAT; break;
+        case RUNLOG_BOOL: t = L_BOOL; break;
+        case RUNLOG_STRING: t = L_STRING; break;
+        default: return L_OTHER;
+        }
+        if (kind == -1 || kind == t)
+            kind = t;
+        else if ((kind == L_INT && t == L_FLOAT) || (kind == L_FLOAT && t == L_INT))
+            kind = L_FLOAT;
+        else
+            return L_OTHER;
+    }
+    return kind;
+}
+
+static int attr_list(h5x *x, hid_t loc, const char *name, const runlog_value *v, int kind)
+{
+    size_t i, n = runlog_value_count(v), sz = kind == L_STRING ? sizeof(char *) : 8;
+    unsigned char *buf = malloc(n * sz);
+    const runlog_value *it;
+    int rc;
+
+    if (!buf)
+        return -1;
+    for (i = 0; i < n; i++) {
+        it = runlog_value_item(v, i);
+        if (kind == L_INT)
+            ((int64_t *)buf)[i] = runlog_value_int(it);
+        else if (kind == L_FLOAT)
+            ((double *)buf)[i] = runlog_value_float(it);
+        else if (kind == L_BOOL)
+            buf[i] = (unsigned char)runlog_value_bool(it);
+        else
+            ((const char **)buf)[i] = runlog_value_string(it, NULL);
+    }
+    rc = attr_array(loc, name,
+                    kind == L_INT ? H5T_NATIVE_INT64 : kind == L_FLOAT ? H5T_NATIVE_DOUBLE
+                    : kind == L_BOOL ? x->bool_t : x->str_t, n, buf);
+    free(buf);
+    return rc;
+}
+
+static int attr_json(h5x *x, hid_t loc, const char *name, const runlog_value *v)
+{
+    char *text;
+    int rc = runlog_value_to_json(&text, v, 0);
+
+    if (rc < 0)
+        return -1;
+    rc = h5x_attr_str(x, loc, name, text);
+    runlog_free(text);
+    return rc;
+}
+
+static int tree_entries(h5x *x, hid_t g, const h5x_kv *kv, size_t n);
+
+/* One entry: an attribute named by the key as it is (attribute names are
+ * not paths; an empty key has none: it is only in "json"), or a subgroup
+ * (escaped name) for a map. */
+static int tree_entry(h5x *x, hid_t g, const char *key, const runlog_value *v)
+{
+    char *name = runlog_value_type(v) == RUNLOG_MAP ? h5x_escape(key, strlen(key), H5X_RES_JSON)
+                                                    : strdup(key);
+    int8_t b;
+    int64_t i;
+    double f;
+    size_t len;
+    const char *s;
+    int rc = -1, kind;
+
+    if (!name)
+        return -1;
+    if (!name[0]) {
+        free(name);
+        return 0;
+    }
+    switch (runlog_value_type(v)) {
+    case RUNLOG_NULL: rc = h5x_attr_null(x, g, name); break;
+    case RUNLOG_BOOL: b = (int8_t)runlog_value_bool(v); rc = attr_scalar(g, name, x->bool_t, &b); break;
+    case RUNLOG_INT: i = runlog_value_int(v); rc = h5x_attr_i64(g, name, i); break;
+    case RUNLOG_FLOAT: f = runlog_value_float(v); rc = h5x_attr_f64(g, name, f); break;
+    case RUNLOG_STRING:
+        s = runlog_value_string(v, &len);
+        rc = h5x_attr_strn(x, g, name, s, len);
+        break;
+    case RUNLOG_BYTES:
+        s = runlog_value_string(v, &len);
+        rc = attr_array(g, name, H5T_NATIVE_UINT8, len, s);
+        break;
+    case RUNLOG_LIST:
+        kind = list_kind(v);
+        rc = kind == L_OTHER ? attr_json(x, g, name, v) : attr_list(x, g, name, v, kind);
+        break;
+    case RUNLOG_MAP: {
+        size_t k, cnt = runlog_value_count(v);
+        h5x_kv *sub = malloc((cnt ? cnt : 1) * sizeof *sub);
+        hid_t child = sub ? h5x_group(x, g, name) : H5I_INVALID_HID;
+
+        for (k = 0; k < cnt && sub; k++) {
+            sub[k].key = runlog_value_key(v, k, NULL);
+            sub[k].v = runlog_value_item(v, k);
+        }
+        if (child >= 0) {
+            rc = tree_entries(x, child, sub, cnt);
+            H5Gclose(child);
+        }
+        free(sub);
+        break;
+    }
+    }
+    free(name);
+    return rc;
+}
+
+static int tree_entries(h5x *x, hid_t g, const h5x_kv *kv, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (kv[i].key && tree_entry(x, g, kv[i].key, kv[i].v) < 0)
+            return -1;
+    return 0;
+}
+
+char *h5x_kv_json(const h5x_kv *kv, size_t n)
+{
+    char *text = NULL;
+    size_t len = 0, i;
+    FILE *f = open_memstream(&text, &len);
+    tool_json j;
+    int rc = 0;
+
+    if (!f)
+        return NULL;
+    tj_init(&j, f);
+    tj_obj(&j);
+    for (i = 0; i < n && rc == 0; i++) {
+        if (!kv[i].key)
+            continue;
+        tj_key(&j, kv[i].key);
+        rc = tj_value(&j, kv[i].v);
+    }
+    tj_obj_end(&j);
+    if (fclose(f) != 0 || rc < 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+int h5x_tree(h5x *x, hid_t loc, const char *name, const h5x_kv *kv, size_t n)
+{
+    hid_t g = h5x_group(x, loc, name);
+    char *json = h5x_kv_json(kv, n);
+    int rc = -1;
+
+    if (g >= 0 && json && h5x_scalar_str(x, g, "json", json) == 0)
+        rc = tree_entries(x, g, kv, n);
+    free(json);
+    if (g >= 0)
+        H5Gclose(g);
+    return rc;
+}
+
+double h5x_seconds(int64_t ns)
+{
+    /* long double holds every int64 exactly, so one rounding to double
+     * (almost always the nearest) instead of two. */
+    return (double)((long double)ns / 1e9L);
+}
+
+int h5x_class_join(int cls, runlog_type t)
+{
+    int c = t == RUNLOG_INT ? H5X_C_INT : t == RUNLOG_FLOAT ? H5X_C_FLOAT
+          : t == RUNLOG_BOOL ? H5X_C_BOOL : t == RUNLOG_STRING ? H5X_C_STRING : H5X_C_JSON;
+
+    if (cls == H5X_C_NONE || cls == c)
+        return c;
+    if ((cls == H5X_C_INT && c == H5X_C_FLOAT) || (cls == H5X_C_FLOAT && c == H5X_C_INT))
+        return H5X_C_FLOAT;
+    return H5X_C_JSON;
+}

@@ -1,0 +1,761 @@
+/*
+ * export_hdf5_media.c — images, tables and artifacts of `runlog export
+ * hdf5` (spec/HDF5.md "Images", "Tables", "Artifacts").
+ *
+ * Images become uint8 arrays (H x W, or H x W x C) with the attributes of
+ * the HDF5 Image specification 1.2: raw pixels as they are, PNG decoded by
+ * libspng, JPEG decoded by libjpeg(-turbo). Blobs are read one at a time,
+ * so memory holds one image (or one artifact piece) at once.
+ */
+#include "export_hdf5.h"
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+#include <spng.h>
+
+#include "media.h"
+
+/* Pixels of one image: height x width x channels uint8, row-major. */
+typedef struct pixels {
+    uint8_t *data;
+    uint32_t h, w, c;
+} pixels;
+
+/* Decoded images larger than this are refused (a crafted header must not
+ * make us allocate gigabytes). */
+#define MAX_PIXEL_BYTES ((size_t)1 << 30)
+
+char *h5x_cell_json(const char *key, uint64_t step, size_t index, const char *column,
+                    const runlog_value *v)
+{
+    char name[MEDIA_NAME_MAX], *text = NULL;
+    size_t len = 0, i, n;
+    FILE *f = open_memstream(&text, &len);
+    tool_json j;
+    int rc = 0;
+
+    if (!f)
+        return NULL;
+    tj_init(&j, f);
+    switch (media_kind_of(v)) {
+    case MEDIA_IMAGE:
+        media_image_name(name, key, step, index, column, v);
+        rc = media_json(&j, v, name);
+        break;
+    case MEDIA_IMAGES:
+        n = media_image_count(v);
+        tj_arr(&j);
+        for (i = 0; i < n && rc == 0; i++) {
+            media_image_name(name, key, step, i, NULL, media_image_at(v, i));
+            rc = media_json(&j, media_image_at(v, i), name);
+        }
+        tj_arr_end(&j);
+        break;
+    case MEDIA_TABLE:
+        rc = media_json(&j, v, NULL);
+        break;
+    default:
+        rc = tj_value(&j, v);
+    }
+    if (fclose(f) != 0 || rc < 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* ---- decoding ---- */
+
+static int decode_png(pixels *p, const void *data, size_t len, const char **why)
+{
+    spng_ctx *ctx = spng_ctx_new(0);
+    struct spng_ihdr ihdr;
+    size_t size, i, k, npx;
+    uint8_t *rgba = NULL;
+    int rc;
+
+    *why = "cannot decode PNG";
+    if (!ctx)
+        return -1;
+    rc = spng_set_png_buffer(ctx, data, len);
+    if (rc == 0)
+        rc = spng_get_ihdr(ctx, &ihdr);
+    if (rc == 0)
+        rc = spng_decoded_image_size(ctx, SPNG_FMT_RGBA8, &size);
+    if (rc != 0 || size > MAX_PIXEL_BYTES || !(rgba = malloc(size ? size : 1)) ||
+        spng_decode_image(ctx, rgba, size, SPNG_FMT_RGBA8, 0) != 0) {
+        spng_ctx_free(ctx);
+        free(rgba);
+        return -1;
+    }
+    spng_ctx_free(ctx);
+    /* Channels as spec/FORMAT.md §13.3 counts them (palette: 3). */
+    p->c = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE ? 1
+         : ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ? 2
+         : ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ? 4 : 3;
+    p->h = ihdr.height;
+    p->w = ihdr.width;
+    npx = (size_t)p->h * p->w;
+    for (i = 0; i < npx; i++) { /* RGBA -> c channels, in place */
+        const uint8_t *s = rgba + 4 * i;
+        uint8_t *d = rgba + p->c * i;
+        if (p->c == 1)
+            d[0] = s[0];
+        else if (p->c == 2)
+            d[0] = s[0], d[1] = s[3];
+        else
+            for (k = 0; k < p->c; k++)
+                d[k] = s[k];
+    }
+    p->data = rgba;
+    return 0;
+}
+
+typedef struct jpeg_err {
+    struct jpeg_error_mgr mgr;
+    jmp_buf jump;
+} jpeg_err;
+
+static void jpeg_fail(j_common_ptr cinfo)
+{
+    longjmp(((jpeg_err *)cinfo->err)->jump, 1);
+}
+
+static void jpeg_quiet(j_common_ptr cinfo, int level)
+{
+    (void)cinfo;
+    (void)level; /* warnings of a damaged JPEG: decoded as far as possible */
+}
+
+static int decode_jpeg(pixels *p, const void *data, size_t len, const char **why)
+{
+    struct jpeg_decompress_struct ci;
+    jpeg_err err;
+    uint8_t *volatile out = NULL;
+    JSAMPROW row;
+    size_t size;
+
+    *why = "cannot decode JPEG";
+    ci.err = jpeg_std_error(&err.mgr);
+    err.mgr.error_exit = jpeg_fail;
+    err.mgr.emit_message = jpeg_quiet;
+    if (setjmp(err.jump)) {
+        jpeg_destroy_decompress(&ci);
+        free(out);
+        return -1;
+    }
+    jpeg_create_decompress(&ci);
+    jpeg_mem_src(&ci, data, (unsigned long)len);
+    jpeg_read_header(&ci, TRUE);
+    /* Grey stays grey; everything else (YCbCr, CMYK...) becomes RGB. */
+    ci.out_color_space = ci.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_start_decompress(&ci);
+    size = (size_t)ci.output_height * ci.output_width * (size_t)ci.output_components;
+    if (size > MAX_PIXEL_BYTES || !(out = malloc(size ? size : 1)))
+        longjmp(err.jump, 1);
+    while (ci.output_scanline < ci.output_height) {
+        row = out + (size_t)ci.output_scanline * ci.output_width * (size_t)ci.output_components;
+        jpeg_read_scanlines(&ci, &row, 1);
+    }
+    p->h = ci.output_height;
+    p->w = ci.output_width;
+    p->c = (uint32_t)ci.output_components;
+    jpeg_finish_decompress(&ci);
+    jpeg_destroy_decompress(&ci);
+    p->data = out;
+    return 0;
+}
+
+static int map_u32(const runlog_value *m, const char *key, uint32_t *out)
+{
+    int64_t v;
+
+    if (!tool_map_int(m, key, &v) || v < 0 || v > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* Reads and decodes an image map's blob. On failure prints why. */
+static int decode_image(pixels *p, runlog_reader *src, const char *path, const runlog_value *img)
+{
+    const char *fmt = tool_map_str(img, "format", NULL), *why = "unknown image format";
+    runlog_digest d;
+    size_t len = 0;
+    void *data = NULL;
+    int rc;
+
+    memset(p, 0, sizeof *p);
+    if ((rc = runlog_value_digest(&d, img)) < 0 || (rc = runlog_reader_blob(&data, &len, src, &d)) < 0)
+        return tool_lib_error(path, rc);
+    rc = -1;
+    if (fmt && strcmp(fmt, "raw") == 0) {
+        why = "raw image size does not match its shape";
+        if (map_u32(img, "height", &p->h) == 0 && map_u32(img, "width", &p->w) == 0 &&
+            map_u32(img, "channels", &p->c) == 0 && (size_t)p->h * p->w * p->c == len) {
+            p->data = data;
+            return 0;
+        }
+    } else if (fmt && strcmp(fmt, "png") == 0) {
+        rc = decode_png(p, data, len, &why);
+    } else if (fmt && strcmp(fmt, "jpeg") == 0) {
+        rc = decode_jpeg(p, data, len, &why);
+    }
+    runlog_free(data);
+    if (rc < 0) {
+        char hex[33];
+        media_digest_hex(hex, img);
+        fprintf(stderr, "runlog: %s: image %s: %s\n", path, hex, why);
+    }
+    return rc < 0 ? TOOL_FAIL : 0;
+}
+
+static void pixels_free(pixels *p)
+{
+    free(p->data); /* raw blobs come from runlog_reader_blob(): same allocator */
+    p->data = NULL;
+}
+
+/* ---- images ---- */
+
+/* The Image spec 1.2 attributes (fixed-length ASCII, as the spec asks). */
+static int image_attrs(hid_t d, uint32_t channels)
+{
+    if (h5x_attr_ascii(d, "CLASS", "IMAGE") < 0 || h5x_attr_ascii(d, "IMAGE_VERSION", "1.2") < 0)
+        return -1;
+    if (channels == 1)
+        return h5x_attr_ascii(d, "IMAGE_SUBCLASS", "IMAGE_GRAYSCALE") < 0 ||
+               h5x_attr_u8(d, "IMAGE_WHITE_IS_ZERO", 0) < 0 ? -1 : 0;
+    return h5x_attr_ascii(d, "IMAGE_SUBCLASS", "IMAGE_TRUECOLOR") < 0 ||
+           h5x_attr_ascii(d, "INTERLACE_MODE", "INTERLACE_PIXEL") < 0 ? -1 : 0;
+}
+
+/* step, index, caption, digest, format of an image. */
+static int image_meta(h5x *x, hid_t d, const runlog_value *img, uint64_t step, size_t index)
+{
+    const char *fmt = tool_map_str(img, "format", NULL);
+    size_t len;
+    const char *cap = tool_map_str(img, "caption", &len);
+    char hex[33];
+
+    media_digest_hex(hex, img);
+    if (h5x_attr_u64(d, "step", step) < 0 || h5x_attr_u64(d, "index", index) < 0 ||
+        h5x_attr_str(x, d, "digest", hex) < 0 || h5x_attr_str(x, d, "format", fmt ? fmt : "") < 0)
+        return -1;
+    return cap ? h5x_attr_strn(x, d, "caption", cap, len) : h5x_attr_null(x, d, "caption");
+}
+
+int h5x_image(h5x *x, hid_t loc, const char *name, runlog_reader *src, const char *path,
+              const runlog_value *img, uint64_t step, size_t index)
+{
+    pixels p;
+    hsize_t dims[3];
+    hid_t d;
+    int rc = -1;
+
+    if (decode_image(&p, src, path, img) != 0)
+        return x->tolerant ? 0 : TOOL_FAIL; /* --tolerant: left out, reported */
+    dims[0] = p.h;
+    dims[1] = p.w;
+    dims[2] = p.c;
+    d = h5x_create_u8(x, loc, name, p.c == 1 ? 2 : 3, dims);
+    if (d >= 0) {
+        if ((p.h == 0 || p.w == 0 ||
+             H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data) >= 0) &&
+            image_attrs(d, p.c) == 0 && image_meta(x, d, img, step, index) == 0)
+            rc = 0;
+        H5Dclose(d);
+    }
+    pixels_free(&p);
+    return rc == 0 ? 0 : h5x_fail(x, "writing an image");
+}
+
+/* ---- tables ---- */
+
+/* Same (height, width, channels) in every cell's map, no null cell: the
+ * column can be one N x H x W [x C] array. */
+static int column_stackable(const runlog_value *doc, size_t c, size_t nrows, uint32_t shape[3])
+{
+    uint32_t s[3];
+    size_t row;
+
+    for (row = 0; row < nrows; row++) {
+        const runlog_value *cell = media_table_cell(doc, row, c);
+        if (media_kind_of(cell) != MEDIA_IMAGE || map_u32(cell, "height", &s[0]) < 0 ||
+            map_u32(cell, "width", &s[1]) < 0 || map_u32(cell, "channels", &s[2]) < 0)
+            return 0;
+        if (row == 0)
+            memcpy(shape, s, sizeof s);
+        else if (memcmp(shape, s, sizeof s) != 0)
+            return 0;
+    }
+    return nrows > 0;
+}
+
+/* Writes image i into row i of the stacked dataset d. */
+static int stack_row(h5x *x, hid_t d, const pixels *p, const uint32_t shape[3], size_t row)
+{
+    hsize_t start[4] = {row, 0, 0, 0}, count[4] = {1, shape[0], shape[1], shape[2]};
+    int rank = shape[2] == 1 ? 3 : 4, rc = -1;
+    hid_t fs = H5Dget_space(d), ms;
+
+    if (p->h != shape[0] || p->w != shape[1] || p->c != shape[2]) {
+        fprintf(stderr, "runlog: %s: a table image's pixels do not match its size\n", x->out);
+        if (fs >= 0)
+            H5Sclose(fs);
+        return TOOL_FAIL;
+    }
+    ms = H5Screate_simple(rank, count, NULL);
+    if (fs >= 0 && ms >= 0 &&
+        H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+        H5Dwrite(d, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, p->data) >= 0)
+        rc = 0;
+    if (ms >= 0)
+        H5Sclose(ms);
+    if (fs >= 0)
+        H5Sclose(fs);
+    return rc == 0 ? 0 : h5x_fail(x, "writing a table image");
+}
+
+static int image_column_stacked(h5x *x, hid_t g, const char *name, runlog_reader *src,
+                                const char *path, const runlog_value *doc, size_t c,
+                                size_t nrows, const uint32_t shape[3])
+{
+    hsize_t dims[4] = {nrows, shape[0], shape[1], shape[2]};
+    hid_t d = h5x_create_u8(x, g, name, shape[2] == 1 ? 3 : 4, dims);
+    size_t row;
+    pixels p;
+    int rc = 0;
+
+    if (d < 0)
+        return h5x_fail(x, "creating a table image column");
+    for (row = 0; row < nrows && rc == 0; row++) {
+        if ((rc = decode_image(&p, src, path, media_table_cell(doc, row, c))) != 0)
+            break;
+        rc = stack_row(x, d, &p, shape, row);
+        pixels_free(&p);
+    }
+    if (rc == 0 && (h5x_attr_str(x, d, "layout", shape[2] == 1 ? "NHW" : "NHWC") < 0 ||
+                    h5x_attr_u64(d, "channels", shape[2]) < 0))
+        rc = h5x_fail(x, "writing a table image column");
+    H5Dclose(d);
+    return rc;
+}
+
+/* Images of differing shapes: a group with one dataset per row (none for
+ * a null cell). */
+static int image_column_rows(h5x *x, hid_t g, const char *name, runlog_reader *src,
+                             const char *path, const runlog_value *doc, size_t c, size_t nrows,
+                             uint64_t step)
+{
+    hid_t col = h5x_group(x, g, name);
+    char row_name[32];
+    size_t row;
+    int rc = 0;
+
+    if (col < 0)
+        return h5x_fail(x, "creating a table image column");
+    for (row = 0; row < nrows && rc == 0; row++) {
+        const runlog_value *cell = media_table_cell(doc, row, c);
+        if (media_kind_of(cell) != MEDIA_IMAGE)
+            continue;
+        snprintf(row_name, sizeof row_name, "%zu", row);
+        rc = h5x_image(x, col, row_name, src, path, cell, step, row);
+    }
+    H5Gclose(col);
+    return rc;
+}
+
+/* A column of plain cells, stored like a history series. */
+static int value_column(h5x *x, hid_t g, const char *name, const char *key, uint64_t step,
+                        const char *colname, const runlog_value *doc, size_t c, size_t nrows)
+{
+    size_t row;
+    int cls = H5X_C_NONE, rc = -1;
+    void *buf;
+
+    for (row = 0; row < nrows; row++)
+        cls = h5x_class_join(cls, runlog_value_type(media_table_cell(doc, row, c)));
+    if (!(buf = calloc(nrows ? nrows : 1, 8)))
+        return h5x_fail(x, "out of memory");
+    for (row = 0; row < nrows; row++) {
+        const runlog_value *cell = media_table_cell(doc, row, c);
+        switch (cls) {
+        case H5X_C_INT: ((int64_t *)buf)[row] = runlog_value_int(cell); break;
+        case H5X_C_FLOAT: ((double *)buf)[row] = runlog_value_float(cell); break;
+        case H5X_C_BOOL: ((int8_t *)buf)[row] = (int8_t)runlog_value_bool(cell); break;
+        case H5X_C_STRING: ((const char **)buf)[row] = runlog_value_string(cell, NULL); break;
+        default: ((char **)buf)[row] = h5x_cell_json(key, step, row, colname, cell); break;
+        }
+    }
+    if (cls == H5X_C_STRING || cls == H5X_C_JSON || cls == H5X_C_NONE)
+        rc = h5x_column_str(x, g, name, nrows, buf);
+    else
+        rc = h5x_column(x, g, name, cls == H5X_C_INT ? H5T_NATIVE_INT64
+                        : cls == H5X_C_FLOAT ? H5T_NATIVE_DOUBLE : x->bool_t, nrows, buf);
+    if (rc == 0 && cls == H5X_C_JSON) {
+        hid_t d = H5Dopen2(g, name, H5P_DEFAULT);
+        rc = d < 0 || h5x_attr_str(x, d, "encoding", "json") < 0 ? -1 : 0;
+        if (d >= 0)
+            H5Dclose(d);
+    }
+    if (cls == H5X_C_JSON)
+        for (row = 0; row < nrows; row++)
+            free(((char **)buf)[row]);
+    free(buf);
+    return rc == 0 ? 0 : h5x_fail(x, "writing a table column");
+}
+
+static int table_attrs(h5x *x, hid_t g, const runlog_value *doc, const runlog_value *cell,
+                       uint64_t step)
+{
+    size_t c, ncols = media_table_ncols(doc);
+    const char **cols = malloc((ncols ? ncols : 1) * sizeof *cols);
+    const char **types = malloc((ncols ? ncols : 1) * sizeof *types);
+    char hex[33];
+    int rc = -1;
+
+    if (cols && types) {
+        for (c = 0; c < ncols; c++) {
+            cols[c] = media_table_column(doc, c);
+            types[c] = media_table_type(doc, c);
+            cols[c] = cols[c] ? cols[c] : "";
+            types[c] = types[c] ? types[c] : "";
+        }
+        media_digest_hex(hex, cell);
+        rc = h5x_attr_u64(g, "step", step) < 0 || h5x_attr_str(x, g, "digest", hex) < 0 ||
+             h5x_attr_u64(g, "nrows", media_table_nrows(doc)) < 0 ||
+             h5x_attr_u64(g, "ncols", ncols) < 0 ||
+             h5x_attr_strs(x, g, "columns", ncols, cols) < 0 ||
+             h5x_attr_strs(x, g, "types", ncols, types) < 0 ? -1 : 0;
+    }
+    free(cols);
+    free(types);
+    return rc;
+}
+
+static int table_column(h5x *x, hid_t g, runlog_reader *src, const char *path, const char *key,
+                        const runlog_value *doc, size_t c, uint64_t step)
+{
+    const char *col = media_table_column(doc, c), *type = media_table_type(doc, c);
+    size_t nrows = media_table_nrows(doc);
+    char *name = h5x_escape(col ? col : "", col ? strlen(col) : 0, H5X_RES_NONE);
+    uint32_t shape[3];
+    int rc;
+
+    if (!name)
+        return h5x_fail(x, "out of memory");
+    if (type && strcmp(type, "image") == 0 && column_stackable(doc, c, nrows, shape))
+        rc = image_column_stacked(x, g, name, src, path, doc, c, nrows, shape);
+    else if (type && strcmp(type, "image") == 0)
+        rc = image_column_rows(x, g, name, src, path, doc, c, nrows, step);
+    else
+        rc = value_column(x, g, name, key, step, col, doc, c, nrows);
+    free(name);
+    return rc;
+}
+
+int h5x_table(h5x *x, hid_t loc, const char *name, runlog_reader *src, const char *path,
+              const char *key, const runlog_value *cell, uint64_t step)
+{
+    runlog_digest d;
+    runlog_doc *doc;
+    hid_t g;
+    size_t c, ncols;
+    int rc;
+
+    if ((rc = runlog_value_digest(&d, cell)) < 0 || (rc = runlog_reader_table(&doc, src, &d)) < 0) {
+        tool_lib_error(path, rc);
+        return x->tolerant ? 0 : TOOL_FAIL; /* --tolerant: left out, reported */
+    }
+    g = h5x_group(x, loc, name);
+    rc = g < 0 || table_attrs(x, g, runlog_doc_value(doc), cell, step) < 0
+             ? h5x_fail(x, "writing a table") : 0;
+    ncols = media_table_ncols(runlog_doc_value(doc));
+    for (c = 0; c < ncols && rc == 0; c++)
+        rc = table_column(x, g, src, path, key, runlog_doc_value(doc), c, step);
+    if (g >= 0)
+        H5Gclose(g);
+    runlog_doc_free(doc);
+    return rc;
+}
+
+/* ---- artifacts ---- */
+
+typedef struct art_ref {
+    const runlog_value *m; /* the version's map */
+    size_t src;            /* the file that holds its blobs */
+} art_ref;
+
+static const char *art_name(const runlog_value *m)
+{
+    const char *s = tool_map_str(m, "name", NULL);
+    return s ? s : "";
+}
+
+static int64_t art_version(const runlog_value *m)
+{
+    int64_t v = 0;
+
+    tool_map_int(m, "version", &v);
+    return v;
+}
+
+/* Adds the versions of one file; a version already seen must have the
+ * same manifest (its later aliases win). */
+static int art_collect(art_ref *refs, size_t *n, const h5x_blobs *b, size_t f,
+                       const runlog_value *list)
+{
+    size_t i, k, cnt = list ? runlog_value_count(list) : 0;
+    char h1[33], h2[33];
+
+    for (i = 0; i < cnt; i++) {
+        const runlog_value *m = runlog_value_item(list, i);
+        for (k = 0; k < *n; k++)
+            if (strcmp(art_name(refs[k].m), art_name(m)) == 0 &&
+                art_version(refs[k].m) == art_version(m))
+                break;
+        if (k < *n) {
+            media_digest_hex(h1, refs[k].m);
+            media_digest_hex(h2, m);
+            if (strcmp(h1, h2) != 0) {
+                fprintf(stderr, "runlog: %s and %s: artifact %s:v%" PRId64 " differs "
+                        "(manifest %s vs %s); not merged\n", b->paths[refs[k].src], b->paths[f],
+                        art_name(m), art_version(m), h1, h2);
+                return TOOL_FAIL;
+            }
+        }
+        refs[k].m = m;
+        refs[k].src = f;
+        if (k == *n)
+            (*n)++;
+    }
+    return 0;
+}
+
+static int list_strs(h5x *x, hid_t g, const char *name, const runlog_value *list)
+{
+    size_t i, n = list ? runlog_value_count(list) : 0;
+    const char **s = malloc((n ? n : 1) * sizeof *s);
+    int rc;
+
+    if (!s)
+        return -1;
+    for (i = 0; i < n; i++) {
+        s[i] = runlog_value_string(runlog_value_item(list, i), NULL);
+        s[i] = s[i] ? s[i] : "";
+    }
+    rc = h5x_attr_strs(x, g, name, n, s);
+    free(s);
+    return rc;
+}
+
+static int art_attrs(h5x *x, hid_t g, const runlog_value *m)
+{
+    static const char *const texts[] = {"name", "type", "description"};
+    const runlog_value *meta = runlog_value_get(m, "metadata");
+    char hex[33], *json = NULL;
+    int64_t v = 0;
+    size_t i, len;
+    const char *s;
+    int rc = 0;
+
+    for (i = 0; i < 3 && rc == 0; i++) {
+        s = tool_map_str(m, texts[i], &len);
+        rc = h5x_attr_strn(x, g, texts[i], s ? s : "", s ? len : 0);
+    }
+    media_digest_hex(hex, m);
+    if (rc < 0 || h5x_attr_i64(g, "version", art_version(m)) < 0 ||
+        h5x_attr_str(x, g, "digest", hex) < 0 ||
+        list_strs(x, g, "aliases", runlog_value_get(m, "aliases")) < 0)
+        return -1;
+    if (tool_map_int(m, "size", &v) && h5x_attr_i64(g, "size", v) < 0)
+        return -1;
+    if (tool_map_int(m, "t", &v) && h5x_attr_f64(g, "timestamp", h5x_seconds(v)) < 0)
+        return -1;
+    if (meta && runlog_value_to_json(&json, meta, 0) < 0)
+        return -1;
+    rc = h5x_attr_str(x, g, "metadata", json ? json : "{}");
+    runlog_free(json);
+    return rc;
+}
+
+/* path, size, digest, ref: one entry per element. */
+static int art_entries(h5x *x, hid_t g, const runlog_value *entries)
+{
+    size_t i, n = entries ? runlog_value_count(entries) : 0, len;
+    char **path = calloc(n + 1, sizeof *path), **digest = calloc(n + 1, sizeof *digest),
+         **ref = calloc(n + 1, sizeof *ref);
+    uint64_t *size = calloc(n + 1, sizeof *size);
+    runlog_digest d;
+    int64_t v;
+    int rc = -1;
+
+    if (!path || !digest || !ref || !size)
+        goto out;
+    for (i = 0; i < n; i++) {
+        const runlog_value *e = runlog_value_item(entries, i);
+        const char *s = tool_map_str(e, "path", &len);
+        path[i] = s ? strndup(s, len) : strdup("");
+        s = tool_map_str(e, "ref", &len);
+        ref[i] = s ? strndup(s, len) : strdup("");
+        digest[i] = calloc(33, 1);
+        if (!path[i] || !ref[i] || !digest[i])
+            goto out;
+        if (runlog_value_digest(&d, e) == 0)
+            runlog_digest_hex(digest[i], &d);
+        size[i] = tool_map_int(e, "size", &v) && v > 0 ? (uint64_t)v : 0;
+    }
+    rc = h5x_column_str(x, g, "path", n, path) < 0 ||
+         h5x_column(x, g, "size", H5T_NATIVE_UINT64, n, size) < 0 ||
+         h5x_column_str(x, g, "digest", n, digest) < 0 ||
+         h5x_column_str(x, g, "ref", n, ref) < 0 ? -1 : 0;
+out:
+    for (i = 0; i < n; i++) {
+        if (path)
+            free(path[i]);
+        if (digest)
+            free(digest[i]);
+        if (ref)
+            free(ref[i]);
+    }
+    free(path);
+    free(digest);
+    free(ref);
+    free(size);
+    return rc;
+}
+
+/* Copies a file into a new 1-D uint8 dataset, 1 MiB at a time. */
+static int copy_file(h5x *x, hid_t g, const char *name, const char *file, uint64_t size)
+{
+    hsize_t dims = size, start, count;
+    hid_t d = h5x_create_u8(x, g, name, 1, &dims), fs = H5I_INVALID_HID, ms;
+    static uint8_t buf[1 << 20];
+    FILE *f = fopen(file, "rb");
+    size_t got;
+    int rc = -1;
+
+    if (!f || d < 0 || (fs = H5Dget_space(d)) < 0)
+        goto out;
+    for (start = 0; start < size; start += got) {
+        got = fread(buf, 1, sizeof buf, f);
+        if (got == 0 || start + got > size)
+            goto out;
+        count = got;
+        ms = H5Screate_simple(1, &count, NULL);
+        if (ms < 0 || H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+            H5Dwrite(d, H5T_NATIVE_UINT8, ms, fs, H5P_DEFAULT, buf) < 0) {
+            if (ms >= 0)
+                H5Sclose(ms);
+            goto out;
+        }
+        H5Sclose(ms);
+    }
+    rc = 0;
+out:
+    if (f)
+        fclose(f);
+    if (fs >= 0)
+        H5Sclose(fs);
+    if (d >= 0)
+        H5Dclose(d);
+    return rc;
+}
+
+/* --with-artifact-data: data/<i> holds the bytes of stored entry i. The
+ * blob goes through a temporary file beside the output (digest checked by
+ * runlog_reader_blob_to_file()), so memory stays bounded. */
+static int art_data(h5x *x, hid_t g, const runlog_value *entries, runlog_reader *src,
+                    const char *path)
+{
+    size_t i, n = entries ? runlog_value_count(entries) : 0;
+    hid_t data = h5x_group(x, g, "data");
+    char *tmp = malloc(strlen(x->out) + 48), name[32];
+    runlog_digest d;
+    int64_t size;
+    int rc = 0;
+
+    if (data < 0 || !tmp) {
+        free(tmp);
+        return h5x_fail(x, "creating artifact data");
+    }
+    sprintf(tmp, "%s.blob-%ld", x->out, (long)getpid());
+    for (i = 0; i < n && rc == 0; i++) {
+        const runlog_value *e = runlog_value_item(entries, i);
+        if (runlog_value_get(e, "ref") || runlog_value_digest(&d, e) < 0 ||
+            !tool_map_int(e, "size", &size) || size < 0)
+            continue; /* a reference: the bytes are elsewhere */
+        if ((rc = runlog_reader_blob_to_file(src, &d, tmp)) < 0) {
+            rc = tool_lib_error(path, rc);
+            if (x->tolerant) { /* left out, reported */
+                rc = 0;
+                continue;
+            }
+            break;
+        }
+        snprintf(name, sizeof name, "%zu", i);
+        if (copy_file(x, data, name, tmp, (uint64_t)size) < 0)
+            rc = h5x_fail(x, "writing artifact data");
+        unlink(tmp);
+    }
+    free(tmp);
+    H5Gclose(data);
+    return rc;
+}
+
+static int art_write(h5x *x, hid_t arts, const art_ref *r, const h5x_blobs *b, int with_data)
+{
+    const char *name = art_name(r->m);
+    char *esc = h5x_escape(name, strlen(name), H5X_RES_NONE), vname[32];
+    hid_t ng = esc ? h5x_group(x, arts, esc) : H5I_INVALID_HID, g;
+    const runlog_value *entries = runlog_value_get(r->m, "entries");
+    int rc = -1;
+
+    free(esc);
+    if (ng < 0)
+        return h5x_fail(x, "creating an artifact group");
+    snprintf(vname, sizeof vname, "v%" PRId64, art_version(r->m));
+    g = h5x_group(x, ng, vname);
+    if (g >= 0 && art_attrs(x, g, r->m) == 0 && art_entries(x, g, entries) == 0)
+        rc = 0;
+    rc = rc == 0 ? 0 : h5x_fail(x, "writing an artifact");
+    if (rc == 0 && with_data)
+        rc = art_data(x, g, entries, b->readers[r->src], b->paths[r->src]);
+    if (g >= 0)
+        H5Gclose(g);
+    H5Gclose(ng);
+    return rc;
+}
+
+int h5x_artifacts(h5x *x, hid_t run, const h5x_blobs *b, const runlog_value *const *arts,
+                  int with_data)
+{
+    size_t f, total = 0, n = 0, i;
+    art_ref *refs;
+    hid_t g;
+    int rc = 0;
+
+    for (f = 0; f < b->n; f++)
+        total += arts[f] ? runlog_value_count(arts[f]) : 0;
+    if (total == 0)
+        return 0;
+    if (!(refs = calloc(total, sizeof *refs)))
+        return h5x_fail(x, "out of memory");
+    for (f = 0; f < b->n && rc == 0; f++)
+        rc = art_collect(refs, &n, b, f, arts[f]);
+    g = rc == 0 ? h5x_group(x, run, "artifacts") : H5I_INVALID_HID;
+    if (rc == 0 && g < 0)
+        rc = h5x_fail(x, "creating artifacts");
+    for (i = 0; i < n && rc == 0; i++)
+        rc = art_write(x, g, &refs[i], b, with_data);
+    if (g >= 0)
+        H5Gclose(g);
+    free(refs);
+    return rc;
+}

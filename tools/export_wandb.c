@@ -1,0 +1,1050 @@
+/*
+ * export_wandb.c — `runlog export wandb FILE... -o DIR [--entity E]
+ * [--project P] [--tolerant]` (spec/EXPORTS.md §10): each run becomes
+ * DIR/offline-run-<YYYYMMDD_HHMMSS>-<run_id>/ as W&B's offline mode lays it
+ * out, for `wandb sync`.
+ *
+ * Files with the same run id (a run requeued into a new run-log) are one run:
+ * their records are exported in order of start time. A run is built in
+ * DIR/.tmp-<run_id>-<pid>/ and renamed into place at the end, so its
+ * directory appears whole or not at all; on any failure the staging
+ * directory is removed.
+ *
+ * Records are streamed (one history row in memory at a time); merged config,
+ * summary and metadata come from runlog_reader_run().
+ */
+#define _XOPEN_SOURCE 700
+#include "export_wandb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "media.h"
+
+typedef struct wb_opts {
+    const char *dir, *entity, *project;
+    int tolerant;
+    char **files;
+    int n_files;
+} wb_opts;
+
+/* One input file. */
+typedef struct wb_src {
+    const char *path;
+    runlog_reader *r, *blobs;
+    runlog_run *run;
+    const char *id;
+    int64_t start;
+    int done;
+} wb_src;
+
+/* Key -> value lists (config, summary, metadata merged over the files of a run). */
+typedef struct wb_kv {
+    const char **keys;
+    const runlog_value **vals;
+    size_t n, cap;
+} wb_kv;
+
+/* The last media value_json of each history key (for the summary). */
+typedef struct wb_last {
+    char **keys, **json;
+    size_t n, cap;
+} wb_last;
+
+/* Everything about the run being exported. */
+typedef struct wb_run {
+    const wb_opts *o;
+    wb_src **src;
+    size_t n_src;
+    char id[RUNLOG_MAX_KEY + 1];
+    char *stage, *final;
+    int stage_fd, out_fd;
+    int64_t start, end;
+    int exit_code;
+    const char *state;
+    wb_log log;
+    wb_media media;
+    wb_kv config, summary, metadata;
+    wb_last last;
+    uint64_t last_step;
+    int has_rows, warned_reserved;
+} wb_run;
+
+#define R(rec, field, type, val) \
+    ((rec)->record_type_case = WANDB_INTERNAL__RECORD__RECORD_TYPE_##type, (rec)->field = (val))
+
+/* ---- small helpers ---- */
+
+static int oom(const char *file)
+{
+    return tool_lib_error(file, RUNLOG_ENOMEM);
+}
+
+static void ts_set(WandbInternal__Timestamp *ts, int64_t ns)
+{
+    int64_t s = ns / 1000000000, r = ns % 1000000000;
+
+    if (r < 0)
+        s--, r += 1000000000;
+    ts->seconds = s;
+    ts->nanos = (int32_t)r;
+}
+
+static const char *ident_str(const wb_run *run, const char *key)
+{
+    const char *s;
+    size_t i;
+
+    for (i = 0; i < run->n_src; i++)
+        if ((s = tool_map_str(runlog_run_identity(run->src[i]->run), key, NULL)) && *s)
+            return s;
+    return NULL;
+}
+
+static int kv_merge(wb_kv *kv, const runlog_value *map, int check)
+{
+    size_t i, k, n = map && runlog_value_type(map) == RUNLOG_MAP ? runlog_value_count(map) : 0;
+    const char *key;
+
+    for (i = 0; i < n; i++) {
+        if (!(key = runlog_value_key(map, i, NULL)))
+            continue;
+        for (k = 0; check && k < kv->n && strcmp(kv->keys[k], key) != 0; k++)
+            ;
+        if (check && k < kv->n) {
+            kv->vals[k] = runlog_value_item(map, i);
+            continue;
+        }
+        if (kv->n == kv->cap) {
+            size_t cap = kv->cap ? 2 * kv->cap : 64;
+            const char **nk = realloc(kv->keys, cap * sizeof *nk);
+            const runlog_value **nv = nk ? realloc(kv->vals, cap * sizeof *nv) : NULL;
+            if (nk)
+                kv->keys = nk;
+            if (!nv)
+                return -1;
+            kv->vals = nv;
+            kv->cap = cap;
+        }
+        kv->keys[kv->n] = key;
+        kv->vals[kv->n++] = runlog_value_item(map, i);
+    }
+    return 0;
+}
+
+static const runlog_value *kv_get(const wb_kv *kv, const char *key)
+{
+    size_t i;
+
+    for (i = kv->n; i-- > 0;)
+        if (strcmp(kv->keys[i], key) == 0)
+            return kv->vals[i];
+    return NULL;
+}
+
+static void kv_free(wb_kv *kv)
+{
+    free(kv->keys);
+    free(kv->vals);
+    memset(kv, 0, sizeof *kv);
+}
+
+static int last_set(wb_last *l, const char *key, const char *json)
+{
+    size_t i;
+    char *j = strdup(json), **nk, **nj;
+
+    if (!j)
+        return -1;
+    for (i = 0; i < l->n; i++)
+        if (strcmp(l->keys[i], key) == 0) {
+            free(l->json[i]);
+            l->json[i] = j;
+            return 0;
+        }
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 16;
+        if ((nk = realloc(l->keys, cap * sizeof *nk)))
+            l->keys = nk;
+        if (!nk || !(nj = realloc(l->json, cap * sizeof *nj))) {
+            free(j);
+            return -1;
+        }
+        l->json = nj;
+        l->cap = cap;
+    }
+    if (!(l->keys[l->n] = strdup(key))) {
+        free(j);
+        return -1;
+    }
+    l->json[l->n++] = j;
+    return 0;
+}
+
+static const char *last_get(const wb_last *l, const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        if (strcmp(l->keys[i], key) == 0)
+            return l->json[i];
+    return NULL;
+}
+
+static void last_free(wb_last *l)
+{
+    size_t i;
+
+    for (i = 0; i < l->n; i++)
+        free(l->keys[i]), free(l->json[i]);
+    free(l->keys);
+    free(l->json);
+}
+
+/* ---- records ---- */
+
+static int emit(wb_run *run, WandbInternal__Record *rec)
+{
+    if (wb_log_record(&run->log, rec) < 0) {
+        fprintf(stderr, "runlog: %s/run-%s.wandb: %s\n", run->stage, run->id, strerror(errno));
+        return TOOL_FAIL;
+    }
+    return TOOL_OK;
+}
+
+static int emit_header(wb_run *run)
+{
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__HeaderRecord h = WANDB_INTERNAL__HEADER_RECORD__INIT;
+    WandbInternal__VersionInfo v = WANDB_INTERNAL__VERSION_INFO__INIT;
+
+    v.producer = "runlog " RUNLOG_VERSION_STRING;
+    h.version_info = &v;
+    R(&rec, header, HEADER, &h);
+    return emit(run, &rec);
+}
+
+/* Files named in one FilesRecord, paths relative to files/. */
+static int emit_files(wb_run *run, char **paths, size_t n, int policy, int type)
+{
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__FilesRecord fr = WANDB_INTERNAL__FILES_RECORD__INIT;
+    WandbInternal__FilesItem *items = calloc(n ? n : 1, sizeof *items);
+    WandbInternal__FilesItem **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    size_t i;
+    int status;
+
+    if (!items || !ptrs) {
+        free(items), free(ptrs);
+        return oom(run->stage);
+    }
+    for (i = 0; i < n; i++) {
+        wandb_internal__files_item__init(&items[i]);
+        items[i].path = paths[i];
+        items[i].policy = policy;
+        items[i].type = type;
+        ptrs[i] = &items[i];
+    }
+    fr.n_files = n;
+    fr.files = ptrs;
+    R(&rec, files, FILES, &fr);
+    status = n ? emit(run, &rec) : TOOL_OK;
+    free(items);
+    free(ptrs);
+    return status;
+}
+
+/* ConfigItem and SummaryItem have the same layout; both are filled here. */
+static int config_items(wb_run *run, wb_arena *a, const wb_kv *kv,
+                        WandbInternal__ConfigItem ***out, size_t *n)
+{
+    WandbInternal__ConfigItem **items = wb_alloc(a, (kv->n ? kv->n : 1) * sizeof *items);
+    wb_buf b = {0};
+    size_t i;
+
+    if (!items)
+        return oom(run->stage);
+    for (i = 0; i < kv->n; i++) {
+        if (!(items[i] = wb_alloc(a, sizeof *items[i])))
+            return oom(run->stage);
+        wandb_internal__config_item__init(items[i]);
+        items[i]->key = wb_strdup(a, kv->keys[i]);
+        wb_json_value(&b, kv->vals[i], WB_JSON);
+        if (!items[i]->key || !(items[i]->value_json = wb_keep(a, wb_take(&b))))
+            return oom(run->stage);
+    }
+    *out = items;
+    *n = kv->n;
+    return TOOL_OK;
+}
+
+static int str_list(wb_arena *a, const runlog_value *list, char ***out, size_t *n)
+{
+    size_t i, k = list ? runlog_value_count(list) : 0;
+
+    *n = 0;
+    if (!(*out = wb_alloc(a, (k ? k : 1) * sizeof **out)))
+        return -1;
+    for (i = 0; i < k; i++)
+        if (runlog_value_string(runlog_value_item(list, i), NULL))
+            (*out)[(*n)++] = wb_strdup(a, runlog_value_string(runlog_value_item(list, i), NULL));
+    return 0;
+}
+
+/* The run record: identity, host, git and start time, with the whole config. */
+static int emit_run(wb_run *run)
+{
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__RunRecord rr = WANDB_INTERNAL__RUN_RECORD__INIT;
+    WandbInternal__ConfigRecord cr = WANDB_INTERNAL__CONFIG_RECORD__INIT;
+    WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
+    WandbInternal__GitRepoRecord git = WANDB_INTERNAL__GIT_REPO_RECORD__INIT;
+    const runlog_value *g = kv_get(&run->metadata, "git");
+    const char *project = run->o->project ? run->o->project : ident_str(run, "project");
+    wb_arena a = {0};
+    int status;
+
+    rr.run_id = run->id;
+    rr.entity = wb_strdup(&a, run->o->entity);
+    rr.project = wb_strdup(&a, project ? project : "uncategorized");
+    rr.display_name = wb_strdup(&a, ident_str(run, "name"));
+    rr.run_group = wb_strdup(&a, ident_str(run, "group"));
+    rr.job_type = wb_strdup(&a, ident_str(run, "job_type"));
+    rr.notes = wb_strdup(&a, ident_str(run, "notes"));
+    rr.host = wb_strdup(&a, runlog_value_string(kv_get(&run->metadata, "host"), NULL));
+    if (str_list(&a, runlog_value_get(runlog_run_identity(run->src[0]->run), "tags"), &rr.tags,
+                 &rr.n_tags) < 0)
+        return oom(run->stage);
+    ts_set(&ts, run->start);
+    rr.start_time = &ts;
+    if (g && (tool_map_str(g, "remote", NULL) || tool_map_str(g, "commit", NULL))) {
+        git.remote_url = wb_strdup(&a, tool_map_str(g, "remote", NULL));
+        git.commit = wb_strdup(&a, tool_map_str(g, "commit", NULL));
+        rr.git = &git;
+    }
+    if ((status = config_items(run, &a, &run->config, &cr.update, &cr.n_update)) == TOOL_OK) {
+        rr.config = &cr;
+        R(&rec, run, RUN, &rr);
+        status = emit(run, &rec);
+    }
+    /* and a config record, the update W&B's sender applies to the run's config */
+    if (status == TOOL_OK) {
+        rec = (WandbInternal__Record)WANDB_INTERNAL__RECORD__INIT;
+        R(&rec, config, CONFIG, &cr);
+        status = emit(run, &rec);
+    }
+    wb_arena_free(&a);
+    return status;
+}
+
+static int item_json(wb_arena *a, WandbInternal__HistoryItem **out, const char *key, char *json)
+{
+    WandbInternal__HistoryItem *it = wb_alloc(a, sizeof *it);
+
+    if (!it || !wb_keep(a, json))
+        return -1;
+    wandb_internal__history_item__init(it);
+    it->key = wb_strdup(a, key);
+    it->value_json = json;
+    *out = it;
+    return it->key ? 0 : -1;
+}
+
+static int is_reserved(const char *key)
+{
+    return strcmp(key, "_step") == 0 || strcmp(key, "_runtime") == 0 ||
+           strcmp(key, "_timestamp") == 0;
+}
+
+/* One history row: _step, _runtime, _timestamp, then the row's values;
+ * media are written under files/media/ and named in a FilesRecord. */
+static int emit_history(wb_run *run, wb_src *s, const runlog_record *r)
+{
+    size_t i, k = 0, n = runlog_record_field_count(r);
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__HistoryRecord h = WANDB_INTERNAL__HISTORY_RECORD__INIT;
+    WandbInternal__HistoryStep step = WANDB_INTERNAL__HISTORY_STEP__INIT;
+    WandbInternal__HistoryItem **items;
+    uint64_t st = runlog_record_step(r);
+    int64_t t = runlog_record_time(r);
+    char num[TOOL_NUM_MAX];
+    const char *key;
+    wb_arena a = {0};
+    wb_buf b = {0};
+    int status = TOOL_OK;
+
+    if (!(items = wb_alloc(&a, (n + 3) * sizeof *items)))
+        return oom(s->path);
+    wb_printf(&b, "%" PRIu64, st);
+    if (item_json(&a, &items[k++], "_step", wb_take(&b)) < 0)
+        status = oom(s->path);
+    tool_fmt_unix(num, t - run->start);
+    if (status == TOOL_OK && item_json(&a, &items[k++], "_runtime", strdup(num)) < 0)
+        status = oom(s->path);
+    tool_fmt_unix(num, t);
+    if (status == TOOL_OK && item_json(&a, &items[k++], "_timestamp", strdup(num)) < 0)
+        status = oom(s->path);
+    for (i = 0; i < n && status == TOOL_OK; i++) {
+        key = runlog_record_field_key(r, i);
+        if (is_reserved(key)) {
+            if (!run->warned_reserved++)
+                fprintf(stderr, "runlog: %s: history key '%s' is one of W&B's own; left out\n",
+                        s->path, key);
+            continue;
+        }
+        status = wb_media_value(&run->media, &b, key, st, runlog_record_field_value(r, i));
+        if (status == TOOL_OK && media_kind_of(runlog_record_field_value(r, i)) != MEDIA_NONE &&
+            last_set(&run->last, key, b.p ? b.p : "null") < 0)
+            status = oom(s->path);
+        if (status == TOOL_OK && item_json(&a, &items[k++], key, wb_take(&b)) < 0)
+            status = oom(s->path);
+    }
+    wb_buf_free(&b);
+    if (status == TOOL_OK) {
+        h.n_item = k;
+        h.item = items;
+        step.num = (int64_t)st;
+        h.step = &step;
+        R(&rec, history, HISTORY, &h);
+        status = emit(run, &rec);
+    }
+    wb_arena_free(&a);
+    if (status == TOOL_OK && run->media.n_new) {
+        status = emit_files(run, run->media.new_files, run->media.n_new,
+                            WANDB_INTERNAL__FILES_ITEM__POLICY_TYPE__NOW,
+                            WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__MEDIA);
+        for (i = 0; i < run->media.n_new; i++)
+            free(run->media.new_files[i]);
+        run->media.n_new = 0;
+    }
+    run->last_step = st;
+    run->has_rows = 1;
+    return status;
+}
+
+static int emit_stats(wb_run *run, wb_src *s, const runlog_record *r)
+{
+    size_t i, n = runlog_record_field_count(r);
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__StatsRecord sr = WANDB_INTERNAL__STATS_RECORD__INIT;
+    WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
+    WandbInternal__StatsItem **items;
+    wb_arena a = {0};
+    wb_buf b = {0};
+    int status = TOOL_OK;
+
+    if (!(items = wb_alloc(&a, (n ? n : 1) * sizeof *items)))
+        return oom(s->path);
+    for (i = 0; i < n && status == TOOL_OK; i++) {
+        if (!(items[i] = wb_alloc(&a, sizeof *items[i])))
+            status = oom(s->path);
+        else {
+            wandb_internal__stats_item__init(items[i]);
+            items[i]->key = wb_strdup(&a, runlog_record_field_key(r, i));
+            wb_json_value(&b, runlog_record_field_value(r, i), WB_JSON);
+            if (!items[i]->key || !(items[i]->value_json = wb_keep(&a, wb_take(&b))))
+                status = oom(s->path);
+        }
+    }
+    if (status == TOOL_OK) {
+        ts_set(&ts, runlog_record_time(r));
+        sr.timestamp = &ts;
+        sr.n_item = n;
+        sr.item = items;
+        R(&rec, stats, STATS, &sr);
+        status = emit(run, &rec);
+    }
+    wb_arena_free(&a);
+    return status;
+}
+
+/* Console bytes: exactly into files/output.log; into the record as UTF-8
+ * text (bad bytes and NUL as U+FFFD), as protobuf strings must be. */
+static int emit_console(wb_run *run, wb_src *s, const runlog_record *r)
+{
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__OutputRawRecord o = WANDB_INTERNAL__OUTPUT_RAW_RECORD__INIT;
+    WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
+    const char *stream, *data = "";
+    size_t len = 0, off = 0;
+    ssize_t w;
+    int status;
+
+    if (tool_console_fields(runlog_record_body(r), &stream, &data, &len) < 0)
+        return TOOL_OK; /* a malformed body: nothing to say */
+    while (off < len) {
+        if ((w = write(run->out_fd, data + off, len - off)) < 0 && errno != EINTR)
+            return tool_sys_error("output.log");
+        off += w > 0 ? (size_t)w : 0;
+    }
+    if (!(o.line = wb_utf8_text(data, len)))
+        return oom(s->path);
+    o.output_type = strcmp(stream, "stderr") == 0 ? WANDB_INTERNAL__OUTPUT_RAW_RECORD__OUTPUT_TYPE__STDERR
+                                                  : WANDB_INTERNAL__OUTPUT_RAW_RECORD__OUTPUT_TYPE__STDOUT;
+    ts_set(&ts, runlog_record_time(r));
+    o.timestamp = &ts;
+    R(&rec, output_raw, OUTPUT_RAW, &o);
+    status = emit(run, &rec);
+    free(o.line);
+    return status;
+}
+
+static int emit_alert(wb_run *run, wb_src *s, const runlog_record *r)
+{
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__AlertRecord al = WANDB_INTERNAL__ALERT_RECORD__INIT;
+    const runlog_value *body = runlog_record_body(r);
+    char level[TOOL_NUM_MAX];
+    const char *t;
+    size_t len;
+    wb_arena a = {0};
+    int status;
+
+    t = tool_map_str(body, "title", &len);
+    al.title = wb_keep(&a, wb_utf8_text(t ? t : "", t ? len : 0));
+    t = tool_map_str(body, "text", &len);
+    al.text = wb_keep(&a, wb_utf8_text(t ? t : "", t ? len : 0));
+    al.level = wb_strdup(&a, tool_alert_level(body, level));
+    R(&rec, alert, ALERT, &al);
+    status = al.title && al.text && al.level ? emit(run, &rec) : oom(s->path);
+    wb_arena_free(&a);
+    return status;
+}
+
+static int emit_artifact(wb_run *run, wb_src *s, const runlog_value *art)
+{
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__ArtifactRecord ar = WANDB_INTERNAL__ARTIFACT_RECORD__INIT;
+    wb_arena a = {0};
+    int status;
+
+    ar.run_id = run->id;
+    ar.entity = wb_strdup(&a, run->o->entity);
+    ar.project = wb_strdup(&a, run->o->project ? run->o->project : ident_str(run, "project"));
+    if (!ar.entity || !ar.project)
+        status = oom(s->path);
+    else if ((status = wb_artifact(&run->media, &a, &ar, art, run->final)) == TOOL_OK) {
+        if (!*ar.project)
+            ar.project = "uncategorized";
+        R(&rec, artifact, ARTIFACT, &ar);
+        status = emit(run, &rec);
+    }
+    wb_arena_free(&a);
+    return status;
+}
+
+/* ---- the pass over one file ---- */
+
+typedef struct wb_quota {
+    uint64_t rows, alerts, console, system, artifacts;
+} wb_quota;
+
+/* Records of each kind the snapshot of runlog_reader_run() counted: a live
+ * file's later records are left out, so every part describes one moment. */
+static uint64_t *quota_slot(wb_quota *q, runlog_record_type t)
+{
+    switch (t) {
+    case RUNLOG_RECORD_HISTORY: return &q->rows;
+    case RUNLOG_RECORD_ALERT: return &q->alerts;
+    case RUNLOG_RECORD_CONSOLE: return &q->console;
+    case RUNLOG_RECORD_SYSTEM: return &q->system;
+    case RUNLOG_RECORD_ARTIFACT: return &q->artifacts;
+    default: return NULL;
+    }
+}
+
+static int export_src(wb_run *run, wb_src *s)
+{
+    const runlog_value *arts = runlog_run_artifacts(s->run);
+    wb_quota q = {runlog_run_record_count(s->run, RUNLOG_RECORD_HISTORY),
+                  runlog_run_record_count(s->run, RUNLOG_RECORD_ALERT),
+                  runlog_run_record_count(s->run, RUNLOG_RECORD_CONSOLE),
+                  runlog_run_record_count(s->run, RUNLOG_RECORD_SYSTEM),
+                  arts ? runlog_value_count(arts) : 0};
+    const runlog_record *r;
+    uint64_t *left, art_i = 0;
+    int rc, status = TOOL_OK;
+
+    run->media.src = s->path;
+    run->media.blobs = s->blobs;
+    while (status == TOOL_OK && (rc = runlog_reader_next(s->r, &r)) == 0) {
+        runlog_record_type t = runlog_record_type_of(r);
+        if (!(left = quota_slot(&q, t)) || *left == 0)
+            continue;
+        (*left)--;
+        switch (t) {
+        case RUNLOG_RECORD_HISTORY: status = emit_history(run, s, r); break;
+        case RUNLOG_RECORD_SYSTEM: status = emit_stats(run, s, r); break;
+        case RUNLOG_RECORD_CONSOLE: status = emit_console(run, s, r); break;
+        case RUNLOG_RECORD_ALERT: status = emit_alert(run, s, r); break;
+        case RUNLOG_RECORD_ARTIFACT:
+            status = emit_artifact(run, s, runlog_value_item(arts, art_i++));
+            break;
+        default: break;
+        }
+    }
+    if (status == TOOL_OK && rc != RUNLOG_ITEROVER)
+        status = tool_lib_error(s->path, rc);
+    return status;
+}
+
+/* ---- files/ ---- */
+
+/* The final summary (media values as their W&B files) with _step,
+ * _runtime and _timestamp, as a SummaryRecord and as wandb-summary.json. */
+static int emit_summary(wb_run *run)
+{
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__SummaryRecord sr = WANDB_INTERNAL__SUMMARY_RECORD__INIT;
+    size_t i, n = run->summary.n;
+    wb_buf b = {0}, file = {0};
+    char num[TOOL_NUM_MAX];
+    const char *last;
+    wb_arena a = {0};
+    int status = TOOL_OK;
+
+    if (!(sr.update = wb_alloc(&a, (n + 3) * sizeof *sr.update)))
+        return oom(run->stage);
+    wb_puts(&file, "{");
+    for (i = 0; i < n + 3 && status == TOOL_OK; i++) {
+        const char *key = i < n ? run->summary.keys[i] : i == n ? "_runtime" : i == n + 1 ? "_timestamp" : "_step";
+        if (i < n && is_reserved(key))
+            continue;
+        if (i >= n + 2 && !run->has_rows)
+            break;
+        if (i < n && (last = last_get(&run->last, key)) != NULL)
+            wb_puts(&b, last);
+        else if (i < n)
+            status = wb_media_value(&run->media, &b, key, run->last_step, run->summary.vals[i]);
+        else if (i == n)
+            tool_fmt_unix(num, run->end - run->start), wb_puts(&b, num);
+        else if (i == n + 1)
+            tool_fmt_unix(num, run->end), wb_puts(&b, num);
+        else
+            wb_printf(&b, "%" PRIu64, run->last_step);
+        if (status != TOOL_OK)
+            break;
+        wb_puts(&file, sr.n_update ? ",\n " : "\n ");
+        wb_json_str(&file, key, strlen(key));
+        wb_puts(&file, ": ");
+        wb_puts(&file, b.p ? b.p : "null");
+        if (!(sr.update[sr.n_update] = wb_alloc(&a, sizeof *sr.update[0])))
+            status = oom(run->stage);
+        else {
+            wandb_internal__summary_item__init(sr.update[sr.n_update]);
+            sr.update[sr.n_update]->key = wb_strdup(&a, key);
+            if (!(sr.update[sr.n_update++]->value_json = wb_keep(&a, wb_take(&b))))
+                status = oom(run->stage);
+        }
+    }
+    wb_puts(&file, "\n}\n");
+    if (status == TOOL_OK && file.oom)
+        status = oom(run->stage);
+    if (status == TOOL_OK)
+        status = wb_write_file(run->stage_fd, "files/wandb-summary.json", file.p, file.len,
+                               "wandb-summary.json");
+    if (status == TOOL_OK) {
+        R(&rec, summary, SUMMARY, &sr);
+        status = emit(run, &rec);
+    }
+    wb_buf_free(&b);
+    wb_buf_free(&file);
+    wb_arena_free(&a);
+    return status;
+}
+
+/* config.yaml as W&B writes it: each key -> {desc: null, value: ...}; the
+ * values in YAML flow style (see WB_YAML). */
+static int write_config_yaml(wb_run *run)
+{
+    wb_buf b = {0};
+    size_t i;
+    int status;
+
+    wb_puts(&b, "wandb_version: 1\n");
+    for (i = 0; i < run->config.n; i++) {
+        wb_puts(&b, "\n");
+        wb_json_str(&b, run->config.keys[i], strlen(run->config.keys[i]));
+        wb_puts(&b, ":\n  desc: null\n  value: ");
+        wb_json_value(&b, run->config.vals[i], WB_YAML);
+        wb_puts(&b, "\n");
+    }
+    status = b.oom ? oom(run->stage)
+                   : wb_write_file(run->stage_fd, "files/config.yaml", b.p, b.len, "config.yaml");
+    wb_buf_free(&b);
+    return status;
+}
+
+static void meta_copy(wb_buf *b, const wb_run *run, const char *wandb_key, const char *key)
+{
+    const runlog_value *v = kv_get(&run->metadata, key);
+
+    if (!v)
+        return;
+    wb_printf(b, "\n \"%s\": ", wandb_key);
+    wb_json_value(b, v, WB_JSON);
+    wb_puts(b, ",");
+}
+
+/* wandb-metadata.json: W&B's names for what runlog's metadata has, the
+ * run's final state, and runlog's whole metadata under "runlog". */
+static int write_metadata(wb_run *run)
+{
+    const runlog_value *argv = kv_get(&run->metadata, "argv"), *g = kv_get(&run->metadata, "git"),
+                       *mem = kv_get(&run->metadata, "memory_total_bytes");
+    char iso[TOOL_NUM_MAX];
+    wb_buf b = {0};
+    size_t i, n = argv ? runlog_value_count(argv) : 0;
+    int status;
+
+    wb_puts(&b, "{");
+    meta_copy(&b, run, "os", kv_get(&run->metadata, "os_release") ? "os_release" : "os");
+    meta_copy(&b, run, "host", "host");
+    meta_copy(&b, run, "username", "user");
+    meta_copy(&b, run, "executable", "executable");
+    meta_copy(&b, run, "root", "cwd");
+    meta_copy(&b, run, "cpu_count", "cpu_count");
+    meta_copy(&b, run, "cpu_count_logical", "cpu_count");
+    meta_copy(&b, run, "gpu", "gpu");
+    meta_copy(&b, run, "gpu_count", "gpu_count");
+    if (n > 0) {
+        wb_puts(&b, "\n \"program\": ");
+        wb_json_value(&b, runlog_value_item(argv, 0), WB_JSON);
+        wb_puts(&b, ",\n \"args\": [");
+        for (i = 1; i < n; i++) {
+            wb_puts(&b, i > 1 ? ", " : "");
+            wb_json_value(&b, runlog_value_item(argv, i), WB_JSON);
+        }
+        wb_puts(&b, "],");
+    }
+    if (mem && runlog_value_type(mem) == RUNLOG_INT) /* W&B: GiB */
+        wb_printf(&b, "\n \"memory\": {\"total\": %.3f},",
+                  (double)runlog_value_int(mem) / (1024.0 * 1024.0 * 1024.0));
+    if (g && runlog_value_type(g) == RUNLOG_MAP) {
+        wb_puts(&b, "\n \"git\": {\"remote\": ");
+        wb_json_value(&b, runlog_value_get(g, "remote"), WB_JSON);
+        wb_puts(&b, ", \"commit\": ");
+        wb_json_value(&b, runlog_value_get(g, "commit"), WB_JSON);
+        wb_puts(&b, "},");
+    }
+    tool_fmt_iso(iso, run->start);
+    wb_printf(&b, "\n \"startedAt\": \"%s\",\n \"state\": \"%s\",\n \"exitcode\": %d,\n \"runlog\": ",
+              iso, run->state, run->exit_code);
+    wb_puts(&b, "{");
+    for (i = 0; i < run->metadata.n; i++) {
+        wb_puts(&b, i ? ", " : "");
+        wb_json_str(&b, run->metadata.keys[i], strlen(run->metadata.keys[i]));
+        wb_puts(&b, ": ");
+        wb_json_value(&b, run->metadata.vals[i], WB_JSON);
+    }
+    wb_puts(&b, "}\n}\n");
+    status = b.oom ? oom(run->stage)
+                   : wb_write_file(run->stage_fd, "files/wandb-metadata.json", b.p, b.len,
+                                   "wandb-metadata.json");
+    wb_buf_free(&b);
+    return status;
+}
+
+static int emit_exit(wb_run *run)
+{
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__RunExitRecord ex = WANDB_INTERNAL__RUN_EXIT_RECORD__INIT;
+    WandbInternal__FinalRecord fin = WANDB_INTERNAL__FINAL_RECORD__INIT;
+    int64_t secs = (run->end - run->start) / 1000000000;
+
+    ex.exit_code = run->exit_code;
+    ex.runtime = secs < 0 ? 0 : secs > INT32_MAX ? INT32_MAX : (int32_t)secs;
+    R(&rec, exit, EXIT, &ex);
+    if (emit(run, &rec) != TOOL_OK)
+        return TOOL_FAIL;
+    rec = (WandbInternal__Record)WANDB_INTERNAL__RECORD__INIT;
+    R(&rec, final, FINAL, &fin);
+    return emit(run, &rec);
+}
+
+/* ---- one run ---- */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* Identity, times and state of the run made of run->src (sorted by start). */
+static int run_facts(wb_run *run)
+{
+    const runlog_run *lr = run->src[run->n_src - 1]->run;
+    const char *id = run->src[0]->id;
+    size_t i;
+
+    wb_safe_name(run->id, 128, id, 1);
+    if (strcmp(run->id, id) != 0)
+        fprintf(stderr, "runlog: run id '%s' exported as '%s' (W&B's characters: A-Z a-z 0-9 _ . -)\n",
+                id, run->id);
+    run->start = run->src[0]->start;
+    run->end = runlog_run_end_time(lr);
+    switch (runlog_run_state(lr)) {
+    case RUNLOG_STATE_FINISHED: run->exit_code = 0, run->state = "finished"; break;
+    case RUNLOG_STATE_FAILED:
+        run->exit_code = runlog_run_exit_code(lr), run->state = "failed";
+        if (run->exit_code == 0)
+            run->exit_code = 1;
+        break;
+    case RUNLOG_STATE_RUNNING:
+        fprintf(stderr, "runlog: %s: a writer still holds the run; exported as it stands now, "
+                        "as failed\n", run->src[run->n_src - 1]->path);
+        /* fall through */
+    default: run->exit_code = 1, run->state = "failed"; break; /* crashed: as W&B marks it */
+    }
+    for (i = 0; i < run->n_src; i++)
+        if (kv_merge(&run->config, runlog_run_config(run->src[i]->run), run->n_src > 1) < 0 ||
+            kv_merge(&run->summary, runlog_run_summary(run->src[i]->run), run->n_src > 1) < 0 ||
+            kv_merge(&run->metadata, runlog_run_metadata(run->src[i]->run), run->n_src > 1) < 0)
+            return oom(run->src[i]->path);
+    return TOOL_OK;
+}
+
+/* DIR/.tmp-<id>-<pid> (with files/, logs/, tmp/) and the final path. */
+static int make_stage(wb_run *run, const char *absdir)
+{
+    char when[32];
+    time_t secs = (time_t)(run->start / 1000000000 - (run->start % 1000000000 < 0));
+    struct tm tm;
+    struct stat st;
+
+    gmtime_r(&secs, &tm);
+    strftime(when, sizeof when, "%Y%m%d_%H%M%S", &tm);
+    if (asprintf(&run->final, "%s/offline-run-%s-%s", absdir, when, run->id) < 0 ||
+        asprintf(&run->stage, "%s/.tmp-%s-%ld", absdir, run->id, (long)getpid()) < 0)
+        return oom(absdir);
+    if (lstat(run->final, &st) == 0) {
+        fprintf(stderr, "runlog: %s: already exists; remove it to export the run again\n", run->final);
+        return TOOL_FAIL;
+    }
+    if (mkdir(run->stage, 0777) < 0)
+        return tool_sys_error(run->stage);
+    if ((run->stage_fd = open(run->stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+        mkdirat(run->stage_fd, "files", 0777) < 0 || mkdirat(run->stage_fd, "logs", 0777) < 0 ||
+        mkdirat(run->stage_fd, "tmp", 0777) < 0)
+        return tool_sys_error(run->stage);
+    return TOOL_OK;
+}
+
+static int export_body(wb_run *run)
+{
+    static char *first_files[] = {"wandb-metadata.json", "requirements.txt"};
+    static char *end_files[] = {"config.yaml", "output.log", "wandb-summary.json"};
+    char path[PATH_MAX];
+    size_t i;
+    int status;
+
+    snprintf(path, sizeof path, "%s/run-%s.wandb", run->stage, run->id);
+    if (wb_log_open(&run->log, path) < 0)
+        return tool_sys_error(path);
+    if ((run->out_fd = wb_create_file(run->stage_fd, "files/output.log")) < 0)
+        return tool_sys_error("output.log");
+    if ((status = wb_write_file(run->stage_fd, "files/requirements.txt", "", 0, "requirements.txt")) != TOOL_OK ||
+        (status = emit_header(run)) != TOOL_OK || (status = emit_run(run)) != TOOL_OK ||
+        (status = emit_files(run, first_files, 2, WANDB_INTERNAL__FILES_ITEM__POLICY_TYPE__NOW,
+                             WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__WANDB)) != TOOL_OK)
+        return status;
+    for (i = 0; i < run->n_src && status == TOOL_OK; i++)
+        status = export_src(run, run->src[i]);
+    if (status == TOOL_OK && close(run->out_fd) < 0)
+        status = tool_sys_error("output.log");
+    run->out_fd = -1;
+    if (status == TOOL_OK && (status = emit_summary(run)) == TOOL_OK &&
+        (status = write_config_yaml(run)) == TOOL_OK && (status = write_metadata(run)) == TOOL_OK &&
+        (status = emit_files(run, end_files, 3, WANDB_INTERNAL__FILES_ITEM__POLICY_TYPE__END,
+                             WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__WANDB)) == TOOL_OK)
+        status = emit_exit(run);
+    if (wb_log_close(&run->log) < 0 && status == TOOL_OK)
+        status = tool_sys_error(path);
+    return status;
+}
+
+static int export_run(const wb_opts *o, wb_src **src, size_t n, const char *absdir)
+{
+    wb_run run;
+    struct stat st;
+    char path[PATH_MAX];
+    int status, dfd;
+
+    memset(&run, 0, sizeof run);
+    run.o = o, run.src = src, run.n_src = n, run.stage_fd = -1, run.out_fd = -1;
+    if ((status = run_facts(&run)) == TOOL_OK && (status = make_stage(&run, absdir)) == TOOL_OK) {
+        run.media.stage_fd = run.stage_fd;
+        run.media.stage = run.stage;
+        status = export_body(&run);
+    }
+    if (run.out_fd >= 0)
+        close(run.out_fd);
+    if (run.log.f)
+        wb_log_close(&run.log);
+    if (status == TOOL_OK && rename(run.stage, run.final) < 0)
+        status = tool_sys_error(run.final);
+    if (status == TOOL_OK && (dfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+        fsync(dfd), close(dfd);
+    if (status != TOOL_OK && run.stage && lstat(run.stage, &st) == 0)
+        nftw(run.stage, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (status == TOOL_OK) {
+        snprintf(path, sizeof path, "%s/run-%s.wandb", run.final, run.id);
+        printf("%s: %" PRIu64 " records, %" PRIu64 " bytes in run-%s.wandb, %" PRIu64
+               " images, %" PRIu64 " tables, state %s\n",
+               run.final, run.log.records, run.log.off, run.id, run.media.images,
+               run.media.tables, run.state);
+    }
+    if (run.stage_fd >= 0)
+        close(run.stage_fd);
+    for (size_t i = 0; i < run.media.n_new; i++)
+        free(run.media.new_files[i]);
+    free(run.media.new_files);
+    kv_free(&run.config), kv_free(&run.summary), kv_free(&run.metadata);
+    last_free(&run.last);
+    free(run.stage);
+    free(run.final);
+    return status;
+}
+
+/* ---- the command ---- */
+
+static int parse(int argc, char **argv, wb_opts *o)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"entity", required_argument, NULL, 'e'},
+        {"project", required_argument, NULL, 'p'},
+        {"tolerant", no_argument, NULL, 't'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    memset(o, 0, sizeof *o);
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->dir = optarg; break;
+        case 'e': o->entity = optarg; break;
+        case 'p': o->project = optarg; break;
+        case 't': o->tolerant = 1; break;
+        default: return tool_bad_option("export wandb", argv, c);
+        }
+    }
+    if (argc - optind < 1)
+        return tool_usage("export", "wandb: expected at least one FILE");
+    if (!o->dir)
+        return tool_usage("export", "wandb: -o DIR is required");
+    o->files = argv + optind;
+    o->n_files = argc - optind;
+    return TOOL_OK;
+}
+
+static int open_src(wb_src *s, const char *path, const wb_opts *o)
+{
+    int rc;
+
+    s->path = path;
+    if (tool_open_reader(&s->r, path, o->tolerant ? RUNLOG_READ_TOLERANT : RUNLOG_READ_STRICT) != TOOL_OK ||
+        tool_open_reader(&s->blobs, path, RUNLOG_READ_TOLERANT) != TOOL_OK)
+        return TOOL_FAIL;
+    if ((rc = runlog_reader_run(&s->run, s->r)) < 0)
+        return tool_lib_error(path, rc);
+    s->id = tool_map_str(runlog_run_identity(s->run), "id", NULL);
+    if (!s->id || !*s->id) {
+        fprintf(stderr, "runlog: %s: the run has no id (its run_start record is lost)\n", path);
+        return TOOL_FAIL;
+    }
+    if (!tool_map_int(runlog_run_identity(s->run), "start_time", &s->start))
+        s->start = runlog_reader_created(s->r);
+    return TOOL_OK;
+}
+
+/* mkdir -p DIR, then its absolute path (local_path of artifact entries). */
+static char *abs_dir(const char *dir)
+{
+    char *p = strdup(dir), *s, *abs;
+
+    if (!p)
+        return NULL;
+    for (s = p + 1; *s; s++)
+        if (*s == '/') {
+            *s = '\0';
+            mkdir(p, 0777);
+            *s = '/';
+        }
+    mkdir(p, 0777);
+    free(p);
+    if (!(abs = realpath(dir, NULL)))
+        tool_sys_error(dir);
+    return abs;
+}
+
+/* Files are grouped by run id, in order of first appearance; each group is
+ * sorted by start time (insertion sort: a handful of files). */
+static int export_all(const wb_opts *o, wb_src *srcs, const char *absdir)
+{
+    wb_src **group = calloc((size_t)o->n_files, sizeof *group);
+    size_t n, i, j;
+    int f, g, status = TOOL_OK;
+
+    if (!group)
+        return oom(o->dir);
+    for (f = 0; f < o->n_files; f++) {
+        if (srcs[f].done)
+            continue;
+        for (n = 0, g = f; g < o->n_files; g++) {
+            if (srcs[g].done || strcmp(srcs[g].id, srcs[f].id) != 0)
+                continue;
+            srcs[g].done = 1;
+            for (i = n++; i > 0 && group[i - 1]->start > srcs[g].start; i--)
+                group[i] = group[i - 1];
+            group[i] = &srcs[g];
+        }
+        if (n > 1)
+            for (j = 0; j < n; j++)
+                fprintf(stderr, "runlog: %s: part %zu of run %s\n", group[j]->path, j + 1, srcs[f].id);
+        if (export_run(o, group, n, absdir) != TOOL_OK)
+            status = TOOL_FAIL;
+    }
+    free(group);
+    return status;
+}
+
+int cmd_export_wandb(int argc, char **argv)
+{
+    wb_opts o;
+    wb_src *srcs = NULL;
+    char *absdir = NULL;
+    int i, status = parse(argc, argv, &o);
+
+    if (status != TOOL_OK)
+        return status;
+    if (!(srcs = calloc((size_t)o.n_files, sizeof *srcs)))
+        return oom(o.dir);
+    for (i = 0; i < o.n_files && status == TOOL_OK; i++)
+        status = open_src(&srcs[i], o.files[i], &o);
+    if (status == TOOL_OK && !(absdir = abs_dir(o.dir)))
+        status = TOOL_FAIL;
+    if (status == TOOL_OK)
+        status = export_all(&o, srcs, absdir);
+    for (i = 0; i < o.n_files; i++) {
+        if (status == TOOL_OK && o.tolerant && tool_warn_damage(srcs[i].path) != TOOL_OK)
+            status = TOOL_FAIL; /* exported, but damage was skipped (spec/EXPORTS.md §1.5) */
+        runlog_run_free(srcs[i].run);
+        runlog_reader_close(srcs[i].r);
+        runlog_reader_close(srcs[i].blobs);
+    }
+    free(srcs);
+    free(absdir);
+    return status;
+}

@@ -1,0 +1,134 @@
+/*
+ * export_wandb.h — `runlog export wandb` (spec/EXPORTS.md §10): a run-log
+ * converted into the offline-run directory that `wandb sync` uploads.
+ *
+ *   export_wandb.c       the command: grouping files into runs, the staging
+ *                        directory, the record stream
+ *   export_wandb_log.c   W&B's transaction-log framing (LevelDB log variant),
+ *                        growable buffers, value JSON/YAML, MD5 and SHA-256
+ *   export_wandb_media.c images, tables and artifacts
+ *
+ * Protobuf messages are encoded by protobuf-c from tools/wandb/wandb_subset.proto.
+ */
+#ifndef RUNLOG_TOOLS_EXPORT_WANDB_H
+#define RUNLOG_TOOLS_EXPORT_WANDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+#include "wandb_subset.pb-c.h"
+
+int cmd_export_wandb(int argc, char **argv);
+
+/* ---- growable byte buffer (always NUL-terminated; oom is sticky) ---- */
+
+typedef struct wb_buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} wb_buf;
+
+void wb_put(wb_buf *b, const void *data, size_t len);
+void wb_puts(wb_buf *b, const char *s);
+void wb_printf(wb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void wb_buf_free(wb_buf *b);
+/* Takes the text out of b (the caller frees it); NULL when b ran out of memory. */
+char *wb_take(wb_buf *b);
+
+/* Text safe for a protobuf `string` (which must be UTF-8 and, in C, has no
+ * NUL): invalid UTF-8 bytes and NUL become U+FFFD. Returns a malloc'd text. */
+char *wb_utf8_text(const char *s, size_t len);
+
+/* ---- values as W&B writes them ---- */
+
+/* WB_JSON: Python's json.dumps (NaN, Infinity, -Infinity bare, as W&B's
+ *          value_json and wandb-summary.json hold them).
+ * WB_YAML: a YAML 1.1 flow value that PyYAML (wandb's config.yaml reader)
+ *          reads back as the same value: floats always with a '.' and a
+ *          signed exponent, .nan/.inf/-.inf; strings double-quoted with
+ *          JSON escapes (a subset of YAML's). */
+enum { WB_JSON = 0, WB_YAML = 1 };
+
+void wb_json_str(wb_buf *b, const char *s, size_t len);
+void wb_json_double(wb_buf *b, double v, int mode);
+/* Bytes become base64 strings (as in spec/EXPORTS.md §1.2). */
+void wb_json_value(wb_buf *b, const runlog_value *v, int mode);
+
+/* ---- hashes (Debian's libmd) ---- */
+
+/* base64 of the MD5 of a file's bytes; 0, or -1 with errno. size may be NULL. */
+int wb_md5_file_b64(char out[25], uint64_t *size, const char *path);
+void wb_md5_hex(char out[33], const void *data, size_t len);
+void wb_md5_b64(char out[25], const void *data, size_t len);
+void wb_sha256_hex(char out[65], const void *data, size_t len);
+
+/* ---- the transaction log ---- */
+
+typedef struct wb_log {
+    FILE *f;
+    uint64_t off; /* bytes written so far (header included) */
+    int64_t num;  /* Record.num of the next record */
+    uint64_t records;
+} wb_log;
+
+/* Creates the file and writes the 7-byte header. 0, or -1 with errno. */
+int wb_log_open(wb_log *l, const char *path);
+/* Sets rec->num and appends the serialized Record as one log record,
+ * split into FULL or FIRST/MIDDLE.../LAST chunks. 0, or -1 with errno. */
+int wb_log_record(wb_log *l, WandbInternal__Record *rec);
+/* Appends one log record of raw bytes (used by the above). */
+int wb_log_write(wb_log *l, const void *data, size_t len);
+/* Flushes, fsyncs and closes. 0, or -1 with errno. */
+int wb_log_close(wb_log *l);
+
+/* ---- media and artifacts (export_wandb_media.c) ---- */
+
+/* Where media files go and what has been written (paths relative to files/). */
+typedef struct wb_media {
+    const char *src;       /* the run-log, for messages */
+    runlog_reader *blobs;  /* a reader for blobs (not the one walking records) */
+    int stage_fd;          /* the staging directory (files/ is in it) */
+    const char *stage;     /* its path */
+    char **new_files;      /* written since the last wb_media_take_files() */
+    size_t n_new, cap_new;
+    uint64_t images, tables, truncated_tables;
+} wb_media;
+
+/* The W&B value_json of a media cell (image, list of images or table) of
+ * row `step` under key: the files are written under files/media/ and listed
+ * in new_files. Appends the JSON to out. TOOL_OK or TOOL_FAIL (reported). */
+int wb_media_value(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+                   const runlog_value *v);
+
+/* Arena for the strings and sub-messages of one protobuf record. */
+typedef struct wb_arena {
+    void **p;
+    size_t n, cap;
+} wb_arena;
+
+void *wb_alloc(wb_arena *a, size_t size);    /* zeroed; NULL on failure */
+char *wb_keep(wb_arena *a, char *s);         /* owns s (may be NULL) */
+char *wb_strdup(wb_arena *a, const char *s); /* "" for NULL */
+void wb_arena_free(wb_arena *a);
+
+/* Artifact version `art` (a map of runlog_run_artifacts()): its stored files
+ * written under stage/artifacts/<name>/v<N>/, and rec filled (strings in a)
+ * with manifest entries whose local_path lies under final_dir, the path the
+ * staging directory will have. TOOL_OK or TOOL_FAIL (reported). */
+int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
+                const runlog_value *art, const char *final_dir);
+
+/* A run id, artifact name or key made safe: W&B's characters for names
+ * ([A-Za-z0-9_.-], others '_') when strict, else only '/', '\\', control
+ * bytes and invalid UTF-8 replaced (file names); cut to max bytes. */
+void wb_safe_name(char *out, size_t max, const char *s, int strict);
+
+/* Creates the parents of rel under dirfd and opens rel for writing
+ * (O_EXCL|O_NOFOLLOW: the staging directory is ours and fresh). fd or -1. */
+int wb_create_file(int dirfd, const char *rel);
+/* Writes len bytes to dirfd/rel. TOOL_OK or TOOL_FAIL (reported with shown). */
+int wb_write_file(int dirfd, const char *rel, const void *data, size_t len, const char *shown);
+
+#endif

@@ -1,0 +1,459 @@
+/*
+ * export_wandb_log.c — W&B's transaction-log container, value texts and
+ * hashes for `runlog export wandb` (see export_wandb.h, spec/EXPORTS.md §10).
+ *
+ * The container is LevelDB's log format with W&B's file header:
+ *
+ *   file:   ":W&B" | uint16 LE 0xBEE1 | uint8 version 0      (7 bytes, in block 0)
+ *   blocks: 32768 bytes; chunks never cross a block end
+ *   chunk:  uint32 LE crc | uint16 LE length | uint8 type | length bytes
+ *           type 1 FULL, 2 FIRST, 3 MIDDLE, 4 LAST
+ *           crc = CRC-32/IEEE (zlib's crc32) of the type byte then the data,
+ *           not masked (W&B's writers do not mask it, unlike LevelDB)
+ *   when fewer than 7 bytes are left in a block they are zeros and the next
+ *   chunk starts at the next block; with exactly 7 left a chunk of 0 data
+ *   bytes is written there, as LevelDB and W&B do.
+ */
+#include "export_wandb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <md5.h>
+#include <sha2.h>
+#include <zlib.h>
+
+#define WB_BLOCK 32768u
+#define WB_CHUNK_HEADER 7u
+
+enum { WB_FULL = 1, WB_FIRST = 2, WB_MIDDLE = 3, WB_LAST = 4 };
+
+/* ---- buffers ---- */
+
+static int wb_grow(wb_buf *b, size_t more)
+{
+    size_t cap = b->cap ? b->cap : 256;
+    char *p;
+
+    if (b->oom)
+        return -1;
+    if (b->len + more + 1 <= b->cap)
+        return 0;
+    while (cap < b->len + more + 1)
+        cap *= 2;
+    if (!(p = realloc(b->p, cap))) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    b->p[b->len] = '\0'; /* always a text, even before the first put */
+    return 0;
+}
+
+void wb_put(wb_buf *b, const void *data, size_t len)
+{
+    if (wb_grow(b, len) < 0)
+        return;
+    memcpy(b->p + b->len, data, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+}
+
+void wb_puts(wb_buf *b, const char *s)
+{
+    wb_put(b, s, strlen(s));
+}
+
+void wb_printf(wb_buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        wb_put(b, small, (size_t)n);
+        return;
+    }
+    if (wb_grow(b, (size_t)n) < 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void wb_buf_free(wb_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+char *wb_take(wb_buf *b)
+{
+    char *s;
+
+    if (!b->oom && !b->p)
+        wb_put(b, "", 0);
+    if (b->oom) {
+        wb_buf_free(b);
+        return NULL;
+    }
+    s = b->p;
+    memset(b, 0, sizeof *b);
+    return s;
+}
+
+char *wb_utf8_text(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    wb_buf b = {0};
+    size_t i = 0, k;
+
+    wb_grow(&b, len);
+    while (i < len) {
+        k = tool_utf8_len(u + i, len - i);
+        if (k == 0 || (k == 1 && u[i] == 0)) {
+            wb_put(&b, "\xEF\xBF\xBD", 3);
+            k = 1;
+        } else {
+            wb_put(&b, u + i, k);
+        }
+        i += k;
+    }
+    return wb_take(&b);
+}
+
+/* ---- JSON and YAML values ---- */
+
+/* JSON string escapes. Besides what JSON requires, DEL, the C1 controls and
+ * U+2028/2029 are escaped too, so the same text is a valid YAML 1.1
+ * double-quoted scalar (PyYAML refuses them raw). Invalid UTF-8 -> U+FFFD. */
+void wb_json_str(wb_buf *b, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, k;
+    unsigned cp;
+
+    wb_put(b, "\"", 1);
+    while (i < len) {
+        k = tool_utf8_len(u + i, len - i);
+        if (k == 0) {
+            wb_put(b, "\xEF\xBF\xBD", 3);
+            i++;
+            continue;
+        }
+        cp = k == 1 ? u[i] : k == 2 ? ((u[i] & 0x1Fu) << 6) | (u[i + 1] & 0x3Fu)
+           : k == 3 ? ((u[i] & 0x0Fu) << 12) | ((u[i + 1] & 0x3Fu) << 6) | (u[i + 2] & 0x3Fu)
+           : 0x10000u;
+        if (cp == '"' || cp == '\\')
+            wb_printf(b, "\\%c", (int)cp);
+        else if (cp == '\n')
+            wb_puts(b, "\\n");
+        else if (cp == '\t')
+            wb_puts(b, "\\t");
+        else if (cp == '\r')
+            wb_puts(b, "\\r");
+        else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
+                 cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF)
+            wb_printf(b, "\\u%04x", cp);
+        else
+            wb_put(b, u + i, k);
+        i += k;
+    }
+    wb_put(b, "\"", 1);
+}
+
+void wb_json_double(wb_buf *b, double v, int mode)
+{
+    char num[TOOL_NUM_MAX], *e;
+
+    if (isnan(v)) {
+        wb_puts(b, mode == WB_YAML ? ".nan" : "NaN");
+        return;
+    }
+    if (isinf(v)) {
+        wb_puts(b, mode == WB_YAML ? (v > 0 ? ".inf" : "-.inf") : (v > 0 ? "Infinity" : "-Infinity"));
+        return;
+    }
+    tool_fmt_double(num, v); /* shortest round trip, ".0" on integral values */
+    if (mode != WB_YAML || !(e = strchr(num, 'e'))) {
+        wb_puts(b, num);
+        return;
+    }
+    /* YAML 1.1 floats need a '.' in the mantissa and a sign in the exponent:
+     * "1e-05" -> "1.0e-05", "1e+20" stays signed. */
+    wb_put(b, num, (size_t)(e - num));
+    if (!memchr(num, '.', (size_t)(e - num)))
+        wb_puts(b, ".0");
+    wb_puts(b, "e");
+    if (e[1] != '-' && e[1] != '+')
+        wb_puts(b, "+");
+    wb_puts(b, e + 1);
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static void b64_encode(char *out, const unsigned char *s, size_t len)
+{
+    size_t i;
+    unsigned v;
+
+    for (i = 0; i + 2 < len; i += 3, out += 4) {
+        v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
+        out[0] = b64_alphabet[v >> 18], out[1] = b64_alphabet[(v >> 12) & 63];
+        out[2] = b64_alphabet[(v >> 6) & 63], out[3] = b64_alphabet[v & 63];
+    }
+    if (i < len) {
+        v = (unsigned)s[i] << 16 | (i + 1 < len ? (unsigned)s[i + 1] << 8 : 0);
+        out[0] = b64_alphabet[v >> 18], out[1] = b64_alphabet[(v >> 12) & 63];
+        out[2] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+        out[3] = '=';
+        out += 4;
+    }
+    *out = '\0';
+}
+
+static void json_bytes(wb_buf *b, const char *s, size_t len)
+{
+    char *t = malloc(4 * (len / 3 + 1) + 1);
+
+    if (!t) {
+        b->oom = 1;
+        return;
+    }
+    b64_encode(t, (const unsigned char *)s, len);
+    wb_json_str(b, t, strlen(t));
+    free(t);
+}
+
+static void json_value_depth(wb_buf *b, const runlog_value *v, int mode, unsigned depth)
+{
+    size_t i, n, len;
+    const char *s;
+
+    if (!v || depth > RUNLOG_MAX_DEPTH) {
+        wb_puts(b, "null");
+        return;
+    }
+    switch (runlog_value_type(v)) {
+    case RUNLOG_BOOL: wb_puts(b, runlog_value_bool(v) ? "true" : "false"); return;
+    case RUNLOG_INT: wb_printf(b, "%lld", (long long)runlog_value_int(v)); return;
+    case RUNLOG_FLOAT: wb_json_double(b, runlog_value_float(v), mode); return;
+    case RUNLOG_STRING:
+        s = runlog_value_string(v, &len);
+        wb_json_str(b, s, len);
+        return;
+    case RUNLOG_BYTES:
+        s = runlog_value_string(v, &len);
+        json_bytes(b, s, len);
+        return;
+    case RUNLOG_LIST:
+        n = runlog_value_count(v);
+        wb_puts(b, "[");
+        for (i = 0; i < n; i++) {
+            if (i)
+                wb_puts(b, ", ");
+            json_value_depth(b, runlog_value_item(v, i), mode, depth + 1);
+        }
+        wb_puts(b, "]");
+        return;
+    case RUNLOG_MAP:
+        n = runlog_value_count(v);
+        wb_puts(b, "{");
+        for (i = 0; i < n; i++) {
+            if (i)
+                wb_puts(b, ", ");
+            s = runlog_value_key(v, i, &len);
+            wb_json_str(b, s ? s : "", s ? len : 0);
+            wb_puts(b, ": ");
+            json_value_depth(b, runlog_value_item(v, i), mode, depth + 1);
+        }
+        wb_puts(b, "}");
+        return;
+    default:
+        wb_puts(b, "null");
+        return;
+    }
+}
+
+void wb_json_value(wb_buf *b, const runlog_value *v, int mode)
+{
+    json_value_depth(b, v, mode, 0);
+}
+
+/* ---- hashes ---- */
+
+void wb_md5_hex(char out[33], const void *data, size_t len)
+{
+    uint8_t d[MD5_DIGEST_LENGTH];
+    MD5_CTX c;
+    int i;
+
+    MD5Init(&c);
+    MD5Update(&c, data, len);
+    MD5Final(d, &c);
+    for (i = 0; i < MD5_DIGEST_LENGTH; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+void wb_md5_b64(char out[25], const void *data, size_t len)
+{
+    uint8_t d[MD5_DIGEST_LENGTH];
+    MD5_CTX c;
+
+    MD5Init(&c);
+    MD5Update(&c, data, len);
+    MD5Final(d, &c);
+    b64_encode(out, d, sizeof d);
+}
+
+int wb_md5_file_b64(char out[25], uint64_t *size, const char *path)
+{
+    uint8_t d[MD5_DIGEST_LENGTH], buf[65536];
+    uint64_t total = 0;
+    ssize_t n;
+    MD5_CTX c;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    MD5Init(&c);
+    while ((n = read(fd, buf, sizeof buf)) > 0) {
+        MD5Update(&c, buf, (size_t)n);
+        total += (uint64_t)n;
+    }
+    close(fd);
+    if (n < 0)
+        return -1;
+    MD5Final(d, &c);
+    b64_encode(out, d, sizeof d);
+    if (size)
+        *size = total;
+    return 0;
+}
+
+void wb_sha256_hex(char out[65], const void *data, size_t len)
+{
+    uint8_t d[SHA256_DIGEST_LENGTH];
+    SHA2_CTX c;
+    int i;
+
+    SHA256Init(&c);
+    SHA256Update(&c, data, len);
+    SHA256Final(d, &c);
+    for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+        sprintf(out + 2 * i, "%02x", d[i]);
+}
+
+/* ---- the log ---- */
+
+int wb_log_open(wb_log *l, const char *path)
+{
+    static const unsigned char header[WB_CHUNK_HEADER] = {':', 'W', '&', 'B', 0xE1, 0xBE, 0};
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+
+    memset(l, 0, sizeof *l);
+    if (fd < 0)
+        return -1;
+    if (!(l->f = fdopen(fd, "wb"))) {
+        close(fd);
+        return -1;
+    }
+    l->num = 1;
+    if (fwrite(header, 1, sizeof header, l->f) != sizeof header)
+        return -1;
+    l->off = sizeof header;
+    return 0;
+}
+
+static int put_chunk(wb_log *l, int type, const unsigned char *data, size_t len)
+{
+    unsigned char h[WB_CHUNK_HEADER], t = (unsigned char)type;
+    uLong crc = crc32(crc32(0L, Z_NULL, 0), &t, 1);
+
+    crc = crc32(crc, data, (uInt)len);
+    h[0] = (unsigned char)crc, h[1] = (unsigned char)(crc >> 8);
+    h[2] = (unsigned char)(crc >> 16), h[3] = (unsigned char)(crc >> 24);
+    h[4] = (unsigned char)len, h[5] = (unsigned char)(len >> 8);
+    h[6] = t;
+    if (fwrite(h, 1, sizeof h, l->f) != sizeof h || (len && fwrite(data, 1, len, l->f) != len))
+        return -1;
+    l->off += sizeof h + len;
+    return 0;
+}
+
+int wb_log_write(wb_log *l, const void *data, size_t len)
+{
+    static const unsigned char zeros[WB_CHUNK_HEADER];
+    const unsigned char *p = data;
+    size_t left, take;
+    int first = 1, type;
+
+    do {
+        left = WB_BLOCK - (size_t)(l->off % WB_BLOCK);
+        if (left < WB_CHUNK_HEADER) {
+            if (fwrite(zeros, 1, left, l->f) != left)
+                return -1;
+            l->off += left;
+            left = WB_BLOCK;
+        }
+        take = left - WB_CHUNK_HEADER;
+        if (take >= len) {
+            take = len;
+            type = first ? WB_FULL : WB_LAST;
+        } else {
+            type = first ? WB_FIRST : WB_MIDDLE;
+        }
+        if (put_chunk(l, type, p, take) < 0)
+            return -1;
+        p += take;
+        len -= take;
+        first = 0;
+    } while (len > 0 || type == WB_FIRST || type == WB_MIDDLE);
+    l->records++;
+    return 0;
+}
+
+int wb_log_record(wb_log *l, WandbInternal__Record *rec)
+{
+    size_t n;
+    uint8_t *buf;
+    int rc;
+
+    rec->num = l->num++;
+    n = wandb_internal__record__get_packed_size(rec);
+    if (!(buf = malloc(n ? n : 1))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    wandb_internal__record__pack(rec, buf);
+    rc = wb_log_write(l, buf, n);
+    free(buf);
+    return rc;
+}
+
+int wb_log_close(wb_log *l)
+{
+    int rc = 0;
+
+    if (!l->f)
+        return 0;
+    if (fflush(l->f) != 0 || ferror(l->f) || fsync(fileno(l->f)) != 0)
+        rc = -1;
+    if (fclose(l->f) != 0)
+        rc = -1;
+    l->f = NULL;
+    return rc;
+}

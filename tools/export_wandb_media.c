@@ -1,0 +1,626 @@
+/*
+ * export_wandb_media.c — images, tables and artifacts of `runlog export
+ * wandb` (spec/EXPORTS.md §10.4-10.5).
+ *
+ * Media files are named as W&B names them, "<key>_<step>_<hash20>.<ext>",
+ * hash20 being the first 20 hex digits of the SHA-256 of the file's bytes,
+ * so the same picture logged twice at one step is one file. Every file goes
+ * into the staging directory, which this command created empty, so opens
+ * use O_NOFOLLOW only as a belt: nothing else can have put links there.
+ * Artifact entry paths come from the file and are not trusted: they are
+ * checked before anything is written (as `runlog extract` checks them).
+ */
+#include "export_wandb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "media.h"
+#include "png.h"
+
+#define WB_TABLE_MAX_ROWS 10000u /* wandb.Table.MAX_ROWS */
+#define WB_NAME_MAX 128u         /* bytes of a key or name inside a file name */
+
+/* ---- arena ---- */
+
+void *wb_alloc(wb_arena *a, size_t size)
+{
+    void *p = calloc(1, size ? size : 1);
+
+    if (!p)
+        return NULL;
+    if (!wb_keep(a, p)) {
+        return NULL;
+    }
+    return p;
+}
+
+char *wb_keep(wb_arena *a, char *s)
+{
+    void **p;
+
+    if (!s)
+        return NULL;
+    if (a->n == a->cap) {
+        if (!(p = realloc(a->p, (a->cap ? 2 * a->cap : 64) * sizeof *p))) {
+            free(s);
+            return NULL;
+        }
+        a->p = p;
+        a->cap = a->cap ? 2 * a->cap : 64;
+    }
+    a->p[a->n++] = s;
+    return s;
+}
+
+char *wb_strdup(wb_arena *a, const char *s)
+{
+    return wb_keep(a, wb_utf8_text(s ? s : "", s ? strlen(s) : 0));
+}
+
+void wb_arena_free(wb_arena *a)
+{
+    size_t i;
+
+    for (i = 0; i < a->n; i++)
+        free(a->p[i]);
+    free(a->p);
+    memset(a, 0, sizeof *a);
+}
+
+/* ---- names and files ---- */
+
+void wb_safe_name(char *out, size_t max, const char *s, int strict)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t len = strlen(s), i = 0, n = 0, k;
+
+    while (i < len) {
+        k = tool_utf8_len(u + i, len - i);
+        if (k == 0)
+            k = 1;
+        if (n + k > max)
+            break;
+        if (strict ? !(k == 1 && (u[i] == '-' || u[i] == '_' || u[i] == '.' ||
+                                  (u[i] >= '0' && u[i] <= '9') || (u[i] >= 'a' && u[i] <= 'z') ||
+                                  (u[i] >= 'A' && u[i] <= 'Z')))
+                   : (k == 1 && (u[i] < 0x20 || u[i] >= 0x7f || u[i] == '/' || u[i] == '\\'))) {
+            out[n++] = '_';
+        } else {
+            memcpy(out + n, u + i, k);
+            n += k;
+        }
+        i += k;
+    }
+    out[n] = '\0';
+    if (n == 0 || strcmp(out, ".") == 0 || strcmp(out, "..") == 0)
+        snprintf(out, max + 1, "_");
+}
+
+/* mkdir of each parent of rel under dirfd, never through a link. */
+static int make_parents(int dirfd, const char *rel)
+{
+    char *p = strdup(rel), *c, *slash;
+    int fd = dup(dirfd), next, rc = 0;
+
+    if (!p || fd < 0) {
+        free(p);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    for (c = p; (slash = strchr(c, '/')) != NULL && rc == 0; c = slash + 1) {
+        *slash = '\0';
+        if (mkdirat(fd, c, 0777) < 0 && errno != EEXIST)
+            rc = -1;
+        else if ((next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+            rc = -1;
+        else
+            close(fd), fd = next;
+    }
+    close(fd);
+    free(p);
+    return rc;
+}
+
+int wb_create_file(int dirfd, const char *rel)
+{
+    if (make_parents(dirfd, rel) < 0)
+        return -1;
+    return openat(dirfd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+}
+
+int wb_write_file(int dirfd, const char *rel, const void *data, size_t len, const char *shown)
+{
+    const char *p = data;
+    ssize_t n;
+    int fd = wb_create_file(dirfd, rel);
+
+    if (fd < 0)
+        return tool_sys_error(shown);
+    while (len > 0) {
+        if ((n = write(fd, p, len)) < 0) {
+            if (errno == EINTR)
+                continue;
+            close(fd);
+            return tool_sys_error(shown);
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (close(fd) < 0)
+        return tool_sys_error(shown);
+    return TOOL_OK;
+}
+
+static int add_new_file(wb_media *m, const char *rel)
+{
+    char **p;
+
+    if (m->n_new == m->cap_new) {
+        if (!(p = realloc(m->new_files, (m->cap_new ? 2 * m->cap_new : 16) * sizeof *p)))
+            return -1;
+        m->new_files = p;
+        m->cap_new = m->cap_new ? 2 * m->cap_new : 16;
+    }
+    if (!(m->new_files[m->n_new] = strdup(rel)))
+        return -1;
+    m->n_new++;
+    return 0;
+}
+
+/* Writes files/<rel> unless this run already wrote it (same name, same
+ * bytes: the name holds their hash) and lists it for a FilesRecord. */
+static int put_media_file(wb_media *m, const char *rel, const void *data, size_t len)
+{
+    char path[PATH_MAX], shown[PATH_MAX + 64];
+    struct stat st;
+    int status;
+
+    snprintf(path, sizeof path, "files/%s", rel);
+    snprintf(shown, sizeof shown, "%s/%s", m->stage, path);
+    if (fstatat(m->stage_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)st.st_size == len)
+        return TOOL_OK;
+    if ((status = wb_write_file(m->stage_fd, path, data, len, shown)) != TOOL_OK)
+        return status;
+    if (add_new_file(m, rel) < 0)
+        return tool_lib_error(m->src, RUNLOG_ENOMEM);
+    return TOOL_OK;
+}
+
+/* ---- images ---- */
+
+/* The image's file bytes: PNG or JPEG as logged, raw pixels encoded as PNG. */
+static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t *len,
+                       const char **ext)
+{
+    const char *fmt = tool_map_str(img, "format", NULL), *why = "";
+    int64_t h = 0, w = 0, c = 0;
+    runlog_digest d;
+    size_t n = 0, mlen = 0;
+    char *mem = NULL;
+    void *px = NULL;
+    FILE *f;
+    int rc;
+
+    if ((rc = runlog_value_digest(&d, img)) < 0 || (rc = runlog_reader_blob(&px, &n, m->blobs, &d)) < 0)
+        return tool_lib_error(m->src, rc);
+    *ext = fmt && strcmp(fmt, "jpeg") == 0 ? "jpg" : "png";
+    if (fmt && (strcmp(fmt, "png") == 0 || strcmp(fmt, "jpeg") == 0)) {
+        /* copied so that every buffer handed out is the caller's to free() */
+        if (!(*out = malloc(n ? n : 1))) {
+            runlog_free(px);
+            return tool_lib_error(m->src, RUNLOG_ENOMEM);
+        }
+        memcpy(*out, px, n);
+        runlog_free(px);
+        *len = n;
+        return TOOL_OK;
+    }
+    tool_map_int(img, "height", &h);
+    tool_map_int(img, "width", &w);
+    tool_map_int(img, "channels", &c);
+    if (!fmt || strcmp(fmt, "raw") != 0 || h <= 0 || w <= 0 || c < 1 || c > 4 ||
+        (uint64_t)h * (uint64_t)w * (uint64_t)c != n) {
+        runlog_free(px);
+        fprintf(stderr, "runlog: %s: an image's format or shape does not match its %zu bytes\n",
+                m->src, n);
+        return TOOL_FAIL;
+    }
+    rc = (f = open_memstream(&mem, &mlen)) ? png_write(f, px, (uint32_t)h, (uint32_t)w,
+                                                      (uint32_t)c, &why) : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    runlog_free(px);
+    if (rc < 0) {
+        free(mem);
+        fprintf(stderr, "runlog: %s: PNG encoding: %s\n", m->src, f ? why : "out of memory");
+        return TOOL_FAIL;
+    }
+    *out = mem, *len = mlen;
+    return TOOL_OK;
+}
+
+/* Writes one image file; rel receives "media/images/<key>_<step>_<hash20>.<ext>". */
+static int image_file(wb_media *m, const char *key, uint64_t step, const runlog_value *img,
+                      char rel[PATH_MAX], char sha[65], size_t *size)
+{
+    char safe[WB_NAME_MAX * 4 + 1];
+    const char *ext = "png";
+    void *data = NULL;
+    size_t len = 0;
+    int status;
+
+    if ((status = image_bytes(m, img, &data, &len, &ext)) != TOOL_OK)
+        return status;
+    wb_sha256_hex(sha, data, len);
+    wb_safe_name(safe, WB_NAME_MAX, key, 0);
+    snprintf(rel, PATH_MAX, "media/images/%s_%" PRIu64 "_%.20s.%s", safe, step, sha, ext);
+    status = put_media_file(m, rel, data, len);
+    free(data);
+    *size = len;
+    if (status == TOOL_OK)
+        m->images++;
+    return status;
+}
+
+/* {"_type": "image-file", "path", "sha256", "size", "format", "width", "height"[, "caption"]} */
+static int image_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+                      const runlog_value *img, char rel[PATH_MAX])
+{
+    int64_t w = 0, h = 0;
+    const char *cap;
+    char sha[65];
+    size_t size = 0, clen;
+    int status = image_file(m, key, step, img, rel, sha, &size);
+
+    if (status != TOOL_OK)
+        return status;
+    tool_map_int(img, "width", &w);
+    tool_map_int(img, "height", &h);
+    wb_puts(out, "{\"_type\": \"image-file\", \"path\": ");
+    wb_json_str(out, rel, strlen(rel));
+    wb_printf(out, ", \"sha256\": \"%s\", \"size\": %zu, \"format\": \"%s\", \"width\": %" PRId64
+                   ", \"height\": %" PRId64, sha, size, strstr(rel, ".jpg") ? "jpg" : "png", w, h);
+    if ((cap = tool_map_str(img, "caption", &clen)) != NULL) {
+        wb_puts(out, ", \"caption\": ");
+        wb_json_str(out, cap, clen);
+    }
+    wb_puts(out, "}");
+    return TOOL_OK;
+}
+
+/* Several images under one key in one row: W&B's "images/separated". */
+static int images_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+                       const runlog_value *v)
+{
+    size_t i, n = media_image_count(v), clen;
+    char rel[PATH_MAX];
+    const runlog_value *img = media_image_at(v, 0);
+    int64_t w = 0, h = 0;
+    wb_buf scratch = {0}, names = {0}, caps = {0};
+    const char *cap;
+    int status = TOOL_OK, any_caption = 0;
+
+    for (i = 0; i < n && status == TOOL_OK; i++) {
+        img = media_image_at(v, i);
+        scratch.len = 0;
+        if ((status = image_json(m, &scratch, key, step, img, rel)) != TOOL_OK)
+            break;
+        wb_puts(&names, i ? ", " : "");
+        wb_json_str(&names, rel, strlen(rel));
+        wb_puts(&caps, i ? ", " : "");
+        if ((cap = tool_map_str(img, "caption", &clen)) != NULL) {
+            wb_json_str(&caps, cap, clen);
+            any_caption = 1;
+        } else {
+            wb_puts(&caps, "\"\"");
+        }
+    }
+    if (status == TOOL_OK) {
+        tool_map_int(media_image_at(v, 0), "width", &w);
+        tool_map_int(media_image_at(v, 0), "height", &h);
+        wb_printf(out, "{\"_type\": \"images/separated\", \"width\": %" PRId64 ", \"height\": %" PRId64
+                       ", \"format\": \"%s\", \"count\": %zu, \"filenames\": [%s]",
+                  w, h, strstr(rel, ".jpg") ? "jpg" : "png", n, names.p ? names.p : "");
+        if (any_caption)
+            wb_printf(out, ", \"captions\": [%s]", caps.p);
+        wb_puts(out, "}");
+    }
+    wb_buf_free(&scratch);
+    wb_buf_free(&names);
+    wb_buf_free(&caps);
+    return status;
+}
+
+/* ---- tables ---- */
+
+/* {"columns": [...], "data": [[...], ...]}: row-major, image cells as image-file objects. */
+static int table_doc_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+                          const runlog_value *doc, size_t nrows)
+{
+    size_t c, row, ncols = media_table_ncols(doc);
+    const runlog_value *cell;
+    const char *col;
+    char rel[PATH_MAX];
+    int status = TOOL_OK;
+
+    wb_puts(out, "{\"columns\": [");
+    for (c = 0; c < ncols; c++) {
+        col = media_table_column(doc, c);
+        wb_puts(out, c ? ", " : "");
+        wb_json_str(out, col ? col : "", col ? strlen(col) : 0);
+    }
+    wb_puts(out, "], \"data\": [");
+    for (row = 0; row < nrows && status == TOOL_OK; row++) {
+        wb_puts(out, row ? ",\n[" : "\n[");
+        for (c = 0; c < ncols && status == TOOL_OK; c++) {
+            cell = media_table_cell(doc, row, c);
+            wb_puts(out, c ? ", " : "");
+            if (media_kind_of(cell) == MEDIA_IMAGE)
+                status = image_json(m, out, key, step, cell, rel);
+            else
+                wb_json_value(out, cell, WB_JSON);
+        }
+        wb_puts(out, "]");
+    }
+    wb_puts(out, "]}\n");
+    return out->oom ? tool_lib_error(m->src, RUNLOG_ENOMEM) : status;
+}
+
+static int table_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+                      const runlog_value *t)
+{
+    char sha[65], safe[WB_NAME_MAX * 4 + 1], rel[PATH_MAX];
+    size_t nrows, ncols;
+    runlog_digest d;
+    runlog_doc *doc;
+    wb_buf body = {0};
+    int rc, status;
+
+    if ((rc = runlog_value_digest(&d, t)) < 0 || (rc = runlog_reader_table(&doc, m->blobs, &d)) < 0)
+        return tool_lib_error(m->src, rc);
+    nrows = media_table_nrows(runlog_doc_value(doc));
+    ncols = media_table_ncols(runlog_doc_value(doc));
+    if (nrows > WB_TABLE_MAX_ROWS) {
+        fprintf(stderr, "runlog: %s: table '%s' at step %" PRIu64 " has %zu rows; W&B takes "
+                        "%u, the rest is left out (runlog export json has them all)\n",
+                m->src, key, step, nrows, WB_TABLE_MAX_ROWS);
+        nrows = WB_TABLE_MAX_ROWS;
+        m->truncated_tables++;
+    }
+    status = table_doc_json(m, &body, key, step, runlog_doc_value(doc), nrows);
+    runlog_doc_free(doc);
+    if (status == TOOL_OK) {
+        wb_sha256_hex(sha, body.p, body.len);
+        wb_safe_name(safe, WB_NAME_MAX, key, 0);
+        snprintf(rel, sizeof rel, "media/table/%s_%" PRIu64 "_%.20s.table.json", safe, step, sha);
+        status = put_media_file(m, rel, body.p, body.len);
+    }
+    if (status == TOOL_OK) {
+        wb_puts(out, "{\"_type\": \"table-file\", \"path\": ");
+        wb_json_str(out, rel, strlen(rel));
+        wb_printf(out, ", \"sha256\": \"%s\", \"size\": %zu, \"ncols\": %zu, \"nrows\": %zu}",
+                  sha, body.len, ncols, nrows);
+        m->tables++;
+    }
+    wb_buf_free(&body);
+    return status;
+}
+
+int wb_media_value(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+                   const runlog_value *v)
+{
+    char rel[PATH_MAX];
+
+    switch (media_kind_of(v)) {
+    case MEDIA_IMAGE: return image_json(m, out, key, step, v, rel);
+    case MEDIA_IMAGES: return images_json(m, out, key, step, v);
+    case MEDIA_TABLE: return table_json(m, out, key, step, v);
+    default:
+        wb_json_value(out, v, WB_JSON);
+        return TOOL_OK;
+    }
+}
+
+/* ---- artifacts ---- */
+
+
+static int check_entries(wb_media *m, const char *name, const runlog_value *entries)
+{
+    size_t i, n = entries ? runlog_value_count(entries) : 0, len;
+    const char *p, *why;
+
+    for (i = 0; i < n; i++) {
+        p = tool_map_str(runlog_value_item(entries, i), "path", &len);
+        if (!p || (why = media_entry_path_problem(p, len)) != NULL) {
+            fprintf(stderr, "runlog: %s: artifact '%s': entry %zu: refused path (%s)\n", m->src,
+                    name, i, p ? why : "missing");
+            return TOOL_FAIL;
+        }
+    }
+    return TOOL_OK;
+}
+
+/* out = a/b; -1 when over PATH_MAX. */
+static int join(char out[PATH_MAX], const char *a, const char *b)
+{
+    int n = snprintf(out, PATH_MAX, "%s/%s", a, b);
+    return n < 0 || n >= PATH_MAX ? -1 : 0;
+}
+
+/* A stored entry: its bytes to stage/dir/path, MD5 of what was written. */
+static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifestEntry *e,
+                        const runlog_value *ent, const char *dir, const char *final_dir)
+{
+    char rel[PATH_MAX], full[PATH_MAX], md5[25];
+    runlog_digest d;
+    int rc;
+
+    if (join(rel, dir, e->path) < 0 || join(full, m->stage, rel) < 0) {
+        fprintf(stderr, "runlog: %s: artifact entry '%s': path too long\n", m->src, e->path);
+        return TOOL_FAIL;
+    }
+    if (make_parents(m->stage_fd, rel) < 0)
+        return tool_sys_error(full);
+    if ((rc = runlog_value_digest(&d, ent)) < 0 || (rc = runlog_reader_blob_to_file(m->blobs, &d, full)) < 0)
+        return tool_lib_error(m->src, rc);
+    if (wb_md5_file_b64(md5, NULL, full) < 0)
+        return tool_sys_error(full);
+    if (join(full, final_dir, rel) < 0) {
+        fprintf(stderr, "runlog: %s: artifact entry '%s': path too long\n", m->src, e->path);
+        return TOOL_FAIL;
+    }
+    e->digest = wb_strdup(a, md5);
+    e->local_path = wb_strdup(a, full);
+    return e->digest && e->local_path ? TOOL_OK : tool_lib_error(m->src, RUNLOG_ENOMEM);
+}
+
+/* A reference: the bytes stay where ref says. W&B names local files
+ * file://PATH and digests them by MD5, which is done here when the file is
+ * readable with the recorded size; otherwise the digest is runlog's XXH3-128
+ * in hex (W&B treats a reference's digest as an opaque version tag). */
+static int reference_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifestEntry *e,
+                           const char *ref, const runlog_value *ent)
+{
+    char md5[25], hex[33], uri[PATH_MAX + 8];
+    uint64_t size = 0;
+    int64_t want = -1;
+
+    tool_map_int(ent, "size", &want);
+    snprintf(uri, sizeof uri, "%s%s", ref[0] == '/' ? "file://" : "", ref);
+    e->ref = wb_strdup(a, uri);
+    if (ref[0] == '/' && wb_md5_file_b64(md5, &size, ref) == 0 && (int64_t)size == want) {
+        e->digest = wb_strdup(a, md5);
+    } else {
+        media_digest_hex(hex, ent);
+        e->digest = wb_strdup(a, hex);
+    }
+    return e->ref && e->digest ? TOOL_OK : tool_lib_error(m->src, RUNLOG_ENOMEM);
+}
+
+static int cmp_entry(const void *x, const void *y)
+{
+    const WandbInternal__ArtifactManifestEntry *a = *(WandbInternal__ArtifactManifestEntry *const *)x,
+                                                *b = *(WandbInternal__ArtifactManifestEntry *const *)y;
+    return strcmp(a->path, b->path);
+}
+
+/* W&B's manifest digest: hex MD5 of "wandb-artifact-manifest-v1\n" then
+ * "<path>:<digest>\n" for every entry sorted by path. */
+static char *manifest_digest(wb_arena *a, WandbInternal__ArtifactManifestEntry **e, size_t n)
+{
+    wb_buf b = {0};
+    char hex[33];
+    size_t i;
+
+    qsort(e, n, sizeof *e, cmp_entry);
+    wb_puts(&b, "wandb-artifact-manifest-v1\n");
+    for (i = 0; i < n; i++)
+        wb_printf(&b, "%s:%s\n", e[i]->path, e[i]->digest);
+    if (b.oom) {
+        wb_buf_free(&b);
+        return NULL;
+    }
+    wb_md5_hex(hex, b.p, b.len);
+    wb_buf_free(&b);
+    return wb_strdup(a, hex);
+}
+
+static int artifact_entries(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifest *man,
+                            const runlog_value *entries, const char *dir, const char *final_dir)
+{
+    size_t i, n = entries ? runlog_value_count(entries) : 0;
+    WandbInternal__ArtifactManifestEntry *e;
+    const runlog_value *ent;
+    const char *ref;
+    int64_t size = 0;
+    int status = TOOL_OK;
+
+    man->n_contents = n;
+    if (!(man->contents = wb_alloc(a, (n ? n : 1) * sizeof *man->contents)))
+        return tool_lib_error(m->src, RUNLOG_ENOMEM);
+    for (i = 0; i < n && status == TOOL_OK; i++) {
+        ent = runlog_value_item(entries, i);
+        if (!(e = man->contents[i] = wb_alloc(a, sizeof *e)))
+            return tool_lib_error(m->src, RUNLOG_ENOMEM);
+        wandb_internal__artifact_manifest_entry__init(e);
+        e->path = wb_strdup(a, tool_map_str(ent, "path", NULL));
+        tool_map_int(ent, "size", &size);
+        e->size = size;
+        if ((ref = tool_map_str(ent, "ref", NULL)) != NULL)
+            status = reference_entry(m, a, e, ref, ent);
+        else
+            status = stored_entry(m, a, e, ent, dir, final_dir);
+    }
+    return status;
+}
+
+static char **string_list(wb_arena *a, const runlog_value *list, size_t *n)
+{
+    size_t i, k = list && runlog_value_type(list) == RUNLOG_LIST ? runlog_value_count(list) : 0;
+    char **out = wb_alloc(a, (k ? k : 1) * sizeof *out);
+
+    *n = 0;
+    for (i = 0; out && i < k; i++)
+        if (runlog_value_string(runlog_value_item(list, i), NULL))
+            out[(*n)++] = wb_strdup(a, runlog_value_string(runlog_value_item(list, i), NULL));
+    return out;
+}
+
+int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
+                const runlog_value *art, const char *final_dir)
+{
+    static WandbInternal__StoragePolicyConfigItem layout = WANDB_INTERNAL__STORAGE_POLICY_CONFIG_ITEM__INIT;
+    static WandbInternal__StoragePolicyConfigItem *layouts[] = {&layout};
+    const char *name = tool_map_str(art, "name", NULL), *s;
+    char safe[WB_NAME_MAX + 1], dir[PATH_MAX], hex[33];
+    WandbInternal__ArtifactManifest *man = wb_alloc(a, sizeof *man);
+    const runlog_value *entries = runlog_value_get(art, "entries");
+    int64_t version = 0;
+    wb_buf meta = {0};
+    int status;
+
+    if (!man)
+        return tool_lib_error(m->src, RUNLOG_ENOMEM);
+    layout.key = "storageLayout";
+    layout.value_json = "\"V2\"";
+    tool_map_int(art, "version", &version);
+    wb_safe_name(safe, WB_NAME_MAX, name ? name : "artifact", 1);
+    if ((status = check_entries(m, safe, entries)) != TOOL_OK)
+        return status;
+    snprintf(dir, sizeof dir, "artifacts/%s/v%" PRId64, safe, version);
+    wandb_internal__artifact_manifest__init(man);
+    man->version = 1;
+    man->storage_policy = "wandb-storage-policy-v1";
+    man->n_storage_policy_config = 1;
+    man->storage_policy_config = layouts;
+    if ((status = artifact_entries(m, a, man, entries, dir, final_dir)) != TOOL_OK)
+        return status;
+    rec->manifest = man;
+    rec->name = wb_strdup(a, safe);
+    rec->type = wb_strdup(a, (s = tool_map_str(art, "type", NULL)) ? s : "unspecified");
+    rec->description = wb_strdup(a, tool_map_str(art, "description", NULL));
+    wb_json_value(&meta, runlog_value_get(art, "metadata"), WB_JSON);
+    rec->metadata = wb_keep(a, wb_take(&meta));
+    rec->aliases = string_list(a, runlog_value_get(art, "aliases"), &rec->n_aliases);
+    rec->digest = manifest_digest(a, man->contents, man->n_contents);
+    /* client ids: stable across exports of the same run (sync deduplicates by them) */
+    snprintf(dir, sizeof dir, "%s\n%s\n%" PRId64, rec->run_id, safe, version);
+    wb_md5_hex(hex, dir, strlen(dir));
+    rec->client_id = wb_strdup(a, hex);
+    snprintf(dir, sizeof dir, "%s\n%s", rec->run_id, safe);
+    wb_md5_hex(hex, dir, strlen(dir));
+    rec->sequence_client_id = wb_strdup(a, hex);
+    if (!rec->name || !rec->type || !rec->description || !rec->metadata || !rec->aliases ||
+        !rec->digest || !rec->client_id || !rec->sequence_client_id)
+        return tool_lib_error(m->src, RUNLOG_ENOMEM);
+    return TOOL_OK;
+}
