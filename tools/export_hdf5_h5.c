@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "h5zstd.h"
+#include "media.h"
 
 /* Attribute names are UTF-8 (config keys are); one property list for all. */
 static hid_t g_acpl = H5I_INVALID_HID;
@@ -464,15 +465,45 @@ static int attr_list(h5x *x, hid_t loc, const char *name, const runlog_value *v,
     return rc;
 }
 
+/* A value as `export json` writes it in config, summary and metadata:
+ * media values with their digests in hex. */
+static int json_media_value(tool_json *j, const runlog_value *v)
+{
+    size_t k;
+    int rc = 0;
+
+    switch (media_kind_of(v)) {
+    case MEDIA_NONE:
+        return tj_value(j, v);
+    case MEDIA_IMAGES:
+        tj_arr(j);
+        for (k = 0; rc == 0 && k < media_image_count(v); k++)
+            rc = media_json(j, media_image_at(v, k), NULL);
+        tj_arr_end(j);
+        return rc;
+    default:
+        return media_json(j, v, NULL);
+    }
+}
+
 static int attr_json(h5x *x, hid_t loc, const char *name, const runlog_value *v)
 {
-    char *text;
-    int rc = runlog_value_to_json(&text, v, 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    tool_json j;
+    int rc;
 
-    if (rc < 0)
+    if (!f)
         return -1;
+    tj_init(&j, f);
+    rc = json_media_value(&j, v);
+    if (fclose(f) != 0 || rc < 0) {
+        free(text);
+        return -1;
+    }
     rc = h5x_attr_str(x, loc, name, text);
-    runlog_free(text);
+    free(text);
     return rc;
 }
 
@@ -509,6 +540,14 @@ static int tree_entry(h5x *x, hid_t g, const char *key, const runlog_value *v)
         break;
     case RUNLOG_BYTES:
         s = runlog_value_string(v, &len);
+        if (len == 16 && strcmp(key, "digest") == 0) { /* a media map's: hex, as in JSON */
+            char hex[33];
+            runlog_digest d;
+            memcpy(d.bytes, s, 16);
+            runlog_digest_hex(hex, &d);
+            rc = h5x_attr_str(x, g, name, hex);
+            break;
+        }
         rc = attr_array(g, name, H5T_NATIVE_UINT8, len, s);
         break;
     case RUNLOG_LIST:
@@ -562,7 +601,9 @@ char *h5x_kv_json(const h5x_kv *kv, size_t n)
         if (!kv[i].key)
             continue;
         tj_key(&j, kv[i].key);
-        rc = tj_value(&j, kv[i].v);
+        /* Media values (the summary's last image or table) as `export json`
+         * writes them: digests in hex, no file name. */
+        rc = json_media_value(&j, kv[i].v);
     }
     tj_obj_end(&j);
     if (fclose(f) != 0 || rc < 0) {
