@@ -197,12 +197,19 @@ static char *copy_str(rl_arena *a, const uint8_t *p, size_t n)
     return s;
 }
 
-static int decode_item(rl_cur *c, rl_arena *a, runlog_value *v, unsigned depth, const char **why)
+static int decode_item(rl_cur *c, rl_arena *a, runlog_value *v, unsigned depth, uint64_t *items,
+                       const char **why)
 {
     ev e;
     int rc = next_event(c, &e, why);
     if (rc)
         return rc;
+    /* Each value costs a node whatever its encoded size (one byte for a
+     * null): the count per data item bounds memory, not just the bytes. */
+    if (++*items > RL_MAX_CBOR_ITEMS) {
+        *why = "more values in one CBOR item than the limit (2^24)";
+        return RUNLOG_ETOOLARGE;
+    }
     switch (e.kind) {
     case EV_UINT:
         if (e.u > INT64_MAX) {
@@ -249,6 +256,10 @@ static int decode_item(rl_cur *c, rl_arena *a, runlog_value *v, unsigned depth, 
             *why = "CBOR count larger than the bytes that follow";
             return RUNLOG_ECORRUPT;
         }
+        if (e.n > RL_MAX_CBOR_ITEMS - *items) {
+            *why = "more values in one CBOR item than the limit (2^24)";
+            return RUNLOG_ETOOLARGE;
+        }
         v->type = e.kind == EV_ARRAY ? RUNLOG_LIST : RUNLOG_MAP;
         v->n = (uint32_t)e.n;
         if (e.n == 0)
@@ -284,7 +295,7 @@ static int decode_item(rl_cur *c, rl_arena *a, runlog_value *v, unsigned depth, 
                 if (!v->keys[i].p)
                     return RUNLOG_ENOMEM;
             }
-            rc = decode_item(c, a, &v->u.items[i], depth + 1, why);
+            rc = decode_item(c, a, &v->u.items[i], depth + 1, items, why);
             if (rc)
                 return rc;
         }
@@ -300,7 +311,8 @@ int rl_cbor_decode(rl_cur *c, rl_arena *arena, runlog_value **out, const char **
     runlog_value *v = rl_arena_alloc(arena, sizeof *v);
     if (!v)
         return RUNLOG_ENOMEM;
-    int rc = decode_item(c, arena, v, 0, why);
+    uint64_t items = 0;
+    int rc = decode_item(c, arena, v, 0, &items, why);
     if (rc)
         return rc;
     *out = v;

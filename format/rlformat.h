@@ -70,6 +70,7 @@ enum {
 
 #define RL_MAX_BLOCKS 65536u           /* blocks in one frame */
 #define RL_BLOB_CHUNK (1u << 20)       /* bytes of a blob chunk (§13.1) */
+#define RL_MAX_CBOR_ITEMS (1u << 24)   /* values in one CBOR data item, all levels (§10) */
 #define RL_MAX_FRAME_RAW (256u << 20)  /* sum of a frame's decompressed blocks */
 #define RL_MAX_ROWS (1u << 24)         /* rows in one history record */
 #define RL_MAX_KEYS (1u << 20)         /* keys in one key table */

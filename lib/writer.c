@@ -537,6 +537,16 @@ static int batch_full(const runlog_writer *w, const batch *b)
            b->data.len >= 4 * (size_t)w->flush_bytes;
 }
 
+/* The first item entered an empty batch, under mu: start its clock and wake
+ * the writer thread, which sleeps without a deadline while nothing is
+ * pending, so that it can seal the batch when flush_interval_ms has passed. */
+static void batch_opened(runlog_writer *w, batch *b)
+{
+    b->opened_ms = mono_ms();
+    if (!w->synchronous && w->interval_ms != RUNLOG_NO_TIMED_FLUSH)
+        pthread_cond_signal(&w->cv_work);
+}
+
 /* Hands the current batch to the writer (thread), under mu. */
 static int seal_locked(runlog_writer *w)
 {
@@ -637,7 +647,7 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
     if (rl_buf_reserve(&b->data, head_len + body_len))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     if (b->nitems == 0)
-        b->opened_ms = mono_ms();
+        batch_opened(w, b);
     memcpy(b->data.p + b->data.len, head, head_len);
     if (body_len)
         memcpy(b->data.p + b->data.len + head_len, body, body_len);
@@ -869,7 +879,7 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
         return rc;
     }
     if (b->nitems == 0)
-        b->opened_ms = mono_ms();
+        batch_opened(w, b);
     uint8_t *p = b->data.p + b->data.len;
     uint32_t count = (uint32_t)n;
     uint64_t seq = w->system_seq++;
@@ -1133,7 +1143,7 @@ static int commit_at(runlog_writer *w, uint64_t step)
         return rc;
     }
     if (b->nitems == 0)
-        b->opened_ms = mono_ms();
+        batch_opened(w, b);
     uint8_t *p = b->data.p + b->data.len, *start = p;
     uint32_t n = w->ncells;
     *p++ = ITEM_ROW;
