@@ -1232,12 +1232,24 @@ int runlog_writer_flush(runlog_writer *w)
     return drain(w);
 }
 
+/* A failed fsync is sticky: the kernel may have dropped the pages it could
+ * not write and report success next time, so nothing after it is trusted to
+ * be durable (§9.6). */
+static int sync_file(runlog_writer *w)
+{
+    if (rl_io.fsync(w->fd) == 0)
+        return 0;
+    int rc = rl_fail(RUNLOG_EIO, "%s: fsync: %s", w->path, strerror(errno));
+    lock(w);
+    set_err_locked(w, rc);
+    unlock(w);
+    return rc;
+}
+
 int runlog_writer_sync(runlog_writer *w)
 {
     int rc = runlog_writer_flush(w);
-    if (!rc && rl_io.fsync(w->fd) != 0)
-        rc = rl_fail(RUNLOG_EIO, "%s: fsync: %s", w->path, strerror(errno));
-    return rc;
+    return rc ? rc : sync_file(w);
 }
 
 static void stop_thread(runlog_writer *w)
@@ -1299,11 +1311,11 @@ int runlog_writer_finish(runlog_writer *w, int exit_code)
         return rc;
     w->finished = 1;
     stop_thread(w);
-    if ((rc = write_trailer(w)))
+    if ((rc = write_trailer(w))) {
+        set_err_locked(w, rc); /* close reports it too */
         return rc;
-    if (rl_io.fsync(w->fd) != 0)
-        return rl_fail(RUNLOG_EIO, "%s: fsync: %s", w->path, strerror(errno));
-    return 0;
+    }
+    return sync_file(w);
 }
 
 static void writer_free(runlog_writer *w)
@@ -1377,6 +1389,8 @@ int runlog_writer_close(runlog_writer *w)
                 rc = rc2;
         }
     }
+    if (!rc && w->err) /* an earlier failure (finish, sync) is reported again */
+        rc = sticky_err(w);
     if (rc) {
         /* Keep the detail past the frees below. */
         char detail[512];
