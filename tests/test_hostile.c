@@ -14,18 +14,23 @@
  *
  *   test_hostile DIR              every file of DIR/MANIFEST.tsv but known bugs
  *   test_hostile --only NAME DIR  that file only (known bugs included)
- *   test_hostile --append DIR     the append check (known bug, see below)
+ *   test_hostile --append DIR     the append check (see append_check)
+ *   test_hostile --extract RUNLOG DIR   `RUNLOG extract` on the artifact_* and
+ *                                 blob_* files, in a sandbox directory
  *
  * Under ASan the address-space limit is not set (ASan reserves terabytes of
  * shadow memory) and files marked "big" are skipped; the output says so.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -228,7 +233,7 @@ static int in_child(const char *path, const entry *e, void (*fn)(const char *, c
 
 static int load_manifest(const char *dir, entry **out, size_t *n)
 {
-    char path[4096], line[2048];
+    char path[4200], line[2048];
     snprintf(path, sizeof path, "%s/MANIFEST.tsv", dir);
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -297,6 +302,96 @@ static void append_check(const char *path, const entry *e)
              e->rows_max + 1);
 }
 
+
+/* ---- `runlog extract` on hostile artifacts ------------------------------ */
+
+static const char *runlog_bin;
+
+/* Names in dir (not "." or ".."), at most n, into names[]; their count. */
+static int list_dir(const char *dir, char names[][256], int n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int k = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && k < n)
+            snprintf(names[k++], 256, "%s", e->d_name);
+    closedir(d);
+    return k;
+}
+
+/* Runs `runlog extract FILE --artifact model -o SANDBOX/box/out` and checks
+ * that nothing appears outside out/, that bad files are refused (status 1)
+ * and that only artifact_ok.runlog yields ok.txt with the right bytes; for
+ * that file, extracts again into a directory where ok.txt is a symbolic
+ * link to a file outside, which must stay as it was. */
+static void extract_check(const char *path, const entry *e)
+{
+    char wrap[] = "/tmp/runlog-extract-XXXXXX";
+    if (!mkdtemp(wrap))
+        fail("mkdtemp");
+    char box[300], out[320], cmd[9000];
+    snprintf(box, sizeof box, "%s/box", wrap);
+    snprintf(out, sizeof out, "%s/out", box);
+    if (mkdir(box, 0700) != 0)
+        fail("mkdir");
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' extract '%s' --artifact model -o '%s' >/dev/null 2>&1",
+             box, runlog_bin, path, out);
+    int st = system(cmd);
+    int ok_file = strcmp(e->name, "artifact_ok.runlog") == 0;
+    char names[8][256];
+    int nw = list_dir(wrap, names, 8), nb = list_dir(box, names, 8);
+    int no = list_dir(out, names, 8);
+    int leaked = nw != 1 || nb > 1 || (nb == 1 && strcmp(names[0], "out") != 0 && no < 0);
+    FILE *evil = fopen("/tmp/runlog-hostile-evil.txt", "r");
+    if (evil)
+        fclose(evil);
+    char okp[400];
+    snprintf(okp, sizeof okp, "%s/ok.txt", out);
+    FILE *f = fopen(okp, "r");
+    char buf[64] = "";
+    size_t got = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    int victim_changed = 0;
+    if (ok_file) {
+        /* A link planted where ok.txt goes must not be followed. */
+        char victim[320], out2[320], link[400];
+        snprintf(victim, sizeof victim, "%s/victim", wrap);
+        snprintf(out2, sizeof out2, "%s/out2", box);
+        snprintf(link, sizeof link, "%s/ok.txt", out2);
+        FILE *v = fopen(victim, "w");
+        if (!v || fputs("victim\n", v) < 0 || fclose(v) != 0 || mkdir(out2, 0700) != 0 ||
+            symlink(victim, link) != 0)
+            fail("cannot plant the link");
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' extract '%s' --artifact model -o '%s' >/dev/null 2>&1",
+                 box, runlog_bin, path, out2);
+        if (system(cmd) == -1)
+            fail("system");
+        char vb[16] = "";
+        v = fopen(victim, "r");
+        size_t vn = v ? fread(vb, 1, sizeof vb - 1, v) : 0;
+        if (v)
+            fclose(v);
+        victim_changed = vn != 7 || memcmp(vb, "victim\n", 7) != 0;
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", wrap);
+    if (system(cmd) != 0) { /* best effort */ }
+    if (victim_changed)
+        fail("extract wrote through a symbolic link planted in its target directory");
+    if (leaked || evil)
+        fail("extract wrote outside its target directory");
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != (ok_file ? 0 : 1))
+        fail("extract exited with status %d, expected %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+             ok_file ? 0 : 1);
+    if (ok_file && (got != 11 || memcmp(buf, "good bytes\n", 11) != 0))
+        fail("ok.txt missing or wrong");
+    if (!ok_file && f)
+        fail("extract produced ok.txt from a bad blob or a refused manifest");
+}
+
 /* Files whose note starts with this are known library bugs: skipped by the
  * default run, each checked by its own should_fail test (--only NAME). */
 #define KNOWN_BUG "KNOWN BUG"
@@ -304,20 +399,26 @@ static void append_check(const char *path, const entry *e)
 int main(int argc, char **argv)
 {
     const char *only = NULL;
-    int append = 0, i = 1;
+    int append = 0, extract = 0, i = 1;
     for (; i < argc - 1; i++) {
         if (strcmp(argv[i], "--append") == 0)
             append = 1;
+        else if (strcmp(argv[i], "--extract") == 0 && i + 1 < argc - 1)
+            extract = 1, runlog_bin = argv[++i];
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc - 1)
             only = argv[++i];
         else
             break;
     }
     if (i != argc - 1) {
-        fprintf(stderr, "usage: test_hostile [--append] [--only NAME] DIR\n");
+        fprintf(stderr, "usage: test_hostile [--append | --extract RUNLOG] [--only NAME] DIR\n");
         return 2;
     }
-    const char *dir = argv[argc - 1];
+    /* extract runs in a sandbox directory: make the paths absolute. */
+    static char bin_abs[4096], dir_abs[4096];
+    if (runlog_bin && realpath(runlog_bin, bin_abs))
+        runlog_bin = bin_abs;
+    const char *dir = realpath(argv[argc - 1], dir_abs) ? dir_abs : argv[argc - 1];
     if (append)
         only = "overlong_frame_then_intact.runlog";
     entry *es;
@@ -331,10 +432,12 @@ int main(int argc, char **argv)
                (unsigned long long)(MEM_LIMIT >> 20), TIME_LIMIT_S);
     int failed = 0, run = 0;
     for (size_t k = 0; k < n; k++) {
-        char path[4096];
+        char path[4400];
         snprintf(path, sizeof path, "%s/%s", dir, es[k].name);
         cur_file = es[k].name;
         if (only && strcmp(es[k].name, only) != 0)
+            continue;
+        if (extract && strncmp(es[k].name, "artifact_", 9) != 0 && strncmp(es[k].name, "blob_", 5) != 0)
             continue;
         if (!only && strncmp(es[k].note, KNOWN_BUG, strlen(KNOWN_BUG)) == 0) {
             printf("KNOWN %s: %s (test_hostile_known_*)\n", es[k].name, es[k].note);
@@ -344,7 +447,7 @@ int main(int argc, char **argv)
             printf("SKIP %s (big, ASan build)\n", es[k].name);
             continue;
         }
-        int bad = in_child(path, &es[k], append ? append_check : check_file);
+        int bad = in_child(path, &es[k], append ? append_check : extract ? extract_check : check_file);
         printf("%s %s (peak RSS %ld MiB): %s\n", bad ? "FAIL" : "ok  ", es[k].name,
                (peak_kib + 1023) / 1024, es[k].note);
         failed += bad != 0;

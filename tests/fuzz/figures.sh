@@ -13,6 +13,11 @@ for log in "$out"/logs/*.log; do
     last=$(grep -E 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n 1)
     end=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\).*/\1\/\2/p')
     corp=$(echo "$last" | sed -n 's/.*corp: \([^ ]*\).*/\1/p')
+    # -fork mode (repair) prints "#N: cov: C ft: F corp: K exec/s E ..."
+    # and no stat:: lines.
+    [ -z "$runs" ] && runs=$(echo "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
+    [ -z "$eps" ] && [ -n "$runs" ] && [ -n "$secs" ] && eps=$((runs / secs))
+    [ -z "$corp" ] && corp=$(echo "$last" | sed -n 's/.*corp: \([0-9]*\).*/\1/p')
     crashes=$(ls "$out/crashes/$t" 2>/dev/null | wc -l)
     echo "| $t | ${secs:-?} | ${runs:-?} | ${eps:-?} | ${init:-?} | ${end:-?} | ${corp:-?} | $crashes |"
 done

@@ -1,7 +1,7 @@
 /*
  * Writes the seed corpora of the fuzz targets: small run-logs written by the
- * library (clean, resumed, with partial rows, many small frames, torn and
- * bit-flipped copies), and the pieces cut out of them — frame payloads,
+ * library (every record type, images, a table, an artifact; resumed, with
+ * partial rows, many small frames; torn and bit-flipped copies), and the pieces cut out of them — frame payloads,
  * history bodies with their column blocks, index bodies, CBOR record bodies.
  *
  *   fuzz_make_seeds OUTDIR      (creates OUTDIR/{reader,frame,history,index,cbor})
@@ -108,6 +108,32 @@ static void write_full(const char *path)
     CHECK(runlog_writer_summary_double(w, "best_acc", 0.93));
     CHECK(runlog_writer_alert(w, "slow", "step took 5 s", RUNLOG_ALERT_WARN));
     CHECK(runlog_writer_console(w, RUNLOG_STDOUT, "epoch 1\n", 8));
+    /* Blobs (§13): an image cell, a table with an image column, a model
+     * artifact of one small file. */
+    uint8_t px[4 * 4 * 3];
+    for (size_t k = 0; k < sizeof px; k++)
+        px[k] = (uint8_t)(k * 13);
+    CHECK(runlog_writer_add_image(w, "img", px, 4, 4, 3, RUNLOG_PIXELS_U8, "seed"));
+    static const char *cols[] = { "id", "image", "label" };
+    static const runlog_column_type types[] = { RUNLOG_COLUMN_INT, RUNLOG_COLUMN_IMAGE,
+                                                RUNLOG_COLUMN_STRING };
+    runlog_table *t;
+    CHECK(runlog_table_new(&t, w, cols, types, 3));
+    CHECK(runlog_table_int(t, 1));
+    CHECK(runlog_table_image(t, px, 4, 4, 1, RUNLOG_PIXELS_U8, NULL));
+    CHECK(runlog_table_string(t, "cat"));
+    CHECK(runlog_table_end_row(t));
+    CHECK(runlog_writer_add_table(w, "preds", t));
+    runlog_table_free(t);
+    CHECK(runlog_writer_commit(w));
+    char model[600];
+    snprintf(model, sizeof model, "%s/model.bin", tmpdir);
+    FILE *mf = fopen(model, "wb");
+    if (!mf || fputs("weights 0.1 0.2 0.3\n", mf) < 0 || fclose(mf) != 0)
+        exit(1);
+    static const char *aliases[] = { "best" };
+    CHECK(runlog_writer_log_model(NULL, w, model, "model", aliases, 1));
+    unlink(model);
     const char *keys[] = { "cpu", "mem" };
     const double vals[] = { 12.5, 0.75 };
     CHECK(runlog_writer_system(w, keys, vals, 2));
@@ -236,8 +262,6 @@ int main(int argc, char **argv)
     put("cbor", c3, sizeof c3);
     unlink(a);
     unlink(b);
-    char side[600];
     rmdir(tmpdir);
-    (void)side;
     return 0;
 }

@@ -167,6 +167,45 @@ def trailer_frame(seq, index_offset, count):
     return frame(TRAILER, seq, p, 0) + p
 
 
+# ---- blobs and artifacts (spec §13) ------------------------------------------
+BLOB_CHUNK, ARTIFACT = 0x8D, 0x8E
+
+
+def digest128(b):
+    return xxhash.xxh3_128_digest(b)  # canonical: most significant byte first
+
+
+def blob_frame(seq, data, digest=None, size=None, chunks=None):
+    """A data frame holding a blob as chunk records, each in its own block.
+    chunks: list of (offset, bytes); default one chunk with all of data."""
+    digest = digest or digest128(data)
+    size = len(data) if size is None else size
+    chunks = chunks or [(0, data)]
+    recs, blocks = [], []
+    for i, (off, part) in enumerate(chunks):
+        body = cbor2.dumps({"digest": digest, "offset": off, "size": size, "block": i + 1})
+        recs.append(record(BLOB_CHUNK, body))
+        blocks.append(part)
+    p = payload([block0([], recs)] + blocks)
+    return frame(DATA, seq, p, len(recs)) + p
+
+
+def manifest_digest(entries):
+    m = b""
+    for e in sorted(entries, key=lambda e: e["path"].encode()):
+        m += e["path"].encode() + b"\0" + e["digest"].hex().encode() + b"\0"
+        m += str(e["size"]).encode() + b"\0" + e.get("ref", "").encode() + b"\n"
+    return digest128(m)
+
+
+def artifact_frame(seq, name, entries):
+    body = cbor2.dumps({"t": T0, "name": name, "type": "model", "version": 0, "description": "",
+                        "metadata": {}, "aliases": ["latest"], "digest": manifest_digest(entries),
+                        "size": sum(e["size"] for e in entries), "entries": entries})
+    p = payload([block0([], [record(ARTIFACT, body)])])
+    return frame(DATA, seq, p, 1) + p
+
+
 MANIFEST = []
 
 
@@ -279,14 +318,20 @@ def main():
         emit("cbor_depth_%d.runlog" % depth, H + f0 + frame(DATA, 1, p, 1) + p + f2, strict, 5, 5,
              "intact" if strict == "ok" else "damaged",
              "config value nested %d levels deep, counting the body and set maps (limit 64)" % depth)
-    # Memory amplification: 25 million one-byte items decode to 25M value nodes.
+    # Memory amplification: one-byte items decode to 24-byte value nodes, so
+    # spec §10 bounds the values of one CBOR item at 2^24.
     n = 25 * 1000 * 1000
     item = b"\xa1\x61k\x9a" + struct.pack(">I", n) + b"\xf6" * n
     p = payload([block0([], [config(item)])], compress=True)
-    emit("cbor_wide_25m.runlog", H + f0 + frame(DATA, 1, p, 1) + p + f2, "big", 5, 5, "any",
-         "config value: a list of 25 million nulls, %d bytes compressed: a valid file whose "
-         "decoded tree needs ~25M value nodes (memory amplification); the test only asks "
-         "for no crash within the memory bound" % len(p))
+    emit("cbor_wide_25m.runlog", H + f0 + frame(DATA, 1, p, 1) + p + f2, "err", 5, 5, "damaged",
+         "config value: a list of 25 million nulls, %d bytes compressed: over the 2^24 values "
+         "of one CBOR item (before that limit: 1.2 GB of value nodes)" % len(p))
+    n = (1 << 24) - 16
+    item = b"\xa1\x61k\x9a" + struct.pack(">I", n) + b"\xf6" * n
+    p = payload([block0([], [config(item)])], compress=True)
+    emit("cbor_wide_limit.runlog", H + f0 + frame(DATA, 1, p, 1) + p + f2, "big", 5, 5, "any",
+         "config value: a list of 2^24 - 16 nulls, just under the limit: valid; the test asks "
+         "for no crash within the memory bound (an out-of-memory error is accepted)")
 
     # ---- invalid UTF-8 ----------------------------------------------------------
     for name, key, note in (("key_invalid_utf8", b"\xff\xfeloss", "key table key with bytes FF FE"),
@@ -402,6 +447,32 @@ def main():
          "a valid frame header claiming more payload than the file holds, followed by intact "
          "frames (rows 5..9, finish): garbage, then the intact frames")
 
+    # ---- artifacts and blobs: `runlog extract` must stay inside its target --
+    evil = b"runlog hostile test: this file must never be written\n"
+    for name, path, note in (
+            ("artifact_path_dotdot", "../evil.txt", "artifact entry path ../evil.txt"),
+            ("artifact_path_deep_dotdot", "a/../../evil.txt", "artifact entry path a/../../evil.txt"),
+            ("artifact_path_absolute", "/tmp/runlog-hostile-evil.txt", "artifact entry with an absolute path"),
+            ("artifact_path_nul", "ok\0.txt", "artifact entry path with a NUL byte"),
+            ("artifact_path_empty_component", "a//evil.txt", "artifact entry path with an empty component")):
+        ent = [{"path": path, "size": len(evil), "digest": digest128(evil)}]
+        emit(name + ".runlog", H + f0 + blob_frame(1, evil) + artifact_frame(2, "model", ent) + finish_frame(3),
+             "any", 5, 5, "any", note + " (blob and manifest digests valid): `runlog extract` must refuse it "
+             "and write nothing outside its directory")
+    good = b"good bytes\n"
+    ent = [{"path": "ok.txt", "size": len(good), "digest": digest128(good)}]
+    emit("blob_digest_mismatch.runlog",
+         H + f0 + blob_frame(1, b"evil bytes\n", digest=digest128(good)) + artifact_frame(2, "model", ent) + finish_frame(3),
+         "any", 5, 5, "any", "the blob named by an artifact entry holds bytes that do not match its "
+         "digest: extract must not produce ok.txt")
+    half = len(good) // 2
+    emit("blob_chunk_gap.runlog",
+         H + f0 + blob_frame(1, good, chunks=[(0, good[:half - 1]), (half, good[half:])])
+         + artifact_frame(2, "model", ent) + finish_frame(3), "any", 5, 5, "any",
+         "blob chunks leave a one-byte gap: the blob is incomplete, extract must not produce ok.txt")
+    emit("artifact_ok.runlog", H + f0 + blob_frame(1, good) + artifact_frame(2, "model", ent) + finish_frame(3),
+         "ok", 5, 5, "intact", "a correct artifact with one stored file ok.txt (checks the builder)")
+
     # ---- unknown required things ---------------------------------------------
     p = payload([block0([], [record(0x7F, b"\xa0")])])
     emit("record_unknown_required.runlog", H + f0 + frame(DATA, 1, p, 1) + p + f2, "err", 5, 5, "any",
@@ -457,8 +528,10 @@ intact frame, the hostile frame, a finish frame.
   The index/trailer files and the append check (`test_hostile --append`:
   resume `overlong_frame_then_intact.runlog`, add a row, every row must
   remain) found bugs that are fixed (docs/RELIABILITY.md).
-- Artifact entries (`../`, absolute paths, NUL bytes) and blob digests are not
-  covered: the library has no artifact records yet.
+- `artifact_*` and `blob_*` files are also given to `runlog extract --artifact
+  model` (test_hostile --extract): bad paths and bad blobs must be refused,
+  nothing may be written outside the target directory, and a blob that does
+  not match its digest must never appear as a file.
 
 """
 
