@@ -2,7 +2,8 @@
 # Quick start, part 2: the whole test suite, twice: a normal build (build/)
 # and one under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/);
 # then the library's own suites once more under valgrind memcheck (leaks and
-# reads of uninitialised memory, which ASan does not see).
+# reads of uninitialised memory, which ASan does not see), and the suites
+# with threads (writer thread, follower, capture) under ThreadSanitizer.
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed
 # or no test ran.
 set -uo pipefail
@@ -59,6 +60,10 @@ run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false
 MESON_TEST_ARGS=(--setup valgrind --suite unit --suite crash --suite corruption --suite media --timeout-multiplier 4)
 unset ASAN_OPTIONS UBSAN_OPTIONS
 run_suite build
+
+export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+MESON_TEST_ARGS=(--suite unit --suite crash --suite capture --suite media --timeout-multiplier 6)
+run_suite build-tsan -Db_sanitize=thread -Db_lundef=false
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
