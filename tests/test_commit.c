@@ -11,28 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    char *dir, *path;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    fx->dir = tu_tmpdir();
-    fx->path = tu_path(fx->dir, "commit.runlog");
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *fx = *state;
-    free(fx->path);
-    tu_tmpdir_free(fx->dir);
-    free(fx);
-    return 0;
-}
+typedef tu_fixture fixture;
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -282,11 +261,11 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_steps_threaded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_steps_sync, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input_threaded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input_sync, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_open_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_steps_threaded, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_steps_sync, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_threaded, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_sync, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_open_arguments, tu_setup, tu_teardown),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

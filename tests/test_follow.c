@@ -14,28 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-typedef struct fixture {
-    char *dir, *path;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    fx->dir = tu_tmpdir();
-    fx->path = tu_path(fx->dir, "live.runlog");
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *fx = *state;
-    free(fx->path);
-    tu_tmpdir_free(fx->dir);
-    free(fx);
-    return 0;
-}
+typedef tu_fixture fixture;
 
 static runlog_reader *open_follow(const char *path)
 {
@@ -240,10 +219,10 @@ static void test_free_running(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_lockstep_threaded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lockstep_sync, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_byte_by_byte, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_free_running, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lockstep_threaded, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_lockstep_sync, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_byte_by_byte, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_free_running, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,28 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    char *dir, *path;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    fx->dir = tu_tmpdir();
-    fx->path = tu_path(fx->dir, "lock.runlog");
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *fx = *state;
-    free(fx->path);
-    tu_tmpdir_free(fx->dir);
-    free(fx);
-    return 0;
-}
+typedef tu_fixture fixture;
 
 static runlog_writer *open_writer(const char *path, int synchronous)
 {
@@ -62,7 +41,7 @@ static int child_second_writer(void *arg)
     const char *path = arg;
     runlog_writer *w = NULL;
     int rc = runlog_writer_open(&w, path, NULL);
-    if (rc == RUNLOG_ELOCKED && w == NULL && strstr(runlog_error_detail(), "lock.runlog"))
+    if (rc == RUNLOG_ELOCKED && w == NULL && strstr(runlog_error_detail(), "test.runlog"))
         return 10;
     if (rc == 0)
         runlog_writer_close(w);
@@ -96,7 +75,7 @@ static void second_writer_refused(fixture *fx, int synchronous)
     runlog_writer *w2 = NULL;
     TU_RC(runlog_writer_open(&w2, fx->path, NULL), RUNLOG_ELOCKED);
     assert_null(w2);
-    if (strstr(runlog_error_detail(), "lock.runlog") == NULL)
+    if (strstr(runlog_error_detail(), "test.runlog") == NULL)
         fail_msg("detail does not name the file: \"%s\"", runlog_error_detail());
     /* repair takes the writer lock too */
     TU_RC(runlog_repair(NULL, fx->path), RUNLOG_ELOCKED);
@@ -174,10 +153,10 @@ static void test_two_files(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_lock_threaded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lock_sync, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_state_failed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_two_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lock_threaded, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_lock_sync, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_state_failed, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_two_files, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,28 +21,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
-typedef struct fixture {
-    char *dir, *path;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    fx->dir = tu_tmpdir();
-    fx->path = tu_path(fx->dir, "media.runlog");
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *fx = *state;
-    free(fx->path);
-    tu_tmpdir_free(fx->dir);
-    free(fx);
-    return 0;
-}
+typedef tu_fixture fixture;
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -922,13 +901,13 @@ int main(void)
 {
     /* The big table first, so that the peak RSS it prints is its own. */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_big_table, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_images, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_table_cells, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_blob_dedup, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_artifact_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_entry_paths, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_digest_checked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_big_table, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_images, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_table_cells, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_blob_dedup, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_artifact_versions, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_entry_paths, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_digest_checked, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests_name("media", tests, NULL, NULL);
 }

@@ -11,28 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    char *dir, *path;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    fx->dir = tu_tmpdir();
-    fx->path = tu_path(fx->dir, "run.runlog");
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *fx = *state;
-    free(fx->path);
-    tu_tmpdir_free(fx->dir);
-    free(fx);
-    return 0;
-}
+typedef tu_fixture fixture;
 
 static runlog_writer *open_w(const char *path, tu_clock *clock, int *resumed)
 {
@@ -115,14 +94,14 @@ static void check_file(const char *path, uint64_t n, uint64_t resumes)
     runlog_report_free(rep);
 }
 
-/* The one sidecar in dir must be "run.runlog.torn-<off>" holding `tail`. */
+/* The one sidecar in dir must be "test.runlog.torn-<off>" holding `tail`. */
 static void check_sidecar(fixture *fx, uint64_t off, const unsigned char *tail, size_t len)
 {
     char **names;
-    size_t n = tu_list_prefix(fx->dir, "run.runlog.torn-", &names);
+    size_t n = tu_list_prefix(fx->dir, "test.runlog.torn-", &names);
     assert_int_equal(n, 1);
     char want[64];
-    snprintf(want, sizeof want, "run.runlog.torn-%llu", (unsigned long long)off);
+    snprintf(want, sizeof want, "test.runlog.torn-%llu", (unsigned long long)off);
     assert_string_equal(names[0], want);
     char *p = tu_path(fx->dir, names[0]);
     size_t got_len;
@@ -205,7 +184,7 @@ static void test_resume_closed(void **state)
     runlog_reader_close(r);
     resume_and_finish(fx->path, 20, 30);
     char **names;
-    size_t n = tu_list_prefix(fx->dir, "run.runlog.torn-", &names);
+    size_t n = tu_list_prefix(fx->dir, "test.runlog.torn-", &names);
     assert_int_equal(n, 0); /* nothing was cut */
     tu_free_names(names, n);
     check_file(fx->path, 30, 1);
@@ -320,13 +299,13 @@ static void test_resume_not_runlog(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_resume_torn_frame, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_garbage_tail, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_closed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_twice, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_pending, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_wrong_id, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_not_runlog, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_torn_frame, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_garbage_tail, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_closed, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_twice, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_pending, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_wrong_id, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_not_runlog, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,28 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct fixture {
-    char *dir, *path;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *fx = calloc(1, sizeof *fx);
-    assert_non_null(fx);
-    fx->dir = tu_tmpdir();
-    fx->path = tu_path(fx->dir, "rt.runlog");
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *fx = *state;
-    free(fx->path);
-    tu_tmpdir_free(fx->dir);
-    free(fx);
-    return 0;
-}
+typedef tu_fixture fixture;
 
 /* ---- the values ---------------------------------------------------------- */
 
@@ -751,12 +730,12 @@ static void test_value_to_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_values_sync, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_values_threaded, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alerts_console, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_many_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_history_uses_index, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_value_to_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_values_sync, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_values_threaded, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_alerts_console, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_many_rows, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_history_uses_index, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_value_to_json, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -437,3 +437,22 @@ void tu_frames_free(tu_frames *f)
     free(f->rec_frame);
     f->rec_frame = NULL;
 }
+
+int tu_setup(void **state)
+{
+    tu_fixture *fx = calloc(1, sizeof *fx);
+    assert_non_null(fx);
+    fx->dir = tu_tmpdir();
+    fx->path = tu_path(fx->dir, "test.runlog");
+    *state = fx;
+    return 0;
+}
+
+int tu_teardown(void **state)
+{
+    tu_fixture *fx = *state;
+    free(fx->path);
+    tu_tmpdir_free(fx->dir);
+    free(fx);
+    return 0;
+}

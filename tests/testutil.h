@@ -29,6 +29,14 @@
 
 /* ---- files --------------------------------------------------------------- */
 
+/* The cmocka fixture most tests share: a fresh directory and the path of a
+ * run-log in it ("test.runlog", not created). */
+typedef struct tu_fixture {
+    char *dir, *path;
+} tu_fixture;
+int tu_setup(void **state);
+int tu_teardown(void **state);
+
 /* A fresh directory under $TMPDIR (or /tmp); free with tu_tmpdir_free(). */
 char *tu_tmpdir(void);
 /* Removes the directory and everything in it, then frees the string. */
