@@ -547,6 +547,14 @@ static void batch_opened(runlog_writer *w, batch *b)
         pthread_cond_signal(&w->cv_work);
 }
 
+/* Whether the current batch is to be sealed now: full, or (synchronous
+ * mode, where no thread watches the clock) older than flush_interval_ms. */
+static int batch_due(const runlog_writer *w, const batch *b)
+{
+    return batch_full(w, b) || (w->synchronous && w->interval_ms != RUNLOG_NO_TIMED_FLUSH &&
+                                mono_ms() >= b->opened_ms + w->interval_ms);
+}
+
 /* Hands the current batch to the writer (thread), under mu. */
 static int seal_locked(runlog_writer *w)
 {
@@ -653,16 +661,42 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
         memcpy(b->data.p + b->data.len + head_len, body, body_len);
     b->data.len += head_len + body_len;
     b->nitems++;
-    if (batch_full(w, b))
-        return seal_locked(w);
-    if (w->synchronous && w->interval_ms != RUNLOG_NO_TIMED_FLUSH &&
-        mono_ms() >= b->opened_ms + w->interval_ms)
-        return seal_locked(w);
-    return 0;
+    return batch_due(w, b) ? seal_locked(w) : 0;
 }
 
 static void lock(runlog_writer *w) { pthread_mutex_lock(&w->mu); }
 static void unlock(runlog_writer *w) { pthread_mutex_unlock(&w->mu); }
+
+/* Starts an item of size bytes in the current batch: takes mu and returns
+ * where to write it, or NULL with *rc set and mu released. */
+static uint8_t *item_begin(runlog_writer *w, size_t size, int *rc)
+{
+    lock(w);
+    batch *b = w->cur;
+    *rc = sticky_err(w);
+    if (!*rc && rl_buf_reserve(&b->data, size))
+        *rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+    if (*rc) {
+        unlock(w);
+        return NULL;
+    }
+    if (b->nitems == 0)
+        batch_opened(w, b);
+    return b->data.p + b->data.len;
+}
+
+/* Ends the item item_begin() started (len bytes written; is_row: a history
+ * row), seals the batch when it is due, and releases mu. */
+static int item_end(runlog_writer *w, size_t len, int is_row)
+{
+    batch *b = w->cur;
+    b->data.len += len;
+    b->nitems++;
+    b->nrows += is_row != 0;
+    int rc = batch_due(w, b) ? seal_locked(w) : 0;
+    unlock(w);
+    return rc;
+}
 
 int rl_writer_record(runlog_writer *w, uint8_t type, const rl_buf *body)
 {
@@ -869,18 +903,10 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
         size += 4 + strlen(keys[i]) + 8;
     }
     int64_t t = now_ns(w);
-    lock(w);
-    int rc = sticky_err(w);
-    batch *b = w->cur;
-    if (!rc && rl_buf_reserve(&b->data, size))
-        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
-    if (rc) {
-        unlock(w);
+    int rc;
+    uint8_t *p = item_begin(w, size, &rc);
+    if (!p)
         return rc;
-    }
-    if (b->nitems == 0)
-        batch_opened(w, b);
-    uint8_t *p = b->data.p + b->data.len;
     uint32_t count = (uint32_t)n;
     uint64_t seq = w->system_seq++;
     *p++ = ITEM_SYSTEM;
@@ -895,12 +921,7 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
         memcpy(p + 4 + len, &values[i], 8);
         p += 4 + len + 8;
     }
-    b->data.len += size;
-    b->nitems++;
-    if (batch_full(w, b))
-        rc = seal_locked(w);
-    unlock(w);
-    return rc;
+    return item_end(w, size, 0);
 }
 
 /* ---- Blobs and media (used by blob.c, media.c, artifact.c) ------------------- */
@@ -1133,18 +1154,10 @@ static int commit_at(runlog_writer *w, uint64_t step)
     for (uint32_t i = 0; i < w->ncells; i++)
         size += 5 + 8 + (w->cells[i].type >= RL_COL_STRING ? 4 + w->cells[i].len : 0);
     int64_t t = now_ns(w);
-    lock(w);
-    int rc = sticky_err(w);
-    batch *b = w->cur;
-    if (!rc && rl_buf_reserve(&b->data, size))
-        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
-    if (rc) {
-        unlock(w);
+    int rc;
+    uint8_t *p = item_begin(w, size, &rc), *start = p;
+    if (!p)
         return rc;
-    }
-    if (b->nitems == 0)
-        batch_opened(w, b);
-    uint8_t *p = b->data.p + b->data.len, *start = p;
     uint32_t n = w->ncells;
     *p++ = ITEM_ROW;
     memcpy(p, &step, 8);
@@ -1168,18 +1181,10 @@ static int commit_at(runlog_writer *w, uint64_t step)
             p += 4 + c->len;
         }
     }
-    b->data.len += (size_t)(p - start);
-    b->nitems++;
-    b->nrows++;
     w->next_step = step + 1;
     w->has_rows = 1;
     clear_row(w);
-    if (batch_full(w, b) ||
-        (w->synchronous && w->interval_ms != RUNLOG_NO_TIMED_FLUSH &&
-         mono_ms() >= b->opened_ms + w->interval_ms))
-        rc = seal_locked(w);
-    unlock(w);
-    return rc;
+    return item_end(w, (size_t)(p - start), 1);
 }
 
 int runlog_writer_discard_row(runlog_writer *w)
