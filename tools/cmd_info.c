@@ -10,7 +10,7 @@
 #include "util.h"
 
 /* Record types 1..9 of runlog.h, for the per-type counts. */
-#define INFO_TYPES 9
+#define INFO_TYPES RUNLOG_RECORD_ALIAS /* every record type the API names */
 /* Keys listed by name in the text output; the rest are counted. */
 #define INFO_KEYS_SHOWN 32
 
