@@ -1655,24 +1655,60 @@ static int random_bytes(void *out, size_t n)
     return got == (ssize_t)n ? 0 : -1;
 }
 
-static int create_file(runlog_writer *w, const runlog_writer_options *o)
+/* A new file header from the options (uuid, salt, creation time). */
+static int new_header(runlog_writer *w, const runlog_writer_options *o, rl_file_header *out)
 {
     rl_file_header h = { RL_VERSION_MAJOR, RL_VERSION_MINOR, 0, 0, { 0 }, o->salt, 0 };
     if (o->file_uuid)
         memcpy(h.uuid, o->file_uuid, 16);
     else
         uuid_generate_random(h.uuid);
-    if (!h.salt) {
-        while (!h.salt)
-            if (random_bytes(&h.salt, sizeof h.salt))
-                return rl_fail(RUNLOG_EIO, "cannot read /dev/urandom for the salt");
-    }
+    while (!h.salt)
+        if (random_bytes(&h.salt, sizeof h.salt))
+            return rl_fail(RUNLOG_EIO, "cannot read /dev/urandom for the salt");
     h.created_ns = now_ns(w);
+    *out = h;
+    return 0;
+}
+
+/* Makes path appear with its whole file header or not at all: the header is
+ * written to a file of our own and linked into place (link, unlike rename,
+ * never replaces a file another writer created meanwhile). A kill at any
+ * moment leaves no file, or a file that starts with a valid header.
+ * *created: 1 if path is ours, 0 if it existed. */
+static int publish_header(runlog_writer *w, const rl_file_header *h, int *created)
+{
+    size_t n = strlen(w->path) + 40;
+    char *tmp = malloc(n);
+    if (!tmp)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    snprintf(tmp, n, "%s.new-%ld", w->path, (long)getpid());
     uint8_t buf[RL_FILE_HEADER_SIZE];
-    rl_file_header_encode(buf, &h);
-    if (rl_pwrite_all(w->fd, buf, sizeof buf, 0))
+    rl_file_header_encode(buf, h);
+    int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || rl_pwrite_all(fd, buf, sizeof buf, 0)) {
+        rc = rl_fail(RUNLOG_EIO, "%s: writing the file header: %s", tmp, strerror(errno));
+    } else if (link(tmp, w->path) == 0) {
+        *created = 1;
+    } else if (errno == EEXIST) {
+        *created = 0;
+    } else {
+        rc = rl_fail(RUNLOG_EIO, "%s: cannot create: %s", w->path, strerror(errno));
+    }
+    if (fd >= 0)
+        close(fd);
+    unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+static int create_file(runlog_writer *w, const runlog_writer_options *o, const rl_file_header *h)
+{
+    uint8_t buf[RL_FILE_HEADER_SIZE];
+    rl_file_header_encode(buf, h);
+    if (rl_file_size(w->fd) < RL_FILE_HEADER_SIZE && rl_pwrite_all(w->fd, buf, sizeof buf, 0))
         return rl_fail(RUNLOG_EIO, "%s: writing the file header: %s", w->path, strerror(errno));
-    w->hdr = h;
+    w->hdr = *h;
     w->end = RL_FILE_HEADER_SIZE;
     if (!w->run_id) {
         uuid_t u;
@@ -1791,6 +1827,11 @@ static int writer_open(runlog_writer **out, const char *path, const runlog_write
         rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
         goto fail;
     }
+    rl_file_header fresh;
+    int created = 0;
+    if (!repair && ((rc = new_header(w, o, &fresh)) ||
+                    (access(path, F_OK) != 0 && errno == ENOENT && (rc = publish_header(w, &fresh, &created)))))
+        goto fail;
     w->fd = open(path, (repair ? O_RDWR : O_RDWR | O_CREAT) | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         rc = rl_fail(errno == ENOENT && repair ? RUNLOG_EIO : RUNLOG_EIO, "%s: cannot open: %s", path,
@@ -1811,8 +1852,21 @@ static int writer_open(runlog_writer **out, const char *path, const runlog_write
             goto fail;
         size = 0;
     }
-    if (size == 0 && !repair) {
-        rc = create_file(w, o);
+    /* The file we published, untouched since (same salt, nothing after the
+     * header), starts the run; so does an empty file (made by hand, or by a
+     * writer from before atomic creation). Anything else is resumed. */
+    int start = 0;
+    if (!repair && size == 0) {
+        start = 1;
+    } else if (!repair && created && size == RL_FILE_HEADER_SIZE) {
+        rl_file_header h;
+        uint64_t n;
+        if ((rc = rl_read_file_header(w->fd, path, &h, &n)))
+            goto fail;
+        start = h.salt == fresh.salt && memcmp(h.uuid, fresh.uuid, 16) == 0;
+    }
+    if (start) {
+        rc = create_file(w, o, &fresh);
     } else {
         /* On resume the file's own run id wins; opts->run_id is checked. */
         free(w->run_id);
