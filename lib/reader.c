@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+
+#include <xxhash.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -42,6 +44,14 @@ struct runlog_reader {
     size_t fields_cap;
     int finished_seen;
     rl_blob_index *blobs;    /* built on the first blob read */
+    /* For files without a usable index: the data frames one history scan
+     * found and the hashes of their keys, so that the next key reads only
+     * its own frames (valid while the file keeps the size it had). */
+    struct scanned_frame { uint64_t offset; uint32_t nkeys; uint64_t *hashes; } *scanned;
+    size_t nscanned, scanned_cap;
+    uint64_t scanned_size;
+    int scanned_ok;
+    rl_arena scanned_arena;
 };
 
 int rl_reader_fd(const runlog_reader *r) { return r->fd; }
@@ -92,6 +102,8 @@ void runlog_reader_close(runlog_reader *r)
     rl_frame_free(&r->frame);
     rl_scanner_free(&r->scan);
     rl_blob_index_free(r->blobs);
+    free(r->scanned);
+    rl_arena_reset(&r->scanned_arena);
     free(r->rec.keys);
     free(r->rec.values);
     free(r->colvals);
@@ -1122,6 +1134,29 @@ done:
     return rc;
 }
 
+/* Notes a data frame and its key hashes for the next runlog_reader_history(). */
+static int remember_frame(runlog_reader *r, uint64_t offset, const rl_stream *st)
+{
+    if (r->nscanned == r->scanned_cap) {
+        size_t cap = r->scanned_cap ? r->scanned_cap * 2 : 64;
+        struct scanned_frame *n = realloc(r->scanned, cap * sizeof *n);
+        if (!n)
+            return RUNLOG_ENOMEM;
+        r->scanned = n;
+        r->scanned_cap = cap;
+    }
+    struct scanned_frame *sf = &r->scanned[r->nscanned];
+    sf->offset = offset;
+    sf->nkeys = st->nkeys;
+    sf->hashes = rl_arena_alloc_raw(&r->scanned_arena, (st->nkeys + 1) * sizeof *sf->hashes);
+    if (!sf->hashes)
+        return RUNLOG_ENOMEM;
+    for (uint32_t k = 0; k < st->nkeys; k++)
+        sf->hashes[k] = XXH3_64bits(st->keys[k].p, st->keys[k].n);
+    r->nscanned++;
+    return 0;
+}
+
 static void hist_reset(runlog_history *h)
 {
     h->len = 0;
@@ -1161,9 +1196,34 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
             rc = RUNLOG_ENOTFOUND;
         }
     }
+    uint64_t key_hash = XXH3_64bits(key, strlen(key));
+    if (rc == RUNLOG_ENOTFOUND && r->scanned_ok && r->scanned_size == rl_file_size(r->fd)) {
+        /* A scan of this file was done before: read the frames that hold it. */
+        rl_scanner s;
+        rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+        rc = 0;
+        for (size_t i = 0; i < r->nscanned && !rc; i++) {
+            const struct scanned_frame *sf = &r->scanned[i];
+            int has = 0;
+            for (uint32_t k = 0; k < sf->nkeys && !has; k++)
+                has = sf->hashes[k] == key_hash;
+            rl_scan_item it;
+            if (has && !(rc = rl_scanner_frame_at(&s, sf->offset, &it)))
+                rc = hist_frame(h, &ws, &it, key, &why);
+        }
+        rl_scanner_free(&s);
+        if (rc && rc != RUNLOG_ENOMEM) { /* the file changed under us: scan again */
+            hist_reset(h);
+            r->scanned_ok = 0;
+            rc = RUNLOG_ENOTFOUND;
+        }
+    }
     if (rc == RUNLOG_ENOTFOUND) {
         rl_scanner s;
         rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+        r->nscanned = 0;
+        r->scanned_ok = 0;
+        rl_arena_reset(&r->scanned_arena);
         rc = 0;
         for (;;) {
             rl_scan_item it;
@@ -1189,7 +1249,14 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
                     break;
                 h->len = before; /* drop the partial frame */
                 rc = 0;
+                continue;
             }
+            if ((rc = remember_frame(r, it.offset, &ws.stream)))
+                break;
+        }
+        if (!rc) {
+            r->scanned_ok = 1;
+            r->scanned_size = s.size;
         }
         rl_scanner_free(&s);
     }
