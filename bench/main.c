@@ -24,7 +24,7 @@
 #include "bench.h"
 
 #define BENCH_MAX_RUNS 8
-#define BENCH_MAX_WORKLOADS 16
+#define BENCH_MAX_WORKLOADS 24
 #define BENCH_FLAT 1.25 /* "flat" and "linear": within 25% */
 
 static const bench_writer *const bench_writers[] = {
@@ -88,7 +88,7 @@ static void bench_usage(FILE *f)
             "               removed at the end)\n"
             "  --keep       keep the files written\n"
             "  --only NAME  only the workloads whose name starts with NAME\n"
-            "               (seed, train, wide, points-, keys-)\n"
+            "               (seed, train, wide, points-, keys-, keys1e7-)\n"
             "  --writers L  only these writers, comma-separated (runlog, hdf5-gzip,\n"
             "               hdf5-plain, sqlite-txn1, sqlite-txn100, jsonl-zstd, jsonl)\n");
 }
@@ -188,6 +188,14 @@ static size_t bench_workloads(bench_workload *w, int quick)
         char name[32];
         snprintf(name, sizeof name, "keys-%u", k);
         bench_add(w, &n, name, 1, fixed / k, k, cap, cap);
+    }
+    /* The same curve at 10^7 points (runlog alone): at 10^6 points and
+     * 10,000 keys a run is 100 steps, short enough for the first frame's
+     * set-up (key tables, fresh buffers) to weigh on the time per point. */
+    for (uint32_t k = 10; !quick && k <= 10000; k *= 10) {
+        char name[32];
+        snprintf(name, sizeof name, "keys1e7-%u", k);
+        bench_add(w, &n, name, 1, 10000000u / k, k, 0, 0);
     }
     return n;
 }
@@ -603,6 +611,8 @@ int main(int argc, char **argv)
      * from 10 up. */
     bench_print_growth(w, res, n, "points-", o.quick ? 1 : 2);
     bench_print_growth(w, res, n, "keys-", 0);
+    if (!o.quick)
+        bench_print_growth(w, res, n, "keys1e7-", 0);
     if (bench_tmpdir[0] && !o.keep && rmdir(bench_tmpdir) != 0)
         bench_die_errno(bench_tmpdir, "remove");
     return 0;

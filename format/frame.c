@@ -246,10 +246,20 @@ void rl_fb_free(rl_frame_builder *fb)
     rl_buf_free(&fb->keys);
     rl_buf_free(&fb->records);
     rl_buf_free(&fb->scratch);
+    rl_buf_free(&fb->enc_cols);
+    rl_buf_free(&fb->enc_bitmaps);
+    free(fb->colmap);
+    rl_buf_free(&fb->fin_block0);
+    rl_buf_free(&fb->fin_dir);
+    rl_buf_free(&fb->fin_data);
     for (uint32_t i = 0; i < fb->blocks_cap; i++)
         rl_buf_free(&fb->blocks[i]);
     free(fb->blocks);
     free(fb->stored_raw);
+    free(fb->pack_of);
+    for (uint32_t i = 0; i < fb->packs_cap; i++)
+        rl_buf_free(&fb->packs[i]);
+    free(fb->packs);
     ZSTD_freeCCtx(fb->zcctx);
     memset(fb, 0, sizeof *fb);
 }
@@ -260,9 +270,12 @@ void rl_fb_reset(rl_frame_builder *fb)
     fb->nkeys = 0;
     fb->records.len = 0;
     fb->nrecords = 0;
-    for (uint32_t i = 0; i < fb->nblocks; i++)
+    for (uint32_t i = 0; i < fb->nblocks; i++) {
         fb->blocks[i].len = 0;
+        fb->pack_of[i] = 0;
+    }
     fb->nblocks = 0;
+    fb->npacks = 0;
 }
 
 int rl_fb_add_key(rl_frame_builder *fb, const char *key, size_t len)
@@ -299,9 +312,13 @@ int rl_fb_new_block(rl_frame_builder *fb, rl_buf **out, uint32_t *index)
         uint8_t *r = realloc(fb->stored_raw, cap);
         if (r)
             fb->stored_raw = r;
-        if (!b || !r)
+        uint32_t *k = realloc(fb->pack_of, cap * sizeof *k);
+        if (k)
+            fb->pack_of = k;
+        if (!b || !r || !k)
             return RUNLOG_ENOMEM;
         memset(b + fb->blocks_cap, 0, (cap - fb->blocks_cap) * sizeof *b);
+        memset(k + fb->blocks_cap, 0, (cap - fb->blocks_cap) * sizeof *k);
         fb->blocks_cap = cap;
     }
     fb->stored_raw[fb->nblocks] = 0;
@@ -403,35 +420,41 @@ static int put_block(rl_frame_builder *fb, rl_buf *dir, rl_buf *data, const uint
 
 int rl_fb_finish(rl_frame_builder *fb, rl_buf *out, uint64_t *raw_total)
 {
-    rl_buf block0 = { 0 }, dir = { 0 }, data = { 0 };
+    rl_buf *block0 = &fb->fin_block0, *dir = &fb->fin_dir, *data = &fb->fin_data;
     int rc;
+    block0->len = dir->len = data->len = 0;
     /* Block 0: key table then records (§5). */
-    if ((rc = rl_buf_varint(&block0, fb->nkeys)) ||
-        (rc = rl_buf_put(&block0, fb->keys.p, fb->keys.len)) ||
-        (rc = rl_buf_put(&block0, fb->records.p, fb->records.len)))
+    if ((rc = rl_buf_varint(block0, fb->nkeys)) ||
+        (rc = rl_buf_put(block0, fb->keys.p, fb->keys.len)) ||
+        (rc = rl_buf_put(block0, fb->records.p, fb->records.len)))
         goto done;
-    if ((rc = rl_buf_varint(&dir, fb->nblocks + 1)))
+    if ((rc = rl_buf_varint(dir, fb->nblocks + 1)))
         goto done;
-    uint64_t raw = block0.len;
-    if ((rc = put_block(fb, &dir, &data, block0.p, block0.len, 0)))
+    uint64_t raw = block0->len;
+    if ((rc = put_block(fb, dir, data, block0->p, block0->len, 0)))
         goto done;
     for (uint32_t i = 0; i < fb->nblocks; i++) {
-        raw += fb->blocks[i].len;
-        if ((rc = put_block(fb, &dir, &data, fb->blocks[i].p, fb->blocks[i].len, fb->stored_raw[i])))
+        const rl_buf *b = fb->pack_of[i] ? &fb->packs[fb->pack_of[i] - 1] : &fb->blocks[i];
+        raw += b->len;
+        if ((rc = put_block(fb, dir, data, b->p, b->len, fb->stored_raw[i])))
             goto done;
     }
-    if (raw > RL_MAX_FRAME_RAW || dir.len + data.len > RUNLOG_MAX_FRAME_PAYLOAD) {
+    if (raw > RL_MAX_FRAME_RAW || dir->len + data->len > RUNLOG_MAX_FRAME_PAYLOAD) {
         rc = RUNLOG_ETOOLARGE;
         goto done;
     }
-    if ((rc = rl_buf_put(out, dir.p, dir.len)) || (rc = rl_buf_put(out, data.p, data.len)))
+    if ((rc = rl_buf_put(out, dir->p, dir->len)) || (rc = rl_buf_put(out, data->p, data->len)))
         goto done;
     if (raw_total)
         *raw_total = raw;
 done:
-    rl_buf_free(&block0);
-    rl_buf_free(&dir);
-    rl_buf_free(&data);
+    /* Keep the workspaces of ordinary frames; give back what an unusually
+     * large one (a big table or blob chunk) made them grow to. */
+    if (data->cap > RL_FB_KEEP_BYTES) {
+        rl_buf_free(block0);
+        rl_buf_free(dir);
+        rl_buf_free(data);
+    }
     return rc;
 }
 

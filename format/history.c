@@ -7,10 +7,14 @@
  *   varint step[0], then varint step[i] - step[i-1]          (steps never decrease)
  *   varint zigzag(time[0]), then varint zigzag(time[i] - time[i-1])   (ns, wrapping)
  *   varint ncols, then per column:
- *     varint key index, u8 column type, u8 presence (0: every row, 1: bitmap),
+ *     varint key index, u8 column type,
+ *     u8 presence (bit 0: a bitmap follows, bit 1: packed),
  *     [bitmap: ceil(nrows/8) bytes, row r is bit r%8 of byte r/8],
- *     [varint block index >= 1, absent for the null type]
- * Column block, for the `count` rows where the column is present:
+ *     [varint block index >= 1, absent for the null type],
+ *     [varint len: packed only; the column's slice of its block (§6.1)]
+ * A packed column's bytes follow those of the earlier packed columns of the
+ * record that name the same block; an unpacked column owns its whole block.
+ * Column bytes, for the `count` rows where the column is present:
  *   float : count * 8 bytes, byte-shuffled (byte j of value i at j*count + i)
  *   int   : varint zigzag(v[i] - v[i-1]), v[-1] = 0, wrapping
  *   bool  : ceil(count/8) bytes, bit i%8 of byte i/8
@@ -26,7 +30,9 @@ typedef struct enc_col {
     uint8_t type;
     uint32_t count;
     uint32_t block;     /* index in fb (1-based), 0 for null */
-    uint8_t *bitmap;    /* nrows bits */
+    uint32_t len;       /* bytes in its block */
+    int packed;
+    size_t bitmap;      /* nrows bits at fb->enc_bitmaps.p + bitmap */
     int64_t prev;
 } enc_col;
 
@@ -55,7 +61,7 @@ static int append_cell(rl_frame_builder *fb, enc_col *col, const rl_cell *cell)
     if (col->type == RL_COL_NULL)
         return 0;
     rl_buf *b = &fb->blocks[col->block - 1];
-    int rc = rl_buf_reserve(b, 16);
+    int rc = rl_buf_ensure(b, 16);
     if (rc)
         return rc;
     switch (col->type) {
@@ -83,20 +89,117 @@ static int append_cell(rl_frame_builder *fb, enc_col *col, const rl_cell *cell)
     }
 }
 
+/*
+ * Packs the record's small columns into shared blocks (§6.1). The record's
+ * columns own fb blocks first..fb->nblocks in descriptor order, one each
+ * (null columns none). They are renumbered: a large column keeps its buffer
+ * as a block of its own; a run of small ones is copied into one of fb's pack
+ * buffers until it holds RL_PACK_TARGET bytes, and its block's slot points
+ * there (fb->pack_of). The pack buffers are kept for packs only, so the
+ * column buffers stay the size of one column and memory stays flat however
+ * long the run. The column buffers left empty go after the record's blocks,
+ * as spare capacity: every buffer stays owned by exactly one slot.
+ */
+static rl_buf *pack_open(rl_frame_builder *fb, uint32_t slot)
+{
+    if (fb->npacks == fb->packs_cap) {
+        uint32_t cap = fb->packs_cap ? fb->packs_cap * 2 : 8;
+        rl_buf *p = realloc(fb->packs, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        memset(p + fb->packs_cap, 0, (cap - fb->packs_cap) * sizeof *p);
+        fb->packs = p;
+        fb->packs_cap = cap;
+    }
+    rl_buf *pack = &fb->packs[fb->npacks];
+    pack->len = 0;
+    if (rl_buf_reserve(pack, RL_PACK_TARGET + RL_PACK_BELOW))
+        return NULL;
+    fb->pack_of[slot] = ++fb->npacks;
+    return pack;
+}
+
+static void pack_small_columns(rl_frame_builder *fb, enc_col *cols, size_t ncols)
+{
+    uint32_t first = 0, nsmall = 0;
+    for (size_t i = 0; i < ncols; i++) {
+        if (cols[i].type == RL_COL_NULL)
+            continue;
+        if (!first)
+            first = cols[i].block;
+        nsmall += cols[i].len < RL_PACK_BELOW;
+    }
+    if (nsmall < 2)
+        return;
+    uint32_t nown = fb->nblocks - first + 1;  /* the record's blocks, in order */
+    /* own: the record's buffers; emptied: those whose bytes went to a pack. */
+    rl_buf *own = malloc(2 * (size_t)nown * sizeof *own);
+    if (!own)
+        return; /* unpacked is valid too */
+    rl_buf *emptied = own + nown;
+    uint32_t nemptied = 0;
+    memcpy(own, &fb->blocks[first - 1], nown * sizeof *own);
+    uint32_t out = first - 1;  /* next free slot of fb->blocks */
+    enc_col *open_col = NULL;  /* first column of the pack being filled */
+    rl_buf *pack = NULL;       /* its bytes, once a second column joined */
+    for (size_t i = 0; i < ncols; i++) {
+        enc_col *c = &cols[i];
+        if (c->type == RL_COL_NULL)
+            continue;
+        rl_buf *mine = &own[c->block - first];
+        if (c->len < RL_PACK_BELOW && open_col) {
+            rl_buf *slot = &fb->blocks[open_col->block - 1];
+            if (!pack && (pack = pack_open(fb, open_col->block - 1)) != NULL) {
+                /* A second column joins: the first one's bytes move over. */
+                memcpy(pack->p, slot->p, slot->len);
+                pack->len = slot->len;
+                slot->len = 0;
+                open_col->packed = 1;
+            }
+            if (pack) {
+                rl_buf_put_unchecked(pack, mine->p, mine->len);
+                mine->len = 0;
+                emptied[nemptied++] = *mine;
+                c->block = open_col->block;
+                c->packed = 1;
+                if (pack->len >= RL_PACK_TARGET)
+                    open_col = NULL, pack = NULL;
+                continue;
+            }
+            /* Out of memory: unpacked from here on, which is valid too. */
+        }
+        fb->blocks[out] = *mine;
+        fb->stored_raw[out] = 0;
+        c->block = ++out;
+        open_col = c->len < RL_PACK_BELOW ? c : NULL;
+        pack = NULL;
+    }
+    memcpy(&fb->blocks[out], emptied, nemptied * sizeof *emptied);
+    fb->nblocks = out;
+    free(own);
+}
+
 int rl_history_encode(rl_frame_builder *fb, uint8_t record_type, const rl_row *rows, size_t nrows)
 {
     if (nrows == 0 || nrows > RL_MAX_ROWS)
         return RUNLOG_EINVAL;
     size_t bitmap_len = (nrows + 7) / 8;
     size_t map_len = (size_t)fb->nkeys * RL_COL_NTYPES;
-    int32_t *colmap = malloc(map_len * sizeof *colmap + 1);
-    enc_col *cols = NULL;
-    size_t ncols = 0, cap = 0;
+    /* The workspaces live in fb between calls; colmap is all -1 between them. */
+    if (map_len > fb->colmap_len) {
+        int32_t *m = realloc(fb->colmap, map_len * sizeof *m);
+        if (!m)
+            return RUNLOG_ENOMEM;
+        for (size_t i = fb->colmap_len; i < map_len; i++)
+            m[i] = -1;
+        fb->colmap = m;
+        fb->colmap_len = map_len;
+    }
+    int32_t *colmap = fb->colmap;
+    enc_col *cols = (enc_col *)fb->enc_cols.p;
+    size_t ncols = 0;
+    fb->enc_bitmaps.len = 0;
     int rc = RUNLOG_ENOMEM;
-    if (!colmap)
-        return RUNLOG_ENOMEM;
-    for (size_t i = 0; i < map_len; i++)
-        colmap[i] = -1;
 
     for (size_t r = 0; r < nrows; r++) {
         if (r > 0 && rows[r].step < rows[r - 1].step) {
@@ -111,48 +214,67 @@ int rl_history_encode(rl_frame_builder *fb, uint8_t record_type, const rl_row *r
             }
             int32_t *slot = &colmap[(size_t)cell->key * RL_COL_NTYPES + cell->type];
             if (*slot < 0) {
-                if (ncols == cap) {
-                    cap = cap ? cap * 2 : 16;
-                    enc_col *n = realloc(cols, cap * sizeof *n);
-                    if (!n)
-                        goto done;
-                    cols = n;
-                }
+                rl_buf *bm = &fb->enc_bitmaps;
+                if (rl_buf_ensure(&fb->enc_cols, sizeof *cols) || rl_buf_ensure(bm, bitmap_len))
+                    goto done;
+                cols = (enc_col *)fb->enc_cols.p;
                 enc_col *c = &cols[ncols];
                 memset(c, 0, sizeof *c);
                 c->key = cell->key;
                 c->type = cell->type;
-                c->bitmap = calloc(bitmap_len, 1);
-                if (!c->bitmap)
-                    goto done;
-                ncols++;
+                c->bitmap = bm->len;
+                memset(bm->p + bm->len, 0, bitmap_len);
+                bm->len += bitmap_len;
+                fb->enc_cols.len += sizeof *cols;
+                *slot = (int32_t)ncols++;
                 if (cell->type != RL_COL_NULL) {
                     rl_buf *b;
                     if ((rc = rl_fb_new_block(fb, &b, &c->block)))
                         goto done;
                     rc = RUNLOG_ENOMEM;
+                    /* A float column takes at most 8 bytes a row from here:
+                     * no growing cell by cell. */
+                    if (cell->type == RL_COL_FLOAT && rl_buf_reserve(b, (nrows - r) * 8))
+                        goto done;
                 }
-                *slot = (int32_t)(ncols - 1);
             }
             enc_col *c = &cols[*slot];
+            uint8_t *bitmap = fb->enc_bitmaps.p + c->bitmap;
             /* A key set twice in one row keeps its last value: rows given to
              * the encoder hold each key once (the writer merges). */
-            if ((c->bitmap[r >> 3] >> (r & 7)) & 1) {
+            if ((bitmap[r >> 3] >> (r & 7)) & 1) {
                 rc = RUNLOG_EINVAL;
                 goto done;
             }
             if ((rc = append_cell(fb, c, cell)))
                 goto done;
             rc = RUNLOG_ENOMEM;
-            c->bitmap[r >> 3] |= (uint8_t)(1u << (r & 7));
+            bitmap[r >> 3] |= (uint8_t)(1u << (r & 7));
             c->count++;
         }
     }
 
+    for (size_t i = 0; i < ncols; i++) {
+        enc_col *c = &cols[i];
+        if (c->type == RL_COL_FLOAT) {
+            rl_buf *b = &fb->blocks[c->block - 1];
+            rl_buf *tmp = &fb->scratch;
+            tmp->len = 0;
+            if (rl_buf_reserve(tmp, b->len + 1))
+                goto done;
+            shuffle8(tmp->p, b->p, c->count);
+            memcpy(b->p, tmp->p, b->len);
+        }
+        if (c->type != RL_COL_NULL)
+            c->len = (uint32_t)fb->blocks[c->block - 1].len;
+    }
+    if (fb->pack_columns)
+        pack_small_columns(fb, cols, ncols);
+
     /* Body: steps, times, column descriptors. */
     rl_buf *body = &fb->scratch;
     body->len = 0;
-    if (rl_buf_reserve(body, 10 + nrows * 20 + ncols * (24 + bitmap_len)))
+    if (rl_buf_reserve(body, 10 + nrows * 20 + ncols * (34 + bitmap_len)))
         goto done;
     rl_buf_varint_unchecked(body, nrows);
     for (size_t r = 0; r < nrows; r++)
@@ -167,29 +289,21 @@ int rl_history_encode(rl_frame_builder *fb, uint8_t record_type, const rl_row *r
         rl_buf_varint_unchecked(body, c->key);
         body->p[body->len++] = c->type;
         int all = c->count == nrows;
-        body->p[body->len++] = all ? 0 : 1;
+        body->p[body->len++] = (uint8_t)((all ? 0 : RL_PRESENCE_BITMAP) | (c->packed ? RL_PRESENCE_PACKED : 0));
         if (!all) {
-            memcpy(body->p + body->len, c->bitmap, bitmap_len);
+            memcpy(body->p + body->len, fb->enc_bitmaps.p + c->bitmap, bitmap_len);
             body->len += bitmap_len;
         }
         if (c->type != RL_COL_NULL)
             rl_buf_varint_unchecked(body, c->block);
-        if (c->type == RL_COL_FLOAT) {
-            rl_buf *b = &fb->blocks[c->block - 1];
-            uint8_t *tmp = malloc(b->len + 1);
-            if (!tmp)
-                goto done;
-            shuffle8(tmp, b->p, c->count);
-            memcpy(b->p, tmp, b->len);
-            free(tmp);
-        }
+        if (c->packed)
+            rl_buf_varint_unchecked(body, c->len);
     }
     rc = rl_fb_add_record(fb, record_type, body->p, body->len);
 done:
     for (size_t i = 0; i < ncols; i++)
-        free(cols[i].bitmap);
-    free(cols);
-    free(colmap);
+        colmap[(size_t)cols[i].key * RL_COL_NTYPES + cols[i].type] = -1;
+    fb->enc_cols.len = 0;
     return rc;
 }
 
@@ -202,7 +316,8 @@ static uint32_t popcount_bits(const uint8_t *p, size_t nbits)
 }
 
 int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t nkeys,
-                      uint32_t nblocks, rl_arena *arena, const char **why)
+                      const rl_block *blocks, uint32_t nblocks, rl_arena *arena,
+                      const char **why)
 {
     rl_cur c = rl_cur_make(body, len);
     uint64_t nrows, ncols, v;
@@ -247,6 +362,14 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
     for (uint32_t k = 0; k < nkeys; k++)
         first[k] = -1;
     uint8_t **unions = NULL;
+    /* Per block: 0 unused, WHOLE when an unpacked column owns it, else 1 +
+     * the bytes taken so far by packed slices (§6.1). §4: a block is used
+     * in one place only. */
+    const uint32_t WHOLE = UINT32_MAX;
+    uint32_t *fill = nblocks ? rl_arena_alloc(arena, (size_t)nblocks * sizeof *fill) : NULL;
+    if (nblocks && !fill)
+        return RUNLOG_ENOMEM;
+    int any_packed = 0;
     for (uint64_t i = 0; i < ncols; i++) {
         rl_hcol *col = &cols[i];
         uint8_t presence;
@@ -263,10 +386,14 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
             *why = "unknown history column type";
             return RUNLOG_EUNSUPPORTED;
         }
-        if (presence == 0) {
+        if (presence & ~(RL_PRESENCE_BITMAP | RL_PRESENCE_PACKED)) {
+            *why = "unknown presence mode of a history column";
+            return RUNLOG_ECORRUPT;
+        }
+        if (!(presence & RL_PRESENCE_BITMAP)) {
             col->bitmap = NULL;
             col->count = (uint32_t)nrows;
-        } else if (presence == 1) {
+        } else {
             if ((rc = rl_cur_bytes(&c, bitmap_len, &col->bitmap, why)))
                 return rc;
             if ((nrows & 7) && (col->bitmap[bitmap_len - 1] >> (nrows & 7))) {
@@ -274,11 +401,13 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
                 return RUNLOG_ECORRUPT;
             }
             col->count = popcount_bits(col->bitmap, nrows);
-        } else {
-            *why = "unknown presence mode of a history column";
+        }
+        col->block = col->offset = col->len = 0;
+        col->packed = (presence & RL_PRESENCE_PACKED) != 0;
+        if (col->packed && col->type == RL_COL_NULL) {
+            *why = "a null history column is marked packed";
             return RUNLOG_ECORRUPT;
         }
-        col->block = 0;
         if (col->type != RL_COL_NULL) {
             if ((rc = rl_cur_varint(&c, &v, why)))
                 return rc;
@@ -286,7 +415,28 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
                 *why = "history column names a block outside the frame";
                 return RUNLOG_ECORRUPT;
             }
-            col->block = (uint32_t)v;
+            uint32_t b = (uint32_t)v;
+            col->block = b;
+            col->len = blocks[b].raw_len;
+            if (fill[b] == WHOLE || (!col->packed && fill[b] != 0)) {
+                *why = "two history columns use one block";
+                return RUNLOG_ECORRUPT;
+            }
+            if (!col->packed) {
+                fill[b] = WHOLE;
+            } else {
+                if ((rc = rl_cur_varint(&c, &v, why)))
+                    return rc;
+                uint32_t start = fill[b] ? fill[b] - 1 : 0;
+                if (v > blocks[b].raw_len - start) {
+                    *why = "packed history column runs past the end of its block";
+                    return RUNLOG_ECORRUPT;
+                }
+                col->offset = start;
+                col->len = (uint32_t)v;
+                fill[b] = start + (uint32_t)v + 1;
+                any_packed = 1;
+            }
         }
         /* Overlap check between columns of the same key. */
         if (first[col->key] < 0) {
@@ -322,6 +472,13 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
         *why = "bytes left over after the history columns";
         return RUNLOG_ECORRUPT;
     }
+    for (uint64_t i = 0; any_packed && i < ncols; i++) {
+        const rl_hcol *col = &cols[i];
+        if (col->packed && fill[col->block] - 1 != blocks[col->block].raw_len) {
+            *why = "packed history columns do not fill their block";
+            return RUNLOG_ECORRUPT;
+        }
+    }
     out->nrows = (uint32_t)nrows;
     out->steps = steps;
     out->times = times;
@@ -332,14 +489,14 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
 
 static int column_size_error(const char **why)
 {
-    *why = "history column block size does not match its values";
+    *why = "history column size does not match its values";
     return RUNLOG_ECORRUPT;
 }
 
-int rl_history_column(const rl_history *h, const rl_hcol *col, const uint8_t *raw,
-                      size_t raw_len, rl_arena *arena, runlog_value **values, const char **why)
+int rl_history_column(const rl_hcol *col, const uint8_t *raw, rl_arena *arena,
+                      runlog_value **values, const char **why)
 {
-    (void)h;
+    size_t raw_len = col->len;
     uint32_t n = col->count;
     runlog_value *v = rl_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof *v);
     if (!v)
@@ -426,9 +583,9 @@ int rl_history_column(const rl_history *h, const rl_hcol *col, const uint8_t *ra
     return 0;
 }
 
-int rl_history_column_f64(const rl_hcol *col, const uint8_t *raw, size_t raw_len, double *out,
-                          const char **why)
+int rl_history_column_f64(const rl_hcol *col, const uint8_t *raw, double *out, const char **why)
 {
+    size_t raw_len = col->len;
     uint32_t n = col->count;
     if (col->type == RL_COL_FLOAT) {
         if (raw_len != (size_t)n * 8)

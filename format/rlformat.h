@@ -20,16 +20,17 @@
 #define RL_FILE_MAGIC "\x89RUNLOG\n"       /* 8 bytes, §2 */
 #define RL_FILE_HEADER_SIZE 72u            /* §2 */
 #define RL_VERSION_MAJOR 1u
-#define RL_VERSION_MINOR 0u
+#define RL_VERSION_MINOR 1u
 #define RL_FRAME_MAGIC 0x52464c52u        /* "RLFR" little-endian, §3 */
 #define RL_FRAME_HEADER_SIZE 48u           /* §3 */
 #define RL_TRAILER_PAYLOAD 24u             /* §7 */
 #define RL_TRAILER_SIZE (RL_FRAME_HEADER_SIZE + RL_TRAILER_PAYLOAD)
 #define RL_TRAILER_MAGIC 0x4c494154524c524cull /* "LRLRTAIL" */
 
-/* Feature flags (§2.2): none defined in version 1. */
+/* Feature flags (§2.2). */
 #define RL_COMPAT_KNOWN 0ull
-#define RL_INCOMPAT_KNOWN 0ull
+#define RL_INCOMPAT_PACKED_COLUMNS 0x1ull  /* small columns share blocks (§6.1) */
+#define RL_INCOMPAT_KNOWN RL_INCOMPAT_PACKED_COLUMNS
 
 /* Frame kinds (§3.1). Kinds with bit 7 set are ignorable. */
 enum { RL_FRAME_DATA = 1, RL_FRAME_INDEX = 2, RL_FRAME_TRAILER = 3 };
@@ -104,6 +105,16 @@ typedef struct rl_buf {
 
 void rl_buf_free(rl_buf *b);
 int rl_buf_reserve(rl_buf *b, size_t extra);             /* 0 or RUNLOG_ENOMEM */
+/* Appends len bytes the caller has made room for. */
+static inline void rl_buf_put_unchecked(rl_buf *b, const void *data, size_t len) {
+    if (len)
+        memcpy(b->p + b->len, data, len);
+    b->len += len;
+}
+/* rl_buf_reserve with the common case (room already there) inline. */
+static inline int rl_buf_ensure(rl_buf *b, size_t extra) {
+    return b->cap - b->len >= extra ? 0 : rl_buf_reserve(b, extra);
+}
 int rl_buf_put(rl_buf *b, const void *data, size_t len);
 int rl_buf_u8(rl_buf *b, uint8_t v);
 int rl_buf_varint(rl_buf *b, uint64_t v);                /* LEB128, §1 */
@@ -255,6 +266,8 @@ void rl_dctx_free(void *dctx);
 
 /* ---- Frame builder (writer side) ------------------------------------------ */
 
+#define RL_FB_KEEP_BYTES (16u << 20)
+
 typedef struct rl_frame_builder {
     rl_buf keys;          /* key table entries (varint len + bytes) */
     uint32_t nkeys;
@@ -262,11 +275,23 @@ typedef struct rl_frame_builder {
     uint32_t nrecords;
     rl_buf *blocks;       /* raw column blocks, 1..n-1 */
     uint8_t *stored_raw;  /* per block: 1 = store without trying zstd */
+    uint32_t *pack_of;    /* per block: 0, or 1 + the pack in `packs` that
+                           * holds its bytes instead of blocks[i] (§6.1) */
     uint32_t nblocks;
     uint32_t blocks_cap;
+    rl_buf *packs;        /* shared blocks of packed columns, reused */
+    uint32_t npacks, packs_cap;
     rl_buf scratch;       /* reused by the history encoder */
+    /* Workspaces kept between frames so that a wide frame does not map and
+     * fault in fresh memory each time: */
+    rl_buf enc_cols;      /* the history encoder's column table */
+    rl_buf enc_bitmaps;   /* its presence bitmaps */
+    int32_t *colmap;      /* its (key, type) -> column map, all -1 between uses */
+    size_t colmap_len;
+    rl_buf fin_block0, fin_dir, fin_data; /* rl_fb_finish's, freed past RL_FB_KEEP_BYTES */
     void *zcctx;          /* ZSTD_CCtx, reused between frames */
     int zstd_level;
+    int pack_columns;     /* the file has RL_INCOMPAT_PACKED_COLUMNS (§6.1) */
 } rl_frame_builder;
 
 int rl_fb_init(rl_frame_builder *fb, int zstd_level);
@@ -315,8 +340,18 @@ typedef struct rl_row {
     const rl_cell *cells;
 } rl_row;
 
+/* Bits of a history column descriptor's presence byte (§6). */
+#define RL_PRESENCE_BITMAP 0x01u
+#define RL_PRESENCE_PACKED 0x02u
+
+/* Packing of small columns (§6.1): columns shorter than RL_PACK_BELOW bytes
+ * share blocks, each closed once it holds RL_PACK_TARGET bytes or more. */
+#define RL_PACK_BELOW 4096u
+#define RL_PACK_TARGET (16u << 10)
+
 /* Encodes rows as one history (or system) record: body into fb->records,
- * columns as new blocks. Steps must not decrease. */
+ * columns as new blocks (small ones packed when fb->pack_columns is set).
+ * Steps must not decrease. */
 int rl_history_encode(rl_frame_builder *fb, uint8_t record_type, const rl_row *rows, size_t nrows);
 
 /* A decoded history record. Column values are decoded lazily by key. */
@@ -326,6 +361,9 @@ typedef struct rl_hcol {
     uint32_t count;          /* present rows */
     const uint8_t *bitmap;   /* NULL: present in every row */
     uint32_t block;          /* block index; 0 for RL_COL_NULL */
+    uint32_t offset, len;    /* the column's bytes within the decoded block:
+                              * the whole block unless packed (§6.1) */
+    uint8_t packed;
 } rl_hcol;
 
 typedef struct rl_history {
@@ -336,17 +374,19 @@ typedef struct rl_history {
     rl_hcol *cols;           /* arena */
 } rl_history;
 
-/* Parses a history record body (steps, times, column descriptors). nkeys and
- * nblocks are those of the frame, to check references. */
+/* Parses a history record body (steps, times, column descriptors). nkeys is
+ * the frame's key count; blocks[0..nblocks) its block directory, to check
+ * block references and place packed slices (col->offset, col->len). */
 int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t nkeys,
-                      uint32_t nblocks, rl_arena *arena, const char **why);
-/* Decodes the values of column col from its raw (decompressed) block into
- * values[count] (arena). */
-int rl_history_column(const rl_history *h, const rl_hcol *col, const uint8_t *raw,
-                      size_t raw_len, rl_arena *arena, runlog_value **values, const char **why);
+                      const rl_block *blocks, uint32_t nblocks, rl_arena *arena,
+                      const char **why);
+/* Decodes the values of column col from its bytes (col->len bytes: the
+ * column's slice of its decompressed block) into values[count] (arena). */
+int rl_history_column(const rl_hcol *col, const uint8_t *bytes, rl_arena *arena,
+                      runlog_value **values, const char **why);
 /* Fast path for float and int columns: values as doubles into out[count]. */
-int rl_history_column_f64(const rl_hcol *col, const uint8_t *raw, size_t raw_len,
-                          double *out, const char **why);
+int rl_history_column_f64(const rl_hcol *col, const uint8_t *bytes, double *out,
+                          const char **why);
 static inline int rl_hcol_present(const rl_hcol *col, uint32_t row) {
     return col->bitmap == NULL || (col->bitmap[row >> 3] >> (row & 7)) & 1;
 }

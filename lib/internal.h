@@ -105,6 +105,8 @@ typedef struct rl_frame {
     rl_arena arena;
     rl_buf *bufs;            /* decompression buffers, by block index */
     const uint8_t **raw;     /* decoded bytes by block index, NULL until asked */
+    uint32_t *owner;         /* by block index: 0, or who uses it (rl_frame_claim_block) */
+    const uint8_t *block0_bytes; /* decoded block 0 */
     uint32_t cap;            /* entries of bufs and raw */
     void *dctx;
 } rl_frame;
@@ -112,6 +114,16 @@ typedef struct rl_frame {
 int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why);
 /* The decompressed bytes of block i (>= 1). */
 int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **why);
+/* Decodes the values of history column col (its block decompressed once per
+ * frame; a packed column's slice of it, §6.1) into values[count] (f->arena). */
+int rl_frame_column(rl_frame *f, const rl_hcol *col, runlog_value **values, const char **why);
+/* Decodes a history or system record of the frame (rl_history_decode with
+ * the frame's key count and block directory), and checks that no other
+ * record of the frame uses its column blocks (§4). */
+int rl_frame_history(rl_frame *f, const rl_record_view *rec, rl_history *out, const char **why);
+/* Notes that record rec uses block i (§4: one record per block);
+ * RUNLOG_ECORRUPT when another record of the frame already does. */
+int rl_frame_claim_block(rl_frame *f, uint32_t i, const rl_record_view *rec, const char **why);
 void rl_frame_free(rl_frame *f);
 
 /* Opens a file's header: 0, or an error with detail set. */

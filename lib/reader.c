@@ -160,15 +160,7 @@ static int public_type(uint8_t wire)
 static int decode_columns(rl_frame *f, const rl_history *h, runlog_value **vals, const char **why)
 {
     for (uint32_t c = 0; c < h->ncols; c++) {
-        const uint8_t *raw = NULL;
-        size_t len = 0;
-        if (h->cols[c].block) {
-            int rc = rl_frame_block(f, h->cols[c].block, &raw, why);
-            if (rc)
-                return rc;
-            len = f->payload.blocks[h->cols[c].block].raw_len;
-        }
-        int rc = rl_history_column(h, &h->cols[c], raw, len, &f->arena, &vals[c], why);
+        int rc = rl_frame_column(f, &h->cols[c], &vals[c], why);
         if (rc)
             return rc;
     }
@@ -208,8 +200,7 @@ static int take_record(runlog_reader *r, const rl_record_view *v, const char **w
     int rc;
     if (v->type == RL_REC_HISTORY || v->type == RL_REC_SYSTEM) {
         r->hist_type = v->type == RL_REC_HISTORY ? RUNLOG_RECORD_HISTORY : RUNLOG_RECORD_SYSTEM;
-        if ((rc = rl_history_decode(&r->hist, v->body, v->len, f->stream.nkeys, f->payload.nblocks,
-                                    &f->arena, why)))
+        if ((rc = rl_frame_history(f, v, &r->hist, why)))
             return rc;
         free(r->colvals);
         free(r->colpos);
@@ -900,7 +891,7 @@ static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, c
         if (v.type != RL_REC_HISTORY)
             continue;
         rl_history hr;
-        if ((rc = rl_history_decode(&hr, v.body, v.len, f.stream.nkeys, f.payload.nblocks, &f.arena, why)))
+        if ((rc = rl_frame_history(&f, &v, &hr, why)))
             goto done;
         uint32_t cols[RL_COL_NTYPES], ncols = 0;
         for (uint32_t c = 0; c < hr.ncols && ncols < RL_COL_NTYPES; c++)
@@ -917,8 +908,7 @@ static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, c
             /* Fast path: one numeric column. */
             const uint8_t *raw;
             if ((rc = rl_frame_block(&f, c0->block, &raw, why)) ||
-                (rc = rl_history_column_f64(c0, raw, f.payload.blocks[c0->block].raw_len,
-                                            h->values + h->len, why)))
+                (rc = rl_history_column_f64(c0, raw + c0->offset, h->values + h->len, why)))
                 goto done;
             size_t j = h->len;
             if (!c0->bitmap) {
@@ -941,8 +931,7 @@ static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, c
             if (c0->type == RL_COL_INT) {
                 /* Exact values: decode the ints again (doubles lose above 2^53). */
                 runlog_value *vals;
-                if ((rc = hist_need(h, 0)) || (rc = rl_history_column(&hr, c0, raw, f.payload.blocks[c0->block].raw_len,
-                                            &f.arena, &vals, why)))
+                if ((rc = hist_need(h, 0)) || (rc = rl_frame_column(&f, c0, &vals, why)))
                     goto done;
                 for (uint32_t i = 0; i < c0->count; i++)
                     h->ints[h->len + i] = vals[i].u.i;
@@ -953,15 +942,7 @@ static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, c
         runlog_value *vals[RL_COL_NTYPES];
         uint32_t pos[RL_COL_NTYPES] = { 0 };
         for (uint32_t i = 0; i < ncols; i++) {
-            const rl_hcol *col = &hr.cols[cols[i]];
-            const uint8_t *raw = NULL;
-            size_t len = 0;
-            if (col->block) {
-                if ((rc = rl_frame_block(&f, col->block, &raw, why)))
-                    goto done;
-                len = f.payload.blocks[col->block].raw_len;
-            }
-            if ((rc = rl_history_column(&hr, col, raw, len, &f.arena, &vals[i], why)))
+            if ((rc = rl_frame_column(&f, &hr.cols[cols[i]], &vals[i], why)))
                 goto done;
         }
         for (uint32_t r = 0; r < hr.nrows; r++) {

@@ -193,12 +193,16 @@ int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **
         const uint8_t **raw = realloc(f->raw, n * sizeof *raw);
         if (raw)
             f->raw = raw;
-        if (!bufs || !raw)
+        uint32_t *owner = realloc(f->owner, n * sizeof *owner);
+        if (owner)
+            f->owner = owner;
+        if (!bufs || !raw || !owner)
             return RUNLOG_ENOMEM;
         memset(f->bufs + f->cap, 0, (n - f->cap) * sizeof *bufs);
         f->cap = n;
     }
     memset(f->raw, 0, n * sizeof *f->raw);
+    memset(f->owner, 0, n * sizeof *f->owner);
     rl_block *b0 = &f->payload.blocks[0];
     const uint8_t *block0 = b0->stored;
     if (b0->codec != RL_CODEC_RAW) {
@@ -209,6 +213,7 @@ int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **
             return rc;
         block0 = f->block0.p;
     }
+    f->block0_bytes = block0;
     return rl_stream_open(&f->stream, block0, b0->raw_len, &f->arena, why);
 }
 
@@ -237,12 +242,49 @@ int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **wh
     return 0;
 }
 
+int rl_frame_column(rl_frame *f, const rl_hcol *col, runlog_value **values, const char **why)
+{
+    const uint8_t *raw = NULL;
+    if (col->block) {
+        int rc = rl_frame_block(f, col->block, &raw, why);
+        if (rc)
+            return rc;
+        raw += col->offset;
+    }
+    return rl_history_column(col, raw, &f->arena, values, why);
+}
+
+int rl_frame_claim_block(rl_frame *f, uint32_t i, const rl_record_view *rec, const char **why)
+{
+    if (i == 0 || i >= f->payload.nblocks)
+        return 0; /* not a block: reported where it is used */
+    /* A record is known by where its body starts in block 0 (block 0 is at
+     * most 64 MiB): the same record decoded again is no conflict. */
+    uint32_t who = (uint32_t)(rec->body - f->block0_bytes) + 1;
+    if (f->owner[i] && f->owner[i] != who) {
+        *why = "a block is used by two records of the frame";
+        return RUNLOG_ECORRUPT;
+    }
+    f->owner[i] = who;
+    return 0;
+}
+
+int rl_frame_history(rl_frame *f, const rl_record_view *rec, rl_history *out, const char **why)
+{
+    int rc = rl_history_decode(out, rec->body, rec->len, f->stream.nkeys, f->payload.blocks,
+                               f->payload.nblocks, &f->arena, why);
+    for (uint32_t c = 0; !rc && c < out->ncols; c++)
+        rc = rl_frame_claim_block(f, out->cols[c].block, rec, why);
+    return rc;
+}
+
 void rl_frame_free(rl_frame *f)
 {
     for (uint32_t i = 0; i < f->cap; i++)
         rl_buf_free(&f->bufs[i]);
     free(f->bufs);
     free(f->raw);
+    free(f->owner);
     rl_buf_free(&f->block0);
     rl_payload_free(&f->payload);
     rl_arena_reset(&f->arena);

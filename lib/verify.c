@@ -35,9 +35,21 @@ static int add_damage(runlog_report *rep, runlog_damage_kind kind, uint64_t offs
     return 0;
 }
 
+/* A packed column is only allowed where the header announces packing
+ * (§2.2); readers decode one anyway, verify reports it. */
+static int check_packing_allowed(const rl_history *h, int packing, const char **why)
+{
+    for (uint32_t c = 0; !packing && c < h->ncols; c++)
+        if (h->cols[c].packed) {
+            *why = "packed column in a file whose header lacks the packed_columns flag";
+            return RUNLOG_ECORRUPT;
+        }
+    return 0;
+}
+
 /* Decodes everything in a frame; 0, or an error with *why. */
-static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t *records, uint64_t *raw,
-                       const char **why)
+static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, uint64_t *records,
+                       uint64_t *raw, const char **why)
 {
     if (it->h.kind == RL_FRAME_TRAILER) {
         rl_trailer t;
@@ -57,24 +69,19 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t *records, 
         goto done;
     for (uint32_t i = 0; i < f.payload.nblocks; i++)
         total += f.payload.blocks[i].raw_len;
+    int packing = (incompat & RL_INCOMPAT_PACKED_COLUMNS) != 0;
     rl_record_view v;
     uint32_t wire_records = 0;
     while ((rc = rl_stream_next(&f.stream, &v, why)) == 0) {
         wire_records++;
         if (v.type == RL_REC_HISTORY || v.type == RL_REC_SYSTEM) {
             rl_history h;
-            if ((rc = rl_history_decode(&h, v.body, v.len, f.stream.nkeys, f.payload.nblocks, &f.arena, why)))
+            if ((rc = rl_frame_history(&f, &v, &h, why)) ||
+                (rc = check_packing_allowed(&h, packing, why)))
                 break;
             for (uint32_t c = 0; c < h.ncols && !rc; c++) {
-                const uint8_t *raw_block = NULL;
-                size_t len = 0;
                 runlog_value *vals;
-                if (h.cols[c].block) {
-                    if ((rc = rl_frame_block(&f, h.cols[c].block, &raw_block, why)))
-                        break;
-                    len = f.payload.blocks[h.cols[c].block].raw_len;
-                }
-                rc = rl_history_column(&h, &h.cols[c], raw_block, len, &f.arena, &vals, why);
+                rc = rl_frame_column(&f, &h.cols[c], &vals, why);
             }
             n += h.nrows;
         } else if (v.type == RL_REC_INDEX) {
@@ -88,6 +95,10 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t *records, 
             if (rl_cur_left(&c) || body->type != RUNLOG_MAP) {
                 *why = "record body is not exactly one CBOR map";
                 rc = RUNLOG_ECORRUPT;
+            } else if (v.type == RL_REC_BLOB_CHUNK) {
+                const runlog_value *b = runlog_value_get(body, "block");
+                if (b && b->type == RUNLOG_INT && b->u.i >= 1 && (uint64_t)b->u.i < f.payload.nblocks)
+                    rc = rl_frame_claim_block(&f, (uint32_t)b->u.i, &v, why);
             } else if (!(v.type & RL_IGNORABLE) && v.type != RL_REC_RUN_START && v.type != RL_REC_CONFIG &&
                        v.type != RL_REC_SUMMARY && v.type != RL_REC_RESUME && v.type != RL_REC_FINISH) {
                 *why = "unknown required record type";
@@ -163,7 +174,7 @@ int runlog_verify(runlog_report **out, const char *path)
         }
         uint64_t records = 0, raw = 0;
         const char *why = NULL;
-        int bad = check_frame(&ws, &it, &records, &raw, &why);
+        int bad = check_frame(&ws, &it, hdr.incompat_flags, &records, &raw, &why);
         if (bad == RUNLOG_ENOMEM) {
             rc = bad;
             break;

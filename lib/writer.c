@@ -1469,14 +1469,12 @@ static int resume_data_frame(runlog_writer *w, resume_state *st, const rl_scan_i
     while ((rc = rl_stream_next(&f.stream, &rec, &why)) == 0) {
         if (rec.type == RL_REC_SYSTEM) {
             rl_history h;
-            if ((rc = rl_history_decode(&h, rec.body, rec.len, f.stream.nkeys, f.payload.nblocks,
-                                        &f.arena, &why)))
+            if ((rc = rl_frame_history(&f, &rec, &h, &why)))
                 break;
             w->system_seq = h.steps[h.nrows - 1] + 1;
         } else if (rec.type == RL_REC_HISTORY) {
             rl_history h;
-            if ((rc = rl_history_decode(&h, rec.body, rec.len, f.stream.nkeys, f.payload.nblocks,
-                                        &f.arena, &why)))
+            if ((rc = rl_frame_history(&f, &rec, &h, &why)))
                 break;
             if (rows == 0)
                 first = h.steps[0];
@@ -1658,7 +1656,8 @@ static int random_bytes(void *out, size_t n)
 /* A new file header from the options (uuid, salt, creation time). */
 static int new_header(runlog_writer *w, const runlog_writer_options *o, rl_file_header *out)
 {
-    rl_file_header h = { RL_VERSION_MAJOR, RL_VERSION_MINOR, 0, 0, { 0 }, o->salt, 0 };
+    rl_file_header h = { RL_VERSION_MAJOR, RL_VERSION_MINOR, 0, RL_INCOMPAT_PACKED_COLUMNS,
+                         { 0 }, o->salt, 0 };
     if (o->file_uuid)
         memcpy(h.uuid, o->file_uuid, 16);
     else
@@ -1709,6 +1708,7 @@ static int create_file(runlog_writer *w, const runlog_writer_options *o, const r
     if (rl_file_size(w->fd) < RL_FILE_HEADER_SIZE && rl_pwrite_all(w->fd, buf, sizeof buf, 0))
         return rl_fail(RUNLOG_EIO, "%s: writing the file header: %s", w->path, strerror(errno));
     w->hdr = *h;
+    w->fb.pack_columns = (h->incompat_flags & RL_INCOMPAT_PACKED_COLUMNS) != 0;
     w->end = RL_FILE_HEADER_SIZE;
     if (!w->run_id) {
         uuid_t u;
@@ -1730,6 +1730,9 @@ static int resume_file(runlog_writer *w, const runlog_writer_options *o, uint64_
     int rc = rl_read_file_header(w->fd, w->path, &w->hdr, &size);
     if (rc)
         return rc;
+    /* Packed columns only where the header announces them (§2.2): a file
+     * created by a 1.0 writer stays readable by 1.0 readers. */
+    w->fb.pack_columns = (w->hdr.incompat_flags & RL_INCOMPAT_PACKED_COLUMNS) != 0;
     resume_state st = { 0 };
     uint64_t cut_at;
     char *sidecar = NULL;

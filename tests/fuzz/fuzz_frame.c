@@ -15,7 +15,7 @@ static void decode_history(const rl_payload *p, uint8_t **raw, const rl_stream *
 {
     rl_history h;
     const char *why = NULL;
-    if (rl_history_decode(&h, rv->body, rv->len, s->nkeys, p->nblocks, arena, &why) != 0) {
+    if (rl_history_decode(&h, rv->body, rv->len, s->nkeys, p->blocks, p->nblocks, arena, &why) != 0) {
         FUZZ_ASSERT(why != NULL);
         return;
     }
@@ -27,22 +27,23 @@ static void decode_history(const rl_payload *p, uint8_t **raw, const rl_stream *
         FUZZ_ASSERT(col->key < s->nkeys);
         FUZZ_ASSERT(col->count <= h.nrows);
         const uint8_t *bytes = NULL;
-        size_t len = 0;
         if (col->type != RL_COL_NULL) {
             FUZZ_ASSERT(col->block >= 1 && col->block < p->nblocks);
+            /* A packed slice lies inside its block (§6.1). */
+            FUZZ_ASSERT(col->len <= p->blocks[col->block].raw_len &&
+                        col->offset <= p->blocks[col->block].raw_len - col->len);
             if (!raw[col->block])
                 continue; /* the block did not decode */
-            bytes = raw[col->block];
-            len = p->blocks[col->block].raw_len;
+            bytes = raw[col->block] + col->offset;
         }
         runlog_value *values = NULL;
-        if (rl_history_column(&h, col, bytes, len, arena, &values, &why) == 0)
+        if (rl_history_column(col, bytes, arena, &values, &why) == 0)
             for (uint32_t k = 0; k < col->count; k++)
                 fuzz_touch_value(&values[k]);
         if (col->type == RL_COL_FLOAT || col->type == RL_COL_INT) {
             double *d = malloc((col->count ? col->count : 1) * sizeof *d);
             FUZZ_ASSERT(d != NULL);
-            (void)rl_history_column_f64(col, bytes, len, d, &why);
+            (void)rl_history_column_f64(col, bytes, d, &why);
             free(d);
         }
     }

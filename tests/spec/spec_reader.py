@@ -11,8 +11,10 @@ Default output, JSON Lines: one {"step", "time", "values"} object per history
 row, then {"config": ...}, {"metadata": ...}, {"summary": ...}, {"finish": ...}
 (null when the run has no finish record). With --records: every record in file
 order instead, as {"type", "time_ns", "step", "fields"} for history rows and
-system samples and {"type", "time_ns", "body"} for the others. Floats that JSON cannot hold are written as the
-strings "NaN", "Infinity", "-Infinity"; bytes as base64 text.
+system samples and {"type", "time_ns", "body"} for the others (artifact and
+alias records of §13 included; index and blob_chunk records are not printed).
+Floats that JSON cannot hold are written as the strings "NaN", "Infinity",
+"-Infinity"; bytes as base64 text.
 
 Needs python3-zstandard and python3-xxhash (Debian packages). Exit status: 0,
 1 on a damaged or unsupported file (message on stderr with the byte offset).
@@ -34,7 +36,14 @@ FRAME_MAGIC = b"RLFR"
 TRAILER_MAGIC = b"LRLRTAIL"
 REC_NAMES = {0x01: "run_start", 0x02: "config", 0x03: "history", 0x04: "summary",
              0x07: "resume", 0x08: "finish", 0x0A: "index", 0x85: "alert",
-             0x86: "console", 0x89: "partial", 0x8B: "system", 0x8C: "metadata"}
+             0x86: "console", 0x89: "partial", 0x8B: "system", 0x8C: "metadata",
+             0x8D: "blob_chunk", 0x8E: "artifact", 0x8F: "alias"}  # §5, §13
+# Records that --records does not print: index records (an accelerator, §5) and
+# blob chunks (§13.1: the bytes of blobs, which media cells and artifacts name).
+NOT_PRINTED = (0x0A, 0x8D)
+# §2.2: the incompatible feature flags this reader knows.
+INCOMPAT_PACKED_COLUMNS = 0x1
+KNOWN_INCOMPAT = INCOMPAT_PACKED_COLUMNS
 
 
 class Corrupt(Exception):
@@ -186,13 +195,15 @@ def file_header(data):
         raise Corrupt("truncated inside the file header")
     if xxh3(data[:64]) != struct.unpack_from("<Q", data, 64)[0]:
         raise Corrupt("file header checksum mismatch")
+    # every version_minor of major 1 is accepted (§2.1); compat_flags are ignored (§2.2)
     major, _minor, hsize, _compat, incompat = struct.unpack_from("<HHIQQ", data, 8)
     if major != 1:
         raise Unsupported("format major version %d" % major)
     if hsize != 72:
         raise Unsupported("header size %d" % hsize)
-    if incompat:
-        raise Unsupported("unknown incompatible feature flags %#x" % incompat)
+    if incompat & ~KNOWN_INCOMPAT:
+        raise Unsupported("unsupported feature: unknown incompatible feature flags %#x"
+                          % (incompat & ~KNOWN_INCOMPAT))
     return struct.unpack_from("<Q", data, 48)[0]  # the salt
 
 
@@ -313,7 +324,8 @@ def block0(p):
 
 # ---- §6 history records ---------------------------------------------------------------
 
-def history(body, keys, p):
+def history(body, keys, p, owners, rec_no):
+    """owners: block -> the record number that uses it, for this frame (§4)."""
     c = Cur(body)
     nrows = c.count(LIMITS["rows"])
     if nrows == 0 or nrows > c.left() // 2:
@@ -331,6 +343,8 @@ def history(body, keys, p):
         raise Corrupt("history column count impossible")
     blen = (nrows + 7) // 8
     cols, seen = [], {}
+    packed_end = {}  # §6.1: block -> where the next packed slice of this record starts
+    whole = set()    # blocks owned by an unpacked column of this record
     for _ in range(ncols):
         k = c.varint()
         if k >= len(keys):
@@ -338,35 +352,63 @@ def history(body, keys, p):
         ctype, presence = c.u8(), c.u8()
         if ctype > 5:
             raise Unsupported("unknown history column type %d" % ctype)
-        if presence == 0:
-            present = [True] * nrows
-        elif presence == 1:
+        if presence & ~0x03:
+            raise Corrupt("presence byte has bits 2..7 set")
+        packed = bool(presence & 0x02)
+        if packed and ctype == 0:
+            raise Corrupt("packed null column")
+        if presence & 0x01:
             bm = c.take(blen)
             if nrows % 8 and bm[-1] >> (nrows % 8):
                 raise Corrupt("presence bitmap has bits set past the last row")
             present = [bool(bm[r >> 3] >> (r & 7) & 1) for r in range(nrows)]
         else:
-            raise Corrupt("unknown presence mode")
-        blk = None
+            present = [True] * nrows
+        blk, sl = None, None
         if ctype != 0:
             blk = c.varint()
             if blk == 0 or blk >= len(p.dir):
                 raise Corrupt("history column names a block outside the frame")
+            # §4: an unpacked column's block is named by no other column;
+            # packed columns' blocks by columns of one record only.
+            if blk in whole or (not packed and blk in packed_end):
+                raise Corrupt("two history columns use block %d" % blk)
+            if owners.setdefault(blk, rec_no) != rec_no:
+                raise Corrupt("block %d is used by two records of the frame" % blk)
+            if not packed:
+                whole.add(blk)
+        if packed:
+            n = c.varint()
+            start = packed_end.get(blk, 0)
+            if start + n > p.dir[blk][1]:  # the block's raw_len (§4)
+                raise Corrupt("packed column slice runs past the end of its block")
+            packed_end[blk] = start + n
+            sl = (start, start + n)
         used = seen.setdefault(k, [False] * nrows)
         for r in range(nrows):
             if present[r] and used[r]:
                 raise Corrupt("two columns give one key a value in the same row")
             used[r] = used[r] or present[r]
-        cols.append((k, ctype, present, blk))
+        cols.append((k, ctype, present, blk, sl))
     if c.left():
         raise Corrupt("bytes left over after the history columns")
-    values = [column(ctype, sum(present), p.block(blk) if blk else b"")
-              for _, ctype, present, blk in cols]
+    for blk, end in packed_end.items():
+        if end != p.dir[blk][1]:
+            raise Corrupt("packed column slices do not fill block %d (%d of %d bytes)"
+                          % (blk, end, p.dir[blk][1]))
+
+    def col_bytes(blk, sl):
+        if not blk:
+            return b""
+        b = p.block(blk)
+        return b if sl is None else b[sl[0]:sl[1]]  # unpacked: the whole block (§6)
+    values = [column(ctype, sum(present), col_bytes(blk, sl))
+              for _, ctype, present, blk, sl in cols]
     rows = []
     pos = [0] * len(cols)
     for r in range(nrows):
         fields = {}
-        for i, (k, _, present, _) in enumerate(cols):
+        for i, (k, _, present, _, _) in enumerate(cols):
             if present[r]:
                 fields[keys[k]] = values[i][pos[i]]
                 pos[i] += 1
@@ -434,12 +476,13 @@ def records(data, tolerant=False):
 def frame_records(payload):
     p = Payload(payload)
     keys, recs = block0(p)
-    for t, body in recs:
+    owners = {}
+    for rec_no, (t, body) in enumerate(recs):
         if t in (0x03, 0x8B):  # history, or system samples in the history layout
-            for step, time, fields in history(body, keys, p):
+            for step, time, fields in history(body, keys, p, owners, rec_no):
                 yield (REC_NAMES[t], time, step, fields)
-        elif t == 0x0A:
-            continue
+        elif t in NOT_PRINTED:
+            continue  # index (§5) and blob_chunk (§13.1) records
         elif t in REC_NAMES:
             b = cbor_body(body)
             yield (REC_NAMES[t], b.get("t"), None, b)

@@ -53,8 +53,8 @@ def zigzag(v):
     return ((v << 1) ^ (v >> 63)) & (2**64 - 1)
 
 
-def file_header(salt=SALT):
-    h = b"\x89RUNLOG\n" + struct.pack("<HHIQQ16sQq", 1, 0, 72, 0, 0, bytes(range(16)), salt, T0)
+def file_header(salt=SALT, minor=0, incompat=0):
+    h = b"\x89RUNLOG\n" + struct.pack("<HHIQQ16sQq", 1, minor, 72, 0, incompat, bytes(range(16)), salt, T0)
     return h + struct.pack("<Q", xx(h))
 
 
@@ -472,6 +472,63 @@ def main():
          "blob chunks leave a one-byte gap: the blob is incomplete, extract must not produce ok.txt")
     emit("artifact_ok.runlog", H + f0 + blob_frame(1, good) + artifact_frame(2, "model", ent) + finish_frame(3),
          "ok", 5, 5, "intact", "a correct artifact with one stored file ok.txt (checks the builder)")
+
+    # ---- packed columns (§6.1): small columns sharing a block -----------------
+    # Rows 5 and 6, keys loss (0) and acc (1), both float. Each descriptor is
+    # (key, presence, block, slice length or None); the blocks follow.
+    HP = file_header(minor=1, incompat=1)
+
+    def packed_frame(descs, blocks, records=1):
+        steps = [5, 6]
+        b = varint(2) + varint(5) + varint(1) + varint(zigzag(T0 + 5000)) + varint(zigzag(1000))
+        b += varint(len(descs))
+        for key, presence, blk, ln in descs:
+            b += varint(key) + bytes([3 if blk else 0, presence])
+            if blk:
+                b += varint(blk)
+            if ln is not None:
+                b += varint(ln)
+        recs = [record(HISTORY, b)]
+        if records == 2:  # the same body again, at steps 7 and 8
+            b2 = varint(2) + varint(7) + b[2:]
+            recs.append(record(HISTORY, b2))
+        p = payload([block0([b"loss", b"acc"], recs)] + blocks)
+        return frame(DATA, 1, p, len(recs)) + p
+
+    losses = shuffle([loss(5), loss(6)])
+    accs = shuffle([0.5, 0.75])
+    P = 0x02
+    ok = packed_frame([(0, P, 1, 16), (1, P, 1, 16)], [losses + accs])
+    emit("packed_ok.runlog", HP + f0 + ok + f2, "ok", 7, 7, "intact",
+         "two float columns packed in one 32-byte block, flag set (checks the builder)")
+    emit("packed_no_flag.runlog", H + f0 + ok + f2, "ok", 7, 7, "damaged",
+         "a packed column in a file whose header lacks packed_columns: readers decode it, "
+         "verify reports it")
+    emit("packed_slice_past_block.runlog",
+         HP + f0 + packed_frame([(0, P, 1, 16), (1, P, 1, 24)], [losses + accs]) + f2,
+         "err", 5, 5, "damaged", "second packed slice runs 8 bytes past the end of its block")
+    emit("packed_slice_2p32.runlog",
+         HP + f0 + packed_frame([(0, P, 1, 2**32 + 16), (1, P, 1, 16)], [losses + accs]) + f2,
+         "err", 5, 5, "damaged", "packed slice length 2^32 + 16 (wraps to 16 in 32 bits)")
+    emit("packed_slices_leave_bytes.runlog",
+         HP + f0 + packed_frame([(0, P, 1, 16), (1, P, 1, 16)], [losses + accs + b"\0" * 8]) + f2,
+         "err", 5, 5, "damaged", "packed slices cover 32 of the block's 40 bytes")
+    emit("packed_presence_bits.runlog",
+         HP + f0 + packed_frame([(0, 0x06, 1, 16), (1, P, 1, 16)], [losses + accs]) + f2,
+         "err", 5, 5, "damaged", "presence byte 0x06: bit 2 is undefined")
+    emit("packed_null_column.runlog",
+         HP + f0 + packed_frame([(1, P, 0, 16), (0, 0, 1, None)], [losses]) + f2,
+         "err", 5, 5, "damaged", "a null column (no block) with the packed bit")
+    emit("packed_and_unpacked_share.runlog",
+         HP + f0 + packed_frame([(0, 0, 1, None), (1, P, 1, 16)], [losses]) + f2,
+         "err", 5, 5, "damaged", "an unpacked column and a packed slice use the same block")
+    emit("packed_two_records_share.runlog",
+         HP + f0 + packed_frame([(0, P, 1, 16), (1, P, 1, 16)], [losses + accs], records=2) + f2,
+         "err", 5, 7, "damaged", "two history records pack the same block (rows 7 and 8 would "
+         "repeat the values of rows 5 and 6)")
+    emit("packed_lengths_mismatch_values.runlog",
+         HP + f0 + packed_frame([(0, P, 1, 8), (1, P, 1, 24)], [losses + accs]) + f2,
+         "err", 5, 5, "damaged", "slices fill the block but hold 1 and 3 floats for 2 rows")
 
     # ---- unknown required things ---------------------------------------------
     p = payload([block0([], [record(0x7F, b"\xa0")])])
