@@ -20,3 +20,17 @@ trap 'rm -rf "$tmp"' EXIT
 "$runlog" log "$tmp/log.runlog" --step 7 a=nan
 "$runlog" finish "$tmp/log.runlog" --exit-code 3
 "$py" "$here/compare.py" "$runlog" "$tmp/fixture.runlog" "$tmp"/demo/*.runlog "$tmp/log.runlog"
+# Files of earlier format versions (tests/data/golden/VERSION/, §12): both
+# readers agree on them, and the library still dumps exactly what it dumped
+# when they were written (FILE.dump.jsonl, checked then against the spec reader).
+golden=$here/../data/golden
+"$py" "$here/compare.py" "$runlog" "$golden"/*/*.runlog
+for f in "$golden"/*/*.runlog; do
+    "$runlog" dump "$f" >"$tmp/golden.jsonl"
+    if ! cmp -s "$tmp/golden.jsonl" "${f%.runlog}.dump.jsonl"; then
+        echo "check.sh: runlog dump $f differs from ${f%.runlog}.dump.jsonl" >&2
+        diff "${f%.runlog}.dump.jsonl" "$tmp/golden.jsonl" | head -20 >&2
+        exit 1
+    fi
+done
+echo "golden files: $(ls "$golden"/*/*.runlog | wc -l) read as when they were written"
