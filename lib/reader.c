@@ -265,9 +265,19 @@ static void make_row(runlog_reader *r)
 static int frame_error(runlog_reader *r, int rc, const char *why)
 {
     uint64_t offset = r->frame_offset;
+    if (rc == RUNLOG_ENOMEM) {
+        /* Say which frame, and how big it decodes to: a frame within the
+         * format's limits can still be too big for a process's memory. */
+        uint64_t decoded = 0;
+        for (uint32_t i = 0; i < r->frame.payload.nblocks; i++)
+            decoded += r->frame.payload.blocks[i].raw_len;
+        drop_frame(r);
+        if (!decoded) /* the block directory itself did not fit */
+            return rl_fail_at(rc, r->path, offset, "out of memory decoding the frame");
+        return rl_fail(rc, "%s: byte %llu: out of memory decoding the frame (%llu bytes once decompressed)",
+                       r->path, (unsigned long long)offset, (unsigned long long)decoded);
+    }
     drop_frame(r);
-    if (rc == RUNLOG_ENOMEM)
-        return rl_fail(rc, "out of memory");
     rc = reader_damage(r, rc, offset, why ? why : "malformed frame");
     if (rc == RUNLOG_EUNSUPPORTED || !(r->flags & RUNLOG_READ_TOLERANT))
         return rc;
@@ -708,7 +718,11 @@ int runlog_reader_run(runlog_run **out, runlog_reader *r)
     runlog_reader_close(pass);
     if (rc) {
         runlog_run_free(run);
-        return rc == RUNLOG_ENOMEM ? rl_fail(rc, "out of memory") : rc;
+        /* Errors from the reader and from run_take carry their detail; one
+         * from run_finish (only out of memory) gets the file named. */
+        return rc == RUNLOG_ENOMEM && !strstr(runlog_error_detail(), r->path)
+                   ? rl_fail(rc, "%s: out of memory building the run summary", r->path)
+                   : rc;
     }
     *out = run;
     return 0;
@@ -1157,6 +1171,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     const char *why = NULL;
     rl_frame ws = { 0 };
     uint64_t rows = 0;
+    uint64_t at = 0; /* the frame being read, for an out-of-memory detail */
     int rc = index_lookup(r, key, &offsets, &n, &rows);
     /* The rows of the frames holding the key bound its length: one allocation. */
     if (rc == 0 && rows <= (1u << 28) && hist_grow(h, (size_t)rows))
@@ -1166,6 +1181,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
         rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
         for (size_t i = 0; i < n && !rc; i++) {
             rl_scan_item it;
+            at = offsets[i];
             rc = rl_scanner_frame_at(&s, offsets[i], &it);
             if (!rc && it.h.kind == RL_FRAME_DATA)
                 rc = hist_frame(h, &ws, &it, key, &why);
@@ -1189,6 +1205,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
             for (uint32_t k = 0; k < sf->nkeys && !has; k++)
                 has = sf->hashes[k] == key_hash;
             rl_scan_item it;
+            at = sf->offset;
             if (has && !(rc = rl_scanner_frame_at(&s, sf->offset, &it)))
                 rc = hist_frame(h, &ws, &it, key, &why);
         }
@@ -1222,6 +1239,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
             if (it.h.kind != RL_FRAME_DATA)
                 continue;
             size_t before = h->len;
+            at = it.offset;
             if ((rc = hist_frame(h, &ws, &it, key, &why))) {
                 if (rc == RUNLOG_ENOMEM)
                     break;
@@ -1246,7 +1264,8 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
         rc = rl_fail(RUNLOG_ENOTFOUND, "%s: key \"%s\" has no history", r->path, key);
     if (rc) {
         if (rc == RUNLOG_ENOMEM)
-            rl_fail(rc, "out of memory");
+            rl_fail(rc, "%s: byte %llu: out of memory reading the history of \"%s\" (%zu values read)",
+                    r->path, (unsigned long long)at, key, h->len);
         runlog_history_free(h);
         return rc;
     }

@@ -45,7 +45,7 @@ static int resync(rl_scanner *s, uint64_t from, uint64_t *at, int *found)
     enum { CHUNK = 1 << 16 };
     uint8_t *buf = malloc(CHUNK + RL_FRAME_HEADER_SIZE);
     if (!buf)
-        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+        return rl_fail_at(RUNLOG_ENOMEM, s->path, from, "out of memory searching for the next frame");
     *found = 0;
     for (uint64_t pos = from; pos + RL_FRAME_HEADER_SIZE <= s->size; pos += CHUNK) {
         uint64_t n = s->size - pos;
@@ -123,7 +123,8 @@ int rl_scanner_next(rl_scanner *s, rl_scan_item *out)
         return damage_or_torn(s, out, "file ends inside a frame payload");
     s->buf.len = 0;
     if (rl_buf_reserve(&s->buf, h.payload_size + 1))
-        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+        return rl_fail(RUNLOG_ENOMEM, "%s: byte %llu: out of memory reading a frame of %llu bytes",
+                       s->path, (unsigned long long)s->offset, (unsigned long long)total);
     if (rl_pread_all(s->fd, s->buf.p, h.payload_size, s->offset + RL_FRAME_HEADER_SIZE))
         return io_error(s, s->offset);
     out->length = total;
@@ -350,7 +351,7 @@ int rl_cut_tail(int fd, const char *path, uint64_t offset, uint64_t size, char *
     uint8_t *buf = NULL;
     int side = -1, rc;
     if (!name)
-        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+        return rl_fail_at(RUNLOG_ENOMEM, path, offset, "out of memory moving the torn tail aside");
     for (int attempt = 0; attempt < 100 && side < 0; attempt++) {
         if (attempt)
             snprintf(name, plen, "%s.torn-%llu.%d", path, (unsigned long long)offset, attempt);
@@ -369,7 +370,7 @@ int rl_cut_tail(int fd, const char *path, uint64_t offset, uint64_t size, char *
     enum { CHUNK = 1 << 20 };
     buf = malloc(CHUNK);
     if (!buf) {
-        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+        rc = rl_fail_at(RUNLOG_ENOMEM, path, offset, "out of memory moving the torn tail aside");
         goto fail;
     }
     for (uint64_t pos = offset; pos < size; pos += CHUNK) {

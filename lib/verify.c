@@ -20,14 +20,14 @@ struct runlog_report {
     size_t nd, cap;
 };
 
-static int add_damage(runlog_report *rep, runlog_damage_kind kind, uint64_t offset, uint64_t length,
-                      const char *what)
+static int add_damage(runlog_report *rep, const char *path, runlog_damage_kind kind, uint64_t offset,
+                      uint64_t length, const char *what)
 {
     if (rep->nd == rep->cap) {
         size_t cap = rep->cap ? rep->cap * 2 : 8;
         damage *d = realloc(rep->d, cap * sizeof *d);
         if (!d)
-            return RUNLOG_ENOMEM;
+            return rl_fail_at(RUNLOG_ENOMEM, path, offset, "out of memory listing the damaged ranges");
         rep->d = d;
         rep->cap = cap;
     }
@@ -147,7 +147,7 @@ int runlog_verify(runlog_report **out, const char *path)
     runlog_report *rep = calloc(1, sizeof *rep);
     if (!rep) {
         close(fd);
-        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+        return rl_fail(RUNLOG_ENOMEM, "%s: out of memory", path);
     }
     rep->size = size;
     rl_scanner s;
@@ -163,12 +163,12 @@ int runlog_verify(runlog_report **out, const char *path)
             break;
         if (it.kind == RL_SCAN_TORN) {
             last_was_trailer = 0;
-            rc = add_damage(rep, RUNLOG_DAMAGE_TORN_TAIL, it.offset, it.length, it.why);
+            rc = add_damage(rep, path, RUNLOG_DAMAGE_TORN_TAIL, it.offset, it.length, it.why);
             break;
         }
         if (it.kind == RL_SCAN_DAMAGE) {
             last_was_trailer = 0;
-            if ((rc = add_damage(rep, it.damage, it.offset, it.length, it.why)))
+            if ((rc = add_damage(rep, path, it.damage, it.offset, it.length, it.why)))
                 break;
             continue;
         }
@@ -176,12 +176,12 @@ int runlog_verify(runlog_report **out, const char *path)
         const char *why = NULL;
         int bad = check_frame(&ws, &it, hdr.incompat_flags, &records, &raw, &why);
         if (bad == RUNLOG_ENOMEM) {
-            rc = bad;
+            rc = rl_fail_at(bad, path, it.offset, "out of memory decoding the frame");
             break;
         }
         if (bad) {
             last_was_trailer = 0;
-            if ((rc = add_damage(rep, RUNLOG_DAMAGE_FRAME, it.offset, it.length, why ? why : "malformed frame")))
+            if ((rc = add_damage(rep, path, RUNLOG_DAMAGE_FRAME, it.offset, it.length, why ? why : "malformed frame")))
                 break;
             continue;
         }
@@ -197,7 +197,7 @@ int runlog_verify(runlog_report **out, const char *path)
     close(fd);
     if (rc) {
         runlog_report_free(rep);
-        return rc == RUNLOG_ENOMEM ? rl_fail(rc, "out of memory") : rc;
+        return rc; /* the detail names the file (and the frame, for memory) */
     }
     *out = rep;
     return 0;

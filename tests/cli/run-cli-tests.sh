@@ -624,5 +624,40 @@ for args in "extract" "extract x" "extract x --images" "extract x --images --art
     run 2 "usage error: runlog $args" "$RUNLOG" $args
 done
 
+# ---------------------------------------------------------------- out of memory
+# A 3 KB file whose one hostile frame decodes to 84 MB (a 64 MiB block of
+# zeros), read under a 300 MB address-space limit: the commands fail with a
+# message naming the file and the frame's offset (byte 307). Not in sanitizer
+# builds: ASan and TSan reserve terabytes of address space up front.
+if ldd "$RUNLOG" 2>/dev/null | grep -Eq 'lib(a|t)san'; then
+    n=$((n + 1)); echo "ok $n # SKIP out-of-memory messages (sanitizer build)"
+else
+    "$PY" - "$(dirname "$EXPECTED")/../data/hostile/make_hostile.py" <<'PYEOF'
+import importlib.util, sys
+path = sys.argv[1]
+sys.argv = [path, "."]
+spec = importlib.util.spec_from_file_location("make_hostile", path)
+mh = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mh)
+n = 1 << 23  # 8 Mi rows of one float column
+body = (mh.varint(n) + mh.varint(5) + b"\x01" * (n - 1) + mh.varint(mh.zigzag(mh.T0)) + b"\x00" * (n - 1)
+        + mh.varint(1) + b"\x00\x03\x00\x01")
+p = mh.payload([mh.block0([b"loss"], [mh.record(mh.HISTORY, body)]), b"\0" * (8 * n)], compress=True)
+f0, _, f2 = mh.good_frames()
+open("bigframe.runlog", "wb").write(mh.file_header() + f0 + mh.frame(mh.DATA, 1, p, 1) + p + f2)
+PYEOF
+    for cmd in "dump bigframe.runlog" "history bigframe.runlog loss" "verify bigframe.runlog" \
+        "info bigframe.runlog" "export json bigframe.runlog -o big.json"; do
+        # shellcheck disable=SC2086
+        (ulimit -v 300000; "$RUNLOG" $cmd >out 2>err)
+        rc=$?
+        if [ "$rc" -eq 1 ] && grep -q 'bigframe.runlog: byte 307: out of memory' err; then
+            pass "out of memory in '$cmd' names the file and the frame"
+        else
+            fail "out of memory in '$cmd' (exit status $rc)"; show err
+        fi
+    done
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
