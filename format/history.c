@@ -94,7 +94,8 @@ static int append_cell(rl_frame_builder *fb, enc_col *col, const rl_cell *cell)
  * columns own fb blocks first..fb->nblocks in descriptor order, one each
  * (null columns none). They are renumbered: a large column keeps its buffer
  * as a block of its own; a run of small ones is copied into one of fb's pack
- * buffers until it holds RL_PACK_TARGET bytes, and its block's slot points
+ * buffers until it holds RL_PACK_TARGET bytes (large columns in between do
+ * not interrupt it), and its block's slot points
  * there (fb->pack_of). The pack buffers are kept for packs only, so the
  * column buffers stay the size of one column and memory stays flat however
  * long the run. The column buffers left empty go after the record's blocks,
@@ -171,8 +172,10 @@ static void pack_small_columns(rl_frame_builder *fb, enc_col *cols, size_t ncols
         fb->blocks[out] = *mine;
         fb->stored_raw[out] = 0;
         c->block = ++out;
-        open_col = c->len < RL_PACK_BELOW ? c : NULL;
-        pack = NULL;
+        if (c->len < RL_PACK_BELOW) { /* a new pack starts (a large column leaves it open) */
+            open_col = c;
+            pack = NULL;
+        }
     }
     memcpy(&fb->blocks[out], emptied, nemptied * sizeof *emptied);
     fb->nblocks = out;
