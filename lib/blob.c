@@ -579,6 +579,68 @@ struct runlog_doc {
     runlog_value *value;
 };
 
+/* Why a decoded table blob is not a §13.4 table, in why[] (NULL when it is):
+ * a map whose "columns" (text) and "types" (type names) have one entry per
+ * list of "data", at most RUNLOG_MAX_TABLE_COLUMNS, every list holding the
+ * same number of cells (at most RUNLOG_MAX_TABLE_ROWS), each cell null or of
+ * its column's type. Readers check it so that no caller gets a table whose
+ * columns disagree (which would drop or shift cells). */
+static const char *table_problem(const runlog_value *v, char *why, size_t n)
+{
+    static const char *const names[] = { "int", "float", "string", "bool", "image", "value" };
+    static const uint8_t want[] = { RUNLOG_INT, RUNLOG_FLOAT, RUNLOG_STRING, RUNLOG_BOOL, RUNLOG_MAP, 0 };
+    static const char *const type_names[] = { "null", "bool", "int", "float", "text", "bytes", "list", "map" };
+    const runlog_value *cols = runlog_value_get(v, "columns"), *types = runlog_value_get(v, "types"),
+                       *data = runlog_value_get(v, "data");
+
+    if (!v || v->type != RUNLOG_MAP || !cols || cols->type != RUNLOG_LIST || !types ||
+        types->type != RUNLOG_LIST || !data || data->type != RUNLOG_LIST)
+        return "a table blob is one CBOR map with \"columns\", \"types\" and \"data\" lists";
+    if (data->n > RUNLOG_MAX_TABLE_COLUMNS) {
+        snprintf(why, n, "%u columns, over the limit of %u", data->n, RUNLOG_MAX_TABLE_COLUMNS);
+        return why;
+    }
+    if (cols->n != data->n || types->n != data->n) {
+        snprintf(why, n, "%u column names and %u types for %u data lists", cols->n, types->n, data->n);
+        return why;
+    }
+    for (uint32_t c = 0; c < data->n; c++) {
+        const runlog_value *name = &cols->u.items[c], *type = &types->u.items[c], *list = &data->u.items[c];
+        size_t t = 0;
+        while (type->type == RUNLOG_STRING && t < 6 && strcmp(type->u.s, names[t]) != 0)
+            t++;
+        if (name->type != RUNLOG_STRING || t == 6 || list->type != RUNLOG_LIST) {
+            snprintf(why, n, "column %u: %s", c,
+                     name->type != RUNLOG_STRING ? "its name is not text"
+                     : t == 6 ? "unknown column type (int, float, string, bool, image or value)"
+                              : "its data is not a list");
+            return why;
+        }
+        if (list->n > RUNLOG_MAX_TABLE_ROWS || list->n != data->u.items[0].n) {
+            if (list->n > RUNLOG_MAX_TABLE_ROWS)
+                snprintf(why, n, "column %u (\"%.64s\") holds %u cells, over the limit of %u rows", c,
+                         name->u.s, list->n, RUNLOG_MAX_TABLE_ROWS);
+            else
+                snprintf(why, n, "column %u (\"%.64s\") holds %u cells, column 0 holds %u", c, name->u.s,
+                         list->n, data->u.items[0].n);
+            return why;
+        }
+        for (uint32_t row = 0; want[t] && row < list->n; row++) {
+            const runlog_value *cell = &list->u.items[row], *kind = runlog_value_get(cell, "_type");
+            int image = kind && kind->type == RUNLOG_STRING && strcmp(kind->u.s, "image") == 0;
+            if (cell->type == RUNLOG_NULL || (cell->type == want[t] && (want[t] != RUNLOG_MAP || image)))
+                continue;
+            snprintf(why, n, "column %u (\"%.64s\", %s), row %u: %s, expected %s or null", c, name->u.s,
+                     names[t], row,
+                     cell->type == RUNLOG_MAP && want[t] == RUNLOG_MAP ? "a map that is not an image"
+                     : cell->type < 8 ? type_names[cell->type] : "?",
+                     want[t] == RUNLOG_MAP ? "an image map" : names[t]);
+            return why;
+        }
+    }
+    return NULL;
+}
+
 int runlog_reader_table(runlog_doc **out, runlog_reader *r, const runlog_digest *digest)
 {
     void *bytes;
@@ -593,10 +655,12 @@ int runlog_reader_table(runlog_doc **out, runlog_reader *r, const runlog_digest 
     }
     rl_cur c = rl_cur_make(bytes, len);
     const char *why = NULL;
+    char buf[200];
     rc = rl_cbor_decode(&c, &doc->arena, &doc->value, &why);
-    if (!rc && (rl_cur_left(&c) || doc->value->type != RUNLOG_MAP ||
-                runlog_value_type(runlog_value_get(doc->value, "data")) != RUNLOG_LIST)) {
-        why = "a table blob is one CBOR map with \"columns\", \"types\" and \"data\"";
+    if (!rc && rl_cur_left(&c)) {
+        why = "bytes after the table's CBOR item";
+        rc = RUNLOG_ECORRUPT;
+    } else if (!rc && (why = table_problem(doc->value, buf, sizeof buf)) != NULL) {
         rc = RUNLOG_ECORRUPT;
     }
     free(bytes);

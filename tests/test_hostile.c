@@ -17,12 +17,16 @@
  *   test_hostile --append DIR     the append check (see append_check)
  *   test_hostile --extract RUNLOG DIR   `RUNLOG extract` on the artifact_* and
  *                                 blob_* files, in a sandbox directory
+ *   test_hostile --media RUNLOG DIR     info, dump, export json/csv/hdf5/wandb
+ *                                 and extract --images on the media_* files,
+ *                                 each in a sandbox (see media_check)
  *
  * Under ASan the address-space limit is not set (ASan reserves terabytes of
  * shadow memory) and files marked "big" are skipped; the output says so.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -303,11 +307,12 @@ static void append_check(const char *path, const entry *e)
 }
 
 
-/* ---- `runlog extract` on hostile artifacts ------------------------------ */
+/* ---- `runlog` commands in a sandbox -------------------------------------- */
 
 static const char *runlog_bin;
 
-/* Names in dir (not "." or ".."), at most n, into names[]; their count. */
+/* Names in dir (not "." or ".."), at most n, into names[]; their count
+ * (all of them, also past n); -1 when dir cannot be opened. */
 static int list_dir(const char *dir, char names[][256], int n)
 {
     DIR *d = opendir(dir);
@@ -316,11 +321,102 @@ static int list_dir(const char *dir, char names[][256], int n)
     int k = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && k < n)
-            snprintf(names[k++], 256, "%s", e->d_name);
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            if (k < n)
+                snprintf(names[k], 256, "%s", e->d_name);
+            k++;
+        }
     closedir(d);
     return k;
 }
+
+/* A command's sandbox: WRAP/box is its working directory and holds its
+ * output (OUT, one name); WRAP/stderr its standard error. Nothing else may
+ * appear in either, nor the file the path tests try to plant. */
+typedef struct sandbox {
+    char wrap[32], box[64], err[64];
+} sandbox;
+
+static void sandbox_make(sandbox *sb)
+{
+    snprintf(sb->wrap, sizeof sb->wrap, "/tmp/runlog-hostile-XXXXXX");
+    if (!mkdtemp(sb->wrap))
+        fail("mkdtemp: %s", strerror(errno));
+    snprintf(sb->box, sizeof sb->box, "%s/box", sb->wrap);
+    snprintf(sb->err, sizeof sb->err, "%s/stderr", sb->wrap);
+    if (mkdir(sb->box, 0700) != 0)
+        fail("mkdir: %s", strerror(errno));
+}
+
+static int sandbox_leaked(const sandbox *sb, const char *out)
+{
+    char names[4][256];
+    int nw = list_dir(sb->wrap, names, 4), ok_w = 1;
+    for (int i = 0; i < nw && i < 4; i++)
+        ok_w &= strcmp(names[i], "box") == 0 || strcmp(names[i], "stderr") == 0;
+    int nb = list_dir(sb->box, names, 4);
+    int ok_b = nb == 0 || (nb == 1 && strcmp(names[0], out) == 0);
+    FILE *evil = fopen("/tmp/runlog-hostile-evil.txt", "r");
+    if (evil)
+        fclose(evil);
+    return !ok_w || nw > 2 || !ok_b || evil != NULL;
+}
+
+static void sandbox_remove(const sandbox *sb)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", sb->wrap);
+    if (system(cmd) != 0) { /* best effort */ }
+}
+
+/* Runs RUNLOG argv[1..] in the sandbox's box, stdout discarded, stderr to
+ * its file, under the file's time limit (the memory limit is inherited from
+ * in_child); the wait status. Under ASan, which cannot run under RLIMIT_AS,
+ * its hard_rss_limit_mb stands in (4 x MEM_LIMIT, for ASan's own overhead):
+ * a decompression bomb then ends in a sanitizer report, not in the machine's
+ * OOM killer. */
+static int run_tool(const sandbox *sb, const char *const *argv)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        fail("fork: %s", strerror(errno));
+    if (pid == 0) {
+        int out = open("/dev/null", O_WRONLY), err = open(sb->err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 || chdir(sb->box) != 0)
+            _exit(126);
+        if (HOSTILE_ASAN) {
+            const char *o = getenv("ASAN_OPTIONS");
+            char opts[2048];
+            snprintf(opts, sizeof opts, "%s%shard_rss_limit_mb=%llu", o ? o : "", o && *o ? ":" : "",
+                     (unsigned long long)(4 * MEM_LIMIT >> 20));
+            setenv("ASAN_OPTIONS", opts, 1);
+        }
+        /* Sanitizer builds run the tool 2-3x slower (media_images_100k:
+         * 21 s under ASan): a longer alarm there still catches a hang. */
+        alarm(HOSTILE_ASAN ? 4 * TIME_LIMIT_S : TIME_LIMIT_S);
+        execv(runlog_bin, (char *const *)argv);
+        _exit(127);
+    }
+    unsigned left = alarm(0); /* the tool has its own limit; the checks get theirs after */
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    alarm(left > TIME_LIMIT_S / 3 ? left : TIME_LIMIT_S / 3);
+    return st;
+}
+
+/* Reads the sandbox's stderr (at most n - 1 bytes). */
+static void read_err(const sandbox *sb, char *buf, size_t n)
+{
+    FILE *f = fopen(sb->err, "r");
+    size_t got = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[got] = 0;
+    if (f)
+        fclose(f);
+}
+
+/* ---- `runlog extract` on hostile artifacts ------------------------------ */
 
 /* Runs `runlog extract FILE --artifact model -o SANDBOX/box/out` and checks
  * that nothing appears outside out/, that bad files are refused (status 1)
@@ -329,26 +425,15 @@ static int list_dir(const char *dir, char names[][256], int n)
  * link to a file outside, which must stay as it was. */
 static void extract_check(const char *path, const entry *e)
 {
-    char wrap[] = "/tmp/runlog-extract-XXXXXX";
-    if (!mkdtemp(wrap))
-        fail("mkdtemp");
-    char box[300], out[320], cmd[9000];
-    snprintf(box, sizeof box, "%s/box", wrap);
-    snprintf(out, sizeof out, "%s/out", box);
-    if (mkdir(box, 0700) != 0)
-        fail("mkdir");
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' extract '%s' --artifact model -o '%s' >/dev/null 2>&1",
-             box, runlog_bin, path, out);
-    int st = system(cmd);
+    sandbox sb;
+    sandbox_make(&sb);
+    char out[128];
+    snprintf(out, sizeof out, "%s/out", sb.box);
+    const char *argv[] = { runlog_bin, "extract", path, "--artifact", "model", "-o", out, NULL };
+    int st = run_tool(&sb, argv);
     int ok_file = strcmp(e->name, "artifact_ok.runlog") == 0;
-    char names[8][256];
-    int nw = list_dir(wrap, names, 8), nb = list_dir(box, names, 8);
-    int no = list_dir(out, names, 8);
-    int leaked = nw != 1 || nb > 1 || (nb == 1 && strcmp(names[0], "out") != 0 && no < 0);
-    FILE *evil = fopen("/tmp/runlog-hostile-evil.txt", "r");
-    if (evil)
-        fclose(evil);
-    char okp[400];
+    int leaked = sandbox_leaked(&sb, "out");
+    char okp[160];
     snprintf(okp, sizeof okp, "%s/ok.txt", out);
     FILE *f = fopen(okp, "r");
     char buf[64] = "";
@@ -358,18 +443,16 @@ static void extract_check(const char *path, const entry *e)
     int victim_changed = 0;
     if (ok_file) {
         /* A link planted where ok.txt goes must not be followed. */
-        char victim[320], out2[320], link[400];
-        snprintf(victim, sizeof victim, "%s/victim", wrap);
-        snprintf(out2, sizeof out2, "%s/out2", box);
+        char victim[128], out2[128], link[160];
+        snprintf(victim, sizeof victim, "%s/victim", sb.wrap);
+        snprintf(out2, sizeof out2, "%s/out2", sb.box);
         snprintf(link, sizeof link, "%s/ok.txt", out2);
         FILE *v = fopen(victim, "w");
         if (!v || fputs("victim\n", v) < 0 || fclose(v) != 0 || mkdir(out2, 0700) != 0 ||
             symlink(victim, link) != 0)
             fail("cannot plant the link");
-        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' extract '%s' --artifact model -o '%s' >/dev/null 2>&1",
-                 box, runlog_bin, path, out2);
-        if (system(cmd) == -1)
-            fail("system");
+        const char *argv2[] = { runlog_bin, "extract", path, "--artifact", "model", "-o", out2, NULL };
+        run_tool(&sb, argv2);
         char vb[16] = "";
         v = fopen(victim, "r");
         size_t vn = v ? fread(vb, 1, sizeof vb - 1, v) : 0;
@@ -377,11 +460,10 @@ static void extract_check(const char *path, const entry *e)
             fclose(v);
         victim_changed = vn != 7 || memcmp(vb, "victim\n", 7) != 0;
     }
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", wrap);
-    if (system(cmd) != 0) { /* best effort */ }
+    sandbox_remove(&sb);
     if (victim_changed)
         fail("extract wrote through a symbolic link planted in its target directory");
-    if (leaked || evil)
+    if (leaked)
         fail("extract wrote outside its target directory");
     if (!WIFEXITED(st) || WEXITSTATUS(st) != (ok_file ? 0 : 1))
         fail("extract exited with status %d, expected %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1,
@@ -392,6 +474,216 @@ static void extract_check(const char *path, const entry *e)
         fail("extract produced ok.txt from a bad blob or a refused manifest");
 }
 
+/* ---- `runlog` commands on images and tables (media_* files) ------------- */
+
+/*
+ * What the file's media should give, worked out here with the library's
+ * reader and checks of our own: an image is good when its blob reads
+ * (complete, digest matching) and, for "raw", holds exactly height x width
+ * x channels bytes (channels 1..4); a table when runlog_reader_table()
+ * accepts its blob and its image cells are good. A command that makes
+ * images or table cells must fail on a file with anything bad in it.
+ */
+typedef struct media_facts {
+    long images, good_images; /* in history cells and table image columns */
+    int bad_image, bad_table, has_table;
+} media_facts;
+
+static int is_image_map(const runlog_value *v)
+{
+    const runlog_value *t = runlog_value_get(v, "_type");
+    return runlog_value_type(v) == RUNLOG_MAP && t && runlog_value_type(t) == RUNLOG_STRING &&
+           strcmp(runlog_value_string(t, NULL), "image") == 0;
+}
+
+static int is_table_map(const runlog_value *v)
+{
+    const runlog_value *t = runlog_value_get(v, "_type");
+    return runlog_value_type(v) == RUNLOG_MAP && t && runlog_value_type(t) == RUNLOG_STRING &&
+           strcmp(runlog_value_string(t, NULL), "table") == 0;
+}
+
+static int64_t map_int(const runlog_value *m, const char *key)
+{
+    const runlog_value *v = runlog_value_get(m, key);
+    return v && runlog_value_type(v) == RUNLOG_INT ? runlog_value_int(v) : -1;
+}
+
+static void count_image(media_facts *mf, runlog_reader *r, const runlog_value *img)
+{
+    runlog_digest d;
+    void *px = NULL;
+    size_t len = 0;
+    mf->images++;
+    if (runlog_value_digest(&d, img) != 0 || runlog_reader_blob(&px, &len, r, &d) != 0) {
+        mf->bad_image = 1;
+        return;
+    }
+    runlog_free(px);
+    const runlog_value *fmt = runlog_value_get(img, "format");
+    const char *f = runlog_value_type(fmt) == RUNLOG_STRING ? runlog_value_string(fmt, NULL) : "";
+    int64_t h = map_int(img, "height"), w = map_int(img, "width"), c = map_int(img, "channels");
+    /* h, w <= len <= 64 MiB: the product cannot wrap. */
+    int raw_ok = h >= 1 && w >= 1 && c >= 1 && c <= 4 && (uint64_t)h <= len && (uint64_t)w <= len &&
+                 (uint64_t)h * (uint64_t)w * (uint64_t)c == len;
+    if (strcmp(f, "png") != 0 && strcmp(f, "jpeg") != 0 && !(strcmp(f, "raw") == 0 && raw_ok))
+        mf->bad_image = 1;
+    else
+        mf->good_images++;
+}
+
+static void count_table(media_facts *mf, runlog_reader *r, const runlog_value *t)
+{
+    runlog_digest d;
+    runlog_doc *doc;
+    mf->has_table = 1;
+    if (runlog_value_digest(&d, t) != 0 || runlog_reader_table(&doc, r, &d) != 0) {
+        mf->bad_table = 1;
+        return;
+    }
+    const runlog_value *v = runlog_doc_value(doc), *types = runlog_value_get(v, "types"),
+                       *data = runlog_value_get(v, "data");
+    for (size_t c = 0; c < runlog_value_count(types); c++) {
+        const char *ty = runlog_value_string(runlog_value_item(types, c), NULL);
+        const runlog_value *col = runlog_value_item(data, c);
+        for (size_t row = 0; ty && strcmp(ty, "image") == 0 && row < runlog_value_count(col); row++)
+            if (is_image_map(runlog_value_item(col, row)))
+                count_image(mf, r, runlog_value_item(col, row));
+    }
+    runlog_doc_free(doc);
+}
+
+static void media_facts_of(const char *path, media_facts *mf)
+{
+    runlog_reader_options o = RUNLOG_READER_OPTIONS_INIT;
+    runlog_reader *r = NULL, *blobs = NULL;
+    memset(mf, 0, sizeof *mf);
+    if (runlog_reader_open(&r, path, &o) != 0 || runlog_reader_open(&blobs, path, &o) != 0)
+        fail("cannot open");
+    const runlog_record *rec;
+    int rc;
+    while ((rc = runlog_reader_next(r, &rec)) == 0) {
+        if (runlog_record_type_of(rec) != RUNLOG_RECORD_HISTORY)
+            continue;
+        for (size_t i = 0; i < runlog_record_field_count(rec); i++) {
+            const runlog_value *v = runlog_record_field_value(rec, i);
+            size_t n = runlog_value_type(v) == RUNLOG_LIST ? runlog_value_count(v) : 0, k = 0;
+            while (k < n && is_image_map(runlog_value_item(v, k)))
+                k++;
+            if (is_image_map(v))
+                count_image(mf, blobs, v);
+            else if (is_table_map(v))
+                count_table(mf, blobs, v);
+            for (size_t j = 0; n > 0 && k == n && j < n; j++)
+                count_image(mf, blobs, runlog_value_item(v, j));
+        }
+    }
+    if (rc != RUNLOG_ITEROVER)
+        fail("reading the history failed");
+    runlog_reader_close(blobs);
+    runlog_reader_close(r);
+}
+
+/* Regular files in dir and below, and whether a temporary one is left. */
+static long count_files(const char *dir, int *tmp_left)
+{
+    DIR *d = opendir(dir);
+    long n = 0;
+    struct dirent *e;
+    if (!d)
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char sub[4096];
+        struct stat st;
+        snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+        if (lstat(sub, &st) != 0)
+            continue;
+        if (S_ISDIR(st.st_mode))
+            n += count_files(sub, tmp_left);
+        else
+            n++;
+        if (strstr(e->d_name, ".tmp-") || e->d_name[0] == '.')
+            *tmp_left = 1;
+    }
+    closedir(d);
+    return n;
+}
+
+enum { M_INFO, M_DUMP, M_JSON, M_CSV_TABLE, M_HDF5, M_WANDB, M_EXTRACT, M_NCMDS };
+static const char *const media_cmd_names[M_NCMDS] = {
+    "info", "dump", "export json", "export csv --table tbl", "export hdf5", "export wandb",
+    "extract --images",
+};
+static int media_cmd; /* the command media_check runs */
+
+/* One command on one media_* file (see NOTES.md): it must exit 0 or 1, 1
+ * with a message naming the file, and write nothing outside its sandbox;
+ * outputs appear whole or not at all; a file holding a bad image or table
+ * makes every command that turns them into images or cells fail, and none
+ * produces an image or a cell from them. */
+static void media_check(const char *path, const entry *e)
+{
+    media_facts mf;
+    media_facts_of(path, &mf);
+    if (media_cmd == M_CSV_TABLE && !mf.has_table)
+        return;
+    sandbox sb;
+    sandbox_make(&sb);
+    char out[128];
+    static const char *const out_names[M_NCMDS] = { "", "", "out.json", "out.csv", "out.h5", "out", "out" };
+    const char *oname = out_names[media_cmd];
+    snprintf(out, sizeof out, "%s/%s", sb.box, oname);
+    const char *argv[M_NCMDS][9] = {
+        { runlog_bin, "info", path, NULL },
+        { runlog_bin, "dump", path, NULL },
+        { runlog_bin, "export", "json", path, "-o", out, NULL },
+        { runlog_bin, "export", "csv", path, "--table", "tbl", "-o", out, NULL },
+        { runlog_bin, "export", "hdf5", path, "-o", out, NULL },
+        { runlog_bin, "export", "wandb", path, "-o", out, NULL },
+        { runlog_bin, "extract", path, "--images", "-o", out, NULL },
+    };
+    int st = run_tool(&sb, argv[media_cmd]);
+    char err[4096];
+    read_err(&sb, err, sizeof err);
+    int leaked = sandbox_leaked(&sb, oname[0] ? oname : "-"), tmp_left = 0;
+    struct stat ost;
+    int out_exists = oname[0] && stat(out, &ost) == 0;
+    long files = out_exists ? (S_ISDIR(ost.st_mode) ? count_files(out, &tmp_left) : 1) : 0;
+    sandbox_remove(&sb);
+
+    const char *cmd = media_cmd_names[media_cmd];
+    if (WIFSIGNALED(st))
+        fail("%s: killed by signal %d%s", cmd, WTERMSIG(st),
+             WTERMSIG(st) == SIGALRM ? " (hang: over the time limit)" : " (crash)");
+    int code = WEXITSTATUS(st);
+    if (strstr(err, "Sanitizer") || strstr(err, "runtime error:"))
+        fail("%s: sanitizer report: %.300s", cmd, err);
+    if (code != 0 && code != 1)
+        fail("%s: exit status %d (expected 0 or 1): %.300s", cmd, code, err);
+    if (code == 1 && !strstr(err, e->name))
+        fail("%s: exit status 1 with a message that does not name the file: \"%.300s\"", cmd, err);
+    if (leaked || tmp_left)
+        fail("%s: wrote outside its target or left a temporary file", cmd);
+    int ok_file = strncmp(e->name, "media_ok", 8) == 0;
+    if (ok_file && code != 0)
+        fail("%s: a correct file failed: %.300s", cmd, err);
+    /* info and dump read no blob; json and csv read tables only. */
+    int reads_images = media_cmd >= M_HDF5, reads_tables = media_cmd >= M_JSON;
+    int bad = (reads_images && mf.bad_image) || (reads_tables && mf.bad_table);
+    if (bad && code == 0)
+        fail("%s: exit status 0 with a bad %s in the file", cmd, mf.bad_table ? "table" : "image");
+    if (!reads_tables && code != 0)
+        fail("%s: failed on a file whose frames are all intact: %.300s", cmd, err);
+    if (code != 0 && media_cmd != M_EXTRACT && files > 0)
+        fail("%s: failed but left %ld output files", cmd, files);
+    if (media_cmd == M_EXTRACT && files > mf.good_images)
+        fail("extract wrote %ld images, the file has %ld good ones", files, mf.good_images);
+    if (media_cmd == M_EXTRACT && code == 0 && files != mf.good_images)
+        fail("extract wrote %ld images, expected %ld", files, mf.good_images);
+}
+
 /* Files whose note starts with this are known library bugs: skipped by the
  * default run, each checked by its own should_fail test (--only NAME). */
 #define KNOWN_BUG "KNOWN BUG"
@@ -399,19 +691,22 @@ static void extract_check(const char *path, const entry *e)
 int main(int argc, char **argv)
 {
     const char *only = NULL;
-    int append = 0, extract = 0, i = 1;
+    int append = 0, extract = 0, media = 0, i = 1;
     for (; i < argc - 1; i++) {
         if (strcmp(argv[i], "--append") == 0)
             append = 1;
         else if (strcmp(argv[i], "--extract") == 0 && i + 1 < argc - 1)
             extract = 1, runlog_bin = argv[++i];
+        else if (strcmp(argv[i], "--media") == 0 && i + 1 < argc - 1)
+            media = 1, runlog_bin = argv[++i];
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc - 1)
             only = argv[++i];
         else
             break;
     }
     if (i != argc - 1) {
-        fprintf(stderr, "usage: test_hostile [--append | --extract RUNLOG] [--only NAME] DIR\n");
+        fprintf(stderr, "usage: test_hostile [--append | --extract RUNLOG | --media RUNLOG] [--only NAME] "
+                        "DIR\n");
         return 2;
     }
     /* extract runs in a sandbox directory: make the paths absolute. */
@@ -439,12 +734,27 @@ int main(int argc, char **argv)
             continue;
         if (extract && strncmp(es[k].name, "artifact_", 9) != 0 && strncmp(es[k].name, "blob_", 5) != 0)
             continue;
+        if (media && strncmp(es[k].name, "media_", 6) != 0)
+            continue;
         if (!only && strncmp(es[k].note, KNOWN_BUG, strlen(KNOWN_BUG)) == 0) {
             printf("KNOWN %s: %s (test_hostile_known_*)\n", es[k].name, es[k].note);
             continue;
         }
         if (HOSTILE_ASAN && strcmp(es[k].strict, "big") == 0) {
             printf("SKIP %s (big, ASan build)\n", es[k].name);
+            continue;
+        }
+        if (media) { /* each command in a child of its own, under the file's limits */
+            int bad = 0;
+            long peak = 0;
+            for (media_cmd = 0; media_cmd < M_NCMDS; media_cmd++) {
+                bad |= in_child(path, &es[k], media_check);
+                peak = peak_kib > peak ? peak_kib : peak;
+            }
+            printf("%s %s (peak RSS %ld MiB): %s\n", bad ? "FAIL" : "ok  ", es[k].name,
+                   (peak + 1023) / 1024, es[k].note);
+            failed += bad != 0;
+            run++;
             continue;
         }
         int bad = in_child(path, &es[k], append ? append_check : extract ? extract_check : check_file);

@@ -301,7 +301,7 @@ typedef struct image_pass {
 static int write_raw(image_pass *p, const runlog_value *img, const runlog_digest *d,
                      const char *name)
 {
-    int64_t h = 0, w = 0, c = 0;
+    uint32_t h, w, c;
     char tmp[MEDIA_NAME_MAX + 32];
     const char *why = "";
     void *px = NULL;
@@ -309,22 +309,18 @@ static int write_raw(image_pass *p, const runlog_value *img, const runlog_digest
     FILE *f = NULL;
     int fd, rc;
 
-    tool_map_int(img, "height", &h);
-    tool_map_int(img, "width", &w);
-    tool_map_int(img, "channels", &c);
     if ((rc = runlog_reader_blob(&px, &len, p->blobs, d)) < 0)
         return tool_lib_error(p->file, rc);
-    if (h <= 0 || w <= 0 || c < 1 || c > 4 || (uint64_t)h * (uint64_t)w * (uint64_t)c != len) {
+    if (media_raw_shape(img, len, &h, &w, &c, &why) < 0) {
         runlog_free(px);
-        fprintf(stderr, "runlog: %s: image %s: shape %" PRId64 "x%" PRId64 "x%" PRId64
-                        " does not match its %zu bytes\n", p->file, name, h, w, c, len);
+        fprintf(stderr, "runlog: %s: image %s (%zu bytes): %s\n", p->file, name, len, why);
         return TOOL_FAIL;
     }
     snprintf(tmp, sizeof tmp, ".%s.tmp-%ld", name, (long)getpid());
     fd = openat(p->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd >= 0 && !(f = fdopen(fd, "wb")))
         close(fd);
-    rc = f ? png_write(f, px, (uint32_t)h, (uint32_t)w, (uint32_t)c, &why) : -1;
+    rc = f ? png_write(f, px, h, w, c, &why) : -1;
     if (f && fclose(f) != 0 && rc == 0)
         rc = -1, why = strerror(errno);
     runlog_free(px);

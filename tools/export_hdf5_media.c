@@ -154,6 +154,13 @@ static int decode_jpeg(pixels *p, const void *data, size_t len, const char **why
     jpeg_read_header(&ci, TRUE);
     /* Grey stays grey; everything else (YCbCr, CMYK...) becomes RGB. */
     ci.out_color_space = ci.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    /* jpeg_start_decompress() allocates for the whole image as the header
+     * says (a progressive JPEG: every block's coefficients, 2 bytes per
+     * sample), so a 100-byte file could take gigabytes before the size
+     * check below: check the header first and bound libjpeg's memory. */
+    if ((uint64_t)ci.image_width * ci.image_height * (ci.num_components == 1 ? 1 : 3) > MAX_PIXEL_BYTES)
+        longjmp(err.jump, 1);
+    ci.mem->max_memory_to_use = MAX_PIXEL_BYTES;
     jpeg_start_decompress(&ci);
     size = (size_t)ci.output_height * ci.output_width * (size_t)ci.output_components;
     if (size > MAX_PIXEL_BYTES || !(out = malloc(size ? size : 1)))
@@ -195,9 +202,7 @@ static int decode_image(pixels *p, runlog_reader *src, const char *path, const r
         return tool_lib_error(path, rc);
     rc = -1;
     if (fmt && strcmp(fmt, "raw") == 0) {
-        why = "raw image size does not match its shape";
-        if (map_u32(img, "height", &p->h) == 0 && map_u32(img, "width", &p->w) == 0 &&
-            map_u32(img, "channels", &p->c) == 0 && (size_t)p->h * p->w * p->c == len) {
+        if (media_raw_shape(img, len, &p->h, &p->w, &p->c, &why) == 0) {
             p->data = data;
             return 0;
         }
@@ -278,7 +283,9 @@ int h5x_image(h5x *x, hid_t loc, const char *name, runlog_reader *src, const cha
 /* ---- tables ---- */
 
 /* Same (height, width, channels) in every cell's map, no null cell: the
- * column can be one N x H x W [x C] array. */
+ * column can be one N x H x W [x C] array. The maps are not trusted: the
+ * shape sizes the array before any image is decoded, so it must be one a
+ * decoded image could have (else each row is decoded, and checked, alone). */
 static int column_stackable(const runlog_value *doc, size_t c, size_t nrows, uint32_t shape[3])
 {
     uint32_t s[3];
@@ -287,7 +294,9 @@ static int column_stackable(const runlog_value *doc, size_t c, size_t nrows, uin
     for (row = 0; row < nrows; row++) {
         const runlog_value *cell = media_table_cell(doc, row, c);
         if (media_kind_of(cell) != MEDIA_IMAGE || map_u32(cell, "height", &s[0]) < 0 ||
-            map_u32(cell, "width", &s[1]) < 0 || map_u32(cell, "channels", &s[2]) < 0)
+            map_u32(cell, "width", &s[1]) < 0 || map_u32(cell, "channels", &s[2]) < 0 ||
+            s[0] == 0 || s[1] == 0 || s[2] == 0 || s[2] > 4 ||
+            (uint64_t)s[0] * s[1] > MAX_PIXEL_BYTES / s[2])
             return 0;
         if (row == 0)
             memcpy(shape, s, sizeof s);

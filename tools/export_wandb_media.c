@@ -201,8 +201,9 @@ static int put_media_file(wb_media *m, const char *rel, const void *data, size_t
 static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t *len,
                        const char **ext)
 {
-    const char *fmt = tool_map_str(img, "format", NULL), *why = "";
-    int64_t h = 0, w = 0, c = 0;
+    const char *fmt = tool_map_str(img, "format", NULL), *why = "unknown image format";
+    uint32_t h = 0, w = 0, c = 0;
+    char hex[33];
     runlog_digest d;
     size_t n = 0, mlen = 0;
     char *mem = NULL;
@@ -224,18 +225,13 @@ static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t 
         *len = n;
         return TOOL_OK;
     }
-    tool_map_int(img, "height", &h);
-    tool_map_int(img, "width", &w);
-    tool_map_int(img, "channels", &c);
-    if (!fmt || strcmp(fmt, "raw") != 0 || h <= 0 || w <= 0 || c < 1 || c > 4 ||
-        (uint64_t)h * (uint64_t)w * (uint64_t)c != n) {
+    if (!fmt || strcmp(fmt, "raw") != 0 || media_raw_shape(img, n, &h, &w, &c, &why) < 0) {
         runlog_free(px);
-        fprintf(stderr, "runlog: %s: an image's format or shape does not match its %zu bytes\n",
-                m->src, n);
+        runlog_digest_hex(hex, &d);
+        fprintf(stderr, "runlog: %s: image %s (%zu bytes): %s\n", m->src, hex, n, why);
         return TOOL_FAIL;
     }
-    rc = (f = open_memstream(&mem, &mlen)) ? png_write(f, px, (uint32_t)h, (uint32_t)w,
-                                                      (uint32_t)c, &why) : -1;
+    rc = (f = open_memstream(&mem, &mlen)) ? png_write(f, px, h, w, c, &why) : -1;
     if (f && fclose(f) != 0)
         rc = -1;
     runlog_free(px);

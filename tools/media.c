@@ -7,6 +7,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,20 +40,49 @@ media_kind media_kind_of(const runlog_value *v)
     return MEDIA_IMAGES;
 }
 
+/* These two are called per image, often in a loop's condition: they must
+ * not walk the list again (media_kind_of() did, once), or a cell of 10^5
+ * images costs 10^10 steps. */
 size_t media_image_count(const runlog_value *v)
 {
-    switch (media_kind_of(v)) {
-    case MEDIA_IMAGE: return 1;
-    case MEDIA_IMAGES: return runlog_value_count(v);
-    default: return 0;
-    }
+    if (runlog_value_type(v) == RUNLOG_LIST)
+        return is_image(runlog_value_item(v, 0)) ? runlog_value_count(v) : 0;
+    return is_image(v) ? 1 : 0;
 }
 
 const runlog_value *media_image_at(const runlog_value *v, size_t i)
 {
-    if (media_kind_of(v) == MEDIA_IMAGE)
+    if (runlog_value_type(v) == RUNLOG_MAP)
         return i == 0 ? v : NULL;
     return runlog_value_item(v, i);
+}
+
+int media_raw_shape(const runlog_value *img, size_t len, uint32_t *h, uint32_t *w, uint32_t *c,
+                    const char **why)
+{
+    int64_t hv, wv, cv;
+
+    if (!tool_map_int(img, "height", &hv) || !tool_map_int(img, "width", &wv) ||
+        !tool_map_int(img, "channels", &cv)) {
+        *why = "raw image without integer height, width and channels";
+        return -1;
+    }
+    if (hv < 1 || hv > UINT32_MAX || wv < 1 || wv > UINT32_MAX) {
+        *why = "raw image height or width outside 1..2^32-1";
+        return -1;
+    }
+    if (cv < 1 || cv > 4) {
+        *why = "raw image channels outside 1..4";
+        return -1;
+    }
+    /* h * w fits in 64 bits; the product is compared without wrapping. */
+    if ((uint64_t)hv * (uint64_t)wv > SIZE_MAX / (uint64_t)cv ||
+        (uint64_t)hv * (uint64_t)wv * (uint64_t)cv != len) {
+        *why = "raw image size is not height x width x channels";
+        return -1;
+    }
+    *h = (uint32_t)hv, *w = (uint32_t)wv, *c = (uint32_t)cv;
+    return 0;
 }
 
 /* Appends src to out[*n], safe for a file name, up to max bytes in all,

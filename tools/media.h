@@ -21,7 +21,9 @@ typedef enum media_kind {
 
 media_kind media_kind_of(const runlog_value *v);
 
-/* Image i of a history cell of kind MEDIA_IMAGE (i == 0) or MEDIA_IMAGES. */
+/* Image i of a history cell of kind MEDIA_IMAGE (i == 0) or MEDIA_IMAGES,
+ * and the number of its images. Both take constant time and trust the kind:
+ * call them only on a cell that media_kind_of() gave one of those two. */
 const runlog_value *media_image_at(const runlog_value *v, size_t i);
 size_t media_image_count(const runlog_value *v);
 
@@ -48,6 +50,13 @@ int media_json(tool_json *j, const runlog_value *map, const char *file);
  * why not (spec/EXPORTS.md §9.6): extract and the W&B export both check it,
  * whatever the run-log says. */
 const char *media_entry_path_problem(const char *p, size_t len);
+
+/* The shape of a raw image (spec/FORMAT.md §13.3) whose blob has len
+ * bytes: 0 when its height and width are integers in 1..2^32-1, channels in
+ * 1..4, and height x width x channels is exactly len (no wrapping: a crafted
+ * map may hold any integers); else -1 with a static message in *why. */
+int media_raw_shape(const runlog_value *img, size_t len, uint32_t *h, uint32_t *w, uint32_t *c,
+                    const char **why);
 
 /* The digest of a media map as hex ("?" * 32 when it has none). */
 void media_digest_hex(char out[33], const runlog_value *map);

@@ -206,6 +206,61 @@ def artifact_frame(seq, name, entries):
     return frame(DATA, seq, p, 1) + p
 
 
+# ---- images and tables (spec §13.2-§13.4) -------------------------------------
+def media_frame(seq, cells, step=5):
+    """A data frame with one history row at step: loss = loss(step) (float) and,
+    for each (key, CBOR bytes) of cells, a cbor column (type 5) holding it."""
+    cols = [(0, 3, None, 1)] + [(i + 1, 5, None, i + 2) for i in range(len(cells))]
+    keys = [b"loss"] + [k for k, _ in cells]
+    blocks = [shuffle([loss(step)])] + [c for _, c in cells]
+    p = payload([block0(keys, [record(HISTORY, history_body([step], cols))])] + blocks, compress=True)
+    return frame(DATA, seq, p, 1) + p
+
+
+DROP = object()
+
+
+def image_map(data, fmt="raw", width=2, height=2, channels=3, **over):
+    """A §13.3 image map naming the blob of data; over replaces entries (DROP removes)."""
+    m = {"_type": "image", "digest": digest128(data), "format": fmt, "width": width,
+         "height": height, "channels": channels, "size": len(data)}
+    m.update(over)
+    return {k: v for k, v in m.items() if v is not DROP}
+
+
+def table_map(blob, columns, types, nrows, **over):
+    m = {"_type": "table", "digest": digest128(blob), "nrows": nrows, "ncols": len(columns),
+         "columns": columns, "types": types}
+    m.update(over)
+    return {k: v for k, v in m.items() if v is not DROP}
+
+
+def table_blob(columns, types, data):
+    return cbor2.dumps({"columns": columns, "types": types, "data": data})
+
+
+def png_bytes(width, height, color=2, idat=None):
+    """A PNG file: signature, IHDR (8-bit), one IDAT, IEND, valid CRCs."""
+    import zlib
+
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    if idat is None:
+        per_px = {0: 1, 2: 3, 4: 2, 6: 4}[color]
+        row = b"\0" + bytes((x * 40 + 20) & 0xFF for x in range(width * per_px))
+        idat = zlib.compress(row * height)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, color, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def noise(n, seed):
+    """n deterministic pseudo-random bytes."""
+    out = b""
+    while len(out) < n:
+        out += xxhash.xxh3_128_digest(struct.pack("<QQ", seed, len(out)))
+    return out[:n]
+
+
 MANIFEST = []
 
 
@@ -546,6 +601,166 @@ def main():
     emit("header_incompat_flag.runlog", bytes(h2) + f0 + f1 + f2, "open", 0, 0, "fail",
          "file header sets an unknown incompatible feature flag (bit 40)")
 
+    # ---- images and tables (§13.2-§13.4): `runlog` commands on media -------
+    # Rows 0..4 (f0), then each blob in a frame of its own, then the row at
+    # step 5 (loss and the media cell), then finish. Every frame is valid: a
+    # strict reader reads to the end and verify finds nothing (it checks no
+    # blob digest, §8.4); the media are for test_hostile --media, which runs
+    # info, dump, export json/csv/hdf5/wandb and extract --images on each.
+    def media(name, blobs, cells, note):
+        """blobs: (data, digest or None, size or None) per blob frame."""
+        data, seq = H + f0, 1
+        for b, dg, size in blobs:
+            data += blob_frame(seq, b, digest=dg, size=size)
+            seq += 1
+        data += media_frame(seq, [(k, cbor2.dumps(v)) for k, v in cells])
+        emit(name + ".runlog", data + finish_frame(seq + 1), "ok", 6, 6, "intact", note)
+
+    px = bytes(range(12))  # 2 x 2 x 3 raw pixels
+    png = png_bytes(2, 2)
+    cols, types = ["id", "score", "name", "ok", "pic", "extra"], ["int", "float", "string", "bool", "image", "value"]
+    tb = table_blob(cols, types, [[1, 2], [0.5, 0.25], ["a", "b"], [True, False],
+                                  [image_map(px), None], [{"k": [1, 2]}, None]])
+    media("media_ok", [(px, None, None), (png, None, None), (tb, None, None)],
+          [(b"img", image_map(px)), (b"png", image_map(png, "png", channels=3)),
+           (b"tbl", table_map(tb, cols, types, 2))],
+          "a correct raw image (img), PNG (png) and table with an image column (tbl) at step 5: "
+          "every command succeeds and extract writes 3 images (checks the builder)")
+
+    # raw images whose shape lies
+    media("media_raw_dims_2p32", [(px, None, None)],
+          [(b"img", image_map(px, width=2**32, height=2**32, channels=3))],
+          "raw image 2^32 x 2^32 x 3 (the product wraps to 0 in 64 bits) naming a 12-byte blob: "
+          "no image may be made of it")
+    tiny = b"\x10\x20\x30\x40"
+    media("media_raw_dims_wrap", [(tiny, None, None)],
+          [(b"img", image_map(tiny, width=2**62 + 2, height=2**62 + 2, channels=1))],
+          "raw image (2^62 + 2) x (2^62 + 2) x 1 naming a 4-byte blob: the product wraps to "
+          "exactly 4 in 64 bits (and each side to 2 in 32): no 2 x 2 image may be made of it")
+    media("media_raw_dims_wrap_empty", [(b"", None, None)],
+          [(b"img", image_map(b"", width=2**31, height=2**31, channels=4))],
+          "raw image 2^31 x 2^31 x 4 naming an empty blob: the product wraps to 0 = the blob "
+          "size in 64 bits (a reader that trusts it writes 2^64 bytes from an empty buffer)")
+    media("media_raw_size_mismatch", [(px[:10], None, None)],
+          [(b"img", image_map(px[:10], width=2, height=2, channels=3))],
+          "raw image 2 x 2 x 3 (12 bytes) naming a 10-byte blob")
+    media("media_raw_channels_0", [(b"", None, None)],
+          [(b"img", image_map(b"", channels=0))],
+          "raw image 2 x 2 with channels 0, naming an empty blob (0 = 2 x 2 x 0 bytes)")
+    px7 = bytes(range(28))
+    media("media_raw_channels_7", [(px7, None, None)],
+          [(b"img", image_map(px7, channels=7))],
+          "raw image 2 x 2 with channels 7 (raw images have 1, 3 or 4), blob of 28 = 2 x 2 x 7 bytes")
+    media("media_raw_width_0", [(b"", None, None)],
+          [(b"img", image_map(b"", width=0))],
+          "raw image of width 0 (height 2, channels 3) naming an empty blob")
+
+    # blobs that are missing or do not match
+    media("media_blob_missing", [],
+          [(b"img", image_map(px))],
+          "image whose digest names no blob in the file")
+    media("media_blob_digest_mismatch", [(bytes(12), digest128(px), None)],
+          [(b"img", image_map(px))],
+          "image whose blob (12 zero bytes, stored under the digest of other bytes) does not "
+          "match its digest: no image may be made of it")
+    media("media_image_size_lies", [(px, None, None)],
+          [(b"img", image_map(px, size=1000))],
+          "raw 2 x 2 x 3 image whose map says size 1000; its blob (12 bytes, digest valid) "
+          "agrees with the shape")
+
+    # encoded images
+    junk = noise(300, 1)
+    media("media_png_not_png", [(junk, None, None)],
+          [(b"img", image_map(junk, "png", width=16, height=16, channels=3))],
+          "format png, the blob is 300 random bytes (no PNG signature)")
+    bomb = png_bytes(65535, 65535, color=6, idat=__import__("zlib").compress(b"\0" * 1024))
+    media("media_png_bomb", [(bomb, None, None)],
+          [(b"img", image_map(bomb, "png", width=65535, height=65535, channels=4))],
+          "a %d-byte PNG whose IHDR says 65535 x 65535 RGBA (17 GB decoded) over a tiny IDAT: "
+          "a decoder must refuse it before allocating" % len(bomb))
+    jjunk = b"\xff\xd8" + noise(200, 2)
+    media("media_jpeg_garbage", [(jjunk, None, None)],
+          [(b"img", image_map(jjunk, "jpeg", width=8, height=8, channels=3))],
+          "format jpeg, the blob is FF D8 then 200 random bytes")
+
+    # a progressive JPEG header (DQT, DHT, SOF2, SOS) claiming 65500 x 65500 x 3
+    # (libjpeg's largest) over a few bytes of scan data
+    jbomb = (b"\xff\xd8" + b"\xff\xdb" + struct.pack(">HB", 67, 0) + b"\x01" * 64
+             + b"\xff\xc4" + struct.pack(">HB", 20, 0) + b"\x01" + b"\x00" * 16
+             + b"\xff\xc2" + struct.pack(">HBHHB", 17, 8, 65500, 65500, 3)
+             + b"".join(bytes([i, 0x11, 0]) for i in (1, 2, 3))
+             + b"\xff\xda" + struct.pack(">HB", 12, 3) + b"".join(bytes([i, 0]) for i in (1, 2, 3))
+             + b"\x00\x00\x00" + b"\x00" * 16 + b"\xff\xd9")
+    media("media_jpeg_bomb", [(jbomb, None, None)],
+          [(b"img", image_map(jbomb, "jpeg", width=65500, height=65500, channels=3))],
+          "a %d-byte progressive JPEG whose SOF2 says 65500 x 65500 x 3: libjpeg allocates every "
+          "block's coefficients (24 GB) when decoding starts, so a decoder must refuse the "
+          "header first" % len(jbomb))
+
+    # image maps of the wrong shape
+    media("media_image_no_digest", [(px, None, None)],
+          [(b"img", image_map(px, digest=DROP))], "image map without digest")
+    media("media_image_no_width", [(px, None, None)],
+          [(b"img", image_map(px, width=DROP))], "raw image map without width")
+    media("media_image_width_text", [(px, None, None)],
+          [(b"img", image_map(px, width="2"))], "raw image map whose width is the text \"2\"")
+    media("media_image_digest_15", [(px, None, None)],
+          [(b"img", image_map(px, digest=digest128(px)[:15]))],
+          "image map whose digest is 15 bytes (the first 15 of the blob's)")
+    media("media_image_type_video", [(px, None, None)],
+          [(b"img", image_map(px, _type="video"))],
+          "a map with _type \"video\" (not a media type): a plain value, no image")
+    one = b"\x80"
+    media("media_images_100k", [(one, None, None)],
+          [(b"img", [image_map(one, width=1, height=1, channels=1)] * 100000)],
+          "a list of 100 000 image maps (1 x 1 x 1 raw) in one cell, all naming the same 1-byte "
+          "blob: within the 2^24 values of one CBOR item")
+
+    # tables
+    def table(name, blob, cell, note, dg=None):
+        media(name, [(blob, dg, None)], [(b"tbl", cell)], note)
+
+    bad = b"\xff" + noise(63, 3)
+    table("media_table_not_cbor", bad, table_map(bad, ["a"], ["int"], 1),
+          "table blob of 64 bytes starting with FF (a CBOR break): not CBOR")
+    lst = cbor2.dumps([[1, 2]])
+    table("media_table_not_map", lst, table_map(lst, ["a"], ["int"], 2),
+          "table blob that is a CBOR list, not a map")
+    b = table_blob(["a", "b", "c"], ["int", "int", "int"], [[1, 2], [3, 4]])
+    table("media_table_data_short", b, table_map(b, ["a", "b", "c"], ["int", "int", "int"], 2),
+          "table of 3 columns whose data holds 2 lists")
+    b = table_blob(["a", "b"], ["int", "int"], [[1, 2, 3], [4, 5]])
+    table("media_table_ragged", b, table_map(b, ["a", "b"], ["int", "int"], 3),
+          "table columns of different lengths (3 and 2 cells)")
+    b = table_blob(["a", "b"], ["int", "int"], [[1, 2], [3, 4]])
+    table("media_table_nrows_2p24", b, table_map(b, ["a", "b"], ["int", "int"], 2**24),
+          "table map says nrows 2^24, its blob (consistent, digest valid) holds 2 rows")
+    c5k = ["c%d" % i for i in range(5000)]
+    b = table_blob(c5k, ["int"] * 5000, [[i] for i in range(5000)])
+    table("media_table_ncols_5000", b, table_map(b, c5k, ["int"] * 5000, 1),
+          "table of 5000 columns (limit 4096), one row")
+    b = table_blob(["n"], ["int"], [[1, "two"]])
+    table("media_table_cell_type", b, table_map(b, ["n"], ["int"], 2),
+          "table int column whose second cell is the text \"two\"")
+    b = table_blob(["pic"], ["image"], [[image_map(b"not stored")]])
+    table("media_table_image_missing_blob", b, table_map(b, ["pic"], ["image"], 1),
+          "table image column whose cell names a blob the file lacks")
+    big = image_map(tiny, width=2**31, height=2**31, channels=4)
+    b = table_blob(["pic"], ["image"], [[big, big]])
+    media("media_table_image_dims_wrap", [(tiny, None, None), (b, None, None)],
+          [(b"tbl", table_map(b, ["pic"], ["image"], 2))],
+          "table image column of 2 rows, both cells raw 2^31 x 2^31 x 4 (wraps to 0 in 64 bits) "
+          "naming a 4-byte blob; one shape for every row, so an exporter may size one "
+          "N x H x W x C array of the column from the maps before decoding any image")
+    b = table_blob(["a", "b"], ["int", "complex"], [[1], [2]])
+    table("media_table_unknown_type", b, table_map(b, ["a", "b"], ["int", "complex"], 1),
+          "table column type \"complex\" (not a §13.4 type)")
+    b = table_blob(["a"], ["int"], [[1, 2]])
+    other = table_blob(["a"], ["int"], [[7, 8]])
+    table("media_table_digest_mismatch", other, table_map(b, ["a"], ["int"], 2),
+          "table blob whose bytes (cells 7, 8) do not match the digest (of cells 1, 2): no "
+          "table cell may come from it", dg=digest128(b))
+
     with open(os.path.join(OUT, "MANIFEST.tsv"), "w") as f:
         f.write("# name\tstrict\trows_min\trows_max\tverify\tnote (written by make_hostile.py)\n")
         for m in MANIFEST:
@@ -581,14 +796,25 @@ intact frame, the hostile frame, a finish frame.
 - verify: `intact` or `damaged` from runlog_verify, `any` when not checked,
   `fail` when verify cannot open the file.
 - A note starting with KNOWN BUG marks a library bug not fixed yet: the main
-  test skips the file (`test_hostile --only NAME DIR` runs it). None now.
-  The index/trailer files and the append check (`test_hostile --append`:
+  test skips the file (`test_hostile --only NAME DIR` runs it). None now:
+  the last two, `media_raw_dims_wrap*` (`runlog extract --images` trusted a
+  wrapping h x w x c), are fixed. The index/trailer files and the append check (`test_hostile --append`:
   resume `overlong_frame_then_intact.runlog`, add a row, every row must
   remain) found bugs that are fixed (docs/RELIABILITY.md).
 - `artifact_*` and `blob_*` files are also given to `runlog extract --artifact
   model` (test_hostile --extract): bad paths and bad blobs must be refused,
   nothing may be written outside the target directory, and a blob that does
   not match its digest must never appear as a file.
+- `media_*` files hold images and tables (spec/FORMAT.md §13.2-§13.4) that
+  are valid at the frame level: rows 0..4, the blobs, a row at step 5 with
+  `loss` and the media cell, finish. test_hostile --media runs `runlog info`,
+  `dump`, `export json`, `export csv --table` (for tables), `export hdf5`,
+  `export wandb` and `extract --images` on each, in a sandbox: each must
+  exit 0 or 1 (1 with a message naming the file), within the memory bound
+  and time limit, write nothing outside its directory and leave no partial
+  output; an image whose blob is missing, does not match its digest or (raw)
+  does not hold height x width x channels bytes must never become a file, nor
+  a table whose blob is not a §13.4 table any cell.
 
 """
 
