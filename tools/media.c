@@ -257,6 +257,10 @@ void media_count_row(media_counts *c, const runlog_record *rec)
             ntypes = types ? runlog_value_count(types) : 0;
             if (!tool_map_int(v, "nrows", &nrows) || nrows < 0)
                 nrows = 0;
+            /* The map is not checked against its blob here: bound what a
+             * crafted count can add (spec §13.4: at most 2^24 rows). */
+            if (nrows > RUNLOG_MAX_TABLE_ROWS)
+                nrows = RUNLOG_MAX_TABLE_ROWS;
             for (k = 0; k < ntypes; k++)
                 if ((t = runlog_value_string(runlog_value_item(types, k), NULL)) &&
                     strcmp(t, "image") == 0)
