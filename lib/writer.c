@@ -5,8 +5,9 @@
  * current batch under a mutex. A batch is sealed when it reaches flush_bytes,
  * when flush_interval_ms passes (the writer thread's timer), or on flush. The
  * writer thread encodes, compresses and appends one frame per sealed batch.
- * At most max_queued_frames sealed batches wait; a caller that would exceed
- * that waits (backpressure) instead of growing memory.
+ * At most max_queued_frames sealed batches wait, holding at most
+ * max_queued_frames * flush_bytes bytes once more than one waits; a caller
+ * that would exceed that waits (backpressure) instead of growing memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +58,7 @@ struct runlog_writer {
     int resumed;
 
     uint32_t interval_ms, flush_bytes, max_queued;
+    size_t queued_bytes;   /* data bytes of the sealed batches in the queue */
     int adaptive_batches;  /* flush_bytes left at its default */
     int synchronous;
     runlog_clock_fn clock;
@@ -570,7 +572,12 @@ static int seal_locked(runlog_writer *w)
             set_err_locked(w, rc);
         return rc;
     }
-    while (w->qlen == w->max_queued && !w->err)
+    /* At most max_queued batches, and (past the first) at most
+     * max_queued * flush_bytes of them: wide rows grow batches to 4 times
+     * flush_bytes, and the queue should not hold 4 times more for it. */
+    while ((w->qlen == w->max_queued ||
+            (w->qlen > 0 && w->queued_bytes + w->cur->data.len > (size_t)w->max_queued * w->flush_bytes)) &&
+           !w->err)
         pthread_cond_wait(&w->cv_space, &w->mu);
     if (w->err)
         return sticky_err(w);
@@ -579,6 +586,7 @@ static int seal_locked(runlog_writer *w)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     w->queue[(w->qhead + w->qlen) % w->max_queued] = w->cur;
     w->qlen++;
+    w->queued_bytes += w->cur->data.len;
     w->cur = next;
     pthread_cond_signal(&w->cv_work);
     return 0;
@@ -599,6 +607,7 @@ static void *writer_thread(void *arg)
                         break;
                     w->queue[(w->qhead + w->qlen) % w->max_queued] = w->cur;
                     w->qlen++;
+                    w->queued_bytes += w->cur->data.len;
                     w->cur = next;
                     continue;
                 }
@@ -621,6 +630,7 @@ static void *writer_thread(void *arg)
         batch *b = w->queue[w->qhead];
         w->qhead = (w->qhead + 1) % w->max_queued;
         w->qlen--;
+        w->queued_bytes -= b->data.len;
         w->busy = 1;
         pthread_cond_broadcast(&w->cv_space);
         int failed = w->err;

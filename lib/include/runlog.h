@@ -177,7 +177,9 @@ typedef struct runlog_writer_options {
     uint32_t flush_bytes;       /**< a frame is cut at this many pending bytes; 0: 1 MiB,
                                      grown up to 4 MiB while fewer than 512 rows are
                                      pending (wide rows: columns worth compressing) */
-    uint32_t max_queued_frames; /**< sealed batches waiting for the thread; 0: 4 */
+    uint32_t max_queued_frames; /**< sealed batches waiting for the thread; 0: 4. Past
+                                     the first, they hold at most this many times
+                                     flush_bytes (wide rows make batches bigger) */
     int synchronous;            /**< 1: no writer thread; the caller encodes and writes */
     int zstd_level;             /**< 0: 3 */
 
