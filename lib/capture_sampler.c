@@ -29,6 +29,7 @@ typedef struct proc_info {
     uint64_t ticks; /* utime + stime + cutime + cstime */
     uint64_t rss_pages, threads;
     int state;      /* 0 unknown, 1 in the tree, 2 outside, 3 being resolved */
+    int exited;     /* a zombie (Z) or dead (X): it runs no more, holds no memory */
 } proc_info;
 
 typedef struct pid_list {
@@ -128,14 +129,16 @@ static int read_proc(rl_sampler *s, int pid, proc_info *out)
     char path[64], *p;
     unsigned long long ut, st, rss;
     long long cut, cst, threads;
+    char run_state;
 
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     if (rl_read_small(path, -1, s->buf, 1024) <= 0 || !(p = strrchr(s->buf, ')')))
         return -1;
-    if (sscanf(p + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld "
+    if (sscanf(p + 1, " %c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld "
                       "%*d %*d %lld %*d %*u %*u %llu",
-               &out->ppid, &ut, &st, &cut, &cst, &threads, &rss) != 7)
+               &run_state, &out->ppid, &ut, &st, &cut, &cst, &threads, &rss) != 8)
         return -1;
+    out->exited = run_state == 'Z' || run_state == 'X';
     out->pid = pid;
     out->ticks = ut + st + (uint64_t)(cut > 0 ? cut : 0) + (uint64_t)(cst > 0 ? cst : 0);
     out->rss_pages = rss;
@@ -212,7 +215,9 @@ static int scan_tree(rl_sampler *s, uint64_t *ticks, uint64_t *rss, uint64_t *th
     for (i = 0; i < s->n_cand; i++) {
         if (!in_tree(s, &s->cand[i]))
             continue;
-        found |= s->cand[i].pid == s->root;
+        /* A command that exited but is not yet reaped is gone too: its
+         * 0-page RSS would be reported as the run's memory. */
+        found |= s->cand[i].pid == s->root && !s->cand[i].exited;
         *ticks += s->cand[i].ticks;
         *rss += s->cand[i].rss_pages;
         *threads += s->cand[i].threads;
