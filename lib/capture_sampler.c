@@ -215,9 +215,11 @@ static int scan_tree(rl_sampler *s, uint64_t *ticks, uint64_t *rss, uint64_t *th
     for (i = 0; i < s->n_cand; i++) {
         if (!in_tree(s, &s->cand[i]))
             continue;
-        /* A command that exited but is not yet reaped is gone too: its
-         * 0-page RSS would be reported as the run's memory. */
-        found |= s->cand[i].pid == s->root && !s->cand[i].exited;
+        /* A command that exited but is not yet reaped is gone too, and so is
+         * one in the middle of exiting (its memory already released, its
+         * state not yet Z): their 0-page RSS would be reported as the run's
+         * memory. A live process always has resident pages. */
+        found |= s->cand[i].pid == s->root && !s->cand[i].exited && s->cand[i].rss_pages > 0;
         *ticks += s->cand[i].ticks;
         *rss += s->cand[i].rss_pages;
         *threads += s->cand[i].threads;
