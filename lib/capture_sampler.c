@@ -30,6 +30,7 @@ typedef struct proc_info {
     uint64_t rss_pages, threads;
     int state;      /* 0 unknown, 1 in the tree, 2 outside, 3 being resolved */
     int exited;     /* a zombie (Z) or dead (X): it runs no more, holds no memory */
+    int depth;      /* in the tree: 0 for the root, its parent's + 1 */
 } proc_info;
 
 typedef struct pid_list {
@@ -47,7 +48,7 @@ struct rl_sampler {
     char disks[MAX_DISKS][32];
     size_t n_disks;
     /* baselines */
-    int64_t prev_ns;
+    int64_t prev_tree_ns;  /* when the last tree scan's ticks were read */
     uint64_t prev_tree_ticks, prev_busy, prev_total;
     int has_prev_tree, has_prev_cpu;
     uint64_t disk_rd0, disk_wr0, net_rx0, net_tx0;
@@ -56,6 +57,8 @@ struct rl_sampler {
     pid_list outside, cur;
     proc_info *cand;
     size_t n_cand, cap_cand;
+    proc_info *tree;   /* the tree's processes, read again parents first */
+    size_t cap_tree;
     /* one sample */
     const char **keys;
     double *vals;
@@ -144,12 +147,19 @@ static int read_proc(rl_sampler *s, int pid, proc_info *out)
     out->rss_pages = rss;
     out->threads = (uint64_t)(threads > 0 ? threads : 0);
     out->state = pid == s->root ? 1 : 0;
+    out->depth = 0;
     return 0;
 }
 
 static int cmp_proc(const void *a, const void *b)
 {
     return cmp_int(&((const proc_info *)a)->pid, &((const proc_info *)b)->pid);
+}
+
+static int cmp_depth(const void *a, const void *b)
+{
+    int x = ((const proc_info *)a)->depth, y = ((const proc_info *)b)->depth;
+    return (x > y) - (x < y);
 }
 
 static proc_info *find_cand(rl_sampler *s, int pid)
@@ -171,6 +181,8 @@ static int in_tree(rl_sampler *s, proc_info *c)
     c->state = 3;
     parent = find_cand(s, c->ppid);
     c->state = parent && in_tree(s, parent) ? 1 : 2;
+    if (c->state == 1)
+        c->depth = parent->depth + 1;
     return c->state == 1;
 }
 
@@ -190,8 +202,11 @@ static int add_cand(rl_sampler *s, int pid)
 }
 
 /* Lists /proc, reads the processes not known to be outside, and sums the
- * tree's ticks, resident pages and threads. -1 when the root is gone. */
-static int scan_tree(rl_sampler *s, uint64_t *ticks, uint64_t *rss, uint64_t *threads)
+ * tree's ticks, resident pages and threads. -1 when the root is gone.
+ * *consistent is 0 when a process left the tree during the scan, so that
+ * the ticks may miss it (they are then no base for a rate). */
+static int scan_tree(rl_sampler *s, uint64_t *ticks, uint64_t *rss, uint64_t *threads,
+                     int *consistent)
 {
     struct dirent *e;
     pid_list tmp;
@@ -211,18 +226,45 @@ static int scan_tree(rl_sampler *s, uint64_t *ticks, uint64_t *rss, uint64_t *th
         qsort(s->cand, s->n_cand, sizeof *s->cand, cmp_proc);
     if (s->cur.n)
         qsort(s->cur.p, s->cur.n, sizeof *s->cur.p, cmp_int);
+    /* The tree's members, read a second time parents first. A child
+     * reaped while /proc is being read moves its ticks into its parent's
+     * cutime: reading the child before that and the parent after (the pid
+     * order of /proc when pids wrap) counted them twice, and one sample
+     * showed 790 % for one busy process. Parents first, a child reaped
+     * after its parent was read is missing from both: that read fails, and
+     * the ticks of this scan are marked unusable for a rate (*consistent). */
+    size_t nt = 0;
+    for (i = 0; i < s->n_cand; i++)
+        nt += in_tree(s, &s->cand[i]);
+    if (nt > s->cap_tree) {
+        proc_info *t = realloc(s->tree, nt * sizeof *t);
+        if (!t)
+            return -1;
+        s->tree = t;
+        s->cap_tree = nt;
+    }
+    nt = 0;
+    for (i = 0; i < s->n_cand; i++)
+        if (s->cand[i].state == 1)
+            s->tree[nt++] = s->cand[i];
+    if (nt)
+        qsort(s->tree, nt, sizeof *s->tree, cmp_depth);
     *ticks = *rss = *threads = 0;
-    for (i = 0; i < s->n_cand; i++) {
-        if (!in_tree(s, &s->cand[i]))
+    *consistent = 1;
+    for (i = 0; i < nt; i++) {
+        proc_info now;
+        if (read_proc(s, s->tree[i].pid, &now) < 0) {
+            *consistent = 0; /* reaped just now: maybe after its parent was read */
             continue;
+        }
         /* A command that exited but is not yet reaped is gone too, and so is
          * one in the middle of exiting (its memory already released, its
          * state not yet Z): their 0-page RSS would be reported as the run's
          * memory. A live process always has resident pages. */
-        found |= s->cand[i].pid == s->root && !s->cand[i].exited && s->cand[i].rss_pages > 0;
-        *ticks += s->cand[i].ticks;
-        *rss += s->cand[i].rss_pages;
-        *threads += s->cand[i].threads;
+        found |= now.pid == s->root && !now.exited && now.rss_pages > 0;
+        *ticks += now.ticks;
+        *rss += now.rss_pages;
+        *threads += now.threads;
     }
     /* Next time, every listed pid outside the tree is skipped. */
     tmp = s->outside;
@@ -238,22 +280,32 @@ static int scan_tree(rl_sampler *s, uint64_t *ticks, uint64_t *rss, uint64_t *th
     return found ? 0 : -1;
 }
 
-static void sample_tree(rl_sampler *s, int64_t now, double mem_total_kb)
+static void sample_tree(rl_sampler *s, double mem_total_kb)
 {
     uint64_t ticks, rss, threads;
-    double secs = (now - s->prev_ns) / 1e9;
+    int consistent;
 
-    if (scan_tree(s, &ticks, &rss, &threads) < 0) {
+    if (scan_tree(s, &ticks, &rss, &threads, &consistent) < 0) {
         s->has_prev_tree = 0;
         return;
     }
-    /* A descendant that was reaped moved its ticks into its parent's cutime;
-     * one that left the tree (orphaned) took them along: never below 0. */
-    if (s->has_prev_tree && secs > 0)
-        put(s, "cpu", ticks > s->prev_tree_ticks
-                          ? (double)(ticks - s->prev_tree_ticks) / s->tick_hz / secs * 100.0 : 0.0);
-    s->prev_tree_ticks = ticks;
-    s->has_prev_tree = 1;
+    /* No rate from an inconsistent scan: the next one spans two intervals. */
+    if (consistent) {
+        /* The rate's interval is the one between the two reads of the ticks,
+         * not between the samples' start times: on a loaded machine the
+         * sampler can be held up between the two. */
+        int64_t now = mono_ns();
+        double secs = (now - s->prev_tree_ns) / 1e9;
+        s->prev_tree_ns = now;
+        /* A descendant that was reaped moved its ticks into its parent's
+         * cutime; one that left the tree (orphaned) took them along: never
+         * below 0. */
+        if (s->has_prev_tree && secs > 0)
+            put(s, "cpu", ticks > s->prev_tree_ticks
+                              ? (double)(ticks - s->prev_tree_ticks) / s->tick_hz / secs * 100.0 : 0.0);
+        s->prev_tree_ticks = ticks;
+        s->has_prev_tree = 1;
+    }
     put(s, "proc.cpu.threads", (double)threads);
     put(s, "proc.memory.rssMB", (double)rss * s->page_size / 1048576.0);
     if (mem_total_kb > 0)
@@ -481,9 +533,10 @@ int rl_sampler_new(rl_sampler **out, int pid, const char *disk_path, rl_nvml *nv
     s->has_disk0 = read_disks(s, &s->disk_rd0, &s->disk_wr0) == 0;
     s->has_net0 = read_net(s, &s->net_rx0, &s->net_tx0) == 0;
     /* Baselines of the rates: the first sample covers one interval. */
-    s->prev_ns = mono_ns();
     s->has_prev_cpu = read_cpu(s, &s->prev_busy, &s->prev_total) == 0;
-    s->has_prev_tree = scan_tree(s, &a, &b, &c) == 0;
+    int consistent;
+    s->has_prev_tree = scan_tree(s, &a, &b, &c, &consistent) == 0 && consistent;
+    s->prev_tree_ns = mono_ns();
     s->prev_tree_ticks = a;
     *out = s;
     return 0;
@@ -491,16 +544,14 @@ int rl_sampler_new(rl_sampler **out, int pid, const char *disk_path, rl_nvml *nv
 
 int rl_sampler_sample(rl_sampler *s, runlog_writer *w)
 {
-    int64_t now = mono_ns();
     double mem_total;
 
     s->n = 0;
     mem_total = sample_memory(s);
-    sample_tree(s, now, mem_total);
+    sample_tree(s, mem_total);
     sample_cpu(s);
     sample_io(s);
     sample_gpus(s);
-    s->prev_ns = now;
     return runlog_writer_system(w, s->keys, s->vals, s->n);
 }
 
@@ -521,6 +572,7 @@ void rl_sampler_free(rl_sampler *s)
     free(s->outside.p);
     free(s->cur.p);
     free(s->cand);
+    free(s->tree);
     free(s->keys);
     free(s->vals);
     free(s->gpu_keys);
