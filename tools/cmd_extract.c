@@ -51,34 +51,6 @@ static int make_dirs(const char *dir)
     return rc;
 }
 
-/* Creates the parent folders of rel under the folder dirfd, one component at
- * a time with mkdirat() and O_NOFOLLOW opens, so a symbolic link planted in
- * DIR (or in the file's paths) is never followed. rel was checked by
- * media_entry_path_problem(). 0, or -1 with errno set. */
-static int make_parents(int dirfd, const char *rel)
-{
-    char *p = strdup(rel), *c, *slash;
-    int fd = dup(dirfd), next, rc = 0;
-
-    if (!p || fd < 0) {
-        free(p);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    for (c = p; (slash = strchr(c, '/')) != NULL && rc == 0; c = slash + 1) {
-        *slash = '\0';
-        if (mkdirat(fd, c, 0777) < 0 && errno != EEXIST)
-            rc = -1;
-        else if ((next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-            rc = -1; /* ELOOP for a symbolic link, ENOTDIR for a file */
-        else
-            close(fd), fd = next;
-    }
-    close(fd);
-    free(p);
-    return rc;
-}
 
 /* Refuses to write over something that is not a regular file (a folder, a
  * symbolic link, a device): rename() would replace a link rather than
@@ -120,7 +92,7 @@ static int write_blob(runlog_reader *r, const char *file, int dirfd, const char 
 
     if (asprintf(&tmp, "%s.tmp-%ld", rel, (long)getpid()) < 0)
         return tool_lib_error(file, RUNLOG_ENOMEM);
-    ok = make_parents(dirfd, rel) == 0 && target_ok(dirfd, rel) == 0 &&
+    ok = media_make_parents(dirfd, rel) == 0 && target_ok(dirfd, rel) == 0 &&
          target_ok(dirfd, tmp) == 0;
     free(tmp);
     if (!ok) {

@@ -103,35 +103,10 @@ void wb_safe_name(char *out, size_t max, const char *s, int strict)
         snprintf(out, max + 1, "_");
 }
 
-/* mkdir of each parent of rel under dirfd, never through a link. */
-static int make_parents(int dirfd, const char *rel)
-{
-    char *p = strdup(rel), *c, *slash;
-    int fd = dup(dirfd), next, rc = 0;
-
-    if (!p || fd < 0) {
-        free(p);
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    for (c = p; (slash = strchr(c, '/')) != NULL && rc == 0; c = slash + 1) {
-        *slash = '\0';
-        if (mkdirat(fd, c, 0777) < 0 && errno != EEXIST)
-            rc = -1;
-        else if ((next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-            rc = -1;
-        else
-            close(fd), fd = next;
-    }
-    close(fd);
-    free(p);
-    return rc;
-}
 
 int wb_create_file(int dirfd, const char *rel)
 {
-    if (make_parents(dirfd, rel) < 0)
+    if (media_make_parents(dirfd, rel) < 0)
         return -1;
     return openat(dirfd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
 }
@@ -464,7 +439,7 @@ static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifes
         fprintf(stderr, "runlog: %s: artifact entry '%s': path too long\n", m->src, e->path);
         return TOOL_FAIL;
     }
-    if (make_parents(m->stage_fd, rel) < 0)
+    if (media_make_parents(m->stage_fd, rel) < 0)
         return tool_sys_error(full);
     if ((rc = runlog_value_digest(&d, ent)) < 0 || (rc = runlog_reader_blob_to_file(m->blobs, &d, full)) < 0)
         return tool_lib_error(m->src, rc);

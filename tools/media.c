@@ -5,11 +5,16 @@
  */
 #include "media.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const char *map_type(const runlog_value *v)
 {
@@ -303,4 +308,29 @@ const char *media_entry_path_problem(const char *p, size_t len)
             return "path component longer than NAME_MAX";
     }
     return NULL;
+}
+
+int media_make_parents(int dirfd, const char *rel)
+{
+    char *p = strdup(rel), *c, *slash;
+    int fd = dup(dirfd), next, rc = 0;
+
+    if (!p || fd < 0) {
+        free(p);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    for (c = p; (slash = strchr(c, '/')) != NULL && rc == 0; c = slash + 1) {
+        *slash = '\0';
+        if (mkdirat(fd, c, 0777) < 0 && errno != EEXIST)
+            rc = -1;
+        else if ((next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+            rc = -1; /* ELOOP for a symbolic link, ENOTDIR for a file */
+        else
+            close(fd), fd = next;
+    }
+    close(fd);
+    free(p);
+    return rc;
 }

@@ -51,6 +51,13 @@ int media_json(tool_json *j, const runlog_value *map, const char *file);
  * whatever the run-log says. */
 const char *media_entry_path_problem(const char *p, size_t len);
 
+/* Creates the parent folders of rel under the folder dirfd, one component at
+ * a time with mkdirat() and O_NOFOLLOW opens, so that a symbolic link planted
+ * in the target (or in the run-log's paths) is never followed; rel was checked
+ * by media_entry_path_problem(). Extract and the W&B export use it. 0, or -1
+ * with errno set (ELOOP for a link, ENOTDIR for a file on the way). */
+int media_make_parents(int dirfd, const char *rel);
+
 /* The shape of a raw image (spec/FORMAT.md §13.3) whose blob has len
  * bytes: 0 when its height and width are integers in 1..2^32-1, channels in
  * 1..4, and height x width x channels is exactly len (no wrapping: a crafted
