@@ -713,16 +713,12 @@ int runlog_reader_run(runlog_run **out, runlog_reader *r)
             break;
         }
     }
-    if (rc == RUNLOG_ITEROVER)
-        rc = run_finish(run, rl_lock_held_by_other(pass->fd));
+    if (rc == RUNLOG_ITEROVER && (rc = run_finish(run, rl_lock_held_by_other(pass->fd))))
+        rc = rl_fail(rc, "%s: %s building the run summary", r->path, runlog_strerror(rc));
     runlog_reader_close(pass);
     if (rc) {
         runlog_run_free(run);
-        /* Errors from the reader and from run_take carry their detail; one
-         * from run_finish (only out of memory) gets the file named. */
-        return rc == RUNLOG_ENOMEM && !strstr(runlog_error_detail(), r->path)
-                   ? rl_fail(rc, "%s: out of memory building the run summary", r->path)
-                   : rc;
+        return rc; /* each failure above set a detail naming the file */
     }
     *out = run;
     return 0;
