@@ -58,7 +58,6 @@ struct runlog_writer {
     int resumed;
 
     uint32_t interval_ms, flush_bytes, max_queued;
-    size_t queued_bytes;   /* data bytes of the sealed batches in the queue */
     int adaptive_batches;  /* flush_bytes left at its default */
     int synchronous;
     runlog_clock_fn clock;
@@ -557,6 +556,15 @@ static int batch_due(const runlog_writer *w, const batch *b)
                                 mono_ms() >= b->opened_ms + w->interval_ms);
 }
 
+/* Data bytes of the sealed batches waiting in the queue, under mu. */
+static size_t queued_bytes(const runlog_writer *w)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < w->qlen; i++)
+        n += w->queue[(w->qhead + i) % w->max_queued]->data.len;
+    return n;
+}
+
 /* Hands the current batch to the writer (thread), under mu. */
 static int seal_locked(runlog_writer *w)
 {
@@ -576,7 +584,7 @@ static int seal_locked(runlog_writer *w)
      * max_queued * flush_bytes of them: wide rows grow batches to 4 times
      * flush_bytes, and the queue should not hold 4 times more for it. */
     while ((w->qlen == w->max_queued ||
-            (w->qlen > 0 && w->queued_bytes + w->cur->data.len > (size_t)w->max_queued * w->flush_bytes)) &&
+            (w->qlen > 0 && queued_bytes(w) + w->cur->data.len > (size_t)w->max_queued * w->flush_bytes)) &&
            !w->err)
         pthread_cond_wait(&w->cv_space, &w->mu);
     if (w->err)
@@ -586,7 +594,6 @@ static int seal_locked(runlog_writer *w)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     w->queue[(w->qhead + w->qlen) % w->max_queued] = w->cur;
     w->qlen++;
-    w->queued_bytes += w->cur->data.len;
     w->cur = next;
     pthread_cond_signal(&w->cv_work);
     return 0;
@@ -607,8 +614,7 @@ static void *writer_thread(void *arg)
                         break;
                     w->queue[(w->qhead + w->qlen) % w->max_queued] = w->cur;
                     w->qlen++;
-                    w->queued_bytes += w->cur->data.len;
-                    w->cur = next;
+                                    w->cur = next;
                     continue;
                 }
                 struct timespec ts;
@@ -630,7 +636,6 @@ static void *writer_thread(void *arg)
         batch *b = w->queue[w->qhead];
         w->qhead = (w->qhead + 1) % w->max_queued;
         w->qlen--;
-        w->queued_bytes -= b->data.len;
         w->busy = 1;
         pthread_cond_broadcast(&w->cv_space);
         int failed = w->err;
