@@ -318,6 +318,60 @@ static uint32_t popcount_bits(const uint8_t *p, size_t nbits)
     return n;
 }
 
+/* Orders columns by block, then by descriptor position. */
+static int cmp_block_then_position(const void *a, const void *b)
+{
+    const rl_hcol *x = *(rl_hcol *const *)a, *y = *(rl_hcol *const *)b;
+    if (x->block != y->block)
+        return x->block < y->block ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+/* §4 and §6.1 for one record: a block named by an unpacked column is named
+ * by no other column; the packed columns naming one block take consecutive
+ * slices of it in descriptor order, which end exactly at its end. Sets each
+ * packed column's offset. Costs O(ncols log ncols), whatever the frame's
+ * block count: columns are grouped by block by sorting. */
+static int place_columns(rl_hcol *cols, uint32_t ncols, const rl_block *blocks, rl_arena *arena,
+                         const char **why)
+{
+    rl_hcol **by_block = ncols ? rl_arena_alloc_raw(arena, ncols * sizeof *by_block) : NULL;
+    uint32_t n = 0;
+    if (ncols && !by_block)
+        return RUNLOG_ENOMEM;
+    for (uint32_t i = 0; i < ncols; i++)
+        if (cols[i].block)
+            by_block[n++] = &cols[i];
+    if (n > 1)
+        qsort(by_block, n, sizeof *by_block, cmp_block_then_position);
+    for (uint32_t i = 0; i < n;) {
+        uint32_t b = by_block[i]->block, end = i, fill = 0;
+        while (end < n && by_block[end]->block == b)
+            end++;
+        for (uint32_t k = i; k < end; k++) {
+            rl_hcol *col = by_block[k];
+            if (end - i > 1 && !col->packed) {
+                *why = "two history columns use one block";
+                return RUNLOG_ECORRUPT;
+            }
+            if (!col->packed)
+                continue;
+            if (col->len > blocks[b].raw_len - fill) {
+                *why = "packed history column runs past the end of its block";
+                return RUNLOG_ECORRUPT;
+            }
+            col->offset = fill;
+            fill += col->len;
+        }
+        if (by_block[i]->packed && fill != blocks[b].raw_len) {
+            *why = "packed history columns do not fill their block";
+            return RUNLOG_ECORRUPT;
+        }
+        i = end;
+    }
+    return 0;
+}
+
 int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t nkeys,
                       const rl_block *blocks, uint32_t nblocks, rl_arena *arena,
                       const char **why)
@@ -365,14 +419,6 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
     for (uint32_t k = 0; k < nkeys; k++)
         first[k] = -1;
     uint8_t **unions = NULL;
-    /* Per block: 0 unused, WHOLE when an unpacked column owns it, else 1 +
-     * the bytes taken so far by packed slices (§6.1). §4: a block is used
-     * in one place only. */
-    const uint32_t WHOLE = UINT32_MAX;
-    uint32_t *fill = nblocks ? rl_arena_alloc(arena, (size_t)nblocks * sizeof *fill) : NULL;
-    if (nblocks && !fill)
-        return RUNLOG_ENOMEM;
-    int any_packed = 0;
     for (uint64_t i = 0; i < ncols; i++) {
         rl_hcol *col = &cols[i];
         uint8_t presence;
@@ -418,27 +464,16 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
                 *why = "history column names a block outside the frame";
                 return RUNLOG_ECORRUPT;
             }
-            uint32_t b = (uint32_t)v;
-            col->block = b;
-            col->len = blocks[b].raw_len;
-            if (fill[b] == WHOLE || (!col->packed && fill[b] != 0)) {
-                *why = "two history columns use one block";
-                return RUNLOG_ECORRUPT;
-            }
-            if (!col->packed) {
-                fill[b] = WHOLE;
-            } else {
+            col->block = (uint32_t)v;
+            col->len = blocks[v].raw_len;
+            if (col->packed) {
                 if ((rc = rl_cur_varint(&c, &v, why)))
                     return rc;
-                uint32_t start = fill[b] ? fill[b] - 1 : 0;
-                if (v > blocks[b].raw_len - start) {
+                if (v > blocks[col->block].raw_len) { /* the rest in place_columns */
                     *why = "packed history column runs past the end of its block";
                     return RUNLOG_ECORRUPT;
                 }
-                col->offset = start;
-                col->len = (uint32_t)v;
-                fill[b] = start + (uint32_t)v + 1;
-                any_packed = 1;
+                col->len = (uint32_t)v; /* placed in its block below */
             }
         }
         /* Overlap check between columns of the same key. */
@@ -475,13 +510,8 @@ int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t
         *why = "bytes left over after the history columns";
         return RUNLOG_ECORRUPT;
     }
-    for (uint64_t i = 0; any_packed && i < ncols; i++) {
-        const rl_hcol *col = &cols[i];
-        if (col->packed && fill[col->block] - 1 != blocks[col->block].raw_len) {
-            *why = "packed history columns do not fill their block";
-            return RUNLOG_ECORRUPT;
-        }
-    }
+    if ((rc = place_columns(cols, (uint32_t)ncols, blocks, arena, why)))
+        return rc;
     out->nrows = (uint32_t)nrows;
     out->steps = steps;
     out->times = times;
