@@ -20,6 +20,15 @@ int rl_fail_at(int code, const char *path, uint64_t offset, const char *why)
     return rl_fail(code, "%s: byte %llu: %s", path, (unsigned long long)offset, why);
 }
 
+int runlog_error_set(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
 const char *runlog_error_detail(void)
 {
     return detail;
@@ -43,6 +52,7 @@ const char *runlog_strerror(int code)
     case RUNLOG_ENOTFOUND: return "not found";
     case RUNLOG_EAGAIN: return "nothing new yet";
     case RUNLOG_ITEROVER: return "end of iteration";
+    case RUNLOG_EDAMAGED: return "damaged frames were skipped";
     default: return "unknown error";
     }
 }

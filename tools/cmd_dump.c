@@ -8,7 +8,7 @@
 #include "util.h"
 
 /* {"offset":..,"type":..,"time":..,"time_ns":..,("step","fields")|"body"} */
-static int dump_record(tool_json *j, const runlog_record *rec)
+static int dump_record(rlu_json *j, const runlog_record *rec)
 {
     runlog_record_type type = runlog_record_type_of(rec);
     int64_t t = runlog_record_time(rec);
@@ -56,7 +56,7 @@ int cmd_dump(int argc, char **argv)
     const runlog_record *rec;
     runlog_reader *r;
     const char *path;
-    tool_json j;
+    rlu_json j;
 
     if (status != TOOL_OK)
         return status;

@@ -56,7 +56,7 @@ static int64_t run_start(const runlog_run *run, const runlog_reader *r)
 {
     int64_t start;
 
-    if (tool_map_int(runlog_run_identity(run), "start_time", &start))
+    if (rlu_map_int(runlog_run_identity(run), "start_time", &start))
         return start;
     return runlog_reader_created(r);
 }
@@ -65,7 +65,7 @@ static int64_t run_start(const runlog_run *run, const runlog_reader *r)
 
 /* A history cell: media maps with their digests in hex and, for images,
  * the file name `extract --images` gives them (spec/EXPORTS.md §2.2). */
-static int json_cell(tool_json *j, const char *key, uint64_t step, const runlog_value *v)
+static int json_cell(rlu_json *j, const char *key, uint64_t step, const runlog_value *v)
 {
     char name[MEDIA_NAME_MAX];
     size_t i, n;
@@ -92,7 +92,7 @@ static int json_cell(tool_json *j, const char *key, uint64_t step, const runlog_
 }
 
 /* {"_step":..,"_timestamp":..,"_runtime":.., key: value...} */
-static int json_row(tool_json *j, const runlog_record *rec, int64_t start)
+static int json_row(rlu_json *j, const runlog_record *rec, int64_t start)
 {
     int64_t t = runlog_record_time(rec);
     size_t i, n = runlog_record_field_count(rec);
@@ -119,7 +119,7 @@ static int json_row(tool_json *j, const runlog_record *rec, int64_t start)
 static const char *const image_keys[] = {"size", "format", "width", "height", "caption"};
 
 /* {"key","step","index","digest","size","format","width","height","caption","file"} */
-static void json_image_entry(tool_json *j, const char *key, uint64_t step, size_t index,
+static void json_image_entry(rlu_json *j, const char *key, uint64_t step, size_t index,
                              const runlog_value *img)
 {
     char name[MEDIA_NAME_MAX], hex[33];
@@ -148,7 +148,7 @@ static void json_image_entry(tool_json *j, const char *key, uint64_t step, size_
 }
 
 /* One table cell: image cells as image objects with their file name. */
-static int json_table_cell(tool_json *j, const char *key, uint64_t step, const runlog_value *doc,
+static int json_table_cell(rlu_json *j, const char *key, uint64_t step, const runlog_value *doc,
                            size_t row, size_t c)
 {
     const runlog_value *cell = media_table_cell(doc, row, c);
@@ -167,7 +167,7 @@ static int json_table_cell(tool_json *j, const char *key, uint64_t step, const r
 
 /* "columns", "types", then "rows": one array per row, row-major (as
  * wandb's table JSON), converted from the stored column-major lists. */
-static int json_table_body(tool_json *j, const char *key, uint64_t step, const runlog_value *doc)
+static int json_table_body(rlu_json *j, const char *key, uint64_t step, const runlog_value *doc)
 {
     size_t c, row, ncols = media_table_ncols(doc), nrows = media_table_nrows(doc);
     int rc = 0;
@@ -196,7 +196,7 @@ static int json_table_body(tool_json *j, const char *key, uint64_t step, const r
 }
 
 /* {"key","step","digest","nrows","ncols","columns","types","rows"} */
-static int json_table_entry(tool_json *j, runlog_reader *blobs, const char *key, uint64_t step,
+static int json_table_entry(rlu_json *j, runlog_reader *blobs, const char *key, uint64_t step,
                             const runlog_value *t)
 {
     runlog_digest d;
@@ -225,7 +225,7 @@ static int json_table_entry(tool_json *j, runlog_reader *blobs, const char *key,
 }
 
 /* The images and tables of one row, into their spools. */
-static int json_row_media(tool_json *images, tool_json *tables, runlog_reader *blobs,
+static int json_row_media(rlu_json *images, rlu_json *tables, runlog_reader *blobs,
                           const runlog_record *rec)
 {
     size_t i, k, n = runlog_record_field_count(rec);
@@ -257,7 +257,7 @@ static int json_row_media(tool_json *images, tool_json *tables, runlog_reader *b
 }
 
 /* "artifacts": runlog_run_artifacts() with digests in hex. */
-static int json_artifacts(tool_json *j, const runlog_run *run)
+static int json_artifacts(rlu_json *j, const runlog_run *run)
 {
     const runlog_value *arts = runlog_run_artifacts(run);
     size_t i, n = arts ? runlog_value_count(arts) : 0;
@@ -274,28 +274,28 @@ static int json_artifacts(tool_json *j, const runlog_run *run)
     return rc;
 }
 
-static void json_alert(tool_json *j, const runlog_record *rec)
+static void json_alert(rlu_json *j, const runlog_record *rec)
 {
     const runlog_value *body = runlog_record_body(rec);
-    char buf[TOOL_NUM_MAX];
+    char buf[RLU_NUM_MAX];
     size_t len;
     const char *s;
 
     tj_obj(j);
     tj_key(j, "title");
-    s = tool_map_str(body, "title", &len);
+    s = rlu_map_str(body, "title", &len);
     if (s)
         tj_strn(j, s, len);
     else
         tj_null(j);
     tj_key(j, "text");
-    s = tool_map_str(body, "text", &len);
+    s = rlu_map_str(body, "text", &len);
     if (s)
         tj_strn(j, s, len);
     else
         tj_null(j);
     tj_key(j, "level");
-    tj_str(j, tool_alert_level(body, buf));
+    tj_str(j, rlu_alert_level(body, buf));
     tj_key(j, "timestamp");
     tj_unix(j, runlog_record_time(rec));
     tj_obj_end(j);
@@ -303,12 +303,12 @@ static void json_alert(tool_json *j, const runlog_record *rec)
 
 /* Console bytes go in "text" as UTF-8; when they are not valid UTF-8, "text"
  * has U+FFFD in place of each bad byte and "data_base64" holds them exactly. */
-static void json_console(tool_json *j, const runlog_record *rec)
+static void json_console(rlu_json *j, const runlog_record *rec)
 {
     const char *stream, *data = "";
     size_t len = 0;
 
-    if (tool_console_fields(runlog_record_body(rec), &stream, &data, &len) < 0)
+    if (rlu_console_fields(runlog_record_body(rec), &stream, &data, &len) < 0)
         stream = "stdout";
     tj_obj(j);
     tj_key(j, "stream");
@@ -339,7 +339,7 @@ static int copy_spool(FILE *from, FILE *to)
 
 /* A system sample (spec/EXPORTS.md §8.2): {"_timestamp":..,"_runtime":.., key: value...};
  * its step is only a sequence number and is left out. */
-static int json_system(tool_json *j, const runlog_record *rec, int64_t start)
+static int json_system(rlu_json *j, const runlog_record *rec, int64_t start)
 {
     int64_t t = runlog_record_time(rec);
     size_t i, n = runlog_record_field_count(rec);
@@ -359,11 +359,11 @@ static int json_system(tool_json *j, const runlog_record *rec, int64_t start)
 }
 
 typedef struct json_pass {
-    tool_json doc, alerts, console, images, tables;
+    rlu_json doc, alerts, console, images, tables;
     FILE *alerts_f, *console_f, *images_f, *tables_f;
     runlog_reader *blobs; /* tables are read through a second reader */
     int jsonl;
-    tool_json system; /* system samples, spooled like alerts */
+    rlu_json system; /* system samples, spooled like alerts */
     FILE *system_f;
 } json_pass;
 
@@ -426,7 +426,7 @@ static int json_pass_run(json_pass *p, runlog_reader *r, const runlog_run *run)
 /* A map value, or {} when the run has none. Media values in it (the
  * summary's last image or table) are rendered as in history rows, digests
  * in hex; their step is not known here, so images carry no file name. */
-static int json_map(tool_json *j, const char *key, const runlog_value *map)
+static int json_map(rlu_json *j, const char *key, const runlog_value *map)
 {
     tj_item_break(j);
     tj_key(j, key);
@@ -454,7 +454,7 @@ static int json_map(tool_json *j, const char *key, const runlog_value *map)
 }
 
 /* {"run":..,"config":..,"summary":..,"metadata":..,"history":[ */
-static int json_head(tool_json *j, const runlog_run *run)
+static int json_head(rlu_json *j, const runlog_run *run)
 {
     tj_obj(j);
     tj_key(j, "run");
@@ -469,7 +469,7 @@ static int json_head(tool_json *j, const runlog_run *run)
 }
 
 /* A spooled array under key. */
-static int json_spooled(tool_json *j, const char *key, FILE *spool)
+static int json_spooled(rlu_json *j, const char *key, FILE *spool)
 {
     tj_item_break(j);
     tj_key(j, key);
@@ -632,7 +632,7 @@ static int csv_long_row(FILE *f, const runlog_record *rec)
 static int csv_wide_row(FILE *f, const runlog_record *rec, const key_index *k,
                         const runlog_value **cells, size_t ncells)
 {
-    char buf[TOOL_NUM_MAX];
+    char buf[RLU_NUM_MAX];
     size_t i, col, n = runlog_record_field_count(rec);
     int rc = 0;
 
@@ -641,7 +641,7 @@ static int csv_wide_row(FILE *f, const runlog_record *rec, const key_index *k,
         if (col != (size_t)-1)
             cells[col] = runlog_record_field_value(rec, i);
     }
-    tool_fmt_unix(buf, runlog_record_time(rec));
+    rlu_fmt_unix(buf, runlog_record_time(rec));
     fprintf(f, "%" PRIu64 ",%s", runlog_record_step(rec), buf);
     for (i = 0; i < ncells; i++) {
         fputc(',', f);
@@ -820,7 +820,7 @@ int cmd_export(int argc, char **argv)
     export_opts o;
     runlog_reader *r = NULL;
     runlog_run *run = NULL;
-    tool_out out;
+    rlu_out out;
     int status = parse_export(argc, argv, &o), rc;
 
     if (status != TOOL_OK)
@@ -829,14 +829,17 @@ int cmd_export(int argc, char **argv)
         return TOOL_FAIL;
     if ((rc = runlog_reader_run(&run, r)) < 0) {
         status = tool_lib_error(o.path, rc);
-    } else if ((status = tool_out_open(&out, o.out)) == TOOL_OK) {
+    } else if ((rc = rlu_out_open(&out, o.out)) < 0) {
+        status = tool_lib_error(o.out, rc);
+    } else {
         if (o.format[0] == 'j')
             status = export_json(out.f, o.path, r, run, o.history_jsonl);
         else if (o.table)
             status = export_table_csv(out.f, o.path, r, o.table);
         else
             status = export_csv(out.f, o.path, r, run, o.long_csv);
-        status = tool_out_close(&out, status == TOOL_OK);
+        if ((rc = rlu_out_close(&out, status == TOOL_OK)) < 0)
+            status = tool_lib_error(o.out ? o.out : "stdout", rc);
     }
     runlog_run_free(run);
     runlog_reader_close(r);

@@ -138,9 +138,9 @@ static const runlog_value *find_version(const runlog_value *arts, const char *na
     }
     for (i = 0; i < n; i++) {
         a = runlog_value_item(arts, i);
-        s = tool_map_str(a, "name", &len);
+        s = rlu_map_str(a, "name", &len);
         if (!s || len != name_len || memcmp(s, name, len) != 0 ||
-            !tool_map_int(a, "version", &v))
+            !rlu_map_int(a, "version", &v))
             continue;
         if (want >= 0 ? v == want : sel ? has_alias(a, sel) : has_alias(a, "latest"))
             return a;
@@ -172,7 +172,7 @@ static int check_entries(const char *file, const runlog_value *entries)
 
     for (i = 0; i < n; i++) {
         e = runlog_value_item(entries, i);
-        p = tool_map_str(e, "path", &len);
+        p = rlu_map_str(e, "path", &len);
         why = p ? media_entry_path_problem(p, len) : "entry without a path";
         if (!why && !runlog_value_get(e, "ref") && runlog_value_digest(&d, e) < 0)
             why = "entry without a digest";
@@ -187,10 +187,10 @@ static int check_entries(const char *file, const runlog_value *entries)
 
 static void print_ref(const runlog_value *e, const char *path)
 {
-    const char *uri = tool_map_str(e, "ref", NULL);
+    const char *uri = rlu_map_str(e, "ref", NULL);
     int64_t size = 0;
 
-    tool_map_int(e, "size", &size);
+    rlu_map_int(e, "size", &size);
     printf("reference %s -> %s (%" PRId64 " bytes, not fetched)\n", path, uri ? uri : "?", size);
 }
 
@@ -206,7 +206,7 @@ static int extract_entries(runlog_reader *r, const char *file, const runlog_valu
 
     for (i = 0; i < n; i++) {
         e = runlog_value_item(entries, i);
-        p = tool_map_str(e, "path", NULL);
+        p = rlu_map_str(e, "path", NULL);
         if (runlog_value_get(e, "ref")) {
             print_ref(e, p);
             continue;
@@ -216,7 +216,7 @@ static int extract_entries(runlog_reader *r, const char *file, const runlog_valu
         if ((status = write_blob(r, file, dirfd, dir, p, &d)) != TOOL_OK)
             return status;
         size = 0;
-        tool_map_int(e, "size", &size);
+        rlu_map_int(e, "size", &size);
         total += size;
         files++;
         printf("%s/%s (%" PRId64 " bytes)\n", dir, p, size);
@@ -253,8 +253,8 @@ static int extract_artifact(runlog_reader *r, const runlog_run *run, const extra
         return status;
     if ((dirfd = open_dir(o->dir)) < 0)
         return TOOL_FAIL;
-    tool_map_int(a, "version", &version);
-    printf("artifact %s:v%" PRId64 "\n", tool_map_str(a, "name", NULL), version);
+    rlu_map_int(a, "version", &version);
+    printf("artifact %s:v%" PRId64 "\n", rlu_map_str(a, "name", NULL), version);
     status = extract_entries(r, o->path, entries, dirfd, o->dir);
     close(dirfd);
     return status;
@@ -309,7 +309,7 @@ static int write_raw(image_pass *p, const runlog_value *img, const runlog_digest
 
 static int write_image(image_pass *p, const runlog_value *img, const char *name)
 {
-    const char *fmt = tool_map_str(img, "format", NULL);
+    const char *fmt = rlu_map_str(img, "format", NULL);
     runlog_digest d;
     int status;
 

@@ -12,7 +12,7 @@
 static int history_key(runlog_reader *r, const char *key)
 {
     runlog_history *h;
-    char buf[TOOL_NUM_MAX];
+    char buf[RLU_NUM_MAX];
     size_t i, n;
     int rc = runlog_reader_history(&h, r, key);
 
@@ -21,7 +21,7 @@ static int history_key(runlog_reader *r, const char *key)
     n = runlog_history_length(h);
     for (i = 0; i < n && rc == 0; i++) {
         csv_field(stdout, key, strlen(key));
-        tool_fmt_unix(buf, runlog_history_times(h)[i]);
+        rlu_fmt_unix(buf, runlog_history_times(h)[i]);
         printf(",%" PRIu64 ",%s,", runlog_history_steps(h)[i], buf);
         rc = csv_value(stdout, runlog_history_value(h, i));
         putchar('\n');

@@ -28,7 +28,7 @@ static void text_identity(const runlog_run *run)
     size_t i, n = tags ? runlog_value_count(tags) : 0;
 
     for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        text_line(labels[i], tool_map_str(ident, keys[i], NULL));
+        text_line(labels[i], rlu_map_str(ident, keys[i], NULL));
     printf("%-12s ", "tags");
     for (i = 0; i < n; i++) {
         const char *t = runlog_value_string(runlog_value_item(tags, i), NULL);
@@ -40,7 +40,7 @@ static void text_identity(const runlog_run *run)
 static void text_state(const runlog_run *run)
 {
     runlog_state st = runlog_run_state(run);
-    char buf[TOOL_NUM_MAX];
+    char buf[RLU_NUM_MAX];
     int64_t start;
 
     text_line("state", runlog_state_name(st));
@@ -48,13 +48,13 @@ static void text_state(const runlog_run *run)
         printf("%-12s %d\n", "exit code", runlog_run_exit_code(run));
     else
         text_line("exit code", NULL);
-    if (tool_map_int(runlog_run_identity(run), "start_time", &start)) {
-        tool_fmt_iso(buf, start);
+    if (rlu_map_int(runlog_run_identity(run), "start_time", &start)) {
+        rlu_fmt_iso(buf, start);
         text_line("started", buf);
     } else {
         text_line("started", NULL);
     }
-    tool_fmt_iso(buf, runlog_run_end_time(run));
+    rlu_fmt_iso(buf, runlog_run_end_time(run));
     text_line(st == RUNLOG_STATE_FINISHED || st == RUNLOG_STATE_FAILED ? "ended" : "last record",
               buf);
 }
@@ -111,7 +111,7 @@ static void text_report(const runlog_report *rep)
     }
 }
 
-static void json_contents(tool_json *j, const runlog_run *run)
+static void json_contents(rlu_json *j, const runlog_run *run)
 {
     size_t i;
     int t;
@@ -130,7 +130,7 @@ static void json_contents(tool_json *j, const runlog_run *run)
     tj_obj_end(j);
 }
 
-static void json_report(tool_json *j, const runlog_report *rep)
+static void json_report(rlu_json *j, const runlog_report *rep)
 {
     uint64_t raw = runlog_report_raw_bytes(rep), stored = runlog_report_stored_bytes(rep);
     size_t i;
@@ -216,11 +216,11 @@ static void text_media(const runlog_run *run, const media_counts *c)
         printf("%-12s %zu version%s\n", "artifacts", n, n == 1 ? "" : "s");
     for (i = 0; i < n; i++) {
         a = runlog_value_item(arts, i);
-        name = tool_map_str(a, "name", NULL);
-        type = tool_map_str(a, "type", NULL);
+        name = rlu_map_str(a, "name", NULL);
+        type = rlu_map_str(a, "type", NULL);
         version = size = 0;
-        tool_map_int(a, "version", &version);
-        tool_map_int(a, "size", &size);
+        rlu_map_int(a, "version", &version);
+        rlu_map_int(a, "size", &size);
         printf("%-12s %s:v%" PRId64 " (%s, %" PRId64 " bytes, %zu files)", "", name ? name : "?",
                version, type ? type : "?", size,
                runlog_value_count(runlog_value_get(a, "entries")));
@@ -236,7 +236,7 @@ static void text_media(const runlog_run *run, const media_counts *c)
 
 /* "artifacts": [{name, version, type, aliases, size, files}], "tables": N,
  * "images": N, "table_images": N */
-static void json_media(tool_json *j, const runlog_run *run, const media_counts *c)
+static void json_media(rlu_json *j, const runlog_run *run, const media_counts *c)
 {
     const runlog_value *arts = runlog_run_artifacts(run), *a, *v;
     size_t i, n = arts ? runlog_value_count(arts) : 0;
@@ -289,8 +289,8 @@ static void text_capture(const runlog_run *run)
     uint64_t samples = runlog_run_record_count(run, RUNLOG_RECORD_SYSTEM);
     const char *s;
 
-    if (m && (s = tool_map_str(m, "host", NULL)) != NULL) {
-        const char *kernel = tool_map_str(m, "kernel", NULL), *user = tool_map_str(m, "user", NULL);
+    if (m && (s = rlu_map_str(m, "host", NULL)) != NULL) {
+        const char *kernel = rlu_map_str(m, "kernel", NULL), *user = rlu_map_str(m, "user", NULL);
         printf("%-12s %s%s%s%s\n", "host", s, user ? " (user " : "", user ? user : "",
                user ? ")" : "");
         if (kernel)
@@ -298,23 +298,23 @@ static void text_capture(const runlog_run *run)
     }
     if (m && (argv = runlog_value_get(m, "argv")) != NULL && runlog_value_count(argv) > 0)
         text_argv(argv);
-    if (m && (git = runlog_value_get(m, "git")) != NULL && (s = tool_map_str(git, "commit", NULL))) {
+    if (m && (git = runlog_value_get(m, "git")) != NULL && (s = rlu_map_str(git, "commit", NULL))) {
         const runlog_value *dirty = runlog_value_get(git, "dirty");
-        const char *branch = tool_map_str(git, "branch", NULL);
+        const char *branch = rlu_map_str(git, "branch", NULL);
         printf("%-12s %.12s%s%s%s\n", "git", s, branch ? " on " : "", branch ? branch : "",
                dirty && runlog_value_bool(dirty) ? " (dirty)" : "");
     }
     if (m && (batch = runlog_value_get(m, "batch")) != NULL)
-        printf("%-12s %s job %s\n", "batch", tool_map_str(batch, "system", NULL),
-               (s = tool_map_str(batch, "job_id", NULL)) ? s : "?");
-    if (m && (s = tool_map_str(m, "exit_signal", NULL)) != NULL)
+        printf("%-12s %s job %s\n", "batch", rlu_map_str(batch, "system", NULL),
+               (s = rlu_map_str(batch, "job_id", NULL)) ? s : "?");
+    if (m && (s = rlu_map_str(m, "exit_signal", NULL)) != NULL)
         text_line("killed by", s);
     if (samples > 0)
         printf("%-12s %" PRIu64 " samples\n", "system", samples);
 }
 
 /* "metadata": the merged metadata ({} if none); "system_samples": a count. */
-static int json_capture(tool_json *j, const runlog_run *run)
+static int json_capture(rlu_json *j, const runlog_run *run)
 {
     const runlog_value *m = runlog_run_metadata(run);
 
@@ -334,7 +334,7 @@ static int json_capture(tool_json *j, const runlog_run *run)
 static int print_json(const char *path, const runlog_run *run, const runlog_report *rep,
                       const media_counts *c)
 {
-    tool_json j;
+    rlu_json j;
 
     tj_init(&j, stdout);
     tj_obj(&j);

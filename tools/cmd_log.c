@@ -60,7 +60,7 @@ static int text_ok(const char *s, size_t max)
     if (n > max)
         return 0;
     for (; i < n; i += k)
-        if ((k = tool_utf8_len((const unsigned char *)s + i, n - i)) == 0)
+        if ((k = rlu_utf8_len((const unsigned char *)s + i, n - i)) == 0)
             return 0;
     return 1;
 }

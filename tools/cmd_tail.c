@@ -42,12 +42,12 @@ static int tail_row(tail_state *s, const runlog_record *rec)
 static void tail_alert(tail_state *s, const runlog_record *rec)
 {
     const runlog_value *body = runlog_record_body(rec);
-    const char *title = tool_map_str(body, "title", NULL);
-    const char *text = tool_map_str(body, "text", NULL);
-    char buf[TOOL_NUM_MAX];
+    const char *title = rlu_map_str(body, "title", NULL);
+    const char *text = rlu_map_str(body, "text", NULL);
+    char buf[RLU_NUM_MAX];
 
     start_line(s);
-    printf("alert [%s] %s%s%s\n", tool_alert_level(body, buf), title ? title : "",
+    printf("alert [%s] %s%s%s\n", rlu_alert_level(body, buf), title ? title : "",
            text ? ": " : "", text ? text : "");
 }
 
@@ -56,7 +56,7 @@ static void tail_console(tail_state *s, const runlog_record *rec)
     const char *stream, *data;
     size_t len;
 
-    if (tool_console_fields(runlog_record_body(rec), &stream, &data, &len) < 0 || len == 0)
+    if (rlu_console_fields(runlog_record_body(rec), &stream, &data, &len) < 0 || len == 0)
         return;
     fwrite(data, 1, len, stdout);
     s->line_open = data[len - 1] != '\n';
@@ -83,7 +83,7 @@ static int tail_record(tail_state *s, const runlog_record *rec, int *rc)
         puts("-- resumed --");
         return 0;
     case RUNLOG_RECORD_FINISH:
-        tool_map_int(runlog_record_body(rec), "exit_code", &code);
+        rlu_map_int(runlog_record_body(rec), "exit_code", &code);
         start_line(s);
         printf("-- %s, exit code %" PRId64 " --\n", code ? "failed" : "finished", code);
         return 1;

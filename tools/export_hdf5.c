@@ -168,12 +168,12 @@ static int open_input(input *in, const char *path, int tolerant)
         return TOOL_FAIL;
     }
     ident = runlog_run_identity(in->run);
-    in->id = tool_map_str(ident, "id", NULL);
+    in->id = rlu_map_str(ident, "id", NULL);
     if (!in->id || !in->id[0]) {
         fprintf(stderr, "runlog: %s: the run has no id\n", path);
         return TOOL_FAIL;
     }
-    if (!tool_map_int(ident, "start_time", &in->start))
+    if (!rlu_map_int(ident, "start_time", &in->start))
         in->start = runlog_reader_created(in->r);
     /* Tolerant: name the byte ranges that were skipped. */
     if (tolerant)
@@ -324,16 +324,16 @@ static int write_tree(h5x *x, hid_t g, const hrun *run, const char *name,
 static int attr_ident(h5x *x, hid_t g, const runlog_value *ident, const char *key)
 {
     size_t len;
-    const char *s = tool_map_str(ident, key, &len);
+    const char *s = rlu_map_str(ident, key, &len);
 
     return s ? h5x_attr_strn(x, g, key, s, len) : h5x_attr_null(x, g, key);
 }
 
 static int attr_time(h5x *x, hid_t g, const char *name, int64_t ns)
 {
-    char iso[TOOL_NUM_MAX], unix_name[32];
+    char iso[RLU_NUM_MAX], unix_name[32];
 
-    tool_fmt_iso(iso, ns);
+    rlu_fmt_iso(iso, ns);
     snprintf(unix_name, sizeof unix_name, "%s_unix", name);
     return h5x_attr_str(x, g, name, iso) < 0 || h5x_attr_f64(g, unix_name, h5x_seconds(ns)) < 0
                ? -1 : 0;
@@ -546,7 +546,7 @@ static int series_merge(series *out, series *in, size_t n, const hrun *run, cons
 /* JSON text of a cell of a mixed series. */
 static char *cell_json(const cell *c, const char *key, uint64_t step)
 {
-    char buf[TOOL_NUM_MAX + 2];
+    char buf[RLU_NUM_MAX + 2];
 
     switch (c->type) {
     case RUNLOG_NULL: return strdup("null");
@@ -555,7 +555,7 @@ static char *cell_json(const cell *c, const char *key, uint64_t step)
         snprintf(buf, sizeof buf, "%" PRId64, c->u.i);
         return strdup(buf);
     case RUNLOG_FLOAT:
-        tool_fmt_double(buf + 1, c->u.f);
+        rlu_fmt_double(buf + 1, c->u.f);
         if (isfinite(c->u.f))
             return strdup(buf + 1);
         buf[0] = '"'; /* "NaN", "Infinity", "-Infinity", as export json */
@@ -825,7 +825,7 @@ static char *utf8_text(const char *s, size_t len)
     if (!out)
         return NULL;
     while (i < len) {
-        k = tool_utf8_len((const unsigned char *)s + i, len - i);
+        k = rlu_utf8_len((const unsigned char *)s + i, len - i);
         if (k == 0 || s[i] == '\0') {
             memcpy(p, "\xef\xbf\xbd", 3), p += 3;
             i++;
@@ -841,7 +841,7 @@ static char *utf8_text(const char *s, size_t len)
 static char *map_text(const runlog_value *body, const char *key)
 {
     size_t len;
-    const char *s = tool_map_str(body, key, &len);
+    const char *s = rlu_map_str(body, key, &len);
 
     return s ? utf8_text(s, len) : strdup("");
 }
@@ -849,7 +849,7 @@ static char *map_text(const runlog_value *body, const char *key)
 static int rec_alert(records *r, const runlog_record *rec)
 {
     const runlog_value *body = runlog_record_body(rec);
-    char buf[TOOL_NUM_MAX];
+    char buf[RLU_NUM_MAX];
     size_t n = r->nalerts, cap;
 
     if ((cap = r->acap, grow((void **)&r->title, &cap, n + 1, sizeof(char *))) < 0 ||
@@ -860,7 +860,7 @@ static int rec_alert(records *r, const runlog_record *rec)
     r->acap = cap;
     r->title[n] = map_text(body, "title");
     r->text[n] = map_text(body, "text");
-    r->level[n] = strdup(tool_alert_level(body, buf));
+    r->level[n] = strdup(rlu_alert_level(body, buf));
     r->at[n] = h5x_seconds(runlog_record_time(rec));
     r->nalerts++;
     return r->title[n] && r->text[n] && r->level[n] ? 0 : -1;
@@ -871,7 +871,7 @@ static int rec_console(records *r, const runlog_record *rec)
     const char *stream, *data = "";
     size_t len = 0, n = r->nconsole, cap;
 
-    if (tool_console_fields(runlog_record_body(rec), &stream, &data, &len) < 0)
+    if (rlu_console_fields(runlog_record_body(rec), &stream, &data, &len) < 0)
         stream = "stdout";
     if ((cap = r->ccap, grow((void **)&r->stream, &cap, n + 1, sizeof(char *))) < 0 ||
         (cap = r->ccap, grow((void **)&r->ctext, &cap, n + 1, sizeof(char *))) < 0 ||

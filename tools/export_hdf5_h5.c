@@ -467,7 +467,7 @@ static int attr_list(h5x *x, hid_t loc, const char *name, const runlog_value *v,
 
 /* A value as `export json` writes it in config, summary and metadata:
  * media values with their digests in hex. */
-static int json_media_value(tool_json *j, const runlog_value *v)
+static int json_media_value(rlu_json *j, const runlog_value *v)
 {
     size_t k;
     int rc = 0;
@@ -491,7 +491,7 @@ static int attr_json(h5x *x, hid_t loc, const char *name, const runlog_value *v)
     char *text = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&text, &len);
-    tool_json j;
+    rlu_json j;
     int rc;
 
     if (!f)
@@ -590,7 +590,7 @@ char *h5x_kv_json(const h5x_kv *kv, size_t n)
     char *text = NULL;
     size_t len = 0, i;
     FILE *f = open_memstream(&text, &len);
-    tool_json j;
+    rlu_json j;
     int rc = 0;
 
     if (!f)

@@ -36,7 +36,7 @@ char *h5x_cell_json(const char *key, uint64_t step, size_t index, const char *co
     char name[MEDIA_NAME_MAX], *text = NULL;
     size_t len = 0, i, n;
     FILE *f = open_memstream(&text, &len);
-    tool_json j;
+    rlu_json j;
     int rc = 0;
 
     if (!f)
@@ -182,7 +182,7 @@ static int map_u32(const runlog_value *m, const char *key, uint32_t *out)
 {
     int64_t v;
 
-    if (!tool_map_int(m, key, &v) || v < 0 || v > UINT32_MAX)
+    if (!rlu_map_int(m, key, &v) || v < 0 || v > UINT32_MAX)
         return -1;
     *out = (uint32_t)v;
     return 0;
@@ -191,7 +191,7 @@ static int map_u32(const runlog_value *m, const char *key, uint32_t *out)
 /* Reads and decodes an image map's blob. On failure prints why. */
 static int decode_image(pixels *p, runlog_reader *src, const char *path, const runlog_value *img)
 {
-    const char *fmt = tool_map_str(img, "format", NULL), *why = "unknown image format";
+    const char *fmt = rlu_map_str(img, "format", NULL), *why = "unknown image format";
     runlog_digest d;
     size_t len = 0;
     void *data = NULL;
@@ -243,9 +243,9 @@ static int image_attrs(hid_t d, uint32_t channels)
 /* step, index, caption, digest, format of an image. */
 static int image_meta(h5x *x, hid_t d, const runlog_value *img, uint64_t step, size_t index)
 {
-    const char *fmt = tool_map_str(img, "format", NULL);
+    const char *fmt = rlu_map_str(img, "format", NULL);
     size_t len;
-    const char *cap = tool_map_str(img, "caption", &len);
+    const char *cap = rlu_map_str(img, "caption", &len);
     char hex[33];
 
     media_digest_hex(hex, img);
@@ -503,7 +503,7 @@ typedef struct art_ref {
 
 static const char *art_name(const runlog_value *m)
 {
-    const char *s = tool_map_str(m, "name", NULL);
+    const char *s = rlu_map_str(m, "name", NULL);
     return s ? s : "";
 }
 
@@ -511,7 +511,7 @@ static int64_t art_version(const runlog_value *m)
 {
     int64_t v = 0;
 
-    tool_map_int(m, "version", &v);
+    rlu_map_int(m, "version", &v);
     return v;
 }
 
@@ -575,7 +575,7 @@ static int art_attrs(h5x *x, hid_t g, const runlog_value *m)
     int rc = 0;
 
     for (i = 0; i < 3 && rc == 0; i++) {
-        s = tool_map_str(m, texts[i], &len);
+        s = rlu_map_str(m, texts[i], &len);
         rc = h5x_attr_strn(x, g, texts[i], s ? s : "", s ? len : 0);
     }
     media_digest_hex(hex, m);
@@ -583,9 +583,9 @@ static int art_attrs(h5x *x, hid_t g, const runlog_value *m)
         h5x_attr_str(x, g, "digest", hex) < 0 ||
         list_strs(x, g, "aliases", runlog_value_get(m, "aliases")) < 0)
         return -1;
-    if (tool_map_int(m, "size", &v) && h5x_attr_i64(g, "size", v) < 0)
+    if (rlu_map_int(m, "size", &v) && h5x_attr_i64(g, "size", v) < 0)
         return -1;
-    if (tool_map_int(m, "t", &v) && h5x_attr_f64(g, "timestamp", h5x_seconds(v)) < 0)
+    if (rlu_map_int(m, "t", &v) && h5x_attr_f64(g, "timestamp", h5x_seconds(v)) < 0)
         return -1;
     if (meta && runlog_value_to_json(&json, meta, 0) < 0)
         return -1;
@@ -609,16 +609,16 @@ static int art_entries(h5x *x, hid_t g, const runlog_value *entries)
         goto out;
     for (i = 0; i < n; i++) {
         const runlog_value *e = runlog_value_item(entries, i);
-        const char *s = tool_map_str(e, "path", &len);
+        const char *s = rlu_map_str(e, "path", &len);
         path[i] = s ? strndup(s, len) : strdup("");
-        s = tool_map_str(e, "ref", &len);
+        s = rlu_map_str(e, "ref", &len);
         ref[i] = s ? strndup(s, len) : strdup("");
         digest[i] = calloc(33, 1);
         if (!path[i] || !ref[i] || !digest[i])
             goto out;
         if (runlog_value_digest(&d, e) == 0)
             runlog_digest_hex(digest[i], &d);
-        size[i] = tool_map_int(e, "size", &v) && v > 0 ? (uint64_t)v : 0;
+        size[i] = rlu_map_int(e, "size", &v) && v > 0 ? (uint64_t)v : 0;
     }
     rc = h5x_column_str(x, g, "path", n, path) < 0 ||
          h5x_column(x, g, "size", H5T_NATIVE_UINT64, n, size) < 0 ||
@@ -698,7 +698,7 @@ static int art_data(h5x *x, hid_t g, const runlog_value *entries, runlog_reader 
     for (i = 0; i < n && rc == 0; i++) {
         const runlog_value *e = runlog_value_item(entries, i);
         if (runlog_value_get(e, "ref") || runlog_value_digest(&d, e) < 0 ||
-            !tool_map_int(e, "size", &size) || size < 0)
+            !rlu_map_int(e, "size", &size) || size < 0)
             continue; /* a reference: the bytes are elsewhere */
         if ((rc = runlog_reader_blob_to_file(src, &d, tmp)) < 0) {
             rc = tool_lib_error(path, rc);

@@ -105,7 +105,7 @@ static const char *ident_str(const wb_run *run, const char *key)
     size_t i;
 
     for (i = 0; i < run->n_src; i++)
-        if ((s = tool_map_str(runlog_run_identity(run->src[i]->run), key, NULL)) && *s)
+        if ((s = rlu_map_str(runlog_run_identity(run->src[i]->run), key, NULL)) && *s)
             return s;
     return NULL;
 }
@@ -326,9 +326,9 @@ static int emit_run(wb_run *run)
         return oom(run->stage);
     ts_set(&ts, run->start);
     rr.start_time = &ts;
-    if (g && (tool_map_str(g, "remote", NULL) || tool_map_str(g, "commit", NULL))) {
-        git.remote_url = wb_strdup(&a, tool_map_str(g, "remote", NULL));
-        git.commit = wb_strdup(&a, tool_map_str(g, "commit", NULL));
+    if (g && (rlu_map_str(g, "remote", NULL) || rlu_map_str(g, "commit", NULL))) {
+        git.remote_url = wb_strdup(&a, rlu_map_str(g, "remote", NULL));
+        git.commit = wb_strdup(&a, rlu_map_str(g, "commit", NULL));
         rr.git = &git;
     }
     if ((status = config_items(run, &a, &run->config, &cr.update, &cr.n_update)) == TOOL_OK) {
@@ -376,7 +376,7 @@ static int emit_history(wb_run *run, wb_src *s, const runlog_record *r)
     WandbInternal__HistoryItem **items;
     uint64_t st = runlog_record_step(r);
     int64_t t = runlog_record_time(r);
-    char num[TOOL_NUM_MAX];
+    char num[RLU_NUM_MAX];
     const char *key;
     wb_arena a = {0};
     wb_buf b = {0};
@@ -387,10 +387,10 @@ static int emit_history(wb_run *run, wb_src *s, const runlog_record *r)
     wb_printf(&b, "%" PRIu64, st);
     if (item_json(&a, &items[k++], "_step", wb_take(&b)) < 0)
         status = oom(s->path);
-    tool_fmt_unix(num, t - run->start);
+    rlu_fmt_unix(num, t - run->start);
     if (status == TOOL_OK && item_json(&a, &items[k++], "_runtime", strdup(num)) < 0)
         status = oom(s->path);
-    tool_fmt_unix(num, t);
+    rlu_fmt_unix(num, t);
     if (status == TOOL_OK && item_json(&a, &items[k++], "_timestamp", strdup(num)) < 0)
         status = oom(s->path);
     for (i = 0; i < n && status == TOOL_OK; i++) {
@@ -479,7 +479,7 @@ static int emit_console(wb_run *run, wb_src *s, const runlog_record *r)
     ssize_t w;
     int status;
 
-    if (tool_console_fields(runlog_record_body(r), &stream, &data, &len) < 0)
+    if (rlu_console_fields(runlog_record_body(r), &stream, &data, &len) < 0)
         return TOOL_OK; /* a malformed body: nothing to say */
     while (off < len) {
         if ((w = write(run->out_fd, data + off, len - off)) < 0 && errno != EINTR)
@@ -503,17 +503,17 @@ static int emit_alert(wb_run *run, wb_src *s, const runlog_record *r)
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
     WandbInternal__AlertRecord al = WANDB_INTERNAL__ALERT_RECORD__INIT;
     const runlog_value *body = runlog_record_body(r);
-    char level[TOOL_NUM_MAX];
+    char level[RLU_NUM_MAX];
     const char *t;
     size_t len;
     wb_arena a = {0};
     int status;
 
-    t = tool_map_str(body, "title", &len);
+    t = rlu_map_str(body, "title", &len);
     al.title = wb_keep(&a, wb_utf8_text(t ? t : "", t ? len : 0));
-    t = tool_map_str(body, "text", &len);
+    t = rlu_map_str(body, "text", &len);
     al.text = wb_keep(&a, wb_utf8_text(t ? t : "", t ? len : 0));
-    al.level = wb_strdup(&a, tool_alert_level(body, level));
+    al.level = wb_strdup(&a, rlu_alert_level(body, level));
     R(&rec, alert, ALERT, &al);
     status = al.title && al.text && al.level ? emit(run, &rec) : oom(s->path);
     wb_arena_free(&a);
@@ -607,7 +607,7 @@ static int emit_summary(wb_run *run)
     WandbInternal__SummaryRecord sr = WANDB_INTERNAL__SUMMARY_RECORD__INIT;
     size_t i, n = run->summary.n;
     wb_buf b = {0}, file = {0};
-    char num[TOOL_NUM_MAX];
+    char num[RLU_NUM_MAX];
     const char *last;
     wb_arena a = {0};
     int status = TOOL_OK;
@@ -626,9 +626,9 @@ static int emit_summary(wb_run *run)
         else if (i < n)
             status = wb_media_value(&run->media, &b, key, run->last_step, run->summary.vals[i]);
         else if (i == n)
-            tool_fmt_unix(num, run->end - run->start), wb_puts(&b, num);
+            rlu_fmt_unix(num, run->end - run->start), wb_puts(&b, num);
         else if (i == n + 1)
-            tool_fmt_unix(num, run->end), wb_puts(&b, num);
+            rlu_fmt_unix(num, run->end), wb_puts(&b, num);
         else
             wb_printf(&b, "%" PRIu64, run->last_step);
         if (status != TOOL_OK)
@@ -701,7 +701,7 @@ static int write_metadata(wb_run *run)
 {
     const runlog_value *argv = kv_get(&run->metadata, "argv"), *g = kv_get(&run->metadata, "git"),
                        *mem = kv_get(&run->metadata, "memory_total_bytes");
-    char iso[TOOL_NUM_MAX];
+    char iso[RLU_NUM_MAX];
     wb_buf b = {0};
     size_t i, n = argv ? runlog_value_count(argv) : 0;
     int status;
@@ -736,7 +736,7 @@ static int write_metadata(wb_run *run)
         wb_json_value(&b, runlog_value_get(g, "commit"), WB_JSON);
         wb_puts(&b, "},");
     }
-    tool_fmt_iso(iso, run->start);
+    rlu_fmt_iso(iso, run->start);
     wb_printf(&b, "\n \"startedAt\": \"%s\",\n \"state\": \"%s\",\n \"exitcode\": %d,\n \"runlog\": ",
               iso, run->state, run->exit_code);
     wb_puts(&b, "{");
@@ -959,12 +959,12 @@ static int open_src(wb_src *s, const char *path, const wb_opts *o)
         return TOOL_FAIL;
     if ((rc = runlog_reader_run(&s->run, s->r)) < 0)
         return tool_lib_error(path, rc);
-    s->id = tool_map_str(runlog_run_identity(s->run), "id", NULL);
+    s->id = rlu_map_str(runlog_run_identity(s->run), "id", NULL);
     if (!s->id || !*s->id) {
         fprintf(stderr, "runlog: %s: the run has no id (its run_start record is lost)\n", path);
         return TOOL_FAIL;
     }
-    if (!tool_map_int(runlog_run_identity(s->run), "start_time", &s->start))
+    if (!rlu_map_int(runlog_run_identity(s->run), "start_time", &s->start))
         s->start = runlog_reader_created(s->r);
     return TOOL_OK;
 }

@@ -122,7 +122,7 @@ char *wb_utf8_text(const char *s, size_t len)
 
     wb_grow(&b, len);
     while (i < len) {
-        k = tool_utf8_len(u + i, len - i);
+        k = rlu_utf8_len(u + i, len - i);
         if (k == 0 || (k == 1 && u[i] == 0)) {
             wb_put(&b, "\xEF\xBF\xBD", 3);
             k = 1;
@@ -147,7 +147,7 @@ void wb_json_str(wb_buf *b, const char *s, size_t len)
 
     wb_put(b, "\"", 1);
     while (i < len) {
-        k = tool_utf8_len(u + i, len - i);
+        k = rlu_utf8_len(u + i, len - i);
         if (k == 0) {
             wb_put(b, "\xEF\xBF\xBD", 3);
             i++;
@@ -176,7 +176,7 @@ void wb_json_str(wb_buf *b, const char *s, size_t len)
 
 void wb_json_double(wb_buf *b, double v, int mode)
 {
-    char num[TOOL_NUM_MAX], *e;
+    char num[RLU_NUM_MAX], *e;
 
     if (isnan(v)) {
         wb_puts(b, mode == WB_YAML ? ".nan" : "NaN");
@@ -186,7 +186,7 @@ void wb_json_double(wb_buf *b, double v, int mode)
         wb_puts(b, mode == WB_YAML ? (v > 0 ? ".inf" : "-.inf") : (v > 0 ? "Infinity" : "-Infinity"));
         return;
     }
-    tool_fmt_double(num, v); /* shortest round trip, ".0" on integral values */
+    rlu_fmt_double(num, v); /* shortest round trip, ".0" on integral values */
     if (mode != WB_YAML || !(e = strchr(num, 'e'))) {
         wb_puts(b, num);
         return;

@@ -82,7 +82,7 @@ void wb_safe_name(char *out, size_t max, const char *s, int strict)
     size_t len = strlen(s), i = 0, n = 0, k;
 
     while (i < len) {
-        k = tool_utf8_len(u + i, len - i);
+        k = rlu_utf8_len(u + i, len - i);
         if (k == 0)
             k = 1;
         if (n + k > max)
@@ -176,7 +176,7 @@ static int put_media_file(wb_media *m, const char *rel, const void *data, size_t
 static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t *len,
                        const char **ext)
 {
-    const char *fmt = tool_map_str(img, "format", NULL), *why = "unknown image format";
+    const char *fmt = rlu_map_str(img, "format", NULL), *why = "unknown image format";
     uint32_t h = 0, w = 0, c = 0;
     char hex[33];
     runlog_digest d;
@@ -254,13 +254,13 @@ static int image_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
 
     if (status != TOOL_OK)
         return status;
-    tool_map_int(img, "width", &w);
-    tool_map_int(img, "height", &h);
+    rlu_map_int(img, "width", &w);
+    rlu_map_int(img, "height", &h);
     wb_puts(out, "{\"_type\": \"image-file\", \"path\": ");
     wb_json_str(out, rel, strlen(rel));
     wb_printf(out, ", \"sha256\": \"%s\", \"size\": %zu, \"format\": \"%s\", \"width\": %" PRId64
                    ", \"height\": %" PRId64, sha, size, strstr(rel, ".jpg") ? "jpg" : "png", w, h);
-    if ((cap = tool_map_str(img, "caption", &clen)) != NULL) {
+    if ((cap = rlu_map_str(img, "caption", &clen)) != NULL) {
         wb_puts(out, ", \"caption\": ");
         wb_json_str(out, cap, clen);
     }
@@ -288,7 +288,7 @@ static int images_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
         wb_puts(&names, i ? ", " : "");
         wb_json_str(&names, rel, strlen(rel));
         wb_puts(&caps, i ? ", " : "");
-        if ((cap = tool_map_str(img, "caption", &clen)) != NULL) {
+        if ((cap = rlu_map_str(img, "caption", &clen)) != NULL) {
             wb_json_str(&caps, cap, clen);
             any_caption = 1;
         } else {
@@ -296,8 +296,8 @@ static int images_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
         }
     }
     if (status == TOOL_OK) {
-        tool_map_int(media_image_at(v, 0), "width", &w);
-        tool_map_int(media_image_at(v, 0), "height", &h);
+        rlu_map_int(media_image_at(v, 0), "width", &w);
+        rlu_map_int(media_image_at(v, 0), "height", &h);
         wb_printf(out, "{\"_type\": \"images/separated\", \"width\": %" PRId64 ", \"height\": %" PRId64
                        ", \"format\": \"%s\", \"count\": %zu, \"filenames\": [%s]",
                   w, h, strstr(rel, ".jpg") ? "jpg" : "png", n, names.p ? names.p : "");
@@ -410,7 +410,7 @@ static int check_entries(wb_media *m, const char *name, const runlog_value *entr
     const char *p, *why;
 
     for (i = 0; i < n; i++) {
-        p = tool_map_str(runlog_value_item(entries, i), "path", &len);
+        p = rlu_map_str(runlog_value_item(entries, i), "path", &len);
         if (!p || (why = media_entry_path_problem(p, len)) != NULL) {
             fprintf(stderr, "runlog: %s: artifact '%s': entry %zu: refused path (%s)\n", m->src,
                     name, i, p ? why : "missing");
@@ -465,7 +465,7 @@ static int reference_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactMani
     uint64_t size = 0;
     int64_t want = -1;
 
-    tool_map_int(ent, "size", &want);
+    rlu_map_int(ent, "size", &want);
     snprintf(uri, sizeof uri, "%s%s", ref[0] == '/' ? "file://" : "", ref);
     e->ref = wb_strdup(a, uri);
     if (ref[0] == '/' && wb_md5_file_b64(md5, &size, ref) == 0 && (int64_t)size == want) {
@@ -523,10 +523,10 @@ static int artifact_entries(wb_media *m, wb_arena *a, WandbInternal__ArtifactMan
         if (!(e = man->contents[i] = wb_alloc(a, sizeof *e)))
             return tool_lib_error(m->src, RUNLOG_ENOMEM);
         wandb_internal__artifact_manifest_entry__init(e);
-        e->path = wb_strdup(a, tool_map_str(ent, "path", NULL));
-        tool_map_int(ent, "size", &size);
+        e->path = wb_strdup(a, rlu_map_str(ent, "path", NULL));
+        rlu_map_int(ent, "size", &size);
         e->size = size;
-        if ((ref = tool_map_str(ent, "ref", NULL)) != NULL)
+        if ((ref = rlu_map_str(ent, "ref", NULL)) != NULL)
             status = reference_entry(m, a, e, ref, ent);
         else
             status = stored_entry(m, a, e, ent, dir, final_dir);
@@ -551,7 +551,7 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
 {
     static WandbInternal__StoragePolicyConfigItem layout = WANDB_INTERNAL__STORAGE_POLICY_CONFIG_ITEM__INIT;
     static WandbInternal__StoragePolicyConfigItem *layouts[] = {&layout};
-    const char *name = tool_map_str(art, "name", NULL), *s;
+    const char *name = rlu_map_str(art, "name", NULL), *s;
     char safe[WB_NAME_MAX + 1], dir[PATH_MAX], hex[33];
     WandbInternal__ArtifactManifest *man = wb_alloc(a, sizeof *man);
     const runlog_value *entries = runlog_value_get(art, "entries");
@@ -563,7 +563,7 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
         return tool_lib_error(m->src, RUNLOG_ENOMEM);
     layout.key = "storageLayout";
     layout.value_json = "\"V2\"";
-    tool_map_int(art, "version", &version);
+    rlu_map_int(art, "version", &version);
     wb_safe_name(safe, WB_NAME_MAX, name ? name : "artifact", 1);
     if ((status = check_entries(m, safe, entries)) != TOOL_OK)
         return status;
@@ -577,8 +577,8 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
         return status;
     rec->manifest = man;
     rec->name = wb_strdup(a, safe);
-    rec->type = wb_strdup(a, (s = tool_map_str(art, "type", NULL)) ? s : "unspecified");
-    rec->description = wb_strdup(a, tool_map_str(art, "description", NULL));
+    rec->type = wb_strdup(a, (s = rlu_map_str(art, "type", NULL)) ? s : "unspecified");
+    rec->description = wb_strdup(a, rlu_map_str(art, "description", NULL));
     wb_json_value(&meta, runlog_value_get(art, "metadata"), WB_JSON);
     rec->metadata = wb_keep(a, wb_take(&meta));
     rec->aliases = string_list(a, runlog_value_get(art, "aliases"), &rec->n_aliases);

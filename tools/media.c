@@ -20,7 +20,7 @@ static const char *map_type(const runlog_value *v)
 {
     if (!v || runlog_value_type(v) != RUNLOG_MAP)
         return NULL;
-    return tool_map_str(v, "_type", NULL);
+    return rlu_map_str(v, "_type", NULL);
 }
 
 static int is_image(const runlog_value *v)
@@ -67,8 +67,8 @@ int media_raw_shape(const runlog_value *img, size_t len, uint32_t *h, uint32_t *
 {
     int64_t hv, wv, cv;
 
-    if (!tool_map_int(img, "height", &hv) || !tool_map_int(img, "width", &wv) ||
-        !tool_map_int(img, "channels", &cv)) {
+    if (!rlu_map_int(img, "height", &hv) || !rlu_map_int(img, "width", &wv) ||
+        !rlu_map_int(img, "channels", &cv)) {
         *why = "raw image without integer height, width and channels";
         return -1;
     }
@@ -98,7 +98,7 @@ static void put_safe(char *out, size_t *n, size_t max, const char *src)
     size_t len = strlen(src), i = 0, k;
 
     while (i < len) {
-        k = tool_utf8_len(s + i, len - i);
+        k = rlu_utf8_len(s + i, len - i);
         if (k == 0)
             k = 1; /* a stray byte: replaced below like a control byte */
         if (*n + k > max)
@@ -116,7 +116,7 @@ static void put_safe(char *out, size_t *n, size_t max, const char *src)
 void media_image_name(char out[MEDIA_NAME_MAX], const char *key, uint64_t step, size_t index,
                       const char *column, const runlog_value *image)
 {
-    const char *fmt = tool_map_str(image, "format", NULL);
+    const char *fmt = rlu_map_str(image, "format", NULL);
     const char *ext = fmt && strcmp(fmt, "jpeg") == 0 ? "jpg" : "png";
     char tail[MEDIA_NAME_MAX], col[MEDIA_NAME_MAX];
     size_t n = 0, tn;
@@ -147,7 +147,7 @@ void media_digest_hex(char out[33], const runlog_value *map)
 
 /* A value as tj_value() writes it, except that a 16-byte "digest" entry of
  * any map inside it becomes 32 hex digits. */
-static int json_hexed(tool_json *j, const runlog_value *v, int depth, const char *file)
+static int json_hexed(rlu_json *j, const runlog_value *v, int depth, const char *file)
 {
     size_t i, n = runlog_value_count(v), len;
     const runlog_value *item;
@@ -185,7 +185,7 @@ static int json_hexed(tool_json *j, const runlog_value *v, int depth, const char
     return rc;
 }
 
-int media_json(tool_json *j, const runlog_value *map, const char *file)
+int media_json(rlu_json *j, const runlog_value *map, const char *file)
 {
     return json_hexed(j, map, 0, runlog_value_type(map) == RUNLOG_MAP ? file : NULL);
 }
@@ -260,7 +260,7 @@ void media_count_row(media_counts *c, const runlog_record *rec)
             c->tables++;
             types = runlog_value_get(v, "types");
             ntypes = types ? runlog_value_count(types) : 0;
-            if (!tool_map_int(v, "nrows", &nrows) || nrows < 0)
+            if (!rlu_map_int(v, "nrows", &nrows) || nrows < 0)
                 nrows = 0;
             /* The map is not checked against its blob here: bound what a
              * crafted count can add (spec §13.4: at most 2^24 rows). */

@@ -44,7 +44,7 @@ void media_image_name(char out[MEDIA_NAME_MAX], const char *key, uint64_t step, 
  * entry as tj_value() would, except that a 16-byte "digest" entry of this
  * map or of a map nested in it is written as 32 hex digits; then
  * "file": file when file is not NULL. */
-int media_json(tool_json *j, const runlog_value *map, const char *file);
+int media_json(rlu_json *j, const runlog_value *map, const char *file);
 
 /* NULL if an artifact entry path is safe to join under a directory, else
  * why not (spec/EXPORTS.md §9.6): extract and the W&B export both check it,

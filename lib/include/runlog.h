@@ -74,7 +74,8 @@ typedef enum runlog_error {
     RUNLOG_ESTATE = -11,      /**< call not valid now (step going back, run finished) */
     RUNLOG_ENOTFOUND = -12,   /**< no such key or item */
     RUNLOG_EAGAIN = -13,      /**< following a live file: nothing new yet */
-    RUNLOG_ITEROVER = -14     /**< iteration is over (not a failure) */
+    RUNLOG_ITEROVER = -14,    /**< iteration is over (not a failure) */
+    RUNLOG_EDAMAGED = -15     /**< done, but damaged frames were skipped (tolerant reads) */
 } runlog_error;
 
 /** Static English text for a code; never NULL. */
@@ -85,6 +86,16 @@ RUNLOG_API const char *runlog_strerror(int code);
  *  empty when nothing failed yet. Valid until the next librunlog call on
  *  this thread. */
 RUNLOG_API const char *runlog_error_detail(void);
+
+/** Sets this thread's detail text (printf-style) and returns code, for
+ *  libraries and bindings layered on librunlog (librunlog-export, the
+ *  Python package) that report through the same error model:
+ *  `return runlog_error_set(RUNLOG_EINVAL, "%s: no table '%s'", path, key);` */
+RUNLOG_API int runlog_error_set(int code, const char *fmt, ...)
+#if defined(__GNUC__) || defined(__clang__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /** Frees memory that the library allocated for the caller (JSON texts). */
 RUNLOG_API void runlog_free(void *ptr);
