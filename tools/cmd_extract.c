@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "media.h"
+#include "util.h"
 #include "png.h"
 
 typedef struct extract_opts {

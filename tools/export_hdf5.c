@@ -25,6 +25,7 @@
 
 #include "h5zstd.h"
 #include "media.h"
+#include "util.h"
 
 typedef struct hopts {
     const char *out;

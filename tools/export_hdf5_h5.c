@@ -11,6 +11,7 @@
 
 #include "h5zstd.h"
 #include "media.h"
+#include "util.h"
 
 /* Attribute names are UTF-8 (config keys are); one property list for all. */
 static hid_t g_acpl = H5I_INVALID_HID;

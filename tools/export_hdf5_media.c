@@ -19,6 +19,7 @@
 #include <spng.h>
 
 #include "media.h"
+#include "util.h"
 
 /* Pixels of one image: height x width x channels uint8, row-major. */
 typedef struct pixels {

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "media.h"
+#include "util.h"
 
 typedef struct wb_opts {
     const char *dir, *entity, *project;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "media.h"
+#include "util.h"
 #include "png.h"
 
 #define WB_TABLE_MAX_ROWS 10000u /* wandb.Table.MAX_ROWS */

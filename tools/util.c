@@ -152,3 +152,75 @@ int tool_warn_damage(const char *path)
     return status;
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Converters                                                           */
+/* ------------------------------------------------------------------ */
+
+typedef struct export_ui {
+    const char *cmd;
+    int bar;          /* stderr is a terminal: draw the progress bar */
+    int drawn;        /* a bar is on the screen */
+    FILE *output_to;  /* where RUNLOG_NOTICE_OUTPUT lines go */
+} export_ui;
+
+static void ui_clear(export_ui *ui)
+{
+    if (ui->drawn) {
+        fprintf(stderr, "\r%70s\r", "");
+        ui->drawn = 0;
+    }
+}
+
+static void ui_notice(void *payload, runlog_notice_kind kind, const char *text)
+{
+    export_ui *ui = payload;
+
+    ui_clear(ui);
+    if (kind == RUNLOG_NOTICE_OUTPUT)
+        fprintf(ui->output_to, "%s\n", text);
+    else
+        fprintf(stderr, "runlog: %s\n", text);
+}
+
+static void ui_progress(void *payload, uint64_t done, uint64_t total)
+{
+    export_ui *ui = payload;
+    char bar[31];
+    uint64_t fill;
+    size_t i;
+
+    if (!ui->bar || total == 0)
+        return;
+    if (done > total)
+        done = total;
+    fill = done * 30 / total;
+    for (i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : ' ';
+    bar[30] = '\0';
+    fprintf(stderr, "\r%s: [%s] %3u%%", ui->cmd, bar, (unsigned)(done * 100 / total));
+    fflush(stderr);
+    ui->drawn = 1;
+}
+
+int tool_export(const char *cmd, const char *const *inputs, size_t n, const char *out,
+                runlog_export_options *opts)
+{
+    export_ui ui = {cmd, isatty(2), 0, stdout};
+    int rc;
+
+    if (!out && opts->out_fd == 1)
+        ui.output_to = stderr;
+    opts->notice = ui_notice;
+    opts->progress = ui_progress;
+    opts->payload = &ui;
+    rc = runlog_export(inputs, n, out, opts);
+    ui_clear(&ui);
+    if (rc == 0)
+        return TOOL_OK;
+    if (rc == RUNLOG_EDAMAGED)
+        return TOOL_FAIL;
+    fprintf(stderr, "runlog: %s\n", runlog_error_detail()[0] ? runlog_error_detail()
+                                                             : runlog_strerror(rc));
+    return TOOL_FAIL;
+}

@@ -12,6 +12,7 @@
 
 #include "runlog.h"
 #include "rlu.h"
+#include "runlog_export.h"
 
 /* Exit status of every subcommand. */
 enum { TOOL_OK = 0, TOOL_FAIL = 1, TOOL_USAGE = 2 };
@@ -71,5 +72,18 @@ int tool_warn_damage(const char *path);
 
 /* "frame", "garbage", "torn tail" (text) or "frame", "garbage", "torn_tail" (JSON). */
 const char *tool_damage_name(runlog_damage_kind kind, int json);
+
+/* ---- converters (librunlog-export) ---- */
+
+/* Runs runlog_export() for subcommand `cmd` the same way for every format:
+ * notices printed ("runlog: TEXT" on stderr; RUNLOG_NOTICE_OUTPUT lines on
+ * stdout, or on stderr when the export itself goes to stdout), a progress
+ * bar on stderr when it is a terminal, and the result mapped to the exit
+ * status: 0 -> TOOL_OK; RUNLOG_EDAMAGED -> TOOL_FAIL (the output is
+ * complete, damage was reported); any other failure printed as
+ * "runlog: <detail>" -> TOOL_FAIL. opts->notice/progress/payload are set
+ * here. */
+int tool_export(const char *cmd, const char *const *inputs, size_t n, const char *out,
+                runlog_export_options *opts);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util.h"
+#include "rlu.h"
 
 typedef enum media_kind {
     MEDIA_NONE = 0,  /* any other value */
