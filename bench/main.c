@@ -4,7 +4,7 @@
  * RSS is the writer's own and one writer's heap never helps another), and
  * prints a table per workload with ratios to runlog, then the issue's goals.
  *
- * It prints figures and asserts nothing about time (STYLE.md): it is never
+ * It prints figures and asserts nothing about time (docs/CONVENTIONS.md): it is never
  * part of the test suite. It does check that what each writer reads back
  * is what it wrote (count, step order and the exact sum of the values),
  * because a fast wrong answer is not a figure.

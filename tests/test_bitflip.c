@@ -1,7 +1,7 @@
 /*
  * test_bitflip — every single-bit flip of a small multi-frame file.
  *
- * Property 3 of DESIGN.md: every byte is under a checksum (file header,
+ * Every byte is under a checksum (file header,
  * frame headers, payloads, index, trailer), so runlog_verify() notices every
  * flip and reports a damaged range that holds the flipped byte; a tolerant
  * reader loses only the records of the frame that holds the flip and reads

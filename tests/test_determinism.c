@@ -1,7 +1,7 @@
 /*
  * test_determinism — the same calls with a fixed clock, salt, file UUID and
  * run id give byte-identical files, with the writer thread and without it
- * (STYLE.md "Round trip"). The frames are cut by size only
+ * (docs/CONVENTIONS.md, "Comments and tests"). The frames are cut by size only
  * (RUNLOG_NO_TIMED_FLUSH), so the thread's timing must not show in the file.
  */
 #include "testutil.h"

@@ -1,5 +1,5 @@
 /*
- * test_lock — one writer per file (DESIGN.md 1): a second writer, in this
+ * test_lock — one writer per file (spec/FORMAT.md): a second writer, in this
  * process or another, gets RUNLOG_ELOCKED with a detail naming the file;
  * readers read meanwhile; the run's state is "running" while a writer holds
  * the lock, "crashed" when it was closed without finish, and "finished" or

@@ -1,5 +1,5 @@
 /*
- * test_resume — reopening a file appends to the same run (DESIGN.md 10):
+ * test_resume — reopening a file appends to the same run (spec/FORMAT.md):
  * after a crash mid-frame (a torn tail) or with garbage at the end, the tail
  * is moved to the sidecar PATH.torn-OFFSET byte for byte, a resume record
  * marks the boundary and the steps go on; a cleanly closed file resumes

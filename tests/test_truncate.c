@@ -1,7 +1,7 @@
 /*
  * test_truncate — a multi-frame file cut at every byte offset.
  *
- * Property 2 of DESIGN.md: every prefix of a file is a readable file. A cut
+ * Every prefix of a file is a readable file. A cut
  * inside the file header fails to open with a clear error; any later cut
  * reads exactly the records of the frames wholly before the cut, with the
  * same values, and ends with RUNLOG_ITEROVER (a torn tail is not an error),

@@ -7,7 +7,7 @@
  * The byte format is specified in spec/FORMAT.md; this header is the only
  * one installed.
  *
- * Conventions (see STYLE.md):
+ * Conventions (docs/CONVENTIONS.md):
  *  - Every fallible function returns 0 on success or a negative
  *    runlog_error code. On failure, *out is left untouched and
  *    runlog_error_detail() describes what went wrong (file, byte offset,

@@ -3,7 +3,7 @@
  * section, and the same workload through a JSON-Lines + zstd writer (how
  * W&B keeps a history file) for comparison.
  *
- * It prints figures; it asserts nothing about time (STYLE.md: benchmarks
+ * It prints figures; it asserts nothing about time (docs/CONVENTIONS.md: benchmarks
  * are programs, never timed tests). It does check that what it reads back
  * is what it wrote, because a fast wrong answer is not a figure.
  *
