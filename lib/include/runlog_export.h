@@ -152,7 +152,7 @@ RUNLOG_EXPORT_API RUNLOG_NODISCARD int runlog_export(const char *const *inputs, 
 /** Non-zero when this build of librunlog-export writes `format`. */
 RUNLOG_EXPORT_API int runlog_export_supported(runlog_export_format format);
 
-/** Version of librunlog-export ("0.3.0"); equal to librunlog's. */
+/** Version of librunlog-export; always equal to librunlog's RUNLOG_VERSION_STRING. */
 RUNLOG_EXPORT_API const char *runlog_export_version(void);
 
 #ifdef __cplusplus
