@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "internal.h"
+#include "rlu.h"
 
 /* depth: where the value will sit inside its record body, counted as readers
  * count it (§5.1): a list or map at depth RUNLOG_MAX_DEPTH or deeper is refused. */
@@ -82,67 +83,43 @@ static int put_str(rl_buf *b, const char *s)
     return rl_buf_put(b, s, strlen(s));
 }
 
+/* The text encoders are lib/util's (rlu.h), shared with the exporters;
+ * they write through a sink, here into an rl_buf. */
+typedef struct rl_buf_sink {
+    rl_buf *b;
+    int rc;
+} rl_buf_sink;
+
+static void sink_rl_buf(void *ctx, const void *data, size_t len)
+{
+    rl_buf_sink *k = ctx;
+    if (!k->rc)
+        k->rc = rl_buf_put(k->b, data, len);
+}
+
 static int put_json_string(rl_buf *b, const char *s, size_t n)
 {
-    int rc = rl_buf_u8(b, '"');
-    for (size_t i = 0; !rc && i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char esc[8];
-        switch (c) {
-        case '"': rc = put_str(b, "\\\""); break;
-        case '\\': rc = put_str(b, "\\\\"); break;
-        case '\n': rc = put_str(b, "\\n"); break;
-        case '\r': rc = put_str(b, "\\r"); break;
-        case '\t': rc = put_str(b, "\\t"); break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                snprintf(esc, sizeof esc, "\\u%04x", c);
-                rc = put_str(b, esc);
-            } else {
-                rc = rl_buf_u8(b, c);
-            }
-        }
-    }
-    return rc ? rc : rl_buf_u8(b, '"');
+    rl_buf_sink k = { b, 0 };
+    rlu_json_str(sink_rl_buf, &k, s, n, 0);
+    return k.rc;
 }
 
 static int put_base64(rl_buf *b, const uint8_t *p, size_t n)
 {
-    static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    int rc = rl_buf_reserve(b, (n + 2) / 3 * 4 + 2);
-    if (rc)
-        return rc;
-    b->p[b->len++] = '"';
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
-        b->p[b->len++] = tbl[v >> 18 & 63];
-        b->p[b->len++] = tbl[v >> 12 & 63];
-        b->p[b->len++] = i + 1 < n ? tbl[v >> 6 & 63] : '=';
-        b->p[b->len++] = i + 2 < n ? tbl[v & 63] : '=';
-    }
-    b->p[b->len++] = '"';
-    return 0;
+    rl_buf_sink k = { b, rl_buf_u8(b, '"') };
+    if (!k.rc)
+        rlu_base64(sink_rl_buf, &k, p, n);
+    return k.rc ? k.rc : rl_buf_u8(b, '"');
 }
 
-/* Shortest text that reads back as the same double; integral values keep a
- * ".0" so that a reader sees a float, not an int. */
+/* NaN and the infinities as JSON strings (spec/EXPORTS.md §1.2). */
 static int put_double(rl_buf *b, double d)
 {
-    if (isnan(d))
-        return put_str(b, "\"NaN\"");
-    if (isinf(d))
-        return put_str(b, d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-    char tmp[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
-        if (strtod(tmp, NULL) == d)
-            break;
-    }
-    int rc = put_str(b, tmp);
-    if (!rc && !strpbrk(tmp, ".eE"))
-        rc = put_str(b, ".0");
-    return rc;
+    char tmp[RLU_NUM_MAX];
+    if (isnan(d) || isinf(d))
+        return put_str(b, isnan(d) ? "\"NaN\"" : d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    rlu_fmt_double(tmp, d);
+    return put_str(b, tmp);
 }
 
 static int indent(rl_buf *b, unsigned flags, unsigned depth)

@@ -270,43 +270,7 @@ void tj_arr_end(rlu_json *j) { tj_close(j, ']'); }
 
 static size_t tj_escape(FILE *f, const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0, bad = 0;
-
-    fputc('"', f);
-    while (i < len) {
-        unsigned c = p[i];
-        size_t n;
-
-        if (c == '"' || c == '\\') {
-            fputc('\\', f);
-            fputc((int)c, f);
-        } else if (c == '\n') {
-            fputs("\\n", f);
-        } else if (c == '\t') {
-            fputs("\\t", f);
-        } else if (c == '\r') {
-            fputs("\\r", f);
-        } else if (c < 0x20 || c == 0x7f) {
-            fprintf(f, "\\u%04x", c);
-        } else if (c >= 0x80) {
-            n = rlu_utf8_len(p + i, len - i);
-            if (n == 0) {
-                fputs("\xef\xbf\xbd", f); /* U+FFFD */
-                bad++;
-                n = 1;
-            } else {
-                fwrite(p + i, 1, n, f);
-            }
-            i += n;
-            continue;
-        } else {
-            fputc((int)c, f);
-        }
-        i++;
-    }
-    fputc('"', f);
-    return bad;
+    return rlu_json_str(rlu_sink_file, f, s, len, 0);
 }
 
 void tj_key(rlu_json *j, const char *key)
@@ -417,27 +381,9 @@ void tj_item_break(rlu_json *j)
 
 void tj_base64(rlu_json *j, const void *data, size_t len)
 {
-    static const char abc[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = data;
-    size_t i;
-
     tj_sep(j);
     fputc('"', j->f);
-    for (i = 0; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        fputc(abc[v >> 18], j->f);
-        fputc(abc[v >> 12 & 63], j->f);
-        fputc(abc[v >> 6 & 63], j->f);
-        fputc(abc[v & 63], j->f);
-    }
-    if (i < len) {
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
-        fputc(abc[v >> 18], j->f);
-        fputc(abc[v >> 12 & 63], j->f);
-        fputc(i + 1 < len ? abc[v >> 6 & 63] : '=', j->f);
-        fputc('=', j->f);
-    }
+    rlu_base64(rlu_sink_file, j->f, data, len);
     fputc('"', j->f);
 }
 
@@ -591,4 +537,211 @@ int plain_value(FILE *f, const runlog_value *v)
     fputs(text, f);
     runlog_free(text);
     return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Growable text buffers and the one JSON string / base64 encoder        */
+/* ------------------------------------------------------------------ */
+
+static int rlu_grow(rlu_buf *b, size_t more)
+{
+    size_t cap;
+    char *p;
+
+    if (b->oom)
+        return -1;
+    if (b->len + more + 1 <= b->cap)
+        return 0;
+    cap = b->cap ? b->cap : 256;
+    while (cap < b->len + more + 1) {
+        if (cap > SIZE_MAX / 2) {
+            b->oom = 1;
+            return -1;
+        }
+        cap *= 2;
+    }
+    if (!(p = realloc(b->p, cap))) {
+        b->oom = 1;
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+void rlu_put(rlu_buf *b, const void *data, size_t len)
+{
+    if (rlu_grow(b, len) < 0)
+        return;
+    if (len)
+        memcpy(b->p + b->len, data, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+}
+
+void rlu_puts(rlu_buf *b, const char *s)
+{
+    rlu_put(b, s, strlen(s));
+}
+
+void rlu_printf(rlu_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || rlu_grow(b, (size_t)n) < 0) {
+        b->oom = 1;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void rlu_buf_free(rlu_buf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+char *rlu_take(rlu_buf *b)
+{
+    char *s;
+
+    if (b->oom || rlu_grow(b, 0) < 0) {
+        rlu_buf_free(b);
+        return NULL;
+    }
+    s = b->p;
+    memset(b, 0, sizeof *b);
+    return s;
+}
+
+void rlu_sink_buf(void *buf, const void *data, size_t len)
+{
+    rlu_put(buf, data, len);
+}
+
+void rlu_sink_file(void *file, const void *data, size_t len)
+{
+    fwrite(data, 1, len, file);
+}
+
+/* The code point of the valid UTF-8 sequence of k bytes at u. */
+static uint32_t utf8_cp(const unsigned char *u, size_t k)
+{
+    switch (k) {
+    case 1: return u[0];
+    case 2: return (uint32_t)(u[0] & 0x1f) << 6 | (u[1] & 0x3f);
+    case 3: return (uint32_t)(u[0] & 0x0f) << 12 | (uint32_t)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+    default: return 0x10000; /* only "not a character to escape" matters */
+    }
+}
+
+static int must_escape(uint32_t cp, unsigned flags)
+{
+    if (cp == '"' || cp == '\\' || cp < 0x20 || cp == 0x7f)
+        return 1;
+    return (flags & RLU_JSON_YAML_SAFE) &&
+           ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff ||
+            cp == 0xfffe || cp == 0xffff);
+}
+
+size_t rlu_json_str(rlu_sink sink, void *ctx, const char *s, size_t len, unsigned flags)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, plain = 0, bad = 0, k;
+    char esc[8];
+    uint32_t cp;
+
+    sink(ctx, "\"", 1);
+    while (i < len) {
+        k = u[i] < 0x80 ? 1 : rlu_utf8_len(u + i, len - i);
+        cp = k ? utf8_cp(u + i, k) : 0;
+        if (k && !must_escape(cp, flags)) {
+            i += k;
+            continue;
+        }
+        /* Runs of bytes that need no escape go out in one piece. */
+        if (i > plain)
+            sink(ctx, u + plain, i - plain);
+        if (k == 0) {
+            sink(ctx, "\xef\xbf\xbd", 3); /* U+FFFD */
+            bad++;
+            k = 1;
+        } else if (cp == '"' || cp == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)cp;
+            sink(ctx, esc, 2);
+        } else if (cp == '\n') {
+            sink(ctx, "\\n", 2);
+        } else if (cp == '\t') {
+            sink(ctx, "\\t", 2);
+        } else if (cp == '\r') {
+            sink(ctx, "\\r", 2);
+        } else {
+            snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);
+            sink(ctx, esc, 6);
+        }
+        i += k;
+        plain = i;
+    }
+    if (i > plain)
+        sink(ctx, u + plain, i - plain);
+    sink(ctx, "\"", 1);
+    return bad;
+}
+
+void rlu_base64(rlu_sink sink, void *ctx, const void *data, size_t len)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *p = data;
+    char out[256];
+    size_t i = 0, n = 0;
+
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        out[n++] = abc[v >> 18];
+        out[n++] = abc[v >> 12 & 63];
+        out[n++] = abc[v >> 6 & 63];
+        out[n++] = abc[v & 63];
+        if (n == sizeof out) {
+            sink(ctx, out, n);
+            n = 0;
+        }
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < len ? (uint32_t)p[i + 1] << 8 : 0);
+        out[n++] = abc[v >> 18];
+        out[n++] = abc[v >> 12 & 63];
+        out[n++] = i + 1 < len ? abc[v >> 6 & 63] : '=';
+        out[n++] = '=';
+    }
+    if (n)
+        sink(ctx, out, n);
+}
+
+char *rlu_utf8_text(const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    rlu_buf b = {0};
+    size_t i = 0, plain = 0, k;
+
+    rlu_grow(&b, len);
+    while (i < len) {
+        k = rlu_utf8_len(u + i, len - i);
+        if (k && u[i] != 0) {
+            i += k;
+            continue;
+        }
+        rlu_put(&b, u + plain, i - plain);
+        rlu_put(&b, "\xef\xbf\xbd", 3);
+        plain = ++i;
+    }
+    rlu_put(&b, u + plain, i - plain);
+    return rlu_take(&b);
 }

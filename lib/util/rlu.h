@@ -104,4 +104,42 @@ int plain_value(FILE *f, const runlog_value *v);
 /* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
 size_t rlu_utf8_len(const unsigned char *s, size_t n);
 
+/* ---- growable text buffers (always NUL-terminated; oom is sticky) ---- */
+
+typedef struct rlu_buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} rlu_buf;
+
+void rlu_put(rlu_buf *b, const void *data, size_t len);
+void rlu_puts(rlu_buf *b, const char *s);
+void rlu_printf(rlu_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void rlu_buf_free(rlu_buf *b);
+/* Takes the text out of b (the caller frees it); NULL when b ran out of memory. */
+char *rlu_take(rlu_buf *b);
+
+/* ---- the one JSON string and base64 encoder ----
+ * They write through a sink, so that the same code serves a FILE* (the
+ * streaming exports) and a buffer (values rendered in memory). */
+typedef void (*rlu_sink)(void *ctx, const void *data, size_t len);
+void rlu_sink_buf(void *buf, const void *data, size_t len);   /* ctx: rlu_buf * */
+void rlu_sink_file(void *file, const void *data, size_t len); /* ctx: FILE * */
+
+/* Besides what JSON requires, escape DEL, the C1 controls, U+2028/2029,
+ * U+FEFF, U+FFFE and U+FFFF, so that the text is also a YAML 1.1
+ * double-quoted scalar (PyYAML refuses them raw). */
+#define RLU_JSON_YAML_SAFE 1u
+
+/* A JSON string with its quotes: '"' '\' \n \t \r escaped, other
+ * controls and DEL as \u00XX, invalid UTF-8 bytes as U+FFFD. Returns how
+ * many bytes were replaced. */
+size_t rlu_json_str(rlu_sink sink, void *ctx, const char *s, size_t len, unsigned flags);
+/* Base64 (RFC 4648, with padding), no quotes. */
+void rlu_base64(rlu_sink sink, void *ctx, const void *data, size_t len);
+/* Text safe for a C string that must be UTF-8 (a protobuf string, an HDF5
+ * UTF-8 attribute): invalid UTF-8 bytes and NUL become U+FFFD. malloc'd;
+ * NULL when out of memory. */
+char *rlu_utf8_text(const char *s, size_t len);
+
 #endif
