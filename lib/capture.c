@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "capture_internal.h"
+#include "rlu.h"
 
 extern char **environ;
 
@@ -111,25 +112,6 @@ static void *sampler_main(void *arg)
 
 /* ---- the console thread ---- */
 
-/* Writes everything to fd, waiting when it is non-blocking and full. */
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && errno == EAGAIN) {
-            struct pollfd pf = {fd, POLLOUT, 0};
-            poll(&pf, 1, -1);
-            continue;
-        }
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
 
 /* Copies what one pipe holds now to the original fd and the run-log.
  * Returns 1 while the pipe may hold more, 0 when empty, -1 at EOF. */
@@ -141,7 +123,7 @@ static int copy_once(runlog_capture *c, int fd, char *buf)
         return errno == EINTR ? 1 : errno == EAGAIN ? 0 : -1;
     if (k == 0)
         return -1;
-    if (c->orig[fd] >= 0 && !c->tee_off[fd] && write_all(c->orig[fd], buf, (size_t)k) < 0) {
+    if (c->orig[fd] >= 0 && !c->tee_off[fd] && rlu_write_all(c->orig[fd], buf, (size_t)k) < 0) {
         keep_error(c, rl_fail(RUNLOG_EIO, "capture: copying console output to fd %d: %s", fd,
                               strerror(errno)));
         c->tee_off[fd] = 1;

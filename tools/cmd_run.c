@@ -272,30 +272,12 @@ static pid_t start_child(const run_opts *o, run_state *s, const sigset_t *mask, 
 
 /* ---- console ---- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0 && errno == EAGAIN) {
-            struct pollfd pf = {fd, POLLOUT, 0};
-            poll(&pf, 1, -1);
-            continue;
-        }
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
 
 static void console_chunk(run_state *s, int fd, const char *buf, size_t n)
 {
     int rc;
 
-    if (!s->tee_off[fd] && write_all(fd, buf, n) < 0)
+    if (!s->tee_off[fd] && rlu_write_all(fd, buf, n) < 0)
         s->tee_off[fd] = 1; /* e.g. a closed pipe: keep recording */
     rc = runlog_writer_console(s->w, fd == 1 ? RUNLOG_STDOUT : RUNLOG_STDERR, buf, n);
     if (rc < 0 && s->status == TOOL_OK)

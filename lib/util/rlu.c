@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 
 /* ------------------------------------------------------------------ */
@@ -744,4 +745,25 @@ char *rlu_utf8_text(const char *s, size_t len)
     }
     rlu_put(&b, u + plain, i - plain);
     return rlu_take(&b);
+}
+
+int rlu_write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && errno == EAGAIN) {
+            struct pollfd pf = {fd, POLLOUT, 0};
+            poll(&pf, 1, -1);
+            continue;
+        }
+        if (k <= 0)
+            return -1;
+        p += k;
+        n -= (size_t)k;
+    }
+    return 0;
 }

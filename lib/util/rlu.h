@@ -142,4 +142,8 @@ void rlu_base64(rlu_sink sink, void *ctx, const void *data, size_t len);
  * NULL when out of memory. */
 char *rlu_utf8_text(const char *s, size_t len);
 
+/* Writes all n bytes to fd, retrying after EINTR and waiting in poll() on
+ * a non-blocking descriptor that is full. 0, or -1 with errno set. */
+int rlu_write_all(int fd, const void *data, size_t n);
+
 #endif
