@@ -33,13 +33,14 @@ static void wopen(wfile *f, const char *path, const char *id, const char *projec
     TU_OK(runlog_writer_open(&f->w, path, &o));
 }
 
-/* Rows from..to of key "loss" (and "seen"): values depend on the step and
+/* Rows from..to of keys "loss", "seen" and "phase": values depend on the step and
  * on salt only, so two files of one run agree where they overlap. */
 static void rows(runlog_writer *w, int from, int to, double salt)
 {
     for (int s = from; s <= to; s++) {
         TU_OK(runlog_writer_add_double(w, "loss", salt + 1.0 / (s + 1)));
         TU_OK(runlog_writer_add_int(w, "seen", s * 10));
+        TU_OK(runlog_writer_add_string(w, "phase", s % 2 ? "odd" : "even"));
         TU_OK(runlog_writer_commit_step(w, (uint64_t)s));
     }
 }
@@ -235,12 +236,13 @@ static void test_continued(void **state)
     assert_string_equal(runlog_value_string(runlog_value_get(md, "host"), NULL), "node-2");
     assert_int_equal(summary_int(md, "rank"), 0);
     /* keys: each once, in order of first appearance */
-    assert_int_equal(runlog_runset_key_count(s, 0), 4);
+    assert_int_equal(runlog_runset_key_count(s, 0), 5);
     assert_string_equal(runlog_runset_key(s, 0, 0), "loss");
     assert_string_equal(runlog_runset_key(s, 0, 1), "seen");
-    assert_string_equal(runlog_runset_key(s, 0, 2), "acc");
-    assert_string_equal(runlog_runset_key(s, 0, 3), "lr_now");
-    assert_null(runlog_runset_key(s, 0, 4));
+    assert_string_equal(runlog_runset_key(s, 0, 2), "phase");
+    assert_string_equal(runlog_runset_key(s, 0, 3), "acc");
+    assert_string_equal(runlog_runset_key(s, 0, 4), "lr_now");
+    assert_null(runlog_runset_key(s, 0, 5));
     /* facts: the last file's state, rows counted per file */
     assert_int_equal(runlog_runset_state(s, 0), RUNLOG_STATE_FAILED);
     assert_int_equal(runlog_runset_exit_code(s, 0), 3);
@@ -267,6 +269,11 @@ static void test_continued(void **state)
     TU_OK(runlog_runset_history(&h, s, 0, "seen"));
     assert_int_equal(runlog_history_length(h), 10);
     assert_int_equal(runlog_value_int(runlog_history_value(h, 9)), 90);
+    runlog_history_free(h);
+    TU_OK(runlog_runset_history(&h, s, 0, "phase"));
+    assert_int_equal(runlog_history_length(h), 10);
+    for (size_t i = 0; i < 10; i++)
+        assert_string_equal(runlog_value_string(runlog_history_value(h, i), NULL), i % 2 ? "odd" : "even");
     runlog_history_free(h);
     TU_OK(runlog_runset_history(&h, s, 0, "acc"));
     assert_int_equal(runlog_history_length(h), 1);
@@ -349,6 +356,38 @@ static void test_identity_conflict(void **state)
     expect_conflict(paths, 2, RUNLOG_EINVAL, a, b, "identity differs (project)");
     free(a);
     free(b);
+}
+
+/* One artifact version (name, vN) with two manifests. */
+static void test_artifact_conflict(void **state)
+{
+    tu_fixture *fx = *state;
+    char *a = tu_path(fx->dir, "a.runlog"), *b = tu_path(fx->dir, "b.runlog");
+    char *model = tu_path(fx->dir, "model.bin");
+    const char *paths[] = { a, b };
+    wfile f;
+    uint32_t version = 9;
+    for (int i = 0; i < 2; i++) {
+        tu_write_file(model, i ? "weights-b" : "weights-a", 9);
+        wopen(&f, i ? b : a, "art", "p", 100 + 100 * i, (uint8_t)(0x91 + i));
+        rows(f.w, 3 * i, 3 * i + 2, 0);
+        TU_OK(runlog_writer_log_model(&version, f.w, model, "model", NULL, 0));
+        assert_int_equal(version, 0);
+        TU_OK(runlog_writer_close(f.w));
+    }
+    expect_conflict(paths, 2, RUNLOG_EINVAL, a, b, "artifact model:v0 has another manifest");
+    /* The same bytes: one version, no conflict. */
+    tu_write_file(model, "weights-a", 9);
+    remove(b);
+    wopen(&f, b, "art", "p", 300, 0x93);
+    TU_OK(runlog_writer_log_model(&version, f.w, model, "model", NULL, 0));
+    TU_OK(runlog_writer_close(f.w));
+    runlog_runset *s = open_set(paths, 2, RUNLOG_READ_STRICT);
+    assert_int_equal(runlog_runset_file_count(s, 0), 2);
+    runlog_runset_free(s);
+    free(a);
+    free(b);
+    free(model);
 }
 
 /* ---- several runs ---------------------------------------------------------------- */
@@ -493,6 +532,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_per_rank, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_config_conflict, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_identity_conflict, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_artifact_conflict, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_separate_runs, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_order_by_steps, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_damaged, tu_setup, tu_teardown),
