@@ -22,6 +22,7 @@ typedef struct rs_file {
     runlog_reader *r;
     runlog_run *run;
     const char *id;
+    size_t id_len; /* ids are compared byte for byte (§11.2): text may hold NUL */
     int64_t start;
     uint64_t first, last; /* step range, when rows > 0 */
     size_t given;         /* first position among the paths of its file UUID */
@@ -431,6 +432,7 @@ static int read_file(rs_file *f)
     if (runlog_value_type(id) != RUNLOG_STRING || id->n == 0)
         return rl_fail(RUNLOG_EINVAL, "%s: the run has no id (its run_start record is lost)", f->path);
     f->id = id->u.s;
+    f->id_len = id->n;
     const runlog_value *t = runlog_value_get(ident, "start_time");
     f->start = runlog_value_type(t) == RUNLOG_INT ? t->u.i : runlog_reader_created(f->r);
     f->first = rl_run_first_step(f->run);
@@ -528,7 +530,8 @@ int runlog_runset_open(runlog_runset **out, const char *const *paths, size_t n,
     for (size_t i = 0; i < s->nfiles; i++) {
         rs_file *f = &s->files[i];
         size_t k = 0, j;
-        while (k < s->nruns && strcmp(s->runs[k].f[0]->id, f->id) != 0)
+        while (k < s->nruns && (s->runs[k].f[0]->id_len != f->id_len ||
+                                memcmp(s->runs[k].f[0]->id, f->id, f->id_len) != 0))
             k++;
         rs_run *run = &s->runs[k];
         if (k == s->nruns) {
