@@ -195,6 +195,19 @@ const char *rl_reader_path(const runlog_reader *r);
 uint64_t rl_reader_salt(const runlog_reader *r);
 rl_blob_index **rl_reader_blob_cache(runlog_reader *r);
 
+/* ---- Reader internals used by run sets (runset.c) --------------------------- */
+
+/* The step of the run's first committed row (valid when rows > 0). */
+uint64_t rl_run_first_step(const runlog_run *run);
+/* An empty history, to be filled by rl_history_append(). */
+int rl_history_new(runlog_history **out);
+/* Appends entry i of src (step, time, value copied) as coming from file. */
+int rl_history_append(runlog_history *h, const runlog_history *src, size_t i, uint32_t file);
+/* Marks every entry of h as coming from file. */
+int rl_history_set_file(runlog_history *h, uint32_t file);
+/* Counts frames that another history's reading decoded. */
+void rl_history_add_frames(runlog_history *h, uint64_t frames_read);
+
 /* ---- Shared by writer, reader, repair ------------------------------------- */
 
 int rl_lock_file(int fd, const char *path);       /* RUNLOG_ELOCKED if held */

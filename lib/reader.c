@@ -497,7 +497,7 @@ struct runlog_run {
     runlog_state state;
     int exit_code;
     int64_t end_time, last_time;
-    uint64_t rows, last_step, resumes;
+    uint64_t rows, first_step, last_step, resumes;
     uint64_t counts[16];
     runlog_value artifacts;   /* list of artifact maps (clones) */
     size_t artifacts_cap;
@@ -602,7 +602,8 @@ static int run_take(runlog_run *run, const runlog_record *rec)
         run->last_time = rec->time;
     switch (type) {
     case RUNLOG_RECORD_HISTORY:
-        run->rows++;
+        if (run->rows++ == 0)
+            run->first_step = rec->step;
         run->last_step = rec->step;
         for (size_t i = 0; i < rec->nfields; i++) {
             int rc = vmap_set(&run->summary_auto, rec->keys[i], strlen(rec->keys[i]), rec->values[i]);
@@ -755,6 +756,7 @@ int runlog_run_exit_code(const runlog_run *run) { return run ? run->exit_code : 
 int64_t runlog_run_end_time(const runlog_run *run) { return run ? run->end_time : 0; }
 uint64_t runlog_run_rows(const runlog_run *run) { return run ? run->rows : 0; }
 uint64_t runlog_run_last_step(const runlog_run *run) { return run ? run->last_step : 0; }
+uint64_t rl_run_first_step(const runlog_run *run) { return run ? run->first_step : 0; }
 uint64_t runlog_run_resumes(const runlog_run *run) { return run ? run->resumes : 0; }
 uint64_t runlog_run_record_count(const runlog_run *run, int type)
 {
@@ -790,6 +792,7 @@ struct runlog_history {
     rl_arena arena;          /* non-numeric values live here */
     runlog_value scratch;
     uint64_t frames_read;
+    uint32_t *files;         /* a run set's merged history: the file of each entry */
 };
 
 /* Large arrays are 2 MiB-aligned and marked for transparent huge pages: a
@@ -824,6 +827,8 @@ static int hist_grow(runlog_history *h, size_t extra)
         GROW(ints);
     if (h->others)
         GROW(others);
+    if (h->files)
+        GROW(files);
 #undef GROW
     h->cap = cap;
     return 0;
@@ -1279,8 +1284,60 @@ void runlog_history_free(runlog_history *h)
     free(h->types);
     free(h->ints);
     free(h->others);
+    free(h->files);
     rl_arena_reset(&h->arena);
     free(h);
+}
+
+/* ---- Histories built by a run set (runset.c) ------------------------------------ */
+
+int rl_history_new(runlog_history **out)
+{
+    runlog_history *h = calloc(1, sizeof *h);
+    if (!h)
+        return RUNLOG_ENOMEM;
+    *out = h;
+    return 0;
+}
+
+int rl_history_append(runlog_history *h, const runlog_history *src, size_t i, uint32_t file)
+{
+    const runlog_value *v = runlog_history_value(src, i);
+    if (!v)
+        return RUNLOG_EINVAL;
+    if (hist_grow(h, 1))
+        return RUNLOG_ENOMEM;
+    if (!h->files && !(h->files = calloc(h->cap, sizeof *h->files)))
+        return RUNLOG_ENOMEM;
+    h->steps[h->len] = src->steps[i];
+    h->times[h->len] = src->times[i];
+    h->files[h->len] = file;
+    int rc = hist_copy_value(h, h->len, v);
+    if (rc)
+        return rc;
+    h->len++;
+    return 0;
+}
+
+void rl_history_add_frames(runlog_history *h, uint64_t frames_read)
+{
+    h->frames_read += frames_read;
+}
+
+int rl_history_set_file(runlog_history *h, uint32_t file)
+{
+    if (file == 0 && !h->files)
+        return 0; /* runlog_history_file() says 0 without the array */
+    if (!h->files && !(h->files = calloc(h->cap ? h->cap : 1, sizeof *h->files)))
+        return RUNLOG_ENOMEM;
+    for (size_t i = 0; i < h->len; i++)
+        h->files[i] = file;
+    return 0;
+}
+
+size_t runlog_history_file(const runlog_history *h, size_t i)
+{
+    return h && h->files && i < h->len ? h->files[i] : 0;
 }
 
 size_t runlog_history_length(const runlog_history *h) { return h ? h->len : 0; }

@@ -693,6 +693,133 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_value_digest(runlog_digest *out, const ru
 RUNLOG_API const runlog_value *runlog_run_artifacts(const runlog_run *run);
 
 /* ------------------------------------------------------------------------ */
+/* Run sets: several files, several runs (spec/EXPORTS.md §11)               */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A run set holds the runs of a list of files, for a caller that reads or
+ * exports them as runs rather than as files: files are grouped by run id; a
+ * file given twice (the same file UUID: the same path again, or a copy) is
+ * read once; the files of one run (a run continued into a new file) are
+ * ordered and merged; files that share a run id but disagree (per-rank files
+ * that were given one id) are refused, naming both. The rule is spec/EXPORTS.md
+ * §11 ("Several files of one run"); every exporter follows it.
+ *
+ * A run set is used by one thread at a time. Runs are numbered 0..count-1 in
+ * the order their id first appears among the paths; the files of run i are
+ * numbered 0..n-1 in merge order (§11.2). Indexes out of range give NULL, 0
+ * or RUNLOG_EINVAL.
+ */
+typedef struct runlog_runset runlog_runset;
+
+#define RUNLOG_RUNSET_OPTIONS_VERSION 1
+
+/** Options of runlog_runset_open(). Start from RUNLOG_RUNSET_OPTIONS_INIT. */
+typedef struct runlog_runset_options {
+    unsigned version; /**< RUNLOG_RUNSET_OPTIONS_VERSION */
+    unsigned flags;   /**< RUNLOG_READ_STRICT or RUNLOG_READ_TOLERANT, for every file */
+} runlog_runset_options;
+
+#define RUNLOG_RUNSET_OPTIONS_INIT { RUNLOG_RUNSET_OPTIONS_VERSION, 0u }
+
+/**
+ * Opens every file, reads each run once (runlog_reader_run()), groups the
+ * files by run id, drops duplicates, orders the files of each run and checks
+ * that they are one run: identity, config, history at the steps that several
+ * files hold, and artifact versions must agree (§11.3). Reading the history
+ * of the steps that several files hold is the only history read here.
+ *
+ * @param out   receives the run set; free it with runlog_runset_free().
+ * @param paths n file paths; none may be NULL; the strings are copied.
+ * @param n     at least 1.
+ * @param opts  NULL for strict reading.
+ * @return 0; RUNLOG_EINVAL for NULL arguments, n == 0, a bad options version
+ *         or flags (RUNLOG_READ_FOLLOW is refused), a file whose run has no
+ *         id, or files of one run id that are not one run (the detail names
+ *         both files, e.g. "a.runlog and b.runlog: run ID: key 'loss' at
+ *         step 3 differs (steps 0..19 and 0..19): not one run"); errors of
+ *         runlog_reader_open(), runlog_reader_run() and
+ *         runlog_reader_history() (a damaged file read strictly: the detail
+ *         names the file and byte offset); RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_runset_open(runlog_runset **out, const char *const *paths,
+                                                   size_t n, const runlog_runset_options *opts);
+
+/** Closes every file and frees the set and everything it handed out
+ *  (readers, runs, values, strings). Accepts NULL. */
+RUNLOG_API void runlog_runset_free(runlog_runset *s);
+
+/** Number of runs. */
+RUNLOG_API size_t runlog_runset_run_count(const runlog_runset *s);
+/** The run id of run i; owned by the set. */
+RUNLOG_API const char *runlog_runset_run_id(const runlog_runset *s, size_t run);
+
+/** Number of files of a run (duplicates not counted; at least 1). */
+RUNLOG_API size_t runlog_runset_file_count(const runlog_runset *s, size_t run);
+/** The path of file j of a run, as given; owned by the set. */
+RUNLOG_API const char *runlog_runset_file_path(const runlog_runset *s, size_t run, size_t file);
+/** The reader of file j of a run, owned by the set (do not close it). Use it
+ *  for what the merged view does not give: records (runlog_reader_next()),
+ *  blobs, tables. */
+RUNLOG_API runlog_reader *runlog_runset_file_reader(runlog_runset *s, size_t run, size_t file);
+/** What file j of a run holds on its own (runlog_reader_run()); owned by the set. */
+RUNLOG_API const runlog_run *runlog_runset_file_run(const runlog_runset *s, size_t run, size_t file);
+
+/* The merged view of a run (§11.4). Values are owned by the set and valid
+ * until runlog_runset_free(). */
+
+/** Identity of the run's first file (every file's agrees, §11.3). */
+RUNLOG_API const runlog_value *runlog_runset_identity(const runlog_runset *s, size_t run);
+/** Config: the union of the files' keys, in order of first appearance. */
+RUNLOG_API const runlog_value *runlog_runset_config(const runlog_runset *s, size_t run);
+/** Summary and metadata: the union of the files' keys, in order of first
+ *  appearance, a later file's value replacing an earlier one's. */
+RUNLOG_API const runlog_value *runlog_runset_summary(const runlog_runset *s, size_t run);
+RUNLOG_API const runlog_value *runlog_runset_metadata(const runlog_runset *s, size_t run);
+/** State and exit code of the run's last file. */
+RUNLOG_API runlog_state runlog_runset_state(const runlog_runset *s, size_t run);
+RUNLOG_API int runlog_runset_exit_code(const runlog_runset *s, size_t run);
+/** Start time of the first file (Unix ns); the latest end time of any file. */
+RUNLOG_API int64_t runlog_runset_start_time(const runlog_runset *s, size_t run);
+RUNLOG_API int64_t runlog_runset_end_time(const runlog_runset *s, size_t run);
+/** Committed rows of all files (a step that several files hold counts once
+ *  per file), and the highest last step (valid when rows > 0). */
+RUNLOG_API uint64_t runlog_runset_rows(const runlog_runset *s, size_t run);
+RUNLOG_API uint64_t runlog_runset_last_step(const runlog_runset *s, size_t run);
+/** Resume records of all files, plus one per file after the first. */
+RUNLOG_API uint64_t runlog_runset_resumes(const runlog_runset *s, size_t run);
+/** History keys of all files, each once, in order of first appearance. */
+RUNLOG_API size_t runlog_runset_key_count(const runlog_runset *s, size_t run);
+RUNLOG_API const char *runlog_runset_key(const runlog_runset *s, size_t run, size_t i);
+
+/**
+ * One key's history across the files of a run, merged by step (§11.5): steps
+ * in order; at a step that several files hold, the first file's entries
+ * (with their times). runlog_history_file() says which file each entry came
+ * from. A run of one file gives what runlog_reader_history() gives.
+ *
+ * @param out receives the history; free it with runlog_history_free().
+ * @return 0; RUNLOG_ENOTFOUND when no file of the run has the key;
+ *         RUNLOG_EINVAL for NULL arguments, a run out of range, or entries
+ *         that differ at a step (possible only when a file grew after
+ *         runlog_runset_open(); the detail names both files); errors of
+ *         runlog_reader_history(); RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_runset_history(runlog_history **out, runlog_runset *s,
+                                                      size_t run, const char *key);
+/** For a history from runlog_runset_history(): the file (its index in the
+ *  run, as runlog_runset_file_path()) that entry i came from. 0 for a
+ *  history of runlog_reader_history() and for i out of range. */
+RUNLOG_API size_t runlog_history_file(const runlog_history *h, size_t i);
+
+/** Paths dropped as duplicates (a file UUID already given, §11.1), in the
+ *  order given, each with the path of the file kept in its place (so that a
+ *  caller can warn). Both strings are owned by the set. */
+RUNLOG_API size_t runlog_runset_duplicate_count(const runlog_runset *s);
+RUNLOG_API const char *runlog_runset_duplicate_path(const runlog_runset *s, size_t i);
+RUNLOG_API const char *runlog_runset_duplicate_of(const runlog_runset *s, size_t i);
+
+/* ------------------------------------------------------------------------ */
 /* Verification and repair                                                   */
 /* ------------------------------------------------------------------------ */
 
