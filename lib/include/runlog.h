@@ -455,7 +455,8 @@ RUNLOG_API const runlog_value *runlog_run_config(const runlog_run *run);
  *  values on top. */
 RUNLOG_API const runlog_value *runlog_run_summary(const runlog_run *run);
 RUNLOG_API runlog_state runlog_run_state(const runlog_run *run);
-/** Exit code of the finish record; 0 if none. */
+/** Exit code of the finish record; 0 if none. A recorded value outside int
+ *  reads as INT_MIN or INT_MAX (the state still says failed). */
 RUNLOG_API int runlog_run_exit_code(const runlog_run *run);
 /** End time (Unix ns) from the finish record, or the last record's time. */
 RUNLOG_API int64_t runlog_run_end_time(const runlog_run *run);
