@@ -156,9 +156,53 @@ int tool_warn_damage(const char *path)
 /* Output files                                                         */
 /* ------------------------------------------------------------------ */
 
+int tool_out_is_input(const char *out, const char *const *inputs, size_t n)
+{
+    struct stat so, si;
+    size_t i;
+    int rc = !out || strcmp(out, "-") == 0 ? fstat(STDOUT_FILENO, &so) : stat(out, &so);
+
+    if (rc < 0)
+        return -1; /* nothing there yet (or unreadable): nothing to lose */
+    for (i = 0; i < n; i++)
+        if (stat(inputs[i], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+            return (int)i;
+    return -1;
+}
+
+int tool_check_output(const char *out, const char *const *inputs, size_t n)
+{
+    int i = tool_out_is_input(out, inputs, n);
+
+    if (i < 0)
+        return TOOL_OK;
+    fprintf(stderr, "runlog: %s: is the input %s (the same file); refusing to write over it\n",
+            !out || strcmp(out, "-") == 0 ? "stdout" : out, inputs[i]);
+    return TOOL_FAIL;
+}
+
+int tool_mkstemp(char *tmpl)
+{
+    int fd = mkstemp(tmpl);
+    mode_t mask;
+
+    if (fd < 0)
+        return -1;
+    /* mkstemp() makes 0600; give the result the mode a plain create would. */
+    mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) < 0) {
+        int err = errno;
+        close(fd);
+        unlink(tmpl);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
 int tool_out_open(tool_out *o, const char *path)
 {
-    mode_t mask;
     int fd;
 
     memset(o, 0, sizeof *o);
@@ -173,13 +217,10 @@ int tool_out_open(tool_out *o, const char *path)
         goto fail;
     }
     sprintf(o->tmp, "%s.tmp-XXXXXX", path);
-    fd = mkstemp(o->tmp);
+    fd = tool_mkstemp(o->tmp);
     if (fd < 0)
         goto fail;
-    /* mkstemp() makes 0600; give the result the mode a plain create would. */
-    mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) < 0 || !(o->f = fdopen(fd, "w"))) {
+    if (!(o->f = fdopen(fd, "w"))) {
         close(fd);
         unlink(o->tmp);
         goto fail;

@@ -73,12 +73,25 @@ const char *tool_damage_name(runlog_damage_kind kind, int json);
 
 /* ---- output: FILE or "-" (stdout) ---- */
 
+/* Which of inputs[0..n) `out` is: the same file (device and inode, so a hard
+ * link or a symbolic link to an input counts too; "-" or NULL: what stdout
+ * is), or -1 when none (or out does not exist). Prints nothing. */
+int tool_out_is_input(const char *out, const char *const *inputs, size_t n);
+/* tool_out_is_input(), reported: TOOL_OK, or TOOL_FAIL with "runlog: OUT:
+ * is the input FILE ..." on stderr. Run before anything is written, so that
+ * the input (often the only copy of the run) is left untouched. */
+int tool_check_output(const char *out, const char *const *inputs, size_t n);
+
 typedef struct tool_out {
     FILE *f;
     char *path; /* NULL for stdout */
     char *tmp;  /* the temporary file beside path, renamed over it at the end */
 } tool_out;
 
+/* mkstemp(tmpl) (a new file, created exclusively under a random name, never
+ * through a link), with the mode a plain create would give (0666 & ~umask).
+ * The descriptor, or -1 with errno set (nothing left behind). */
+int tool_mkstemp(char *tmpl);
 /* Opens `path` for writing ("-" or NULL: stdout). A file is written to a
  * temporary file beside it, so it appears whole or not at all. */
 int tool_out_open(tool_out *o, const char *path);
