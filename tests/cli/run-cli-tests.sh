@@ -706,7 +706,7 @@ for cmd in "info" "verify" "dump" "tail" "history" "export json" "export hdf5" "
     log) args="hostile/fifo x=1" ;;
     esac
     # shellcheck disable=SC2086
-    timeout 20 "$RUNLOG" $cmd $args >out 2>err </dev/null
+    timeout 5 "$RUNLOG" $cmd $args >out 2>err </dev/null
     rc=$?
     if [ "$rc" -eq 1 ] && grep -q 'hostile/fifo: not a regular file' err; then
         pass "$cmd refuses a FIFO: not a regular file"
