@@ -714,6 +714,13 @@ for cmd in "info" "verify" "dump" "tail" "history" "export json" "export hdf5" "
         fail "$cmd on a FIFO (exit status $rc)"; show err
     fi
 done
+timeout 5 "$RUNLOG" log hostile/l.runlog --image k=hostile/fifo >out 2>err </dev/null
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'hostile/fifo: not a readable file' err; then
+    pass "log --image refuses a FIFO"
+else
+    fail "log --image on a FIFO (exit status $rc)"; show err
+fi
 ln -s /dev/null hostile/null.runlog
 for target in /dev/null hostile/null.runlog; do
     run 1 "log $target is refused" "$RUNLOG" log "$target" x=1
