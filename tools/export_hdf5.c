@@ -11,7 +11,7 @@
  * images and blobs one at a time. Alerts, console chunks and system samples
  * of a run are gathered in one pass and held until written.
  *
- * The output is written to OUT.tmp-PID and renamed at the end: it appears
+ * The output is written to OUT.tmp-XXXXXX and renamed at the end: it appears
  * whole or not at all.
  */
 #include "export_hdf5.h"

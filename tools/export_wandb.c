@@ -6,7 +6,7 @@
  *
  * Files with the same run id (a run requeued into a new run-log) are one run:
  * their records are exported in order of start time. A run is built in
- * DIR/.tmp-<run_id>-<pid>/ and renamed into place at the end, so its
+ * DIR/.tmp-<run_id>-XXXXXX/ and renamed into place at the end, so its
  * directory appears whole or not at all; on any failure the staging
  * directory is removed.
  *

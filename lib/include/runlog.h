@@ -655,7 +655,8 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_writer_log_model(uint32_t *out_version, r
 RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob(void **out, size_t *len, runlog_reader *r,
                                                    const runlog_digest *digest);
 /**
- * Writes a blob to a file: to "PATH.tmp-PID" beside it, checking the digest,
+ * Writes a blob to a file: to a new "PATH.tmp-XXXXXXXXXXXX" beside it
+ * (random name, created exclusively, never through a link), checking the digest,
  * then renamed to path, so a blob that does not match never appears.
  * Memory stays bounded whatever the blob's size.
  */
