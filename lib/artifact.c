@@ -263,12 +263,12 @@ int runlog_artifact_add_reference(runlog_artifact *a, const char *uri, const cha
 /* Hashes a local file without storing it (references). */
 static int hash_file(const char *path, runlog_digest *d, uint64_t *size)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return rl_fail(RUNLOG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int fd;
+    int rc = rl_open_file(&fd, path, O_RDONLY, 0);
+    if (rc)
+        return rc;
     uint8_t *buf = malloc(RL_BLOB_CHUNK);
     rl_digest_state *st = rl_digest_begin();
-    int rc = 0;
     uint64_t total = 0;
     if (!buf || !st)
         rc = rl_fail(RUNLOG_ENOMEM, "out of memory");

@@ -220,9 +220,9 @@ int runlog_writer_blob_file(runlog_digest *out, uint64_t *size, runlog_writer *w
         return rc;
     if (!path)
         return rl_fail(RUNLOG_EINVAL, "path is NULL");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return rl_fail(RUNLOG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int fd;
+    if ((rc = rl_open_file(&fd, path, O_RDONLY, 0)))
+        return rc; /* a FIFO would hang, and be read twice */
     uint8_t *buf = malloc(RL_BLOB_CHUNK);
     rl_digest_state *st = rl_digest_begin();
     runlog_digest d;
@@ -551,18 +551,14 @@ int runlog_reader_blob_to_file(runlog_reader *r, const runlog_digest *digest, co
 {
     if (!r || !digest || !path)
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
-    size_t plen = strlen(path) + 32;
-    char *tmp = malloc(plen);
-    if (!tmp)
-        return rl_fail(RUNLOG_ENOMEM, "out of memory");
-    snprintf(tmp, plen, "%s.tmp-%ld", path, (long)getpid());
-    file_sink f = { open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644), tmp };
+    /* A random name: one guessable from the PID could be taken ahead. */
+    char *tmp = NULL;
+    file_sink f = { rl_create_temp(&tmp, path), NULL };
     int rc;
-    if (f.fd < 0) {
-        rc = rl_fail(RUNLOG_EIO, "%s: cannot create: %s", tmp, strerror(errno));
-        free(tmp);
-        return rc;
-    }
+    if (f.fd < 0)
+        return rl_fail(errno == ENOMEM ? RUNLOG_ENOMEM : RUNLOG_EIO, "%s: cannot create a temporary file beside it: %s",
+                       path, strerror(errno));
+    f.path = tmp;
     rc = stream_blob(r, digest->bytes, to_file, &f, NULL);
     if (close(f.fd) != 0 && !rc)
         rc = rl_fail(RUNLOG_EIO, "%s: close failed: %s", tmp, strerror(errno));

@@ -33,6 +33,19 @@ int rl_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
 int rl_pread_all(int fd, void *buf, size_t len, uint64_t off);
 uint64_t rl_file_size(int fd);
 
+/* Opens an existing run-log (or input file) with flags | O_CLOEXEC, refusing
+ * what is not a regular file (RUNLOG_EINVAL, "PATH: not a regular file"):
+ * a FIFO would hang, a device would take a run and lose it. Opened with
+ * O_NONBLOCK, which is cleared again. 0 and *out, or RUNLOG_EIO/EINVAL. */
+int rl_open_file(int *out, const char *path, int flags, mode_t mode);
+
+/* Creates a new empty file "TARGET.tmp-XXXXXXXXXXXX" (random letters)
+ * beside target, O_RDWR, exclusively and without following links
+ * (O_CREAT|O_EXCL|O_NOFOLLOW), mode 0644 & ~umask: never an existing
+ * file, never through a link planted at a guessable name. Returns the
+ * descriptor and *out (the name, to free), or -1 with errno set. */
+int rl_create_temp(char **out, const char *target);
+
 /* ---- Key dictionary (keymap.c): key text -> dense id. Strings never move,
  * so another thread may read ids below a published count. ----------------- */
 
@@ -213,8 +226,11 @@ void rl_history_add_frames(runlog_history *h, uint64_t frames_read);
 int rl_lock_file(int fd, const char *path);       /* RUNLOG_ELOCKED if held */
 int rl_lock_held_by_other(int fd);                 /* 1 if a writer holds it */
 
-/* Copies [offset, size) of the file to a new sidecar "PATH.torn-OFFSET",
- * fsyncs it, then truncates the file to offset. */
+/* Copies [offset, size) of the file to a new sidecar "PATH.torn-OFFSET[.N]"
+ * (through a temporary file linked into place whole, so that a failure
+ * leaves none; a sidecar holding a prefix of the same bytes, left by an
+ * older failed attempt, is replaced), fsyncs it, then truncates the file to
+ * offset. The caller holds the file's lock. */
 int rl_cut_tail(int fd, const char *path, uint64_t offset, uint64_t size, char **sidecar);
 
 const char *rl_map_text(const runlog_value *map, const char *key);

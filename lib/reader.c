@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -73,9 +74,10 @@ int runlog_reader_open(runlog_reader **out, const char *path, const runlog_reade
     if (o->version != RUNLOG_READER_OPTIONS_VERSION)
         return rl_fail(RUNLOG_EINVAL, "reader options version %u (this library knows %u)", o->version,
                        RUNLOG_READER_OPTIONS_VERSION);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return rl_fail(RUNLOG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int fd;
+    int rc = rl_open_file(&fd, path, O_RDONLY, 0);
+    if (rc)
+        return rc;
     runlog_reader *r = calloc(1, sizeof *r);
     if (!r || !(r->path = strdup(path))) {
         free(r);
@@ -85,7 +87,7 @@ int runlog_reader_open(runlog_reader **out, const char *path, const runlog_reade
     r->fd = fd;
     r->flags = o->flags;
     uint64_t size;
-    int rc = rl_read_file_header(fd, path, &r->hdr, &size);
+    rc = rl_read_file_header(fd, path, &r->hdr, &size);
     if (rc) {
         runlog_reader_close(r);
         return rc;
@@ -640,11 +642,15 @@ static int run_take(runlog_run *run, const runlog_record *rec)
         const char *name = rl_map_text(b, "name");
         return name ? alias_event(run, name, rl_map_int(b, "version", -1), runlog_value_get(b, "aliases")) : 0;
     }
-    case RUNLOG_RECORD_FINISH:
-        run->exit_code = (int)rl_map_int(b, "exit_code", 0);
-        run->state = run->exit_code == 0 ? RUNLOG_STATE_FINISHED : RUNLOG_STATE_FAILED;
+    case RUNLOG_RECORD_FINISH: {
+        /* The state follows the recorded value, not its int cast: 2^32
+         * written by another writer is a failure, not "exit code 0". */
+        int64_t code = rl_map_int(b, "exit_code", 0);
+        run->exit_code = code < INT_MIN ? INT_MIN : code > INT_MAX ? INT_MAX : (int)code;
+        run->state = code == 0 ? RUNLOG_STATE_FINISHED : RUNLOG_STATE_FAILED;
         run->end_time = rec->time;
         return 0;
+    }
     case RUNLOG_RECORD_RESUME:
         run->resumes++;
         run->state = RUNLOG_STATE_RUNNING;

@@ -344,33 +344,46 @@ int rl_lock_held_by_other(int fd)
     return fl.l_type != F_UNLCK;
 }
 
+/* 1 if the file at name holds a prefix (possibly empty) of [offset, size)
+ * of fd: a sidecar left by an attempt that died or failed while copying
+ * (before sidecars were linked into place whole). Replacing it with the
+ * whole tail loses nothing. */
+static int partial_sidecar(const char *name, int fd, uint64_t offset, uint64_t size, uint8_t *buf,
+                           size_t chunk)
+{
+    int side;
+    if (rl_open_file(&side, name, O_RDONLY | O_NOFOLLOW, 0))
+        return 0;
+    uint64_t n = rl_file_size(side);
+    int same = n <= size - offset;
+    size_t half = chunk / 2;
+    for (uint64_t pos = 0; same && pos < n; pos += half) {
+        size_t k = n - pos < half ? (size_t)(n - pos) : half;
+        same = !rl_pread_all(side, buf, k, pos) && !rl_pread_all(fd, buf + half, k, offset + pos) &&
+               memcmp(buf, buf + half, k) == 0;
+    }
+    close(side);
+    return same;
+}
+
 int rl_cut_tail(int fd, const char *path, uint64_t offset, uint64_t size, char **sidecar)
 {
     size_t plen = strlen(path) + 64;
-    char *name = malloc(plen);
+    char *name = malloc(plen), *tmp = NULL;
     uint8_t *buf = NULL;
-    int side = -1, rc;
-    if (!name)
-        return rl_fail_at(RUNLOG_ENOMEM, path, offset, "out of memory moving the torn tail aside");
-    for (int attempt = 0; attempt < 100 && side < 0; attempt++) {
-        if (attempt)
-            snprintf(name, plen, "%s.torn-%llu.%d", path, (unsigned long long)offset, attempt);
-        else
-            snprintf(name, plen, "%s.torn-%llu", path, (unsigned long long)offset);
-        side = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (side < 0 && errno != EEXIST) {
-            rc = rl_fail(RUNLOG_EIO, "%s: cannot create sidecar: %s", name, strerror(errno));
-            goto fail;
-        }
-    }
-    if (side < 0) {
-        rc = rl_fail(RUNLOG_EIO, "%s: no free sidecar name", path);
+    int side = -1, rc, placed = 0;
+    enum { CHUNK = 1 << 20 };
+    if (!name || !(buf = malloc(CHUNK))) {
+        rc = rl_fail_at(RUNLOG_ENOMEM, path, offset, "out of memory moving the torn tail aside");
         goto fail;
     }
-    enum { CHUNK = 1 << 20 };
-    buf = malloc(CHUNK);
-    if (!buf) {
-        rc = rl_fail_at(RUNLOG_ENOMEM, path, offset, "out of memory moving the torn tail aside");
+    /* The tail is copied to a temporary file of our own and linked into
+     * place only when whole: a failed or killed copy leaves no sidecar
+     * behind to take one of the names. */
+    snprintf(name, plen, "%s.torn-%llu", path, (unsigned long long)offset);
+    if ((side = rl_create_temp(&tmp, name)) < 0) {
+        rc = rl_fail(errno == ENOMEM ? RUNLOG_ENOMEM : RUNLOG_EIO, "%s: cannot create sidecar: %s", name,
+                     strerror(errno));
         goto fail;
     }
     for (uint64_t pos = offset; pos < size; pos += CHUNK) {
@@ -386,6 +399,34 @@ int rl_cut_tail(int fd, const char *path, uint64_t offset, uint64_t size, char *
     }
     close(side);
     side = -1;
+    for (int attempt = 0; attempt < 100 && !placed; attempt++) {
+        if (attempt)
+            snprintf(name, plen, "%s.torn-%llu.%d", path, (unsigned long long)offset, attempt);
+        if (link(tmp, name) == 0) {
+            placed = 1;
+        } else if (errno != EEXIST) {
+            rc = rl_fail(RUNLOG_EIO, "%s: cannot create sidecar: %s", name, strerror(errno));
+            goto fail;
+        } else if (partial_sidecar(name, fd, offset, size, buf, CHUNK)) {
+            /* We hold the file's lock, so no other writer is making it. */
+            if (rename(tmp, name) != 0) {
+                rc = rl_fail(RUNLOG_EIO, "%s: cannot replace sidecar: %s", name, strerror(errno));
+                goto fail;
+            }
+            free(tmp);
+            tmp = NULL;
+            placed = 1;
+        }
+    }
+    if (!placed) {
+        rc = rl_fail(RUNLOG_EIO, "%s: no free sidecar name", path);
+        goto fail;
+    }
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+        tmp = NULL;
+    }
     /* Only once the bytes are safe in the sidecar is the tail cut. */
     if (rl_io.ftruncate(fd, (off_t)offset) != 0 || rl_io.fsync(fd) != 0) {
         rc = rl_fail(RUNLOG_EIO, "%s: cutting the torn tail at byte %llu: %s", path,
@@ -401,6 +442,10 @@ int rl_cut_tail(int fd, const char *path, uint64_t offset, uint64_t size, char *
 fail:
     if (side >= 0)
         close(side);
+    if (tmp) {
+        unlink(tmp);
+        free(tmp);
+    }
     free(buf);
     free(name);
     return rc;

@@ -134,12 +134,13 @@ int runlog_verify(runlog_report **out, const char *path)
 {
     if (!out || !path)
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return rl_fail(RUNLOG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    int fd;
+    int rc = rl_open_file(&fd, path, O_RDONLY, 0);
+    if (rc)
+        return rc;
     rl_file_header hdr;
     uint64_t size;
-    int rc = rl_read_file_header(fd, path, &hdr, &size);
+    rc = rl_read_file_header(fd, path, &hdr, &size);
     if (rc) {
         close(fd);
         return rc;

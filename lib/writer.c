@@ -1692,15 +1692,16 @@ static int new_header(runlog_writer *w, const runlog_writer_options *o, rl_file_
  * *created: 1 if path is ours, 0 if it existed. */
 static int publish_header(runlog_writer *w, const rl_file_header *h, int *created)
 {
-    size_t n = strlen(w->path) + 40;
-    char *tmp = malloc(n);
-    if (!tmp)
-        return rl_fail(RUNLOG_ENOMEM, "out of memory");
-    snprintf(tmp, n, "%s.new-%ld", w->path, (long)getpid());
+    /* A fresh name of our own, created exclusively: a link planted at a
+     * guessable name (PATH.new-PID) would have had us write through it. */
+    char *tmp = NULL;
+    int rc = 0, fd = rl_create_temp(&tmp, w->path);
+    if (fd < 0)
+        return rl_fail(errno == ENOMEM ? RUNLOG_ENOMEM : RUNLOG_EIO, "%s: cannot create a temporary file beside it: %s",
+                       w->path, strerror(errno));
     uint8_t buf[RL_FILE_HEADER_SIZE];
     rl_file_header_encode(buf, h);
-    int rc = 0, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 || rl_pwrite_all(fd, buf, sizeof buf, 0)) {
+    if (rl_pwrite_all(fd, buf, sizeof buf, 0)) {
         rc = rl_fail(RUNLOG_EIO, "%s: writing the file header: %s", tmp, strerror(errno));
     } else if (link(tmp, w->path) == 0) {
         *created = 1;
@@ -1709,8 +1710,7 @@ static int publish_header(runlog_writer *w, const rl_file_header *h, int *create
     } else {
         rc = rl_fail(RUNLOG_EIO, "%s: cannot create: %s", w->path, strerror(errno));
     }
-    if (fd >= 0)
-        close(fd);
+    close(fd);
     unlink(tmp);
     free(tmp);
     return rc;
@@ -1850,12 +1850,10 @@ static int writer_open(runlog_writer **out, const char *path, const runlog_write
     if (!repair && ((rc = new_header(w, o, &fresh)) ||
                     (access(path, F_OK) != 0 && errno == ENOENT && (rc = publish_header(w, &fresh, &created)))))
         goto fail;
-    w->fd = open(path, (repair ? O_RDWR : O_RDWR | O_CREAT) | O_CLOEXEC, 0644);
-    if (w->fd < 0) {
-        rc = rl_fail(errno == ENOENT && repair ? RUNLOG_EIO : RUNLOG_EIO, "%s: cannot open: %s", path,
-                     strerror(errno));
+    /* Not a regular file (/dev/null, a FIFO): refused, instead of "starting
+     * it afresh" into a device and reporting success. */
+    if ((rc = rl_open_file(&w->fd, path, repair ? O_RDWR : O_RDWR | O_CREAT, 0644)))
         goto fail;
-    }
     if ((rc = rl_lock_file(w->fd, path)))
         goto fail;
     uint64_t size = rl_file_size(w->fd);

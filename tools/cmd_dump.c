@@ -63,7 +63,9 @@ int cmd_dump(int argc, char **argv)
     if (argc - optind != 1)
         return tool_usage(argv[0], "expected one FILE");
     path = argv[optind];
-    if (tool_open_reader(&r, path, RUNLOG_READ_TOLERANT) != TOOL_OK)
+    /* `>> FILE` would append the dump to the run-log itself. */
+    if (tool_check_output(NULL, &path, 1) != TOOL_OK ||
+        tool_open_reader(&r, path, RUNLOG_READ_TOLERANT) != TOOL_OK)
         return TOOL_FAIL;
     tj_init(&j, stdout);
     while ((rc = runlog_reader_next(r, &rec)) == 0)

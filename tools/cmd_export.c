@@ -825,7 +825,8 @@ int cmd_export(int argc, char **argv)
 
     if (status != TOOL_OK)
         return status;
-    if (tool_open_reader(&r, o.path, RUNLOG_READ_TOLERANT) != TOOL_OK)
+    if (tool_check_output(o.out, &o.path, 1) != TOOL_OK ||
+        tool_open_reader(&r, o.path, RUNLOG_READ_TOLERANT) != TOOL_OK)
         return TOOL_FAIL;
     if ((rc = runlog_reader_run(&run, r)) < 0) {
         status = tool_lib_error(o.path, rc);

@@ -53,16 +53,20 @@ static int make_dirs(const char *dir)
 }
 
 
+/* The run-log being read (device and inode), which no extracted file may
+ * replace: `-o .` beside it with an entry of the same name would. */
+static struct stat input_st;
+
 /* Refuses to write over something that is not a regular file (a folder, a
  * symbolic link, a device): rename() would replace a link rather than
- * follow it, but an error is clearer than a surprise. */
+ * follow it, but an error is clearer than a surprise. Nor over the input. */
 static int target_ok(int dirfd, const char *rel)
 {
     struct stat st;
 
     if (fstatat(dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
         return errno == ENOENT ? 0 : -1;
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st.st_mode) || (st.st_dev == input_st.st_dev && st.st_ino == input_st.st_ino)) {
         errno = EEXIST;
         return -1;
     }
@@ -84,18 +88,14 @@ static char *join(const char *dir, const char *rel)
 }
 
 /* Writes one blob to DIR/rel (rel already checked). The library writes
- * "PATH.tmp-PID" first, so no link may stand there either. */
+ * a temporary file of its own beside it first (exclusively, random name). */
 static int write_blob(runlog_reader *r, const char *file, int dirfd, const char *dir,
                       const char *rel, const runlog_digest *d)
 {
-    char *full = NULL, *tmp = NULL;
+    char *full = NULL;
     int rc, ok;
 
-    if (asprintf(&tmp, "%s.tmp-%ld", rel, (long)getpid()) < 0)
-        return tool_lib_error(file, RUNLOG_ENOMEM);
-    ok = media_make_parents(dirfd, rel) == 0 && target_ok(dirfd, rel) == 0 &&
-         target_ok(dirfd, tmp) == 0;
-    free(tmp);
+    ok = media_make_parents(dirfd, rel) == 0 && target_ok(dirfd, rel) == 0;
     if (!ok) {
         fprintf(stderr, "runlog: %s/%s: %s\n", dir, rel, strerror(errno));
         return TOOL_FAIL;
@@ -275,7 +275,7 @@ static int write_raw(image_pass *p, const runlog_value *img, const runlog_digest
                      const char *name)
 {
     uint32_t h, w, c;
-    char tmp[MEDIA_NAME_MAX + 32];
+    char *tmp = NULL;
     const char *why = "";
     void *px = NULL;
     size_t len = 0;
@@ -289,23 +289,30 @@ static int write_raw(image_pass *p, const runlog_value *img, const runlog_digest
         fprintf(stderr, "runlog: %s: image %s (%zu bytes): %s\n", p->file, name, len, why);
         return TOOL_FAIL;
     }
-    snprintf(tmp, sizeof tmp, ".%s.tmp-%ld", name, (long)getpid());
-    fd = openat(p->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
-    if (fd >= 0 && !(f = fdopen(fd, "wb")))
+    /* DIR/.NAME.tmp-XXXXXX: mkstemp()'s random name, created exclusively;
+     * a guessable one (.NAME.tmp-PID) could have been taken ahead. */
+    if (asprintf(&tmp, "%s/.%s.tmp-XXXXXX", p->dir, name) < 0) {
+        runlog_free(px);
+        return tool_lib_error(p->file, RUNLOG_ENOMEM);
+    }
+    fd = rlu_mkstemp(tmp);
+    if (fd >= 0 && !(f = fdopen(fd, "wb"))) {
         close(fd);
+        unlink(tmp);
+    }
     rc = f ? png_write(f, px, h, w, c, &why) : -1;
     if (f && fclose(f) != 0 && rc == 0)
         rc = -1, why = strerror(errno);
     runlog_free(px);
-    if (rc == 0 && renameat(p->dirfd, tmp, p->dirfd, name) < 0)
+    if (rc == 0 && renameat(AT_FDCWD, tmp, p->dirfd, name) < 0)
         rc = -1, why = strerror(errno);
     if (rc < 0) {
         if (f)
-            unlinkat(p->dirfd, tmp, 0);
+            unlink(tmp);
         fprintf(stderr, "runlog: %s/%s: %s\n", p->dir, name, f ? why : strerror(errno));
-        return TOOL_FAIL;
     }
-    return TOOL_OK;
+    free(tmp);
+    return rc < 0 ? TOOL_FAIL : TOOL_OK;
 }
 
 static int write_image(image_pass *p, const runlog_value *img, const char *name)
@@ -464,8 +471,11 @@ int cmd_extract(int argc, char **argv)
 
     if (status != TOOL_OK)
         return status;
-    if (tool_open_reader(&r, o.path, RUNLOG_READ_TOLERANT) != TOOL_OK)
+    if (tool_check_output(o.dir, &o.path, 1) != TOOL_OK ||
+        tool_open_reader(&r, o.path, RUNLOG_READ_TOLERANT) != TOOL_OK)
         return TOOL_FAIL;
+    if (stat(o.path, &input_st) < 0)
+        memset(&input_st, 0, sizeof input_st); /* just opened: not expected */
     if ((rc = runlog_reader_run(&run, r)) < 0) {
         status = tool_lib_error(o.path, rc);
         goto out;

@@ -41,7 +41,9 @@ int cmd_history(int argc, char **argv)
     if (argc - optind < 2)
         return tool_usage(argv[0], "expected FILE and at least one KEY");
     path = argv[optind];
-    if (tool_open_reader(&r, path, RUNLOG_READ_TOLERANT) != TOOL_OK)
+    /* `>> FILE` would append the dump to the run-log itself. */
+    if (tool_check_output(NULL, &path, 1) != TOOL_OK ||
+        tool_open_reader(&r, path, RUNLOG_READ_TOLERANT) != TOOL_OK)
         return TOOL_FAIL;
     puts("key,step,timestamp,value");
     for (i = optind + 1; i < argc; i++) {

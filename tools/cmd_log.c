@@ -6,11 +6,13 @@
  * from a writer thread, and everything is in the file when it exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -144,10 +146,14 @@ static int read_image(const char *arg, char **data, size_t *len)
     const char *file = strchr(arg, '=') + 1;
     struct stat st = {0};
     char *buf = NULL;
-    FILE *f;
+    FILE *f = NULL;
+    int fd;
 
     errno = 0;
-    f = fopen(file, "rb");
+    /* O_NONBLOCK: fopen() of a FIFO would wait for a writer; S_ISREG below
+     * refuses it. */
+    if ((fd = open(file, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0 && !(f = fdopen(fd, "rb")))
+        close(fd);
     if (!f || fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) ||
         (uint64_t)st.st_size > LOG_MAX_IMAGE_BYTES || !(buf = malloc((size_t)st.st_size + 1)) ||
         fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {

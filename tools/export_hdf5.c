@@ -11,7 +11,7 @@
  * images and blobs one at a time. Alerts, console chunks and system samples
  * of a run are gathered in one pass and held until written.
  *
- * The output is written to OUT.tmp-PID and renamed at the end: it appears
+ * The output is written to OUT.tmp-XXXXXX and renamed at the end: it appears
  * whole or not at all.
  */
 #include "export_hdf5.h"
@@ -1078,7 +1078,7 @@ static hid_t create_file(const char *tmp)
     /* The 1.8 object format: dense attribute storage (many config keys,
      * large attributes) and creation-order indexes; h5py reads it. */
     if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0)
-        f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+        f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
     if (fapl >= 0)
         H5Pclose(fapl);
     return f;
@@ -1117,17 +1117,26 @@ static int export_all(h5x *x, hrun *runs, size_t nruns, const hopts *o)
     return rc;
 }
 
-/* Creates OUT.tmp-PID, exports, renames it over OUT; removes it on failure. */
+/* Creates OUT.tmp-XXXXXX, exports, renames it over OUT; removes it on
+ * failure. The name is mkstemp()'s, random; HDF5 creates the file again
+ * with O_CREAT|O_EXCL (H5F_ACC_EXCL), which refuses whatever took the name
+ * meanwhile, a planted link included, instead of writing through it. */
 static int write_output(hrun *runs, size_t nruns, const hopts *o)
 {
     char *tmp = malloc(strlen(o->out) + 32);
     h5x x;
     hid_t f;
-    int rc;
+    int rc, fd;
 
     if (!tmp)
         return tool_sys_error(o->out);
-    sprintf(tmp, "%s.tmp-%ld", o->out, (long)getpid());
+    sprintf(tmp, "%s.tmp-XXXXXX", o->out);
+    if ((fd = mkstemp(tmp)) < 0) {
+        free(tmp);
+        return tool_sys_error(o->out);
+    }
+    close(fd);
+    unlink(tmp);
     f = create_file(tmp);
     memset(&x, 0, sizeof x);
     x.out = o->out;
@@ -1168,6 +1177,8 @@ int cmd_export_hdf5(int argc, char **argv)
         fprintf(stderr, "runlog: cannot register the zstd HDF5 filter\n");
         return TOOL_FAIL;
     }
+    if (tool_check_output(o.out, (const char *const *)o.files, o.nfiles) != TOOL_OK)
+        return TOOL_FAIL;
     if (!(in = calloc(o.nfiles, sizeof *in)))
         return tool_sys_error("memory");
     for (i = 0; i < o.nfiles && status == TOOL_OK; i++, nopen++)

@@ -689,13 +689,19 @@ static int art_data(h5x *x, hid_t g, const runlog_value *entries, runlog_reader 
     char *tmp = malloc(strlen(x->out) + 48), name[32];
     runlog_digest d;
     int64_t size;
-    int rc = 0;
+    int rc = 0, fd = -1;
 
-    if (data < 0 || !tmp) {
+    /* A name of our own (mkstemp), which the library renames its copy over:
+     * OUT.blob-PID could have been taken, or swapped before we read it. */
+    if (tmp)
+        sprintf(tmp, "%s.blob-XXXXXX", x->out);
+    if (data < 0 || !tmp || (fd = mkstemp(tmp)) < 0) {
         free(tmp);
+        if (data >= 0)
+            H5Gclose(data);
         return h5x_fail(x, "creating artifact data");
     }
-    sprintf(tmp, "%s.blob-%ld", x->out, (long)getpid());
+    close(fd);
     for (i = 0; i < n && rc == 0; i++) {
         const runlog_value *e = runlog_value_item(entries, i);
         if (runlog_value_get(e, "ref") || runlog_value_digest(&d, e) < 0 ||
@@ -712,8 +718,8 @@ static int art_data(h5x *x, hid_t g, const runlog_value *entries, runlog_reader 
         snprintf(name, sizeof name, "%zu", i);
         if (copy_file(x, data, name, tmp, (uint64_t)size) < 0)
             rc = h5x_fail(x, "writing artifact data");
-        unlink(tmp);
     }
+    unlink(tmp);
     free(tmp);
     H5Gclose(data);
     return rc;

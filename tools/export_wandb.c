@@ -6,7 +6,7 @@
  *
  * Files with the same run id (a run requeued into a new run-log) are one run:
  * their records are exported in order of start time. A run is built in
- * DIR/.tmp-<run_id>-<pid>/ and renamed into place at the end, so its
+ * DIR/.tmp-<run_id>-XXXXXX/ and renamed into place at the end, so its
  * directory appears whole or not at all; on any failure the staging
  * directory is removed.
  *
@@ -815,7 +815,9 @@ static int run_facts(wb_run *run)
     return TOOL_OK;
 }
 
-/* DIR/.tmp-<id>-<pid> (with files/, logs/, tmp/) and the final path. */
+/* DIR/.tmp-<id>-XXXXXX (with files/, logs/, tmp/) and the final path. The
+ * stage is mkdtemp()'s: a new folder under a random name, 0700 until it is
+ * renamed into place, so nothing can be planted in it while we write. */
 static int make_stage(wb_run *run, const char *absdir)
 {
     char when[32];
@@ -826,14 +828,18 @@ static int make_stage(wb_run *run, const char *absdir)
     gmtime_r(&secs, &tm);
     strftime(when, sizeof when, "%Y%m%d_%H%M%S", &tm);
     if (asprintf(&run->final, "%s/offline-run-%s-%s", absdir, when, run->id) < 0 ||
-        asprintf(&run->stage, "%s/.tmp-%s-%ld", absdir, run->id, (long)getpid()) < 0)
+        asprintf(&run->stage, "%s/.tmp-%s-XXXXXX", absdir, run->id) < 0)
         return oom(absdir);
     if (lstat(run->final, &st) == 0) {
         fprintf(stderr, "runlog: %s: already exists; remove it to export the run again\n", run->final);
         return TOOL_FAIL;
     }
-    if (mkdir(run->stage, 0777) < 0)
-        return tool_sys_error(run->stage);
+    if (!mkdtemp(run->stage)) {
+        tool_sys_error(run->stage);
+        free(run->stage);
+        run->stage = NULL; /* not ours: never removed */
+        return TOOL_FAIL;
+    }
     if ((run->stage_fd = open(run->stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
         mkdirat(run->stage_fd, "files", 0777) < 0 || mkdirat(run->stage_fd, "logs", 0777) < 0 ||
         mkdirat(run->stage_fd, "tmp", 0777) < 0)
@@ -892,6 +898,12 @@ static int export_run(const wb_opts *o, wb_src **src, size_t n, const char *absd
         close(run.out_fd);
     if (run.log.f)
         wb_log_close(&run.log);
+    if (status == TOOL_OK) { /* the mode a plain mkdir would have given */
+        mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(run.stage_fd, 0777 & ~mask) < 0)
+            status = tool_sys_error(run.stage);
+    }
     if (status == TOOL_OK && rename(run.stage, run.final) < 0)
         status = tool_sys_error(run.final);
     if (status == TOOL_OK && (dfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
@@ -1030,6 +1042,8 @@ int cmd_export_wandb(int argc, char **argv)
 
     if (status != TOOL_OK)
         return status;
+    if (tool_check_output(o.dir, (const char *const *)o.files, (size_t)o.n_files) != TOOL_OK)
+        return TOOL_FAIL;
     if (!(srcs = calloc((size_t)o.n_files, sizeof *srcs)))
         return oom(o.dir);
     for (i = 0; i < o.n_files && status == TOOL_OK; i++)

@@ -153,6 +153,18 @@ int tool_warn_damage(const char *path)
 }
 
 
+int tool_check_output(const char *out, const char *const *inputs, size_t n)
+{
+    int to_stdout = !out || strcmp(out, "-") == 0;
+    int i = rlu_same_file_index(to_stdout ? NULL : out, STDOUT_FILENO, inputs, n);
+
+    if (i < 0)
+        return TOOL_OK;
+    fprintf(stderr, "runlog: %s: is the input %s (the same file); refusing to write over it\n",
+            to_stdout ? "stdout" : out, inputs[i]);
+    return TOOL_FAIL;
+}
+
 /* ------------------------------------------------------------------ */
 /* Converters                                                           */
 /* ------------------------------------------------------------------ */

@@ -73,6 +73,13 @@ int tool_warn_damage(const char *path);
 /* "frame", "garbage", "torn tail" (text) or "frame", "garbage", "torn_tail" (JSON). */
 const char *tool_damage_name(runlog_damage_kind kind, int json);
 
+/* rlu_same_file_index() reported: TOOL_OK, or TOOL_FAIL with "runlog: OUT:
+ * is the input FILE ..." on stderr ("-" or NULL: stdout). Run before anything
+ * is written, so that the input (often the only copy of the run) is left
+ * untouched. Subcommands that call runlog_export() get the same check from
+ * the library. */
+int tool_check_output(const char *out, const char *const *inputs, size_t n);
+
 /* ---- converters (librunlog-export) ---- */
 
 /* Runs runlog_export() for subcommand `cmd` the same way for every format:

@@ -87,17 +87,16 @@ int rx_report_damage(rx_ctx *x, const char *path)
 
 int rx_check_not_input(const rx_ctx *x, const char *out)
 {
-    struct stat so, si;
-    size_t i;
+    int i;
 
-    if (!out || stat(out, &so) < 0)
+    if (!out && x->o->out_fd < 0)
         return 0;
-    for (i = 0; i < x->n; i++)
-        if (stat(x->inputs[i], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino)
-            return runlog_error_set(RUNLOG_EINVAL,
-                                    "%s: the output is the input %s; refusing to replace it",
-                                    out, x->inputs[i]);
-    return 0;
+    i = rlu_same_file_index(out, x->o->out_fd, x->inputs, x->n);
+    if (i < 0)
+        return 0;
+    return runlog_error_set(RUNLOG_EINVAL,
+                            "%s: is the input %s (the same file); refusing to write over it",
+                            out ? out : "stdout", x->inputs[i]);
 }
 
 void rx_quota_init(rx_quota *q, const runlog_run *run)

@@ -43,8 +43,9 @@ int rx_open_reader(rx_ctx *x, runlog_reader **out, const char *path);
  * once per input by the converters that read tolerantly. 0 or an error. */
 int rx_report_damage(rx_ctx *x, const char *path);
 
-/* RUNLOG_EINVAL (detail naming both) when out is one of x's inputs: the
- * same file, through a hard or symbolic link or not. A missing out is fine. */
+/* RUNLOG_EINVAL (detail naming both) when out (or, out NULL, the file open
+ * at out_fd) is one of x's inputs: the same file, through a hard or
+ * symbolic link or not. A missing out is fine. */
 int rx_check_not_input(const rx_ctx *x, const char *out);
 
 /* "frame", "garbage", "torn tail" (text) or "torn_tail" (json != 0). */

@@ -466,7 +466,8 @@ RUNLOG_API const runlog_value *runlog_run_config(const runlog_run *run);
  *  values on top. */
 RUNLOG_API const runlog_value *runlog_run_summary(const runlog_run *run);
 RUNLOG_API runlog_state runlog_run_state(const runlog_run *run);
-/** Exit code of the finish record; 0 if none. */
+/** Exit code of the finish record; 0 if none. A recorded value outside int
+ *  reads as INT_MIN or INT_MAX (the state still says failed). */
 RUNLOG_API int runlog_run_exit_code(const runlog_run *run);
 /** End time (Unix ns) from the finish record, or the last record's time. */
 RUNLOG_API int64_t runlog_run_end_time(const runlog_run *run);
@@ -665,7 +666,8 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_writer_log_model(uint32_t *out_version, r
 RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob(void **out, size_t *len, runlog_reader *r,
                                                    const runlog_digest *digest);
 /**
- * Writes a blob to a file: to "PATH.tmp-PID" beside it, checking the digest,
+ * Writes a blob to a file: to a new "PATH.tmp-XXXXXXXXXXXX" beside it
+ * (random name, created exclusively, never through a link), checking the digest,
  * then renamed to path, so a blob that does not match never appears.
  * Memory stays bounded whatever the blob's size.
  */

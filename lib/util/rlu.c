@@ -19,9 +19,42 @@
 /* Output files                                                         */
 /* ------------------------------------------------------------------ */
 
+int rlu_mkstemp(char *tmpl)
+{
+    int fd = mkstemp(tmpl);
+    mode_t mask;
+
+    if (fd < 0)
+        return -1;
+    /* mkstemp() makes 0600; give the result the mode a plain create would. */
+    mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) < 0) {
+        int err = errno;
+        close(fd);
+        unlink(tmpl);
+        errno = err;
+        return -1;
+    }
+    return fd;
+}
+
+int rlu_same_file_index(const char *out, int out_fd, const char *const *inputs, size_t n)
+{
+    struct stat so, si;
+    size_t i;
+    int rc = out ? stat(out, &so) : fstat(out_fd, &so);
+
+    if (rc < 0)
+        return -1; /* nothing there yet (or unreadable): nothing to lose */
+    for (i = 0; i < n; i++)
+        if (stat(inputs[i], &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino)
+            return (int)i;
+    return -1;
+}
+
 int rlu_out_open(rlu_out *o, const char *path)
 {
-    mode_t mask;
     int fd, err;
 
     memset(o, 0, sizeof *o);
@@ -36,13 +69,10 @@ int rlu_out_open(rlu_out *o, const char *path)
         goto fail;
     }
     sprintf(o->tmp, "%s.tmp-XXXXXX", path);
-    fd = mkstemp(o->tmp);
+    fd = rlu_mkstemp(o->tmp);
     if (fd < 0)
         goto fail;
-    /* mkstemp() makes 0600; give the result the mode a plain create would. */
-    mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) < 0 || !(o->f = fdopen(fd, "w"))) {
+    if (!(o->f = fdopen(fd, "w"))) {
         err = errno;
         close(fd);
         unlink(o->tmp);

@@ -22,6 +22,17 @@ typedef struct rlu_out {
     char *tmp;  /* the temporary file beside path, renamed over it at the end */
 } rlu_out;
 
+/* mkstemp(tmpl) (a new file, created exclusively under a random name, never
+ * through a link), with the mode a plain create would give (0666 & ~umask).
+ * The descriptor, or -1 with errno set (nothing left behind). */
+int rlu_mkstemp(char *tmpl);
+
+/* Which of inputs[0..n) the output is: the same file (device and inode, so
+ * a hard link or a symbolic link to an input counts too), or -1 when none
+ * or when out does not exist yet. out NULL: the file open at out_fd (an
+ * export to stdout appended to its input). Prints nothing. */
+int rlu_same_file_index(const char *out, int out_fd, const char *const *inputs, size_t n);
+
 /* Opens `path` for writing ("-" or NULL: stdout). A file is written to a
  * temporary file beside it (created exclusively, mkstemp), so it appears
  * whole or not at all. 0, or RUNLOG_EIO / RUNLOG_ENOMEM with the detail set. */

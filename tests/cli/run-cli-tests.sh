@@ -617,6 +617,125 @@ if [ -z "$(ls -A outside)" ]; then pass "nothing written through the link"; else
 run 0 "the uncrafted file extracts" "$RUNLOG" extract crafted.runlog --artifact bad -o good
 if cmp -s good/abcdefgh/evil evilsrc/abcdefgh/evil; then pass "its file is identical"; else fail "its file differs"; fi
 
+# ------------------------------------------------------- hostile environment
+# (docs/RELIABILITY.md "Hostile environment".) Links planted at the names
+# that temporary files used to have (PATH.new-PID, OUT.tmp-PID, ...): a
+# shell's PID is known before it `exec`s runlog, so the test plants them
+# exactly there. Temporary names are random now and created exclusively, so
+# nothing is written through a link and no planted name blocks a command.
+mkdir hostile
+printf 'precious\n' >hostile/victim
+cp hostile/victim victim.orig
+intact() { # intact DESC: hostile/victim still holds its bytes
+    if cmp -s hostile/victim victim.orig && [ ! -L hostile/victim ]; then pass "$1"; else fail "$1"; fi
+}
+regular() { # regular DESC FILE: FILE is a regular file, not a link
+    if [ -f "$2" ] && [ ! -L "$2" ]; then pass "$1"; else fail "$1"; ls -l "$2" | sed 's/^/#   /'; fi
+}
+# shellcheck disable=SC2016
+run 0 "log beside a link planted at PATH.new-PID" \
+    sh -c 'ln -s victim "hostile/new.runlog.new-$$"; exec "$0" log hostile/new.runlog x=1' "$RUNLOG"
+intact "log did not write through the planted link"
+regular "the new run-log is a file, not the planted link" hostile/new.runlog
+run 0 "the new run-log verifies" "$RUNLOG" verify hostile/new.runlog
+# shellcheck disable=SC2016
+run 0 "export hdf5 beside a link planted at OUT.tmp-PID" \
+    sh -c 'ln -s victim "hostile/out.h5.tmp-$$"; exec "$0" export hdf5 "$1" -o hostile/out.h5' \
+    "$RUNLOG" fixture.runlog
+intact "export hdf5 did not write through the planted link"
+regular "the HDF5 file is a file, not the planted link" hostile/out.h5
+mkdir hostile/imgs
+# shellcheck disable=SC2016
+run 0 "extract --images beside a link planted at NAME.tmp-PID" \
+    sh -c 'ln -s ../victim "hostile/imgs/sample_0_0.png.tmp-$$"; exec "$0" extract "$1" --images -o hostile/imgs' \
+    "$RUNLOG" $M
+intact "extract did not write through the planted link"
+if cmp -s hostile/imgs/sample_0_0.png a.png; then pass "the image is extracted whole"; else fail "the image differs"; fi
+MID=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["run"]["id"])' <("$RUNLOG" info --json $M))
+mkdir hostile/wb
+# shellcheck disable=SC2016
+run 0 "export wandb beside a link planted at DIR/.tmp-ID-PID" \
+    sh -c 'ln -s .. "hostile/wb/.tmp-$2-$$"; exec "$0" export wandb "$1" -o hostile/wb' "$RUNLOG" $M "$MID"
+if [ -L "hostile/wb/.tmp-$MID-"* ] && [ -e hostile/victim ]; then pass "export wandb left the planted link alone"; else fail "export wandb removed the planted link"; fi
+if [ "$(stat -c %a hostile/wb/offline-run-*)" = "$(printf '%o' $((0777 & ~$(umask))))" ]; then
+    pass "the W&B run folder has the mode a plain mkdir gives"
+else
+    fail "the W&B run folder's mode is $(stat -c %a hostile/wb/offline-run-*)"
+fi
+
+# -o naming the input (or a hard link or a symbolic link to it) is refused,
+# for every command that writes, and the input is left as it was.
+cp fixture.runlog hostile/in.runlog
+cp fixture.runlog in.orig
+ln hostile/in.runlog hostile/hard.runlog
+ln -s in.runlog hostile/soft.runlog
+for out in hostile/in.runlog hostile/hard.runlog hostile/soft.runlog; do
+    for cmd in "export json" "export csv" "export hdf5" "export wandb" "extract --images" \
+        "extract --artifact ckpt"; do
+        # shellcheck disable=SC2086
+        run 1 "$cmd -o $out (the input) is refused" "$RUNLOG" $cmd hostile/in.runlog -o "$out"
+        has "the refusal names both paths" err "^runlog: $out: is the input hostile/in\.runlog "
+    done
+done
+if cmp -s hostile/in.runlog in.orig && [ -f hostile/in.runlog ] && [ ! -L hostile/in.runlog ]; then
+    pass "the input is untouched"
+else
+    fail "the input was changed"
+fi
+for cmd in "dump" "history"; do
+    key=; [ "$cmd" = history ] && key=acc
+    # shellcheck disable=SC2086
+    "$RUNLOG" $cmd hostile/in.runlog $key >>hostile/hard.runlog 2>err
+    rc=$?
+    if [ "$rc" -eq 1 ] && cmp -s hostile/in.runlog in.orig; then
+        pass "$cmd >> the input is refused, the input untouched"
+    else
+        fail "$cmd >> the input (exit status $rc)"; show err
+    fi
+done
+
+# A FIFO as FILE is refused at once (a reader would wait for a writer
+# forever; `timeout` only keeps a regression from hanging the suite), and a
+# device as the log target is refused rather than "started afresh".
+mkfifo hostile/fifo
+for cmd in "info" "verify" "dump" "tail" "history" "export json" "export hdf5" "repair" "log" "finish"; do
+    args="hostile/fifo"
+    case $cmd in
+    history) args="hostile/fifo acc" ;;
+    "export hdf5") args="hostile/fifo -o hostile/f.h5" ;;
+    log) args="hostile/fifo x=1" ;;
+    esac
+    # shellcheck disable=SC2086
+    timeout 5 "$RUNLOG" $cmd $args >out 2>err </dev/null
+    rc=$?
+    if [ "$rc" -eq 1 ] && grep -q 'hostile/fifo: not a regular file' err; then
+        pass "$cmd refuses a FIFO: not a regular file"
+    else
+        fail "$cmd on a FIFO (exit status $rc)"; show err
+    fi
+done
+timeout 5 "$RUNLOG" log hostile/l.runlog --image k=hostile/fifo >out 2>err </dev/null
+rc=$?
+if [ "$rc" -eq 1 ] && grep -q 'hostile/fifo: not a readable file' err; then
+    pass "log --image refuses a FIFO"
+else
+    fail "log --image on a FIFO (exit status $rc)"; show err
+fi
+ln -s /dev/null hostile/null.runlog
+for target in /dev/null hostile/null.runlog; do
+    run 1 "log $target is refused" "$RUNLOG" log "$target" x=1
+    has "the refusal says why" err "$target: not a regular file"
+done
+
+# Exit codes outside int are usage errors, not "exit code 0".
+for code in 4294967296 -2147483649 99999999999999999999; do
+    run 2 "finish --exit-code $code is refused" "$RUNLOG" finish hostile/new.runlog --exit-code "$code"
+done
+run 0 "finish --exit-code 2147483647" "$RUNLOG" finish hostile/new.runlog --exit-code 2147483647
+run 0 "info of the finished run" "$RUNLOG" info hostile/new.runlog
+has "the largest int exit code is kept" out '^exit code +2147483647$'
+has "and the run failed" out '^state +failed$'
+
 for args in "extract" "extract x" "extract x --images" "extract x --images --artifact a -o d" \
     "extract x --artifact a -o -" "artifact" "artifact x --name n" "artifact x art" \
     "log x --image nokey" "export json x --table t" "export csv x --long --table t"; do
