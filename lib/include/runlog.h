@@ -18,7 +18,8 @@
  *  - The library never prints, never exits and never installs signal
  *    handlers.
  *  - A writer or reader handle may be used by one thread at a time; distinct
- *    handles are independent.
+ *    handles are independent. A reader and its cursors count as one handle
+ *    (see runlog_cursor_open()).
  */
 #ifndef RUNLOG_H
 #define RUNLOG_H
@@ -342,8 +343,18 @@ RUNLOG_API int runlog_writer_close(runlog_writer *w);
 /* Reader                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* A reader is one open file: its descriptor, its checked header, and what
+ * passes over it learn (the blob index, where each key's frames lie). Every
+ * read goes through that one descriptor with pread(2): nothing reopens the
+ * path, so the file may be renamed or unlinked once it is open. Passes over
+ * the records are cursors (runlog_cursor_open()); runlog_reader_next() is a
+ * cursor the reader owns, and runlog_reader_run(), runlog_reader_history(),
+ * the blob and table reads each make their own internal pass, so none of
+ * them moves another pass. */
 typedef struct runlog_reader runlog_reader;
 typedef struct runlog_record runlog_record;
+/** One pass over the records of a reader, in file order. */
+typedef struct runlog_cursor runlog_cursor;
 
 #define RUNLOG_READER_OPTIONS_VERSION 1
 
@@ -401,14 +412,51 @@ typedef enum runlog_record_type {
 RUNLOG_API const char *runlog_record_type_name(int type);
 
 /**
- * The next record in file order. A history chunk yields one record per row.
- * The record is owned by the reader and valid until the next call.
+ * The next record in file order, from the reader's own cursor (made on the
+ * first call; it is runlog_cursor_next() on it). A history chunk yields one
+ * record per row. The record is owned by the reader and valid until the
+ * next runlog_reader_next() or runlog_reader_close(); other calls on the
+ * reader (run, history, blobs, other cursors) leave it valid.
  * @return 0; RUNLOG_ITEROVER at the end; RUNLOG_EAGAIN when following and
  *         nothing new is complete yet (call again later); in strict mode
  *         RUNLOG_ECHECKSUM / RUNLOG_ECORRUPT / RUNLOG_EUNSUPPORTED at damage
- *         (detail names the byte offset); RUNLOG_EIO; RUNLOG_ENOMEM.
+ *         (detail names the byte offset); RUNLOG_EIO; RUNLOG_ENOMEM;
+ *         RUNLOG_EINVAL (NULL argument).
  */
 RUNLOG_API RUNLOG_NODISCARD int runlog_reader_next(runlog_reader *r, const runlog_record **out);
+
+/**
+ * Starts a pass over the records of r, from the first frame. A cursor takes
+ * the reader's flags (RUNLOG_READ_TOLERANT, RUNLOG_READ_FOLLOW): they are a
+ * property of how the file is read, chosen once at runlog_reader_open().
+ * Any number of cursors may be open on one reader; each keeps its own
+ * position and workspace and reads through the reader's descriptor.
+ *
+ * Threads: a reader and all its cursors share the reader's caches (blob
+ * index, scanned frames), so together they are one handle: calls on any of
+ * them must not overlap in time. Several cursors may be used alternately
+ * from one thread (or from several threads that take turns under their own
+ * lock); to read one file in parallel, open one reader per thread.
+ *
+ * Every cursor must be closed before its reader.
+ *
+ * @param out receives the cursor; close it with runlog_cursor_close().
+ * @param r   an open reader; must not be NULL.
+ * @return 0; RUNLOG_EINVAL (NULL argument); RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_cursor_open(runlog_cursor **out, runlog_reader *r);
+
+/**
+ * The next record of the cursor's pass, exactly as runlog_reader_next()
+ * (same records, same errors, same following). The record is owned by the
+ * cursor and valid until the next runlog_cursor_next() on the same cursor,
+ * or until the cursor or its reader is closed; calls on other cursors or on
+ * the reader leave it valid.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_cursor_next(runlog_cursor *c, const runlog_record **out);
+
+/** Ends a pass and frees the cursor (and the record it last gave). Accepts NULL. */
+RUNLOG_API void runlog_cursor_close(runlog_cursor *c);
 
 RUNLOG_API runlog_record_type runlog_record_type_of(const runlog_record *rec);
 /** Byte offset of the frame that holds the record. */
@@ -436,9 +484,11 @@ typedef enum runlog_state {
 RUNLOG_API const char *runlog_state_name(runlog_state state);
 
 /**
- * Reads the whole run once (independently of runlog_reader_next()) and
- * returns what it holds. The values are owned by the run and valid until
- * runlog_run_free().
+ * Reads the whole run once, in a pass of its own over the reader's open
+ * descriptor (it does not move runlog_reader_next() or any cursor, and does
+ * not follow: it is what the file holds now), and returns what it holds.
+ * The values are owned by the run and valid until runlog_run_free(), which
+ * may come after runlog_reader_close().
  */
 typedef struct runlog_run runlog_run;
 
