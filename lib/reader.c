@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -412,6 +414,89 @@ size_t runlog_record_field_count(const runlog_record *rec) { return rec ? rec->n
 const char *runlog_record_field_key(const runlog_record *rec, size_t i) { return rec && i < rec->nfields ? rec->keys[i] : NULL; }
 const runlog_value *runlog_record_field_value(const runlog_record *rec, size_t i) { return rec && i < rec->nfields ? rec->values[i] : NULL; }
 const runlog_value *runlog_record_body(const runlog_record *rec) { return rec ? rec->body : NULL; }
+
+const char *rl_record_path(const runlog_record *rec) { return rec->path; }
+
+int rl_record_corrupt(const runlog_record *rec, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return rl_fail_at(RUNLOG_ECORRUPT, rec->path, rec->frame_offset, why);
+}
+
+/* The text under key, or NULL when it is missing or not text. */
+static const runlog_value *body_text(const runlog_value *body, const char *key)
+{
+    const runlog_value *v = runlog_value_get(body, key);
+    return v && v->type == RUNLOG_STRING ? v : NULL;
+}
+
+/* §5.2 alert: "title" and "text" are text ("" when none was given), "level"
+ * exactly "INFO", "WARN" or "ERROR". Integer levels, a missing level or a
+ * null text are not alerts this format defines: refused, never guessed. */
+int runlog_record_alert(const runlog_record *rec, const char **title, size_t *title_len, const char **text,
+                        size_t *text_len, runlog_alert_level *level)
+{
+    static const char *const names[] = { "INFO", "WARN", "ERROR" };
+    if (!rec)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (rec->type != RUNLOG_RECORD_ALERT)
+        return rl_fail(RUNLOG_EINVAL, "%s: byte %llu: a %s record is not an alert", rec->path,
+                       (unsigned long long)rec->frame_offset, runlog_record_type_name(rec->type));
+    const runlog_value *ti = body_text(rec->body, "title"), *tx = body_text(rec->body, "text"),
+                       *lv = body_text(rec->body, "level");
+    if (!ti)
+        return rl_record_corrupt(rec, "alert: \"title\" is missing or not text");
+    if (!tx)
+        return rl_record_corrupt(rec, "alert: \"text\" is missing or not text (\"\" when none was given)");
+    int l = 0;
+    while (lv && l < 3 && !(lv->n == strlen(names[l]) && memcmp(lv->u.s, names[l], lv->n) == 0))
+        l++;
+    if (!lv || l == 3)
+        return rl_record_corrupt(rec, "alert: \"level\" is not the text \"INFO\", \"WARN\" or \"ERROR\"");
+    if (title)
+        *title = ti->u.s;
+    if (title_len)
+        *title_len = ti->n;
+    if (text)
+        *text = tx->u.s;
+    if (text_len)
+        *text_len = tx->n;
+    if (level)
+        *level = (runlog_alert_level)l;
+    return 0;
+}
+
+/* §5.2 console: "stream" is the text "stdout" or "stderr", "data" a byte
+ * string (not text: the bytes need not be UTF-8). */
+int runlog_record_console(const runlog_record *rec, runlog_stream *stream, const void **data, size_t *len)
+{
+    if (!rec)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (rec->type != RUNLOG_RECORD_CONSOLE)
+        return rl_fail(RUNLOG_EINVAL, "%s: byte %llu: a %s record is not console output", rec->path,
+                       (unsigned long long)rec->frame_offset, runlog_record_type_name(rec->type));
+    const runlog_value *st = body_text(rec->body, "stream"), *d = runlog_value_get(rec->body, "data");
+    runlog_stream which;
+    if (st && st->n == 6 && memcmp(st->u.s, "stdout", 6) == 0)
+        which = RUNLOG_STDOUT;
+    else if (st && st->n == 6 && memcmp(st->u.s, "stderr", 6) == 0)
+        which = RUNLOG_STDERR;
+    else
+        return rl_record_corrupt(rec, "console: \"stream\" is not the text \"stdout\" or \"stderr\"");
+    if (!d || d->type != RUNLOG_BYTES)
+        return rl_record_corrupt(rec, "console: \"data\" is missing or not a byte string");
+    if (stream)
+        *stream = which;
+    if (data)
+        *data = d->u.s;
+    if (len)
+        *len = d->n;
+    return 0;
+}
 
 /* ---- Whole run ---------------------------------------------------------------- */
 

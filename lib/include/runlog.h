@@ -473,6 +473,37 @@ RUNLOG_API const runlog_value *runlog_record_field_value(const runlog_record *re
  *  (e.g. an alert's "title", "text", "level"). NULL for history rows. */
 RUNLOG_API const runlog_value *runlog_record_body(const runlog_record *rec);
 
+/* Typed access to records. Each accessor checks the body against the rules
+ * of spec/FORMAT.md for its record type and refuses a form the spec does not
+ * define (RUNLOG_ECORRUPT; the detail names the file, the frame's byte
+ * offset and the entry at fault); it never guesses a meaning for one. The
+ * out-parameters may each be NULL (not wanted) and are written only on
+ * success; texts and bytes given out are owned by the record and valid as
+ * long as it is (the text is NUL-terminated, but may itself hold NULs: use
+ * the length). */
+
+/**
+ * An alert record (§5.2): its title, its text ("" when none was given) and
+ * its level, which must be the text "INFO", "WARN" or "ERROR".
+ * @return 0; RUNLOG_EINVAL (rec NULL or not an alert record);
+ *         RUNLOG_ECORRUPT (title or text missing or not text; level missing,
+ *         not text, or another word).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_record_alert(const runlog_record *rec, const char **title,
+                                                    size_t *title_len, const char **text,
+                                                    size_t *text_len, runlog_alert_level *level);
+
+/**
+ * A console record (§5.2): its stream (the text "stdout" or "stderr") and
+ * its bytes (a byte string, not necessarily UTF-8). Its time is
+ * runlog_record_time().
+ * @return 0; RUNLOG_EINVAL (rec NULL or not a console record);
+ *         RUNLOG_ECORRUPT (stream missing or another value; data missing or
+ *         not a byte string).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_record_console(const runlog_record *rec, runlog_stream *stream,
+                                                      const void **data, size_t *len);
+
 /** How the run stands. */
 typedef enum runlog_state {
     RUNLOG_STATE_RUNNING = 0,  /**< no finish record; a writer holds the lock */
@@ -720,6 +751,71 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_reader_table(runlog_doc **out, runlog_rea
 RUNLOG_API const runlog_value *runlog_doc_value(const runlog_doc *doc);
 RUNLOG_API void runlog_doc_free(runlog_doc *doc);
 
+/** How an image's blob is encoded (§13.3). */
+typedef enum runlog_image_format {
+    RUNLOG_IMAGE_RAW = 0,  /**< height x width x channels uint8, row-major, interleaved */
+    RUNLOG_IMAGE_PNG = 1,
+    RUNLOG_IMAGE_JPEG = 2
+} runlog_image_format;
+
+#define RUNLOG_IMAGE_INFO_VERSION 1
+
+/** What an image map says (§13.3). Start from RUNLOG_IMAGE_INFO_INIT (the
+ *  version tells the library which fields the caller knows); filled by
+ *  runlog_value_image(). A raw image's samples are always uint8 (§13.3);
+ *  the map records no bit depth for PNG and JPEG. */
+typedef struct runlog_image_info {
+    unsigned version;          /**< RUNLOG_IMAGE_INFO_VERSION */
+    runlog_image_format format;
+    uint32_t width, height;    /**< 1..2^32-1 */
+    uint32_t channels;         /**< raw: 1, 3 or 4; PNG/JPEG: 1..4 */
+    uint64_t size;             /**< bytes of the blob; raw: height x width x channels */
+    runlog_digest digest;      /**< the blob */
+    const char *caption;       /**< NULL when none; owned by the map's owner */
+    size_t caption_len;
+} runlog_image_info;
+
+#define RUNLOG_IMAGE_INFO_INIT { RUNLOG_IMAGE_INFO_VERSION, RUNLOG_IMAGE_RAW, 0, 0, 0, 0, { { 0 } }, NULL, 0 }
+
+/**
+ * Reads an image map (a history cell, an item of a list of images, or a
+ * table's image cell) and checks it: "_type" "image", a 16-byte digest,
+ * format "raw", "png" or "jpeg", width and height in 1..2^32-1, channels
+ * (raw: 1, 3 or 4; others 1..4), and for raw, height x width x channels
+ * equal to "size" without wrapping; a caption, if any, is text.
+ * @param out its version set by RUNLOG_IMAGE_INFO_INIT; filled on success.
+ * @return 0; RUNLOG_EINVAL (NULL, unknown version); RUNLOG_ECORRUPT (not an
+ *         image map, or one of the rules above broken; detail says which).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_value_image(runlog_image_info *out, const runlog_value *v);
+
+/**
+ * Reads the blob of an image map checked as runlog_value_image() does: the
+ * bytes (digest checked) and their count, which must equal the map's size
+ * (for raw, height x width x channels).
+ * @param out receives the bytes (free with runlog_free()); len their count.
+ * @return 0; RUNLOG_EINVAL; RUNLOG_ECORRUPT (bad map, or a blob of another
+ *         size); errors of runlog_reader_blob().
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_image(void **out, size_t *len, runlog_reader *r,
+                                                    const runlog_value *image);
+
+/**
+ * A table document's shape (runlog_reader_table() checked it, §13.4).
+ * ncols and nrows may be NULL.
+ * @return 0; RUNLOG_EINVAL (doc NULL).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_doc_table(const runlog_doc *doc, size_t *ncols, size_t *nrows);
+/** Column i of a table document: its name (owned by doc) and type. name,
+ *  name_len and type may be NULL.
+ *  @return 0; RUNLOG_EINVAL (doc NULL); RUNLOG_ENOTFOUND (no column i). */
+RUNLOG_API RUNLOG_NODISCARD int runlog_doc_table_column(const runlog_doc *doc, size_t i, const char **name,
+                                                        size_t *name_len, runlog_column_type *type);
+/** The cell at row, col: null or a value of the column's type (an image
+ *  column's cells are image maps for runlog_value_image()); NULL when out
+ *  of range. Owned by doc. */
+RUNLOG_API const runlog_value *runlog_doc_table_cell(const runlog_doc *doc, size_t row, size_t col);
+
 /** The digest in an image or table map ("digest" entry); RUNLOG_EINVAL if none. */
 RUNLOG_API RUNLOG_NODISCARD int runlog_value_digest(runlog_digest *out, const runlog_value *v);
 
@@ -730,6 +826,63 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_value_digest(runlog_digest *out, const ru
  * with "path", "size", "digest", and "ref" for references), "t".
  */
 RUNLOG_API const runlog_value *runlog_run_artifacts(const runlog_run *run);
+
+/**
+ * Checks an artifact entry path against the one rule the writer, the typed
+ * reader and extract share (spec/FORMAT.md §13.5): 1 to RUNLOG_MAX_PATH
+ * bytes of valid UTF-8, relative, '/'-separated, with no NUL byte or
+ * backslash and no empty, "." or ".." component or one over 255 bytes.
+ * @param path the bytes (need not be NUL-terminated); len their count.
+ * @return 0; RUNLOG_EINVAL (path NULL, or the rule broken: the detail
+ *         quotes the path and says why).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_path_check(const char *path, size_t len);
+
+/**
+ * An artifact record (§13.5), checked whole: name text of 1 to 1024 bytes,
+ * type text, version in 0..2^32-1, aliases a list of text, a 16-byte
+ * digest, entries a list sorted by path with no path twice, each entry as
+ * runlog_record_artifact_entry() checks it, and size the sum of the entries'
+ * sizes. An entry path runlog_artifact_path_check() refuses makes the whole
+ * record corrupt (detail: file, byte offset, entry, path, why). The aliases
+ * are those given with this version; runlog_run_artifacts() has those each
+ * version holds at the end.
+ * @return 0; RUNLOG_EINVAL (rec NULL or not an artifact record);
+ *         RUNLOG_ECORRUPT.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_record_artifact(const runlog_record *rec, const char **name,
+                                                       const char **type, uint32_t *version,
+                                                       const runlog_value **aliases, size_t *n_entries);
+
+#define RUNLOG_ARTIFACT_ENTRY_INFO_VERSION 1
+
+/** One entry of an artifact version. Start from
+ *  RUNLOG_ARTIFACT_ENTRY_INFO_INIT; filled by runlog_record_artifact_entry().
+ *  Texts are owned by the record. */
+typedef struct runlog_artifact_entry_info {
+    unsigned version;     /**< RUNLOG_ARTIFACT_ENTRY_INFO_VERSION */
+    const char *path;     /**< checked by runlog_artifact_path_check() */
+    size_t path_len;
+    uint64_t size;
+    int has_digest;       /**< 0 only for a reference whose bytes were not hashed */
+    runlog_digest digest; /**< a stored entry's blob (runlog_reader_blob_to_file()) */
+    const char *ref;      /**< NULL: stored in the file; else where the bytes lie */
+    size_t ref_len;
+} runlog_artifact_entry_info;
+
+#define RUNLOG_ARTIFACT_ENTRY_INFO_INIT { RUNLOG_ARTIFACT_ENTRY_INFO_VERSION, NULL, 0, 0, 0, { { 0 } }, NULL, 0 }
+
+/**
+ * Entry i of an artifact record: a map with a text path that
+ * runlog_artifact_path_check() accepts, a size, a 16-byte digest (a
+ * reference may lack it) and, for a reference, a text ref. Call
+ * runlog_record_artifact() first for the rules that span entries (order,
+ * no path twice, the total size); this one checks entry i's own.
+ * @return 0; RUNLOG_EINVAL (NULL, not an artifact record, unknown version);
+ *         RUNLOG_ENOTFOUND (no entry i); RUNLOG_ECORRUPT.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_record_artifact_entry(runlog_artifact_entry_info *out,
+                                                             const runlog_record *rec, size_t i);
 
 /* ------------------------------------------------------------------------ */
 /* Verification and repair                                                   */
