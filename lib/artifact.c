@@ -30,29 +30,52 @@ struct runlog_artifact {
     size_t n, cap;
 };
 
-/* Entry paths: relative, '/'-separated, no empty, "." or ".." component,
- * UTF-8, at most RUNLOG_MAX_PATH bytes (§13.5). Readers check it again. */
-static int check_entry_path(const char *p)
+/* Entry paths (§13.5): 1..RUNLOG_MAX_PATH bytes of UTF-8, relative,
+ * '/'-separated, with no NUL or backslash and no empty, "." or ".."
+ * component or one over 255 bytes (NAME_MAX: a component becomes a file
+ * name when extracted). */
+const char *rl_artifact_path_problem(const char *p, size_t len)
 {
-    if (!p)
-        return rl_fail(RUNLOG_EINVAL, "artifact entry path is NULL");
-    size_t n = strlen(p);
-    if (n == 0 || n > RUNLOG_MAX_PATH)
-        return rl_fail(RUNLOG_EINVAL, "artifact entry path of %zu bytes (1 to %u allowed)", n, RUNLOG_MAX_PATH);
-    if (!rl_utf8_valid((const uint8_t *)p, n))
-        return rl_fail(RUNLOG_EINVAL, "artifact entry path is not valid UTF-8");
+    if (len == 0)
+        return "empty path";
+    if (len > RUNLOG_MAX_PATH)
+        return "path longer than 4096 bytes";
+    if (memchr(p, '\0', len))
+        return "NUL byte in path";
+    if (!rl_utf8_valid((const uint8_t *)p, len))
+        return "path is not valid UTF-8";
+    if (memchr(p, '\\', len))
+        return "backslash in path";
     if (p[0] == '/')
-        return rl_fail(RUNLOG_EINVAL, "artifact entry path \"%s\" is absolute", p);
-    for (const char *c = p;;) {
-        const char *slash = strchr(c, '/');
-        size_t len = slash ? (size_t)(slash - c) : strlen(c);
-        if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
-            return rl_fail(RUNLOG_EINVAL, "artifact entry path \"%s\" has an empty, \".\" or \"..\" component", p);
+        return "absolute path";
+    for (const char *c = p, *end = p + len;;) {
+        const char *slash = memchr(c, '/', (size_t)(end - c));
+        size_t n = (size_t)((slash ? slash : end) - c);
+        if (n == 0)
+            return "empty path component";
+        if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
+            return "'.' or '..' component";
+        if (n > 255)
+            return "path component longer than 255 bytes";
         if (!slash)
-            break;
+            return NULL;
         c = slash + 1;
     }
+}
+
+int runlog_artifact_path_check(const char *path, size_t len)
+{
+    if (!path)
+        return rl_fail(RUNLOG_EINVAL, "artifact entry path is NULL");
+    const char *why = rl_artifact_path_problem(path, len);
+    if (why)
+        return rl_fail(RUNLOG_EINVAL, "artifact entry path \"%.*s\": %s", len > 200 ? 200 : (int)len, path, why);
     return 0;
+}
+
+static int check_entry_path(const char *p)
+{
+    return runlog_artifact_path_check(p, p ? strlen(p) : 0);
 }
 
 int runlog_artifact_new(runlog_artifact **out, const char *name, const char *type)
@@ -419,4 +442,152 @@ int runlog_writer_log_model(uint32_t *out_version, runlog_writer *w, const char 
         rc = runlog_writer_log_artifact(out_version, w, a);
     runlog_artifact_free(a);
     return rc;
+}
+
+/* ---- Reading: typed access to artifact records (§13.5) ------------------------ */
+
+static const runlog_value *get_typed(const runlog_value *map, const char *key, runlog_type type)
+{
+    const runlog_value *v = runlog_value_get(map, key);
+    return v && v->type == type ? v : NULL;
+}
+
+/* Why entry i of an artifact body breaks §13.5, in why[] (NULL when it
+ * does not): a map with a text "path" that rl_artifact_path_problem
+ * accepts, a "size" >= 0, a 16-byte "digest" (a reference may lack it) and
+ * for a reference a text "ref". */
+static const char *entry_problem(const runlog_value *e, size_t i, char *why, size_t n)
+{
+    const runlog_value *path = get_typed(e, "path", RUNLOG_STRING), *size = get_typed(e, "size", RUNLOG_INT),
+                       *digest = runlog_value_get(e, "digest"), *ref = runlog_value_get(e, "ref");
+    const char *p;
+    if (!e || e->type != RUNLOG_MAP)
+        snprintf(why, n, "entry %zu is not a map", i);
+    else if (!path)
+        snprintf(why, n, "entry %zu: \"path\" is missing or not text", i);
+    else if ((p = rl_artifact_path_problem(path->u.s, path->n)) != NULL)
+        snprintf(why, n, "entry %zu: path \"%.200s\": %s", i, path->u.s, p);
+    else if (!size || size->u.i < 0)
+        snprintf(why, n, "entry %zu (\"%.200s\"): \"size\" is missing or not an unsigned integer", i, path->u.s);
+    else if (ref && ref->type != RUNLOG_STRING)
+        snprintf(why, n, "entry %zu (\"%.200s\"): \"ref\" is not text", i, path->u.s);
+    else if ((digest || !ref) && (!digest || digest->type != RUNLOG_BYTES || digest->n != 16))
+        snprintf(why, n, "entry %zu (\"%.200s\"): \"digest\" is %s", i, path->u.s,
+                 digest ? "not 16 bytes" : "missing on a stored entry");
+    else
+        return NULL;
+    return why;
+}
+
+static int artifact_body(const runlog_record *rec, const runlog_value **out)
+{
+    if (!rec)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (runlog_record_type_of(rec) != RUNLOG_RECORD_ARTIFACT)
+        return rl_fail(RUNLOG_EINVAL, "%s: byte %llu: a %s record is not an artifact", rl_record_path(rec),
+                       (unsigned long long)runlog_record_frame_offset(rec),
+                       runlog_record_type_name(runlog_record_type_of(rec)));
+    *out = runlog_record_body(rec);
+    return 0;
+}
+
+int runlog_record_artifact(const runlog_record *rec, const char **name, const char **type, uint32_t *version,
+                           const runlog_value **aliases, size_t *n_entries)
+{
+    const runlog_value *b;
+    int rc = artifact_body(rec, &b);
+    if (rc)
+        return rc;
+    const runlog_value *nm = get_typed(b, "name", RUNLOG_STRING), *ty = get_typed(b, "type", RUNLOG_STRING),
+                       *ver = get_typed(b, "version", RUNLOG_INT), *al = get_typed(b, "aliases", RUNLOG_LIST),
+                       *dg = get_typed(b, "digest", RUNLOG_BYTES), *sz = get_typed(b, "size", RUNLOG_INT),
+                       *en = get_typed(b, "entries", RUNLOG_LIST);
+    if (!nm || nm->n == 0 || nm->n > RUNLOG_MAX_KEY)
+        return rl_record_corrupt(rec, "artifact: \"name\" is not text of 1 to 1024 bytes");
+    const char *an = nm->u.s;
+    if (!ty)
+        return rl_record_corrupt(rec, "artifact \"%.200s\": \"type\" is missing or not text", an);
+    if (!ver || ver->u.i < 0 || ver->u.i > UINT32_MAX)
+        return rl_record_corrupt(rec, "artifact \"%.200s\": \"version\" is not an integer in 0..2^32-1", an);
+    if (!al)
+        return rl_record_corrupt(rec, "artifact \"%.200s\": \"aliases\" is missing or not a list", an);
+    for (uint32_t i = 0; i < al->n; i++)
+        if (al->u.items[i].type != RUNLOG_STRING)
+            return rl_record_corrupt(rec, "artifact \"%.200s\": alias %u is not text", an, i);
+    if (!dg || dg->n != 16)
+        return rl_record_corrupt(rec, "artifact \"%.200s\": \"digest\" is not 16 bytes", an);
+    if (!sz || sz->u.i < 0)
+        return rl_record_corrupt(rec, "artifact \"%.200s\": \"size\" is not an unsigned integer", an);
+    if (!en)
+        return rl_record_corrupt(rec, "artifact \"%.200s\": \"entries\" is missing or not a list", an);
+    uint64_t total = 0;
+    int wrapped = 0;
+    char why[400];
+    for (uint32_t i = 0; i < en->n; i++) {
+        const runlog_value *e = &en->u.items[i];
+        const char *p = entry_problem(e, i, why, sizeof why);
+        if (p)
+            return rl_record_corrupt(rec, "artifact \"%.200s\" v%lld: %s", an, (long long)ver->u.i, p);
+        const runlog_value *path = runlog_value_get(e, "path");
+        if (i > 0) {
+            const runlog_value *prev = runlog_value_get(&en->u.items[i - 1], "path");
+            size_t m = prev->n < path->n ? prev->n : path->n;
+            int c = memcmp(prev->u.s, path->u.s, m);
+            if (c > 0 || (c == 0 && prev->n >= path->n))
+                return rl_record_corrupt(rec, "artifact \"%.200s\" v%lld: entry %u (\"%.200s\") is %s", an,
+                                         (long long)ver->u.i, i, path->u.s,
+                                         c == 0 && prev->n == path->n ? "a second entry at that path"
+                                                                      : "out of path order");
+        }
+        uint64_t s = (uint64_t)runlog_value_get(e, "size")->u.i;
+        wrapped |= total + s < total;
+        total += s;
+    }
+    if (wrapped || total != (uint64_t)sz->u.i)
+        return rl_record_corrupt(rec, "artifact \"%.200s\" v%lld: \"size\" %lld is not the sum of its entries' sizes",
+                                 an, (long long)ver->u.i, (long long)sz->u.i);
+    if (name)
+        *name = an;
+    if (type)
+        *type = ty->u.s;
+    if (version)
+        *version = (uint32_t)ver->u.i;
+    if (aliases)
+        *aliases = al;
+    if (n_entries)
+        *n_entries = en->n;
+    return 0;
+}
+
+int runlog_record_artifact_entry(runlog_artifact_entry_info *out, const runlog_record *rec, size_t i)
+{
+    const runlog_value *b;
+    int rc = artifact_body(rec, &b);
+    if (rc)
+        return rc;
+    if (!out || out->version != RUNLOG_ARTIFACT_ENTRY_INFO_VERSION)
+        return rl_fail(RUNLOG_EINVAL, "entry info is NULL or not RUNLOG_ARTIFACT_ENTRY_INFO_VERSION");
+    const runlog_value *en = get_typed(b, "entries", RUNLOG_LIST);
+    if (!en || i >= en->n)
+        return rl_fail(RUNLOG_ENOTFOUND, "%s: byte %llu: artifact has no entry %zu", rl_record_path(rec),
+                       (unsigned long long)runlog_record_frame_offset(rec), i);
+    char why[400];
+    const runlog_value *e = &en->u.items[i];
+    const char *p = entry_problem(e, i, why, sizeof why);
+    if (p)
+        return rl_record_corrupt(rec, "artifact \"%.200s\": %s", rl_map_text(b, "name") ? rl_map_text(b, "name") : "?", p);
+    const runlog_value *path = runlog_value_get(e, "path"), *dg = runlog_value_get(e, "digest"),
+                       *ref = runlog_value_get(e, "ref");
+    runlog_artifact_entry_info info = *out;
+    info.path = path->u.s;
+    info.path_len = path->n;
+    info.size = (uint64_t)runlog_value_get(e, "size")->u.i;
+    info.has_digest = dg != NULL;
+    memset(&info.digest, 0, sizeof info.digest);
+    if (dg)
+        memcpy(info.digest.bytes, dg->u.s, 16);
+    info.ref = ref ? ref->u.s : NULL;
+    info.ref_len = ref ? ref->n : 0;
+    *out = info;
+    return 0;
 }

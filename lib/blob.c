@@ -603,7 +603,8 @@ static const char *table_problem(const runlog_value *v, char *why, size_t n)
     for (uint32_t c = 0; c < data->n; c++) {
         const runlog_value *name = &cols->u.items[c], *type = &types->u.items[c], *list = &data->u.items[c];
         size_t t = 0;
-        while (type->type == RUNLOG_STRING && t < 6 && strcmp(type->u.s, names[t]) != 0)
+        while (type->type == RUNLOG_STRING && t < 6 &&
+               !(type->n == strlen(names[t]) && memcmp(type->u.s, names[t], type->n) == 0))
             t++;
         if (name->type != RUNLOG_STRING || t == 6 || list->type != RUNLOG_LIST) {
             snprintf(why, n, "column %u: %s", c,
@@ -679,4 +680,54 @@ void runlog_doc_free(runlog_doc *doc)
         return;
     rl_arena_reset(&doc->arena);
     free(doc);
+}
+
+/* ---- Typed access to a table document (§13.4) --------------------------------- */
+
+/* runlog_reader_table() made every doc and checked it with table_problem():
+ * these only read what that check guarantees. */
+static const runlog_value *doc_list(const runlog_doc *doc, const char *key)
+{
+    return runlog_value_get(doc->value, key);
+}
+
+int runlog_doc_table(const runlog_doc *doc, size_t *ncols, size_t *nrows)
+{
+    if (!doc)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    const runlog_value *data = doc_list(doc, "data");
+    if (ncols)
+        *ncols = data->n;
+    if (nrows)
+        *nrows = data->n ? data->u.items[0].n : 0;
+    return 0;
+}
+
+int runlog_doc_table_column(const runlog_doc *doc, size_t i, const char **name, size_t *name_len,
+                            runlog_column_type *type)
+{
+    static const char *const names[] = { "int", "float", "string", "bool", "image", "value" };
+    if (!doc)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    const runlog_value *cols = doc_list(doc, "columns"), *types = doc_list(doc, "types");
+    if (i >= cols->n)
+        return rl_fail(RUNLOG_ENOTFOUND, "table has %u columns, no column %zu", cols->n, i);
+    int t = 0;
+    while (t < 5 && strcmp(types->u.items[i].u.s, names[t]) != 0)
+        t++;
+    if (name)
+        *name = cols->u.items[i].u.s;
+    if (name_len)
+        *name_len = cols->u.items[i].n;
+    if (type)
+        *type = (runlog_column_type)t;
+    return 0;
+}
+
+const runlog_value *runlog_doc_table_cell(const runlog_doc *doc, size_t row, size_t col)
+{
+    const runlog_value *data = doc ? doc_list(doc, "data") : NULL;
+    if (!data || col >= data->n || row >= data->u.items[col].n)
+        return NULL;
+    return &data->u.items[col].u.items[row];
 }

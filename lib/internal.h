@@ -221,6 +221,16 @@ int rl_history_set_file(runlog_history *h, uint32_t file);
 /* Counts frames that another history's reading decoded. */
 void rl_history_add_frames(runlog_history *h, uint64_t frames_read);
 
+/* The reader's path of a record, and its ECORRUPT: "PATH: byte OFFSET: WHY"
+ * with the frame's offset (for the typed accessors). */
+const char *rl_record_path(const runlog_record *rec);
+int rl_record_corrupt(const runlog_record *rec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* NULL when an artifact entry path is one §13.5 allows, else why not. The
+ * one rule, used by the writer, the typed reader and (through
+ * runlog_artifact_path_check) the tools. */
+const char *rl_artifact_path_problem(const char *p, size_t len);
+
 /* ---- Shared by writer, reader, repair ------------------------------------- */
 
 int rl_lock_file(int fd, const char *path);       /* RUNLOG_ELOCKED if held */

@@ -433,3 +433,96 @@ done:
     rl_buf_free(&cell);
     return rc;
 }
+
+/* ---- Reading: typed access to image maps (§13.3) ------------------------------- */
+
+/* 1 when v is exactly the text s (a text may hold NUL bytes: no strcmp). */
+static int text_is(const runlog_value *v, const char *s)
+{
+    return v && v->type == RUNLOG_STRING && v->n == strlen(s) && memcmp(v->u.s, s, v->n) == 0;
+}
+
+/* Why v is not a §13.3 image map (NULL when it is); fills *info. The raw
+ * shape rule: height and width in 1..2^32-1, channels 1, 3 or 4, and
+ * height x width x channels equal to "size" (compared without wrapping), so
+ * that nobody sizes a pixel array from a map that disagrees with its blob. */
+static const char *image_problem(const runlog_value *v, runlog_image_info *info)
+{
+    static const char *const formats[] = { "raw", "png", "jpeg" };
+    const runlog_value *ty = runlog_value_get(v, "_type"), *dg = runlog_value_get(v, "digest"),
+                       *fm = runlog_value_get(v, "format"), *cap = runlog_value_get(v, "caption");
+    if (!v || v->type != RUNLOG_MAP || !text_is(ty, "image"))
+        return "not an image map (a map whose \"_type\" is \"image\")";
+    if (!dg || dg->type != RUNLOG_BYTES || dg->n != 16)
+        return "\"digest\" is not 16 bytes";
+    int f = 0;
+    while (f < 3 && !text_is(fm, formats[f]))
+        f++;
+    if (f == 3)
+        return "\"format\" is not \"raw\", \"png\" or \"jpeg\"";
+    const char *const keys[] = { "width", "height", "channels", "size" };
+    int64_t n[4];
+    for (int k = 0; k < 4; k++) {
+        const runlog_value *x = runlog_value_get(v, keys[k]);
+        if (!x || x->type != RUNLOG_INT || x->u.i < 0)
+            return k == 3 ? "\"size\" is not an unsigned integer"
+                          : "\"width\", \"height\" or \"channels\" is not an unsigned integer";
+        n[k] = x->u.i;
+    }
+    if (n[0] < 1 || n[0] > UINT32_MAX || n[1] < 1 || n[1] > UINT32_MAX)
+        return "height or width outside 1..2^32-1";
+    if (f == 0 ? n[2] != 1 && n[2] != 3 && n[2] != 4 : n[2] < 1 || n[2] > 4)
+        return f == 0 ? "raw image channels not 1, 3 or 4" : "channels outside 1..4";
+    /* h * w < 2^64; the product with c is compared without wrapping. */
+    if (f == 0 && ((uint64_t)n[0] * (uint64_t)n[1] > UINT64_MAX / (uint64_t)n[2] ||
+                   (uint64_t)n[0] * (uint64_t)n[1] * (uint64_t)n[2] != (uint64_t)n[3]))
+        return "raw image size is not height x width x channels";
+    if (cap && cap->type != RUNLOG_STRING)
+        return "\"caption\" is not text";
+    info->format = (runlog_image_format)f;
+    info->width = (uint32_t)n[0];
+    info->height = (uint32_t)n[1];
+    info->channels = (uint32_t)n[2];
+    info->size = (uint64_t)n[3];
+    memcpy(info->digest.bytes, dg->u.s, 16);
+    info->caption = cap ? cap->u.s : NULL;
+    info->caption_len = cap ? cap->n : 0;
+    return NULL;
+}
+
+int runlog_value_image(runlog_image_info *out, const runlog_value *v)
+{
+    if (!out || !v || out->version != RUNLOG_IMAGE_INFO_VERSION)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument, or info not RUNLOG_IMAGE_INFO_VERSION");
+    runlog_image_info info = *out;
+    const char *why = image_problem(v, &info);
+    if (why)
+        return rl_fail(RUNLOG_ECORRUPT, "image map: %s", why);
+    *out = info;
+    return 0;
+}
+
+int runlog_reader_image(void **out, size_t *len, runlog_reader *r, const runlog_value *image)
+{
+    if (!out || !len || !r || !image)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
+    const char *why = image_problem(image, &info);
+    if (why)
+        return rl_fail(RUNLOG_ECORRUPT, "%s: image map: %s", rl_reader_path(r), why);
+    void *bytes;
+    size_t n;
+    int rc = runlog_reader_blob(&bytes, &n, r, &info.digest);
+    if (rc)
+        return rc;
+    if (n != info.size) {
+        char hex[33];
+        runlog_digest_hex(hex, &info.digest);
+        runlog_free(bytes);
+        return rl_fail(RUNLOG_ECORRUPT, "%s: image %s: its map says %llu bytes, the blob holds %zu",
+                       rl_reader_path(r), hex, (unsigned long long)info.size, n);
+    }
+    *out = bytes;
+    *len = n;
+    return 0;
+}

@@ -6,6 +6,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 
@@ -16,6 +18,7 @@
 
 struct runlog_record {
     int type;
+    const char *path;        /* the reader's, for the details of the typed accessors */
     uint64_t frame_offset;
     int64_t time;
     uint64_t step;
@@ -25,11 +28,12 @@ struct runlog_record {
     const runlog_value *body;
 };
 
-struct runlog_reader {
-    char *path;
-    int fd;
-    rl_file_header hdr;
-    unsigned flags;
+/* One pass over the records: its own scanner and frame workspace, so that
+ * passes over one open file never disturb each other. Everything it reads
+ * goes through the reader's descriptor with pread (no file position). */
+struct runlog_cursor {
+    runlog_reader *r;
+    unsigned flags;          /* RUNLOG_READ_*, from the reader */
     rl_scanner scan;
     rl_frame frame;
     int frame_loaded;
@@ -44,6 +48,16 @@ struct runlog_reader {
     struct runlog_record rec;
     size_t fields_cap;
     int finished_seen;
+};
+
+/* The open file: descriptor, header, and what passes learn that others can
+ * reuse (the blob index, the frames a history scan found). */
+struct runlog_reader {
+    char *path;
+    int fd;
+    rl_file_header hdr;
+    unsigned flags;
+    runlog_cursor *own;      /* runlog_reader_next()'s cursor, made on first use */
     rl_blob_index *blobs;    /* built on the first blob read */
     /* For files without a usable index: the data frames one history scan
      * found and the hashes of their keys, so that the next key reads only
@@ -92,7 +106,6 @@ int runlog_reader_open(runlog_reader **out, const char *path, const runlog_reade
         runlog_reader_close(r);
         return rc;
     }
-    rl_scanner_init(&r->scan, fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
     *out = r;
     return 0;
 }
@@ -101,15 +114,10 @@ void runlog_reader_close(runlog_reader *r)
 {
     if (!r)
         return;
-    rl_frame_free(&r->frame);
-    rl_scanner_free(&r->scan);
+    runlog_cursor_close(r->own);
     rl_blob_index_free(r->blobs);
     free(r->scanned);
     rl_arena_reset(&r->scanned_arena);
-    free(r->rec.keys);
-    free(r->rec.values);
-    free(r->colvals);
-    free(r->colpos);
     if (r->fd >= 0)
         close(r->fd);
     free(r->path);
@@ -169,51 +177,51 @@ static int decode_columns(rl_frame *f, const rl_history *h, runlog_value **vals,
     return 0;
 }
 
-static int grow_fields(runlog_reader *r, size_t n)
+static int grow_fields(runlog_cursor *c, size_t n)
 {
-    if (n <= r->fields_cap)
+    if (n <= c->fields_cap)
         return 0;
-    size_t cap = r->fields_cap ? r->fields_cap : 16;
+    size_t cap = c->fields_cap ? c->fields_cap : 16;
     while (cap < n)
         cap *= 2;
-    const char **k = realloc(r->rec.keys, cap * sizeof *k);
+    const char **k = realloc(c->rec.keys, cap * sizeof *k);
     if (k)
-        r->rec.keys = k;
-    const runlog_value **v = realloc(r->rec.values, cap * sizeof *v);
+        c->rec.keys = k;
+    const runlog_value **v = realloc(c->rec.values, cap * sizeof *v);
     if (v)
-        r->rec.values = v;
+        c->rec.values = v;
     if (!k || !v)
         return RUNLOG_ENOMEM;
-    r->fields_cap = cap;
+    c->fields_cap = cap;
     return 0;
 }
 
-static void drop_frame(runlog_reader *r)
+static void drop_frame(runlog_cursor *c)
 {
-    r->frame_loaded = 0; /* r->frame keeps its buffers for the next one */
-    r->in_hist = 0;
+    c->frame_loaded = 0; /* c->frame keeps its buffers for the next one */
+    c->in_hist = 0;
 }
 
-/* Handles one record of the current frame. 1: a record is ready in r->rec;
+/* Handles one record of the current frame. 1: a record is ready in c->rec;
  * 0: nothing to show, go on; < 0: error. */
-static int take_record(runlog_reader *r, const rl_record_view *v, const char **why)
+static int take_record(runlog_cursor *c, const rl_record_view *v, const char **why)
 {
-    rl_frame *f = &r->frame;
+    rl_frame *f = &c->frame;
     int rc;
     if (v->type == RL_REC_HISTORY || v->type == RL_REC_SYSTEM) {
-        r->hist_type = v->type == RL_REC_HISTORY ? RUNLOG_RECORD_HISTORY : RUNLOG_RECORD_SYSTEM;
-        if ((rc = rl_frame_history(f, v, &r->hist, why)))
+        c->hist_type = v->type == RL_REC_HISTORY ? RUNLOG_RECORD_HISTORY : RUNLOG_RECORD_SYSTEM;
+        if ((rc = rl_frame_history(f, v, &c->hist, why)))
             return rc;
-        free(r->colvals);
-        free(r->colpos);
-        r->colvals = calloc(r->hist.ncols + 1, sizeof *r->colvals);
-        r->colpos = calloc(r->hist.ncols + 1, sizeof *r->colpos);
-        if (!r->colvals || !r->colpos || grow_fields(r, r->hist.ncols + 1))
+        free(c->colvals);
+        free(c->colpos);
+        c->colvals = calloc(c->hist.ncols + 1, sizeof *c->colvals);
+        c->colpos = calloc(c->hist.ncols + 1, sizeof *c->colpos);
+        if (!c->colvals || !c->colpos || grow_fields(c, c->hist.ncols + 1))
             return RUNLOG_ENOMEM;
-        if ((rc = decode_columns(f, &r->hist, r->colvals, why)))
+        if ((rc = decode_columns(f, &c->hist, c->colvals, why)))
             return rc;
-        r->in_hist = 1;
-        r->row = 0;
+        c->in_hist = 1;
+        c->row = 0;
         return 0;
     }
     int type = public_type(v->type);
@@ -223,131 +231,176 @@ static int take_record(runlog_reader *r, const rl_record_view *v, const char **w
         *why = "unknown required record type (written by a newer version?)";
         return RUNLOG_EUNSUPPORTED;
     }
-    rl_cur c = rl_cur_make(v->body, v->len);
+    rl_cur cur = rl_cur_make(v->body, v->len);
     runlog_value *body;
-    if ((rc = rl_cbor_decode(&c, &f->arena, &body, why)))
+    if ((rc = rl_cbor_decode(&cur, &f->arena, &body, why)))
         return rc;
-    if (rl_cur_left(&c) || body->type != RUNLOG_MAP) {
+    if (rl_cur_left(&cur) || body->type != RUNLOG_MAP) {
         *why = "record body is not exactly one CBOR map";
         return RUNLOG_ECORRUPT;
     }
     if (type == RUNLOG_RECORD_FINISH)
-        r->finished_seen = 1;
+        c->finished_seen = 1;
     else if (type == RUNLOG_RECORD_RESUME)
-        r->finished_seen = 0;
-    r->rec.type = type;
-    r->rec.frame_offset = r->frame_offset;
-    r->rec.time = rl_map_int(body, "t", 0);
-    r->rec.step = 0;
-    r->rec.nfields = 0;
-    r->rec.body = body;
+        c->finished_seen = 0;
+    c->rec.type = type;
+    c->rec.path = c->r->path;
+    c->rec.frame_offset = c->frame_offset;
+    c->rec.time = rl_map_int(body, "t", 0);
+    c->rec.step = 0;
+    c->rec.nfields = 0;
+    c->rec.body = body;
     return 1;
 }
 
-static void make_row(runlog_reader *r)
+static void make_row(runlog_cursor *c)
 {
-    const rl_history *h = &r->hist;
-    uint32_t row = r->row++;
+    const rl_history *h = &c->hist;
+    uint32_t row = c->row++;
     size_t n = 0;
-    for (uint32_t c = 0; c < h->ncols; c++) {
-        if (!rl_hcol_present(&h->cols[c], row))
+    for (uint32_t col = 0; col < h->ncols; col++) {
+        if (!rl_hcol_present(&h->cols[col], row))
             continue;
-        r->rec.keys[n] = r->frame.stream.keys[h->cols[c].key].p;
-        r->rec.values[n] = &r->colvals[c][r->colpos[c]++];
+        c->rec.keys[n] = c->frame.stream.keys[h->cols[col].key].p;
+        c->rec.values[n] = &c->colvals[col][c->colpos[col]++];
         n++;
     }
-    r->rec.type = r->hist_type;
-    r->rec.frame_offset = r->frame_offset;
-    r->rec.time = h->times[row];
-    r->rec.step = h->steps[row];
-    r->rec.nfields = n;
-    r->rec.body = NULL;
+    c->rec.type = c->hist_type;
+    c->rec.path = c->r->path;
+    c->rec.frame_offset = c->frame_offset;
+    c->rec.time = h->times[row];
+    c->rec.step = h->steps[row];
+    c->rec.nfields = n;
+    c->rec.body = NULL;
 }
 
-static int frame_error(runlog_reader *r, int rc, const char *why)
+static int frame_error(runlog_cursor *c, int rc, const char *why)
 {
-    uint64_t offset = r->frame_offset;
+    uint64_t offset = c->frame_offset;
     if (rc == RUNLOG_ENOMEM) {
         /* Say which frame, and how big it decodes to: a frame within the
          * format's limits can still be too big for a process's memory. */
         uint64_t decoded = 0;
-        for (uint32_t i = 0; i < r->frame.payload.nblocks; i++)
-            decoded += r->frame.payload.blocks[i].raw_len;
-        drop_frame(r);
+        for (uint32_t i = 0; i < c->frame.payload.nblocks; i++)
+            decoded += c->frame.payload.blocks[i].raw_len;
+        drop_frame(c);
         if (!decoded) /* the block directory itself did not fit */
-            return rl_fail_at(rc, r->path, offset, "out of memory decoding the frame");
+            return rl_fail_at(rc, c->r->path, offset, "out of memory decoding the frame");
         return rl_fail(rc, "%s: byte %llu: out of memory decoding the frame (%llu bytes once decompressed)",
-                       r->path, (unsigned long long)offset, (unsigned long long)decoded);
+                       c->r->path, (unsigned long long)offset, (unsigned long long)decoded);
     }
-    drop_frame(r);
-    rc = reader_damage(r, rc, offset, why ? why : "malformed frame");
-    if (rc == RUNLOG_EUNSUPPORTED || !(r->flags & RUNLOG_READ_TOLERANT))
+    drop_frame(c);
+    rc = reader_damage(c->r, rc, offset, why ? why : "malformed frame");
+    if (rc == RUNLOG_EUNSUPPORTED || !(c->flags & RUNLOG_READ_TOLERANT))
         return rc;
     return 0; /* tolerant: the rest of the frame is skipped */
+}
+
+/* A cursor with the given flags (the run and history passes drop FOLLOW). */
+static int cursor_open(runlog_cursor **out, runlog_reader *r, unsigned flags)
+{
+    runlog_cursor *c = calloc(1, sizeof *c);
+    if (!c)
+        return rl_fail(RUNLOG_ENOMEM, "%s: out of memory", r->path);
+    c->r = r;
+    c->flags = flags;
+    rl_scanner_init(&c->scan, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    *out = c;
+    return 0;
+}
+
+int runlog_cursor_open(runlog_cursor **out, runlog_reader *r)
+{
+    if (!out || !r)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    return cursor_open(out, r, r->flags);
+}
+
+void runlog_cursor_close(runlog_cursor *c)
+{
+    if (!c)
+        return;
+    rl_frame_free(&c->frame);
+    rl_scanner_free(&c->scan);
+    free(c->rec.keys);
+    free(c->rec.values);
+    free(c->colvals);
+    free(c->colpos);
+    free(c);
 }
 
 int runlog_reader_next(runlog_reader *r, const runlog_record **out)
 {
     if (!r || !out)
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    int rc;
+    if (!r->own && (rc = cursor_open(&r->own, r, r->flags)))
+        return rc;
+    return runlog_cursor_next(r->own, out);
+}
+
+int runlog_cursor_next(runlog_cursor *c, const runlog_record **out)
+{
+    if (!c || !out)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
     for (;;) {
         const char *why = NULL;
         int rc;
-        if (r->in_hist) {
-            if (r->row < r->hist.nrows) {
-                make_row(r);
-                *out = &r->rec;
+        if (c->in_hist) {
+            if (c->row < c->hist.nrows) {
+                make_row(c);
+                *out = &c->rec;
                 return 0;
             }
-            r->in_hist = 0;
+            c->in_hist = 0;
         }
-        if (r->frame_loaded) {
+        if (c->frame_loaded) {
             rl_record_view v;
-            rc = rl_stream_next(&r->frame.stream, &v, &why);
+            rc = rl_stream_next(&c->frame.stream, &v, &why);
             if (rc == RUNLOG_ITEROVER) {
-                drop_frame(r);
+                drop_frame(c);
                 continue;
             }
             if (!rc)
-                rc = take_record(r, &v, &why);
+                rc = take_record(c, &v, &why);
             if (rc == 1) {
-                *out = &r->rec;
+                *out = &c->rec;
                 return 0;
             }
-            if (rc < 0 && (rc = frame_error(r, rc, why)))
+            if (rc < 0 && (rc = frame_error(c, rc, why)))
                 return rc;
             continue;
         }
         rl_scan_item it;
-        if ((rc = rl_scanner_next(&r->scan, &it)))
+        if ((rc = rl_scanner_next(&c->scan, &it)))
             return rc;
         switch (it.kind) {
         case RL_SCAN_FRAME:
             if (it.h.kind == RL_FRAME_DATA) {
-                r->frame_offset = it.offset;
-                r->frame_loaded = 1;
-                rc = rl_frame_load(&r->frame, it.payload, it.h.payload_size, &why);
-                if (rc && (rc = frame_error(r, rc, why)))
+                c->frame_offset = it.offset;
+                c->frame_loaded = 1;
+                rc = rl_frame_load(&c->frame, it.payload, it.h.payload_size, &why);
+                if (rc && (rc = frame_error(c, rc, why)))
                     return rc;
             } else if (it.h.kind != RL_FRAME_INDEX && it.h.kind != RL_FRAME_TRAILER &&
                        !(it.h.kind & RL_IGNORABLE)) {
-                return reader_damage(r, RUNLOG_EUNSUPPORTED, it.offset,
+                return reader_damage(c->r, RUNLOG_EUNSUPPORTED, it.offset,
                                      "unknown required frame kind (written by a newer version?)");
             }
             continue;
         case RL_SCAN_DAMAGE:
-            if (r->flags & RUNLOG_READ_TOLERANT)
+            if (c->flags & RUNLOG_READ_TOLERANT)
                 continue;
-            return reader_damage(r, it.damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
+            return reader_damage(c->r, it.damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
                                  it.offset, it.why);
         case RL_SCAN_TORN:
         case RL_SCAN_END:
-            if (!(r->flags & RUNLOG_READ_FOLLOW) || r->finished_seen)
+            if (!(c->flags & RUNLOG_READ_FOLLOW) || c->finished_seen)
                 return RUNLOG_ITEROVER;
             {
-                uint64_t before = r->scan.size;
-                rl_scanner_refresh(&r->scan);
-                if (r->scan.size != before)
+                uint64_t before = c->scan.size;
+                rl_scanner_refresh(&c->scan);
+                if (c->scan.size != before)
                     continue;
             }
             return RUNLOG_EAGAIN;
@@ -363,6 +416,89 @@ size_t runlog_record_field_count(const runlog_record *rec) { return rec ? rec->n
 const char *runlog_record_field_key(const runlog_record *rec, size_t i) { return rec && i < rec->nfields ? rec->keys[i] : NULL; }
 const runlog_value *runlog_record_field_value(const runlog_record *rec, size_t i) { return rec && i < rec->nfields ? rec->values[i] : NULL; }
 const runlog_value *runlog_record_body(const runlog_record *rec) { return rec ? rec->body : NULL; }
+
+const char *rl_record_path(const runlog_record *rec) { return rec->path; }
+
+int rl_record_corrupt(const runlog_record *rec, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    return rl_fail_at(RUNLOG_ECORRUPT, rec->path, rec->frame_offset, why);
+}
+
+/* The text under key, or NULL when it is missing or not text. */
+static const runlog_value *body_text(const runlog_value *body, const char *key)
+{
+    const runlog_value *v = runlog_value_get(body, key);
+    return v && v->type == RUNLOG_STRING ? v : NULL;
+}
+
+/* §5.2 alert: "title" and "text" are text ("" when none was given), "level"
+ * exactly "INFO", "WARN" or "ERROR". Integer levels, a missing level or a
+ * null text are not alerts this format defines: refused, never guessed. */
+int runlog_record_alert(const runlog_record *rec, const char **title, size_t *title_len, const char **text,
+                        size_t *text_len, runlog_alert_level *level)
+{
+    static const char *const names[] = { "INFO", "WARN", "ERROR" };
+    if (!rec)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (rec->type != RUNLOG_RECORD_ALERT)
+        return rl_fail(RUNLOG_EINVAL, "%s: byte %llu: a %s record is not an alert", rec->path,
+                       (unsigned long long)rec->frame_offset, runlog_record_type_name(rec->type));
+    const runlog_value *ti = body_text(rec->body, "title"), *tx = body_text(rec->body, "text"),
+                       *lv = body_text(rec->body, "level");
+    if (!ti)
+        return rl_record_corrupt(rec, "alert: \"title\" is missing or not text");
+    if (!tx)
+        return rl_record_corrupt(rec, "alert: \"text\" is missing or not text (\"\" when none was given)");
+    int l = 0;
+    while (lv && l < 3 && !(lv->n == strlen(names[l]) && memcmp(lv->u.s, names[l], lv->n) == 0))
+        l++;
+    if (!lv || l == 3)
+        return rl_record_corrupt(rec, "alert: \"level\" is not the text \"INFO\", \"WARN\" or \"ERROR\"");
+    if (title)
+        *title = ti->u.s;
+    if (title_len)
+        *title_len = ti->n;
+    if (text)
+        *text = tx->u.s;
+    if (text_len)
+        *text_len = tx->n;
+    if (level)
+        *level = (runlog_alert_level)l;
+    return 0;
+}
+
+/* §5.2 console: "stream" is the text "stdout" or "stderr", "data" a byte
+ * string (not text: the bytes need not be UTF-8). */
+int runlog_record_console(const runlog_record *rec, runlog_stream *stream, const void **data, size_t *len)
+{
+    if (!rec)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (rec->type != RUNLOG_RECORD_CONSOLE)
+        return rl_fail(RUNLOG_EINVAL, "%s: byte %llu: a %s record is not console output", rec->path,
+                       (unsigned long long)rec->frame_offset, runlog_record_type_name(rec->type));
+    const runlog_value *st = body_text(rec->body, "stream"), *d = runlog_value_get(rec->body, "data");
+    runlog_stream which;
+    if (st && st->n == 6 && memcmp(st->u.s, "stdout", 6) == 0)
+        which = RUNLOG_STDOUT;
+    else if (st && st->n == 6 && memcmp(st->u.s, "stderr", 6) == 0)
+        which = RUNLOG_STDERR;
+    else
+        return rl_record_corrupt(rec, "console: \"stream\" is not the text \"stdout\" or \"stderr\"");
+    if (!d || d->type != RUNLOG_BYTES)
+        return rl_record_corrupt(rec, "console: \"data\" is missing or not a byte string");
+    if (stream)
+        *stream = which;
+    if (data)
+        *data = d->u.s;
+    if (len)
+        *len = d->n;
+    return 0;
+}
 
 /* ---- Whole run ---------------------------------------------------------------- */
 
@@ -700,29 +836,29 @@ int runlog_reader_run(runlog_run **out, runlog_reader *r)
 {
     if (!out || !r)
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
-    runlog_reader_options o = RUNLOG_READER_OPTIONS_INIT;
-    o.flags = r->flags & RUNLOG_READ_TOLERANT;
-    runlog_reader *pass;
-    int rc = runlog_reader_open(&pass, r->path, &o);
+    /* Its own pass over the open file (not runlog_reader_next()'s), never
+     * following: the run is what the file holds now. */
+    runlog_cursor *pass;
+    int rc = cursor_open(&pass, r, r->flags & RUNLOG_READ_TOLERANT);
     if (rc)
         return rc;
     runlog_run *run = calloc(1, sizeof *run);
     if (!run) {
-        runlog_reader_close(pass);
+        runlog_cursor_close(pass);
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     }
     run->state = RUNLOG_STATE_RUNNING;
     run->artifacts.type = RUNLOG_LIST;
     const runlog_record *rec;
-    while ((rc = runlog_reader_next(pass, &rec)) == 0) {
+    while ((rc = runlog_cursor_next(pass, &rec)) == 0) {
         if ((rc = run_take(run, rec))) {
             rc = rl_fail(rc, "%s: %s", r->path, runlog_strerror(rc));
             break;
         }
     }
-    if (rc == RUNLOG_ITEROVER && (rc = run_finish(run, rl_lock_held_by_other(pass->fd))))
+    if (rc == RUNLOG_ITEROVER && (rc = run_finish(run, rl_lock_held_by_other(r->fd))))
         rc = rl_fail(rc, "%s: %s building the run summary", r->path, runlog_strerror(rc));
-    runlog_reader_close(pass);
+    runlog_cursor_close(pass);
     if (rc) {
         runlog_run_free(run);
         return rc; /* each failure above set a detail naming the file */

@@ -18,7 +18,8 @@
  *  - The library never prints, never exits and never installs signal
  *    handlers.
  *  - A writer or reader handle may be used by one thread at a time; distinct
- *    handles are independent.
+ *    handles are independent. A reader and its cursors count as one handle
+ *    (see runlog_cursor_open()).
  */
 #ifndef RUNLOG_H
 #define RUNLOG_H
@@ -353,8 +354,18 @@ RUNLOG_API int runlog_writer_close(runlog_writer *w);
 /* Reader                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* A reader is one open file: its descriptor, its checked header, and what
+ * passes over it learn (the blob index, where each key's frames lie). Every
+ * read goes through that one descriptor with pread(2): nothing reopens the
+ * path, so the file may be renamed or unlinked once it is open. Passes over
+ * the records are cursors (runlog_cursor_open()); runlog_reader_next() is a
+ * cursor the reader owns, and runlog_reader_run(), runlog_reader_history(),
+ * the blob and table reads each make their own internal pass, so none of
+ * them moves another pass. */
 typedef struct runlog_reader runlog_reader;
 typedef struct runlog_record runlog_record;
+/** One pass over the records of a reader, in file order. */
+typedef struct runlog_cursor runlog_cursor;
 
 #define RUNLOG_READER_OPTIONS_VERSION 1
 
@@ -412,14 +423,51 @@ typedef enum runlog_record_type {
 RUNLOG_API const char *runlog_record_type_name(int type);
 
 /**
- * The next record in file order. A history chunk yields one record per row.
- * The record is owned by the reader and valid until the next call.
+ * The next record in file order, from the reader's own cursor (made on the
+ * first call; it is runlog_cursor_next() on it). A history chunk yields one
+ * record per row. The record is owned by the reader and valid until the
+ * next runlog_reader_next() or runlog_reader_close(); other calls on the
+ * reader (run, history, blobs, other cursors) leave it valid.
  * @return 0; RUNLOG_ITEROVER at the end; RUNLOG_EAGAIN when following and
  *         nothing new is complete yet (call again later); in strict mode
  *         RUNLOG_ECHECKSUM / RUNLOG_ECORRUPT / RUNLOG_EUNSUPPORTED at damage
- *         (detail names the byte offset); RUNLOG_EIO; RUNLOG_ENOMEM.
+ *         (detail names the byte offset); RUNLOG_EIO; RUNLOG_ENOMEM;
+ *         RUNLOG_EINVAL (NULL argument).
  */
 RUNLOG_API RUNLOG_NODISCARD int runlog_reader_next(runlog_reader *r, const runlog_record **out);
+
+/**
+ * Starts a pass over the records of r, from the first frame. A cursor takes
+ * the reader's flags (RUNLOG_READ_TOLERANT, RUNLOG_READ_FOLLOW): they are a
+ * property of how the file is read, chosen once at runlog_reader_open().
+ * Any number of cursors may be open on one reader; each keeps its own
+ * position and workspace and reads through the reader's descriptor.
+ *
+ * Threads: a reader and all its cursors share the reader's caches (blob
+ * index, scanned frames), so together they are one handle: calls on any of
+ * them must not overlap in time. Several cursors may be used alternately
+ * from one thread (or from several threads that take turns under their own
+ * lock); to read one file in parallel, open one reader per thread.
+ *
+ * Every cursor must be closed before its reader.
+ *
+ * @param out receives the cursor; close it with runlog_cursor_close().
+ * @param r   an open reader; must not be NULL.
+ * @return 0; RUNLOG_EINVAL (NULL argument); RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_cursor_open(runlog_cursor **out, runlog_reader *r);
+
+/**
+ * The next record of the cursor's pass, exactly as runlog_reader_next()
+ * (same records, same errors, same following). The record is owned by the
+ * cursor and valid until the next runlog_cursor_next() on the same cursor,
+ * or until the cursor or its reader is closed; calls on other cursors or on
+ * the reader leave it valid.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_cursor_next(runlog_cursor *c, const runlog_record **out);
+
+/** Ends a pass and frees the cursor (and the record it last gave). Accepts NULL. */
+RUNLOG_API void runlog_cursor_close(runlog_cursor *c);
 
 RUNLOG_API runlog_record_type runlog_record_type_of(const runlog_record *rec);
 /** Byte offset of the frame that holds the record. */
@@ -436,6 +484,37 @@ RUNLOG_API const runlog_value *runlog_record_field_value(const runlog_record *re
  *  (e.g. an alert's "title", "text", "level"). NULL for history rows. */
 RUNLOG_API const runlog_value *runlog_record_body(const runlog_record *rec);
 
+/* Typed access to records. Each accessor checks the body against the rules
+ * of spec/FORMAT.md for its record type and refuses a form the spec does not
+ * define (RUNLOG_ECORRUPT; the detail names the file, the frame's byte
+ * offset and the entry at fault); it never guesses a meaning for one. The
+ * out-parameters may each be NULL (not wanted) and are written only on
+ * success; texts and bytes given out are owned by the record and valid as
+ * long as it is (the text is NUL-terminated, but may itself hold NULs: use
+ * the length). */
+
+/**
+ * An alert record (§5.2): its title, its text ("" when none was given) and
+ * its level, which must be the text "INFO", "WARN" or "ERROR".
+ * @return 0; RUNLOG_EINVAL (rec NULL or not an alert record);
+ *         RUNLOG_ECORRUPT (title or text missing or not text; level missing,
+ *         not text, or another word).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_record_alert(const runlog_record *rec, const char **title,
+                                                    size_t *title_len, const char **text,
+                                                    size_t *text_len, runlog_alert_level *level);
+
+/**
+ * A console record (§5.2): its stream (the text "stdout" or "stderr") and
+ * its bytes (a byte string, not necessarily UTF-8). Its time is
+ * runlog_record_time().
+ * @return 0; RUNLOG_EINVAL (rec NULL or not a console record);
+ *         RUNLOG_ECORRUPT (stream missing or another value; data missing or
+ *         not a byte string).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_record_console(const runlog_record *rec, runlog_stream *stream,
+                                                      const void **data, size_t *len);
+
 /** How the run stands. */
 typedef enum runlog_state {
     RUNLOG_STATE_RUNNING = 0,  /**< no finish record; a writer holds the lock */
@@ -447,9 +526,11 @@ typedef enum runlog_state {
 RUNLOG_API const char *runlog_state_name(runlog_state state);
 
 /**
- * Reads the whole run once (independently of runlog_reader_next()) and
- * returns what it holds. The values are owned by the run and valid until
- * runlog_run_free().
+ * Reads the whole run once, in a pass of its own over the reader's open
+ * descriptor (it does not move runlog_reader_next() or any cursor, and does
+ * not follow: it is what the file holds now), and returns what it holds.
+ * The values are owned by the run and valid until runlog_run_free(), which
+ * may come after runlog_reader_close().
  */
 typedef struct runlog_run runlog_run;
 
@@ -683,6 +764,71 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_reader_table(runlog_doc **out, runlog_rea
 RUNLOG_API const runlog_value *runlog_doc_value(const runlog_doc *doc);
 RUNLOG_API void runlog_doc_free(runlog_doc *doc);
 
+/** How an image's blob is encoded (§13.3). */
+typedef enum runlog_image_format {
+    RUNLOG_IMAGE_RAW = 0,  /**< height x width x channels uint8, row-major, interleaved */
+    RUNLOG_IMAGE_PNG = 1,
+    RUNLOG_IMAGE_JPEG = 2
+} runlog_image_format;
+
+#define RUNLOG_IMAGE_INFO_VERSION 1
+
+/** What an image map says (§13.3). Start from RUNLOG_IMAGE_INFO_INIT (the
+ *  version tells the library which fields the caller knows); filled by
+ *  runlog_value_image(). A raw image's samples are always uint8 (§13.3);
+ *  the map records no bit depth for PNG and JPEG. */
+typedef struct runlog_image_info {
+    unsigned version;          /**< RUNLOG_IMAGE_INFO_VERSION */
+    runlog_image_format format;
+    uint32_t width, height;    /**< 1..2^32-1 */
+    uint32_t channels;         /**< raw: 1, 3 or 4; PNG/JPEG: 1..4 */
+    uint64_t size;             /**< bytes of the blob; raw: height x width x channels */
+    runlog_digest digest;      /**< the blob */
+    const char *caption;       /**< NULL when none; owned by the map's owner */
+    size_t caption_len;
+} runlog_image_info;
+
+#define RUNLOG_IMAGE_INFO_INIT { RUNLOG_IMAGE_INFO_VERSION, RUNLOG_IMAGE_RAW, 0, 0, 0, 0, { { 0 } }, NULL, 0 }
+
+/**
+ * Reads an image map (a history cell, an item of a list of images, or a
+ * table's image cell) and checks it: "_type" "image", a 16-byte digest,
+ * format "raw", "png" or "jpeg", width and height in 1..2^32-1, channels
+ * (raw: 1, 3 or 4; others 1..4), and for raw, height x width x channels
+ * equal to "size" without wrapping; a caption, if any, is text.
+ * @param out its version set by RUNLOG_IMAGE_INFO_INIT; filled on success.
+ * @return 0; RUNLOG_EINVAL (NULL, unknown version); RUNLOG_ECORRUPT (not an
+ *         image map, or one of the rules above broken; detail says which).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_value_image(runlog_image_info *out, const runlog_value *v);
+
+/**
+ * Reads the blob of an image map checked as runlog_value_image() does: the
+ * bytes (digest checked) and their count, which must equal the map's size
+ * (for raw, height x width x channels).
+ * @param out receives the bytes (free with runlog_free()); len their count.
+ * @return 0; RUNLOG_EINVAL; RUNLOG_ECORRUPT (bad map, or a blob of another
+ *         size); errors of runlog_reader_blob().
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_image(void **out, size_t *len, runlog_reader *r,
+                                                    const runlog_value *image);
+
+/**
+ * A table document's shape (runlog_reader_table() checked it, §13.4).
+ * ncols and nrows may be NULL.
+ * @return 0; RUNLOG_EINVAL (doc NULL).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_doc_table(const runlog_doc *doc, size_t *ncols, size_t *nrows);
+/** Column i of a table document: its name (owned by doc) and type. name,
+ *  name_len and type may be NULL.
+ *  @return 0; RUNLOG_EINVAL (doc NULL); RUNLOG_ENOTFOUND (no column i). */
+RUNLOG_API RUNLOG_NODISCARD int runlog_doc_table_column(const runlog_doc *doc, size_t i, const char **name,
+                                                        size_t *name_len, runlog_column_type *type);
+/** The cell at row, col: null or a value of the column's type (an image
+ *  column's cells are image maps for runlog_value_image()); NULL when out
+ *  of range. Owned by doc. */
+RUNLOG_API const runlog_value *runlog_doc_table_cell(const runlog_doc *doc, size_t row, size_t col);
+
 /** The digest in an image or table map ("digest" entry); RUNLOG_EINVAL if none. */
 RUNLOG_API RUNLOG_NODISCARD int runlog_value_digest(runlog_digest *out, const runlog_value *v);
 
@@ -693,6 +839,63 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_value_digest(runlog_digest *out, const ru
  * with "path", "size", "digest", and "ref" for references), "t".
  */
 RUNLOG_API const runlog_value *runlog_run_artifacts(const runlog_run *run);
+
+/**
+ * Checks an artifact entry path against the one rule the writer, the typed
+ * reader and extract share (spec/FORMAT.md §13.5): 1 to RUNLOG_MAX_PATH
+ * bytes of valid UTF-8, relative, '/'-separated, with no NUL byte or
+ * backslash and no empty, "." or ".." component or one over 255 bytes.
+ * @param path the bytes (need not be NUL-terminated); len their count.
+ * @return 0; RUNLOG_EINVAL (path NULL, or the rule broken: the detail
+ *         quotes the path and says why).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_path_check(const char *path, size_t len);
+
+/**
+ * An artifact record (§13.5), checked whole: name text of 1 to 1024 bytes,
+ * type text, version in 0..2^32-1, aliases a list of text, a 16-byte
+ * digest, entries a list sorted by path with no path twice, each entry as
+ * runlog_record_artifact_entry() checks it, and size the sum of the entries'
+ * sizes. An entry path runlog_artifact_path_check() refuses makes the whole
+ * record corrupt (detail: file, byte offset, entry, path, why). The aliases
+ * are those given with this version; runlog_run_artifacts() has those each
+ * version holds at the end.
+ * @return 0; RUNLOG_EINVAL (rec NULL or not an artifact record);
+ *         RUNLOG_ECORRUPT.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_record_artifact(const runlog_record *rec, const char **name,
+                                                       const char **type, uint32_t *version,
+                                                       const runlog_value **aliases, size_t *n_entries);
+
+#define RUNLOG_ARTIFACT_ENTRY_INFO_VERSION 1
+
+/** One entry of an artifact version. Start from
+ *  RUNLOG_ARTIFACT_ENTRY_INFO_INIT; filled by runlog_record_artifact_entry().
+ *  Texts are owned by the record. */
+typedef struct runlog_artifact_entry_info {
+    unsigned version;     /**< RUNLOG_ARTIFACT_ENTRY_INFO_VERSION */
+    const char *path;     /**< checked by runlog_artifact_path_check() */
+    size_t path_len;
+    uint64_t size;
+    int has_digest;       /**< 0 only for a reference whose bytes were not hashed */
+    runlog_digest digest; /**< a stored entry's blob (runlog_reader_blob_to_file()) */
+    const char *ref;      /**< NULL: stored in the file; else where the bytes lie */
+    size_t ref_len;
+} runlog_artifact_entry_info;
+
+#define RUNLOG_ARTIFACT_ENTRY_INFO_INIT { RUNLOG_ARTIFACT_ENTRY_INFO_VERSION, NULL, 0, 0, 0, { { 0 } }, NULL, 0 }
+
+/**
+ * Entry i of an artifact record: a map with a text path that
+ * runlog_artifact_path_check() accepts, a size, a 16-byte digest (a
+ * reference may lack it) and, for a reference, a text ref. Call
+ * runlog_record_artifact() first for the rules that span entries (order,
+ * no path twice, the total size); this one checks entry i's own.
+ * @return 0; RUNLOG_EINVAL (NULL, not an artifact record, unknown version);
+ *         RUNLOG_ENOTFOUND (no entry i); RUNLOG_ECORRUPT.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_record_artifact_entry(runlog_artifact_entry_info *out,
+                                                             const runlog_record *rec, size_t i);
 
 /* ------------------------------------------------------------------------ */
 /* Run sets: several files, several runs (spec/EXPORTS.md §11)               */
