@@ -94,6 +94,16 @@ static int oom(const char *file)
     return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", file);
 }
 
+/* b - a in nanoseconds, clamped to int64_t: times are any int64_t (a
+ * clock may say anything), and their difference may not fit. */
+static int64_t span(int64_t a, int64_t b)
+{
+    int64_t d;
+
+    if (__builtin_sub_overflow(b, a, &d))
+        return b > a ? INT64_MAX : INT64_MIN;
+    return d;
+}
 
 static void ts_set(WandbInternal__Timestamp *ts, int64_t ns)
 {
@@ -396,7 +406,7 @@ static int emit_history(wb_run *run, wb_src *s, const runlog_record *r)
     wb_printf(&b, "%" PRIu64, st);
     if (item_json(&a, &items[k++], "_step", wb_take(&b)) < 0)
         status = oom(s->path);
-    rlu_fmt_unix(num, t - run->start);
+    rlu_fmt_unix(num, span(run->start, t));
     if (status == 0 && item_json(&a, &items[k++], "_runtime", strdup(num)) < 0)
         status = oom(s->path);
     rlu_fmt_unix(num, t);
@@ -636,7 +646,7 @@ static int emit_summary(wb_run *run)
         else if (i < n)
             status = wb_media_value(&run->media, &b, key, run->last_step, run->summary.vals[i]);
         else if (i == n)
-            rlu_fmt_unix(num, run->end - run->start), wb_puts(&b, num);
+            rlu_fmt_unix(num, span(run->start, run->end)), wb_puts(&b, num);
         else if (i == n + 1)
             rlu_fmt_unix(num, run->end), wb_puts(&b, num);
         else
@@ -769,7 +779,7 @@ static int emit_exit(wb_run *run)
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
     WandbInternal__RunExitRecord ex = WANDB_INTERNAL__RUN_EXIT_RECORD__INIT;
     WandbInternal__FinalRecord fin = WANDB_INTERNAL__FINAL_RECORD__INIT;
-    int64_t secs = (run->end - run->start) / 1000000000;
+    int64_t secs = span(run->start, run->end) / 1000000000;
 
     ex.exit_code = run->exit_code;
     ex.runtime = secs < 0 ? 0 : secs > INT32_MAX ? INT32_MAX : (int32_t)secs;
