@@ -564,43 +564,24 @@ static int emit_artifact(wb_run *run, wb_src *s, const runlog_value *art)
 
 /* ---- the pass over one file ---- */
 
-typedef struct wb_quota {
-    uint64_t rows, alerts, console, system, artifacts;
-} wb_quota;
-
-/* Records of each kind the snapshot of runlog_reader_run() counted: a live
- * file's later records are left out, so every part describes one moment. */
-static uint64_t *quota_slot(wb_quota *q, runlog_record_type t)
-{
-    switch (t) {
-    case RUNLOG_RECORD_HISTORY: return &q->rows;
-    case RUNLOG_RECORD_ALERT: return &q->alerts;
-    case RUNLOG_RECORD_CONSOLE: return &q->console;
-    case RUNLOG_RECORD_SYSTEM: return &q->system;
-    case RUNLOG_RECORD_ARTIFACT: return &q->artifacts;
-    default: return NULL;
-    }
-}
-
 static int export_src(wb_run *run, wb_src *s)
 {
     const runlog_value *arts = runlog_run_artifacts(s->run);
-    wb_quota q = {runlog_run_record_count(s->run, RUNLOG_RECORD_HISTORY),
-                  runlog_run_record_count(s->run, RUNLOG_RECORD_ALERT),
-                  runlog_run_record_count(s->run, RUNLOG_RECORD_CONSOLE),
-                  runlog_run_record_count(s->run, RUNLOG_RECORD_SYSTEM),
-                  arts ? runlog_value_count(arts) : 0};
+    uint64_t n_arts = arts ? runlog_value_count(arts) : 0, art_i = 0;
     const runlog_record *r;
-    uint64_t *left, art_i = 0;
+    rx_quota q;
     int rc, status = 0;
 
+    /* Records of each kind the snapshot of runlog_reader_run() counted (and
+     * its artifact versions): a live file's later records are left out, so
+     * every part describes one moment. */
+    rx_quota_init(&q, s->run);
     run->media.src = s->path;
     run->media.blobs = s->blobs;
     while (status == 0 && (rc = runlog_reader_next(s->r, &r)) == 0) {
         runlog_record_type t = runlog_record_type_of(r);
-        if (!(left = quota_slot(&q, t)) || *left == 0)
+        if (t == RUNLOG_RECORD_ARTIFACT ? art_i >= n_arts : !rx_quota_take(&q, t))
             continue;
-        (*left)--;
         switch (t) {
         case RUNLOG_RECORD_HISTORY: status = emit_history(run, s, r); break;
         case RUNLOG_RECORD_SYSTEM: status = emit_stats(run, s, r); break;
@@ -1004,6 +985,7 @@ int rx_export_wandb(rx_ctx *x)
                       files[0]->id);
         if ((rc = export_run(x, files, n, absdir)) < 0)
             failure_keep(x, &fail, rc);
+        rx_progress(x, i + 1, wb_runs_count(runs));
     }
     /* exported, but was damage skipped? (spec/EXPORTS.md §1.5) */
     for (i = 0; !fail.code && rx_tolerant(x) && i < x->n; i++)

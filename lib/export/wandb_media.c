@@ -166,7 +166,7 @@ static int put_media_file(wb_media *m, const char *rel, const void *data, size_t
     if ((status = wb_write_file(m->stage_fd, path, data, len, shown)) != 0)
         return status;
     if (add_new_file(m, rel) < 0)
-        return wb_lib_error(m->src, RUNLOG_ENOMEM);
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
     return 0;
 }
 
@@ -193,7 +193,7 @@ static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t 
         /* copied so that every buffer handed out is the caller's to free() */
         if (!(*out = malloc(n ? n : 1))) {
             runlog_free(px);
-            return wb_lib_error(m->src, RUNLOG_ENOMEM);
+            return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
         }
         memcpy(*out, px, n);
         runlog_free(px);
@@ -344,7 +344,7 @@ static int table_doc_json(wb_media *m, wb_buf *out, const char *key, uint64_t st
         wb_puts(out, "]");
     }
     wb_puts(out, "]}\n");
-    return out->oom ? wb_lib_error(m->src, RUNLOG_ENOMEM) : status;
+    return out->oom ? runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src) : status;
 }
 
 static int table_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
@@ -452,7 +452,7 @@ static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifes
     }
     e->digest = wb_strdup(a, md5);
     e->local_path = wb_strdup(a, full);
-    return e->digest && e->local_path ? 0 : wb_lib_error(m->src, RUNLOG_ENOMEM);
+    return e->digest && e->local_path ? 0 : runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
 }
 
 /* A reference: the bytes stay where ref says. W&B names local files
@@ -475,7 +475,7 @@ static int reference_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactMani
         media_digest_hex(hex, ent);
         e->digest = wb_strdup(a, hex);
     }
-    return e->ref && e->digest ? 0 : wb_lib_error(m->src, RUNLOG_ENOMEM);
+    return e->ref && e->digest ? 0 : runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
 }
 
 static int cmp_entry(const void *x, const void *y)
@@ -518,11 +518,11 @@ static int artifact_entries(wb_media *m, wb_arena *a, WandbInternal__ArtifactMan
 
     man->n_contents = n;
     if (!(man->contents = wb_alloc(a, (n ? n : 1) * sizeof *man->contents)))
-        return wb_lib_error(m->src, RUNLOG_ENOMEM);
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
     for (i = 0; i < n && status == 0; i++) {
         ent = runlog_value_item(entries, i);
         if (!(e = man->contents[i] = wb_alloc(a, sizeof *e)))
-            return wb_lib_error(m->src, RUNLOG_ENOMEM);
+            return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
         wandb_internal__artifact_manifest_entry__init(e);
         e->path = wb_strdup(a, rlu_map_str(ent, "path", NULL));
         rlu_map_int(ent, "size", &size);
@@ -550,8 +550,8 @@ static char **string_list(wb_arena *a, const runlog_value *list, size_t *n)
 int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
                 const runlog_value *art, const char *final_dir)
 {
-    static WandbInternal__StoragePolicyConfigItem layout = WANDB_INTERNAL__STORAGE_POLICY_CONFIG_ITEM__INIT;
-    static WandbInternal__StoragePolicyConfigItem *layouts[] = {&layout};
+    WandbInternal__StoragePolicyConfigItem *layout = wb_alloc(a, sizeof *layout),
+                                           **layouts = wb_alloc(a, sizeof *layouts);
     const char *name = rlu_map_str(art, "name", NULL), *s;
     char safe[WB_NAME_MAX + 1], dir[PATH_MAX], hex[33];
     WandbInternal__ArtifactManifest *man = wb_alloc(a, sizeof *man);
@@ -560,10 +560,13 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
     wb_buf meta = {0};
     int status;
 
-    if (!man)
-        return wb_lib_error(m->src, RUNLOG_ENOMEM);
-    layout.key = "storageLayout";
-    layout.value_json = "\"V2\"";
+    if (!man || !layout || !layouts)
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+    /* in the arena, not static: exports may run on several threads */
+    wandb_internal__storage_policy_config_item__init(layout);
+    layout->key = "storageLayout";
+    layout->value_json = "\"V2\"";
+    layouts[0] = layout;
     rlu_map_int(art, "version", &version);
     wb_safe_name(safe, WB_NAME_MAX, name ? name : "artifact", 1);
     if ((status = check_entries(m, safe, entries)) != 0)
@@ -593,6 +596,6 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
     rec->sequence_client_id = wb_strdup(a, hex);
     if (!rec->name || !rec->type || !rec->description || !rec->metadata || !rec->aliases ||
         !rec->digest || !rec->client_id || !rec->sequence_client_id)
-        return wb_lib_error(m->src, RUNLOG_ENOMEM);
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
     return 0;
 }
