@@ -7,7 +7,7 @@
 
 #include "util.h"
 
-int cmd_export_wandb(int argc, char **argv); /* export_wandb.c */
+int cmd_export_wandb(int argc, char **argv); /* cmd_export_wandb.c */
 int cmd_export_hdf5(int argc, char **argv);  /* export_hdf5.c */
 
 static const tool_cmd commands[] = {
@@ -34,7 +34,7 @@ static const tool_cmd commands[] = {
      "(spec/EXPORTS.md \"history\"). Exit status 1 if a key never appears.\n"},
     {"export", cmd_export,
      "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long] [--table KEY[@STEP]]\n"
-     "       runlog export wandb FILE... -o DIR [--entity E] [--project P] [--tolerant]\n"
+     "       runlog export wandb FILE... -o DIR [--entity E] [--project P] [--strict]\n"
      "       runlog export hdf5 FILE... -o OUT.h5 [--compression gzip|zstd[:L]|none]\n"
      "                          [--with-artifact-data] [--tolerant]",
      "  json   one JSON document with run, config, summary, history, alerts, console\n"
@@ -49,14 +49,15 @@ static const tool_cmd commands[] = {
      "Shapes: spec/EXPORTS.md. Damaged frames are skipped and reported on stderr\n"
      "(exit status 1).\n"
      "\n"
-     "runlog export wandb FILE... -o DIR [--entity E] [--project P] [--tolerant]\n"
+     "runlog export wandb FILE... -o DIR [--entity E] [--project P] [--strict]\n"
      "  each run as W&B's offline run DIR/offline-run-YYYYMMDD_HHMMSS-ID/ (the .wandb\n"
      "  transaction log, files/ with config, summary, metadata, console, media, and\n"
      "  artifacts/), ready for `wandb sync DIR/offline-run-*`. FILEs with the same run\n"
      "  id are one (resumed) run; a crashed run is exported as failed. Each run's\n"
      "  directory appears whole or not at all (spec/EXPORTS.md section 10).\n"
      "  --project P  --entity E  set the W&B project (default: the run's) and entity\n"
-     "  --tolerant   skip damaged frames (reported) instead of stopping at the first\n"
+     "  damaged frames are skipped and reported (exit status 1; --tolerant, the\n"
+     "  default, is accepted); --strict stops at the first, leaving no run directory\n"
      "\n"
      "runlog export hdf5 FILE... -o OUT.h5 [--compression C] [--with-artifact-data]\n"
      "                   [--tolerant]\n"
@@ -205,7 +206,7 @@ int main(int argc, char **argv)
     }
     if (wants_help(argc - 1, argv + 1))
         return print_help(c->name);
-    /* `export wandb` writes directories, not one document: export_wandb.c */
+    /* `export wandb` writes directories, not one document: cmd_export_wandb.c */
     if (c->run == cmd_export && argc >= 3 && strcmp(argv[2], "wandb") == 0)
         return cmd_export_wandb(argc - 2, argv + 2);
     if (c->run == cmd_export && argc >= 3 && strcmp(argv[2], "hdf5") == 0)

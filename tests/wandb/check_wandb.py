@@ -4,7 +4,7 @@
 The .wandb framing is read here from W&B's description (LevelDB log format,
 ":W&B" header, 32 KiB blocks, CRC-32/IEEE of type byte + data via Python's
 zlib.crc32), and each record is decoded by Debian's python3-protobuf from
-tools/wandb/wandb_subset.proto compiled by `protoc --python_out` at test time
+lib/export/wandb/wandb_subset.proto compiled by `protoc --python_out` at test time
 (module dir given as PBDIR). Nothing of runlog's C code is used to read.
 
 Every record is compared with `runlog export json` of the same run-log(s),

@@ -1,6 +1,6 @@
 /*
- * export_wandb_log.c — W&B's transaction-log container, value texts and
- * hashes for `runlog export wandb` (see export_wandb.h, spec/EXPORTS.md §10).
+ * wandb_log.c — W&B's transaction-log container, value texts and
+ * hashes for RUNLOG_EXPORT_WANDB (see wandb.h, spec/EXPORTS.md §10).
  *
  * The container is LevelDB's log format with W&B's file header:
  *
@@ -14,7 +14,7 @@
  *   chunk starts at the next block; with exactly 7 left a chunk of 0 data
  *   bytes is written there, as LevelDB and W&B do.
  */
-#include "export_wandb.h"
+#include "wandb.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /*
- * export_wandb_media.c — images, tables and artifacts of `runlog export
- * wandb` (spec/EXPORTS.md §10.4-10.5).
+ * wandb_media.c — images, tables and artifacts of RUNLOG_EXPORT_WANDB
+ * (spec/EXPORTS.md §10.2-10.3).
  *
  * Media files are named as W&B names them, "<key>_<step>_<hash20>.<ext>",
  * hash20 being the first 20 hex digits of the SHA-256 of the file's bytes,
@@ -10,7 +10,7 @@
  * Artifact entry paths come from the file and are not trusted: they are
  * checked before anything is written (as `runlog extract` checks them).
  */
-#include "export_wandb.h"
+#include "wandb.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "media.h"
-#include "util.h"
 #include "png.h"
 
 #define WB_TABLE_MAX_ROWS 10000u /* wandb.Table.MAX_ROWS */
@@ -119,20 +118,20 @@ int wb_write_file(int dirfd, const char *rel, const void *data, size_t len, cons
     int fd = wb_create_file(dirfd, rel);
 
     if (fd < 0)
-        return tool_sys_error(shown);
+        return wb_sys_error(shown);
     while (len > 0) {
         if ((n = write(fd, p, len)) < 0) {
             if (errno == EINTR)
                 continue;
             close(fd);
-            return tool_sys_error(shown);
+            return wb_sys_error(shown);
         }
         p += n;
         len -= (size_t)n;
     }
     if (close(fd) < 0)
-        return tool_sys_error(shown);
-    return TOOL_OK;
+        return wb_sys_error(shown);
+    return 0;
 }
 
 static int add_new_file(wb_media *m, const char *rel)
@@ -163,12 +162,12 @@ static int put_media_file(wb_media *m, const char *rel, const void *data, size_t
     snprintf(shown, sizeof shown, "%s/%s", m->stage, path);
     if (fstatat(m->stage_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
         (uint64_t)st.st_size == len)
-        return TOOL_OK;
-    if ((status = wb_write_file(m->stage_fd, path, data, len, shown)) != TOOL_OK)
+        return 0;
+    if ((status = wb_write_file(m->stage_fd, path, data, len, shown)) != 0)
         return status;
     if (add_new_file(m, rel) < 0)
-        return tool_lib_error(m->src, RUNLOG_ENOMEM);
-    return TOOL_OK;
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+    return 0;
 }
 
 /* ---- images ---- */
@@ -188,24 +187,25 @@ static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t 
     int rc;
 
     if ((rc = runlog_value_digest(&d, img)) < 0 || (rc = runlog_reader_blob(&px, &n, m->blobs, &d)) < 0)
-        return tool_lib_error(m->src, rc);
+        return wb_lib_error(m->src, rc);
     *ext = fmt && strcmp(fmt, "jpeg") == 0 ? "jpg" : "png";
     if (fmt && (strcmp(fmt, "png") == 0 || strcmp(fmt, "jpeg") == 0)) {
         /* copied so that every buffer handed out is the caller's to free() */
         if (!(*out = malloc(n ? n : 1))) {
             runlog_free(px);
-            return tool_lib_error(m->src, RUNLOG_ENOMEM);
+            return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
         }
         memcpy(*out, px, n);
         runlog_free(px);
         *len = n;
-        return TOOL_OK;
+        return 0;
     }
     if (!fmt || strcmp(fmt, "raw") != 0 || media_raw_shape(img, n, &h, &w, &c, &why) < 0) {
         runlog_free(px);
         runlog_digest_hex(hex, &d);
-        fprintf(stderr, "runlog: %s: image %s (%zu bytes): %s\n", m->src, hex, n, why);
-        return TOOL_FAIL;
+        return runlog_error_set(fmt && strcmp(fmt, "raw") == 0 ? RUNLOG_ECORRUPT
+                                                               : RUNLOG_EUNSUPPORTED,
+                                "%s: image %s (%zu bytes): %s", m->src, hex, n, why);
     }
     rc = (f = open_memstream(&mem, &mlen)) ? png_write(f, px, h, w, c, &why) : -1;
     if (f && fclose(f) != 0)
@@ -213,11 +213,11 @@ static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t 
     runlog_free(px);
     if (rc < 0) {
         free(mem);
-        fprintf(stderr, "runlog: %s: PNG encoding: %s\n", m->src, f ? why : "out of memory");
-        return TOOL_FAIL;
+        return runlog_error_set(f ? RUNLOG_EIO : RUNLOG_ENOMEM, "%s: PNG encoding: %s",
+                                m->src, f ? why : "out of memory");
     }
     *out = mem, *len = mlen;
-    return TOOL_OK;
+    return 0;
 }
 
 /* Writes one image file; rel receives "media/images/<key>_<step>_<hash20>.<ext>". */
@@ -230,7 +230,7 @@ static int image_file(wb_media *m, const char *key, uint64_t step, const runlog_
     size_t len = 0;
     int status;
 
-    if ((status = image_bytes(m, img, &data, &len, &ext)) != TOOL_OK)
+    if ((status = image_bytes(m, img, &data, &len, &ext)) != 0)
         return status;
     wb_sha256_hex(sha, data, len);
     wb_safe_name(safe, WB_NAME_MAX, key, 0);
@@ -238,7 +238,7 @@ static int image_file(wb_media *m, const char *key, uint64_t step, const runlog_
     status = put_media_file(m, rel, data, len);
     free(data);
     *size = len;
-    if (status == TOOL_OK)
+    if (status == 0)
         m->images++;
     return status;
 }
@@ -253,7 +253,7 @@ static int image_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
     size_t size = 0, clen;
     int status = image_file(m, key, step, img, rel, sha, &size);
 
-    if (status != TOOL_OK)
+    if (status != 0)
         return status;
     rlu_map_int(img, "width", &w);
     rlu_map_int(img, "height", &h);
@@ -266,7 +266,7 @@ static int image_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
         wb_json_str(out, cap, clen);
     }
     wb_puts(out, "}");
-    return TOOL_OK;
+    return 0;
 }
 
 /* Several images under one key in one row: W&B's "images/separated". */
@@ -279,12 +279,12 @@ static int images_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
     int64_t w = 0, h = 0;
     wb_buf scratch = {0}, names = {0}, caps = {0};
     const char *cap;
-    int status = TOOL_OK, any_caption = 0;
+    int status = 0, any_caption = 0;
 
-    for (i = 0; i < n && status == TOOL_OK; i++) {
+    for (i = 0; i < n && status == 0; i++) {
         img = media_image_at(v, i);
         scratch.len = 0;
-        if ((status = image_json(m, &scratch, key, step, img, rel)) != TOOL_OK)
+        if ((status = image_json(m, &scratch, key, step, img, rel)) != 0)
             break;
         wb_puts(&names, i ? ", " : "");
         wb_json_str(&names, rel, strlen(rel));
@@ -296,7 +296,7 @@ static int images_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
             wb_puts(&caps, "\"\"");
         }
     }
-    if (status == TOOL_OK) {
+    if (status == 0) {
         rlu_map_int(media_image_at(v, 0), "width", &w);
         rlu_map_int(media_image_at(v, 0), "height", &h);
         wb_printf(out, "{\"_type\": \"images/separated\", \"width\": %" PRId64 ", \"height\": %" PRId64
@@ -322,7 +322,7 @@ static int table_doc_json(wb_media *m, wb_buf *out, const char *key, uint64_t st
     const runlog_value *cell;
     const char *col;
     char rel[PATH_MAX];
-    int status = TOOL_OK;
+    int status = 0;
 
     wb_puts(out, "{\"columns\": [");
     for (c = 0; c < ncols; c++) {
@@ -331,9 +331,9 @@ static int table_doc_json(wb_media *m, wb_buf *out, const char *key, uint64_t st
         wb_json_str(out, col ? col : "", col ? strlen(col) : 0);
     }
     wb_puts(out, "], \"data\": [");
-    for (row = 0; row < nrows && status == TOOL_OK; row++) {
+    for (row = 0; row < nrows && status == 0; row++) {
         wb_puts(out, row ? ",\n[" : "\n[");
-        for (c = 0; c < ncols && status == TOOL_OK; c++) {
+        for (c = 0; c < ncols && status == 0; c++) {
             cell = media_table_cell(doc, row, c);
             wb_puts(out, c ? ", " : "");
             if (media_kind_of(cell) == MEDIA_IMAGE)
@@ -344,7 +344,7 @@ static int table_doc_json(wb_media *m, wb_buf *out, const char *key, uint64_t st
         wb_puts(out, "]");
     }
     wb_puts(out, "]}\n");
-    return out->oom ? tool_lib_error(m->src, RUNLOG_ENOMEM) : status;
+    return out->oom ? runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src) : status;
 }
 
 static int table_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
@@ -358,25 +358,26 @@ static int table_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
     int rc, status;
 
     if ((rc = runlog_value_digest(&d, t)) < 0 || (rc = runlog_reader_table(&doc, m->blobs, &d)) < 0)
-        return tool_lib_error(m->src, rc);
+        return wb_lib_error(m->src, rc);
     nrows = media_table_nrows(runlog_doc_value(doc));
     ncols = media_table_ncols(runlog_doc_value(doc));
     if (nrows > WB_TABLE_MAX_ROWS) {
-        fprintf(stderr, "runlog: %s: table '%s' at step %" PRIu64 " has %zu rows; W&B takes "
-                        "%u, the rest is left out (runlog export json has them all)\n",
-                m->src, key, step, nrows, WB_TABLE_MAX_ROWS);
+        rx_notice(m->x, RUNLOG_NOTICE_WARNING,
+                  "%s: table '%s' at step %" PRIu64 " has %zu rows; W&B takes "
+                  "%u, the rest is left out (runlog export json has them all)",
+                  m->src, key, step, nrows, WB_TABLE_MAX_ROWS);
         nrows = WB_TABLE_MAX_ROWS;
         m->truncated_tables++;
     }
     status = table_doc_json(m, &body, key, step, runlog_doc_value(doc), nrows);
     runlog_doc_free(doc);
-    if (status == TOOL_OK) {
+    if (status == 0) {
         wb_sha256_hex(sha, body.p, body.len);
         wb_safe_name(safe, WB_NAME_MAX, key, 0);
         snprintf(rel, sizeof rel, "media/table/%s_%" PRIu64 "_%.20s.table.json", safe, step, sha);
         status = put_media_file(m, rel, body.p, body.len);
     }
-    if (status == TOOL_OK) {
+    if (status == 0) {
         wb_puts(out, "{\"_type\": \"table-file\", \"path\": ");
         wb_json_str(out, rel, strlen(rel));
         wb_printf(out, ", \"sha256\": \"%s\", \"size\": %zu, \"ncols\": %zu, \"nrows\": %zu}",
@@ -398,7 +399,7 @@ int wb_media_value(wb_media *m, wb_buf *out, const char *key, uint64_t step,
     case MEDIA_TABLE: return table_json(m, out, key, step, v);
     default:
         wb_json_value(out, v, WB_JSON);
-        return TOOL_OK;
+        return 0;
     }
 }
 
@@ -413,12 +414,11 @@ static int check_entries(wb_media *m, const char *name, const runlog_value *entr
     for (i = 0; i < n; i++) {
         p = rlu_map_str(runlog_value_item(entries, i), "path", &len);
         if (!p || (why = media_entry_path_problem(p, len)) != NULL) {
-            fprintf(stderr, "runlog: %s: artifact '%s': entry %zu: refused path (%s)\n", m->src,
-                    name, i, p ? why : "missing");
-            return TOOL_FAIL;
+            return runlog_error_set(RUNLOG_EINVAL, "%s: artifact '%s': entry %zu: refused path (%s)",
+                                    m->src, name, i, p ? why : "missing");
         }
     }
-    return TOOL_OK;
+    return 0;
 }
 
 /* out = a/b; -1 when over PATH_MAX. */
@@ -437,22 +437,22 @@ static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifes
     int rc;
 
     if (join(rel, dir, e->path) < 0 || join(full, m->stage, rel) < 0) {
-        fprintf(stderr, "runlog: %s: artifact entry '%s': path too long\n", m->src, e->path);
-        return TOOL_FAIL;
+        return runlog_error_set(RUNLOG_ETOOLARGE, "%s: artifact entry '%s': path too long",
+                                m->src, e->path);
     }
     if (media_make_parents(m->stage_fd, rel) < 0)
-        return tool_sys_error(full);
+        return wb_sys_error(full);
     if ((rc = runlog_value_digest(&d, ent)) < 0 || (rc = runlog_reader_blob_to_file(m->blobs, &d, full)) < 0)
-        return tool_lib_error(m->src, rc);
+        return wb_lib_error(m->src, rc);
     if (wb_md5_file_b64(md5, NULL, full) < 0)
-        return tool_sys_error(full);
+        return wb_sys_error(full);
     if (join(full, final_dir, rel) < 0) {
-        fprintf(stderr, "runlog: %s: artifact entry '%s': path too long\n", m->src, e->path);
-        return TOOL_FAIL;
+        return runlog_error_set(RUNLOG_ETOOLARGE, "%s: artifact entry '%s': path too long",
+                                m->src, e->path);
     }
     e->digest = wb_strdup(a, md5);
     e->local_path = wb_strdup(a, full);
-    return e->digest && e->local_path ? TOOL_OK : tool_lib_error(m->src, RUNLOG_ENOMEM);
+    return e->digest && e->local_path ? 0 : runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
 }
 
 /* A reference: the bytes stay where ref says. W&B names local files
@@ -475,7 +475,7 @@ static int reference_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactMani
         media_digest_hex(hex, ent);
         e->digest = wb_strdup(a, hex);
     }
-    return e->ref && e->digest ? TOOL_OK : tool_lib_error(m->src, RUNLOG_ENOMEM);
+    return e->ref && e->digest ? 0 : runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
 }
 
 static int cmp_entry(const void *x, const void *y)
@@ -514,15 +514,15 @@ static int artifact_entries(wb_media *m, wb_arena *a, WandbInternal__ArtifactMan
     const runlog_value *ent;
     const char *ref;
     int64_t size = 0;
-    int status = TOOL_OK;
+    int status = 0;
 
     man->n_contents = n;
     if (!(man->contents = wb_alloc(a, (n ? n : 1) * sizeof *man->contents)))
-        return tool_lib_error(m->src, RUNLOG_ENOMEM);
-    for (i = 0; i < n && status == TOOL_OK; i++) {
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+    for (i = 0; i < n && status == 0; i++) {
         ent = runlog_value_item(entries, i);
         if (!(e = man->contents[i] = wb_alloc(a, sizeof *e)))
-            return tool_lib_error(m->src, RUNLOG_ENOMEM);
+            return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
         wandb_internal__artifact_manifest_entry__init(e);
         e->path = wb_strdup(a, rlu_map_str(ent, "path", NULL));
         rlu_map_int(ent, "size", &size);
@@ -550,8 +550,8 @@ static char **string_list(wb_arena *a, const runlog_value *list, size_t *n)
 int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
                 const runlog_value *art, const char *final_dir)
 {
-    static WandbInternal__StoragePolicyConfigItem layout = WANDB_INTERNAL__STORAGE_POLICY_CONFIG_ITEM__INIT;
-    static WandbInternal__StoragePolicyConfigItem *layouts[] = {&layout};
+    WandbInternal__StoragePolicyConfigItem *layout = wb_alloc(a, sizeof *layout),
+                                           **layouts = wb_alloc(a, sizeof *layouts);
     const char *name = rlu_map_str(art, "name", NULL), *s;
     char safe[WB_NAME_MAX + 1], dir[PATH_MAX], hex[33];
     WandbInternal__ArtifactManifest *man = wb_alloc(a, sizeof *man);
@@ -560,13 +560,16 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
     wb_buf meta = {0};
     int status;
 
-    if (!man)
-        return tool_lib_error(m->src, RUNLOG_ENOMEM);
-    layout.key = "storageLayout";
-    layout.value_json = "\"V2\"";
+    if (!man || !layout || !layouts)
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+    /* in the arena, not static: exports may run on several threads */
+    wandb_internal__storage_policy_config_item__init(layout);
+    layout->key = "storageLayout";
+    layout->value_json = "\"V2\"";
+    layouts[0] = layout;
     rlu_map_int(art, "version", &version);
     wb_safe_name(safe, WB_NAME_MAX, name ? name : "artifact", 1);
-    if ((status = check_entries(m, safe, entries)) != TOOL_OK)
+    if ((status = check_entries(m, safe, entries)) != 0)
         return status;
     snprintf(dir, sizeof dir, "artifacts/%s/v%" PRId64, safe, version);
     wandb_internal__artifact_manifest__init(man);
@@ -574,7 +577,7 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
     man->storage_policy = "wandb-storage-policy-v1";
     man->n_storage_policy_config = 1;
     man->storage_policy_config = layouts;
-    if ((status = artifact_entries(m, a, man, entries, dir, final_dir)) != TOOL_OK)
+    if ((status = artifact_entries(m, a, man, entries, dir, final_dir)) != 0)
         return status;
     rec->manifest = man;
     rec->name = wb_strdup(a, safe);
@@ -593,6 +596,6 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
     rec->sequence_client_id = wb_strdup(a, hex);
     if (!rec->name || !rec->type || !rec->description || !rec->metadata || !rec->aliases ||
         !rec->digest || !rec->client_id || !rec->sequence_client_id)
-        return tool_lib_error(m->src, RUNLOG_ENOMEM);
-    return TOOL_OK;
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+    return 0;
 }

@@ -1,26 +1,59 @@
 /*
- * export_wandb.h — `runlog export wandb` (spec/EXPORTS.md §10): a run-log
- * converted into the offline-run directory that `wandb sync` uploads.
+ * wandb.h — RUNLOG_EXPORT_WANDB (spec/EXPORTS.md §10): run-logs converted
+ * into the offline-run directories that `wandb sync` uploads.
  *
- *   export_wandb.c       the command: grouping files into runs, the staging
- *                        directory, the record stream
- *   export_wandb_log.c   W&B's transaction-log framing (LevelDB log variant),
- *                        growable buffers, value JSON/YAML, MD5 and SHA-256
- *   export_wandb_media.c images, tables and artifacts
+ *   wandb.c        rx_export_wandb(): the staging directory, the record stream
+ *   wandb_runs.c   the input files grouped into runs (wb_runs)
+ *   wandb_log.c    W&B's transaction-log framing (LevelDB log variant),
+ *                  growable buffers, value JSON/YAML, MD5 and SHA-256
+ *   wandb_media.c  images, tables and artifacts
  *
- * Protobuf messages are encoded by protobuf-c from tools/wandb/wandb_subset.proto.
+ * Protobuf messages are encoded by protobuf-c from
+ * lib/export/wandb/wandb_subset.proto. Functions that can fail return 0 or
+ * a negative runlog_error with the detail set (naming the file).
  */
-#ifndef RUNLOG_TOOLS_EXPORT_WANDB_H
-#define RUNLOG_TOOLS_EXPORT_WANDB_H
+#ifndef RUNLOG_EXPORT_WANDB_H
+#define RUNLOG_EXPORT_WANDB_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "util.h"
+#include "export_internal.h"
 #include "wandb_subset.pb-c.h"
 
-int cmd_export_wandb(int argc, char **argv);
+/* ---- errors ---- */
+
+/* The failure `code` of a librunlog call on `file`: its detail, prefixed
+ * with "FILE: " unless it names the file already. Returns code. */
+int wb_lib_error(const char *file, int code);
+/* "FILE: strerror(errno)" as RUNLOG_EIO (RUNLOG_ENOMEM for ENOMEM). */
+int wb_sys_error(const char *file);
+
+/* ---- the input files grouped into runs (wandb_runs.c) ----
+ *
+ * Files with equal run ids are one run, in order of start time; runs in
+ * order of their first file. Kept behind this interface so that the
+ * library's run set (runlog_runset) can replace it. */
+
+/* One input file. */
+typedef struct wb_src {
+    const char *path;
+    runlog_reader *r, *blobs; /* r walks the records, blobs reads media */
+    runlog_run *run;
+    const char *id;
+    int64_t start;
+} wb_src;
+
+typedef struct wb_runs wb_runs;
+
+/* Opens every input of x (r with the damage policy, blobs tolerant) and
+ * groups them. 0 or an error (nothing to free then). */
+int wb_runs_open(wb_runs **out, rx_ctx *x);
+size_t wb_runs_count(const wb_runs *s);
+/* The files of run i, sorted by start time (n >= 1). */
+wb_src **wb_runs_files(wb_runs *s, size_t i, size_t *n);
+void wb_runs_free(wb_runs *s);
 
 /* ---- growable byte buffer (always NUL-terminated; oom is sticky) ---- */
 
@@ -83,10 +116,11 @@ int wb_log_write(wb_log *l, const void *data, size_t len);
 /* Flushes, fsyncs and closes. 0, or -1 with errno. */
 int wb_log_close(wb_log *l);
 
-/* ---- media and artifacts (export_wandb_media.c) ---- */
+/* ---- media and artifacts (wandb_media.c) ---- */
 
 /* Where media files go and what has been written (paths relative to files/). */
 typedef struct wb_media {
+    rx_ctx *x;             /* for notices */
     const char *src;       /* the run-log, for messages */
     runlog_reader *blobs;  /* a reader for blobs (not the one walking records) */
     int stage_fd;          /* the staging directory (files/ is in it) */
@@ -98,7 +132,7 @@ typedef struct wb_media {
 
 /* The W&B value_json of a media cell (image, list of images or table) of
  * row `step` under key: the files are written under files/media/ and listed
- * in new_files. Appends the JSON to out. TOOL_OK or TOOL_FAIL (reported). */
+ * in new_files. Appends the JSON to out. 0 or an error. */
 int wb_media_value(wb_media *m, wb_buf *out, const char *key, uint64_t step,
                    const runlog_value *v);
 
@@ -116,7 +150,7 @@ void wb_arena_free(wb_arena *a);
 /* Artifact version `art` (a map of runlog_run_artifacts()): its stored files
  * written under stage/artifacts/<name>/v<N>/, and rec filled (strings in a)
  * with manifest entries whose local_path lies under final_dir, the path the
- * staging directory will have. TOOL_OK or TOOL_FAIL (reported). */
+ * staging directory will have. 0 or an error. */
 int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
                 const runlog_value *art, const char *final_dir);
 
@@ -128,7 +162,7 @@ void wb_safe_name(char *out, size_t max, const char *s, int strict);
 /* Creates the parents of rel under dirfd and opens rel for writing
  * (O_EXCL|O_NOFOLLOW: the staging directory is ours and fresh). fd or -1. */
 int wb_create_file(int dirfd, const char *rel);
-/* Writes len bytes to dirfd/rel. TOOL_OK or TOOL_FAIL (reported with shown). */
+/* Writes len bytes to dirfd/rel. 0 or an error naming `shown`. */
 int wb_write_file(int dirfd, const char *rel, const void *data, size_t len, const char *shown);
 
 #endif

@@ -1,12 +1,12 @@
 /*
- * export_wandb.c — `runlog export wandb FILE... -o DIR [--entity E]
- * [--project P] [--tolerant]` (spec/EXPORTS.md §10): each run becomes
- * DIR/offline-run-<YYYYMMDD_HHMMSS>-<run_id>/ as W&B's offline mode lays it
- * out, for `wandb sync`.
+ * wandb.c — rx_export_wandb(), RUNLOG_EXPORT_WANDB (spec/EXPORTS.md §10):
+ * each run becomes DIR/offline-run-<YYYYMMDD_HHMMSS>-<run_id>/ as W&B's
+ * offline mode lays it out, for `wandb sync`.
  *
- * Files with the same run id (a run requeued into a new run-log) are one run:
- * their records are exported in order of start time. A run is built in
- * DIR/.tmp-<run_id>-XXXXXX/ and renamed into place at the end, so its
+ * Files with the same run id (a run requeued into a new run-log) are one run
+ * (wb_runs, wandb_runs.c): their records are exported in order of start
+ * time. A run is built in
+ * DIR/.tmp-<run_id>-XXXXXX/ (mkdtemp) and renamed into place at the end, so its
  * directory appears whole or not at all; on any failure the staging
  * directory is removed.
  *
@@ -14,12 +14,11 @@
  * summary and metadata come from runlog_reader_run().
  */
 #define _XOPEN_SOURCE 700
-#include "export_wandb.h"
+#include "wandb.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -29,24 +28,6 @@
 #include <unistd.h>
 
 #include "media.h"
-#include "util.h"
-
-typedef struct wb_opts {
-    const char *dir, *entity, *project;
-    int tolerant;
-    char **files;
-    int n_files;
-} wb_opts;
-
-/* One input file. */
-typedef struct wb_src {
-    const char *path;
-    runlog_reader *r, *blobs;
-    runlog_run *run;
-    const char *id;
-    int64_t start;
-    int done;
-} wb_src;
 
 /* Key -> value lists (config, summary, metadata merged over the files of a run). */
 typedef struct wb_kv {
@@ -63,7 +44,7 @@ typedef struct wb_last {
 
 /* Everything about the run being exported. */
 typedef struct wb_run {
-    const wb_opts *o;
+    rx_ctx *x;
     wb_src **src;
     size_t n_src;
     char id[RUNLOG_MAX_KEY + 1];
@@ -85,9 +66,43 @@ typedef struct wb_run {
 
 /* ---- small helpers ---- */
 
+int wb_lib_error(const char *file, int code)
+{
+    const char *detail = runlog_error_detail();
+    size_t n = strlen(file);
+    char copy[1024];
+
+    if (!detail[0])
+        return runlog_error_set(code, "%s: %s", file, runlog_strerror(code));
+    /* The library's detail usually names the file already; don't say it twice. */
+    if (strncmp(detail, file, n) == 0 && detail[n] == ':')
+        return code;
+    snprintf(copy, sizeof copy, "%s", detail); /* the detail is the buffer written */
+    return runlog_error_set(code, "%s: %s", file, copy);
+}
+
+int wb_sys_error(const char *file)
+{
+    int err = errno;
+
+    return runlog_error_set(err == ENOMEM ? RUNLOG_ENOMEM : RUNLOG_EIO, "%s: %s", file,
+                            strerror(err));
+}
+
 static int oom(const char *file)
 {
-    return tool_lib_error(file, RUNLOG_ENOMEM);
+    return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", file);
+}
+
+/* b - a in nanoseconds, clamped to int64_t: times are any int64_t (a
+ * clock may say anything), and their difference may not fit. */
+static int64_t span(int64_t a, int64_t b)
+{
+    int64_t d;
+
+    if (__builtin_sub_overflow(b, a, &d))
+        return b > a ? INT64_MAX : INT64_MIN;
+    return d;
 }
 
 static void ts_set(WandbInternal__Timestamp *ts, int64_t ns)
@@ -215,11 +230,13 @@ static void last_free(wb_last *l)
 
 static int emit(wb_run *run, WandbInternal__Record *rec)
 {
+    char path[PATH_MAX];
+
     if (wb_log_record(&run->log, rec) < 0) {
-        fprintf(stderr, "runlog: %s/run-%s.wandb: %s\n", run->stage, run->id, strerror(errno));
-        return TOOL_FAIL;
+        snprintf(path, sizeof path, "%s/run-%s.wandb", run->stage, run->id);
+        return wb_sys_error(path);
     }
-    return TOOL_OK;
+    return 0;
 }
 
 static int emit_header(wb_run *run)
@@ -258,7 +275,7 @@ static int emit_files(wb_run *run, char **paths, size_t n, int policy, int type)
     fr.n_files = n;
     fr.files = ptrs;
     R(&rec, files, FILES, &fr);
-    status = n ? emit(run, &rec) : TOOL_OK;
+    status = n ? emit(run, &rec) : 0;
     free(items);
     free(ptrs);
     return status;
@@ -285,7 +302,7 @@ static int config_items(wb_run *run, wb_arena *a, const wb_kv *kv,
     }
     *out = items;
     *n = kv->n;
-    return TOOL_OK;
+    return 0;
 }
 
 static int str_list(wb_arena *a, const runlog_value *list, char ***out, size_t *n)
@@ -310,12 +327,13 @@ static int emit_run(wb_run *run)
     WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
     WandbInternal__GitRepoRecord git = WANDB_INTERNAL__GIT_REPO_RECORD__INIT;
     const runlog_value *g = kv_get(&run->metadata, "git");
-    const char *project = run->o->project ? run->o->project : ident_str(run, "project");
+    const char *project = run->x->o->wandb_project ? run->x->o->wandb_project
+                                                   : ident_str(run, "project");
     wb_arena a = {0};
     int status;
 
     rr.run_id = run->id;
-    rr.entity = wb_strdup(&a, run->o->entity);
+    rr.entity = wb_strdup(&a, run->x->o->wandb_entity);
     rr.project = wb_strdup(&a, project ? project : "uncategorized");
     rr.display_name = wb_strdup(&a, ident_str(run, "name"));
     rr.run_group = wb_strdup(&a, ident_str(run, "group"));
@@ -332,13 +350,13 @@ static int emit_run(wb_run *run)
         git.commit = wb_strdup(&a, rlu_map_str(g, "commit", NULL));
         rr.git = &git;
     }
-    if ((status = config_items(run, &a, &run->config, &cr.update, &cr.n_update)) == TOOL_OK) {
+    if ((status = config_items(run, &a, &run->config, &cr.update, &cr.n_update)) == 0) {
         rr.config = &cr;
         R(&rec, run, RUN, &rr);
         status = emit(run, &rec);
     }
     /* and a config record, the update W&B's sender applies to the run's config */
-    if (status == TOOL_OK) {
+    if (status == 0) {
         rec = (WandbInternal__Record)WANDB_INTERNAL__RECORD__INIT;
         R(&rec, config, CONFIG, &cr);
         status = emit(run, &rec);
@@ -381,36 +399,36 @@ static int emit_history(wb_run *run, wb_src *s, const runlog_record *r)
     const char *key;
     wb_arena a = {0};
     wb_buf b = {0};
-    int status = TOOL_OK;
+    int status = 0;
 
     if (!(items = wb_alloc(&a, (n + 3) * sizeof *items)))
         return oom(s->path);
     wb_printf(&b, "%" PRIu64, st);
     if (item_json(&a, &items[k++], "_step", wb_take(&b)) < 0)
         status = oom(s->path);
-    rlu_fmt_unix(num, t - run->start);
-    if (status == TOOL_OK && item_json(&a, &items[k++], "_runtime", strdup(num)) < 0)
+    rlu_fmt_unix(num, span(run->start, t));
+    if (status == 0 && item_json(&a, &items[k++], "_runtime", strdup(num)) < 0)
         status = oom(s->path);
     rlu_fmt_unix(num, t);
-    if (status == TOOL_OK && item_json(&a, &items[k++], "_timestamp", strdup(num)) < 0)
+    if (status == 0 && item_json(&a, &items[k++], "_timestamp", strdup(num)) < 0)
         status = oom(s->path);
-    for (i = 0; i < n && status == TOOL_OK; i++) {
+    for (i = 0; i < n && status == 0; i++) {
         key = runlog_record_field_key(r, i);
         if (is_reserved(key)) {
             if (!run->warned_reserved++)
-                fprintf(stderr, "runlog: %s: history key '%s' is one of W&B's own; left out\n",
-                        s->path, key);
+                rx_notice(run->x, RUNLOG_NOTICE_WARNING,
+                          "%s: history key '%s' is one of W&B's own; left out", s->path, key);
             continue;
         }
         status = wb_media_value(&run->media, &b, key, st, runlog_record_field_value(r, i));
-        if (status == TOOL_OK && media_kind_of(runlog_record_field_value(r, i)) != MEDIA_NONE &&
+        if (status == 0 && media_kind_of(runlog_record_field_value(r, i)) != MEDIA_NONE &&
             last_set(&run->last, key, b.p ? b.p : "null") < 0)
             status = oom(s->path);
-        if (status == TOOL_OK && item_json(&a, &items[k++], key, wb_take(&b)) < 0)
+        if (status == 0 && item_json(&a, &items[k++], key, wb_take(&b)) < 0)
             status = oom(s->path);
     }
     wb_buf_free(&b);
-    if (status == TOOL_OK) {
+    if (status == 0) {
         h.n_item = k;
         h.item = items;
         step.num = (int64_t)st;
@@ -419,7 +437,7 @@ static int emit_history(wb_run *run, wb_src *s, const runlog_record *r)
         status = emit(run, &rec);
     }
     wb_arena_free(&a);
-    if (status == TOOL_OK && run->media.n_new) {
+    if (status == 0 && run->media.n_new) {
         status = emit_files(run, run->media.new_files, run->media.n_new,
                             WANDB_INTERNAL__FILES_ITEM__POLICY_TYPE__NOW,
                             WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__MEDIA);
@@ -441,11 +459,11 @@ static int emit_stats(wb_run *run, wb_src *s, const runlog_record *r)
     WandbInternal__StatsItem **items;
     wb_arena a = {0};
     wb_buf b = {0};
-    int status = TOOL_OK;
+    int status = 0;
 
     if (!(items = wb_alloc(&a, (n ? n : 1) * sizeof *items)))
         return oom(s->path);
-    for (i = 0; i < n && status == TOOL_OK; i++) {
+    for (i = 0; i < n && status == 0; i++) {
         if (!(items[i] = wb_alloc(&a, sizeof *items[i])))
             status = oom(s->path);
         else {
@@ -456,7 +474,7 @@ static int emit_stats(wb_run *run, wb_src *s, const runlog_record *r)
                 status = oom(s->path);
         }
     }
-    if (status == TOOL_OK) {
+    if (status == 0) {
         ts_set(&ts, runlog_record_time(r));
         sr.timestamp = &ts;
         sr.n_item = n;
@@ -481,10 +499,10 @@ static int emit_console(wb_run *run, wb_src *s, const runlog_record *r)
     int status;
 
     if (rlu_console_fields(runlog_record_body(r), &stream, &data, &len) < 0)
-        return TOOL_OK; /* a malformed body: nothing to say */
+        return 0; /* a malformed body: nothing to say */
     while (off < len) {
         if ((w = write(run->out_fd, data + off, len - off)) < 0 && errno != EINTR)
-            return tool_sys_error("output.log");
+            return wb_sys_error("output.log");
         off += w > 0 ? (size_t)w : 0;
     }
     if (!(o.line = wb_utf8_text(data, len)))
@@ -529,11 +547,12 @@ static int emit_artifact(wb_run *run, wb_src *s, const runlog_value *art)
     int status;
 
     ar.run_id = run->id;
-    ar.entity = wb_strdup(&a, run->o->entity);
-    ar.project = wb_strdup(&a, run->o->project ? run->o->project : ident_str(run, "project"));
+    ar.entity = wb_strdup(&a, run->x->o->wandb_entity);
+    ar.project = wb_strdup(&a, run->x->o->wandb_project ? run->x->o->wandb_project
+                                                        : ident_str(run, "project"));
     if (!ar.entity || !ar.project)
         status = oom(s->path);
-    else if ((status = wb_artifact(&run->media, &a, &ar, art, run->final)) == TOOL_OK) {
+    else if ((status = wb_artifact(&run->media, &a, &ar, art, run->final)) == 0) {
         if (!*ar.project)
             ar.project = "uncategorized";
         R(&rec, artifact, ARTIFACT, &ar);
@@ -545,43 +564,24 @@ static int emit_artifact(wb_run *run, wb_src *s, const runlog_value *art)
 
 /* ---- the pass over one file ---- */
 
-typedef struct wb_quota {
-    uint64_t rows, alerts, console, system, artifacts;
-} wb_quota;
-
-/* Records of each kind the snapshot of runlog_reader_run() counted: a live
- * file's later records are left out, so every part describes one moment. */
-static uint64_t *quota_slot(wb_quota *q, runlog_record_type t)
-{
-    switch (t) {
-    case RUNLOG_RECORD_HISTORY: return &q->rows;
-    case RUNLOG_RECORD_ALERT: return &q->alerts;
-    case RUNLOG_RECORD_CONSOLE: return &q->console;
-    case RUNLOG_RECORD_SYSTEM: return &q->system;
-    case RUNLOG_RECORD_ARTIFACT: return &q->artifacts;
-    default: return NULL;
-    }
-}
-
 static int export_src(wb_run *run, wb_src *s)
 {
     const runlog_value *arts = runlog_run_artifacts(s->run);
-    wb_quota q = {runlog_run_record_count(s->run, RUNLOG_RECORD_HISTORY),
-                  runlog_run_record_count(s->run, RUNLOG_RECORD_ALERT),
-                  runlog_run_record_count(s->run, RUNLOG_RECORD_CONSOLE),
-                  runlog_run_record_count(s->run, RUNLOG_RECORD_SYSTEM),
-                  arts ? runlog_value_count(arts) : 0};
+    uint64_t n_arts = arts ? runlog_value_count(arts) : 0, art_i = 0;
     const runlog_record *r;
-    uint64_t *left, art_i = 0;
-    int rc, status = TOOL_OK;
+    rx_quota q;
+    int rc, status = 0;
 
+    /* Records of each kind the snapshot of runlog_reader_run() counted (and
+     * its artifact versions): a live file's later records are left out, so
+     * every part describes one moment. */
+    rx_quota_init(&q, s->run);
     run->media.src = s->path;
     run->media.blobs = s->blobs;
-    while (status == TOOL_OK && (rc = runlog_reader_next(s->r, &r)) == 0) {
+    while (status == 0 && (rc = runlog_reader_next(s->r, &r)) == 0) {
         runlog_record_type t = runlog_record_type_of(r);
-        if (!(left = quota_slot(&q, t)) || *left == 0)
+        if (t == RUNLOG_RECORD_ARTIFACT ? art_i >= n_arts : !rx_quota_take(&q, t))
             continue;
-        (*left)--;
         switch (t) {
         case RUNLOG_RECORD_HISTORY: status = emit_history(run, s, r); break;
         case RUNLOG_RECORD_SYSTEM: status = emit_stats(run, s, r); break;
@@ -593,8 +593,8 @@ static int export_src(wb_run *run, wb_src *s)
         default: break;
         }
     }
-    if (status == TOOL_OK && rc != RUNLOG_ITEROVER)
-        status = tool_lib_error(s->path, rc);
+    if (status == 0 && rc != RUNLOG_ITEROVER)
+        status = wb_lib_error(s->path, rc);
     return status;
 }
 
@@ -611,12 +611,12 @@ static int emit_summary(wb_run *run)
     char num[RLU_NUM_MAX];
     const char *last;
     wb_arena a = {0};
-    int status = TOOL_OK;
+    int status = 0;
 
     if (!(sr.update = wb_alloc(&a, (n + 3) * sizeof *sr.update)))
         return oom(run->stage);
     wb_puts(&file, "{");
-    for (i = 0; i < n + 3 && status == TOOL_OK; i++) {
+    for (i = 0; i < n + 3 && status == 0; i++) {
         const char *key = i < n ? run->summary.keys[i] : i == n ? "_runtime" : i == n + 1 ? "_timestamp" : "_step";
         if (i < n && is_reserved(key))
             continue;
@@ -627,12 +627,12 @@ static int emit_summary(wb_run *run)
         else if (i < n)
             status = wb_media_value(&run->media, &b, key, run->last_step, run->summary.vals[i]);
         else if (i == n)
-            rlu_fmt_unix(num, run->end - run->start), wb_puts(&b, num);
+            rlu_fmt_unix(num, span(run->start, run->end)), wb_puts(&b, num);
         else if (i == n + 1)
             rlu_fmt_unix(num, run->end), wb_puts(&b, num);
         else
             wb_printf(&b, "%" PRIu64, run->last_step);
-        if (status != TOOL_OK)
+        if (status != 0)
             break;
         wb_puts(&file, sr.n_update ? ",\n " : "\n ");
         wb_json_str(&file, key, strlen(key));
@@ -648,12 +648,12 @@ static int emit_summary(wb_run *run)
         }
     }
     wb_puts(&file, "\n}\n");
-    if (status == TOOL_OK && file.oom)
+    if (status == 0 && file.oom)
         status = oom(run->stage);
-    if (status == TOOL_OK)
+    if (status == 0)
         status = wb_write_file(run->stage_fd, "files/wandb-summary.json", file.p, file.len,
                                "wandb-summary.json");
-    if (status == TOOL_OK) {
+    if (status == 0) {
         R(&rec, summary, SUMMARY, &sr);
         status = emit(run, &rec);
     }
@@ -760,13 +760,15 @@ static int emit_exit(wb_run *run)
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
     WandbInternal__RunExitRecord ex = WANDB_INTERNAL__RUN_EXIT_RECORD__INIT;
     WandbInternal__FinalRecord fin = WANDB_INTERNAL__FINAL_RECORD__INIT;
-    int64_t secs = (run->end - run->start) / 1000000000;
+    int64_t secs = span(run->start, run->end) / 1000000000;
 
     ex.exit_code = run->exit_code;
     ex.runtime = secs < 0 ? 0 : secs > INT32_MAX ? INT32_MAX : (int32_t)secs;
+    int rc;
+
     R(&rec, exit, EXIT, &ex);
-    if (emit(run, &rec) != TOOL_OK)
-        return TOOL_FAIL;
+    if ((rc = emit(run, &rec)) < 0)
+        return rc;
     rec = (WandbInternal__Record)WANDB_INTERNAL__RECORD__INIT;
     R(&rec, final, FINAL, &fin);
     return emit(run, &rec);
@@ -790,8 +792,9 @@ static int run_facts(wb_run *run)
 
     wb_safe_name(run->id, 128, id, 1);
     if (strcmp(run->id, id) != 0)
-        fprintf(stderr, "runlog: run id '%s' exported as '%s' (W&B's characters: A-Z a-z 0-9 _ . -)\n",
-                id, run->id);
+        rx_notice(run->x, RUNLOG_NOTICE_WARNING,
+                  "run id '%s' exported as '%s' (W&B's characters: A-Z a-z 0-9 _ . -)", id,
+                  run->id);
     run->start = run->src[0]->start;
     run->end = runlog_run_end_time(lr);
     switch (runlog_run_state(lr)) {
@@ -802,8 +805,9 @@ static int run_facts(wb_run *run)
             run->exit_code = 1;
         break;
     case RUNLOG_STATE_RUNNING:
-        fprintf(stderr, "runlog: %s: a writer still holds the run; exported as it stands now, "
-                        "as failed\n", run->src[run->n_src - 1]->path);
+        rx_notice(run->x, RUNLOG_NOTICE_WARNING,
+                  "%s: a writer still holds the run; exported as it stands now, as failed",
+                  run->src[run->n_src - 1]->path);
         /* fall through */
     default: run->exit_code = 1, run->state = "failed"; break; /* crashed: as W&B marks it */
     }
@@ -812,7 +816,7 @@ static int run_facts(wb_run *run)
             kv_merge(&run->summary, runlog_run_summary(run->src[i]->run), run->n_src > 1) < 0 ||
             kv_merge(&run->metadata, runlog_run_metadata(run->src[i]->run), run->n_src > 1) < 0)
             return oom(run->src[i]->path);
-    return TOOL_OK;
+    return 0;
 }
 
 /* DIR/.tmp-<id>-XXXXXX (with files/, logs/, tmp/) and the final path. The
@@ -825,26 +829,26 @@ static int make_stage(wb_run *run, const char *absdir)
     struct tm tm;
     struct stat st;
 
-    gmtime_r(&secs, &tm);
-    strftime(when, sizeof when, "%Y%m%d_%H%M%S", &tm);
+    if (!gmtime_r(&secs, &tm) || !strftime(when, sizeof when, "%Y%m%d_%H%M%S", &tm))
+        snprintf(when, sizeof when, "%" PRId64, run->start); /* a year past int */
     if (asprintf(&run->final, "%s/offline-run-%s-%s", absdir, when, run->id) < 0 ||
         asprintf(&run->stage, "%s/.tmp-%s-XXXXXX", absdir, run->id) < 0)
         return oom(absdir);
-    if (lstat(run->final, &st) == 0) {
-        fprintf(stderr, "runlog: %s: already exists; remove it to export the run again\n", run->final);
-        return TOOL_FAIL;
-    }
+    if (lstat(run->final, &st) == 0)
+        return runlog_error_set(RUNLOG_ESTATE,
+                                "%s: already exists; remove it to export the run again",
+                                run->final);
     if (!mkdtemp(run->stage)) {
-        tool_sys_error(run->stage);
+        int rc = wb_sys_error(run->stage);
         free(run->stage);
         run->stage = NULL; /* not ours: never removed */
-        return TOOL_FAIL;
+        return rc;
     }
     if ((run->stage_fd = open(run->stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
         mkdirat(run->stage_fd, "files", 0777) < 0 || mkdirat(run->stage_fd, "logs", 0777) < 0 ||
         mkdirat(run->stage_fd, "tmp", 0777) < 0)
-        return tool_sys_error(run->stage);
-    return TOOL_OK;
+        return wb_sys_error(run->stage);
+    return 0;
 }
 
 static int export_body(wb_run *run)
@@ -857,39 +861,39 @@ static int export_body(wb_run *run)
 
     snprintf(path, sizeof path, "%s/run-%s.wandb", run->stage, run->id);
     if (wb_log_open(&run->log, path) < 0)
-        return tool_sys_error(path);
+        return wb_sys_error(path);
     if ((run->out_fd = wb_create_file(run->stage_fd, "files/output.log")) < 0)
-        return tool_sys_error("output.log");
-    if ((status = wb_write_file(run->stage_fd, "files/requirements.txt", "", 0, "requirements.txt")) != TOOL_OK ||
-        (status = emit_header(run)) != TOOL_OK || (status = emit_run(run)) != TOOL_OK ||
+        return wb_sys_error("output.log");
+    if ((status = wb_write_file(run->stage_fd, "files/requirements.txt", "", 0, "requirements.txt")) != 0 ||
+        (status = emit_header(run)) != 0 || (status = emit_run(run)) != 0 ||
         (status = emit_files(run, first_files, 2, WANDB_INTERNAL__FILES_ITEM__POLICY_TYPE__NOW,
-                             WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__WANDB)) != TOOL_OK)
+                             WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__WANDB)) != 0)
         return status;
-    for (i = 0; i < run->n_src && status == TOOL_OK; i++)
+    for (i = 0; i < run->n_src && status == 0; i++)
         status = export_src(run, run->src[i]);
-    if (status == TOOL_OK && close(run->out_fd) < 0)
-        status = tool_sys_error("output.log");
+    if (status == 0 && close(run->out_fd) < 0)
+        status = wb_sys_error("output.log");
     run->out_fd = -1;
-    if (status == TOOL_OK && (status = emit_summary(run)) == TOOL_OK &&
-        (status = write_config_yaml(run)) == TOOL_OK && (status = write_metadata(run)) == TOOL_OK &&
+    if (status == 0 && (status = emit_summary(run)) == 0 &&
+        (status = write_config_yaml(run)) == 0 && (status = write_metadata(run)) == 0 &&
         (status = emit_files(run, end_files, 3, WANDB_INTERNAL__FILES_ITEM__POLICY_TYPE__END,
-                             WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__WANDB)) == TOOL_OK)
+                             WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__WANDB)) == 0)
         status = emit_exit(run);
-    if (wb_log_close(&run->log) < 0 && status == TOOL_OK)
-        status = tool_sys_error(path);
+    if (wb_log_close(&run->log) < 0 && status == 0)
+        status = wb_sys_error(path);
     return status;
 }
 
-static int export_run(const wb_opts *o, wb_src **src, size_t n, const char *absdir)
+static int export_run(rx_ctx *x, wb_src **src, size_t n, const char *absdir)
 {
     wb_run run;
     struct stat st;
-    char path[PATH_MAX];
     int status, dfd;
 
     memset(&run, 0, sizeof run);
-    run.o = o, run.src = src, run.n_src = n, run.stage_fd = -1, run.out_fd = -1;
-    if ((status = run_facts(&run)) == TOOL_OK && (status = make_stage(&run, absdir)) == TOOL_OK) {
+    run.x = x, run.src = src, run.n_src = n, run.stage_fd = -1, run.out_fd = -1;
+    run.media.x = x;
+    if ((status = run_facts(&run)) == 0 && (status = make_stage(&run, absdir)) == 0) {
         run.media.stage_fd = run.stage_fd;
         run.media.stage = run.stage;
         status = export_body(&run);
@@ -898,25 +902,24 @@ static int export_run(const wb_opts *o, wb_src **src, size_t n, const char *absd
         close(run.out_fd);
     if (run.log.f)
         wb_log_close(&run.log);
-    if (status == TOOL_OK) { /* the mode a plain mkdir would have given */
+    if (status == 0) { /* mkdtemp made it 0700: the mode a plain mkdir would give */
         mode_t mask = umask(0);
         umask(mask);
         if (fchmod(run.stage_fd, 0777 & ~mask) < 0)
-            status = tool_sys_error(run.stage);
+            status = wb_sys_error(run.stage);
     }
-    if (status == TOOL_OK && rename(run.stage, run.final) < 0)
-        status = tool_sys_error(run.final);
-    if (status == TOOL_OK && (dfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+    if (status == 0 && rename(run.stage, run.final) < 0)
+        status = wb_sys_error(run.final);
+    if (status == 0 && (dfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
         fsync(dfd), close(dfd);
-    if (status != TOOL_OK && run.stage && lstat(run.stage, &st) == 0)
+    if (status != 0 && run.stage && lstat(run.stage, &st) == 0)
         nftw(run.stage, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    if (status == TOOL_OK) {
-        snprintf(path, sizeof path, "%s/run-%s.wandb", run.final, run.id);
-        printf("%s: %" PRIu64 " records, %" PRIu64 " bytes in run-%s.wandb, %" PRIu64
-               " images, %" PRIu64 " tables, state %s\n",
-               run.final, run.log.records, run.log.off, run.id, run.media.images,
-               run.media.tables, run.state);
-    }
+    if (status == 0)
+        rx_notice(x, RUNLOG_NOTICE_OUTPUT,
+                  "%s: %" PRIu64 " records, %" PRIu64 " bytes in run-%s.wandb, %" PRIu64
+                  " images, %" PRIu64 " tables, state %s",
+                  run.final, run.log.records, run.log.off, run.id, run.media.images,
+                  run.media.tables, run.state);
     if (run.stage_fd >= 0)
         close(run.stage_fd);
     for (size_t i = 0; i < run.media.n_new; i++)
@@ -929,66 +932,15 @@ static int export_run(const wb_opts *o, wb_src **src, size_t n, const char *absd
     return status;
 }
 
-/* ---- the command ---- */
-
-static int parse(int argc, char **argv, wb_opts *o)
-{
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"entity", required_argument, NULL, 'e'},
-        {"project", required_argument, NULL, 'p'},
-        {"tolerant", no_argument, NULL, 't'},
-        {NULL, 0, NULL, 0}};
-    int c;
-
-    memset(o, 0, sizeof *o);
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': o->dir = optarg; break;
-        case 'e': o->entity = optarg; break;
-        case 'p': o->project = optarg; break;
-        case 't': o->tolerant = 1; break;
-        default: return tool_bad_option("export wandb", argv, c);
-        }
-    }
-    if (argc - optind < 1)
-        return tool_usage("export", "wandb: expected at least one FILE");
-    if (!o->dir)
-        return tool_usage("export", "wandb: -o DIR is required");
-    o->files = argv + optind;
-    o->n_files = argc - optind;
-    return TOOL_OK;
-}
-
-static int open_src(wb_src *s, const char *path, const wb_opts *o)
-{
-    int rc;
-
-    s->path = path;
-    if (tool_open_reader(&s->r, path, o->tolerant ? RUNLOG_READ_TOLERANT : RUNLOG_READ_STRICT) != TOOL_OK ||
-        tool_open_reader(&s->blobs, path, RUNLOG_READ_TOLERANT) != TOOL_OK)
-        return TOOL_FAIL;
-    if ((rc = runlog_reader_run(&s->run, s->r)) < 0)
-        return tool_lib_error(path, rc);
-    s->id = rlu_map_str(runlog_run_identity(s->run), "id", NULL);
-    if (!s->id || !*s->id) {
-        fprintf(stderr, "runlog: %s: the run has no id (its run_start record is lost)\n", path);
-        return TOOL_FAIL;
-    }
-    if (!rlu_map_int(runlog_run_identity(s->run), "start_time", &s->start))
-        s->start = runlog_reader_created(s->r);
-    return TOOL_OK;
-}
+/* ---- rx_export_wandb() ---- */
 
 /* mkdir -p DIR, then its absolute path (local_path of artifact entries). */
-static char *abs_dir(const char *dir)
+static int abs_dir(char **out, const char *dir)
 {
-    char *p = strdup(dir), *s, *abs;
+    char *p = strdup(dir), *s;
 
     if (!p)
-        return NULL;
+        return oom(dir);
     for (s = p + 1; *s; s++)
         if (*s == '/') {
             *s = '\0';
@@ -997,69 +949,63 @@ static char *abs_dir(const char *dir)
         }
     mkdir(p, 0777);
     free(p);
-    if (!(abs = realpath(dir, NULL)))
-        tool_sys_error(dir);
-    return abs;
+    if (!(*out = realpath(dir, NULL)))
+        return wb_sys_error(dir);
+    return 0;
 }
 
-/* Files are grouped by run id, in order of first appearance; each group is
- * sorted by start time (insertion sort: a handful of files). */
-static int export_all(const wb_opts *o, wb_src *srcs, const char *absdir)
-{
-    wb_src **group = calloc((size_t)o->n_files, sizeof *group);
-    size_t n, i, j;
-    int f, g, status = TOOL_OK;
+/* A failed run does not stop the others (each run's directory is whole or
+ * absent). The last failure is what the call returns; an earlier one is
+ * given as a warning when the next one comes, so that every failure is
+ * said once, in order. */
+typedef struct wb_failure {
+    int code;
+    char detail[1024];
+} wb_failure;
 
-    if (!group)
-        return oom(o->dir);
-    for (f = 0; f < o->n_files; f++) {
-        if (srcs[f].done)
-            continue;
-        for (n = 0, g = f; g < o->n_files; g++) {
-            if (srcs[g].done || strcmp(srcs[g].id, srcs[f].id) != 0)
-                continue;
-            srcs[g].done = 1;
-            for (i = n++; i > 0 && group[i - 1]->start > srcs[g].start; i--)
-                group[i] = group[i - 1];
-            group[i] = &srcs[g];
-        }
-        if (n > 1)
-            for (j = 0; j < n; j++)
-                fprintf(stderr, "runlog: %s: part %zu of run %s\n", group[j]->path, j + 1, srcs[f].id);
-        if (export_run(o, group, n, absdir) != TOOL_OK)
-            status = TOOL_FAIL;
-    }
-    free(group);
-    return status;
+static void failure_keep(rx_ctx *x, wb_failure *f, int code)
+{
+    wb_failure now;
+
+    now.code = code;
+    snprintf(now.detail, sizeof now.detail, "%s",
+             runlog_error_detail()[0] ? runlog_error_detail() : runlog_strerror(code));
+    if (f->code)
+        rx_notice(x, RUNLOG_NOTICE_WARNING, "%s", f->detail);
+    *f = now;
 }
 
-int cmd_export_wandb(int argc, char **argv)
+int rx_export_wandb(rx_ctx *x)
 {
-    wb_opts o;
-    wb_src *srcs = NULL;
+    wb_runs *runs = NULL;
+    wb_failure fail = {0};
     char *absdir = NULL;
-    int i, status = parse(argc, argv, &o);
+    wb_src **files;
+    size_t i, j, n;
+    int rc;
 
-    if (status != TOOL_OK)
-        return status;
-    if (tool_check_output(o.dir, (const char *const *)o.files, (size_t)o.n_files) != TOOL_OK)
-        return TOOL_FAIL;
-    if (!(srcs = calloc((size_t)o.n_files, sizeof *srcs)))
-        return oom(o.dir);
-    for (i = 0; i < o.n_files && status == TOOL_OK; i++)
-        status = open_src(&srcs[i], o.files[i], &o);
-    if (status == TOOL_OK && !(absdir = abs_dir(o.dir)))
-        status = TOOL_FAIL;
-    if (status == TOOL_OK)
-        status = export_all(&o, srcs, absdir);
-    for (i = 0; i < o.n_files; i++) {
-        if (status == TOOL_OK && o.tolerant && tool_warn_damage(srcs[i].path) != TOOL_OK)
-            status = TOOL_FAIL; /* exported, but damage was skipped (spec/EXPORTS.md §1.5) */
-        runlog_run_free(srcs[i].run);
-        runlog_reader_close(srcs[i].r);
-        runlog_reader_close(srcs[i].blobs);
+    if ((rc = wb_runs_open(&runs, x)) < 0)
+        return rc;
+    if ((rc = abs_dir(&absdir, x->out)) < 0) {
+        wb_runs_free(runs);
+        return rc;
     }
-    free(srcs);
+    for (i = 0; i < wb_runs_count(runs); i++) {
+        files = wb_runs_files(runs, i, &n);
+        for (j = 0; n > 1 && j < n; j++)
+            rx_notice(x, RUNLOG_NOTICE_WARNING, "%s: part %zu of run %s", files[j]->path, j + 1,
+                      files[0]->id);
+        if ((rc = export_run(x, files, n, absdir)) < 0)
+            failure_keep(x, &fail, rc);
+        rx_progress(x, i + 1, wb_runs_count(runs));
+    }
+    /* exported, but was damage skipped? (spec/EXPORTS.md §1.5) */
+    for (i = 0; !fail.code && rx_tolerant(x) && i < x->n; i++)
+        if ((rc = rx_report_damage(x, x->inputs[i])) < 0)
+            failure_keep(x, &fail, wb_lib_error(x->inputs[i], rc));
+    wb_runs_free(runs);
     free(absdir);
-    return status;
+    if (fail.code)
+        return runlog_error_set(fail.code, "%s", fail.detail);
+    return 0;
 }
