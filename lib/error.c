@@ -6,11 +6,17 @@
 
 static _Thread_local char detail[1024];
 
+static int set_detail(int code, const char *fmt, va_list ap)
+{
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    return code;
+}
+
 int rl_fail(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    code = set_detail(code, fmt, ap);
     va_end(ap);
     return code;
 }
@@ -20,11 +26,12 @@ int rl_fail_at(int code, const char *path, uint64_t offset, const char *why)
     return rl_fail(code, "%s: byte %llu: %s", path, (unsigned long long)offset, why);
 }
 
+/* The public name of rl_fail(), for the layers above librunlog. */
 int runlog_error_set(int code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    code = set_detail(code, fmt, ap);
     va_end(ap);
     return code;
 }
