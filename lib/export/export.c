@@ -121,6 +121,45 @@ int rx_quota_take(rx_quota *q, runlog_record_type type)
     return 1;
 }
 
+int rx_lib_error(const char *path, int code)
+{
+    const char *detail = runlog_error_detail();
+    size_t n = strlen(path);
+    char copy[1024];
+
+    if (!detail[0])
+        return runlog_error_set(code, "%s: %s", path, runlog_strerror(code));
+    if (strncmp(detail, path, n) == 0 && detail[n] == ':')
+        return code;
+    /* The detail is the buffer runlog_error_set() writes: copy it first. */
+    snprintf(copy, sizeof copy, "%s", detail);
+    return runlog_error_set(code, "%s: %s", path, copy);
+}
+
+int rx_sys_error(const char *what)
+{
+    int err = errno;
+
+    return runlog_error_set(err == ENOMEM ? RUNLOG_ENOMEM : RUNLOG_EIO, "%s: %s", what,
+                            strerror(err));
+}
+
+int rx_open_run(rx_ctx *x, runlog_reader **r, runlog_run **run, const char *path)
+{
+    int rc;
+
+    *r = NULL;
+    *run = NULL;
+    if ((rc = rx_open_reader(x, r, path)) < 0)
+        return rx_lib_error(path, rc);
+    if ((rc = runlog_reader_run(run, *r)) < 0) {
+        rc = rx_lib_error(path, rc);
+        runlog_reader_close(*r);
+        *r = NULL;
+    }
+    return rc;
+}
+
 /* ---- runlog_export() ---- */
 
 static int is_stream(runlog_export_format f)

@@ -62,6 +62,18 @@ void rx_quota_init(rx_quota *q, const runlog_run *run);
 /* 1 if the record is inside the snapshot (and counts it), 0 if past it. */
 int rx_quota_take(rx_quota *q, runlog_record_type type);
 
+/* A librunlog failure `code` while reading path, its detail made to name
+ * the file (as "PATH: detail") when it does not already; returns code. */
+int rx_lib_error(const char *path, int code);
+/* A system call's failure on `what` (a path, "temporary file"): RUNLOG_EIO,
+ * or RUNLOG_ENOMEM for ENOMEM, the detail "WHAT: strerror(errno)". */
+int rx_sys_error(const char *what);
+
+/* Opens path with rx_open_reader() and reads its summary
+ * (runlog_reader_run()); on failure nothing is left open and the detail
+ * names path. */
+int rx_open_run(rx_ctx *x, runlog_reader **r, runlog_run **run, const char *path);
+
 /* ---- the formats (one file each) ---- */
 
 int rx_export_json(rx_ctx *x, FILE *f);    /* JSON, JSONL: json.c */
