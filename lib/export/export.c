@@ -75,6 +75,14 @@ int rx_report_damage(rx_ctx *x, const char *path)
 
         if (runlog_report_damage(rep, i, &kind, &off, &len, &what) < 0)
             continue;
+        /* Strict: damage the pass did not meet (a frame that an indexed
+         * history read or a blob read never opened) fails the export too. */
+        if (!rx_tolerant(x) && kind != RUNLOG_DAMAGE_TORN_TAIL) {
+            rc = runlog_error_set(kind == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
+                                  "%s: byte %" PRIu64 ": %s", path, off, what ? what : "damage");
+            runlog_report_free(rep);
+            return rc;
+        }
         rx_notice(x, kind == RUNLOG_DAMAGE_TORN_TAIL ? RUNLOG_NOTICE_TORN : RUNLOG_NOTICE_DAMAGE,
                   "%s: byte %" PRIu64 ": %s, %" PRIu64 " bytes skipped (%s)", path, off,
                   rx_damage_name(kind, 0), len, what ? what : "");

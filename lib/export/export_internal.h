@@ -40,7 +40,11 @@ int rx_tolerant(const rx_ctx *x);
 int rx_open_reader(rx_ctx *x, runlog_reader **out, const char *path);
 /* After a read of path: every damaged range of it as a notice (DAMAGE, or
  * TORN for a torn tail), each counted in x->damaged but a torn tail. Called
- * once per input by the converters that read tolerantly. 0 or an error. */
+ * once per input by the converters, before the output is closed. Strict
+ * policy: the first damage that is not a torn tail is the error
+ * (RUNLOG_ECHECKSUM for a frame, RUNLOG_ECORRUPT for garbage; "PATH: byte
+ * OFFSET: WHY"), so that damage the read never met fails too. 0 or an
+ * error. */
 int rx_report_damage(rx_ctx *x, const char *path);
 
 /* RUNLOG_EINVAL (detail naming both) when out is one of x's inputs: the

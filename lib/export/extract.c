@@ -252,24 +252,6 @@ static int open_dir(const char *dir)
     return fd;
 }
 
-/* Strict policy: the whole file is read with a strict reader before DIR is
- * made, so that damage fails the extract with nothing written. */
-static int strict_precheck(rx_ctx *x, const char *path)
-{
-    const runlog_record *rec;
-    runlog_reader *r;
-    int rc;
-
-    if (rx_tolerant(x))
-        return 0;
-    if ((rc = rx_open_reader(x, &r, path)) < 0)
-        return rx_lib_error(path, rc);
-    while ((rc = runlog_reader_next(r, &rec)) == 0)
-        ;
-    runlog_reader_close(r);
-    return rc == RUNLOG_ITEROVER ? 0 : rx_lib_error(path, rc);
-}
-
 static int extract_artifact(rx_ctx *x, runlog_reader *r, const runlog_run *run)
 {
     const char *path = x->inputs[0], *spec = x->o->artifact;
@@ -283,7 +265,7 @@ static int extract_artifact(rx_ctx *x, runlog_reader *r, const runlog_run *run)
     if (!entries || runlog_value_type(entries) != RUNLOG_LIST)
         return runlog_error_set(RUNLOG_ECORRUPT, "%s: artifact '%s' has no entry list", path,
                                 spec);
-    if ((status = check_entries(path, entries)) < 0 || (status = strict_precheck(x, path)) < 0)
+    if ((status = check_entries(path, entries)) < 0)
         return status;
     if ((dirfd = open_dir(x->out)) < 0)
         return dirfd;
@@ -295,6 +277,8 @@ static int extract_artifact(rx_ctx *x, runlog_reader *r, const runlog_run *run)
     return status;
 }
 
+/* Strict policy: runlog_reader_run() reads every frame of the file, so
+ * damage fails it before the folder is made. */
 int rx_export_artifact(rx_ctx *x)
 {
     const char *path = x->inputs[0];
@@ -449,10 +433,8 @@ static int extract_images(rx_ctx *x, runlog_reader *r, const runlog_run *run)
     image_pass p = {NULL, x->inputs[0], x->out, -1, 0};
     const runlog_record *rec;
     rx_quota q;
-    int rc = 0, status;
+    int rc = 0, status = 0;
 
-    if ((status = strict_precheck(x, p.file)) < 0)
-        return status;
     if ((rc = rx_open_reader(x, &p.blobs, p.file)) < 0)
         return rx_lib_error(p.file, rc);
     if ((p.dirfd = open_dir(p.dir)) < 0) {
