@@ -64,9 +64,8 @@ static size_t extract_both(fixture *f, const char *in, runlog_export_options *o,
     xu_assert_file_is(cmd_out, n->output.p ? n->output.p : "", n->output.len);
     xu_assert_file_is(cmd_err, n->stderr_.p ? n->stderr_.p : "", n->stderr_.len);
     files = xu_assert_same_tree(out, aside);
-    tu_tmpdir_free(aside); /* removes the trees */
-    aside = tu_path(f->dir, "out");
-    tu_tmpdir_free(aside);
+    tu_tmpdir_free(aside); /* removes the trees, frees the names */
+    tu_tmpdir_free(out);
     free(cmd_out);
     free(cmd_err);
     return files;
