@@ -25,15 +25,18 @@ static const tool_cmd commands[] = {
      "Cuts a torn tail off (its bytes are kept in FILE.torn-OFFSET) and appends an\n"
      "index and trailer covering every intact frame. Damage in the middle is left\n"
      "in place (readers skip it). Takes the writer lock.\n"},
-    {"dump", cmd_dump, "runlog dump FILE",
+    {"dump", cmd_dump, "runlog dump FILE [--strict]",
      "Prints every record, in file order, as one JSON object per line\n"
      "(spec/EXPORTS.md \"dump\"). Damaged frames are skipped and reported on stderr\n"
-     "(exit status 1).\n"},
-    {"history", cmd_history, "runlog history FILE KEY...",
+     "(exit status 1).\n"
+     "  --strict  stop at the first damaged frame instead (exit status 1)\n"},
+    {"history", cmd_history, "runlog history FILE KEY... [--strict]",
      "Prints the history of each KEY as CSV with the columns key,step,timestamp,value\n"
-     "(spec/EXPORTS.md \"history\"). Exit status 1 if a key never appears.\n"},
+     "(spec/EXPORTS.md \"history\"). Exit status 1 if a key never appears.\n"
+     "  --strict  fail on a damaged frame instead of skipping it\n"},
     {"export", cmd_export,
      "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long] [--table KEY[@STEP]]\n"
+     "                            [--strict]\n"
      "       runlog export wandb FILE... -o DIR [--entity E] [--project P] [--strict]\n"
      "       runlog export hdf5 FILE... -o OUT.h5 [--compression gzip|zstd[:L]|none]\n"
      "                          [--with-artifact-data] [--tolerant]",
@@ -47,7 +50,7 @@ static const tool_cmd commands[] = {
      "  json also lists tables, images and artifacts (digests as hex)\n"
      "  -o OUT write to OUT (whole or not at all) instead of stdout; '-' is stdout\n"
      "Shapes: spec/EXPORTS.md. Damaged frames are skipped and reported on stderr\n"
-     "(exit status 1).\n"
+     "(exit status 1); --strict fails at the first one instead, writing nothing to OUT.\n"
      "\n"
      "runlog export wandb FILE... -o DIR [--entity E] [--project P] [--strict]\n"
      "  each run as W&B's offline run DIR/offline-run-YYYYMMDD_HHMMSS-ID/ (the .wandb\n"
@@ -97,7 +100,7 @@ static const tool_cmd commands[] = {
      "  --description D   --metadata JSON (an object)   --project P (a new run)\n"
      "  --reference       record files by path, size and digest without storing them\n"},
     {"extract", cmd_extract,
-     "runlog extract FILE (--artifact NAME[:vN|:ALIAS] | --images) -o DIR",
+     "runlog extract FILE (--artifact NAME[:vN|:ALIAS] | --images) -o DIR [--strict]",
      "Writes stored files under DIR (created if missing), checking every digest.\n"
      "  --artifact NAME[:vN|:ALIAS]  an artifact version's files (default: latest);\n"
      "                 references are listed, not fetched. An entry path that is\n"
@@ -105,7 +108,9 @@ static const tool_cmd commands[] = {
      "                 before anything is written; links in DIR are never followed.\n"
      "  --images       every image (history and table cells): PNG (raw pixels are\n"
      "                 encoded) or JPEG as stored, named KEY_STEP_INDEX.png or\n"
-     "                 KEY_STEP_ROW_COLUMN.png, '/' in keys as '_' (spec/EXPORTS.md)\n"},
+     "                 KEY_STEP_ROW_COLUMN.png, '/' in keys as '_' (spec/EXPORTS.md)\n"
+     "  --strict       fail on a damaged frame (before DIR is made) instead of\n"
+     "                 skipping it (reported, exit status 1)\n"},
     {"run", cmd_run, "runlog run [OPTIONS] -- CMD [ARGS...]",
      "Runs CMD as a run: its stdout and stderr are copied unchanged to runlog's and\n"
      "recorded; metadata (host, OS, CPU, memory, user, command line, git, batch job,\n"

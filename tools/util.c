@@ -55,6 +55,23 @@ int tool_no_options(int argc, char **argv)
     return TOOL_OK;
 }
 
+int tool_strict_option(int argc, char **argv, int *strict)
+{
+    static const struct option longopts[] = {{"strict", no_argument, NULL, 'S'},
+                                             {NULL, 0, NULL, 0}};
+    int c;
+
+    *strict = 0;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (c != 'S')
+            return tool_bad_option(argv[0], argv, c);
+        *strict = 1;
+    }
+    return TOOL_OK;
+}
+
 int tool_lib_error(const char *file, int code)
 {
     const char *detail = runlog_error_detail();
@@ -174,6 +191,7 @@ typedef struct export_ui {
     int bar;          /* stderr is a terminal: draw the progress bar */
     int drawn;        /* a bar is on the screen */
     FILE *output_to;  /* where RUNLOG_NOTICE_OUTPUT lines go */
+    char warned[1024]; /* the last RUNLOG_NOTICE_WARNING printed */
 } export_ui;
 
 static void ui_clear(export_ui *ui)
@@ -193,6 +211,8 @@ static void ui_notice(void *payload, runlog_notice_kind kind, const char *text)
         fprintf(ui->output_to, "%s\n", text);
     else
         fprintf(stderr, "runlog: %s\n", text);
+    if (kind == RUNLOG_NOTICE_WARNING)
+        snprintf(ui->warned, sizeof ui->warned, "%s", text);
 }
 
 static void ui_progress(void *payload, uint64_t done, uint64_t total)
@@ -218,7 +238,8 @@ static void ui_progress(void *payload, uint64_t done, uint64_t total)
 int tool_export(const char *cmd, const char *const *inputs, size_t n, const char *out,
                 runlog_export_options *opts)
 {
-    export_ui ui = {cmd, isatty(2), 0, stdout};
+    export_ui ui = {cmd, isatty(2), 0, stdout, ""};
+    const char *detail;
     int rc;
 
     if (!out && opts->out_fd == 1)
@@ -232,7 +253,10 @@ int tool_export(const char *cmd, const char *const *inputs, size_t n, const char
         return TOOL_OK;
     if (rc == RUNLOG_EDAMAGED)
         return TOOL_FAIL;
-    fprintf(stderr, "runlog: %s\n", runlog_error_detail()[0] ? runlog_error_detail()
-                                                             : runlog_strerror(rc));
+    detail = runlog_error_detail()[0] ? runlog_error_detail() : runlog_strerror(rc);
+    /* A failure that is the warning just printed (`history` of a key that
+     * never appears) is not printed twice. */
+    if (strcmp(detail, ui.warned) != 0)
+        fprintf(stderr, "runlog: %s\n", detail);
     return TOOL_FAIL;
 }

@@ -50,6 +50,9 @@ int tool_usage(const char *cmd, const char *fmt, ...) __attribute__((format(prin
 /* Parses the options of a subcommand that has none but --help (handled
  * by main()); afterwards optind is the first operand. */
 int tool_no_options(int argc, char **argv);
+/* The same for a subcommand whose one option is --strict (the damage
+ * policy of the converters: *strict is set to 1 when given). */
+int tool_strict_option(int argc, char **argv, int *strict);
 /* Reports a bad option met by getopt_long() (opterr is 0). */
 int tool_bad_option(const char *cmd, char **argv, int c);
 /* Prints "runlog: FILE: <runlog_error_detail()>" for a library failure
@@ -88,8 +91,8 @@ int tool_check_output(const char *out, const char *const *inputs, size_t n);
  * bar on stderr when it is a terminal, and the result mapped to the exit
  * status: 0 -> TOOL_OK; RUNLOG_EDAMAGED -> TOOL_FAIL (the output is
  * complete, damage was reported); any other failure printed as
- * "runlog: <detail>" -> TOOL_FAIL. opts->notice/progress/payload are set
- * here. */
+ * "runlog: <detail>" (unless it is the text of the last warning notice)
+ * -> TOOL_FAIL. opts->notice/progress/payload are set here. */
 int tool_export(const char *cmd, const char *const *inputs, size_t n, const char *out,
                 runlog_export_options *opts);
 

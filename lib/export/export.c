@@ -75,6 +75,14 @@ int rx_report_damage(rx_ctx *x, const char *path)
 
         if (runlog_report_damage(rep, i, &kind, &off, &len, &what) < 0)
             continue;
+        /* Strict: damage the pass did not meet (a frame that an indexed
+         * history read or a blob read never opened) fails the export too. */
+        if (!rx_tolerant(x) && kind != RUNLOG_DAMAGE_TORN_TAIL) {
+            rc = runlog_error_set(kind == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
+                                  "%s: byte %" PRIu64 ": %s", path, off, what ? what : "damage");
+            runlog_report_free(rep);
+            return rc;
+        }
         rx_notice(x, kind == RUNLOG_DAMAGE_TORN_TAIL ? RUNLOG_NOTICE_TORN : RUNLOG_NOTICE_DAMAGE,
                   "%s: byte %" PRIu64 ": %s, %" PRIu64 " bytes skipped (%s)", path, off,
                   rx_damage_name(kind, 0), len, what ? what : "");
@@ -118,6 +126,45 @@ int rx_quota_take(rx_quota *q, runlog_record_type type)
         return 0;
     (*left)--;
     return 1;
+}
+
+int rx_lib_error(const char *path, int code)
+{
+    const char *detail = runlog_error_detail();
+    size_t n = strlen(path);
+    char copy[1024];
+
+    if (!detail[0])
+        return runlog_error_set(code, "%s: %s", path, runlog_strerror(code));
+    if (strncmp(detail, path, n) == 0 && detail[n] == ':')
+        return code;
+    /* The detail is the buffer runlog_error_set() writes: copy it first. */
+    snprintf(copy, sizeof copy, "%s", detail);
+    return runlog_error_set(code, "%s: %s", path, copy);
+}
+
+int rx_sys_error(const char *what)
+{
+    int err = errno;
+
+    return runlog_error_set(err == ENOMEM ? RUNLOG_ENOMEM : RUNLOG_EIO, "%s: %s", what,
+                            strerror(err));
+}
+
+int rx_open_run(rx_ctx *x, runlog_reader **r, runlog_run **run, const char *path)
+{
+    int rc;
+
+    *r = NULL;
+    *run = NULL;
+    if ((rc = rx_open_reader(x, r, path)) < 0)
+        return rx_lib_error(path, rc);
+    if ((rc = runlog_reader_run(run, *r)) < 0) {
+        rc = rx_lib_error(path, rc);
+        runlog_reader_close(*r);
+        *r = NULL;
+    }
+    return rc;
 }
 
 /* ---- runlog_export() ---- */

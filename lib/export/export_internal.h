@@ -40,7 +40,11 @@ int rx_tolerant(const rx_ctx *x);
 int rx_open_reader(rx_ctx *x, runlog_reader **out, const char *path);
 /* After a read of path: every damaged range of it as a notice (DAMAGE, or
  * TORN for a torn tail), each counted in x->damaged but a torn tail. Called
- * once per input by the converters that read tolerantly. 0 or an error. */
+ * once per input by the converters, before the output is closed. Strict
+ * policy: the first damage that is not a torn tail is the error
+ * (RUNLOG_ECHECKSUM for a frame, RUNLOG_ECORRUPT for garbage; "PATH: byte
+ * OFFSET: WHY"), so that damage the read never met fails too. 0 or an
+ * error. */
 int rx_report_damage(rx_ctx *x, const char *path);
 
 /* RUNLOG_EINVAL (detail naming both) when out (or, out NULL, the file open
@@ -62,6 +66,18 @@ typedef struct rx_quota {
 void rx_quota_init(rx_quota *q, const runlog_run *run);
 /* 1 if the record is inside the snapshot (and counts it), 0 if past it. */
 int rx_quota_take(rx_quota *q, runlog_record_type type);
+
+/* A librunlog failure `code` while reading path, its detail made to name
+ * the file (as "PATH: detail") when it does not already; returns code. */
+int rx_lib_error(const char *path, int code);
+/* A system call's failure on `what` (a path, "temporary file"): RUNLOG_EIO,
+ * or RUNLOG_ENOMEM for ENOMEM, the detail "WHAT: strerror(errno)". */
+int rx_sys_error(const char *what);
+
+/* Opens path with rx_open_reader() and reads its summary
+ * (runlog_reader_run()); on failure nothing is left open and the detail
+ * names path. */
+int rx_open_run(rx_ctx *x, runlog_reader **r, runlog_run **run, const char *path);
 
 /* ---- the formats (one file each) ---- */
 

@@ -98,7 +98,10 @@ typedef struct runlog_export_options {
      *  descriptor that stays the caller's (not closed). -1 (the default):
      *  `out` is required. */
     int out_fd;
-    /** RUNLOG_EXPORT_HISTORY: the keys, in order (required, nkeys >= 1). */
+    /** RUNLOG_EXPORT_HISTORY: the keys, in order (required, nkeys >= 1). A
+     *  key that never appears is a RUNLOG_NOTICE_WARNING and the other keys
+     *  are still written; the call then returns RUNLOG_ENOTFOUND (detail:
+     *  the last such warning), so an output path is not left. */
     const char *const *keys;
     size_t nkeys;
     /** RUNLOG_EXPORT_CSV_TABLE: "KEY" (the last table logged under KEY) or

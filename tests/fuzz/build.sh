@@ -28,17 +28,22 @@ for src in "$root"/format/*.c "$root"/lib/*.c "$root"/tests/fuzz/fuzz_common.c; 
     $cc $flags -fsanitize=fuzzer-no-link -c "$src" -o "$o"
     objs="$objs $o"
 done
-# The export target: tools/ objects minus runlog.c (main and command table),
-# as in tests/fuzz/meson.build.
-tools=""
-for f in cmd_export util media png; do
-    $cc $flags -fsanitize=fuzzer-no-link -c "$root/tools/$f.c" -o "$out/obj/tools_$f.o"
-    tools="$tools $out/obj/tools_$f.o"
+# The export target: librunlog-export's stream converters and what they use
+# (lib/util, the converters' files of lib/export/meson.build).
+export_objs=""
+export_flags="-I$root/lib/util -I$root/lib/export -DRX_HAVE_IMAGES
+              -DRX_HAS_JSON -DRX_HAS_CSV -DRX_HAS_DUMP -DRX_HAS_EXTRACT"
+for src in "$root"/lib/util/rlu.c "$root"/lib/export/export.c "$root"/lib/export/pending.c \
+           "$root"/lib/export/json.c "$root"/lib/export/csv.c "$root"/lib/export/dump.c \
+           "$root"/lib/export/extract.c "$root"/lib/export/media.c "$root"/lib/export/png.c; do
+    o="$out/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
+    $cc $flags $export_flags -fsanitize=fuzzer-no-link -c "$src" -o "$o"
+    export_objs="$export_objs $o"
 done
 
 for t in frame cbor history index reader repair export; do
     extra=""
-    [ "$t" = export ] && extra=$tools
+    [ "$t" = export ] && extra=$export_objs
     $cc $flags -fsanitize=fuzzer "$root/tests/fuzz/fuzz_$t.c" $objs $extra $libs \
         -o "$out/fuzz_$t"
     echo "built $out/fuzz_$t"
