@@ -8,7 +8,7 @@
 #include "util.h"
 
 int cmd_export_wandb(int argc, char **argv); /* export_wandb.c */
-int cmd_export_hdf5(int argc, char **argv);  /* export_hdf5.c */
+int cmd_export_hdf5(int argc, char **argv);  /* cmd_export_hdf5.c */
 
 static const tool_cmd commands[] = {
     {"info", cmd_info, "runlog info FILE [--json]",
