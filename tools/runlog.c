@@ -36,7 +36,7 @@ static const tool_cmd commands[] = {
      "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long] [--table KEY[@STEP]]\n"
      "       runlog export wandb FILE... -o DIR [--entity E] [--project P] [--tolerant]\n"
      "       runlog export hdf5 FILE... -o OUT.h5 [--compression gzip|zstd[:L]|none]\n"
-     "                          [--with-artifact-data] [--tolerant]",
+     "                          [--with-artifact-data] [--strict]",
      "  json   one JSON document with run, config, summary, history, alerts, console\n"
      "         --history-jsonl  only the history, one JSON object per row and line\n"
      "  csv    the history as a wide table: _step,_timestamp, then every key\n"
@@ -59,7 +59,7 @@ static const tool_cmd commands[] = {
      "  --tolerant   skip damaged frames (reported) instead of stopping at the first\n"
      "\n"
      "runlog export hdf5 FILE... -o OUT.h5 [--compression C] [--with-artifact-data]\n"
-     "                   [--tolerant]\n"
+     "                   [--strict]\n"
      "  every run into one HDF5 file for h5py: /runs/<id>/ with attributes, config,\n"
      "  summary, metadata, history/<key>/{step,timestamp,value}, system, alerts,\n"
      "  console, images, tables, artifacts (spec/HDF5.md). FILEs with the same run id\n"
@@ -68,7 +68,9 @@ static const tool_cmd commands[] = {
      "                zstd[:1-22] (filter 32015: readers need HDF5_PLUGIN_PATH set to\n"
      "                the directory of libh5zstd.so), or none\n"
      "  --with-artifact-data  embed the artifacts' stored files\n"
-     "  --tolerant   export damaged files up to their intact frames (ranges reported)\n"},
+     "  Damaged frames are skipped and reported on stderr, the rest is exported\n"
+     "  (exit status 1); --tolerant is that default, kept for old scripts.\n"
+     "  --strict     stop at the first damaged frame instead; nothing is written\n"},
     {"log", cmd_log,
      "runlog log FILE [--project P] [--name N] [--step S] [--no-commit]\n"
      "           [--image KEY=IMAGE.png]... KEY=VALUE...",

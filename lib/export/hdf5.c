@@ -943,8 +943,6 @@ static int write_output(h5x *x, hrun *runs, size_t nruns, const hopts *o)
         if (rc == 0)
             rc = crc;
     }
-    if (rc == 0 && fsync(fd) < 0)
-        rc = runlog_error_set(RUNLOG_EIO, "%s: writing the output: %s", x->out, strerror(errno));
     close(fd);
     if (rc == 0 && rename(tmp, x->out) < 0)
         rc = runlog_error_set(RUNLOG_EIO, "%s: %s", x->out, strerror(errno));
