@@ -388,9 +388,12 @@ static void test_full_disk(void **state)
         rc = runlog_export(inputs, 1, out, &o);
         if (rc != RUNLOG_EIO || !strstr(runlog_error_detail(), "out.h5")) {
             fprintf(stderr, "child: rc %d (%s)\n", rc, runlog_error_detail());
-            exit(3);
+            rc = 3;
+        } else {
+            rc = 0;
         }
-        exit(0);
+        free(media), free(out), free(mnt), free(dir); /* the parent removes dir */
+        exit(rc); /* through exit(): HDF5's atexit handler runs */
     }
     assert_int_equal(waitpid(pid, &st, 0), pid);
     nn = count_prefix(mnt, "out.h5");
