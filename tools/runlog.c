@@ -8,7 +8,7 @@
 #include "util.h"
 
 int cmd_export_wandb(int argc, char **argv); /* cmd_export_wandb.c */
-int cmd_export_hdf5(int argc, char **argv);  /* export_hdf5.c */
+int cmd_export_hdf5(int argc, char **argv);  /* cmd_export_hdf5.c */
 
 static const tool_cmd commands[] = {
     {"info", cmd_info, "runlog info FILE [--json]",
@@ -39,7 +39,7 @@ static const tool_cmd commands[] = {
      "                            [--strict]\n"
      "       runlog export wandb FILE... -o DIR [--entity E] [--project P] [--strict]\n"
      "       runlog export hdf5 FILE... -o OUT.h5 [--compression gzip|zstd[:L]|none]\n"
-     "                          [--with-artifact-data] [--tolerant]",
+     "                          [--with-artifact-data] [--strict]",
      "  json   one JSON document with run, config, summary, history, alerts, console\n"
      "         --history-jsonl  only the history, one JSON object per row and line\n"
      "  csv    the history as a wide table: _step,_timestamp, then every key\n"
@@ -63,7 +63,7 @@ static const tool_cmd commands[] = {
      "  default, is accepted); --strict stops at the first, leaving no run directory\n"
      "\n"
      "runlog export hdf5 FILE... -o OUT.h5 [--compression C] [--with-artifact-data]\n"
-     "                   [--tolerant]\n"
+     "                   [--strict]\n"
      "  every run into one HDF5 file for h5py: /runs/<id>/ with attributes, config,\n"
      "  summary, metadata, history/<key>/{step,timestamp,value}, system, alerts,\n"
      "  console, images, tables, artifacts (spec/HDF5.md). FILEs with the same run id\n"
@@ -72,7 +72,9 @@ static const tool_cmd commands[] = {
      "                zstd[:1-22] (filter 32015: readers need HDF5_PLUGIN_PATH set to\n"
      "                the directory of libh5zstd.so), or none\n"
      "  --with-artifact-data  embed the artifacts' stored files\n"
-     "  --tolerant   export damaged files up to their intact frames (ranges reported)\n"},
+     "  Damaged frames are skipped and reported on stderr, the rest is exported\n"
+     "  (exit status 1); --tolerant is that default, kept for old scripts.\n"
+     "  --strict     stop at the first damaged frame instead; nothing is written\n"},
     {"log", cmd_log,
      "runlog log FILE [--project P] [--name N] [--step S] [--no-commit]\n"
      "           [--image KEY=IMAGE.png]... KEY=VALUE...",

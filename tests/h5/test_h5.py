@@ -495,7 +495,9 @@ def main():
             ok(not os.path.exists("conflict.h5"), "no output after a conflict")
             ok(not [n for n in os.listdir(".") if n.startswith("conflict.h5")], "no temporary left")
 
-        # 6. a damaged input: an error, or with --tolerant its intact frames
+        # 6. a damaged input (spec/EXPORTS.md §1.5): by default (--tolerant,
+        # kept as a no-op) its intact frames, the skipped bytes named, exit
+        # status 1; with --strict an error and no output
         with open(ra, "rb") as src:
             data = bytearray(src.read())
         first = run(RUNLOG, "dump", ra).stdout.decode().splitlines()
@@ -504,12 +506,20 @@ def main():
         data[pos] ^= 0xFF
         with open("damaged.runlog", "wb") as dst:
             dst.write(data)
-        p = run(RUNLOG, "export", "hdf5", "damaged.runlog", "-o", "damaged.h5", expect=1)
-        ok(not os.path.exists("damaged.h5"), "no output from a damaged input")
-        ok("damaged.runlog" in p.stderr.decode(), "the error names the file")
-        p = run(RUNLOG, "export", "hdf5", "--tolerant", "damaged.runlog", "-o", "damaged.h5")
+        p = run(RUNLOG, "export", "hdf5", "--strict", "damaged.runlog", "-o", "damaged.h5",
+                expect=1)
+        ok(not os.path.exists("damaged.h5"), "--strict: no output from a damaged input")
+        ok("damaged.runlog: byte" in p.stderr.decode(), "the error names the file and offset")
+        p = run(RUNLOG, "export", "hdf5", "damaged.runlog", "-o", "damaged-default.h5", expect=1)
+        ok("byte" in p.stderr.decode() and "skipped" in p.stderr.decode(),
+           "the default names the skipped bytes: " + p.stderr.decode())
+        ok(os.path.exists("damaged-default.h5"), "the default writes the intact frames")
+        p = run(RUNLOG, "export", "hdf5", "--tolerant", "damaged.runlog", "-o", "damaged.h5",
+                expect=1)
         ok("byte" in p.stderr.decode() and "skipped" in p.stderr.decode(),
            "--tolerant names the skipped bytes: " + p.stderr.decode())
+        with h5py.File("damaged.h5") as a, h5py.File("damaged-default.h5") as b:
+            same_file_content(a, b, "--tolerant is the default")
         dd = json.loads(run(RUNLOG, "export", "json", "damaged.runlog", expect=1).stdout)
         with h5py.File("damaged.h5") as f:
             r = run_group(f, "h5-resumed")

@@ -1,13 +1,19 @@
 /*
- * export_hdf5_media.c — images, tables and artifacts of `runlog export
- * hdf5` (spec/HDF5.md "Images", "Tables", "Artifacts").
+ * hdf5_media.c — images, tables and artifacts of RUNLOG_EXPORT_HDF5
+ * (spec/HDF5.md "Images", "Tables", "Artifacts").
  *
  * Images become uint8 arrays (H x W, or H x W x C) with the attributes of
  * the HDF5 Image specification 1.2: raw pixels as they are, PNG decoded by
- * libspng, JPEG decoded by libjpeg(-turbo). Blobs are read one at a time,
- * so memory holds one image (or one artifact piece) at once.
+ * libspng, JPEG decoded by libjpeg(-turbo) (a build without the images
+ * feature exports raw pixels only). Blobs are read one at a time, so memory
+ * holds one image (or one artifact piece) at once.
+ *
+ * A blob that cannot be read or decoded fails the export, except in a
+ * file whose damaged frames were skipped (tolerant policy): there the
+ * blob's chunks may have been in those frames, and it is left out with a
+ * warning (x->skip_bad_blobs).
  */
-#include "export_hdf5.h"
+#include "h5x.h"
 
 #include <inttypes.h>
 #include <setjmp.h>
@@ -15,11 +21,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef RX_HAVE_IMAGES
 #include <jpeglib.h>
 #include <spng.h>
+#endif
 
 #include "media.h"
-#include "util.h"
 
 /* Pixels of one image: height x width x channels uint8, row-major. */
 typedef struct pixels {
@@ -72,6 +79,7 @@ char *h5x_cell_json(const char *key, uint64_t step, size_t index, const char *co
 
 /* ---- decoding ---- */
 
+#ifdef RX_HAVE_IMAGES
 static int decode_png(pixels *p, const void *data, size_t len, const char **why)
 {
     spng_ctx *ctx = spng_ctx_new(0);
@@ -178,6 +186,21 @@ static int decode_jpeg(pixels *p, const void *data, size_t len, const char **why
     p->data = out;
     return 0;
 }
+#else
+static int decode_png(pixels *p, const void *data, size_t len, const char **why)
+{
+    (void)p, (void)data, (void)len;
+    *why = "PNG decoding is not in this build (the images feature)";
+    return -1;
+}
+
+static int decode_jpeg(pixels *p, const void *data, size_t len, const char **why)
+{
+    (void)p, (void)data, (void)len;
+    *why = "JPEG decoding is not in this build (the images feature)";
+    return -1;
+}
+#endif
 
 static int map_u32(const runlog_value *m, const char *key, uint32_t *out)
 {
@@ -189,7 +212,8 @@ static int map_u32(const runlog_value *m, const char *key, uint32_t *out)
     return 0;
 }
 
-/* Reads and decodes an image map's blob. On failure prints why. */
+/* Reads and decodes an image map's blob. 0, or an error with the detail
+ * saying why. */
 static int decode_image(pixels *p, runlog_reader *src, const char *path, const runlog_value *img)
 {
     const char *fmt = rlu_map_str(img, "format", NULL), *why = "unknown image format";
@@ -200,7 +224,7 @@ static int decode_image(pixels *p, runlog_reader *src, const char *path, const r
 
     memset(p, 0, sizeof *p);
     if ((rc = runlog_value_digest(&d, img)) < 0 || (rc = runlog_reader_blob(&data, &len, src, &d)) < 0)
-        return tool_lib_error(path, rc);
+        return h5x_lib_fail(path, rc);
     rc = -1;
     if (fmt && strcmp(fmt, "raw") == 0) {
         if (media_raw_shape(img, len, &p->h, &p->w, &p->c, &why) == 0) {
@@ -216,9 +240,19 @@ static int decode_image(pixels *p, runlog_reader *src, const char *path, const r
     if (rc < 0) {
         char hex[33];
         media_digest_hex(hex, img);
-        fprintf(stderr, "runlog: %s: image %s: %s\n", path, hex, why);
+        return runlog_error_set(RUNLOG_ECORRUPT, "%s: image %s: %s", path, hex, why);
     }
-    return rc < 0 ? TOOL_FAIL : 0;
+    return 0;
+}
+
+/* A blob of an image or table failed with rc: left out with a warning
+ * (the detail's text) where x->skip_bad_blobs allows it, else rc. */
+static int blob_failed(h5x *x, int rc)
+{
+    if (!x->skip_bad_blobs)
+        return rc;
+    rx_notice(x->rx, RUNLOG_NOTICE_WARNING, "%s", runlog_error_detail());
+    return 0;
 }
 
 static void pixels_free(pixels *p)
@@ -230,15 +264,15 @@ static void pixels_free(pixels *p)
 /* ---- images ---- */
 
 /* The Image spec 1.2 attributes (fixed-length ASCII, as the spec asks). */
-static int image_attrs(hid_t d, uint32_t channels)
+static int image_attrs(h5x *x, hid_t d, uint32_t channels)
 {
-    if (h5x_attr_ascii(d, "CLASS", "IMAGE") < 0 || h5x_attr_ascii(d, "IMAGE_VERSION", "1.2") < 0)
+    if (h5x_attr_ascii(x, d, "CLASS", "IMAGE") < 0 || h5x_attr_ascii(x, d, "IMAGE_VERSION", "1.2") < 0)
         return -1;
     if (channels == 1)
-        return h5x_attr_ascii(d, "IMAGE_SUBCLASS", "IMAGE_GRAYSCALE") < 0 ||
-               h5x_attr_u8(d, "IMAGE_WHITE_IS_ZERO", 0) < 0 ? -1 : 0;
-    return h5x_attr_ascii(d, "IMAGE_SUBCLASS", "IMAGE_TRUECOLOR") < 0 ||
-           h5x_attr_ascii(d, "INTERLACE_MODE", "INTERLACE_PIXEL") < 0 ? -1 : 0;
+        return h5x_attr_ascii(x, d, "IMAGE_SUBCLASS", "IMAGE_GRAYSCALE") < 0 ||
+               h5x_attr_u8(x, d, "IMAGE_WHITE_IS_ZERO", 0) < 0 ? -1 : 0;
+    return h5x_attr_ascii(x, d, "IMAGE_SUBCLASS", "IMAGE_TRUECOLOR") < 0 ||
+           h5x_attr_ascii(x, d, "INTERLACE_MODE", "INTERLACE_PIXEL") < 0 ? -1 : 0;
 }
 
 /* step, index, caption, digest, format of an image. */
@@ -250,7 +284,7 @@ static int image_meta(h5x *x, hid_t d, const runlog_value *img, uint64_t step, s
     char hex[33];
 
     media_digest_hex(hex, img);
-    if (h5x_attr_u64(d, "step", step) < 0 || h5x_attr_u64(d, "index", index) < 0 ||
+    if (h5x_attr_u64(x, d, "step", step) < 0 || h5x_attr_u64(x, d, "index", index) < 0 ||
         h5x_attr_str(x, d, "digest", hex) < 0 || h5x_attr_str(x, d, "format", fmt ? fmt : "") < 0)
         return -1;
     return cap ? h5x_attr_strn(x, d, "caption", cap, len) : h5x_attr_null(x, d, "caption");
@@ -264,8 +298,8 @@ int h5x_image(h5x *x, hid_t loc, const char *name, runlog_reader *src, const cha
     hid_t d;
     int rc = -1;
 
-    if (decode_image(&p, src, path, img) != 0)
-        return x->tolerant ? 0 : TOOL_FAIL; /* --tolerant: left out, reported */
+    if ((rc = decode_image(&p, src, path, img)) != 0)
+        return blob_failed(x, rc);
     dims[0] = p.h;
     dims[1] = p.w;
     dims[2] = p.c;
@@ -273,7 +307,7 @@ int h5x_image(h5x *x, hid_t loc, const char *name, runlog_reader *src, const cha
     if (d >= 0) {
         if ((p.h == 0 || p.w == 0 ||
              H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data) >= 0) &&
-            image_attrs(d, p.c) == 0 && image_meta(x, d, img, step, index) == 0)
+            image_attrs(x, d, p.c) == 0 && image_meta(x, d, img, step, index) == 0)
             rc = 0;
         H5Dclose(d);
     }
@@ -315,10 +349,10 @@ static int stack_row(h5x *x, hid_t d, const pixels *p, const uint32_t shape[3], 
     hid_t fs = H5Dget_space(d), ms;
 
     if (p->h != shape[0] || p->w != shape[1] || p->c != shape[2]) {
-        fprintf(stderr, "runlog: %s: a table image's pixels do not match its size\n", x->out);
         if (fs >= 0)
             H5Sclose(fs);
-        return TOOL_FAIL;
+        return runlog_error_set(RUNLOG_ECORRUPT, "%s: a table image's pixels do not match its size",
+                                x->out);
     }
     ms = H5Screate_simple(rank, count, NULL);
     if (fs >= 0 && ms >= 0 &&
@@ -351,7 +385,7 @@ static int image_column_stacked(h5x *x, hid_t g, const char *name, runlog_reader
         pixels_free(&p);
     }
     if (rc == 0 && (h5x_attr_str(x, d, "layout", shape[2] == 1 ? "NHW" : "NHWC") < 0 ||
-                    h5x_attr_u64(d, "channels", shape[2]) < 0))
+                    h5x_attr_u64(x, d, "channels", shape[2]) < 0))
         rc = h5x_fail(x, "writing a table image column");
     H5Dclose(d);
     return rc;
@@ -438,9 +472,9 @@ static int table_attrs(h5x *x, hid_t g, const runlog_value *doc, const runlog_va
             types[c] = types[c] ? types[c] : "";
         }
         media_digest_hex(hex, cell);
-        rc = h5x_attr_u64(g, "step", step) < 0 || h5x_attr_str(x, g, "digest", hex) < 0 ||
-             h5x_attr_u64(g, "nrows", media_table_nrows(doc)) < 0 ||
-             h5x_attr_u64(g, "ncols", ncols) < 0 ||
+        rc = h5x_attr_u64(x, g, "step", step) < 0 || h5x_attr_str(x, g, "digest", hex) < 0 ||
+             h5x_attr_u64(x, g, "nrows", media_table_nrows(doc)) < 0 ||
+             h5x_attr_u64(x, g, "ncols", ncols) < 0 ||
              h5x_attr_strs(x, g, "columns", ncols, cols) < 0 ||
              h5x_attr_strs(x, g, "types", ncols, types) < 0 ? -1 : 0;
     }
@@ -479,10 +513,8 @@ int h5x_table(h5x *x, hid_t loc, const char *name, runlog_reader *src, const cha
     size_t c, ncols;
     int rc;
 
-    if ((rc = runlog_value_digest(&d, cell)) < 0 || (rc = runlog_reader_table(&doc, src, &d)) < 0) {
-        tool_lib_error(path, rc);
-        return x->tolerant ? 0 : TOOL_FAIL; /* --tolerant: left out, reported */
-    }
+    if ((rc = runlog_value_digest(&d, cell)) < 0 || (rc = runlog_reader_table(&doc, src, &d)) < 0)
+        return blob_failed(x, h5x_lib_fail(path, rc));
     g = h5x_group(x, loc, name);
     rc = g < 0 || table_attrs(x, g, runlog_doc_value(doc), cell, step) < 0
              ? h5x_fail(x, "writing a table") : 0;
@@ -533,12 +565,11 @@ static int art_collect(art_ref *refs, size_t *n, const h5x_blobs *b, size_t f,
         if (k < *n) {
             media_digest_hex(h1, refs[k].m);
             media_digest_hex(h2, m);
-            if (strcmp(h1, h2) != 0) {
-                fprintf(stderr, "runlog: %s and %s: artifact %s:v%" PRId64 " differs "
-                        "(manifest %s vs %s); not merged\n", b->paths[refs[k].src], b->paths[f],
-                        art_name(m), art_version(m), h1, h2);
-                return TOOL_FAIL;
-            }
+            if (strcmp(h1, h2) != 0)
+                return runlog_error_set(RUNLOG_ESTATE, "%s and %s: artifact %s:v%" PRId64
+                                        " differs (manifest %s vs %s); not merged",
+                                        b->paths[refs[k].src], b->paths[f], art_name(m),
+                                        art_version(m), h1, h2);
         }
         refs[k].m = m;
         refs[k].src = f;
@@ -580,13 +611,13 @@ static int art_attrs(h5x *x, hid_t g, const runlog_value *m)
         rc = h5x_attr_strn(x, g, texts[i], s ? s : "", s ? len : 0);
     }
     media_digest_hex(hex, m);
-    if (rc < 0 || h5x_attr_i64(g, "version", art_version(m)) < 0 ||
+    if (rc < 0 || h5x_attr_i64(x, g, "version", art_version(m)) < 0 ||
         h5x_attr_str(x, g, "digest", hex) < 0 ||
         list_strs(x, g, "aliases", runlog_value_get(m, "aliases")) < 0)
         return -1;
-    if (rlu_map_int(m, "size", &v) && h5x_attr_i64(g, "size", v) < 0)
+    if (rlu_map_int(m, "size", &v) && h5x_attr_i64(x, g, "size", v) < 0)
         return -1;
-    if (rlu_map_int(m, "t", &v) && h5x_attr_f64(g, "timestamp", h5x_seconds(v)) < 0)
+    if (rlu_map_int(m, "t", &v) && h5x_attr_f64(x, g, "timestamp", h5x_seconds(v)) < 0)
         return -1;
     if (meta && runlog_value_to_json(&json, meta, 0) < 0)
         return -1;
@@ -646,7 +677,7 @@ static int copy_file(h5x *x, hid_t g, const char *name, const char *file, uint64
 {
     hsize_t dims = size, start, count;
     hid_t d = h5x_create_u8(x, g, name, 1, &dims), fs = H5I_INVALID_HID, ms;
-    static uint8_t buf[1 << 20];
+    uint8_t *buf = (uint8_t *)x->buf; /* H5X_COPY_BUF bytes, one per export */
     FILE *f = fopen(file, "rb");
     size_t got;
     int rc = -1;
@@ -654,7 +685,7 @@ static int copy_file(h5x *x, hid_t g, const char *name, const char *file, uint64
     if (!f || d < 0 || (fs = H5Dget_space(d)) < 0)
         goto out;
     for (start = 0; start < size; start += got) {
-        got = fread(buf, 1, sizeof buf, f);
+        got = fread(buf, 1, H5X_COPY_BUF, f);
         if (got == 0 || start + got > size)
             goto out;
         count = got;
@@ -686,7 +717,7 @@ static int art_data(h5x *x, hid_t g, const runlog_value *entries, runlog_reader 
 {
     size_t i, n = entries ? runlog_value_count(entries) : 0;
     hid_t data = h5x_group(x, g, "data");
-    char *tmp = malloc(strlen(x->out) + 48), name[32];
+    char *tmp = malloc(strlen(x->out) + sizeof ".blob-XXXXXX"), name[32];
     runlog_digest d;
     int64_t size;
     int rc = 0, fd = -1;
@@ -708,12 +739,8 @@ static int art_data(h5x *x, hid_t g, const runlog_value *entries, runlog_reader 
             !rlu_map_int(e, "size", &size) || size < 0)
             continue; /* a reference: the bytes are elsewhere */
         if ((rc = runlog_reader_blob_to_file(src, &d, tmp)) < 0) {
-            rc = tool_lib_error(path, rc);
-            if (x->tolerant) { /* left out, reported */
-                rc = 0;
-                continue;
-            }
-            break;
+            rc = blob_failed(x, h5x_lib_fail(path, rc));
+            continue;
         }
         snprintf(name, sizeof name, "%zu", i);
         if (copy_file(x, data, name, tmp, (uint64_t)size) < 0)
@@ -741,8 +768,11 @@ static int art_write(h5x *x, hid_t arts, const art_ref *r, const h5x_blobs *b, i
     if (g >= 0 && art_attrs(x, g, r->m) == 0 && art_entries(x, g, entries) == 0)
         rc = 0;
     rc = rc == 0 ? 0 : h5x_fail(x, "writing an artifact");
-    if (rc == 0 && with_data)
+    if (rc == 0 && with_data) {
+        x->skip_bad_blobs = b->damaged && b->damaged[r->src];
         rc = art_data(x, g, entries, b->readers[r->src], b->paths[r->src]);
+        x->skip_bad_blobs = 0;
+    }
     if (g >= 0)
         H5Gclose(g);
     H5Gclose(ng);

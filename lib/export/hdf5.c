@@ -1,185 +1,119 @@
 /*
- * export_hdf5.c — `runlog export hdf5 FILE... -o OUT.h5` (spec/HDF5.md).
+ * hdf5.c — RUNLOG_EXPORT_HDF5: every run of inputs[0..n) into one HDF5 file
+ * (spec/HDF5.md).
  *
  * Inputs are grouped by run id; each run becomes /runs/<id>. Several files
  * of one run (a resumed run kept in two files, or one file given twice) are
- * merged: history rows by step, config by key, and any disagreement is an
- * error naming both files, never a silent overwrite.
+ * merged (hdf5_runs.c): history rows by step, config by key, and any
+ * disagreement is an error naming both files, never a silent overwrite.
  *
  * Memory: history is read one key at a time (runlog_reader_history()), so
  * the exporter holds one key's series (of every file of the run) at once;
  * images and blobs one at a time. Alerts, console chunks and system samples
  * of a run are gathered in one pass and held until written.
  *
- * The output is written to OUT.tmp-XXXXXX and renamed at the end: it appears
- * whole or not at all.
+ * The output is written to OUT.tmp-XXXXXX (a new file, a random name) and
+ * renamed at the end: it appears whole or not at all.
+ *
+ * HDF5 state: HDF5's automatic error printing is replaced by our handler
+ * only while the export runs, and the caller's handler is put back after;
+ * the zstd filter is registered for the export when HDF5 has none, and
+ * unregistered after.
  */
-#include "export_hdf5.h"
+#include "h5x.h"
 
-#include <getopt.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "h5zstd.h"
 #include "media.h"
-#include "util.h"
+
+typedef h5x_input input;
+typedef h5x_run hrun;
+typedef h5x_cell cell;
+typedef h5x_series series;
 
 typedef struct hopts {
-    const char *out;
-    int compression, level, with_data, tolerant;
-    char **files;
-    size_t nfiles;
+    int compression, level, with_data;
 } hopts;
 
-/* One input file. */
-typedef struct input {
-    const char *path;
-    runlog_reader *r;
-    runlog_run *run;
-    const char *id;
-    int64_t start;
-    int skip_records; /* the same file (UUID) is given again: records once */
-} input;
-
-/* A run: the inputs that hold its id, oldest start first. */
-typedef struct hrun {
-    input **in;
-    size_t n;
-} hrun;
-
+/* Progress: units of work are history keys, plus one per run for its
+ * records and artifacts. */
 typedef struct progress {
-    int on;
-    size_t run, nruns, done, total;
+    rx_ctx *rx;
+    uint64_t done, total;
 } progress;
+
+static void progress_step(progress *p)
+{
+    p->done++;
+    rx_progress(p->rx, p->done, p->total);
+}
 
 /* ------------------------------------------------------------------ */
 /* Options                                                              */
 /* ------------------------------------------------------------------ */
 
-static int parse_compression(const char *s, hopts *o)
+static int check_options(const runlog_export_options *o, hopts *h)
 {
-    const char *colon = strchr(s, ':');
-    size_t n = colon ? (size_t)(colon - s) : strlen(s);
-    int level;
-
-    if (n == 4 && strncmp(s, "none", 4) == 0 && !colon) {
-        o->compression = H5X_NONE;
+    memset(h, 0, sizeof *h);
+    h->compression = (int)o->hdf5_compression;
+    h->with_data = o->hdf5_artifact_data != 0;
+    switch (o->hdf5_compression) {
+    case RUNLOG_HDF5_GZIP:
+        h->level = o->hdf5_level < 0 ? 4 : o->hdf5_level;
+        if (h->level > 9)
+            return runlog_error_set(RUNLOG_EINVAL, "gzip level %d (0-9)", o->hdf5_level);
+        return 0;
+    case RUNLOG_HDF5_ZSTD:
+        h->level = o->hdf5_level < 0 ? 3 : o->hdf5_level;
+        if (h->level < 1 || h->level > 22)
+            return runlog_error_set(RUNLOG_EINVAL, "zstd level %d (1-22)", o->hdf5_level);
+        return 0;
+    case RUNLOG_HDF5_NONE:
+        /* The level is not used; 4 as before, harmless. */
+        h->level = 4;
         return 0;
     }
-    if (n == 4 && strncmp(s, "gzip", 4) == 0) {
-        o->compression = H5X_GZIP;
-        o->level = 4;
-        if (colon && (tool_parse_int(colon + 1, &level) < 0 || level < 0 || level > 9))
-            return -1;
-    } else if (n == 4 && strncmp(s, "zstd", 4) == 0) {
-        o->compression = H5X_ZSTD;
-        o->level = 3;
-        if (colon && (tool_parse_int(colon + 1, &level) < 0 || level < 1 || level > 22))
-            return -1;
-    } else {
-        return -1;
-    }
-    if (colon)
-        o->level = level;
-    return 0;
-}
-
-static int parse_hdf5(int argc, char **argv, hopts *o)
-{
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"compression", required_argument, NULL, 'c'},
-        {"with-artifact-data", no_argument, NULL, 'a'},
-        {"tolerant", no_argument, NULL, 't'},
-        {NULL, 0, NULL, 0}};
-    int c;
-
-    memset(o, 0, sizeof *o);
-    o->level = 4;
-    optind = 0;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': o->out = optarg; break;
-        case 'c':
-            if (parse_compression(optarg, o) < 0)
-                return tool_usage("export", "bad --compression '%s' (gzip[:0-9], zstd[:1-22] "
-                                  "or none)", optarg);
-            break;
-        case 'a': o->with_data = 1; break;
-        case 't': o->tolerant = 1; break;
-        default: return tool_bad_option("export", argv, c);
-        }
-    }
-    if (optind >= argc)
-        return tool_usage("export", "hdf5 needs at least one FILE");
-    if (!o->out || strcmp(o->out, "-") == 0)
-        return tool_usage("export", "hdf5 needs -o OUT.h5 (a file, not stdout)");
-    o->files = argv + optind;
-    o->nfiles = (size_t)(argc - optind);
-    return TOOL_OK;
+    return runlog_error_set(RUNLOG_EINVAL, "unknown HDF5 compression %d",
+                            (int)o->hdf5_compression);
 }
 
 /* ------------------------------------------------------------------ */
-/* Progress (stderr, only when it is a terminal)                        */
+/* Inputs                                                               */
 /* ------------------------------------------------------------------ */
 
-static void progress_show(progress *p)
-{
-    char bar[31];
-    size_t fill, i;
-
-    if (!p->on || p->total == 0)
-        return;
-    fill = p->done * 30 / p->total;
-    for (i = 0; i < 30; i++)
-        bar[i] = i < fill ? '#' : ' ';
-    bar[30] = '\0';
-    fprintf(stderr, "\rexport hdf5: run %zu/%zu [%s] %3zu%%", p->run + 1, p->nruns, bar,
-            p->done * 100 / p->total);
-    fflush(stderr);
-}
-
-static void progress_end(progress *p)
-{
-    if (p->on)
-        fprintf(stderr, "\r%60s\r", "");
-}
-
-/* ------------------------------------------------------------------ */
-/* Inputs and runs                                                      */
-/* ------------------------------------------------------------------ */
-
-static int open_input(input *in, const char *path, int tolerant)
+static int open_input(rx_ctx *x, input *in, const char *path)
 {
     const runlog_value *ident;
+    uint64_t before = x->damaged;
     int rc;
 
     memset(in, 0, sizeof *in);
     in->path = path;
-    if (tool_open_reader(&in->r, path, tolerant ? RUNLOG_READ_TOLERANT : RUNLOG_READ_STRICT))
-        return TOOL_FAIL;
-    if ((rc = runlog_reader_run(&in->run, in->r)) < 0) {
-        tool_lib_error(path, rc);
-        if (!tolerant)
-            fprintf(stderr, "runlog: %s: damaged; --tolerant exports its intact frames\n", path);
-        return TOOL_FAIL;
-    }
+    if ((rc = rx_open_reader(x, &in->r, path)) < 0)
+        return h5x_lib_fail(path, rc);
+    if ((rc = runlog_reader_run(&in->run, in->r)) < 0)
+        return h5x_lib_fail(path, rc);
     ident = runlog_run_identity(in->run);
     in->id = rlu_map_str(ident, "id", NULL);
-    if (!in->id || !in->id[0]) {
-        fprintf(stderr, "runlog: %s: the run has no id\n", path);
-        return TOOL_FAIL;
-    }
+    if (!in->id || !in->id[0])
+        return runlog_error_set(RUNLOG_ECORRUPT, "%s: the run has no id", path);
     if (!rlu_map_int(ident, "start_time", &in->start))
         in->start = runlog_reader_created(in->r);
     /* Tolerant: name the byte ranges that were skipped. */
-    if (tolerant)
-        tool_warn_damage(path);
-    return TOOL_OK;
+    if (rx_tolerant(x) && (rc = rx_report_damage(x, path)) < 0)
+        return h5x_lib_fail(path, rc);
+    in->damaged = x->damaged > before;
+    return 0;
 }
 
 static void close_input(input *in)
@@ -188,135 +122,19 @@ static void close_input(input *in)
     runlog_reader_close(in->r);
 }
 
-/* Groups inputs by run id, in order of first appearance; each run's files
- * by start time (stable). */
-static int make_runs(input *in, size_t n, hrun **out, size_t *nruns)
-{
-    hrun *runs = calloc(n, sizeof *runs);
-    size_t i, k, j;
-
-    if (!runs)
-        return -1;
-    *nruns = 0;
-    for (i = 0; i < n; i++) {
-        for (k = 0; k < *nruns; k++)
-            if (strcmp(runs[k].in[0]->id, in[i].id) == 0)
-                break;
-        if (k == *nruns && !(runs[(*nruns)++].in = calloc(n, sizeof(input *))))
-            return -1;
-        for (j = runs[k].n; j > 0 && runs[k].in[j - 1]->start > in[i].start; j--)
-            runs[k].in[j] = runs[k].in[j - 1];
-        runs[k].in[j] = &in[i];
-        runs[k].n++;
-    }
-    /* A file given twice (same file UUID): its records are read once. */
-    for (k = 0; k < *nruns; k++)
-        for (i = 1; i < runs[k].n; i++)
-            for (j = 0; j < i; j++)
-                if (memcmp(runlog_reader_file_uuid(runs[k].in[i]->r),
-                           runlog_reader_file_uuid(runs[k].in[j]->r), 16) == 0)
-                    runs[k].in[i]->skip_records = 1;
-    *out = runs;
-    return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Identity, config, summary, metadata                                  */
 /* ------------------------------------------------------------------ */
-
-static int values_equal(const runlog_value *a, const runlog_value *b)
-{
-    char *ta = NULL, *tb = NULL;
-    int eq;
-
-    if (!a || !b)
-        return a == b;
-    if (runlog_value_to_json(&ta, a, 0) < 0 || runlog_value_to_json(&tb, b, 0) < 0) {
-        runlog_free(ta);
-        return 0;
-    }
-    eq = strcmp(ta, tb) == 0 && runlog_value_type(a) == runlog_value_type(b);
-    runlog_free(ta);
-    runlog_free(tb);
-    return eq;
-}
-
-static int check_identity(const hrun *run)
-{
-    static const char *const keys[] = {"project", "name", "group", "job_type", "notes", "tags"};
-    const runlog_value *a = runlog_run_identity(run->in[0]->run), *b;
-    size_t i, k;
-
-    for (i = 1; i < run->n; i++) {
-        b = runlog_run_identity(run->in[i]->run);
-        for (k = 0; k < sizeof keys / sizeof keys[0]; k++)
-            if (!values_equal(runlog_value_get(a, keys[k]), runlog_value_get(b, keys[k]))) {
-                fprintf(stderr, "runlog: %s and %s: run %s: identity differs (%s); not merged\n",
-                        run->in[0]->path, run->in[i]->path, run->in[0]->id, keys[k]);
-                return TOOL_FAIL;
-            }
-    }
-    return TOOL_OK;
-}
-
-/* Merges one map of each file into pairs. strict: a key whose value
- * differs between files is an error (config); else later files win
- * (summary, metadata: they describe the latest state). */
-static int merge_maps(const hrun *run, const runlog_value *(*get)(const runlog_run *),
-                      const char *what, int strict, h5x_kv **out, size_t *nout)
-{
-    size_t f, i, k, total = 0, n = 0, cnt;
-    size_t *owner;
-    h5x_kv *kv;
-
-    for (f = 0; f < run->n; f++)
-        total += get(run->in[f]->run) ? runlog_value_count(get(run->in[f]->run)) : 0;
-    kv = calloc(total + 1, sizeof *kv);
-    owner = calloc(total + 1, sizeof *owner);
-    if (!kv || !owner) {
-        free(kv);
-        free(owner);
-        return -1;
-    }
-    for (f = 0; f < run->n; f++) {
-        const runlog_value *m = get(run->in[f]->run);
-        cnt = m && runlog_value_type(m) == RUNLOG_MAP ? runlog_value_count(m) : 0;
-        for (i = 0; i < cnt; i++) {
-            const char *key = runlog_value_key(m, i, NULL);
-            const runlog_value *v = runlog_value_item(m, i);
-            for (k = 0; k < n && strcmp(kv[k].key, key) != 0; k++)
-                ;
-            if (k < n && strict && owner[k] != f && !values_equal(kv[k].v, v)) {
-                fprintf(stderr, "runlog: %s and %s: run %s: %s key '%s' differs; not merged\n",
-                        run->in[owner[k]]->path, run->in[f]->path, run->in[0]->id, what, key);
-                free(kv);
-                free(owner);
-                return TOOL_FAIL;
-            }
-            kv[k].key = key;
-            kv[k].v = v;
-            owner[k] = f;
-            if (k == n)
-                n++;
-        }
-    }
-    free(owner);
-    *out = kv;
-    *nout = n;
-    return 0;
-}
 
 static int write_tree(h5x *x, hid_t g, const hrun *run, const char *name,
                       const runlog_value *(*get)(const runlog_run *), int strict)
 {
     h5x_kv *kv;
     size_t n;
-    int rc = merge_maps(run, get, name, strict, &kv, &n);
+    int rc = h5x_run_merge_map(run, get, name, strict, &kv, &n);
 
     if (rc < 0)
-        return h5x_fail(x, "out of memory");
-    if (rc > 0)
-        return TOOL_FAIL;
+        return rc;
     rc = h5x_tree(x, g, name, kv, n) < 0 ? h5x_fail(x, name) : 0;
     free(kv);
     return rc;
@@ -336,7 +154,7 @@ static int attr_time(h5x *x, hid_t g, const char *name, int64_t ns)
 
     rlu_fmt_iso(iso, ns);
     snprintf(unix_name, sizeof unix_name, "%s_unix", name);
-    return h5x_attr_str(x, g, name, iso) < 0 || h5x_attr_f64(g, unix_name, h5x_seconds(ns)) < 0
+    return h5x_attr_str(x, g, name, iso) < 0 || h5x_attr_f64(x, g, unix_name, h5x_seconds(ns)) < 0
                ? -1 : 0;
 }
 
@@ -376,16 +194,16 @@ static int run_attrs(h5x *x, hid_t g, const hrun *run)
     if (rc == 0 && (h5x_attr_strs(x, g, "tags", ntags, tagv) < 0 ||
                     h5x_attr_str(x, g, "state", runlog_state_name(st)) < 0 ||
                     (st == RUNLOG_STATE_FINISHED || st == RUNLOG_STATE_FAILED
-                         ? h5x_attr_i64(g, "exit_code", runlog_run_exit_code(last))
+                         ? h5x_attr_i64(x, g, "exit_code", runlog_run_exit_code(last))
                          : h5x_attr_null(x, g, "exit_code")) < 0 ||
                     attr_time(x, g, "start_time", run->in[0]->start) < 0 ||
                     attr_time(x, g, "end_time", end) < 0 ||
-                    (any_rows ? h5x_attr_u64(g, "last_step", last_step)
+                    (any_rows ? h5x_attr_u64(x, g, "last_step", last_step)
                               : h5x_attr_null(x, g, "last_step")) < 0 ||
-                    h5x_attr_u64(g, "resumes", resumes) < 0 ||
+                    h5x_attr_u64(x, g, "resumes", resumes) < 0 ||
                     h5x_attr_strs(x, g, "files", run->n, names) < 0))
         rc = -1;
-    if (rc == 0 && run->n == 1 && h5x_attr_u64(g, "rows", runlog_run_rows(last)) < 0)
+    if (rc == 0 && run->n == 1 && h5x_attr_u64(x, g, "rows", runlog_run_rows(last)) < 0)
         rc = -1;
     free(names);
     free(tagv);
@@ -396,52 +214,20 @@ static int run_attrs(h5x *x, hid_t g, const hrun *run)
 /* History                                                              */
 /* ------------------------------------------------------------------ */
 
-/* One history value. Numbers, bools and nulls are copied (the library
- * hands them out in a reused slot); other values point into their
- * runlog_history, which lives until the key is written. */
-typedef struct cell {
-    union {
-        double f;
-        int64_t i;
-        const runlog_value *v;
-    } u;
-    uint8_t type; /* runlog_type */
-    uint8_t src;  /* index of the file in its run */
-} cell;
-
-typedef struct series {
-    size_t n;
-    uint64_t *step;
-    int64_t *t;
-    cell *c;
-} series;
-
-static void series_free(series *s)
-{
-    free(s->step);
-    free(s->t);
-    free(s->c);
-    memset(s, 0, sizeof *s);
-}
-
-static int series_alloc(series *s, size_t n)
-{
-    memset(s, 0, sizeof *s);
-    s->step = malloc((n ? n : 1) * sizeof *s->step);
-    s->t = malloc((n ? n : 1) * sizeof *s->t);
-    s->c = malloc((n ? n : 1) * sizeof *s->c);
-    if (!s->step || !s->t || !s->c) {
-        series_free(s);
-        return -1;
-    }
-    return 0;
-}
-
-static int series_load(series *s, const runlog_history *h, size_t src)
+/* The entries of h inside the snapshot of its file (spec/EXPORTS.md
+ * §1.5): steps never go back in a file, so the rows appended by a live
+ * writer after the export started are those past the snapshot's last
+ * step. */
+static int series_load(series *s, const runlog_history *h, size_t src, const runlog_run *snap)
 {
     size_t i, n = runlog_history_length(h);
+    const uint64_t *steps = runlog_history_steps(h);
 
-    if (series_alloc(s, n) < 0)
+    if (runlog_run_rows(snap) == 0)
+        n = 0;
+    while (n > 0 && steps[n - 1] > runlog_run_last_step(snap))
+        n--;
+    if (h5x_series_alloc(s, n) < 0)
         return -1;
     memcpy(s->step, runlog_history_steps(h), n * sizeof *s->step);
     memcpy(s->t, runlog_history_times(h), n * sizeof *s->t);
@@ -463,85 +249,6 @@ static int series_load(series *s, const runlog_history *h, size_t src)
     }
     s->n = n;
     return 0;
-}
-
-static int cells_equal(const cell *a, const cell *b)
-{
-    if (a->type != b->type)
-        return 0;
-    switch (a->type) {
-    case RUNLOG_FLOAT: return memcmp(&a->u.f, &b->u.f, sizeof a->u.f) == 0; /* bit-exact */
-    case RUNLOG_INT:
-    case RUNLOG_BOOL:
-    case RUNLOG_NULL: return a->u.i == b->u.i;
-    default: return values_equal(a->u.v, b->u.v);
-    }
-}
-
-/* Entries of s from i on that share s->step[i]. */
-static size_t step_run(const series *s, size_t i)
-{
-    size_t j = i;
-
-    while (j < s->n && s->step[j] == s->step[i])
-        j++;
-    return j - i;
-}
-
-static void series_put(series *out, const series *s, size_t i, size_t len)
-{
-    memcpy(out->step + out->n, s->step + i, len * sizeof *s->step);
-    memcpy(out->t + out->n, s->t + i, len * sizeof *s->t);
-    memcpy(out->c + out->n, s->c + i, len * sizeof *s->c);
-    out->n += len;
-}
-
-/* Merges the series of several files by step. At a step that several
- * files hold, their entries must be equal (then the oldest file's are
- * kept); else it is a conflict. */
-static int series_merge(series *out, series *in, size_t n, const hrun *run, const char *key)
-{
-    size_t total = 0, f, *pos = calloc(n, sizeof *pos), ref, len, k;
-    uint64_t s = 0;
-    int rc = 0;
-
-    for (f = 0; f < n; f++)
-        total += in[f].n;
-    if (!pos || series_alloc(out, total) < 0) {
-        free(pos);
-        return -1;
-    }
-    for (;;) {
-        ref = n;
-        for (f = 0; f < n; f++)
-            if (pos[f] < in[f].n && (ref == n || in[f].step[pos[f]] < s))
-                ref = f, s = in[f].step[pos[f]];
-        if (ref == n)
-            break;
-        len = step_run(&in[ref], pos[ref]);
-        for (f = ref + 1; f < n && rc == 0; f++) {
-            if (pos[f] >= in[f].n || in[f].step[pos[f]] != s)
-                continue;
-            rc = step_run(&in[f], pos[f]) == len ? 0 : 1;
-            for (k = 0; k < len && rc == 0; k++)
-                rc = !cells_equal(&in[ref].c[pos[ref] + k], &in[f].c[pos[f] + k]);
-            if (rc) {
-                fprintf(stderr, "runlog: %s and %s: run %s: key '%s' at step %" PRIu64
-                        " differs; not merged\n", run->in[ref]->path, run->in[f]->path,
-                        run->in[0]->id, key, s);
-                break;
-            }
-            pos[f] += len;
-        }
-        if (rc)
-            break;
-        series_put(out, &in[ref], pos[ref], len);
-        pos[ref] += len;
-    }
-    free(pos);
-    if (rc)
-        series_free(out);
-    return rc ? TOOL_FAIL : 0;
 }
 
 /* JSON text of a cell of a mixed series. */
@@ -613,7 +320,8 @@ static int write_series(h5x *x, hid_t loc, const char *key, const series *s)
     size_t i;
 
     for (i = 0; i < s->n; i++) {
-        secs[i] = secs ? h5x_seconds(s->t[i]) : 0;
+        if (secs)
+            secs[i] = h5x_seconds(s->t[i]);
         cls = h5x_class_join(cls, (runlog_type)s->c[i].type);
     }
     if (cls == H5X_C_NONE)
@@ -653,6 +361,7 @@ static int write_media(h5x *x, hid_t rg, const char *key, const series *s, const
             if (*grp < 0)
                 return h5x_fail(x, key);
         }
+        x->skip_bad_blobs = in->damaged;
         if (kind == MEDIA_TABLE) {
             snprintf(name, sizeof name, "%zu", ntab++);
             rc = h5x_table(x, tg, name, in->r, in->path, key, c->u.v, s->step[i]);
@@ -663,6 +372,7 @@ static int write_media(h5x *x, hid_t rg, const char *key, const series *s, const
             rc = h5x_image(x, ig, name, in->r, in->path, media_image_at(c->u.v, k), s->step[i], k);
         }
     }
+    x->skip_bad_blobs = 0;
     if (ig >= 0)
         H5Gclose(ig);
     if (tg >= 0)
@@ -685,54 +395,29 @@ static int export_key(h5x *x, hid_t rg, hid_t hist, const hrun *run, const char 
         if (lrc == RUNLOG_ENOTFOUND)
             continue;
         if (lrc < 0)
-            rc = tool_lib_error(run->in[f]->path, lrc);
-        else if (series_load(&in[used++], h[f], f) < 0)
+            rc = h5x_lib_fail(run->in[f]->path, lrc);
+        else if (series_load(&in[used++], h[f], f, run->in[f]->run) < 0)
             rc = h5x_fail(x, "out of memory");
     }
     if (rc == 0 && used > 0) {
         if (used == 1)
             s = &in[0];
-        else if ((rc = series_merge(&merged, in, used, run, key)) == 0)
+        else if ((rc = h5x_series_merge(&merged, in, used, run, key)) == 0)
             s = &merged;
-        if (rc < 0)
-            rc = h5x_fail(x, "out of memory");
     }
     if (rc == 0 && s)
         rc = write_series(x, hist, key, s);
     if (rc == 0 && s)
         rc = write_media(x, rg, key, s, run);
     if (s == &merged)
-        series_free(&merged);
+        h5x_series_free(&merged);
     for (f = 0; in && f < run->n; f++)
-        series_free(&in[f]);
+        h5x_series_free(&in[f]);
     for (f = 0; h && f < run->n; f++)
         runlog_history_free(h[f]);
     free(in);
     free(h);
     return rc;
-}
-
-/* The history keys of every file of the run, each once, in order. */
-static const char **run_keys(const hrun *run, size_t *out_n)
-{
-    size_t f, i, k, total = 0, n = 0;
-    const char **keys;
-
-    for (f = 0; f < run->n; f++)
-        total += runlog_run_key_count(run->in[f]->run);
-    if (!(keys = calloc(total + 1, sizeof *keys)))
-        return NULL;
-    for (f = 0; f < run->n; f++)
-        for (i = 0; i < runlog_run_key_count(run->in[f]->run); i++) {
-            const char *key = runlog_run_key(run->in[f]->run, i);
-            /* One file lists each key once; only merged runs need the search. */
-            for (k = f == 0 ? n : 0; k < n && strcmp(keys[k], key) != 0; k++)
-                ;
-            if (k == n)
-                keys[n++] = key;
-        }
-    *out_n = n;
-    return keys;
 }
 
 /* ------------------------------------------------------------------ */
@@ -892,7 +577,7 @@ static void records_free(records *r)
 
     for (i = 0; i < r->nsys; i++) {
         free(r->sys[i].key);
-        series_free(&r->sys[i].s);
+        h5x_series_free(&r->sys[i].s);
     }
     for (i = 0; i < r->nalerts; i++) {
         free(r->title[i]);
@@ -915,17 +600,23 @@ static void records_free(records *r)
 }
 
 /* One pass over a file's records (a second reader: the first one's
- * iteration state is left alone). */
-static int read_records(records *r, const input *in, int tolerant)
+ * iteration state is left alone), inside the file's snapshot. */
+static int read_records(rx_ctx *rx, records *r, const input *in)
 {
     runlog_reader *rd;
     const runlog_record *rec;
+    rx_quota q;
     int rc;
 
-    if (tool_open_reader(&rd, in->path, tolerant ? RUNLOG_READ_TOLERANT : RUNLOG_READ_STRICT))
-        return TOOL_FAIL;
+    if ((rc = rx_open_reader(rx, &rd, in->path)) < 0)
+        return h5x_lib_fail(in->path, rc);
+    rx_quota_init(&q, in->run);
     while ((rc = runlog_reader_next(rd, &rec)) == 0) {
-        switch (runlog_record_type_of(rec)) {
+        runlog_record_type type = runlog_record_type_of(rec);
+        if ((type == RUNLOG_RECORD_SYSTEM || type == RUNLOG_RECORD_ALERT ||
+             type == RUNLOG_RECORD_CONSOLE) && !rx_quota_take(&q, type))
+            continue;
+        switch (type) {
         case RUNLOG_RECORD_SYSTEM: rc = rec_system(r, rec); break;
         case RUNLOG_RECORD_ALERT: rc = rec_alert(r, rec); break;
         case RUNLOG_RECORD_CONSOLE: rc = rec_console(r, rec); break;
@@ -937,18 +628,21 @@ static int read_records(records *r, const input *in, int tolerant)
         }
     }
     runlog_reader_close(rd);
-    return rc == RUNLOG_ITEROVER ? 0 : tool_lib_error(in->path, rc);
+    if (rc == RUNLOG_ENOMEM)
+        return runlog_error_set(rc, "%s: out of memory", in->path);
+    return rc == RUNLOG_ITEROVER ? 0 : h5x_lib_fail(in->path, rc);
 }
 
 static int write_records(h5x *x, hid_t rg, const records *r)
 {
     hid_t sys = h5x_group(x, rg, "system"), al = h5x_group(x, rg, "alerts"),
           co = h5x_group(x, rg, "console");
+    const char *what = "writing system samples, alerts, console";
     size_t i;
-    int rc = sys < 0 || al < 0 || co < 0 ? -1 : 0;
+    int rc = sys < 0 || al < 0 || co < 0 ? h5x_fail(x, what) : 0;
 
     for (i = 0; i < r->nsys && rc == 0; i++)
-        rc = write_series(x, sys, r->sys[i].key, &r->sys[i].s) ? 1 : 0;
+        rc = write_series(x, sys, r->sys[i].key, &r->sys[i].s);
     if (rc == 0 && (h5x_column_str(x, al, "title", r->nalerts, r->title) < 0 ||
                     h5x_column_str(x, al, "text", r->nalerts, r->text) < 0 ||
                     h5x_column_str(x, al, "level", r->nalerts, r->level) < 0 ||
@@ -956,18 +650,18 @@ static int write_records(h5x *x, hid_t rg, const records *r)
                     h5x_column_str(x, co, "stream", r->nconsole, r->stream) < 0 ||
                     h5x_column(x, co, "timestamp", H5T_NATIVE_DOUBLE, r->nconsole, r->ct) < 0 ||
                     h5x_column_str(x, co, "text", r->nconsole, r->ctext) < 0))
-        rc = -1;
+        rc = h5x_fail(x, what);
     if (sys >= 0)
         H5Gclose(sys);
     if (al >= 0)
         H5Gclose(al);
     if (co >= 0)
         H5Gclose(co);
-    return rc < 0 ? h5x_fail(x, "writing system samples, alerts, console") : rc;
+    return rc;
 }
 
 /* ------------------------------------------------------------------ */
-/* A run, the file, the command                                         */
+/* A run, the file, the export                                          */
 /* ------------------------------------------------------------------ */
 
 static const runlog_value *get_config(const runlog_run *r) { return runlog_run_config(r); }
@@ -978,15 +672,12 @@ static int export_history(h5x *x, hid_t g, const hrun *run, progress *p)
 {
     hid_t hist = h5x_group(x, g, "history");
     size_t i, n = 0;
-    const char **keys = run_keys(run, &n);
+    const char **keys = h5x_run_keys(run, &n);
     int rc = hist < 0 || !keys ? h5x_fail(x, "history") : 0;
 
-    p->done = 0;
-    p->total = n + 1;
     for (i = 0; i < n && rc == 0; i++) {
         rc = export_key(x, g, hist, run, keys[i]);
-        p->done++;
-        progress_show(p);
+        progress_step(p);
     }
     free(keys);
     if (hist >= 0)
@@ -994,7 +685,7 @@ static int export_history(h5x *x, hid_t g, const hrun *run, progress *p)
     return rc;
 }
 
-static int export_records(h5x *x, hid_t g, const hrun *run, int tolerant)
+static int export_records(h5x *x, hid_t g, const hrun *run)
 {
     records r;
     size_t f;
@@ -1003,7 +694,7 @@ static int export_records(h5x *x, hid_t g, const hrun *run, int tolerant)
     memset(&r, 0, sizeof r);
     for (f = 0; f < run->n && rc == 0; f++)
         if (!run->in[f]->skip_records)
-            rc = read_records(&r, run->in[f], tolerant);
+            rc = read_records(x->rx, &r, run->in[f]);
     if (rc == 0)
         rc = write_records(x, g, &r);
     records_free(&r);
@@ -1015,39 +706,42 @@ static int export_artifacts(h5x *x, hid_t g, const hrun *run, int with_data)
     runlog_reader **readers = calloc(run->n, sizeof *readers);
     const char **paths = calloc(run->n, sizeof *paths);
     const runlog_value **arts = calloc(run->n, sizeof *arts);
+    int *damaged = calloc(run->n, sizeof *damaged);
     h5x_blobs b;
     size_t f;
     int rc;
 
-    if (!readers || !paths || !arts) {
-        rc = h5x_fail(x, "out of memory");
+    if (!readers || !paths || !arts || !damaged) {
+        rc = runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", x->out);
     } else {
         for (f = 0; f < run->n; f++) {
             readers[f] = run->in[f]->r;
             paths[f] = run->in[f]->path;
             arts[f] = runlog_run_artifacts(run->in[f]->run);
+            damaged[f] = run->in[f]->damaged;
         }
         b.readers = readers;
         b.paths = paths;
+        b.damaged = damaged;
         b.n = run->n;
         rc = h5x_artifacts(x, g, &b, arts, with_data);
     }
     free(readers);
     free(paths);
     free(arts);
+    free(damaged);
     return rc;
 }
 
 static int export_run(h5x *x, hid_t runs, const hrun *run, const hopts *o, progress *p)
 {
-    char *name = h5x_escape(run->in[0]->id, strlen(run->in[0]->id), H5X_RES_NONE);
+    char *name;
     hid_t g;
     int rc;
 
-    if (check_identity(run) != TOOL_OK) {
-        free(name);
-        return TOOL_FAIL;
-    }
+    if ((rc = h5x_run_check_identity(run)) < 0)
+        return rc;
+    name = h5x_escape(run->in[0]->id, strlen(run->in[0]->id), H5X_RES_NONE);
     g = name ? h5x_group(x, runs, name) : H5I_INVALID_HID;
     free(name);
     if (g < 0)
@@ -1062,26 +756,12 @@ static int export_run(h5x *x, hid_t runs, const hrun *run, const hopts *o, progr
     if (rc == 0)
         rc = export_history(x, g, run, p);
     if (rc == 0)
-        rc = export_records(x, g, run, o->tolerant);
+        rc = export_records(x, g, run);
     if (rc == 0)
         rc = export_artifacts(x, g, run, o->with_data);
-    p->done = p->total;
-    progress_show(p);
+    progress_step(p);
     H5Gclose(g);
     return rc;
-}
-
-static hid_t create_file(const char *tmp)
-{
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID;
-
-    /* The 1.8 object format: dense attribute storage (many config keys,
-     * large attributes) and creation-order indexes; h5py reads it. */
-    if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0)
-        f = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
-    if (fapl >= 0)
-        H5Pclose(fapl);
-    return f;
 }
 
 static int root_attrs(h5x *x, hid_t file, const hopts *o)
@@ -1102,96 +782,230 @@ static int root_attrs(h5x *x, hid_t file, const hopts *o)
 /* Writes every run into the open file. */
 static int export_all(h5x *x, hrun *runs, size_t nruns, const hopts *o)
 {
-    progress p = {isatty(2), 0, nruns, 0, 0};
+    progress p = {x->rx, 0, 0};
     hid_t rg = h5x_group(x, x->file, "runs");
-    size_t i;
+    size_t i, nkeys;
+    const char **keys;
     int rc = rg < 0 || root_attrs(x, x->file, o) < 0 ? h5x_fail(x, "creating /runs") : 0;
 
-    for (i = 0; i < nruns && rc == 0; i++) {
-        p.run = i;
-        rc = export_run(x, rg, &runs[i], o, &p);
+    for (i = 0; i < nruns; i++) {
+        if ((keys = h5x_run_keys(&runs[i], &nkeys)) != NULL)
+            p.total += nkeys;
+        free(keys);
+        p.total++;
     }
-    progress_end(&p);
+    rx_progress(x->rx, 0, p.total);
+    for (i = 0; i < nruns && rc == 0; i++)
+        rc = export_run(x, rg, &runs[i], o, &p);
     if (rg >= 0)
         H5Gclose(rg);
     return rc;
 }
 
-/* Creates OUT.tmp-XXXXXX, exports, renames it over OUT; removes it on
- * failure. The name is mkstemp()'s, random; HDF5 creates the file again
- * with O_CREAT|O_EXCL (H5F_ACC_EXCL), which refuses whatever took the name
- * meanwhile, a planted link included, instead of writing through it. */
-static int write_output(hrun *runs, size_t nruns, const hopts *o)
+/* Creates the temporary file beside out exclusively, under a random name
+ * (so two exports to one output, in one process or not, never share it):
+ * *fd stays open, to check that HDF5 opened this very file. */
+static int make_temp(const char *out, char **tmp, int *fd)
 {
-    char *tmp = malloc(strlen(o->out) + 32);
-    h5x x;
-    hid_t f;
-    int rc, fd;
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char rnd[8];
+    char *name = malloc(strlen(out) + sizeof ".tmp-XXXXXXXX");
+    int tries, k, err = EEXIST;
 
-    if (!tmp)
-        return tool_sys_error(o->out);
-    sprintf(tmp, "%s.tmp-XXXXXX", o->out);
-    if ((fd = mkstemp(tmp)) < 0) {
-        free(tmp);
-        return tool_sys_error(o->out);
+    if (!name)
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", out);
+    for (tries = 0; tries < 100 && err == EEXIST; tries++) {
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+            err = errno;
+            break;
+        }
+        sprintf(name, "%s.tmp-", out);
+        for (k = 0; k < 8; k++)
+            name[strlen(out) + 5 + k] = digits[rnd[k] % (sizeof digits - 1)];
+        name[strlen(out) + 13] = '\0';
+        *fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (*fd >= 0) {
+            *tmp = name;
+            return 0;
+        }
+        err = errno;
+    }
+    free(name);
+    return runlog_error_set(RUNLOG_EIO, "%s: cannot create the output: %s", out, strerror(err));
+}
+
+static hid_t create_file(const char *tmp, int tmp_fd)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS), f = H5I_INVALID_HID;
+    struct stat a, b;
+    int *hfd;
+
+    /* The 1.8 object format: dense attribute storage (many config keys,
+     * large attributes) and creation-order indexes; h5py reads it. A
+     * strong close: H5Fclose() closes whatever is still open in the file. */
+    if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_V18, H5F_LIBVER_LATEST) >= 0 &&
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) >= 0)
+        f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    /* HDF5 opens by name: the file it opened must be the one we created. */
+    if (f >= 0 && (H5Fget_vfd_handle(f, H5P_DEFAULT, (void **)&hfd) < 0 || fstat(*hfd, &a) < 0 ||
+                   fstat(tmp_fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)) {
+        H5Fclose(f);
+        f = H5I_INVALID_HID;
+    }
+    return f;
+}
+
+/*
+ * HDF5 before 1.14.1 (Debian 12 has 1.10.8) frees a file's state when
+ * H5Fclose() fails on a write (a full disk while flushing) yet keeps its
+ * id, and closes that id again from its atexit handler: the process dies of
+ * SIGSEGV at exit (HDFGroup/hdf5 PR #2291). A failed H5Fflush() is no
+ * better: the close that must follow fails the same way. So no flush may
+ * fail on a write:
+ * - before the final flush, the blocks it may write are reserved with
+ *   fallocate(): what lies below the end of allocation (EOA) plus the
+ *   metadata cache's size and a margin; if that fails (ENOSPC), the export
+ *   fails there, before HDF5 has written anything that could fail;
+ * - a file that is thrown away (that, or any other failure) gets its
+ *   descriptor pointed at an anonymous memory file before the close, so the
+ *   close's own writes cannot fail. Its bytes were going to be unlinked
+ *   anyway.
+ * A file system without fallocate() is written without the reservation.
+ */
+static void divert_writes(hid_t f)
+{
+    int *fd, m;
+
+    if (H5Fget_vfd_handle(f, H5P_DEFAULT, (void **)&fd) < 0)
+        return;
+    if ((m = memfd_create("runlog-hdf5-discarded", MFD_CLOEXEC)) < 0)
+        return;
+    dup2(m, *fd);
+    close(m);
+}
+
+static int reserve_flush(h5x *x, hid_t f, int fd)
+{
+    size_t max_size, min_clean, cur_size;
+    int nentries;
+    haddr_t eoa;
+    off_t want;
+
+    if (H5Fget_eoa(f, &eoa) < 0 ||
+        H5Fget_mdc_size(f, &max_size, &min_clean, &cur_size, &nentries) < 0)
+        return h5x_fail(x, "writing the output");
+    want = (off_t)eoa + (off_t)cur_size + ((off_t)1 << 16);
+    if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, want) == 0 || errno == EOPNOTSUPP ||
+        errno == ENOSYS)
+        return 0;
+    return runlog_error_set(RUNLOG_EIO, "%s: writing the output: %s", x->out, strerror(errno));
+}
+
+static int close_file(h5x *x, hid_t f, int failed, int fd)
+{
+    struct stat st;
+    int rc = 0;
+
+    if (!failed && (rc = reserve_flush(x, f, fd)) < 0)
+        failed = 1;
+    if (failed)
+        divert_writes(f);
+    if (H5Fclose(f) < 0 && rc == 0)
+        rc = h5x_fail(x, "closing the output");
+    /* Give back the blocks reserved past the end of the file. */
+    if (rc == 0 && !failed && fstat(fd, &st) == 0)
+        (void)ftruncate(fd, st.st_size);
+    return rc;
+}
+
+/* Creates OUT.tmp-XXXXXXXX, exports, renames it over OUT; removes it on
+ * failure. */
+static int write_output(h5x *x, hrun *runs, size_t nruns, const hopts *o)
+{
+    char *tmp = NULL;
+    hid_t f;
+    int rc, crc, fd = -1;
+
+    if ((rc = make_temp(x->out, &tmp, &fd)) < 0)
+        return rc;
+    x->tmp = tmp;
+    f = create_file(tmp, fd);
+    if (f < 0) {
+        rc = h5x_fail(x, "cannot create the output");
+    } else {
+        rc = h5x_init(x, f, o->compression, o->level) < 0 ? h5x_fail(x, "types") : 0;
+        if (rc == 0)
+            rc = export_all(x, runs, nruns, o);
+        h5x_fini(x);
+        crc = close_file(x, f, rc != 0, fd);
+        if (rc == 0)
+            rc = crc;
     }
     close(fd);
-    unlink(tmp);
-    f = create_file(tmp);
-    memset(&x, 0, sizeof x);
-    x.out = o->out;
-    x.tolerant = o->tolerant;
-    if (f < 0) {
-        rc = h5x_fail(&x, "cannot create the output");
-        free(tmp);
-        return rc;
-    }
-    rc = h5x_init(&x, f, o->compression, o->level) < 0 ? h5x_fail(&x, "types") : 0;
-    if (rc == 0)
-        rc = export_all(&x, runs, nruns, o);
-    h5x_fini(&x);
-    if (H5Fclose(f) < 0 && rc == 0)
-        rc = h5x_fail(&x, "closing the output");
-    if (rc == 0 && rename(tmp, o->out) < 0)
-        rc = tool_sys_error(o->out);
+    if (rc == 0 && rename(tmp, x->out) < 0)
+        rc = runlog_error_set(RUNLOG_EIO, "%s: %s", x->out, strerror(errno));
     if (rc != 0)
         unlink(tmp);
+    x->tmp = NULL;
     free(tmp);
     return rc;
 }
 
-int cmd_export_hdf5(int argc, char **argv)
+/* Everything but HDF5's process state (installed by rx_export_hdf5). */
+static int export_inputs(rx_ctx *rx, h5x *x, const hopts *o)
 {
-    hopts o;
     input *in;
     hrun *runs = NULL;
     size_t i, nopen = 0, nruns = 0;
-    int status = parse_hdf5(argc, argv, &o);
+    int rc = 0;
 
-    if (status != TOOL_OK)
-        return status;
-    /* We report HDF5 errors ourselves (h5x_fail), once, with the path. */
-    h5x_quiet_errors();
-    if (o.compression == H5X_ZSTD && H5Zfilter_avail(RUNLOG_H5ZSTD_ID) <= 0 &&
-        H5Zregister(&runlog_h5zstd_class) < 0) {
-        fprintf(stderr, "runlog: cannot register the zstd HDF5 filter\n");
-        return TOOL_FAIL;
-    }
-    if (tool_check_output(o.out, (const char *const *)o.files, o.nfiles) != TOOL_OK)
-        return TOOL_FAIL;
-    if (!(in = calloc(o.nfiles, sizeof *in)))
-        return tool_sys_error("memory");
-    for (i = 0; i < o.nfiles && status == TOOL_OK; i++, nopen++)
-        status = open_input(&in[i], o.files[i], o.tolerant);
-    if (status == TOOL_OK && make_runs(in, o.nfiles, &runs, &nruns) < 0)
-        status = tool_sys_error("memory");
-    if (status == TOOL_OK)
-        status = write_output(runs, nruns, &o);
-    for (i = 0; runs && i < nruns; i++)
-        free(runs[i].in);
-    free(runs);
+    if (!(in = calloc(rx->n, sizeof *in)))
+        return runlog_error_set(RUNLOG_ENOMEM, "out of memory");
+    for (i = 0; i < rx->n && rc == 0; i++, nopen++)
+        rc = open_input(rx, &in[i], rx->inputs[i]);
+    if (rc == 0)
+        rc = h5x_runs_make(in, rx->n, &runs, &nruns);
+    if (rc == 0)
+        rc = write_output(x, runs, nruns, o);
+    h5x_runs_free(runs, nruns);
     for (i = 0; i < nopen; i++)
         close_input(&in[i]);
     free(in);
-    return status == TOOL_OK ? TOOL_OK : TOOL_FAIL;
+    return rc;
+}
+
+int rx_export_hdf5(rx_ctx *rx)
+{
+    H5E_auto2_t old_func = NULL;
+    void *old_data = NULL;
+    int rc, registered = 0, have_auto;
+    hopts o;
+    h5x x;
+
+    if ((rc = check_options(rx->o, &o)) < 0)
+        return rc;
+    memset(&x, 0, sizeof x);
+    x.out = rx->out;
+    x.rx = rx;
+    /* We report HDF5 errors ourselves (h5x_fail), once, with the path; the
+     * caller's handler (HDF5's printer by default) comes back after. */
+    have_auto = H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data) >= 0;
+    H5Eset_auto2(H5E_DEFAULT, h5x_save_error, &x);
+    if (o.compression == H5X_ZSTD && H5Zfilter_avail(RUNLOG_H5ZSTD_ID) <= 0) {
+        if (H5Zregister(&rx_h5zstd_class) < 0)
+            rc = runlog_error_set(RUNLOG_EIO, "%s: cannot register the zstd HDF5 filter",
+                                  rx->out);
+        else
+            registered = 1;
+    }
+    if (rc == 0)
+        rc = export_inputs(rx, &x, &o);
+    if (registered)
+        H5Zunregister(RUNLOG_H5ZSTD_ID);
+    if (have_auto)
+        H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+    H5Eclear2(H5E_DEFAULT);
+    return rc;
 }

@@ -1,6 +1,8 @@
 /*
- * h5zstd.c — the zstd HDF5 filter (see h5zstd.h) and the two functions that
- * make this file an HDF5 filter plugin.
+ * h5zstd.c — the zstd HDF5 filter (see h5zstd.h) and, compiled with
+ * -DRX_H5ZSTD_PLUGIN (the shared module libh5zstd.so), the two functions
+ * that make it an HDF5 filter plugin. librunlog-export links the filter
+ * alone: a library must not carry a plugin's entry points.
  *
  * Each chunk is one zstd frame that carries its content size: the reference
  * decoder of filter 32015 (H5Zzstd in the HDF5 plugin collection) refuses
@@ -9,7 +11,9 @@
  */
 #include "h5zstd.h"
 
+#ifdef RX_H5ZSTD_PLUGIN
 #include <H5PLextern.h>
+#endif
 #include <zstd.h>
 
 /* Replaces *buf by out (allocated with H5allocate_memory(): HDF5 frees the
@@ -71,7 +75,7 @@ static size_t h5zstd_filter(unsigned flags, size_t cd_nelmts, const unsigned cd_
     return zstd_compress(level, nbytes, buf_size, buf);
 }
 
-const H5Z_class2_t runlog_h5zstd_class = {
+const H5Z_class2_t rx_h5zstd_class = {
     H5Z_CLASS_T_VERS,
     (H5Z_filter_t)RUNLOG_H5ZSTD_ID,
     1, /* encoder present */
@@ -82,6 +86,7 @@ const H5Z_class2_t runlog_h5zstd_class = {
     h5zstd_filter,
 };
 
+#ifdef RX_H5ZSTD_PLUGIN
 H5PL_type_t H5PLget_plugin_type(void)
 {
     return H5PL_TYPE_FILTER;
@@ -89,5 +94,6 @@ H5PL_type_t H5PLget_plugin_type(void)
 
 const void *H5PLget_plugin_info(void)
 {
-    return &runlog_h5zstd_class;
+    return &rx_h5zstd_class;
 }
+#endif

@@ -1,41 +1,36 @@
 /*
- * export_hdf5_h5.c — HDF5 helpers of `runlog export hdf5` (see
- * export_hdf5.h). Every name that comes from a run-log goes through
+ * hdf5_h5.c — HDF5 helpers of RUNLOG_EXPORT_HDF5 (see h5x.h). Every name that comes from a run-log goes through
  * h5x_escape(), so that no key can collide with the names the layout
  * keeps for itself (spec/HDF5.md "Names").
  */
-#include "export_hdf5.h"
+#include "h5x.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "h5zstd.h"
 #include "media.h"
-#include "util.h"
-
-/* Attribute names are UTF-8 (config keys are); one property list for all. */
-static hid_t g_acpl = H5I_INVALID_HID;
-/* Groups track creation order, so h5py lists keys in the order logged. */
-static hid_t g_gcpl = H5I_INVALID_HID;
 
 int h5x_init(h5x *x, hid_t file, int compression, int level)
 {
-    const char *out = x->out; /* kept: messages name the output */
-    int tolerant = x->tolerant;
+    const char *out = x->out, *tmp = x->tmp; /* kept: messages name the output */
+    rx_ctx *rx = x->rx;
     int8_t v;
 
     memset(x, 0, sizeof *x);
     x->out = out;
-    x->tolerant = tolerant;
+    x->tmp = tmp;
+    x->rx = rx;
     x->file = file;
     x->compression = compression;
     x->level = level;
     x->str_t = H5Tcopy(H5T_C_S1);
     x->bool_t = H5Tenum_create(H5T_NATIVE_INT8);
     x->lcpl = H5Pcreate(H5P_LINK_CREATE);
-    g_acpl = H5Pcreate(H5P_ATTRIBUTE_CREATE);
-    g_gcpl = H5Pcreate(H5P_GROUP_CREATE);
-    if (x->str_t < 0 || x->bool_t < 0 || x->lcpl < 0 || g_acpl < 0 || g_gcpl < 0)
+    x->acpl = H5Pcreate(H5P_ATTRIBUTE_CREATE);
+    x->gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    x->buf = malloc(H5X_COPY_BUF);
+    if (x->str_t < 0 || x->bool_t < 0 || x->lcpl < 0 || x->acpl < 0 || x->gcpl < 0 || !x->buf)
         return -1;
     if (H5Tset_size(x->str_t, H5T_VARIABLE) < 0 || H5Tset_cset(x->str_t, H5T_CSET_UTF8) < 0)
         return -1;
@@ -46,9 +41,9 @@ int h5x_init(h5x *x, hid_t file, int compression, int level)
     if (H5Tenum_insert(x->bool_t, "TRUE", &v) < 0)
         return -1;
     if (H5Pset_char_encoding(x->lcpl, H5T_CSET_UTF8) < 0 ||
-        H5Pset_char_encoding(g_acpl, H5T_CSET_UTF8) < 0 ||
-        H5Pset_link_creation_order(g_gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
-        H5Pset_attr_creation_order(g_gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
+        H5Pset_char_encoding(x->acpl, H5T_CSET_UTF8) < 0 ||
+        H5Pset_link_creation_order(x->gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_attr_creation_order(x->gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
         return -1;
     return 0;
 }
@@ -61,47 +56,64 @@ void h5x_fini(h5x *x)
         H5Tclose(x->bool_t);
     if (x->lcpl > 0)
         H5Pclose(x->lcpl);
-    if (g_acpl > 0)
-        H5Pclose(g_acpl);
-    if (g_gcpl > 0)
-        H5Pclose(g_gcpl);
-    g_acpl = g_gcpl = H5I_INVALID_HID;
+    if (x->acpl > 0)
+        H5Pclose(x->acpl);
+    if (x->gcpl > 0)
+        H5Pclose(x->gcpl);
+    free(x->buf);
+    x->str_t = x->bool_t = x->lcpl = x->acpl = x->gcpl = H5I_INVALID_HID;
+    x->buf = NULL;
 }
 
-/* The innermost message of the last failed HDF5 call. Saved by the
- * automatic error handler when the call fails, because the cleanup calls
- * that follow (H5Gclose...) clear the error stack before we report. */
-static char g_last_error[256];
-
+/* Walks the stack from the innermost frame: keeps frame 0's message. HDF5
+ * error descriptions of system calls hold a long "time = ..., filename =
+ * ..., errno = N, error message = 'WHY', ..." text over two lines: only
+ * the first words and WHY are kept. */
 static herr_t innermost(unsigned n, const H5E_error2_t *e, void *ctx)
 {
-    (void)ctx;
-    if (n == 0 && e->desc)
-        snprintf(g_last_error, sizeof g_last_error, "%s (%s)", e->desc,
+    h5x *x = ctx;
+    const char *why, *end, *colon;
+
+    if (n != 0 || !e->desc)
+        return 0;
+    why = strstr(e->desc, "error message = '");
+    colon = strchr(e->desc, ':');
+    if (why && colon && colon < why && (end = strchr(why + 17, '\'')) != NULL)
+        snprintf(x->last_error, sizeof x->last_error, "%.*s: %.*s (%s)",
+                 (int)(colon - e->desc), e->desc, (int)(end - why - 17), why + 17,
+                 e->func_name ? e->func_name : "?");
+    else
+        snprintf(x->last_error, sizeof x->last_error, "%s (%s)", e->desc,
                  e->func_name ? e->func_name : "?");
     return 0;
 }
 
-static herr_t save_error(hid_t stack, void *ctx)
+herr_t h5x_save_error(hid_t stack, void *ctx)
 {
-    (void)ctx;
-    H5Ewalk2(stack, H5E_WALK_UPWARD, innermost, NULL);
-    if (getenv("RUNLOG_H5_DEBUG"))
-        H5Eprint2(stack, stderr);
+    H5Ewalk2(stack, H5E_WALK_UPWARD, innermost, ctx);
     return 0;
 }
 
-void h5x_quiet_errors(void)
+int h5x_fail(h5x *x, const char *what)
 {
-    H5Eset_auto2(H5E_DEFAULT, save_error, NULL);
+    int rc = runlog_error_set(RUNLOG_EIO, "%s: HDF5: %s%s%s", x->out, what,
+                              x->last_error[0] ? ": " : "", x->last_error);
+
+    x->last_error[0] = '\0';
+    return rc;
 }
 
-int h5x_fail(const h5x *x, const char *what)
+int h5x_lib_fail(const char *path, int code)
 {
-    fprintf(stderr, "runlog: %s: HDF5: %s%s%s\n", x->out, what, g_last_error[0] ? ": " : "",
-            g_last_error);
-    g_last_error[0] = '\0';
-    return TOOL_FAIL;
+    char detail[1024];
+    size_t n = strlen(path);
+
+    /* runlog_error_set() formats into the detail buffer: copy it first. */
+    snprintf(detail, sizeof detail, "%s",
+             runlog_error_detail()[0] ? runlog_error_detail() : runlog_strerror(code));
+    if (strncmp(detail, path, n) == 0 && detail[n] == ':')
+        return runlog_error_set(code, "%s", detail);
+    return runlog_error_set(code, "%s: %s", path, detail);
 }
 
 /* ---- names ---- */
@@ -168,7 +180,7 @@ hid_t h5x_group(h5x *x, hid_t loc, const char *name)
         return H5I_INVALID_HID;
     if (exists)
         return H5Gopen2(loc, name, H5P_DEFAULT);
-    return H5Gcreate2(loc, name, x->lcpl, g_gcpl, H5P_DEFAULT);
+    return H5Gcreate2(loc, name, x->lcpl, x->gcpl, H5P_DEFAULT);
 }
 
 hid_t h5x_key_group(h5x *x, hid_t loc, const char *key, h5x_reserved res)
@@ -299,7 +311,7 @@ int h5x_scalar_str(h5x *x, hid_t loc, const char *name, const char *s)
 /* ---- attributes ---- */
 
 /* Creates (replacing an older one) and writes an attribute. */
-static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, const void *data)
+static int attr_write(h5x *x, hid_t loc, const char *name, hid_t type, hid_t space, const void *data)
 {
     hid_t a;
     htri_t exists = H5Aexists(loc, name);
@@ -307,7 +319,7 @@ static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, cons
 
     if (exists < 0 || (exists && H5Adelete(loc, name) < 0))
         return -1;
-    a = H5Acreate2(loc, name, type, space, g_acpl, H5P_DEFAULT);
+    a = H5Acreate2(loc, name, type, space, x->acpl, H5P_DEFAULT);
     if (a < 0)
         return -1;
     rc = data && H5Awrite(a, type, data) < 0 ? -1 : 0;
@@ -315,14 +327,14 @@ static int attr_write(hid_t loc, const char *name, hid_t type, hid_t space, cons
     return rc;
 }
 
-static int attr_scalar(hid_t loc, const char *name, hid_t type, const void *data)
+static int attr_scalar(h5x *x, hid_t loc, const char *name, hid_t type, const void *data)
 {
     hid_t space = H5Screate(H5S_SCALAR);
     int rc;
 
     if (space < 0)
         return -1;
-    rc = attr_write(loc, name, type, space, data);
+    rc = attr_write(x, loc, name, type, space, data);
     H5Sclose(space);
     return rc;
 }
@@ -334,7 +346,7 @@ int h5x_attr_null(h5x *x, hid_t loc, const char *name)
 
     if (space < 0)
         return -1;
-    rc = attr_write(loc, name, x->str_t, space, NULL);
+    rc = attr_write(x, loc, name, x->str_t, space, NULL);
     H5Sclose(space);
     return rc;
 }
@@ -343,7 +355,7 @@ int h5x_attr_str(h5x *x, hid_t loc, const char *name, const char *s)
 {
     if (!s)
         return h5x_attr_null(x, loc, name);
-    return attr_scalar(loc, name, x->str_t, &s);
+    return attr_scalar(x, loc, name, x->str_t, &s);
 }
 
 int h5x_attr_strn(h5x *x, hid_t loc, const char *name, const char *s, size_t len)
@@ -358,7 +370,7 @@ int h5x_attr_strn(h5x *x, hid_t loc, const char *name, const char *s, size_t len
     return rc;
 }
 
-int h5x_attr_ascii(hid_t loc, const char *name, const char *s)
+int h5x_attr_ascii(h5x *x, hid_t loc, const char *name, const char *s)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
     int rc = -1;
@@ -366,32 +378,32 @@ int h5x_attr_ascii(hid_t loc, const char *name, const char *s)
     if (t < 0)
         return -1;
     if (H5Tset_size(t, strlen(s) + 1) >= 0 && H5Tset_strpad(t, H5T_STR_NULLTERM) >= 0)
-        rc = attr_scalar(loc, name, t, s);
+        rc = attr_scalar(x, loc, name, t, s);
     H5Tclose(t);
     return rc;
 }
 
-int h5x_attr_i64(hid_t loc, const char *name, int64_t v)
+int h5x_attr_i64(h5x *x, hid_t loc, const char *name, int64_t v)
 {
-    return attr_scalar(loc, name, H5T_NATIVE_INT64, &v);
+    return attr_scalar(x, loc, name, H5T_NATIVE_INT64, &v);
 }
 
-int h5x_attr_u64(hid_t loc, const char *name, uint64_t v)
+int h5x_attr_u64(h5x *x, hid_t loc, const char *name, uint64_t v)
 {
-    return attr_scalar(loc, name, H5T_NATIVE_UINT64, &v);
+    return attr_scalar(x, loc, name, H5T_NATIVE_UINT64, &v);
 }
 
-int h5x_attr_f64(hid_t loc, const char *name, double v)
+int h5x_attr_f64(h5x *x, hid_t loc, const char *name, double v)
 {
-    return attr_scalar(loc, name, H5T_NATIVE_DOUBLE, &v);
+    return attr_scalar(x, loc, name, H5T_NATIVE_DOUBLE, &v);
 }
 
-int h5x_attr_u8(hid_t loc, const char *name, uint8_t v)
+int h5x_attr_u8(h5x *x, hid_t loc, const char *name, uint8_t v)
 {
-    return attr_scalar(loc, name, H5T_NATIVE_UINT8, &v);
+    return attr_scalar(x, loc, name, H5T_NATIVE_UINT8, &v);
 }
 
-static int attr_array(hid_t loc, const char *name, hid_t type, size_t n, const void *data)
+static int attr_array(h5x *x, hid_t loc, const char *name, hid_t type, size_t n, const void *data)
 {
     hsize_t dims = n;
     hid_t space = H5Screate_simple(1, &dims, NULL);
@@ -399,14 +411,14 @@ static int attr_array(hid_t loc, const char *name, hid_t type, size_t n, const v
 
     if (space < 0)
         return -1;
-    rc = attr_write(loc, name, type, space, n ? data : NULL);
+    rc = attr_write(x, loc, name, type, space, n ? data : NULL);
     H5Sclose(space);
     return rc;
 }
 
 int h5x_attr_strs(h5x *x, hid_t loc, const char *name, size_t n, const char *const *s)
 {
-    return attr_array(loc, name, x->str_t, n, s);
+    return attr_array(x, loc, name, x->str_t, n, s);
 }
 
 /* ---- nested values ---- */
@@ -459,7 +471,7 @@ static int attr_list(h5x *x, hid_t loc, const char *name, const runlog_value *v,
         else
             ((const char **)buf)[i] = runlog_value_string(it, NULL);
     }
-    rc = attr_array(loc, name,
+    rc = attr_array(x, loc, name,
                     kind == L_INT ? H5T_NATIVE_INT64 : kind == L_FLOAT ? H5T_NATIVE_DOUBLE
                     : kind == L_BOOL ? x->bool_t : x->str_t, n, buf);
     free(buf);
@@ -532,9 +544,9 @@ static int tree_entry(h5x *x, hid_t g, const char *key, const runlog_value *v)
     }
     switch (runlog_value_type(v)) {
     case RUNLOG_NULL: rc = h5x_attr_null(x, g, name); break;
-    case RUNLOG_BOOL: b = (int8_t)runlog_value_bool(v); rc = attr_scalar(g, name, x->bool_t, &b); break;
-    case RUNLOG_INT: i = runlog_value_int(v); rc = h5x_attr_i64(g, name, i); break;
-    case RUNLOG_FLOAT: f = runlog_value_float(v); rc = h5x_attr_f64(g, name, f); break;
+    case RUNLOG_BOOL: b = (int8_t)runlog_value_bool(v); rc = attr_scalar(x, g, name, x->bool_t, &b); break;
+    case RUNLOG_INT: i = runlog_value_int(v); rc = h5x_attr_i64(x, g, name, i); break;
+    case RUNLOG_FLOAT: f = runlog_value_float(v); rc = h5x_attr_f64(x, g, name, f); break;
     case RUNLOG_STRING:
         s = runlog_value_string(v, &len);
         rc = h5x_attr_strn(x, g, name, s, len);
@@ -549,7 +561,7 @@ static int tree_entry(h5x *x, hid_t g, const char *key, const runlog_value *v)
             rc = h5x_attr_str(x, g, name, hex);
             break;
         }
-        rc = attr_array(g, name, H5T_NATIVE_UINT8, len, s);
+        rc = attr_array(x, g, name, H5T_NATIVE_UINT8, len, s);
         break;
     case RUNLOG_LIST:
         kind = list_kind(v);

@@ -1,0 +1,433 @@
+/*
+ * test_export_hdf5.c — runlog_export(RUNLOG_EXPORT_HDF5) called directly.
+ *
+ * usage: test_export_hdf5 RUNLOG GOLDEN_DIR PLUGIN_DIR
+ *
+ * - the file it writes equals the one `runlog export hdf5` writes for the
+ *   same inputs and options. HDF5 stores object modification times (whole
+ *   seconds), so two exports are byte-identical only within one second; the
+ *   comparison is `h5dump -p` of both (every object, attribute, value,
+ *   filter and chunk shape), which holds no time;
+ * - options errors, an output that is an input (hard and symbolic link);
+ * - tolerant vs strict on a damaged file, the notices and progress;
+ * - HDF5's process state is the caller's again after the export (its error
+ *   handler, no zstd filter left registered);
+ * - a full disk (a 200 KB tmpfs; skipped when mount(2) is not permitted) is
+ *   a clean RUNLOG_EIO, nothing left behind, and no crash at exit (HDF5
+ *   1.10's atexit handler used to die of SIGSEGV after a failed H5Fclose).
+ */
+#include <errno.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runlog_export.h"
+#include "testutil.h"
+
+static const char *runlog_bin, *golden, *plugin_dir;
+
+static size_t count_prefix(const char *dir, const char *prefix)
+{
+    char **names;
+    size_t n = tu_list_prefix(dir, prefix, &names);
+
+    tu_free_names(names, n);
+    return n;
+}
+
+static char *golden_path(const char *name)
+{
+    return tu_path(golden, name);
+}
+
+/* `h5dump -p FILE` without its first line (which names the file). */
+static char *dump(const char *path)
+{
+    char cmd[4096], *text = NULL;
+    size_t len = 0, n;
+    char buf[65536];
+    FILE *p;
+
+    snprintf(cmd, sizeof cmd, "HDF5_PLUGIN_PATH='%s' h5dump -p '%s' | tail -n +2", plugin_dir,
+             path);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) {
+        text = realloc(text, len + n + 1);
+        assert_non_null(text);
+        memcpy(text + len, buf, n);
+        len += n;
+    }
+    assert_int_equal(pclose(p), 0);
+    assert_true(len > 100);
+    text[len] = '\0';
+    return text;
+}
+
+/* The command on inputs with extra options ("" for none). */
+static void command(const char *const *in, size_t n, const char *out, const char *opts)
+{
+    char cmd[8192];
+    size_t i, k;
+
+    k = (size_t)snprintf(cmd, sizeof cmd, "'%s' export hdf5", runlog_bin);
+    for (i = 0; i < n; i++)
+        k += (size_t)snprintf(cmd + k, sizeof cmd - k, " '%s'", in[i]);
+    snprintf(cmd + k, sizeof cmd - k, " -o '%s' %s", out, opts);
+    assert_int_equal(system(cmd), 0);
+}
+
+typedef struct seen {
+    int damage, torn, warning, output, progress_calls;
+    uint64_t last_done, last_total;
+    char first_damage[512];
+} seen;
+
+static void on_notice(void *payload, runlog_notice_kind kind, const char *text)
+{
+    seen *s = payload;
+
+    if (kind == RUNLOG_NOTICE_DAMAGE && s->damage++ == 0)
+        snprintf(s->first_damage, sizeof s->first_damage, "%s", text);
+    s->torn += kind == RUNLOG_NOTICE_TORN;
+    s->warning += kind == RUNLOG_NOTICE_WARNING;
+    s->output += kind == RUNLOG_NOTICE_OUTPUT;
+}
+
+static void on_progress(void *payload, uint64_t done, uint64_t total)
+{
+    seen *s = payload;
+
+    assert_true(done <= total);
+    s->progress_calls++;
+    s->last_done = done;
+    s->last_total = total;
+}
+
+static runlog_export_options hdf5_opts(seen *s)
+{
+    runlog_export_options o = RUNLOG_EXPORT_OPTIONS_INIT;
+
+    o.format = RUNLOG_EXPORT_HDF5;
+    if (s) {
+        memset(s, 0, sizeof *s);
+        o.notice = on_notice;
+        o.progress = on_progress;
+        o.payload = s;
+    }
+    return o;
+}
+
+static void same_as_command(const char *const *in, size_t n, runlog_hdf5_compression c,
+                            int level, int with_data, const char *cli_opts)
+{
+    char *dir = tu_tmpdir(), *a = tu_path(dir, "lib.h5"), *b = tu_path(dir, "cli.h5");
+    runlog_export_options o = hdf5_opts(NULL);
+    char *da, *db;
+
+    o.hdf5_compression = c;
+    o.hdf5_level = level;
+    o.hdf5_artifact_data = with_data;
+    TU_OK(runlog_export(in, n, a, &o));
+    command(in, n, b, cli_opts);
+    da = dump(a);
+    db = dump(b);
+    assert_string_equal(da, db);
+    free(da);
+    free(db);
+    free(a);
+    free(b);
+    tu_tmpdir_free(dir);
+}
+
+static void test_same_as_command(void **state)
+{
+    char *fixture = golden_path("fixture.runlog"), *media = golden_path("media.runlog");
+    char *demo = golden_path("demo.runlog"), *crashed = golden_path("crashed.runlog");
+    const char *one[] = {fixture}, *img[] = {media}, *several[] = {demo, crashed, fixture};
+    (void)state;
+
+    same_as_command(one, 1, RUNLOG_HDF5_GZIP, -1, 0, "");
+    same_as_command(img, 1, RUNLOG_HDF5_GZIP, 6, 1, "--compression gzip:6 --with-artifact-data");
+    same_as_command(img, 1, RUNLOG_HDF5_ZSTD, 5, 0, "--compression zstd:5");
+    same_as_command(several, 3, RUNLOG_HDF5_NONE, -1, 1,
+                    "--compression none --with-artifact-data");
+    free(fixture);
+    free(media);
+    free(demo);
+    free(crashed);
+}
+
+static void test_options_errors(void **state)
+{
+    char *dir = tu_tmpdir(), *out = tu_path(dir, "out.h5"), *in = tu_path(dir, "in.runlog");
+    char *hard = tu_path(dir, "hard.h5"), *soft = tu_path(dir, "soft.h5");
+    char *fixture = golden_path("fixture.runlog");
+    const char *inputs[] = {in};
+    runlog_export_options o = hdf5_opts(NULL);
+    unsigned char *bytes;
+    size_t len, len2;
+    unsigned char *after;
+    (void)state;
+
+    bytes = tu_read_file(fixture, &len);
+    tu_write_file(in, bytes, len);
+    o.version = 99;
+    TU_RC(runlog_export(inputs, 1, out, &o), RUNLOG_EINVAL);
+    o = hdf5_opts(NULL);
+    TU_RC(runlog_export(inputs, 0, out, &o), RUNLOG_EINVAL);
+    TU_RC(runlog_export(inputs, 1, NULL, &o), RUNLOG_EINVAL);
+    o.hdf5_level = 10; /* gzip: 0-9 */
+    TU_RC(runlog_export(inputs, 1, out, &o), RUNLOG_EINVAL);
+    o.hdf5_compression = RUNLOG_HDF5_ZSTD;
+    o.hdf5_level = 0; /* zstd: 1-22 */
+    TU_RC(runlog_export(inputs, 1, out, &o), RUNLOG_EINVAL);
+    o.hdf5_compression = (runlog_hdf5_compression)7;
+    o.hdf5_level = -1;
+    TU_RC(runlog_export(inputs, 1, out, &o), RUNLOG_EINVAL);
+    assert_false(tu_exists(out));
+
+    /* The output is the input: through a hard link, through a symlink. */
+    o = hdf5_opts(NULL);
+    assert_int_equal(link(in, hard), 0);
+    assert_int_equal(symlink(in, soft), 0);
+    TU_RC(runlog_export(inputs, 1, hard, &o), RUNLOG_EINVAL);
+    assert_non_null(strstr(runlog_error_detail(), "hard.h5"));
+    TU_RC(runlog_export(inputs, 1, soft, &o), RUNLOG_EINVAL);
+    after = tu_read_file(in, &len2);
+    assert_int_equal(len, len2);
+    assert_memory_equal(bytes, after, len);
+    assert_int_equal(count_prefix(dir, "hard.h5.") + count_prefix(dir, "soft.h5."), 0);
+
+    /* A missing input: the detail names it, nothing written. */
+    inputs[0] = "/nonexistent/x.runlog";
+    assert_true(runlog_export(inputs, 1, out, &o) < 0);
+    assert_non_null(strstr(runlog_error_detail(), "/nonexistent/x.runlog"));
+    assert_false(tu_exists(out));
+    free(bytes);
+    free(after);
+    free(fixture);
+    free(hard);
+    free(soft);
+    free(out);
+    free(in);
+    tu_tmpdir_free(dir);
+}
+
+/* A copy of fixture.runlog with one byte flipped inside a middle frame. */
+static char *damaged_copy(const char *dir)
+{
+    char *fixture = golden_path("fixture.runlog"), *path = tu_path(dir, "damaged.runlog");
+    size_t len, pos;
+    unsigned char *bytes = tu_read_file(fixture, &len);
+
+    for (pos = len / 2; pos < len - 64; pos += 7) {
+        runlog_report *rep;
+        runlog_damage_kind kind;
+        uint64_t off, dlen;
+        const char *what;
+        int frame = 0;
+
+        bytes[pos] ^= 0xFF;
+        tu_write_file(path, bytes, len);
+        TU_OK(runlog_verify(&rep, path));
+        frame = runlog_report_damage_count(rep) > 0 &&
+                runlog_report_damage(rep, 0, &kind, &off, &dlen, &what) == 0 &&
+                kind == RUNLOG_DAMAGE_FRAME;
+        runlog_report_free(rep);
+        if (frame)
+            break;
+        bytes[pos] ^= 0xFF;
+    }
+    assert_true(pos < len - 64);
+    free(bytes);
+    free(fixture);
+    return path;
+}
+
+static void test_damage_policy(void **state)
+{
+    char *dir = tu_tmpdir(), *out = tu_path(dir, "out.h5"), *cli = tu_path(dir, "cli.h5");
+    char *bad = damaged_copy(dir);
+    const char *inputs[] = {bad};
+    runlog_export_options o;
+    char **names;
+    size_t nn;
+    seen s;
+    char *a, *b;
+    (void)state;
+
+    /* Tolerant (the default): the output whole, each range a notice,
+     * RUNLOG_EDAMAGED. */
+    o = hdf5_opts(&s);
+    TU_RC(runlog_export(inputs, 1, out, &o), RUNLOG_EDAMAGED);
+    assert_true(tu_exists(out));
+    assert_int_equal(s.damage, 1);
+    assert_non_null(strstr(s.first_damage, "damaged.runlog: byte "));
+    assert_non_null(strstr(s.first_damage, "bytes skipped"));
+    assert_int_equal(s.output, 0);
+    assert_true(s.progress_calls > 1);
+    assert_true(s.last_total > 0);
+    assert_int_equal(s.last_done, s.last_total);
+    /* The command writes the same file (and exits 1: system() != 0). */
+    {
+        char cmd[4096];
+        snprintf(cmd, sizeof cmd, "'%s' export hdf5 '%s' -o '%s' 2>/dev/null", runlog_bin, bad,
+                 cli);
+        assert_int_not_equal(system(cmd), 0);
+    }
+    a = dump(out);
+    b = dump(cli);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+
+    /* Strict: the first damage fails the export; nothing left. */
+    unlink(out);
+    o = hdf5_opts(&s);
+    o.damage = RUNLOG_DAMAGE_STRICT;
+    {
+        int rc = runlog_export(inputs, 1, out, &o);
+        assert_true(rc < 0 && rc != RUNLOG_EDAMAGED);
+    }
+    assert_non_null(strstr(runlog_error_detail(), "damaged.runlog: byte "));
+    assert_false(tu_exists(out));
+    nn = tu_list_prefix(dir, "out.h5", &names);
+    tu_free_names(names, nn);
+    assert_int_equal(nn, 0);
+    assert_int_equal(s.damage, 0);
+    free(bad);
+    free(out);
+    free(cli);
+    tu_tmpdir_free(dir);
+}
+
+static herr_t caller_handler(hid_t stack, void *data)
+{
+    (void)stack;
+    (*(int *)data)++;
+    return 0;
+}
+
+/* HDF5's error handler is the caller's again after the export, whether it
+ * succeeded or failed, and the zstd filter is not left registered. */
+static void test_hdf5_state_restored(void **state)
+{
+    char *dir = tu_tmpdir(), *out = tu_path(dir, "out.h5");
+    char *fixture = golden_path("fixture.runlog"), *bad = tu_path(dir, "conflict.runlog");
+    const char *inputs[] = {fixture}, *missing_dir[] = {fixture};
+    char *nodir = tu_path(dir, "no/such/dir/out.h5");
+    runlog_export_options o = hdf5_opts(NULL);
+    H5E_auto2_t func;
+    void *data;
+    int calls = 0;
+    (void)state;
+    (void)bad;
+
+    assert_true(H5Eset_auto2(H5E_DEFAULT, caller_handler, &calls) >= 0);
+    o.hdf5_compression = RUNLOG_HDF5_ZSTD;
+    TU_OK(runlog_export(inputs, 1, out, &o));
+    assert_true(H5Eget_auto2(H5E_DEFAULT, &func, &data) >= 0);
+    assert_ptr_equal(func, caller_handler);
+    assert_ptr_equal(data, &calls);
+    assert_int_equal(H5Zfilter_avail(32015), 0);
+    /* A failing export (HDF5 cannot create the file) reports through the
+     * detail, not the caller's handler, and gives the handler back. */
+    assert_true(runlog_export(missing_dir, 1, nodir, &o) < 0);
+    assert_non_null(strstr(runlog_error_detail(), "no/such/dir/out.h5"));
+    assert_int_equal(calls, 0);
+    assert_true(H5Eget_auto2(H5E_DEFAULT, &func, &data) >= 0);
+    assert_ptr_equal(func, caller_handler);
+    /* The caller's own HDF5 failures still reach its handler. */
+    assert_true(H5Dopen2(-1, "x", H5P_DEFAULT) < 0);
+    assert_int_equal(calls, 1);
+    H5Eset_auto2(H5E_DEFAULT, (H5E_auto2_t)H5Eprint2, stderr);
+    free(nodir);
+    free(bad);
+    free(fixture);
+    free(out);
+    tu_tmpdir_free(dir);
+}
+
+/* A full disk: RUNLOG_EIO with the path, nothing left, a clean exit. The
+ * export runs in a child that exits through exit(), where HDF5's atexit
+ * handler used to crash. */
+static void test_full_disk(void **state)
+{
+    char *dir = tu_tmpdir(), *mnt = tu_path(dir, "full"), *out = tu_path(mnt, "out.h5");
+    char *media = golden_path("media.runlog");
+    const char *inputs[] = {media};
+    size_t nn;
+    pid_t pid;
+    int st;
+    (void)state;
+
+    assert_int_equal(mkdir(mnt, 0700), 0);
+    if (mount("tmpfs", mnt, "tmpfs", 0, "size=16k") != 0) {
+        printf("test_full_disk: skipped: cannot mount a tmpfs (%s; needs root)\n",
+               strerror(errno));
+        free(media);
+        free(out);
+        free(mnt);
+        tu_tmpdir_free(dir);
+        skip();
+    }
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        runlog_export_options o = hdf5_opts(NULL);
+        int rc;
+        o.hdf5_compression = RUNLOG_HDF5_NONE;
+        o.hdf5_artifact_data = 1;
+        rc = runlog_export(inputs, 1, out, &o);
+        if (rc != RUNLOG_EIO || !strstr(runlog_error_detail(), "out.h5")) {
+            fprintf(stderr, "child: rc %d (%s)\n", rc, runlog_error_detail());
+            rc = 3;
+        } else {
+            rc = 0;
+        }
+        free(media), free(out), free(mnt), free(dir); /* the parent removes dir */
+        exit(rc); /* through exit(): HDF5's atexit handler runs */
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    nn = count_prefix(mnt, "out.h5");
+    umount2(mnt, MNT_DETACH);
+    if (WIFSIGNALED(st))
+        fail_msg("the export died of signal %d on a full disk", WTERMSIG(st));
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    assert_int_equal(nn, 0); /* nothing left behind */
+    free(media);
+    free(out);
+    free(mnt);
+    tu_tmpdir_free(dir);
+}
+
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_as_command),
+        cmocka_unit_test(test_options_errors),
+        cmocka_unit_test(test_damage_policy),
+        cmocka_unit_test(test_hdf5_state_restored),
+        cmocka_unit_test(test_full_disk),
+    };
+
+    if (argc != 4) {
+        fprintf(stderr, "usage: test_export_hdf5 RUNLOG GOLDEN_DIR PLUGIN_DIR\n");
+        return 2;
+    }
+    runlog_bin = argv[1];
+    golden = argv[2];
+    plugin_dir = argv[3];
+    /* This process must not find the zstd plugin: the export registers the
+     * filter itself (and only for its duration). h5dump gets the path. */
+    unsetenv("HDF5_PLUGIN_PATH");
+    return cmocka_run_group_tests_name("export_hdf5", tests, NULL, NULL);
+}
