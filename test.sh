@@ -3,7 +3,8 @@
 # and one under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/);
 # then the library's own suites once more under valgrind memcheck (leaks and
 # reads of uninitialised memory, which ASan does not see), and the suites
-# with threads (writer thread, follower, capture) under ThreadSanitizer.
+# with threads (writer thread, follower, capture) under ThreadSanitizer;
+# then the library-only build (scripts/check-minimal-build.sh).
 # Ends with one line "N passed, N failed"; exits non-zero if anything failed
 # or no test ran.
 set -uo pipefail
@@ -64,6 +65,16 @@ run_suite build
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 MESON_TEST_ARGS=(--suite unit --suite crash --suite capture --suite media --timeout-multiplier 6)
 run_suite build-tsan -Db_sanitize=thread -Db_lundef=false
+
+# The library-only build: every optional feature off, no optional
+# dependency looked up or linked, and an installed `runlog` that starts with
+# no environment (docs/BUILDING.md). One check.
+echo "=== build-minimal"
+if ./scripts/check-minimal-build.sh build-minimal; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

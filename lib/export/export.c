@@ -169,6 +169,24 @@ int rx_open_run(rx_ctx *x, runlog_reader **r, runlog_run **run, const char *path
 
 /* ---- runlog_export() ---- */
 
+/* The format's name and the build feature it needs (docs/BUILDING.md). */
+static const char *format_name(runlog_export_format f, const char **feature)
+{
+    *feature = NULL;
+    switch (f) {
+    case RUNLOG_EXPORT_JSON: return "JSON";
+    case RUNLOG_EXPORT_JSONL: return "JSON Lines";
+    case RUNLOG_EXPORT_CSV: case RUNLOG_EXPORT_CSV_LONG: case RUNLOG_EXPORT_CSV_TABLE: return "CSV";
+    case RUNLOG_EXPORT_HISTORY: return "history";
+    case RUNLOG_EXPORT_DUMP: return "dump";
+    case RUNLOG_EXPORT_HDF5: *feature = "hdf5"; return "the HDF5 export";
+    case RUNLOG_EXPORT_WANDB: *feature = "wandb"; return "the W&B export";
+    case RUNLOG_EXPORT_IMAGES: *feature = "images"; return "image extraction";
+    case RUNLOG_EXPORT_ARTIFACT: return "artifact extraction";
+    }
+    return NULL;
+}
+
 static int is_stream(runlog_export_format f)
 {
     return f >= RUNLOG_EXPORT_JSON && f <= RUNLOG_EXPORT_DUMP;
@@ -264,11 +282,14 @@ int runlog_export(const char *const *inputs, size_t n, const char *out,
     f = opts->format;
     if (opts->damage != RUNLOG_DAMAGE_TOLERANT && opts->damage != RUNLOG_DAMAGE_STRICT)
         return runlog_error_set(RUNLOG_EINVAL, "unknown damage policy %d", (int)opts->damage);
-    if (!runlog_export_supported(f))
-        return runlog_error_set(f >= RUNLOG_EXPORT_JSON && f <= RUNLOG_EXPORT_ARTIFACT
-                                    ? RUNLOG_EUNSUPPORTED : RUNLOG_EINVAL,
-                                "export format %d is not in this build of librunlog-export",
-                                (int)f);
+    if (!runlog_export_supported(f)) {
+        const char *feature, *name = format_name(f, &feature);
+        if (!name)
+            return runlog_error_set(RUNLOG_EINVAL, "unknown export format %d", (int)f);
+        return runlog_error_set(RUNLOG_EUNSUPPORTED,
+                                "%s is not in this build of librunlog-export (meson feature "
+                                "'%s', docs/BUILDING.md)", name, feature ? feature : "?");
+    }
     if (!inputs || n == 0)
         return runlog_error_set(RUNLOG_EINVAL, "no input files");
     for (i = 0; i < n; i++)
