@@ -93,6 +93,15 @@ int rx_report_damage(rx_ctx *x, const char *path)
     return 0;
 }
 
+int rx_bad_record(rx_ctx *x, int rc)
+{
+    if (!rx_tolerant(x) || rc == RUNLOG_ENOMEM)
+        return rc;
+    rx_notice(x, RUNLOG_NOTICE_DAMAGE, "%s; record skipped", runlog_error_detail());
+    x->damaged++;
+    return 0;
+}
+
 int rx_check_not_input(const rx_ctx *x, const char *out)
 {
     int i;

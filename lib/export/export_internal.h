@@ -47,6 +47,12 @@ int rx_open_reader(rx_ctx *x, runlog_reader **out, const char *path);
  * error. */
 int rx_report_damage(rx_ctx *x, const char *path);
 
+/* A record (or a value in one) that breaks the spec although its frame is
+ * intact, as a typed accessor reports it (rc < 0, the detail naming file,
+ * offset and what): tolerant, it is skipped like a damaged frame — a DAMAGE
+ * notice with the detail, counted, 0 returned; strict, rc is returned. */
+int rx_bad_record(rx_ctx *x, int rc);
+
 /* RUNLOG_EINVAL (detail naming both) when out (or, out NULL, the file open
  * at out_fd) is one of x's inputs: the same file, through a hard or
  * symbolic link or not. A missing out is fine. */
