@@ -3,15 +3,18 @@
  * each run becomes DIR/offline-run-<YYYYMMDD_HHMMSS>-<run_id>/ as W&B's
  * offline mode lays it out, for `wandb sync`.
  *
- * Files with the same run id (a run requeued into a new run-log) are one run
- * (wb_runs, wandb_runs.c): their records are exported in order of start
- * time. A run is built in
+ * The inputs are a run set (runlog_runset_open(), spec/EXPORTS.md §11):
+ * files with the same run id (a run requeued into a new run-log) are one
+ * run, their records exported file after file in the set's merge order; a
+ * file given twice is exported once; per-rank files that share an id are
+ * refused before anything is written. A run is built in
  * DIR/.tmp-<run_id>-XXXXXX/ (mkdtemp) and renamed into place at the end, so its
  * directory appears whole or not at all; on any failure the staging
  * directory is removed.
  *
- * Records are streamed (one history row in memory at a time); merged config,
- * summary and metadata come from runlog_reader_run().
+ * Records are streamed (one history row in memory at a time) by a cursor on
+ * each file's reader, which also reads its blobs; merged identity, config,
+ * summary, metadata, times and state come from the run set.
  */
 #define _XOPEN_SOURCE 700
 #include "wandb.h"
@@ -29,13 +32,6 @@
 
 #include "media.h"
 
-/* Key -> value lists (config, summary, metadata merged over the files of a run). */
-typedef struct wb_kv {
-    const char **keys;
-    const runlog_value **vals;
-    size_t n, cap;
-} wb_kv;
-
 /* The last media value_json of each history key (for the summary). */
 typedef struct wb_last {
     char **keys, **json;
@@ -45,8 +41,8 @@ typedef struct wb_last {
 /* Everything about the run being exported. */
 typedef struct wb_run {
     rx_ctx *x;
-    wb_src **src;
-    size_t n_src;
+    runlog_runset *set;
+    size_t ri, n_files; /* run ri of set, its files */
     char id[RUNLOG_MAX_KEY + 1];
     char *stage, *final;
     int stage_fd, out_fd;
@@ -55,7 +51,7 @@ typedef struct wb_run {
     const char *state;
     wb_log log;
     wb_media media;
-    wb_kv config, summary, metadata;
+    const runlog_value *config, *summary, *metadata; /* maps, merged by the set */
     wb_last last;
     uint64_t last_step;
     int has_rows, warned_reserved;
@@ -117,61 +113,9 @@ static void ts_set(WandbInternal__Timestamp *ts, int64_t ns)
 
 static const char *ident_str(const wb_run *run, const char *key)
 {
-    const char *s;
-    size_t i;
+    const char *s = rlu_map_str(runlog_runset_identity(run->set, run->ri), key, NULL);
 
-    for (i = 0; i < run->n_src; i++)
-        if ((s = rlu_map_str(runlog_run_identity(run->src[i]->run), key, NULL)) && *s)
-            return s;
-    return NULL;
-}
-
-static int kv_merge(wb_kv *kv, const runlog_value *map, int check)
-{
-    size_t i, k, n = map && runlog_value_type(map) == RUNLOG_MAP ? runlog_value_count(map) : 0;
-    const char *key;
-
-    for (i = 0; i < n; i++) {
-        if (!(key = runlog_value_key(map, i, NULL)))
-            continue;
-        for (k = 0; check && k < kv->n && strcmp(kv->keys[k], key) != 0; k++)
-            ;
-        if (check && k < kv->n) {
-            kv->vals[k] = runlog_value_item(map, i);
-            continue;
-        }
-        if (kv->n == kv->cap) {
-            size_t cap = kv->cap ? 2 * kv->cap : 64;
-            const char **nk = realloc(kv->keys, cap * sizeof *nk);
-            const runlog_value **nv = nk ? realloc(kv->vals, cap * sizeof *nv) : NULL;
-            if (nk)
-                kv->keys = nk;
-            if (!nv)
-                return -1;
-            kv->vals = nv;
-            kv->cap = cap;
-        }
-        kv->keys[kv->n] = key;
-        kv->vals[kv->n++] = runlog_value_item(map, i);
-    }
-    return 0;
-}
-
-static const runlog_value *kv_get(const wb_kv *kv, const char *key)
-{
-    size_t i;
-
-    for (i = kv->n; i-- > 0;)
-        if (strcmp(kv->keys[i], key) == 0)
-            return kv->vals[i];
-    return NULL;
-}
-
-static void kv_free(wb_kv *kv)
-{
-    free(kv->keys);
-    free(kv->vals);
-    memset(kv, 0, sizeof *kv);
+    return s && *s ? s : NULL;
 }
 
 static int last_set(wb_last *l, const char *key, const char *json)
@@ -282,26 +226,27 @@ static int emit_files(wb_run *run, char **paths, size_t n, int policy, int type)
 }
 
 /* ConfigItem and SummaryItem have the same layout; both are filled here. */
-static int config_items(wb_run *run, wb_arena *a, const wb_kv *kv,
+static int config_items(wb_run *run, wb_arena *a, const runlog_value *map,
                         WandbInternal__ConfigItem ***out, size_t *n)
 {
-    WandbInternal__ConfigItem **items = wb_alloc(a, (kv->n ? kv->n : 1) * sizeof *items);
-    wb_buf b = {0};
+    size_t k = runlog_value_count(map);
+    WandbInternal__ConfigItem **items = wb_alloc(a, (k ? k : 1) * sizeof *items);
+    rlu_buf b = {0};
     size_t i;
 
     if (!items)
         return oom(run->stage);
-    for (i = 0; i < kv->n; i++) {
+    for (i = 0; i < k; i++) {
         if (!(items[i] = wb_alloc(a, sizeof *items[i])))
             return oom(run->stage);
         wandb_internal__config_item__init(items[i]);
-        items[i]->key = wb_strdup(a, kv->keys[i]);
-        wb_json_value(&b, kv->vals[i], WB_JSON);
-        if (!items[i]->key || !(items[i]->value_json = wb_keep(a, wb_take(&b))))
+        items[i]->key = wb_strdup(a, runlog_value_key(map, i, NULL));
+        wb_json_value(&b, runlog_value_item(map, i), WB_JSON);
+        if (!items[i]->key || !(items[i]->value_json = wb_keep(a, rlu_take(&b))))
             return oom(run->stage);
     }
     *out = items;
-    *n = kv->n;
+    *n = k;
     return 0;
 }
 
@@ -326,7 +271,7 @@ static int emit_run(wb_run *run)
     WandbInternal__ConfigRecord cr = WANDB_INTERNAL__CONFIG_RECORD__INIT;
     WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
     WandbInternal__GitRepoRecord git = WANDB_INTERNAL__GIT_REPO_RECORD__INIT;
-    const runlog_value *g = kv_get(&run->metadata, "git");
+    const runlog_value *g = runlog_value_get(run->metadata, "git");
     const char *project = run->x->o->wandb_project ? run->x->o->wandb_project
                                                    : ident_str(run, "project");
     wb_arena a = {0};
@@ -339,8 +284,8 @@ static int emit_run(wb_run *run)
     rr.run_group = wb_strdup(&a, ident_str(run, "group"));
     rr.job_type = wb_strdup(&a, ident_str(run, "job_type"));
     rr.notes = wb_strdup(&a, ident_str(run, "notes"));
-    rr.host = wb_strdup(&a, runlog_value_string(kv_get(&run->metadata, "host"), NULL));
-    if (str_list(&a, runlog_value_get(runlog_run_identity(run->src[0]->run), "tags"), &rr.tags,
+    rr.host = wb_strdup(&a, runlog_value_string(runlog_value_get(run->metadata, "host"), NULL));
+    if (str_list(&a, runlog_value_get(runlog_runset_identity(run->set, run->ri), "tags"), &rr.tags,
                  &rr.n_tags) < 0)
         return oom(run->stage);
     ts_set(&ts, run->start);
@@ -350,7 +295,7 @@ static int emit_run(wb_run *run)
         git.commit = wb_strdup(&a, rlu_map_str(g, "commit", NULL));
         rr.git = &git;
     }
-    if ((status = config_items(run, &a, &run->config, &cr.update, &cr.n_update)) == 0) {
+    if ((status = config_items(run, &a, run->config, &cr.update, &cr.n_update)) == 0) {
         rr.config = &cr;
         R(&rec, run, RUN, &rr);
         status = emit(run, &rec);
@@ -386,7 +331,7 @@ static int is_reserved(const char *key)
 
 /* One history row: _step, _runtime, _timestamp, then the row's values;
  * media are written under files/media/ and named in a FilesRecord. */
-static int emit_history(wb_run *run, wb_src *s, const runlog_record *r)
+static int emit_history(wb_run *run, const char *path, const runlog_record *r)
 {
     size_t i, k = 0, n = runlog_record_field_count(r);
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
@@ -398,36 +343,36 @@ static int emit_history(wb_run *run, wb_src *s, const runlog_record *r)
     char num[RLU_NUM_MAX];
     const char *key;
     wb_arena a = {0};
-    wb_buf b = {0};
+    rlu_buf b = {0};
     int status = 0;
 
     if (!(items = wb_alloc(&a, (n + 3) * sizeof *items)))
-        return oom(s->path);
-    wb_printf(&b, "%" PRIu64, st);
-    if (item_json(&a, &items[k++], "_step", wb_take(&b)) < 0)
-        status = oom(s->path);
+        return oom(path);
+    rlu_printf(&b, "%" PRIu64, st);
+    if (item_json(&a, &items[k++], "_step", rlu_take(&b)) < 0)
+        status = oom(path);
     rlu_fmt_unix(num, span(run->start, t));
     if (status == 0 && item_json(&a, &items[k++], "_runtime", strdup(num)) < 0)
-        status = oom(s->path);
+        status = oom(path);
     rlu_fmt_unix(num, t);
     if (status == 0 && item_json(&a, &items[k++], "_timestamp", strdup(num)) < 0)
-        status = oom(s->path);
+        status = oom(path);
     for (i = 0; i < n && status == 0; i++) {
         key = runlog_record_field_key(r, i);
         if (is_reserved(key)) {
             if (!run->warned_reserved++)
                 rx_notice(run->x, RUNLOG_NOTICE_WARNING,
-                          "%s: history key '%s' is one of W&B's own; left out", s->path, key);
+                          "%s: history key '%s' is one of W&B's own; left out", path, key);
             continue;
         }
         status = wb_media_value(&run->media, &b, key, st, runlog_record_field_value(r, i));
         if (status == 0 && media_kind_of(runlog_record_field_value(r, i)) != MEDIA_NONE &&
             last_set(&run->last, key, b.p ? b.p : "null") < 0)
-            status = oom(s->path);
-        if (status == 0 && item_json(&a, &items[k++], key, wb_take(&b)) < 0)
-            status = oom(s->path);
+            status = oom(path);
+        if (status == 0 && item_json(&a, &items[k++], key, rlu_take(&b)) < 0)
+            status = oom(path);
     }
-    wb_buf_free(&b);
+    rlu_buf_free(&b);
     if (status == 0) {
         h.n_item = k;
         h.item = items;
@@ -450,7 +395,7 @@ static int emit_history(wb_run *run, wb_src *s, const runlog_record *r)
     return status;
 }
 
-static int emit_stats(wb_run *run, wb_src *s, const runlog_record *r)
+static int emit_stats(wb_run *run, const char *path, const runlog_record *r)
 {
     size_t i, n = runlog_record_field_count(r);
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
@@ -458,20 +403,20 @@ static int emit_stats(wb_run *run, wb_src *s, const runlog_record *r)
     WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
     WandbInternal__StatsItem **items;
     wb_arena a = {0};
-    wb_buf b = {0};
+    rlu_buf b = {0};
     int status = 0;
 
     if (!(items = wb_alloc(&a, (n ? n : 1) * sizeof *items)))
-        return oom(s->path);
+        return oom(path);
     for (i = 0; i < n && status == 0; i++) {
         if (!(items[i] = wb_alloc(&a, sizeof *items[i])))
-            status = oom(s->path);
+            status = oom(path);
         else {
             wandb_internal__stats_item__init(items[i]);
             items[i]->key = wb_strdup(&a, runlog_record_field_key(r, i));
             wb_json_value(&b, runlog_record_field_value(r, i), WB_JSON);
-            if (!items[i]->key || !(items[i]->value_json = wb_keep(&a, wb_take(&b))))
-                status = oom(s->path);
+            if (!items[i]->key || !(items[i]->value_json = wb_keep(&a, rlu_take(&b))))
+                status = oom(path);
         }
     }
     if (status == 0) {
@@ -486,29 +431,34 @@ static int emit_stats(wb_run *run, wb_src *s, const runlog_record *r)
     return status;
 }
 
+/* A record whose body the typed accessor refused (its detail names the
+ * file, the frame's offset and the entry at fault): damage inside an intact
+ * frame, the one rule of rx_bad_record() (skipped when tolerant). */
+static int left_out(wb_run *run, int rc)
+{
+    return rx_bad_record(run->x, rc);
+}
+
 /* Console bytes: exactly into files/output.log; into the record as UTF-8
  * text (bad bytes and NUL as U+FFFD), as protobuf strings must be. */
-static int emit_console(wb_run *run, wb_src *s, const runlog_record *r)
+static int emit_console(wb_run *run, const char *path, const runlog_record *r)
 {
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
     WandbInternal__OutputRawRecord o = WANDB_INTERNAL__OUTPUT_RAW_RECORD__INIT;
     WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
-    const char *stream, *data = "";
-    size_t len = 0, off = 0;
-    ssize_t w;
+    runlog_stream stream;
+    const void *data;
+    size_t len;
     int status;
 
-    if (rlu_console_fields(runlog_record_body(r), &stream, &data, &len) < 0)
-        return 0; /* a malformed body: nothing to say */
-    while (off < len) {
-        if ((w = write(run->out_fd, data + off, len - off)) < 0 && errno != EINTR)
-            return wb_sys_error("output.log");
-        off += w > 0 ? (size_t)w : 0;
-    }
-    if (!(o.line = wb_utf8_text(data, len)))
-        return oom(s->path);
-    o.output_type = strcmp(stream, "stderr") == 0 ? WANDB_INTERNAL__OUTPUT_RAW_RECORD__OUTPUT_TYPE__STDERR
-                                                  : WANDB_INTERNAL__OUTPUT_RAW_RECORD__OUTPUT_TYPE__STDOUT;
+    if ((status = runlog_record_console(r, &stream, &data, &len)) < 0)
+        return left_out(run, status);
+    if (rlu_write_all(run->out_fd, data, len) < 0)
+        return wb_sys_error("output.log");
+    if (!(o.line = rlu_utf8_text(data, len)))
+        return oom(path);
+    o.output_type = stream == RUNLOG_STDERR ? WANDB_INTERNAL__OUTPUT_RAW_RECORD__OUTPUT_TYPE__STDERR
+                                            : WANDB_INTERNAL__OUTPUT_RAW_RECORD__OUTPUT_TYPE__STDOUT;
     ts_set(&ts, runlog_record_time(r));
     o.timestamp = &ts;
     R(&rec, output_raw, OUTPUT_RAW, &o);
@@ -517,42 +467,76 @@ static int emit_console(wb_run *run, wb_src *s, const runlog_record *r)
     return status;
 }
 
-static int emit_alert(wb_run *run, wb_src *s, const runlog_record *r)
+static int emit_alert(wb_run *run, const char *path, const runlog_record *r)
 {
+    static char *const levels[] = {"INFO", "WARN", "ERROR"}; /* wandb.AlertLevel; never written */
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
     WandbInternal__AlertRecord al = WANDB_INTERNAL__ALERT_RECORD__INIT;
-    const runlog_value *body = runlog_record_body(r);
-    char level[RLU_NUM_MAX];
-    const char *t;
-    size_t len;
+    runlog_alert_level level;
+    const char *title, *text;
+    size_t title_len, text_len;
     wb_arena a = {0};
     int status;
 
-    t = rlu_map_str(body, "title", &len);
-    al.title = wb_keep(&a, wb_utf8_text(t ? t : "", t ? len : 0));
-    t = rlu_map_str(body, "text", &len);
-    al.text = wb_keep(&a, wb_utf8_text(t ? t : "", t ? len : 0));
-    al.level = wb_strdup(&a, rlu_alert_level(body, level));
+    if ((status = runlog_record_alert(r, &title, &title_len, &text, &text_len, &level)) < 0)
+        return left_out(run, status);
+    al.title = wb_keep(&a, rlu_utf8_text(title, title_len));
+    al.text = wb_keep(&a, rlu_utf8_text(text, text_len));
+    al.level = levels[level];
     R(&rec, alert, ALERT, &al);
-    status = al.title && al.text && al.level ? emit(run, &rec) : oom(s->path);
+    status = al.title && al.text ? emit(run, &rec) : oom(path);
     wb_arena_free(&a);
     return status;
 }
 
-static int emit_artifact(wb_run *run, wb_src *s, const runlog_value *art)
+/* The map runlog_run_artifacts() has for version `version` of `name` in
+ * file j of the run, or NULL. */
+static const runlog_value *artifact_map(const wb_run *run, size_t j, const char *name,
+                                        int64_t version)
+{
+    const runlog_value *arts = runlog_run_artifacts(runlog_runset_file_run(run->set, run->ri, j));
+    size_t i, n = arts ? runlog_value_count(arts) : 0;
+    const char *s;
+    int64_t v;
+
+    for (i = 0; i < n; i++) {
+        const runlog_value *art = runlog_value_item(arts, i);
+        if ((s = rlu_map_str(art, "name", NULL)) && strcmp(s, name) == 0 &&
+            rlu_map_int(art, "version", &v) && v == version)
+            return art;
+    }
+    return NULL;
+}
+
+/* An artifact record of file j. A version that several files of the run
+ * hold (equal, the run set checked) is exported once, from the first, with
+ * the aliases the last of them gives it (spec/EXPORTS.md §11.4). */
+static int emit_artifact(wb_run *run, const char *path, size_t j, const runlog_record *r)
 {
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
     WandbInternal__ArtifactRecord ar = WANDB_INTERNAL__ARTIFACT_RECORD__INIT;
+    const runlog_value *art = NULL;
+    const char *name;
+    uint32_t version;
     wb_arena a = {0};
+    size_t k;
     int status;
 
+    /* checked whole, entry paths too, before anything of it is written */
+    if ((status = runlog_record_artifact(r, &name, NULL, &version, NULL, NULL)) < 0)
+        return wb_lib_error(path, status);
+    for (k = 0; k < j; k++)
+        if (artifact_map(run, k, name, version))
+            return 0;
+    for (k = run->n_files; !art && k-- > j;)
+        art = artifact_map(run, k, name, version);
     ar.run_id = run->id;
     ar.entity = wb_strdup(&a, run->x->o->wandb_entity);
     ar.project = wb_strdup(&a, run->x->o->wandb_project ? run->x->o->wandb_project
                                                         : ident_str(run, "project"));
     if (!ar.entity || !ar.project)
-        status = oom(s->path);
-    else if ((status = wb_artifact(&run->media, &a, &ar, art, run->final)) == 0) {
+        status = oom(path);
+    else if ((status = wb_artifact(&run->media, &a, &ar, r, art, run->final)) == 0) {
         if (!*ar.project)
             ar.project = "uncategorized";
         R(&rec, artifact, ARTIFACT, &ar);
@@ -564,37 +548,44 @@ static int emit_artifact(wb_run *run, wb_src *s, const runlog_value *art)
 
 /* ---- the pass over one file ---- */
 
-static int export_src(wb_run *run, wb_src *s)
+/* File j of the run: a cursor on its reader walks the records; the same
+ * reader reads the blobs its images, tables and artifacts name. */
+static int export_file(wb_run *run, size_t j)
 {
-    const runlog_value *arts = runlog_run_artifacts(s->run);
+    const char *path = runlog_runset_file_path(run->set, run->ri, j);
+    runlog_reader *rd = runlog_runset_file_reader(run->set, run->ri, j);
+    const runlog_run *fr = runlog_runset_file_run(run->set, run->ri, j);
+    const runlog_value *arts = runlog_run_artifacts(fr);
     uint64_t n_arts = arts ? runlog_value_count(arts) : 0, art_i = 0;
     const runlog_record *r;
+    runlog_cursor *c;
     rx_quota q;
     int rc, status = 0;
 
+    if ((rc = runlog_cursor_open(&c, rd)) < 0)
+        return wb_lib_error(path, rc);
     /* Records of each kind the snapshot of runlog_reader_run() counted (and
      * its artifact versions): a live file's later records are left out, so
      * every part describes one moment. */
-    rx_quota_init(&q, s->run);
-    run->media.src = s->path;
-    run->media.blobs = s->blobs;
-    while (status == 0 && (rc = runlog_reader_next(s->r, &r)) == 0) {
+    rx_quota_init(&q, fr);
+    run->media.src = path;
+    run->media.blobs = rd;
+    while (status == 0 && (rc = runlog_cursor_next(c, &r)) == 0) {
         runlog_record_type t = runlog_record_type_of(r);
-        if (t == RUNLOG_RECORD_ARTIFACT ? art_i >= n_arts : !rx_quota_take(&q, t))
+        if (t == RUNLOG_RECORD_ARTIFACT ? art_i++ >= n_arts : !rx_quota_take(&q, t))
             continue;
         switch (t) {
-        case RUNLOG_RECORD_HISTORY: status = emit_history(run, s, r); break;
-        case RUNLOG_RECORD_SYSTEM: status = emit_stats(run, s, r); break;
-        case RUNLOG_RECORD_CONSOLE: status = emit_console(run, s, r); break;
-        case RUNLOG_RECORD_ALERT: status = emit_alert(run, s, r); break;
-        case RUNLOG_RECORD_ARTIFACT:
-            status = emit_artifact(run, s, runlog_value_item(arts, art_i++));
-            break;
+        case RUNLOG_RECORD_HISTORY: status = emit_history(run, path, r); break;
+        case RUNLOG_RECORD_SYSTEM: status = emit_stats(run, path, r); break;
+        case RUNLOG_RECORD_CONSOLE: status = emit_console(run, path, r); break;
+        case RUNLOG_RECORD_ALERT: status = emit_alert(run, path, r); break;
+        case RUNLOG_RECORD_ARTIFACT: status = emit_artifact(run, path, j, r); break;
         default: break;
         }
     }
     if (status == 0 && rc != RUNLOG_ITEROVER)
-        status = wb_lib_error(s->path, rc);
+        status = wb_lib_error(path, rc);
+    runlog_cursor_close(c);
     return status;
 }
 
@@ -606,8 +597,8 @@ static int emit_summary(wb_run *run)
 {
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
     WandbInternal__SummaryRecord sr = WANDB_INTERNAL__SUMMARY_RECORD__INIT;
-    size_t i, n = run->summary.n;
-    wb_buf b = {0}, file = {0};
+    size_t i, n = runlog_value_count(run->summary);
+    rlu_buf b = {0}, file = {0};
     char num[RLU_NUM_MAX];
     const char *last;
     wb_arena a = {0};
@@ -615,39 +606,41 @@ static int emit_summary(wb_run *run)
 
     if (!(sr.update = wb_alloc(&a, (n + 3) * sizeof *sr.update)))
         return oom(run->stage);
-    wb_puts(&file, "{");
+    rlu_puts(&file, "{");
     for (i = 0; i < n + 3 && status == 0; i++) {
-        const char *key = i < n ? run->summary.keys[i] : i == n ? "_runtime" : i == n + 1 ? "_timestamp" : "_step";
+        const char *key = i < n ? runlog_value_key(run->summary, i, NULL)
+                        : i == n ? "_runtime" : i == n + 1 ? "_timestamp" : "_step";
         if (i < n && is_reserved(key))
             continue;
         if (i >= n + 2 && !run->has_rows)
             break;
         if (i < n && (last = last_get(&run->last, key)) != NULL)
-            wb_puts(&b, last);
+            rlu_puts(&b, last);
         else if (i < n)
-            status = wb_media_value(&run->media, &b, key, run->last_step, run->summary.vals[i]);
+            status = wb_media_value(&run->media, &b, key, run->last_step,
+                                    runlog_value_item(run->summary, i));
         else if (i == n)
-            rlu_fmt_unix(num, span(run->start, run->end)), wb_puts(&b, num);
+            rlu_fmt_unix(num, span(run->start, run->end)), rlu_puts(&b, num);
         else if (i == n + 1)
-            rlu_fmt_unix(num, run->end), wb_puts(&b, num);
+            rlu_fmt_unix(num, run->end), rlu_puts(&b, num);
         else
-            wb_printf(&b, "%" PRIu64, run->last_step);
+            rlu_printf(&b, "%" PRIu64, run->last_step);
         if (status != 0)
             break;
-        wb_puts(&file, sr.n_update ? ",\n " : "\n ");
-        wb_json_str(&file, key, strlen(key));
-        wb_puts(&file, ": ");
-        wb_puts(&file, b.p ? b.p : "null");
+        rlu_puts(&file, sr.n_update ? ",\n " : "\n ");
+        rlu_json_str(rlu_sink_buf, &file, key, strlen(key), RLU_JSON_YAML_SAFE);
+        rlu_puts(&file, ": ");
+        rlu_puts(&file, b.p ? b.p : "null");
         if (!(sr.update[sr.n_update] = wb_alloc(&a, sizeof *sr.update[0])))
             status = oom(run->stage);
         else {
             wandb_internal__summary_item__init(sr.update[sr.n_update]);
             sr.update[sr.n_update]->key = wb_strdup(&a, key);
-            if (!(sr.update[sr.n_update++]->value_json = wb_keep(&a, wb_take(&b))))
+            if (!(sr.update[sr.n_update++]->value_json = wb_keep(&a, rlu_take(&b))))
                 status = oom(run->stage);
         }
     }
-    wb_puts(&file, "\n}\n");
+    rlu_puts(&file, "\n}\n");
     if (status == 0 && file.oom)
         status = oom(run->stage);
     if (status == 0)
@@ -657,8 +650,8 @@ static int emit_summary(wb_run *run)
         R(&rec, summary, SUMMARY, &sr);
         status = emit(run, &rec);
     }
-    wb_buf_free(&b);
-    wb_buf_free(&file);
+    rlu_buf_free(&b);
+    rlu_buf_free(&file);
     wb_arena_free(&a);
     return status;
 }
@@ -667,48 +660,52 @@ static int emit_summary(wb_run *run)
  * values in YAML flow style (see WB_YAML). */
 static int write_config_yaml(wb_run *run)
 {
-    wb_buf b = {0};
-    size_t i;
+    rlu_buf b = {0};
+    const char *key;
+    size_t i, len;
     int status;
 
-    wb_puts(&b, "wandb_version: 1\n");
-    for (i = 0; i < run->config.n; i++) {
-        wb_puts(&b, "\n");
-        wb_json_str(&b, run->config.keys[i], strlen(run->config.keys[i]));
-        wb_puts(&b, ":\n  desc: null\n  value: ");
-        wb_json_value(&b, run->config.vals[i], WB_YAML);
-        wb_puts(&b, "\n");
+    rlu_puts(&b, "wandb_version: 1\n");
+    for (i = 0; i < runlog_value_count(run->config); i++) {
+        key = runlog_value_key(run->config, i, &len);
+        rlu_puts(&b, "\n");
+        rlu_json_str(rlu_sink_buf, &b, key, len, RLU_JSON_YAML_SAFE);
+        rlu_puts(&b, ":\n  desc: null\n  value: ");
+        wb_json_value(&b, runlog_value_item(run->config, i), WB_YAML);
+        rlu_puts(&b, "\n");
     }
     status = b.oom ? oom(run->stage)
                    : wb_write_file(run->stage_fd, "files/config.yaml", b.p, b.len, "config.yaml");
-    wb_buf_free(&b);
+    rlu_buf_free(&b);
     return status;
 }
 
-static void meta_copy(wb_buf *b, const wb_run *run, const char *wandb_key, const char *key)
+static void meta_copy(rlu_buf *b, const wb_run *run, const char *wandb_key, const char *key)
 {
-    const runlog_value *v = kv_get(&run->metadata, key);
+    const runlog_value *v = runlog_value_get(run->metadata, key);
 
     if (!v)
         return;
-    wb_printf(b, "\n \"%s\": ", wandb_key);
+    rlu_printf(b, "\n \"%s\": ", wandb_key);
     wb_json_value(b, v, WB_JSON);
-    wb_puts(b, ",");
+    rlu_puts(b, ",");
 }
 
 /* wandb-metadata.json: W&B's names for what runlog's metadata has, the
  * run's final state, and runlog's whole metadata under "runlog". */
 static int write_metadata(wb_run *run)
 {
-    const runlog_value *argv = kv_get(&run->metadata, "argv"), *g = kv_get(&run->metadata, "git"),
-                       *mem = kv_get(&run->metadata, "memory_total_bytes");
+    const runlog_value *argv = runlog_value_get(run->metadata, "argv"),
+                       *g = runlog_value_get(run->metadata, "git"),
+                       *mem = runlog_value_get(run->metadata, "memory_total_bytes");
     char iso[RLU_NUM_MAX];
-    wb_buf b = {0};
-    size_t i, n = argv ? runlog_value_count(argv) : 0;
+    rlu_buf b = {0};
+    const char *key;
+    size_t i, len, n = argv ? runlog_value_count(argv) : 0;
     int status;
 
-    wb_puts(&b, "{");
-    meta_copy(&b, run, "os", kv_get(&run->metadata, "os_release") ? "os_release" : "os");
+    rlu_puts(&b, "{");
+    meta_copy(&b, run, "os", runlog_value_get(run->metadata, "os_release") ? "os_release" : "os");
     meta_copy(&b, run, "host", "host");
     meta_copy(&b, run, "username", "user");
     meta_copy(&b, run, "executable", "executable");
@@ -718,40 +715,41 @@ static int write_metadata(wb_run *run)
     meta_copy(&b, run, "gpu", "gpu");
     meta_copy(&b, run, "gpu_count", "gpu_count");
     if (n > 0) {
-        wb_puts(&b, "\n \"program\": ");
+        rlu_puts(&b, "\n \"program\": ");
         wb_json_value(&b, runlog_value_item(argv, 0), WB_JSON);
-        wb_puts(&b, ",\n \"args\": [");
+        rlu_puts(&b, ",\n \"args\": [");
         for (i = 1; i < n; i++) {
-            wb_puts(&b, i > 1 ? ", " : "");
+            rlu_puts(&b, i > 1 ? ", " : "");
             wb_json_value(&b, runlog_value_item(argv, i), WB_JSON);
         }
-        wb_puts(&b, "],");
+        rlu_puts(&b, "],");
     }
     if (mem && runlog_value_type(mem) == RUNLOG_INT) /* W&B: GiB */
-        wb_printf(&b, "\n \"memory\": {\"total\": %.3f},",
+        rlu_printf(&b, "\n \"memory\": {\"total\": %.3f},",
                   (double)runlog_value_int(mem) / (1024.0 * 1024.0 * 1024.0));
     if (g && runlog_value_type(g) == RUNLOG_MAP) {
-        wb_puts(&b, "\n \"git\": {\"remote\": ");
+        rlu_puts(&b, "\n \"git\": {\"remote\": ");
         wb_json_value(&b, runlog_value_get(g, "remote"), WB_JSON);
-        wb_puts(&b, ", \"commit\": ");
+        rlu_puts(&b, ", \"commit\": ");
         wb_json_value(&b, runlog_value_get(g, "commit"), WB_JSON);
-        wb_puts(&b, "},");
+        rlu_puts(&b, "},");
     }
     rlu_fmt_iso(iso, run->start);
-    wb_printf(&b, "\n \"startedAt\": \"%s\",\n \"state\": \"%s\",\n \"exitcode\": %d,\n \"runlog\": ",
+    rlu_printf(&b, "\n \"startedAt\": \"%s\",\n \"state\": \"%s\",\n \"exitcode\": %d,\n \"runlog\": ",
               iso, run->state, run->exit_code);
-    wb_puts(&b, "{");
-    for (i = 0; i < run->metadata.n; i++) {
-        wb_puts(&b, i ? ", " : "");
-        wb_json_str(&b, run->metadata.keys[i], strlen(run->metadata.keys[i]));
-        wb_puts(&b, ": ");
-        wb_json_value(&b, run->metadata.vals[i], WB_JSON);
+    rlu_puts(&b, "{");
+    for (i = 0; i < runlog_value_count(run->metadata); i++) {
+        key = runlog_value_key(run->metadata, i, &len);
+        rlu_puts(&b, i ? ", " : "");
+        rlu_json_str(rlu_sink_buf, &b, key, len, RLU_JSON_YAML_SAFE);
+        rlu_puts(&b, ": ");
+        wb_json_value(&b, runlog_value_item(run->metadata, i), WB_JSON);
     }
-    wb_puts(&b, "}\n}\n");
+    rlu_puts(&b, "}\n}\n");
     status = b.oom ? oom(run->stage)
                    : wb_write_file(run->stage_fd, "files/wandb-metadata.json", b.p, b.len,
                                    "wandb-metadata.json");
-    wb_buf_free(&b);
+    rlu_buf_free(&b);
     return status;
 }
 
@@ -783,40 +781,35 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return 0;
 }
 
-/* Identity, times and state of the run made of run->src (sorted by start). */
-static int run_facts(wb_run *run)
+/* Identity, times, state and merged values of run ri of the set. */
+static void run_facts(wb_run *run)
 {
-    const runlog_run *lr = run->src[run->n_src - 1]->run;
-    const char *id = run->src[0]->id;
-    size_t i;
+    const char *id = runlog_runset_run_id(run->set, run->ri);
 
     wb_safe_name(run->id, 128, id, 1);
     if (strcmp(run->id, id) != 0)
         rx_notice(run->x, RUNLOG_NOTICE_WARNING,
                   "run id '%s' exported as '%s' (W&B's characters: A-Z a-z 0-9 _ . -)", id,
                   run->id);
-    run->start = run->src[0]->start;
-    run->end = runlog_run_end_time(lr);
-    switch (runlog_run_state(lr)) {
+    run->start = runlog_runset_start_time(run->set, run->ri);
+    run->end = runlog_runset_end_time(run->set, run->ri);
+    switch (runlog_runset_state(run->set, run->ri)) {
     case RUNLOG_STATE_FINISHED: run->exit_code = 0, run->state = "finished"; break;
     case RUNLOG_STATE_FAILED:
-        run->exit_code = runlog_run_exit_code(lr), run->state = "failed";
+        run->exit_code = runlog_runset_exit_code(run->set, run->ri), run->state = "failed";
         if (run->exit_code == 0)
             run->exit_code = 1;
         break;
     case RUNLOG_STATE_RUNNING:
         rx_notice(run->x, RUNLOG_NOTICE_WARNING,
                   "%s: a writer still holds the run; exported as it stands now, as failed",
-                  run->src[run->n_src - 1]->path);
+                  runlog_runset_file_path(run->set, run->ri, run->n_files - 1));
         /* fall through */
     default: run->exit_code = 1, run->state = "failed"; break; /* crashed: as W&B marks it */
     }
-    for (i = 0; i < run->n_src; i++)
-        if (kv_merge(&run->config, runlog_run_config(run->src[i]->run), run->n_src > 1) < 0 ||
-            kv_merge(&run->summary, runlog_run_summary(run->src[i]->run), run->n_src > 1) < 0 ||
-            kv_merge(&run->metadata, runlog_run_metadata(run->src[i]->run), run->n_src > 1) < 0)
-            return oom(run->src[i]->path);
-    return 0;
+    run->config = runlog_runset_config(run->set, run->ri);
+    run->summary = runlog_runset_summary(run->set, run->ri);
+    run->metadata = runlog_runset_metadata(run->set, run->ri);
 }
 
 /* DIR/.tmp-<id>-XXXXXX (with files/, logs/, tmp/) and the final path. The
@@ -869,8 +862,8 @@ static int export_body(wb_run *run)
         (status = emit_files(run, first_files, 2, WANDB_INTERNAL__FILES_ITEM__POLICY_TYPE__NOW,
                              WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__WANDB)) != 0)
         return status;
-    for (i = 0; i < run->n_src && status == 0; i++)
-        status = export_src(run, run->src[i]);
+    for (i = 0; i < run->n_files && status == 0; i++)
+        status = export_file(run, i);
     if (status == 0 && close(run->out_fd) < 0)
         status = wb_sys_error("output.log");
     run->out_fd = -1;
@@ -884,16 +877,18 @@ static int export_body(wb_run *run)
     return status;
 }
 
-static int export_run(rx_ctx *x, wb_src **src, size_t n, const char *absdir)
+static int export_run(rx_ctx *x, runlog_runset *set, size_t ri, const char *absdir)
 {
     wb_run run;
     struct stat st;
     int status, dfd;
 
     memset(&run, 0, sizeof run);
-    run.x = x, run.src = src, run.n_src = n, run.stage_fd = -1, run.out_fd = -1;
+    run.x = x, run.set = set, run.ri = ri, run.stage_fd = -1, run.out_fd = -1;
+    run.n_files = runlog_runset_file_count(set, ri);
     run.media.x = x;
-    if ((status = run_facts(&run)) == 0 && (status = make_stage(&run, absdir)) == 0) {
+    run_facts(&run);
+    if ((status = make_stage(&run, absdir)) == 0) {
         run.media.stage_fd = run.stage_fd;
         run.media.stage = run.stage;
         status = export_body(&run);
@@ -925,7 +920,6 @@ static int export_run(rx_ctx *x, wb_src **src, size_t n, const char *absdir)
     for (size_t i = 0; i < run.media.n_new; i++)
         free(run.media.new_files[i]);
     free(run.media.new_files);
-    kv_free(&run.config), kv_free(&run.summary), kv_free(&run.metadata);
     last_free(&run.last);
     free(run.stage);
     free(run.final);
@@ -977,33 +971,46 @@ static void failure_keep(rx_ctx *x, wb_failure *f, int code)
 
 int rx_export_wandb(rx_ctx *x)
 {
-    wb_runs *runs = NULL;
+    runlog_runset_options so = RUNLOG_RUNSET_OPTIONS_INIT;
+    runlog_runset *set = NULL;
     wb_failure fail = {0};
     char *absdir = NULL;
-    wb_src **files;
-    size_t i, j, n;
+    size_t i, j, n, runs;
     int rc;
 
-    if ((rc = wb_runs_open(&runs, x)) < 0)
+    /* Every file opened and read once, grouped and checked before anything
+     * is written: a refused input (per-rank files sharing one id) leaves
+     * nothing in DIR. */
+    so.flags = rx_read_flags(x);
+    if ((rc = runlog_runset_open(&set, x->inputs, x->n, &so)) < 0)
         return rc;
+    for (i = 0; i < runlog_runset_duplicate_count(set); i++)
+        rx_notice(x, RUNLOG_NOTICE_WARNING, "%s: the same file as %s (file UUID); exported once",
+                  runlog_runset_duplicate_path(set, i), runlog_runset_duplicate_of(set, i));
     if ((rc = abs_dir(&absdir, x->out)) < 0) {
-        wb_runs_free(runs);
+        runlog_runset_free(set);
         return rc;
     }
-    for (i = 0; i < wb_runs_count(runs); i++) {
-        files = wb_runs_files(runs, i, &n);
+    runs = runlog_runset_run_count(set);
+    for (i = 0; i < runs; i++) {
+        n = runlog_runset_file_count(set, i);
         for (j = 0; n > 1 && j < n; j++)
-            rx_notice(x, RUNLOG_NOTICE_WARNING, "%s: part %zu of run %s", files[j]->path, j + 1,
-                      files[0]->id);
-        if ((rc = export_run(x, files, n, absdir)) < 0)
+            rx_notice(x, RUNLOG_NOTICE_WARNING, "%s: part %zu of run %s",
+                      runlog_runset_file_path(set, i, j), j + 1, runlog_runset_run_id(set, i));
+        if ((rc = export_run(x, set, i, absdir)) < 0)
             failure_keep(x, &fail, rc);
-        rx_progress(x, i + 1, wb_runs_count(runs));
+        rx_progress(x, i + 1, runs);
     }
-    /* exported, but was damage skipped? (spec/EXPORTS.md §1.5) */
-    for (i = 0; !fail.code && rx_tolerant(x) && i < x->n; i++)
-        if ((rc = rx_report_damage(x, x->inputs[i])) < 0)
-            failure_keep(x, &fail, wb_lib_error(x->inputs[i], rc));
-    wb_runs_free(runs);
+    /* exported, but was damage skipped? (spec/EXPORTS.md §1.5) Every file
+     * read, each once (a dropped duplicate was read no further than its
+     * header). */
+    for (i = 0; !fail.code && rx_tolerant(x) && i < runs; i++)
+        for (j = 0; !fail.code && j < runlog_runset_file_count(set, i); j++) {
+            const char *path = runlog_runset_file_path(set, i, j);
+            if ((rc = rx_report_damage(x, path)) < 0)
+                failure_keep(x, &fail, wb_lib_error(path, rc));
+        }
+    runlog_runset_free(set);
     free(absdir);
     if (fail.code)
         return runlog_error_set(fail.code, "%s", fail.detail);

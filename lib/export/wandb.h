@@ -2,10 +2,10 @@
  * wandb.h — RUNLOG_EXPORT_WANDB (spec/EXPORTS.md §10): run-logs converted
  * into the offline-run directories that `wandb sync` uploads.
  *
- *   wandb.c        rx_export_wandb(): the staging directory, the record stream
- *   wandb_runs.c   the input files grouped into runs (wb_runs)
+ *   wandb.c        rx_export_wandb(): the run set (runlog_runset, spec/EXPORTS.md
+ *                  §11), the staging directory, the record stream
  *   wandb_log.c    W&B's transaction-log framing (LevelDB log variant),
- *                  growable buffers, value JSON/YAML, MD5 and SHA-256
+ *                  value JSON/YAML, MD5 and SHA-256
  *   wandb_media.c  images, tables and artifacts
  *
  * Protobuf messages are encoded by protobuf-c from
@@ -30,50 +30,6 @@ int wb_lib_error(const char *file, int code);
 /* "FILE: strerror(errno)" as RUNLOG_EIO (RUNLOG_ENOMEM for ENOMEM). */
 int wb_sys_error(const char *file);
 
-/* ---- the input files grouped into runs (wandb_runs.c) ----
- *
- * Files with equal run ids are one run, in order of start time; runs in
- * order of their first file. Kept behind this interface so that the
- * library's run set (runlog_runset) can replace it. */
-
-/* One input file. */
-typedef struct wb_src {
-    const char *path;
-    runlog_reader *r, *blobs; /* r walks the records, blobs reads media */
-    runlog_run *run;
-    const char *id;
-    int64_t start;
-} wb_src;
-
-typedef struct wb_runs wb_runs;
-
-/* Opens every input of x (r with the damage policy, blobs tolerant) and
- * groups them. 0 or an error (nothing to free then). */
-int wb_runs_open(wb_runs **out, rx_ctx *x);
-size_t wb_runs_count(const wb_runs *s);
-/* The files of run i, sorted by start time (n >= 1). */
-wb_src **wb_runs_files(wb_runs *s, size_t i, size_t *n);
-void wb_runs_free(wb_runs *s);
-
-/* ---- growable byte buffer (always NUL-terminated; oom is sticky) ---- */
-
-typedef struct wb_buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} wb_buf;
-
-void wb_put(wb_buf *b, const void *data, size_t len);
-void wb_puts(wb_buf *b, const char *s);
-void wb_printf(wb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void wb_buf_free(wb_buf *b);
-/* Takes the text out of b (the caller frees it); NULL when b ran out of memory. */
-char *wb_take(wb_buf *b);
-
-/* Text safe for a protobuf `string` (which must be UTF-8 and, in C, has no
- * NUL): invalid UTF-8 bytes and NUL become U+FFFD. Returns a malloc'd text. */
-char *wb_utf8_text(const char *s, size_t len);
-
 /* ---- values as W&B writes them ---- */
 
 /* WB_JSON: Python's json.dumps (NaN, Infinity, -Infinity bare, as W&B's
@@ -84,10 +40,9 @@ char *wb_utf8_text(const char *s, size_t len);
  *          JSON escapes (a subset of YAML's). */
 enum { WB_JSON = 0, WB_YAML = 1 };
 
-void wb_json_str(wb_buf *b, const char *s, size_t len);
-void wb_json_double(wb_buf *b, double v, int mode);
+void wb_json_double(rlu_buf *b, double v, int mode);
 /* Bytes become base64 strings (as in spec/EXPORTS.md §1.2). */
-void wb_json_value(wb_buf *b, const runlog_value *v, int mode);
+void wb_json_value(rlu_buf *b, const runlog_value *v, int mode);
 
 /* ---- hashes (Debian's libmd) ---- */
 
@@ -122,7 +77,7 @@ int wb_log_close(wb_log *l);
 typedef struct wb_media {
     rx_ctx *x;             /* for notices */
     const char *src;       /* the run-log, for messages */
-    runlog_reader *blobs;  /* a reader for blobs (not the one walking records) */
+    runlog_reader *blobs;  /* the file's reader (a cursor on it walks the records) */
     int stage_fd;          /* the staging directory (files/ is in it) */
     const char *stage;     /* its path */
     char **new_files;      /* written since the last wb_media_take_files() */
@@ -133,7 +88,7 @@ typedef struct wb_media {
 /* The W&B value_json of a media cell (image, list of images or table) of
  * row `step` under key: the files are written under files/media/ and listed
  * in new_files. Appends the JSON to out. 0 or an error. */
-int wb_media_value(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+int wb_media_value(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
                    const runlog_value *v);
 
 /* Arena for the strings and sub-messages of one protobuf record. */
@@ -147,12 +102,15 @@ char *wb_keep(wb_arena *a, char *s);         /* owns s (may be NULL) */
 char *wb_strdup(wb_arena *a, const char *s); /* "" for NULL */
 void wb_arena_free(wb_arena *a);
 
-/* Artifact version `art` (a map of runlog_run_artifacts()): its stored files
- * written under stage/artifacts/<name>/v<N>/, and rec filled (strings in a)
- * with manifest entries whose local_path lies under final_dir, the path the
- * staging directory will have. 0 or an error. */
+/* The artifact version of record r (runlog_record_artifact(), checked
+ * whole before anything is written): its stored files written under
+ * stage/artifacts/<name>/v<N>/, and rec filled (strings in a) with manifest
+ * entries whose local_path lies under final_dir, the path the staging
+ * directory will have. Description, metadata and the aliases the version
+ * holds at the end of the run come from art, its map of
+ * runlog_run_artifacts() (NULL: none). 0 or an error. */
 int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
-                const runlog_value *art, const char *final_dir);
+                const runlog_record *r, const runlog_value *art, const char *final_dir);
 
 /* A run id, artifact name or key made safe: W&B's characters for names
  * ([A-Za-z0-9_.-], others '_') when strict, else only '/', '\\', control

@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,262 +32,107 @@
 
 enum { WB_FULL = 1, WB_FIRST = 2, WB_MIDDLE = 3, WB_LAST = 4 };
 
-/* ---- buffers ---- */
-
-static int wb_grow(wb_buf *b, size_t more)
-{
-    size_t cap = b->cap ? b->cap : 256;
-    char *p;
-
-    if (b->oom)
-        return -1;
-    if (b->len + more + 1 <= b->cap)
-        return 0;
-    while (cap < b->len + more + 1)
-        cap *= 2;
-    if (!(p = realloc(b->p, cap))) {
-        b->oom = 1;
-        return -1;
-    }
-    b->p = p;
-    b->cap = cap;
-    b->p[b->len] = '\0'; /* always a text, even before the first put */
-    return 0;
-}
-
-void wb_put(wb_buf *b, const void *data, size_t len)
-{
-    if (wb_grow(b, len) < 0)
-        return;
-    memcpy(b->p + b->len, data, len);
-    b->len += len;
-    b->p[b->len] = '\0';
-}
-
-void wb_puts(wb_buf *b, const char *s)
-{
-    wb_put(b, s, strlen(s));
-}
-
-void wb_printf(wb_buf *b, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof small) {
-        wb_put(b, small, (size_t)n);
-        return;
-    }
-    if (wb_grow(b, (size_t)n) < 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-void wb_buf_free(wb_buf *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
-char *wb_take(wb_buf *b)
-{
-    char *s;
-
-    if (!b->oom && !b->p)
-        wb_put(b, "", 0);
-    if (b->oom) {
-        wb_buf_free(b);
-        return NULL;
-    }
-    s = b->p;
-    memset(b, 0, sizeof *b);
-    return s;
-}
-
-char *wb_utf8_text(const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    wb_buf b = {0};
-    size_t i = 0, k;
-
-    wb_grow(&b, len);
-    while (i < len) {
-        k = rlu_utf8_len(u + i, len - i);
-        if (k == 0 || (k == 1 && u[i] == 0)) {
-            wb_put(&b, "\xEF\xBF\xBD", 3);
-            k = 1;
-        } else {
-            wb_put(&b, u + i, k);
-        }
-        i += k;
-    }
-    return wb_take(&b);
-}
-
 /* ---- JSON and YAML values ---- */
 
-/* JSON string escapes. Besides what JSON requires, DEL, the C1 controls and
- * U+2028/2029 are escaped too, so the same text is a valid YAML 1.1
- * double-quoted scalar (PyYAML refuses them raw). Invalid UTF-8 -> U+FFFD. */
-void wb_json_str(wb_buf *b, const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, k;
-    unsigned cp;
-
-    wb_put(b, "\"", 1);
-    while (i < len) {
-        k = rlu_utf8_len(u + i, len - i);
-        if (k == 0) {
-            wb_put(b, "\xEF\xBF\xBD", 3);
-            i++;
-            continue;
-        }
-        cp = k == 1 ? u[i] : k == 2 ? ((u[i] & 0x1Fu) << 6) | (u[i + 1] & 0x3Fu)
-           : k == 3 ? ((u[i] & 0x0Fu) << 12) | ((u[i + 1] & 0x3Fu) << 6) | (u[i + 2] & 0x3Fu)
-           : 0x10000u;
-        if (cp == '"' || cp == '\\')
-            wb_printf(b, "\\%c", (int)cp);
-        else if (cp == '\n')
-            wb_puts(b, "\\n");
-        else if (cp == '\t')
-            wb_puts(b, "\\t");
-        else if (cp == '\r')
-            wb_puts(b, "\\r");
-        else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 ||
-                 cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF)
-            wb_printf(b, "\\u%04x", cp);
-        else
-            wb_put(b, u + i, k);
-        i += k;
-    }
-    wb_put(b, "\"", 1);
-}
-
-void wb_json_double(wb_buf *b, double v, int mode)
+void wb_json_double(rlu_buf *b, double v, int mode)
 {
     char num[RLU_NUM_MAX], *e;
 
     if (isnan(v)) {
-        wb_puts(b, mode == WB_YAML ? ".nan" : "NaN");
+        rlu_puts(b, mode == WB_YAML ? ".nan" : "NaN");
         return;
     }
     if (isinf(v)) {
-        wb_puts(b, mode == WB_YAML ? (v > 0 ? ".inf" : "-.inf") : (v > 0 ? "Infinity" : "-Infinity"));
+        rlu_puts(b, mode == WB_YAML ? (v > 0 ? ".inf" : "-.inf") : (v > 0 ? "Infinity" : "-Infinity"));
         return;
     }
     rlu_fmt_double(num, v); /* shortest round trip, ".0" on integral values */
     if (mode != WB_YAML || !(e = strchr(num, 'e'))) {
-        wb_puts(b, num);
+        rlu_puts(b, num);
         return;
     }
     /* YAML 1.1 floats need a '.' in the mantissa and a sign in the exponent:
      * "1e-05" -> "1.0e-05", "1e+20" stays signed. */
-    wb_put(b, num, (size_t)(e - num));
+    rlu_put(b, num, (size_t)(e - num));
     if (!memchr(num, '.', (size_t)(e - num)))
-        wb_puts(b, ".0");
-    wb_puts(b, "e");
+        rlu_puts(b, ".0");
+    rlu_puts(b, "e");
     if (e[1] != '-' && e[1] != '+')
-        wb_puts(b, "+");
-    wb_puts(b, e + 1);
+        rlu_puts(b, "+");
+    rlu_puts(b, e + 1);
 }
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static void b64_encode(char *out, const unsigned char *s, size_t len)
+/* rlu_base64() into a char array big enough (ctx: char **, the write position). */
+static void sink_chars(void *ctx, const void *data, size_t len)
 {
-    size_t i;
-    unsigned v;
+    char **p = ctx;
 
-    for (i = 0; i + 2 < len; i += 3, out += 4) {
-        v = (unsigned)s[i] << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
-        out[0] = b64_alphabet[v >> 18], out[1] = b64_alphabet[(v >> 12) & 63];
-        out[2] = b64_alphabet[(v >> 6) & 63], out[3] = b64_alphabet[v & 63];
-    }
-    if (i < len) {
-        v = (unsigned)s[i] << 16 | (i + 1 < len ? (unsigned)s[i + 1] << 8 : 0);
-        out[0] = b64_alphabet[v >> 18], out[1] = b64_alphabet[(v >> 12) & 63];
-        out[2] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
-        out[3] = '=';
-        out += 4;
-    }
-    *out = '\0';
+    memcpy(*p, data, len);
+    *p += len;
 }
 
-static void json_bytes(wb_buf *b, const char *s, size_t len)
+/* The base64 of an MD5 (16 bytes): 24 characters and a NUL. */
+static void md5_b64(char out[25], const uint8_t d[MD5_DIGEST_LENGTH])
 {
-    char *t = malloc(4 * (len / 3 + 1) + 1);
+    char *p = out;
 
-    if (!t) {
-        b->oom = 1;
-        return;
-    }
-    b64_encode(t, (const unsigned char *)s, len);
-    wb_json_str(b, t, strlen(t));
-    free(t);
+    rlu_base64(sink_chars, &p, d, MD5_DIGEST_LENGTH);
+    *p = '\0';
 }
 
-static void json_value_depth(wb_buf *b, const runlog_value *v, int mode, unsigned depth)
+static void json_value_depth(rlu_buf *b, const runlog_value *v, int mode, unsigned depth)
 {
     size_t i, n, len;
     const char *s;
 
     if (!v || depth > RUNLOG_MAX_DEPTH) {
-        wb_puts(b, "null");
+        rlu_puts(b, "null");
         return;
     }
     switch (runlog_value_type(v)) {
-    case RUNLOG_BOOL: wb_puts(b, runlog_value_bool(v) ? "true" : "false"); return;
-    case RUNLOG_INT: wb_printf(b, "%lld", (long long)runlog_value_int(v)); return;
+    case RUNLOG_BOOL: rlu_puts(b, runlog_value_bool(v) ? "true" : "false"); return;
+    case RUNLOG_INT: rlu_printf(b, "%lld", (long long)runlog_value_int(v)); return;
     case RUNLOG_FLOAT: wb_json_double(b, runlog_value_float(v), mode); return;
     case RUNLOG_STRING:
         s = runlog_value_string(v, &len);
-        wb_json_str(b, s, len);
+        rlu_json_str(rlu_sink_buf, b, s, len, RLU_JSON_YAML_SAFE);
         return;
     case RUNLOG_BYTES:
         s = runlog_value_string(v, &len);
-        json_bytes(b, s, len);
+        rlu_puts(b, "\"");
+        rlu_base64(rlu_sink_buf, b, s, len);
+        rlu_puts(b, "\"");
         return;
     case RUNLOG_LIST:
         n = runlog_value_count(v);
-        wb_puts(b, "[");
+        rlu_puts(b, "[");
         for (i = 0; i < n; i++) {
             if (i)
-                wb_puts(b, ", ");
+                rlu_puts(b, ", ");
             json_value_depth(b, runlog_value_item(v, i), mode, depth + 1);
         }
-        wb_puts(b, "]");
+        rlu_puts(b, "]");
         return;
     case RUNLOG_MAP:
         n = runlog_value_count(v);
-        wb_puts(b, "{");
+        rlu_puts(b, "{");
         for (i = 0; i < n; i++) {
             if (i)
-                wb_puts(b, ", ");
+                rlu_puts(b, ", ");
             s = runlog_value_key(v, i, &len);
-            wb_json_str(b, s ? s : "", s ? len : 0);
-            wb_puts(b, ": ");
+            rlu_json_str(rlu_sink_buf, b, s ? s : "", s ? len : 0, RLU_JSON_YAML_SAFE);
+            rlu_puts(b, ": ");
             json_value_depth(b, runlog_value_item(v, i), mode, depth + 1);
         }
-        wb_puts(b, "}");
+        rlu_puts(b, "}");
         return;
     default:
-        wb_puts(b, "null");
+        rlu_puts(b, "null");
         return;
     }
 }
 
-void wb_json_value(wb_buf *b, const runlog_value *v, int mode)
+void wb_json_value(rlu_buf *b, const runlog_value *v, int mode)
 {
     json_value_depth(b, v, mode, 0);
 }
@@ -316,7 +160,7 @@ void wb_md5_b64(char out[25], const void *data, size_t len)
     MD5Init(&c);
     MD5Update(&c, data, len);
     MD5Final(d, &c);
-    b64_encode(out, d, sizeof d);
+    md5_b64(out, d);
 }
 
 int wb_md5_file_b64(char out[25], uint64_t *size, const char *path)
@@ -338,7 +182,7 @@ int wb_md5_file_b64(char out[25], uint64_t *size, const char *path)
     if (n < 0)
         return -1;
     MD5Final(d, &c);
-    b64_encode(out, d, sizeof d);
+    md5_b64(out, d);
     if (size)
         *size = total;
     return 0;

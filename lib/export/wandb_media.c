@@ -61,7 +61,7 @@ char *wb_keep(wb_arena *a, char *s)
 
 char *wb_strdup(wb_arena *a, const char *s)
 {
-    return wb_keep(a, wb_utf8_text(s ? s : "", s ? strlen(s) : 0));
+    return wb_keep(a, rlu_utf8_text(s ? s : "", s ? strlen(s) : 0));
 }
 
 void wb_arena_free(wb_arena *a)
@@ -172,24 +172,22 @@ static int put_media_file(wb_media *m, const char *rel, const void *data, size_t
 
 /* ---- images ---- */
 
-/* The image's file bytes: PNG or JPEG as logged, raw pixels encoded as PNG. */
-static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t *len,
-                       const char **ext)
+/* The image's file bytes: PNG or JPEG as logged, raw pixels encoded as
+ * PNG; info is what the map says (runlog_value_image() checked it). */
+static int image_bytes(wb_media *m, const runlog_value *img, runlog_image_info *info, void **out,
+                       size_t *len)
 {
-    const char *fmt = rlu_map_str(img, "format", NULL), *why = "unknown image format";
-    uint32_t h = 0, w = 0, c = 0;
-    char hex[33];
-    runlog_digest d;
+    const char *why = "";
     size_t n = 0, mlen = 0;
     char *mem = NULL;
     void *px = NULL;
     FILE *f;
     int rc;
 
-    if ((rc = runlog_value_digest(&d, img)) < 0 || (rc = runlog_reader_blob(&px, &n, m->blobs, &d)) < 0)
+    if ((rc = runlog_value_image(info, img)) < 0 ||
+        (rc = runlog_reader_image(&px, &n, m->blobs, img)) < 0)
         return wb_lib_error(m->src, rc);
-    *ext = fmt && strcmp(fmt, "jpeg") == 0 ? "jpg" : "png";
-    if (fmt && (strcmp(fmt, "png") == 0 || strcmp(fmt, "jpeg") == 0)) {
+    if (info->format != RUNLOG_IMAGE_RAW) {
         /* copied so that every buffer handed out is the caller's to free() */
         if (!(*out = malloc(n ? n : 1))) {
             runlog_free(px);
@@ -200,14 +198,9 @@ static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t 
         *len = n;
         return 0;
     }
-    if (!fmt || strcmp(fmt, "raw") != 0 || media_raw_shape(img, n, &h, &w, &c, &why) < 0) {
-        runlog_free(px);
-        runlog_digest_hex(hex, &d);
-        return runlog_error_set(fmt && strcmp(fmt, "raw") == 0 ? RUNLOG_ECORRUPT
-                                                               : RUNLOG_EUNSUPPORTED,
-                                "%s: image %s (%zu bytes): %s", m->src, hex, n, why);
-    }
-    rc = (f = open_memstream(&mem, &mlen)) ? png_write(f, px, h, w, c, &why) : -1;
+    rc = (f = open_memstream(&mem, &mlen)) ? png_write(f, px, info->height, info->width,
+                                                       info->channels, &why)
+                                           : -1;
     if (f && fclose(f) != 0)
         rc = -1;
     runlog_free(px);
@@ -222,16 +215,17 @@ static int image_bytes(wb_media *m, const runlog_value *img, void **out, size_t 
 
 /* Writes one image file; rel receives "media/images/<key>_<step>_<hash20>.<ext>". */
 static int image_file(wb_media *m, const char *key, uint64_t step, const runlog_value *img,
-                      char rel[PATH_MAX], char sha[65], size_t *size)
+                      runlog_image_info *info, char rel[PATH_MAX], char sha[65], size_t *size)
 {
     char safe[WB_NAME_MAX * 4 + 1];
-    const char *ext = "png";
+    const char *ext;
     void *data = NULL;
     size_t len = 0;
     int status;
 
-    if ((status = image_bytes(m, img, &data, &len, &ext)) != 0)
+    if ((status = image_bytes(m, img, info, &data, &len)) != 0)
         return status;
+    ext = info->format == RUNLOG_IMAGE_JPEG ? "jpg" : "png";
     wb_sha256_hex(sha, data, len);
     wb_safe_name(safe, WB_NAME_MAX, key, 0);
     snprintf(rel, PATH_MAX, "media/images/%s_%" PRIu64 "_%.20s.%s", safe, step, sha, ext);
@@ -244,123 +238,126 @@ static int image_file(wb_media *m, const char *key, uint64_t step, const runlog_
 }
 
 /* {"_type": "image-file", "path", "sha256", "size", "format", "width", "height"[, "caption"]} */
-static int image_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
-                      const runlog_value *img, char rel[PATH_MAX])
+static int image_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
+                      const runlog_value *img, runlog_image_info *info, char rel[PATH_MAX])
 {
-    int64_t w = 0, h = 0;
-    const char *cap;
     char sha[65];
-    size_t size = 0, clen;
-    int status = image_file(m, key, step, img, rel, sha, &size);
+    size_t size = 0;
+    int status = image_file(m, key, step, img, info, rel, sha, &size);
 
     if (status != 0)
         return status;
-    rlu_map_int(img, "width", &w);
-    rlu_map_int(img, "height", &h);
-    wb_puts(out, "{\"_type\": \"image-file\", \"path\": ");
-    wb_json_str(out, rel, strlen(rel));
-    wb_printf(out, ", \"sha256\": \"%s\", \"size\": %zu, \"format\": \"%s\", \"width\": %" PRId64
-                   ", \"height\": %" PRId64, sha, size, strstr(rel, ".jpg") ? "jpg" : "png", w, h);
-    if ((cap = rlu_map_str(img, "caption", &clen)) != NULL) {
-        wb_puts(out, ", \"caption\": ");
-        wb_json_str(out, cap, clen);
+    rlu_puts(out, "{\"_type\": \"image-file\", \"path\": ");
+    rlu_json_str(rlu_sink_buf, out, rel, strlen(rel), RLU_JSON_YAML_SAFE);
+    rlu_printf(out, ", \"sha256\": \"%s\", \"size\": %zu, \"format\": \"%s\", \"width\": %" PRIu32
+                    ", \"height\": %" PRIu32, sha, size,
+               info->format == RUNLOG_IMAGE_JPEG ? "jpg" : "png", info->width, info->height);
+    if (info->caption) {
+        rlu_puts(out, ", \"caption\": ");
+        rlu_json_str(rlu_sink_buf, out, info->caption, info->caption_len, RLU_JSON_YAML_SAFE);
     }
-    wb_puts(out, "}");
+    rlu_puts(out, "}");
     return 0;
 }
 
 /* Several images under one key in one row: W&B's "images/separated". */
-static int images_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+static int images_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
                        const runlog_value *v)
 {
-    size_t i, n = media_image_count(v), clen;
+    size_t i, n = media_image_count(v);
     char rel[PATH_MAX];
-    const runlog_value *img = media_image_at(v, 0);
-    int64_t w = 0, h = 0;
-    wb_buf scratch = {0}, names = {0}, caps = {0};
-    const char *cap;
+    runlog_image_info first = RUNLOG_IMAGE_INFO_INIT, info = RUNLOG_IMAGE_INFO_INIT;
+    rlu_buf scratch = {0}, names = {0}, caps = {0};
     int status = 0, any_caption = 0;
 
     for (i = 0; i < n && status == 0; i++) {
-        img = media_image_at(v, i);
         scratch.len = 0;
-        if ((status = image_json(m, &scratch, key, step, img, rel)) != 0)
+        if ((status = image_json(m, &scratch, key, step, media_image_at(v, i), &info, rel)) != 0)
             break;
-        wb_puts(&names, i ? ", " : "");
-        wb_json_str(&names, rel, strlen(rel));
-        wb_puts(&caps, i ? ", " : "");
-        if ((cap = rlu_map_str(img, "caption", &clen)) != NULL) {
-            wb_json_str(&caps, cap, clen);
+        if (i == 0)
+            first = info;
+        rlu_puts(&names, i ? ", " : "");
+        rlu_json_str(rlu_sink_buf, &names, rel, strlen(rel), RLU_JSON_YAML_SAFE);
+        rlu_puts(&caps, i ? ", " : "");
+        if (info.caption) {
+            rlu_json_str(rlu_sink_buf, &caps, info.caption, info.caption_len, RLU_JSON_YAML_SAFE);
             any_caption = 1;
         } else {
-            wb_puts(&caps, "\"\"");
+            rlu_puts(&caps, "\"\"");
         }
     }
     if (status == 0) {
-        rlu_map_int(media_image_at(v, 0), "width", &w);
-        rlu_map_int(media_image_at(v, 0), "height", &h);
-        wb_printf(out, "{\"_type\": \"images/separated\", \"width\": %" PRId64 ", \"height\": %" PRId64
-                       ", \"format\": \"%s\", \"count\": %zu, \"filenames\": [%s]",
-                  w, h, strstr(rel, ".jpg") ? "jpg" : "png", n, names.p ? names.p : "");
+        /* the shape of the first image, the format of the last, as W&B's */
+        rlu_printf(out, "{\"_type\": \"images/separated\", \"width\": %" PRIu32 ", \"height\": %" PRIu32
+                        ", \"format\": \"%s\", \"count\": %zu, \"filenames\": [%s]",
+                   first.width, first.height, info.format == RUNLOG_IMAGE_JPEG ? "jpg" : "png", n,
+                   names.p ? names.p : "");
         if (any_caption)
-            wb_printf(out, ", \"captions\": [%s]", caps.p);
-        wb_puts(out, "}");
+            rlu_printf(out, ", \"captions\": [%s]", caps.p);
+        rlu_puts(out, "}");
     }
-    wb_buf_free(&scratch);
-    wb_buf_free(&names);
-    wb_buf_free(&caps);
+    rlu_buf_free(&scratch);
+    rlu_buf_free(&names);
+    rlu_buf_free(&caps);
     return status;
 }
 
 /* ---- tables ---- */
 
-/* {"columns": [...], "data": [[...], ...]}: row-major, image cells as image-file objects. */
-static int table_doc_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
-                          const runlog_value *doc, size_t nrows)
+/* {"columns": [...], "data": [[...], ...]}: row-major, the cells of image
+ * columns as image-file objects. */
+static int table_doc_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
+                          const runlog_doc *doc, size_t ncols, size_t nrows)
 {
-    size_t c, row, ncols = media_table_ncols(doc);
+    runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
+    runlog_column_type type;
+    size_t c, row, len;
     const runlog_value *cell;
     const char *col;
     char rel[PATH_MAX];
     int status = 0;
 
-    wb_puts(out, "{\"columns\": [");
+    rlu_puts(out, "{\"columns\": [");
     for (c = 0; c < ncols; c++) {
-        col = media_table_column(doc, c);
-        wb_puts(out, c ? ", " : "");
-        wb_json_str(out, col ? col : "", col ? strlen(col) : 0);
+        if (runlog_doc_table_column(doc, c, &col, &len, NULL) < 0)
+            col = "", len = 0;
+        rlu_puts(out, c ? ", " : "");
+        rlu_json_str(rlu_sink_buf, out, col, len, RLU_JSON_YAML_SAFE);
     }
-    wb_puts(out, "], \"data\": [");
+    rlu_puts(out, "], \"data\": [");
     for (row = 0; row < nrows && status == 0; row++) {
-        wb_puts(out, row ? ",\n[" : "\n[");
+        rlu_puts(out, row ? ",\n[" : "\n[");
         for (c = 0; c < ncols && status == 0; c++) {
-            cell = media_table_cell(doc, row, c);
-            wb_puts(out, c ? ", " : "");
-            if (media_kind_of(cell) == MEDIA_IMAGE)
-                status = image_json(m, out, key, step, cell, rel);
+            cell = runlog_doc_table_cell(doc, row, c);
+            rlu_puts(out, c ? ", " : "");
+            if (runlog_doc_table_column(doc, c, NULL, NULL, &type) == 0 &&
+                type == RUNLOG_COLUMN_IMAGE && cell && runlog_value_type(cell) != RUNLOG_NULL)
+                status = image_json(m, out, key, step, cell, &info, rel);
             else
                 wb_json_value(out, cell, WB_JSON);
         }
-        wb_puts(out, "]");
+        rlu_puts(out, "]");
     }
-    wb_puts(out, "]}\n");
+    rlu_puts(out, "]}\n");
     return out->oom ? runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src) : status;
 }
 
-static int table_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+static int table_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
                       const runlog_value *t)
 {
     char sha[65], safe[WB_NAME_MAX * 4 + 1], rel[PATH_MAX];
-    size_t nrows, ncols;
+    size_t nrows = 0, ncols = 0;
     runlog_digest d;
     runlog_doc *doc;
-    wb_buf body = {0};
+    rlu_buf body = {0};
     int rc, status;
 
     if ((rc = runlog_value_digest(&d, t)) < 0 || (rc = runlog_reader_table(&doc, m->blobs, &d)) < 0)
         return wb_lib_error(m->src, rc);
-    nrows = media_table_nrows(runlog_doc_value(doc));
-    ncols = media_table_ncols(runlog_doc_value(doc));
+    if ((rc = runlog_doc_table(doc, &ncols, &nrows)) < 0) {
+        runlog_doc_free(doc);
+        return wb_lib_error(m->src, rc);
+    }
     if (nrows > WB_TABLE_MAX_ROWS) {
         rx_notice(m->x, RUNLOG_NOTICE_WARNING,
                   "%s: table '%s' at step %" PRIu64 " has %zu rows; W&B takes "
@@ -369,7 +366,7 @@ static int table_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
         nrows = WB_TABLE_MAX_ROWS;
         m->truncated_tables++;
     }
-    status = table_doc_json(m, &body, key, step, runlog_doc_value(doc), nrows);
+    status = table_doc_json(m, &body, key, step, doc, ncols, nrows);
     runlog_doc_free(doc);
     if (status == 0) {
         wb_sha256_hex(sha, body.p, body.len);
@@ -378,23 +375,24 @@ static int table_json(wb_media *m, wb_buf *out, const char *key, uint64_t step,
         status = put_media_file(m, rel, body.p, body.len);
     }
     if (status == 0) {
-        wb_puts(out, "{\"_type\": \"table-file\", \"path\": ");
-        wb_json_str(out, rel, strlen(rel));
-        wb_printf(out, ", \"sha256\": \"%s\", \"size\": %zu, \"ncols\": %zu, \"nrows\": %zu}",
-                  sha, body.len, ncols, nrows);
+        rlu_puts(out, "{\"_type\": \"table-file\", \"path\": ");
+        rlu_json_str(rlu_sink_buf, out, rel, strlen(rel), RLU_JSON_YAML_SAFE);
+        rlu_printf(out, ", \"sha256\": \"%s\", \"size\": %zu, \"ncols\": %zu, \"nrows\": %zu}",
+                   sha, body.len, ncols, nrows);
         m->tables++;
     }
-    wb_buf_free(&body);
+    rlu_buf_free(&body);
     return status;
 }
 
-int wb_media_value(wb_media *m, wb_buf *out, const char *key, uint64_t step,
+int wb_media_value(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
                    const runlog_value *v)
 {
+    runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
     char rel[PATH_MAX];
 
     switch (media_kind_of(v)) {
-    case MEDIA_IMAGE: return image_json(m, out, key, step, v, rel);
+    case MEDIA_IMAGE: return image_json(m, out, key, step, v, &info, rel);
     case MEDIA_IMAGES: return images_json(m, out, key, step, v);
     case MEDIA_TABLE: return table_json(m, out, key, step, v);
     default:
@@ -405,22 +403,6 @@ int wb_media_value(wb_media *m, wb_buf *out, const char *key, uint64_t step,
 
 /* ---- artifacts ---- */
 
-
-static int check_entries(wb_media *m, const char *name, const runlog_value *entries)
-{
-    size_t i, n = entries ? runlog_value_count(entries) : 0, len;
-    const char *p, *why;
-
-    for (i = 0; i < n; i++) {
-        p = rlu_map_str(runlog_value_item(entries, i), "path", &len);
-        if (!p || (why = media_entry_path_problem(p, len)) != NULL) {
-            return runlog_error_set(RUNLOG_EINVAL, "%s: artifact '%s': entry %zu: refused path (%s)",
-                                    m->src, name, i, p ? why : "missing");
-        }
-    }
-    return 0;
-}
-
 /* out = a/b; -1 when over PATH_MAX. */
 static int join(char out[PATH_MAX], const char *a, const char *b)
 {
@@ -428,12 +410,14 @@ static int join(char out[PATH_MAX], const char *a, const char *b)
     return n < 0 || n >= PATH_MAX ? -1 : 0;
 }
 
-/* A stored entry: its bytes to stage/dir/path, MD5 of what was written. */
+/* A stored entry: its bytes to stage/dir/path, MD5 of what was written.
+ * e->path passed runlog_artifact_path_check() (runlog_record_artifact_entry()):
+ * relative, no "..", so the join stays under dir. */
 static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifestEntry *e,
-                        const runlog_value *ent, const char *dir, const char *final_dir)
+                        const runlog_artifact_entry_info *ent, const char *dir,
+                        const char *final_dir)
 {
     char rel[PATH_MAX], full[PATH_MAX], md5[25];
-    runlog_digest d;
     int rc;
 
     if (join(rel, dir, e->path) < 0 || join(full, m->stage, rel) < 0) {
@@ -442,7 +426,7 @@ static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifes
     }
     if (media_make_parents(m->stage_fd, rel) < 0)
         return wb_sys_error(full);
-    if ((rc = runlog_value_digest(&d, ent)) < 0 || (rc = runlog_reader_blob_to_file(m->blobs, &d, full)) < 0)
+    if ((rc = runlog_reader_blob_to_file(m->blobs, &ent->digest, full)) < 0)
         return wb_lib_error(m->src, rc);
     if (wb_md5_file_b64(md5, NULL, full) < 0)
         return wb_sys_error(full);
@@ -460,19 +444,21 @@ static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifes
  * readable with the recorded size; otherwise the digest is runlog's XXH3-128
  * in hex (W&B treats a reference's digest as an opaque version tag). */
 static int reference_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifestEntry *e,
-                           const char *ref, const runlog_value *ent)
+                           const runlog_artifact_entry_info *ent)
 {
+    const char *ref = ent->ref;
     char md5[25], hex[33], uri[PATH_MAX + 8];
     uint64_t size = 0;
-    int64_t want = -1;
 
-    rlu_map_int(ent, "size", &want);
     snprintf(uri, sizeof uri, "%s%s", ref[0] == '/' ? "file://" : "", ref);
     e->ref = wb_strdup(a, uri);
-    if (ref[0] == '/' && wb_md5_file_b64(md5, &size, ref) == 0 && (int64_t)size == want) {
+    if (ref[0] == '/' && wb_md5_file_b64(md5, &size, ref) == 0 && size == ent->size) {
         e->digest = wb_strdup(a, md5);
     } else {
-        media_digest_hex(hex, ent);
+        if (ent->has_digest)
+            runlog_digest_hex(hex, &ent->digest);
+        else
+            memset(hex, '?', 32), hex[32] = '\0';
         e->digest = wb_strdup(a, hex);
     }
     return e->ref && e->digest ? 0 : runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
@@ -489,48 +475,54 @@ static int cmp_entry(const void *x, const void *y)
  * "<path>:<digest>\n" for every entry sorted by path. */
 static char *manifest_digest(wb_arena *a, WandbInternal__ArtifactManifestEntry **e, size_t n)
 {
-    wb_buf b = {0};
+    rlu_buf b = {0};
     char hex[33];
     size_t i;
 
     qsort(e, n, sizeof *e, cmp_entry);
-    wb_puts(&b, "wandb-artifact-manifest-v1\n");
+    rlu_puts(&b, "wandb-artifact-manifest-v1\n");
     for (i = 0; i < n; i++)
-        wb_printf(&b, "%s:%s\n", e[i]->path, e[i]->digest);
+        rlu_printf(&b, "%s:%s\n", e[i]->path, e[i]->digest);
     if (b.oom) {
-        wb_buf_free(&b);
+        rlu_buf_free(&b);
         return NULL;
     }
     wb_md5_hex(hex, b.p, b.len);
-    wb_buf_free(&b);
+    rlu_buf_free(&b);
     return wb_strdup(a, hex);
 }
 
+/* The entries of artifact record r, each checked (runlog_record_artifact_entry():
+ * the path rule of runlog_artifact_path_check()) before any is written. */
 static int artifact_entries(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifest *man,
-                            const runlog_value *entries, const char *dir, const char *final_dir)
+                            const runlog_record *r, size_t n, const char *dir,
+                            const char *final_dir)
 {
-    size_t i, n = entries ? runlog_value_count(entries) : 0;
+    runlog_artifact_entry_info *info = wb_alloc(a, (n ? n : 1) * sizeof *info);
     WandbInternal__ArtifactManifestEntry *e;
-    const runlog_value *ent;
-    const char *ref;
-    int64_t size = 0;
-    int status = 0;
+    size_t i;
+    int rc, status = 0;
 
     man->n_contents = n;
-    if (!(man->contents = wb_alloc(a, (n ? n : 1) * sizeof *man->contents)))
+    if (!info || !(man->contents = wb_alloc(a, (n ? n : 1) * sizeof *man->contents)))
         return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+    for (i = 0; i < n; i++) {
+        info[i] = (runlog_artifact_entry_info)RUNLOG_ARTIFACT_ENTRY_INFO_INIT;
+        if ((rc = runlog_record_artifact_entry(&info[i], r, i)) < 0)
+            return wb_lib_error(m->src, rc);
+    }
     for (i = 0; i < n && status == 0; i++) {
-        ent = runlog_value_item(entries, i);
         if (!(e = man->contents[i] = wb_alloc(a, sizeof *e)))
             return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
         wandb_internal__artifact_manifest_entry__init(e);
-        e->path = wb_strdup(a, rlu_map_str(ent, "path", NULL));
-        rlu_map_int(ent, "size", &size);
-        e->size = size;
-        if ((ref = rlu_map_str(ent, "ref", NULL)) != NULL)
-            status = reference_entry(m, a, e, ref, ent);
+        e->path = wb_strdup(a, info[i].path);
+        e->size = (int64_t)info[i].size;
+        if (!e->path)
+            return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+        if (info[i].ref)
+            status = reference_entry(m, a, e, &info[i]);
         else
-            status = stored_entry(m, a, e, ent, dir, final_dir);
+            status = stored_entry(m, a, e, &info[i], dir, final_dir);
     }
     return status;
 }
@@ -548,16 +540,16 @@ static char **string_list(wb_arena *a, const runlog_value *list, size_t *n)
 }
 
 int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
-                const runlog_value *art, const char *final_dir)
+                const runlog_record *r, const runlog_value *art, const char *final_dir)
 {
     WandbInternal__StoragePolicyConfigItem *layout = wb_alloc(a, sizeof *layout),
                                            **layouts = wb_alloc(a, sizeof *layouts);
-    const char *name = rlu_map_str(art, "name", NULL), *s;
+    const char *name, *type;
     char safe[WB_NAME_MAX + 1], dir[PATH_MAX], hex[33];
     WandbInternal__ArtifactManifest *man = wb_alloc(a, sizeof *man);
-    const runlog_value *entries = runlog_value_get(art, "entries");
-    int64_t version = 0;
-    wb_buf meta = {0};
+    uint32_t version;
+    size_t n;
+    rlu_buf meta = {0};
     int status;
 
     if (!man || !layout || !layouts)
@@ -567,28 +559,27 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
     layout->key = "storageLayout";
     layout->value_json = "\"V2\"";
     layouts[0] = layout;
-    rlu_map_int(art, "version", &version);
-    wb_safe_name(safe, WB_NAME_MAX, name ? name : "artifact", 1);
-    if ((status = check_entries(m, safe, entries)) != 0)
-        return status;
-    snprintf(dir, sizeof dir, "artifacts/%s/v%" PRId64, safe, version);
+    if ((status = runlog_record_artifact(r, &name, &type, &version, NULL, &n)) < 0)
+        return wb_lib_error(m->src, status);
+    wb_safe_name(safe, WB_NAME_MAX, name, 1);
+    snprintf(dir, sizeof dir, "artifacts/%s/v%" PRIu32, safe, version);
     wandb_internal__artifact_manifest__init(man);
     man->version = 1;
     man->storage_policy = "wandb-storage-policy-v1";
     man->n_storage_policy_config = 1;
     man->storage_policy_config = layouts;
-    if ((status = artifact_entries(m, a, man, entries, dir, final_dir)) != 0)
+    if ((status = artifact_entries(m, a, man, r, n, dir, final_dir)) != 0)
         return status;
     rec->manifest = man;
     rec->name = wb_strdup(a, safe);
-    rec->type = wb_strdup(a, (s = rlu_map_str(art, "type", NULL)) ? s : "unspecified");
+    rec->type = wb_strdup(a, type);
     rec->description = wb_strdup(a, rlu_map_str(art, "description", NULL));
     wb_json_value(&meta, runlog_value_get(art, "metadata"), WB_JSON);
-    rec->metadata = wb_keep(a, wb_take(&meta));
+    rec->metadata = wb_keep(a, rlu_take(&meta));
     rec->aliases = string_list(a, runlog_value_get(art, "aliases"), &rec->n_aliases);
     rec->digest = manifest_digest(a, man->contents, man->n_contents);
     /* client ids: stable across exports of the same run (sync deduplicates by them) */
-    snprintf(dir, sizeof dir, "%s\n%s\n%" PRId64, rec->run_id, safe, version);
+    snprintf(dir, sizeof dir, "%s\n%s\n%" PRIu32, rec->run_id, safe, version);
     wb_md5_hex(hex, dir, strlen(dir));
     rec->client_id = wb_strdup(a, hex);
     snprintf(dir, sizeof dir, "%s\n%s", rec->run_id, safe);

@@ -141,10 +141,10 @@ typedef struct runlog_export_options {
  * @return 0; RUNLOG_EDAMAGED: the output is complete but damaged frames were
  *         skipped (tolerant policy; each range was a notice); RUNLOG_EINVAL
  *         (bad options, output is an input, wrong number of inputs, a bad
- *         table or artifact spec); RUNLOG_ENOTFOUND (no such key, table or
- *         artifact); RUNLOG_EUNSUPPORTED (format not in this build);
- *         RUNLOG_ESTATE (files of one run conflict, or an output that must
- *         not be replaced exists); RUNLOG_EIO; RUNLOG_ENOMEM; and, strict,
+ *         table or artifact spec, files of one run id that conflict, as
+ *         runlog_runset_open() refuses them); RUNLOG_ENOTFOUND (no such key,
+ *         table or artifact); RUNLOG_EUNSUPPORTED (format not in this build);
+ *         RUNLOG_ESTATE (an output that must not be replaced exists); RUNLOG_EIO; RUNLOG_ENOMEM; and, strict,
  *         the code of the first damage. On failure nothing is left at `out`
  *         (a directory output keeps what other, complete runs wrote there).
  */

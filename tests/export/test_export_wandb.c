@@ -3,9 +3,11 @@
  * the directory it writes is the one `runlog export wandb` writes for the
  * same inputs (every file, byte for byte; the notices are the command's
  * lines), option and output errors, strict vs tolerant on a damaged file,
- * and a run whose times are INT64_MIN and INT64_MAX (issue 17 item 14:
+ * a run whose times are INT64_MIN and INT64_MAX (issue 17 item 14:
  * signed overflow, caught by the ASan+UBSan build, and a wrapped _runtime,
- * caught by any build).
+ * caught by any build), and the run-set rule (spec/EXPORTS.md §11): a file
+ * given twice is exported once, per-rank files sharing an id are refused,
+ * a run continued in a second file is one offline run.
  *
  * usage: test_export_wandb RUNLOG MAKE_RUNS
  */
@@ -398,6 +400,154 @@ static void extreme_times(void **state)
     tu_tmpdir_free(d);
 }
 
+/* ---- several files (spec/EXPORTS.md §11) ---- */
+
+/* A run-log of run `id` with its own file UUID (uuid_byte), started at
+ * `start`, rows at steps from..from+n-1 with loss = base + step; finished
+ * (exit code 0) or not. */
+static char *write_part(const char *dir, const char *file, const char *id, uint8_t uuid_byte,
+                        int64_t start, int from, int n, double base, int finish)
+{
+    uint8_t uuid[16] = {0x77, 0x61, 0x6e, 0x64, 0x62, 0x32, 0x40, 0x00,
+                        0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+    tu_clock clock = {start, 1000000};
+    char *path = tu_path(dir, file);
+    runlog_writer_options wo;
+    runlog_writer *w = NULL;
+    int i;
+
+    uuid[15] = uuid_byte;
+    tu_fixed_options(&wo, &clock, 1);
+    wo.run_id = id;
+    wo.file_uuid = uuid;
+    TU_OK(runlog_writer_open(&w, path, &wo));
+    TU_OK(runlog_writer_config_int(w, "seed", 7));
+    for (i = from; i < from + n; i++) {
+        TU_OK(runlog_writer_add_double(w, "loss", base + i));
+        TU_OK(runlog_writer_commit_step(w, (uint64_t)i));
+    }
+    TU_OK(runlog_writer_console(w, RUNLOG_STDOUT, "line\n", 5));
+    if (finish)
+        TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    return path;
+}
+
+static size_t count_runs(const char *dir)
+{
+    char **names;
+    size_t n = tu_list_prefix(dir, "offline-run-", &names);
+
+    tu_free_names(names, n);
+    return n;
+}
+
+/* The same file given twice (and a hard link to it: the same UUID) is one
+ * input: one run, exported as the file alone would be, and a warning for
+ * each dropped path naming the kept one. The old grouping exported it as a
+ * run of three parts, every record three times. */
+static void given_twice(void **state)
+{
+    (void)state;
+    char *d = tu_tmpdir(), *full = tu_path(runs, "full.runlog"), *link_path = tu_path(d, "l.runlog"),
+         *out = tu_path(d, "out"), *once = tu_path(d, "once"), *twice = tu_path(d, "twice");
+    const char *one[1] = {full}, *three[3] = {full, full, link_path};
+    notices nt = {0};
+    char want[8192];
+
+    assert_int_equal(link(full, link_path), 0);
+    TU_OK(export_wandb(one, 1, out, RUNLOG_DAMAGE_TOLERANT, NULL, NULL));
+    assert_int_equal(rename(out, once), 0);
+    TU_OK(export_wandb(three, 3, out, RUNLOG_DAMAGE_TOLERANT, NULL, &nt));
+    assert_int_equal(rename(out, twice), 0);
+    assert_int_equal(count_runs(twice), 1);
+    assert_true(assert_same_tree(once, twice) >= 5);
+    assert_int_equal(nt.kinds[RUNLOG_NOTICE_WARNING], 2);
+    snprintf(want, sizeof want,
+             "runlog: %s: the same file as %s (file UUID); exported once\n"
+             "runlog: %s: the same file as %s (file UUID); exported once\n",
+             full, full, link_path, full);
+    assert_string_equal(text_of(&nt.err), want);
+    assert_int_equal(nt.kinds[RUNLOG_NOTICE_OUTPUT], 1);
+    notices_free(&nt);
+    free(full), free(link_path), free(out), free(once), free(twice);
+    tu_tmpdir_free(d);
+}
+
+/* Four per-rank files of a distributed job given one run id: each logged
+ * its own loss at the same steps, so they are not one run (§11.3). The
+ * export is refused with the run set's detail naming two of the files, and
+ * nothing is left in DIR. The old grouping made one run of the four. */
+static void per_rank_refused(void **state)
+{
+    (void)state;
+    char *d = tu_tmpdir(), *out = tu_path(d, "out"), *in[4], name[32], *a, *b;
+    notices nt = {0};
+    int k;
+
+    for (k = 0; k < 4; k++) {
+        snprintf(name, sizeof name, "rank%d.runlog", k);
+        in[k] = write_part(d, name, "ddp-run", (uint8_t)(k + 1), 1700000000000000000LL, 0, 3,
+                           k * 0.25, 1);
+    }
+    TU_RC(export_wandb((const char *const *)in, 4, out, RUNLOG_DAMAGE_TOLERANT, NULL, &nt),
+          RUNLOG_EINVAL);
+    const char *detail = runlog_error_detail();
+    a = strstr(detail, "rank");
+    assert_non_null(a);
+    b = strstr(a + 4, "rank");
+    assert_non_null(b);
+    assert_true(strncmp(a, b, strlen("rank0.runlog")) != 0); /* two different files */
+    assert_non_null(strstr(detail, "not one run"));
+    assert_true(!tu_exists(out) || count_runs(out) == 0);
+    if (tu_exists(out)) {
+        char **names;
+        size_t n = tu_list_prefix(out, "", &names);
+        tu_free_names(names, n);
+        assert_int_equal(n, 0); /* no staging directory either */
+    }
+    assert_int_equal(nt.kinds[RUNLOG_NOTICE_OUTPUT], 0);
+    notices_free(&nt);
+    for (k = 0; k < 4; k++)
+        free(in[k]);
+    free(out);
+    tu_tmpdir_free(d);
+}
+
+/* A run requeued into a second file (same id, later start, the steps going
+ * on) is one offline run: its rows from both files, in merge order (the
+ * files given in the other order), finished as the second file says. */
+static void continued_run(void **state)
+{
+    (void)state;
+    char *d = tu_tmpdir(), *out = tu_path(d, "out");
+    char *first = write_part(d, "first.runlog", "requeued", 1, 1700000000000000000LL, 0, 2, 1.0, 0);
+    char *second = write_part(d, "second.runlog", "requeued", 2, 1700000100000000000LL, 2, 3, 1.0, 1);
+    const char *in[2] = {second, first};
+    notices nt = {0};
+    char want[8192];
+
+    TU_OK(export_wandb(in, 2, out, RUNLOG_DAMAGE_TOLERANT, NULL, &nt));
+    assert_int_equal(count_runs(out), 1);
+    snprintf(want, sizeof want, "runlog: %s: part 1 of run requeued\nrunlog: %s: part 2 of run requeued\n",
+             first, second);
+    assert_string_equal(text_of(&nt.err), want);
+    assert_int_equal(nt.kinds[RUNLOG_NOTICE_OUTPUT], 1);
+    /* header, run, config, files, 5 rows, 2 console chunks, summary, files,
+     * exit, final */
+    assert_non_null(strstr(text_of(&nt.out), ": 15 records, "));
+    assert_non_null(strstr(text_of(&nt.out), "state finished\n"));
+    char *run = find_run_dir(out, "-requeued"), *summary = tu_path(run, "files/wandb-summary.json");
+    size_t len;
+    unsigned char *s = tu_read_file(summary, &len);
+    if (!strstr((char *)s, "\"_step\": 4") || !strstr((char *)s, "\"loss\": 5.0"))
+        fail_msg("wandb-summary.json: %s", (char *)s);
+    free(s), free(summary), free(run);
+    notices_free(&nt);
+    free(first), free(second), free(out);
+    tu_tmpdir_free(d);
+}
+
 static int make_runs(void **state)
 {
     (void)state;
@@ -424,6 +574,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(damage_policy),
         cmocka_unit_test(warnings),
         cmocka_unit_test(extreme_times),
+        cmocka_unit_test(given_twice),
+        cmocka_unit_test(per_rank_refused),
+        cmocka_unit_test(continued_run),
     };
 
     if (argc != 3) {

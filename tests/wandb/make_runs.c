@@ -14,7 +14,12 @@
  *   resumed.runlog   closed without finish, reopened (a resume record), more
  *                    rows, finish(3).
  *   split-a.runlog, split-b.runlog  one run id in two files (a requeued
- *                    run): a crashes, b starts later and finishes.
+ *                    run): a crashes, b starts later, continues the steps
+ *                    and finishes. They agree as spec/EXPORTS.md §11.3 asks
+ *                    (one identity, a config key set in both has one value).
+ *
+ * Every file has its own file UUID (fixed, made from its name): files with
+ * one UUID are one file to the exporter (§11.1).
  *
  * usage: wandb-make-runs DIR
  */
@@ -48,12 +53,15 @@ static runlog_writer *open_run(const char *dir, const char *file, const char *id
     runlog_writer_options o = RUNLOG_WRITER_OPTIONS_INIT;
     runlog_writer *w;
     char path[4096];
-    static const uint8_t uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    static uint8_t uuid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    const char *c;
 
     snprintf(path, sizeof path, "%s/%s", dir, file);
+    for (c = file; *c; c++) /* the file's own UUID */
+        uuid[(size_t)(c - file) % 16] ^= (uint8_t)*c;
     o.run_id = id;
     o.project = "wandb-tests";
-    o.name = file;
+    o.name = id; /* the run's name: one for the files of one run */
     o.group = "g1";
     o.job_type = "train";
     o.notes = "made by tests/wandb/make_runs.c";
@@ -204,6 +212,8 @@ static void full(const char *dir)
     CHECK(runlog_writer_close(w));
 }
 
+/* Rows at steps from .. from + n - 1 (a requeued run's new file goes on
+ * from the step its checkpoint had). */
 static void rows(runlog_writer *w, int from, int n)
 {
     int i;
@@ -211,7 +221,7 @@ static void rows(runlog_writer *w, int from, int n)
     for (i = from; i < from + n; i++) {
         CHECK(runlog_writer_add_int(w, "i", i));
         CHECK(runlog_writer_add_double(w, "x", i * 0.5));
-        CHECK(runlog_writer_commit(w));
+        CHECK(runlog_writer_commit_step(w, (uint64_t)i));
     }
 }
 
@@ -243,13 +253,13 @@ int main(int argc, char **argv)
 
     clock = 1730000000000000000LL;
     w = open_run(argv[1], "split-a.runlog", "split-run", &clock);
-    CHECK(runlog_writer_config_int(w, "part", 1));
     CHECK(runlog_writer_config_int(w, "seed", 5));
     rows(w, 0, 2);
     CHECK(runlog_writer_close(w));
     clock = 1730000100000000000LL;
     w = open_run(argv[1], "split-b.runlog", "split-run", &clock);
-    CHECK(runlog_writer_config_int(w, "part", 2));
+    CHECK(runlog_writer_config_int(w, "seed", 5));
+    CHECK(runlog_writer_config_int(w, "attempt", 2));
     rows(w, 2, 3);
     CHECK(runlog_writer_finish(w, 0));
     CHECK(runlog_writer_close(w));
