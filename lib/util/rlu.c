@@ -597,6 +597,7 @@ static int rlu_grow(rlu_buf *b, size_t more)
     }
     b->p = p;
     b->cap = cap;
+    b->p[b->len] = '\0'; /* an empty buffer taken is "" too */
     return 0;
 }
 
