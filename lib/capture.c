@@ -319,7 +319,6 @@ static int spawn_alert(runlog_capture *c, const char *title, const char *text, c
 int runlog_capture_alert(runlog_capture *c, const char *title, const char *text,
                          runlog_alert_level level)
 {
-    static const char *const names[] = {"INFO", "WARN", "ERROR"};
     int rc, rc2 = 0;
 
     if (!c)
@@ -329,7 +328,7 @@ int runlog_capture_alert(runlog_capture *c, const char *title, const char *text,
         return rc; /* bad arguments: nothing to tell anyone */
     reap_shells(c, 0);
     if (c->alert_command)
-        rc2 = spawn_alert(c, title, text, names[level]);
+        rc2 = spawn_alert(c, title, text, runlog_alert_level_name(level));
     return rc ? rc : rc2;
 }
 

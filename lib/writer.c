@@ -853,7 +853,7 @@ int runlog_writer_metadata_json(runlog_writer *w, const char *json)
     return json_object_record(w, RL_REC_METADATA, json);
 }
 
-static const char *level_name(runlog_alert_level level)
+const char *runlog_alert_level_name(runlog_alert_level level)
 {
     switch (level) {
     case RUNLOG_ALERT_INFO: return "INFO";
@@ -863,11 +863,20 @@ static const char *level_name(runlog_alert_level level)
     return NULL;
 }
 
+const char *runlog_stream_name(runlog_stream stream)
+{
+    switch (stream) {
+    case RUNLOG_STDOUT: return "stdout";
+    case RUNLOG_STDERR: return "stderr";
+    }
+    return NULL;
+}
+
 int runlog_writer_alert(runlog_writer *w, const char *title, const char *text, runlog_alert_level level)
 {
     if (!w || !title)
         return rl_fail(RUNLOG_EINVAL, "writer or title is NULL");
-    const char *lv = level_name(level);
+    const char *lv = runlog_alert_level_name(level);
     if (!lv)
         return rl_fail(RUNLOG_EINVAL, "unknown alert level %d", (int)level);
     int rc;
@@ -892,7 +901,7 @@ int runlog_writer_console(runlog_writer *w, runlog_stream stream, const void *da
         rl_buf b = { 0 };
         int rc;
         if (!(rc = rl_writer_body_start(w, &b, 2)) &&
-            !(rc = put_text_entry(&b, "stream", stream == RUNLOG_STDOUT ? "stdout" : "stderr")) &&
+            !(rc = put_text_entry(&b, "stream", runlog_stream_name(stream))) &&
             !(rc = rl_cbor_text(&b, "data", 4)))
             rc = rl_cbor_bytes(&b, p, n);
         if ((rc = add_record_free(w, RL_REC_CONSOLE, &b, rc)))

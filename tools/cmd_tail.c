@@ -39,27 +39,44 @@ static int tail_row(tail_state *s, const runlog_record *rec)
     return rc;
 }
 
+/* A malformed alert or console record is printed as what the library says
+ * of it, on stderr, and the tail goes on. */
+static void tail_malformed(tail_state *s)
+{
+    start_line(s);
+    fflush(stdout);
+    fprintf(stderr, "runlog: %s; record skipped\n", runlog_error_detail());
+}
+
 static void tail_alert(tail_state *s, const runlog_record *rec)
 {
-    const runlog_value *body = runlog_record_body(rec);
-    const char *title = rlu_map_str(body, "title", NULL);
-    const char *text = rlu_map_str(body, "text", NULL);
-    char buf[RLU_NUM_MAX];
+    const char *title, *text;
+    size_t title_len, text_len;
+    runlog_alert_level level;
 
+    if (runlog_record_alert(rec, &title, &title_len, &text, &text_len, &level) < 0) {
+        tail_malformed(s);
+        return;
+    }
     start_line(s);
-    printf("alert [%s] %s%s%s\n", rlu_alert_level(body, buf), title ? title : "",
-           text ? ": " : "", text ? text : "");
+    printf("alert [%s] %.*s: %.*s\n", runlog_alert_level_name(level), (int)title_len, title,
+           (int)text_len, text);
 }
 
 static void tail_console(tail_state *s, const runlog_record *rec)
 {
-    const char *stream, *data;
+    runlog_stream stream;
+    const void *data;
     size_t len;
 
-    if (rlu_console_fields(runlog_record_body(rec), &stream, &data, &len) < 0 || len == 0)
+    if (runlog_record_console(rec, &stream, &data, &len) < 0) {
+        tail_malformed(s);
+        return;
+    }
+    if (len == 0)
         return;
     fwrite(data, 1, len, stdout);
-    s->line_open = data[len - 1] != '\n';
+    s->line_open = ((const char *)data)[len - 1] != '\n';
 }
 
 /* Prints one record; 1 when it is the finish record. */

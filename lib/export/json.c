@@ -241,45 +241,45 @@ static int json_artifacts(rlu_json *j, const runlog_run *run)
     return rc;
 }
 
-static void json_alert(rlu_json *j, const runlog_record *rec)
+/* {"title","text","level","timestamp"}; a malformed alert is rx_bad_record's. */
+static int json_alert(rx_ctx *x, rlu_json *j, const runlog_record *rec)
 {
-    const runlog_value *body = runlog_record_body(rec);
-    char buf[RLU_NUM_MAX];
-    size_t len;
-    const char *s;
+    const char *title, *text;
+    size_t title_len, text_len;
+    runlog_alert_level level;
+    int rc = runlog_record_alert(rec, &title, &title_len, &text, &text_len, &level);
 
+    if (rc < 0)
+        return rx_bad_record(x, rc);
+    tj_item_break(j);
     tj_obj(j);
     tj_key(j, "title");
-    s = rlu_map_str(body, "title", &len);
-    if (s)
-        tj_strn(j, s, len);
-    else
-        tj_null(j);
+    tj_strn(j, title, title_len);
     tj_key(j, "text");
-    s = rlu_map_str(body, "text", &len);
-    if (s)
-        tj_strn(j, s, len);
-    else
-        tj_null(j);
+    tj_strn(j, text, text_len);
     tj_key(j, "level");
-    tj_str(j, rlu_alert_level(body, buf));
+    tj_str(j, runlog_alert_level_name(level));
     tj_key(j, "timestamp");
     tj_unix(j, runlog_record_time(rec));
     tj_obj_end(j);
+    return 0;
 }
 
 /* Console bytes go in "text" as UTF-8; when they are not valid UTF-8, "text"
  * has U+FFFD in place of each bad byte and "data_base64" holds them exactly. */
-static void json_console(rlu_json *j, const runlog_record *rec)
+static int json_console(rx_ctx *x, rlu_json *j, const runlog_record *rec)
 {
-    const char *stream, *data = "";
-    size_t len = 0;
+    runlog_stream stream;
+    const void *data;
+    size_t len;
+    int rc = runlog_record_console(rec, &stream, &data, &len);
 
-    if (rlu_console_fields(runlog_record_body(rec), &stream, &data, &len) < 0)
-        stream = "stdout";
+    if (rc < 0)
+        return rx_bad_record(x, rc);
+    tj_item_break(j);
     tj_obj(j);
     tj_key(j, "stream");
-    tj_str(j, stream);
+    tj_str(j, runlog_stream_name(stream));
     tj_key(j, "timestamp");
     tj_unix(j, runlog_record_time(rec));
     tj_key(j, "text");
@@ -288,6 +288,7 @@ static void json_console(rlu_json *j, const runlog_record *rec)
         tj_base64(j, data, len);
     }
     tj_obj_end(j);
+    return 0;
 }
 
 /* Copies a spool file into the output. */
@@ -328,7 +329,8 @@ static int json_system(rlu_json *j, const runlog_record *rec, int64_t start)
 typedef struct json_pass {
     rlu_json doc, alerts, console, images, tables;
     FILE *alerts_f, *console_f, *images_f, *tables_f;
-    runlog_reader *blobs; /* tables are read through a second reader */
+    rx_ctx *x;
+    runlog_reader *blobs; /* the reader of the pass: blob reads do not move it */
     int jsonl;
     rlu_json system; /* system samples, spooled like alerts */
     FILE *system_f;
@@ -352,17 +354,9 @@ static int json_record(json_pass *p, const runlog_record *rec, int64_t start)
             return rc;
         return json_row_media(&p->images, &p->tables, p->blobs, rec);
     case RUNLOG_RECORD_ALERT:
-        if (!p->jsonl) {
-            tj_item_break(&p->alerts);
-            json_alert(&p->alerts, rec);
-        }
-        return 0;
+        return p->jsonl ? 0 : json_alert(p->x, &p->alerts, rec);
     case RUNLOG_RECORD_CONSOLE:
-        if (!p->jsonl) {
-            tj_item_break(&p->console);
-            json_console(&p->console, rec);
-        }
-        return 0;
+        return p->jsonl ? 0 : json_console(p->x, &p->console, rec);
     case RUNLOG_RECORD_SYSTEM:
         if (p->jsonl)
             return 0;
@@ -470,6 +464,7 @@ static int export_json(rx_ctx *x, FILE *f, const char *path, runlog_reader *r,
     int rc, status = 0;
 
     memset(&p, 0, sizeof p);
+    p.x = x;
     p.jsonl = jsonl;
     tj_init(&p.doc, f);
     if (jsonl)
@@ -483,10 +478,7 @@ static int export_json(rx_ctx *x, FILE *f, const char *path, runlog_reader *r,
         status = rx_sys_error("temporary file");
         goto out;
     }
-    if ((rc = rx_open_reader(x, &p.blobs, path)) < 0) {
-        status = rx_lib_error(path, rc);
-        goto out;
-    }
+    p.blobs = r;
     tj_init(&p.alerts, p.alerts_f);
     tj_init(&p.console, p.console_f);
     tj_init(&p.images, p.images_f);
@@ -497,7 +489,6 @@ static int export_json(rx_ctx *x, FILE *f, const char *path, runlog_reader *r,
     else if (json_tail(&p, run) < 0)
         status = rx_sys_error("temporary file");
 out:
-    runlog_reader_close(p.blobs);
     if (p.alerts_f)
         fclose(p.alerts_f);
     if (p.console_f)

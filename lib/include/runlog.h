@@ -524,6 +524,11 @@ typedef enum runlog_state {
 } runlog_state;
 
 RUNLOG_API const char *runlog_state_name(runlog_state state);
+/** "INFO", "WARN", "ERROR" (the names the format stores, §5.2, and W&B's
+ *  AlertLevel); NULL for another value. */
+RUNLOG_API const char *runlog_alert_level_name(runlog_alert_level level);
+/** "stdout", "stderr" (§5.2); NULL for another value. */
+RUNLOG_API const char *runlog_stream_name(runlog_stream stream);
 
 /**
  * Reads the whole run once, in a pass of its own over the reader's open
