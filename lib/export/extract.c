@@ -186,9 +186,15 @@ static int check_entries(const char *file, const runlog_value *entries)
     for (i = 0; i < n; i++) {
         e = runlog_value_item(entries, i);
         p = rlu_map_str(e, "path", &len);
-        why = p ? media_entry_path_problem(p, len) : "entry without a path";
-        if (!why && !runlog_value_get(e, "ref") && runlog_value_digest(&d, e) < 0)
-            why = "entry without a digest";
+        /* The library's one path rule (spec/FORMAT.md §13.5); its detail
+         * quotes the path and says why. */
+        if (p && runlog_artifact_path_check(p, len) < 0)
+            return runlog_error_set(RUNLOG_ECORRUPT,
+                                    "%s: artifact entry %zu (\"%.200s\"): %s; nothing extracted",
+                                    file, i, p, runlog_error_detail());
+        why = !p ? "entry without a path"
+            : !runlog_value_get(e, "ref") && runlog_value_digest(&d, e) < 0 ? "entry without a digest"
+            : NULL;
         if (why)
             return runlog_error_set(RUNLOG_ECORRUPT,
                                     "%s: artifact entry %zu (\"%.200s\"): %s; nothing extracted",
@@ -308,6 +314,7 @@ typedef struct image_pass {
 static int write_raw(image_pass *p, const runlog_value *img, const runlog_digest *d,
                      const char *name)
 {
+    runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
     uint32_t h, w, c;
     char *tmp = NULL;
     const char *why = "";
@@ -316,13 +323,15 @@ static int write_raw(image_pass *p, const runlog_value *img, const runlog_digest
     FILE *f = NULL;
     int fd, rc;
 
-    if ((rc = runlog_reader_blob(&px, &len, p->blobs, d)) < 0)
-        return rx_lib_error(p->file, rc);
-    if (media_raw_shape(img, len, &h, &w, &c, &why) < 0) {
-        runlog_free(px);
-        return runlog_error_set(RUNLOG_ECORRUPT, "%s: image %s (%zu bytes): %s", p->file, name,
-                                len, why);
-    }
+    (void)d;
+    /* The library checks the map's shape against the blob (spec/FORMAT.md
+     * §13.3: no wrapping, 1, 3 or 4 channels, h x w x c bytes). */
+    if ((rc = runlog_value_image(&info, img)) < 0 ||
+        (rc = runlog_reader_image(&px, &len, p->blobs, img)) < 0)
+        return runlog_error_set(rc, "%s: image %s: %s", p->file, name, runlog_error_detail());
+    h = info.height;
+    w = info.width;
+    c = info.channels;
     /* DIR/.runlog-tmp-XXXXXX: mkstemp's random name, created exclusively (a
      * guessable one could be taken ahead by a link), and short whatever the
      * length of NAME (a name near 255 bytes plus a suffix would not fit). */
