@@ -205,6 +205,10 @@ typedef struct batch {
     uint32_t nrows;        /* history rows among the items */
     int has_blob;          /* holds blob chunks (never grown past flush_bytes) */
     uint32_t nkeys;        /* keys defined when sealed */
+    /* For the frame's block limit (see make_room_locked): cells of its
+     * history rows, history columns possible (non-null types x keys defined
+     * at its last commit), and blocks of everything else. */
+    uint64_t hist_cells, hist_cols_max, other_blocks;
     uint64_t opened_ms;    /* monotonic, when the first item came */
     struct batch *next;    /* free list */
 } batch;
@@ -642,6 +646,7 @@ static batch *batch_get(runlog_writer *w)
     b->nitems = 0;
     b->nrows = 0;
     b->has_blob = 0;
+    b->hist_cells = b->hist_cols_max = b->other_blocks = 0;
     b->next = NULL;
     return b;
 }
@@ -717,6 +722,7 @@ static int seal_locked(runlog_writer *w)
         w->cur->data.len = 0;
         w->cur->nitems = w->cur->nrows = 0;
         w->cur->has_blob = 0;
+        w->cur->hist_cells = w->cur->hist_cols_max = w->cur->other_blocks = 0;
         if (rc)
             set_err_locked(w, rc);
         return rc;
@@ -794,10 +800,50 @@ static void *writer_thread(void *arg)
     return NULL;
 }
 
-/* Appends an item to the current batch; seals it when it is full. */
-static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, const void *body,
-                           size_t body_len)
+/* Blocks of one frame besides block 0 (the record stream), §10. */
+#define FRAME_MAX_BLOCKS (RL_MAX_BLOCKS - 1u)
+
+/* Seals the current batch, under mu, when an item taking more blocks would
+ * carry its frame past FRAME_MAX_BLOCKS (the encoder refuses such a frame,
+ * and the whole batch would be lost). A history row takes a block per
+ * (key, type) column of the batch, which the caller's thread does not count;
+ * the bound is its cells, or the columns its keys allow (non-null types x
+ * keys defined), whichever is less, so that a run of fewer than 13 107 keys
+ * never seals a batch here. hist_cols_max: that product at this commit. */
+static int make_room_locked(runlog_writer *w, uint64_t hist_cells, uint64_t hist_cols_max,
+                            uint64_t other_blocks)
 {
+    const batch *b = w->cur;
+    if (b->nitems == 0)
+        return 0;
+    uint64_t cols_max = b->hist_cols_max > hist_cols_max ? b->hist_cols_max : hist_cols_max;
+    uint64_t hist = b->hist_cells + hist_cells;
+    if (hist > cols_max)
+        hist = cols_max;
+    return hist + b->other_blocks + other_blocks > FRAME_MAX_BLOCKS ? seal_locked(w) : 0;
+}
+
+/* Counts an item's blocks in the current batch (see make_room_locked). */
+static void count_blocks_locked(runlog_writer *w, uint64_t hist_cells, uint64_t hist_cols_max,
+                                uint64_t other_blocks)
+{
+    batch *b = w->cur;
+    b->hist_cells += hist_cells;
+    if (hist_cols_max > b->hist_cols_max)
+        b->hist_cols_max = hist_cols_max;
+    b->other_blocks += other_blocks;
+}
+
+/* Appends an item (taking blocks frame blocks) to the current batch; seals
+ * it when it is full. */
+static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, const void *body,
+                           size_t body_len, uint32_t blocks)
+{
+    if (blocks) {
+        int rc = make_room_locked(w, 0, 0, blocks);
+        if (rc)
+            return rc;
+    }
     /* A large item (a blob chunk) that would carry the batch past its size
      * starts a batch of its own: batches, queued or recycled, then stay near
      * flush_bytes instead of growing to twice it. */
@@ -817,19 +863,24 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
         memcpy(b->data.p + b->data.len + head_len, body, body_len);
     b->data.len += head_len + body_len;
     b->nitems++;
+    count_blocks_locked(w, 0, 0, blocks);
     return batch_due(w, b) ? seal_locked(w) : 0;
 }
 
 static void lock(runlog_writer *w) { pthread_mutex_lock(&w->mu); }
 static void unlock(runlog_writer *w) { pthread_mutex_unlock(&w->mu); }
 
-/* Starts an item of size bytes in the current batch: takes mu and returns
- * where to write it, or NULL with *rc set and mu released. */
-static uint8_t *item_begin(runlog_writer *w, size_t size, int *rc)
+/* Starts an item of size bytes in the current batch, taking frame blocks
+ * as make_room_locked() counts them: takes mu and returns where to write
+ * it, or NULL with *rc set and mu released. */
+static uint8_t *item_begin(runlog_writer *w, size_t size, uint64_t hist_cells, uint64_t hist_cols_max,
+                           uint64_t other_blocks, int *rc)
 {
     lock(w);
-    batch *b = w->cur;
     *rc = sticky_err(w);
+    if (!*rc)
+        *rc = make_room_locked(w, hist_cells, hist_cols_max, other_blocks);
+    batch *b = w->cur;
     if (!*rc && rl_buf_reserve(&b->data, size))
         *rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
     if (*rc) {
@@ -838,6 +889,7 @@ static uint8_t *item_begin(runlog_writer *w, size_t size, int *rc)
     }
     if (b->nitems == 0)
         batch_opened(w, b);
+    count_blocks_locked(w, hist_cells, hist_cols_max, other_blocks);
     return b->data.p + b->data.len;
 }
 
@@ -860,7 +912,7 @@ int rl_writer_record(runlog_writer *w, uint8_t type, const rl_buf *body)
     uint8_t head[ITEM_HEAD_MAX];
     size_t head_len = (size_t)(item_head_put(head, &h) - head);
     lock(w);
-    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, head_len, body->p, body->len);
+    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, head_len, body->p, body->len, 0);
     unlock(w);
     return rc;
 }
@@ -1045,10 +1097,35 @@ int runlog_writer_console(runlog_writer *w, runlog_stream stream, const void *da
 /* A system sample: an item like a row, but its keys travel as text (the
  * sampler thread must not touch the caller's key dictionary) and its step
  * is the sample's sequence number. */
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A key twice in one sample would be two values of one column in a row,
+ * which the encoder refuses (§6, "One value per key and row"). */
+static int check_unique_keys(const char *const *keys, size_t n)
+{
+    const char **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    memcpy(sorted, keys, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_key);
+    int rc = 0;
+    for (size_t i = 1; i < n && !rc; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            rc = rl_fail(RUNLOG_EINVAL, "system key %s given twice in one sample", sorted[i]);
+    free(sorted);
+    return rc;
+}
+
 int runlog_writer_system(runlog_writer *w, const char *const *keys, const double *values, size_t n)
 {
     if (!w || (n && (!keys || !values)))
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (n > RUNLOG_MAX_ROW_KEYS)
+        return rl_fail(RUNLOG_ETOOLARGE, "a system sample of %zu keys is over the limit of %u keys (RUNLOG_MAX_ROW_KEYS)",
+                       n, RUNLOG_MAX_ROW_KEYS);
     size_t size = ITEM_HEAD_MAX;
     for (size_t i = 0; i < n; i++) {
         int rc = rl_check_key(keys[i]);
@@ -1056,9 +1133,14 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
             return rc;
         size += ITEM_SYS_CELL_MAX + strlen(keys[i]);
     }
+    if (n > 1) {
+        int rc = check_unique_keys(keys, n);
+        if (rc)
+            return rc;
+    }
     item_head h = { .kind = ITEM_SYSTEM, .u.row = { 0, now_ns(w), (uint32_t)n } };
     int rc;
-    uint8_t *p = item_begin(w, size, &rc), *start = p;
+    uint8_t *p = item_begin(w, size, 0, 0, n, &rc), *start = p;
     if (!p)
         return rc;
     h.u.row.step = w->system_seq++; /* under mu: samplers may run in parallel */
@@ -1096,7 +1178,7 @@ int rl_writer_blob_chunk(runlog_writer *w, const uint8_t digest[16], uint64_t of
     size_t head_len = (size_t)(item_head_put(head, &h) - head);
     lock(w);
     w->cur->has_blob = 1;
-    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, head_len, data, len);
+    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, head_len, data, len, 1);
     unlock(w);
     return rc;
 }
@@ -1158,6 +1240,10 @@ static int row_cell(runlog_writer *w, const char *key, wcell **out)
     if (w->row_slot[id]) {
         *out = &w->cells[w->row_slot[id] - 1];
     } else {
+        /* Each key is a column and a block of the row's frame (§10). */
+        if (w->ncells >= RUNLOG_MAX_ROW_KEYS)
+            return rl_fail(RUNLOG_ETOOLARGE, "key %s: a row holds at most %u keys (RUNLOG_MAX_ROW_KEYS)",
+                           key, RUNLOG_MAX_ROW_KEYS);
         if (w->ncells == w->cells_cap) {
             uint32_t cap = w->cells_cap ? w->cells_cap * 2 : 32;
             wcell *c = realloc(w->cells, cap * sizeof *c);
@@ -1301,7 +1387,8 @@ static int commit_at(runlog_writer *w, uint64_t step)
         size += ITEM_CELL_MAX + w->cells[i].len;
     item_head h = { .kind = ITEM_ROW, .u.row = { step, now_ns(w), w->ncells } };
     int rc;
-    uint8_t *p = item_begin(w, size, &rc), *start = p;
+    uint8_t *p = item_begin(w, size, w->ncells, (uint64_t)(RL_COL_NTYPES - 1) * w->keys.count, 0, &rc),
+            *start = p;
     if (!p)
         return rc;
     p = item_head_put(p, &h);
@@ -1345,6 +1432,10 @@ int runlog_writer_commit(runlog_writer *w)
         return rl_fail(RUNLOG_EINVAL, "writer is NULL");
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    /* next_step is 0 after a last step of 2^64 - 1 (a file of another writer). */
+    if (w->has_rows && (w->next_step == 0 || w->next_step > RUNLOG_MAX_STEP))
+        return rl_fail(RUNLOG_EINVAL, "%s: no automatic step follows the last step %llu (steps are at most %llu)",
+                       w->path, (unsigned long long)(w->next_step - 1), (unsigned long long)RUNLOG_MAX_STEP);
     return commit_at(w, w->next_step);
 }
 
@@ -1354,6 +1445,9 @@ int runlog_writer_commit_step(runlog_writer *w, uint64_t step)
         return rl_fail(RUNLOG_EINVAL, "writer is NULL");
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    if (step > RUNLOG_MAX_STEP)
+        return rl_fail(RUNLOG_EINVAL, "step %llu is over the limit of %llu (RUNLOG_MAX_STEP: the automatic step after it must fit in 64 bits)",
+                       (unsigned long long)step, (unsigned long long)RUNLOG_MAX_STEP);
     if (w->has_rows && step < w->next_step - 1)
         return rl_fail(RUNLOG_ESTATE, "step %llu is lower than the last committed step %llu",
                        (unsigned long long)step, (unsigned long long)(w->next_step - 1));
