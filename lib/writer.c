@@ -27,7 +27,177 @@
 #define DEFAULT_ZSTD_LEVEL 3
 #define INDEX_EVERY_FRAMES 1024u
 
+/* ---- Queue items ----------------------------------------------------------
+ *
+ * What a caller's thread hands the writer thread: items in a batch's byte
+ * buffer (one allocation per batch, not one per item). An item is a head,
+ * then, by kind:
+ *   ITEM_ROW     head.u.row.ncells row cells (global key id, type, value)
+ *   ITEM_SYSTEM  head.u.row.ncells system cells (key text, float value)
+ *   ITEM_RECORD  head.u.record.len bytes of record body
+ *   ITEM_BLOB    head.u.blob.len bytes of blob data
+ * The fields are stored one after the other, without padding, in the order
+ * of the put functions below; each get function reads them in the same
+ * order. Nothing else knows where a field is. These bytes never leave the
+ * process, but their count decides where batches are sealed (flush_bytes),
+ * hence where frames are cut: do not pad them. */
 enum { ITEM_ROW = 'R', ITEM_SYSTEM = 'S', ITEM_RECORD = 'C', ITEM_BLOB = 'B' };
+
+typedef struct item_head {
+    uint8_t kind; /* ITEM_* */
+    union {
+        struct { uint64_t step; int64_t time_ns; uint32_t ncells; } row; /* ROW, SYSTEM */
+        struct { uint8_t type; uint32_t len; } record;                    /* RL_REC_* */
+        struct { uint8_t digest[16]; uint64_t offset, total; uint8_t compress; uint32_t len; } blob;
+    } u;
+} item_head;
+
+/* A system cell: the sampler thread must not touch the caller's key
+ * dictionary, so its keys travel as text. */
+typedef struct item_sys_cell {
+    const char *key;
+    uint32_t len;
+    double value;
+} item_sys_cell;
+
+/* Upper bounds on what the put functions write (a struct holds at least its
+ * fields), for reserving room before writing in place; strings and keys add
+ * their bytes. */
+#define ITEM_HEAD_MAX sizeof(item_head)
+#define ITEM_CELL_MAX sizeof(rl_cell)
+#define ITEM_SYS_CELL_MAX sizeof(item_sys_cell)
+
+#define ITEM_PUT(p, field) ((p) = item_put_field((p), &(field), sizeof(field)))
+#define ITEM_GET(p, field) ((p) = item_get_field((p), &(field), sizeof(field)))
+
+static uint8_t *item_put_field(uint8_t *p, const void *field, size_t n)
+{
+    memcpy(p, field, n);
+    return p + n;
+}
+
+static const uint8_t *item_get_field(const uint8_t *p, void *field, size_t n)
+{
+    memcpy(field, p, n);
+    return p + n;
+}
+
+/* Writes h at p; returns the end. */
+static uint8_t *item_head_put(uint8_t *p, const item_head *h)
+{
+    ITEM_PUT(p, h->kind);
+    switch (h->kind) {
+    case ITEM_ROW:
+    case ITEM_SYSTEM:
+        ITEM_PUT(p, h->u.row.step);
+        ITEM_PUT(p, h->u.row.time_ns);
+        ITEM_PUT(p, h->u.row.ncells);
+        break;
+    case ITEM_RECORD:
+        ITEM_PUT(p, h->u.record.type);
+        ITEM_PUT(p, h->u.record.len);
+        break;
+    case ITEM_BLOB:
+        ITEM_PUT(p, h->u.blob.digest);
+        ITEM_PUT(p, h->u.blob.offset);
+        ITEM_PUT(p, h->u.blob.total);
+        ITEM_PUT(p, h->u.blob.compress);
+        ITEM_PUT(p, h->u.blob.len);
+        break;
+    }
+    return p;
+}
+
+/* Reads the head item_head_put wrote at p into *h; returns the end. */
+static const uint8_t *item_head_get(const uint8_t *p, item_head *h)
+{
+    ITEM_GET(p, h->kind);
+    switch (h->kind) {
+    case ITEM_ROW:
+    case ITEM_SYSTEM:
+        ITEM_GET(p, h->u.row.step);
+        ITEM_GET(p, h->u.row.time_ns);
+        ITEM_GET(p, h->u.row.ncells);
+        break;
+    case ITEM_RECORD:
+        ITEM_GET(p, h->u.record.type);
+        ITEM_GET(p, h->u.record.len);
+        break;
+    case ITEM_BLOB:
+        ITEM_GET(p, h->u.blob.digest);
+        ITEM_GET(p, h->u.blob.offset);
+        ITEM_GET(p, h->u.blob.total);
+        ITEM_GET(p, h->u.blob.compress);
+        ITEM_GET(p, h->u.blob.len);
+        break;
+    }
+    return p;
+}
+
+/* Writes a row cell (c->key: a global key id) at p; returns the end. */
+static uint8_t *item_cell_put(uint8_t *p, const rl_cell *c)
+{
+    ITEM_PUT(p, c->key);
+    ITEM_PUT(p, c->type);
+    switch (c->type) {
+    case RL_COL_FLOAT: ITEM_PUT(p, c->v.f); break;
+    case RL_COL_INT: ITEM_PUT(p, c->v.i); break;
+    case RL_COL_BOOL: {
+        uint8_t b = (uint8_t)(c->v.b != 0);
+        ITEM_PUT(p, b);
+        break;
+    }
+    case RL_COL_NULL: break;
+    default: /* string or CBOR */
+        ITEM_PUT(p, c->v.s.n);
+        if (c->v.s.n) /* an empty string may have no bytes anywhere */
+            memcpy(p, c->v.s.p, c->v.s.n);
+        p += c->v.s.n;
+    }
+    return p;
+}
+
+/* Reads a row cell item_cell_put wrote at p; strings and CBOR point into
+ * the item. Returns the end. */
+static const uint8_t *item_cell_get(const uint8_t *p, rl_cell *c)
+{
+    ITEM_GET(p, c->key);
+    ITEM_GET(p, c->type);
+    switch (c->type) {
+    case RL_COL_FLOAT: ITEM_GET(p, c->v.f); break;
+    case RL_COL_INT: ITEM_GET(p, c->v.i); break;
+    case RL_COL_BOOL: {
+        uint8_t b;
+        ITEM_GET(p, b);
+        c->v.b = b;
+        break;
+    }
+    case RL_COL_NULL: break;
+    default:
+        ITEM_GET(p, c->v.s.n);
+        c->v.s.p = p;
+        p += c->v.s.n;
+    }
+    return p;
+}
+
+static uint8_t *item_sys_cell_put(uint8_t *p, const item_sys_cell *c)
+{
+    ITEM_PUT(p, c->len);
+    memcpy(p, c->key, c->len);
+    p += c->len;
+    ITEM_PUT(p, c->value);
+    return p;
+}
+
+static const uint8_t *item_sys_cell_get(const uint8_t *p, item_sys_cell *c)
+{
+    ITEM_GET(p, c->len);
+    c->key = (const char *)p;
+    p += c->len;
+    ITEM_GET(p, c->value);
+    return p;
+}
 
 typedef struct batch {
     rl_buf data;
@@ -35,6 +205,10 @@ typedef struct batch {
     uint32_t nrows;        /* history rows among the items */
     int has_blob;          /* holds blob chunks (never grown past flush_bytes) */
     uint32_t nkeys;        /* keys defined when sealed */
+    /* For the frame's block limit (see make_room_locked): cells of its
+     * history rows, history columns possible (non-null types x keys defined
+     * at its last commit), and blocks of everything else. */
+    uint64_t hist_cells, hist_cols_max, other_blocks;
     uint64_t opened_ms;    /* monotonic, when the first item came */
     struct batch *next;    /* free list */
 } batch;
@@ -343,67 +517,53 @@ static int write_batch(runlog_writer *w, batch *b)
     uint32_t nrecords = 0;
     uint8_t rows_tag = ITEM_ROW; /* the kind of the rows being gathered */
     int rc = 0;
-    rl_cur c = rl_cur_make(b->data.p, b->data.len);
-    while (rl_cur_left(&c) > 0) {
-        uint8_t tag = c.p[c.pos++];
+    const uint8_t *p = b->data.p, *end = b->data.p + b->data.len;
+    while (p < end) {
+        item_head h;
+        p = item_head_get(p, &h);
         /* Rows of one kind in a row become one record; anything else ends it. */
-        if (nrows > 0 && tag != rows_tag) {
+        if (nrows > 0 && h.kind != rows_tag) {
             if ((rc = encode_rows(w, nrows, rows_tag == ITEM_ROW ? RL_REC_HISTORY : RL_REC_SYSTEM)))
                 goto fail;
             nrecords++;
             nrows = ncells = 0;
         }
-        if (tag == ITEM_BLOB) {
-            /* digest[16], offset u64, total u64, compress u8, len u32, bytes */
-            uint64_t offset, total;
-            uint32_t len, idx;
+        if (h.kind == ITEM_BLOB) {
+            uint32_t idx;
             rl_buf *blk;
-            const uint8_t *digest = c.p + c.pos;
-            memcpy(&offset, c.p + c.pos + 16, 8);
-            memcpy(&total, c.p + c.pos + 24, 8);
-            int compress = c.p[c.pos + 32];
-            memcpy(&len, c.p + c.pos + 33, 4);
-            c.pos += 37;
-            if ((rc = rl_fb_new_block(&w->fb, &blk, &idx)) || (rc = rl_buf_put(blk, c.p + c.pos, len)))
+            if ((rc = rl_fb_new_block(&w->fb, &blk, &idx)) || (rc = rl_buf_put(blk, p, h.u.blob.len)))
                 goto fail;
-            if (!compress)
+            if (!h.u.blob.compress)
                 rl_fb_block_raw(&w->fb, idx);
-            c.pos += len;
+            p += h.u.blob.len;
             rl_buf *b = &w->tbody;
             b->len = 0;
             if ((rc = rl_cbor_map(b, 4)) || (rc = rl_cbor_text(b, "digest", 6)) ||
-                (rc = rl_cbor_bytes(b, digest, 16)) || (rc = rl_cbor_text(b, "offset", 6)) ||
-                (rc = rl_cbor_uint(b, offset)) || (rc = rl_cbor_text(b, "size", 4)) ||
-                (rc = rl_cbor_uint(b, total)) || (rc = rl_cbor_text(b, "block", 5)) ||
+                (rc = rl_cbor_bytes(b, h.u.blob.digest, 16)) || (rc = rl_cbor_text(b, "offset", 6)) ||
+                (rc = rl_cbor_uint(b, h.u.blob.offset)) || (rc = rl_cbor_text(b, "size", 4)) ||
+                (rc = rl_cbor_uint(b, h.u.blob.total)) || (rc = rl_cbor_text(b, "block", 5)) ||
                 (rc = rl_cbor_uint(b, idx)) || (rc = rl_fb_add_record(&w->fb, RL_REC_BLOB_CHUNK, b->p, b->len)))
                 goto fail;
             nrecords++;
             continue;
         }
-        if (tag == ITEM_RECORD) {
-            uint8_t type = c.p[c.pos];
-            uint32_t len;
-            memcpy(&len, c.p + c.pos + 1, 4);
-            c.pos += 5;
-            if ((rc = rl_fb_add_record(&w->fb, type, c.p + c.pos, len)))
+        if (h.kind == ITEM_RECORD) {
+            if ((rc = rl_fb_add_record(&w->fb, h.u.record.type, p, h.u.record.len)))
                 goto fail;
             nrecords++;
-            c.pos += len;
+            p += h.u.record.len;
             continue;
         }
-        rows_tag = tag;
-        /* A row: step, time, cell count, cells. */
+        rows_tag = h.kind;
         if (grow_array((void **)&w->rows, &w->rows_cap, nrows + 1, sizeof *w->rows) ||
             grow_array((void **)&w->row_first, &w->row_first_cap, nrows + 1, sizeof *w->row_first)) {
             rc = RUNLOG_ENOMEM;
             goto fail;
         }
         rl_row *row = &w->rows[nrows];
-        uint32_t n;
-        memcpy(&row->step, c.p + c.pos, 8);
-        memcpy(&row->time_ns, c.p + c.pos + 8, 8);
-        memcpy(&n, c.p + c.pos + 16, 4);
-        c.pos += 20;
+        uint32_t n = h.u.row.ncells;
+        row->step = h.u.row.step;
+        row->time_ns = h.u.row.time_ns;
         row->ncells = n;
         w->row_first[nrows] = (uint32_t)ncells;
         if (grow_array((void **)&w->tcells, &w->tcells_cap, ncells + n, sizeof *w->tcells)) {
@@ -412,35 +572,20 @@ static int write_batch(runlog_writer *w, batch *b)
         }
         for (uint32_t i = 0; i < n; i++) {
             rl_cell *cell = &w->tcells[ncells + i];
-            if (tag == ITEM_SYSTEM) {
-                uint32_t len;
-                memcpy(&len, c.p + c.pos, 4);
-                if ((rc = local_sys_key(w, (const char *)c.p + c.pos + 4, len, &cell->key)))
+            if (h.kind == ITEM_SYSTEM) {
+                item_sys_cell sc;
+                p = item_sys_cell_get(p, &sc);
+                if ((rc = local_sys_key(w, sc.key, sc.len, &cell->key)))
                     goto fail;
-                c.pos += 4 + len;
                 cell->type = RL_COL_FLOAT;
-                memcpy(&cell->v.f, c.p + c.pos, 8);
-                c.pos += 8;
+                cell->v.f = sc.value;
                 continue;
             }
-            uint32_t global;
-            memcpy(&global, c.p + c.pos, 4);
-            cell->type = c.p[c.pos + 4];
-            c.pos += 5;
-            if ((rc = local_key(w, global, &cell->key)))
+            p = item_cell_get(p, cell);
+            if ((rc = local_key(w, cell->key, &cell->key)))
                 goto fail;
-            switch (cell->type) {
-            case RL_COL_FLOAT: memcpy(&cell->v.f, c.p + c.pos, 8); c.pos += 8; break;
-            case RL_COL_INT: memcpy(&cell->v.i, c.p + c.pos, 8); c.pos += 8; break;
-            case RL_COL_BOOL: cell->v.b = c.p[c.pos++]; break;
-            case RL_COL_NULL: break;
-            default:
-                memcpy(&cell->v.s.n, c.p + c.pos, 4);
-                cell->v.s.p = c.p + c.pos + 4;
-                c.pos += 4 + cell->v.s.n;
-            }
         }
-        if (tag == ITEM_ROW) {
+        if (h.kind == ITEM_ROW) {
             if (total_rows == 0)
                 first_step = row->step;
             last_step = row->step;
@@ -501,6 +646,7 @@ static batch *batch_get(runlog_writer *w)
     b->nitems = 0;
     b->nrows = 0;
     b->has_blob = 0;
+    b->hist_cells = b->hist_cols_max = b->other_blocks = 0;
     b->next = NULL;
     return b;
 }
@@ -576,6 +722,7 @@ static int seal_locked(runlog_writer *w)
         w->cur->data.len = 0;
         w->cur->nitems = w->cur->nrows = 0;
         w->cur->has_blob = 0;
+        w->cur->hist_cells = w->cur->hist_cols_max = w->cur->other_blocks = 0;
         if (rc)
             set_err_locked(w, rc);
         return rc;
@@ -653,10 +800,50 @@ static void *writer_thread(void *arg)
     return NULL;
 }
 
-/* Appends an item to the current batch; seals it when it is full. */
-static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, const void *body,
-                           size_t body_len)
+/* Blocks of one frame besides block 0 (the record stream), §10. */
+#define FRAME_MAX_BLOCKS (RL_MAX_BLOCKS - 1u)
+
+/* Seals the current batch, under mu, when an item taking more blocks would
+ * carry its frame past FRAME_MAX_BLOCKS (the encoder refuses such a frame,
+ * and the whole batch would be lost). A history row takes a block per
+ * (key, type) column of the batch, which the caller's thread does not count;
+ * the bound is its cells, or the columns its keys allow (non-null types x
+ * keys defined), whichever is less, so that a run of fewer than 13 107 keys
+ * never seals a batch here. hist_cols_max: that product at this commit. */
+static int make_room_locked(runlog_writer *w, uint64_t hist_cells, uint64_t hist_cols_max,
+                            uint64_t other_blocks)
 {
+    const batch *b = w->cur;
+    if (b->nitems == 0)
+        return 0;
+    uint64_t cols_max = b->hist_cols_max > hist_cols_max ? b->hist_cols_max : hist_cols_max;
+    uint64_t hist = b->hist_cells + hist_cells;
+    if (hist > cols_max)
+        hist = cols_max;
+    return hist + b->other_blocks + other_blocks > FRAME_MAX_BLOCKS ? seal_locked(w) : 0;
+}
+
+/* Counts an item's blocks in the current batch (see make_room_locked). */
+static void count_blocks_locked(runlog_writer *w, uint64_t hist_cells, uint64_t hist_cols_max,
+                                uint64_t other_blocks)
+{
+    batch *b = w->cur;
+    b->hist_cells += hist_cells;
+    if (hist_cols_max > b->hist_cols_max)
+        b->hist_cols_max = hist_cols_max;
+    b->other_blocks += other_blocks;
+}
+
+/* Appends an item (taking blocks frame blocks) to the current batch; seals
+ * it when it is full. */
+static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, const void *body,
+                           size_t body_len, uint32_t blocks)
+{
+    if (blocks) {
+        int rc = make_room_locked(w, 0, 0, blocks);
+        if (rc)
+            return rc;
+    }
     /* A large item (a blob chunk) that would carry the batch past its size
      * starts a batch of its own: batches, queued or recycled, then stay near
      * flush_bytes instead of growing to twice it. */
@@ -676,19 +863,24 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
         memcpy(b->data.p + b->data.len + head_len, body, body_len);
     b->data.len += head_len + body_len;
     b->nitems++;
+    count_blocks_locked(w, 0, 0, blocks);
     return batch_due(w, b) ? seal_locked(w) : 0;
 }
 
 static void lock(runlog_writer *w) { pthread_mutex_lock(&w->mu); }
 static void unlock(runlog_writer *w) { pthread_mutex_unlock(&w->mu); }
 
-/* Starts an item of size bytes in the current batch: takes mu and returns
- * where to write it, or NULL with *rc set and mu released. */
-static uint8_t *item_begin(runlog_writer *w, size_t size, int *rc)
+/* Starts an item of size bytes in the current batch, taking frame blocks
+ * as make_room_locked() counts them: takes mu and returns where to write
+ * it, or NULL with *rc set and mu released. */
+static uint8_t *item_begin(runlog_writer *w, size_t size, uint64_t hist_cells, uint64_t hist_cols_max,
+                           uint64_t other_blocks, int *rc)
 {
     lock(w);
-    batch *b = w->cur;
     *rc = sticky_err(w);
+    if (!*rc)
+        *rc = make_room_locked(w, hist_cells, hist_cols_max, other_blocks);
+    batch *b = w->cur;
     if (!*rc && rl_buf_reserve(&b->data, size))
         *rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
     if (*rc) {
@@ -697,6 +889,7 @@ static uint8_t *item_begin(runlog_writer *w, size_t size, int *rc)
     }
     if (b->nitems == 0)
         batch_opened(w, b);
+    count_blocks_locked(w, hist_cells, hist_cols_max, other_blocks);
     return b->data.p + b->data.len;
 }
 
@@ -715,13 +908,11 @@ static int item_end(runlog_writer *w, size_t len, int is_row)
 
 int rl_writer_record(runlog_writer *w, uint8_t type, const rl_buf *body)
 {
-    uint8_t head[6];
-    uint32_t len = (uint32_t)body->len;
-    head[0] = ITEM_RECORD;
-    head[1] = type;
-    memcpy(head + 2, &len, 4);
+    item_head h = { .kind = ITEM_RECORD, .u.record = { type, (uint32_t)body->len } };
+    uint8_t head[ITEM_HEAD_MAX];
+    size_t head_len = (size_t)(item_head_put(head, &h) - head);
     lock(w);
-    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, sizeof head, body->p, body->len);
+    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, head_len, body->p, body->len, 0);
     unlock(w);
     return rc;
 }
@@ -915,37 +1106,59 @@ int runlog_writer_console(runlog_writer *w, runlog_stream stream, const void *da
 /* A system sample: an item like a row, but its keys travel as text (the
  * sampler thread must not touch the caller's key dictionary) and its step
  * is the sample's sequence number. */
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A key twice in one sample would be two values of one column in a row,
+ * which the encoder refuses (§6, "One value per key and row"). */
+static int check_unique_keys(const char *const *keys, size_t n)
+{
+    const char **sorted = malloc((n ? n : 1) * sizeof *sorted);
+    if (!sorted)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    memcpy(sorted, keys, n * sizeof *sorted);
+    qsort(sorted, n, sizeof *sorted, cmp_key);
+    int rc = 0;
+    for (size_t i = 1; i < n && !rc; i++)
+        if (strcmp(sorted[i - 1], sorted[i]) == 0)
+            rc = rl_fail(RUNLOG_EINVAL, "system key %s given twice in one sample", sorted[i]);
+    free(sorted);
+    return rc;
+}
+
 int runlog_writer_system(runlog_writer *w, const char *const *keys, const double *values, size_t n)
 {
     if (!w || (n && (!keys || !values)))
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
-    size_t size = 1 + 8 + 8 + 4;
+    if (n > RUNLOG_MAX_ROW_KEYS)
+        return rl_fail(RUNLOG_ETOOLARGE, "a system sample of %zu keys is over the limit of %u keys (RUNLOG_MAX_ROW_KEYS)",
+                       n, RUNLOG_MAX_ROW_KEYS);
+    size_t size = ITEM_HEAD_MAX;
     for (size_t i = 0; i < n; i++) {
         int rc = rl_check_key(keys[i]);
         if (rc)
             return rc;
-        size += 4 + strlen(keys[i]) + 8;
+        size += ITEM_SYS_CELL_MAX + strlen(keys[i]);
     }
-    int64_t t = now_ns(w);
+    if (n > 1) {
+        int rc = check_unique_keys(keys, n);
+        if (rc)
+            return rc;
+    }
+    item_head h = { .kind = ITEM_SYSTEM, .u.row = { 0, now_ns(w), (uint32_t)n } };
     int rc;
-    uint8_t *p = item_begin(w, size, &rc);
+    uint8_t *p = item_begin(w, size, 0, 0, n, &rc), *start = p;
     if (!p)
         return rc;
-    uint32_t count = (uint32_t)n;
-    uint64_t seq = w->system_seq++;
-    *p++ = ITEM_SYSTEM;
-    memcpy(p, &seq, 8);
-    memcpy(p + 8, &t, 8);
-    memcpy(p + 16, &count, 4);
-    p += 20;
+    h.u.row.step = w->system_seq++; /* under mu: samplers may run in parallel */
+    p = item_head_put(p, &h);
     for (size_t i = 0; i < n; i++) {
-        uint32_t len = (uint32_t)strlen(keys[i]);
-        memcpy(p, &len, 4);
-        memcpy(p + 4, keys[i], len);
-        memcpy(p + 4 + len, &values[i], 8);
-        p += 4 + len + 8;
+        item_sys_cell c = { keys[i], (uint32_t)strlen(keys[i]), values[i] };
+        p = item_sys_cell_put(p, &c);
     }
-    return item_end(w, size, 0);
+    return item_end(w, (size_t)(p - start), 0);
 }
 
 /* ---- Blobs and media (used by blob.c, media.c, artifact.c) ------------------- */
@@ -964,17 +1177,17 @@ rl_digest_set *rl_writer_blobs(runlog_writer *w) { return &w->blobs; }
 int rl_writer_blob_chunk(runlog_writer *w, const uint8_t digest[16], uint64_t offset, uint64_t total,
                          const void *data, size_t len, int compress)
 {
-    uint8_t head[1 + 37];
-    uint32_t n = (uint32_t)len;
-    head[0] = ITEM_BLOB;
-    memcpy(head + 1, digest, 16);
-    memcpy(head + 17, &offset, 8);
-    memcpy(head + 25, &total, 8);
-    head[33] = (uint8_t)(compress != 0);
-    memcpy(head + 34, &n, 4);
+    item_head h = { .kind = ITEM_BLOB };
+    memcpy(h.u.blob.digest, digest, sizeof h.u.blob.digest);
+    h.u.blob.offset = offset;
+    h.u.blob.total = total;
+    h.u.blob.compress = (uint8_t)(compress != 0);
+    h.u.blob.len = (uint32_t)len;
+    uint8_t head[ITEM_HEAD_MAX];
+    size_t head_len = (size_t)(item_head_put(head, &h) - head);
     lock(w);
     w->cur->has_blob = 1;
-    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, sizeof head, data, len);
+    int rc = w->err ? sticky_err(w) : add_item_locked(w, head, head_len, data, len, 1);
     unlock(w);
     return rc;
 }
@@ -1036,6 +1249,10 @@ static int row_cell(runlog_writer *w, const char *key, wcell **out)
     if (w->row_slot[id]) {
         *out = &w->cells[w->row_slot[id] - 1];
     } else {
+        /* Each key is a column and a block of the row's frame (§10). */
+        if (w->ncells >= RUNLOG_MAX_ROW_KEYS)
+            return rl_fail(RUNLOG_ETOOLARGE, "key %s: a row holds at most %u keys (RUNLOG_MAX_ROW_KEYS)",
+                           key, RUNLOG_MAX_ROW_KEYS);
         if (w->ncells == w->cells_cap) {
             uint32_t cap = w->cells_cap ? w->cells_cap * 2 : 32;
             wcell *c = realloc(w->cells, cap * sizeof *c);
@@ -1174,36 +1391,35 @@ static void clear_row(runlog_writer *w)
 
 static int commit_at(runlog_writer *w, uint64_t step)
 {
-    size_t size = 1 + 8 + 8 + 4;
+    size_t size = ITEM_HEAD_MAX;
     for (uint32_t i = 0; i < w->ncells; i++)
-        size += 5 + 8 + (w->cells[i].type >= RL_COL_STRING ? 4 + w->cells[i].len : 0);
-    int64_t t = now_ns(w);
+        size += ITEM_CELL_MAX + w->cells[i].len;
+    item_head h = { .kind = ITEM_ROW, .u.row = { step, now_ns(w), w->ncells } };
     int rc;
-    uint8_t *p = item_begin(w, size, &rc), *start = p;
+    uint8_t *p = item_begin(w, size, w->ncells, (uint64_t)(RL_COL_NTYPES - 1) * w->keys.count, 0, &rc),
+            *start = p;
     if (!p)
         return rc;
-    uint32_t n = w->ncells;
-    *p++ = ITEM_ROW;
-    memcpy(p, &step, 8);
-    memcpy(p + 8, &t, 8);
-    memcpy(p + 16, &n, 4);
-    p += 20;
-    for (uint32_t i = 0; i < n; i++) {
-        const wcell *c = &w->cells[i];
-        memcpy(p, &c->key, 4);
-        p[4] = c->type;
-        p += 5;
-        switch (c->type) {
-        case RL_COL_FLOAT: memcpy(p, &c->v.f, 8); p += 8; break;
-        case RL_COL_INT: memcpy(p, &c->v.i, 8); p += 8; break;
-        case RL_COL_BOOL: *p++ = (uint8_t)c->v.b; break;
+    p = item_head_put(p, &h);
+    /* Local copies: stores through p might alias *w, for all the compiler knows. */
+    const wcell *cells = w->cells;
+    const uint8_t *row_bytes = w->row_bytes.p;
+    for (uint32_t i = 0, n = h.u.row.ncells; i < n; i++) {
+        const wcell *wc = &cells[i];
+        rl_cell c; /* only the fields of its type are put */
+        c.key = wc->key;
+        c.type = wc->type;
+        switch (wc->type) {
+        case RL_COL_FLOAT: c.v.f = wc->v.f; break;
+        case RL_COL_INT: c.v.i = wc->v.i; break;
+        case RL_COL_BOOL: c.v.b = wc->v.b; break;
         case RL_COL_NULL: break;
         default:
-            memcpy(p, &c->len, 4);
-            if (c->len) /* row_bytes.p is NULL while every string is empty */
-                memcpy(p + 4, w->row_bytes.p + c->off, c->len);
-            p += 4 + c->len;
+            /* row_bytes.p is NULL while every string is empty */
+            c.v.s.p = wc->len ? row_bytes + wc->off : NULL;
+            c.v.s.n = wc->len;
         }
+        p = item_cell_put(p, &c);
     }
     w->next_step = step + 1;
     w->has_rows = 1;
@@ -1225,6 +1441,10 @@ int runlog_writer_commit(runlog_writer *w)
         return rl_fail(RUNLOG_EINVAL, "writer is NULL");
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    /* next_step is 0 after a last step of 2^64 - 1 (a file of another writer). */
+    if (w->has_rows && (w->next_step == 0 || w->next_step > RUNLOG_MAX_STEP))
+        return rl_fail(RUNLOG_EINVAL, "%s: no automatic step follows the last step %llu (steps are at most %llu)",
+                       w->path, (unsigned long long)(w->next_step - 1), (unsigned long long)RUNLOG_MAX_STEP);
     return commit_at(w, w->next_step);
 }
 
@@ -1234,6 +1454,9 @@ int runlog_writer_commit_step(runlog_writer *w, uint64_t step)
         return rl_fail(RUNLOG_EINVAL, "writer is NULL");
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
+    if (step > RUNLOG_MAX_STEP)
+        return rl_fail(RUNLOG_EINVAL, "step %llu is over the limit of %llu (RUNLOG_MAX_STEP: the automatic step after it must fit in 64 bits)",
+                       (unsigned long long)step, (unsigned long long)RUNLOG_MAX_STEP);
     if (w->has_rows && step < w->next_step - 1)
         return rl_fail(RUNLOG_ESTATE, "step %llu is lower than the last committed step %llu",
                        (unsigned long long)step, (unsigned long long)(w->next_step - 1));

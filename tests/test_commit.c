@@ -2,7 +2,8 @@
  * test_commit — the history commit semantics of the writer, and argument
  * checking: automatic and explicit steps, a step going back (refused, the
  * pending values kept), equal steps, a key added twice, empty rows, calls
- * after finish, bad keys and bad JSON (refused, nothing written), NULLs.
+ * after finish, bad keys and bad JSON (refused, nothing written), NULLs,
+ * rows and samples the encoder could not store (refused at the call).
  * Every scenario runs with the writer thread and in synchronous mode.
  */
 #include "testutil.h"
@@ -215,6 +216,102 @@ static void test_bad_input_sync(void **state)
     bad_input_scenario(*state, 1);
 }
 
+/* Rows the encoder would refuse are refused at the call, and what was
+ * accepted before stays: the run start, the config and the earlier rows are
+ * in the file after finish (issue 17 item 5). */
+static void limits_scenario(fixture *fx, int synchronous)
+{
+    tu_clock clock = {1000, 1};
+    runlog_writer *w = open_writer(fx, &clock, synchronous);
+    TU_OK(runlog_writer_config_int(w, "seed", 7));
+    TU_OK(runlog_writer_add_int(w, "i", 0));
+    TU_OK(runlog_writer_commit(w));
+
+    /* Rows of 20 000 new keys each: one batch of four would need 80 000
+     * column blocks, more than a frame holds (65 536); the batch is sealed
+     * before that instead of failing at finish with everything in it. */
+    char key[32];
+    for (int r = 0; r < 4; r++) {
+        for (int k = 0; k < 20000; k++) {
+            snprintf(key, sizeof key, "w%d.%d", r, k);
+            TU_OK(runlog_writer_add_double(w, key, k));
+        }
+        TU_OK(runlog_writer_commit(w));
+    }
+
+    /* More keys than a row may hold: the extra key is refused, the row
+     * keeps the others and can still be committed. */
+    for (uint32_t k = 0; k < RUNLOG_MAX_ROW_KEYS; k++) {
+        snprintf(key, sizeof key, "w0.%u", k);
+        TU_OK(runlog_writer_add_int(w, key, 1));
+    }
+    TU_RC(runlog_writer_add_int(w, "one.more", 1), RUNLOG_ETOOLARGE);
+    assert_non_null(strstr(runlog_error_detail(), "RUNLOG_MAX_ROW_KEYS"));
+    TU_OK(runlog_writer_add_int(w, "w0.0", 2)); /* replacing a value is fine */
+    TU_OK(runlog_writer_commit(w));
+
+    /* System samples: too many keys, or a key twice. */
+    const char **sys = malloc((RUNLOG_MAX_ROW_KEYS + 1) * sizeof *sys);
+    double *vals = calloc(RUNLOG_MAX_ROW_KEYS + 1, sizeof *vals);
+    assert_true(sys && vals);
+    for (uint32_t k = 0; k <= RUNLOG_MAX_ROW_KEYS; k++)
+        sys[k] = "cpu";
+    TU_RC(runlog_writer_system(w, sys, vals, RUNLOG_MAX_ROW_KEYS + 1), RUNLOG_ETOOLARGE);
+    TU_RC(runlog_writer_system(w, sys, vals, 2), RUNLOG_EINVAL);
+    assert_non_null(strstr(runlog_error_detail(), "twice"));
+    TU_OK(runlog_writer_system(w, sys, vals, 1));
+    free(sys);
+    free(vals);
+
+    /* Step 2^64 - 1 leaves no automatic step after it: refused. */
+    TU_OK(runlog_writer_add_int(w, "i", 1));
+    TU_RC(runlog_writer_commit_step(w, UINT64_MAX), RUNLOG_EINVAL);
+    assert_non_null(strstr(runlog_error_detail(), "RUNLOG_MAX_STEP"));
+    TU_OK(runlog_writer_commit_step(w, RUNLOG_MAX_STEP));
+    assert_true(runlog_writer_next_step(w) == UINT64_MAX);
+    TU_OK(runlog_writer_add_int(w, "i", 2));
+    TU_RC(runlog_writer_commit(w), RUNLOG_EINVAL);
+    assert_non_null(strstr(runlog_error_detail(), "no automatic step"));
+    TU_OK(runlog_writer_commit_step(w, RUNLOG_MAX_STEP)); /* the pending value, same step */
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+
+    runlog_reader *r = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    const runlog_record *rec;
+    int rc, starts = 0, configs = 0, finishes = 0;
+    uint64_t rows = 0, fields = 0, last = 0;
+    while ((rc = runlog_reader_next(r, &rec)) == 0) {
+        runlog_record_type t = runlog_record_type_of(rec);
+        starts += t == RUNLOG_RECORD_RUN_START;
+        configs += t == RUNLOG_RECORD_CONFIG;
+        finishes += t == RUNLOG_RECORD_FINISH;
+        if (t == RUNLOG_RECORD_HISTORY) {
+            rows++;
+            fields += runlog_record_field_count(rec);
+            last = runlog_record_step(rec);
+        }
+    }
+    TU_RC(rc, RUNLOG_ITEROVER);
+    runlog_reader_close(r);
+    assert_int_equal(starts, 1);
+    assert_int_equal(configs, 1);
+    assert_int_equal(finishes, 1);
+    assert_int_equal(rows, 1 + 4 + 1 + 2);
+    assert_int_equal(fields, 1 + 80000 + RUNLOG_MAX_ROW_KEYS + 1 + 1);
+    assert_true(last == RUNLOG_MAX_STEP);
+}
+
+static void test_limits_threaded(void **state)
+{
+    limits_scenario(*state, 0);
+}
+
+static void test_limits_sync(void **state)
+{
+    limits_scenario(*state, 1);
+}
+
 static void test_open_arguments(void **state)
 {
     fixture *fx = *state;
@@ -265,6 +362,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_steps_sync, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_threaded, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_sync, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_limits_threaded, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_limits_sync, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_open_arguments, tu_setup, tu_teardown),
         cmocka_unit_test(test_names),
     };

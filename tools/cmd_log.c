@@ -194,16 +194,23 @@ static int add_images(runlog_writer *w, const log_opts *o, char **data, const si
     return rc;
 }
 
-/* Refuses a step lower than the last one before the writer is opened:
- * opening already appends (a resume record), and the values of a refused
- * commit could not be taken back (see check_pair()). */
-static int check_step(const char *path, uint64_t step)
+/* Refuses a step lower than the last one, over RUNLOG_MAX_STEP, or (without
+ * --step) after a last step that no automatic step follows, before the
+ * writer is opened: opening already appends (a resume record), and the
+ * values of a refused commit could not be taken back (see check_pair()). */
+static int check_step(const char *path, int has_step, uint64_t step)
 {
     runlog_reader *r;
     runlog_run *run;
     struct stat st;
     int rc, status = TOOL_OK;
 
+    if (has_step && step > RUNLOG_MAX_STEP) {
+        fprintf(stderr, "runlog: %s: step %" PRIu64 " is over the limit of %" PRIu64
+                        " (the automatic step after it must fit in 64 bits)\n", path, step,
+                (uint64_t)RUNLOG_MAX_STEP);
+        return TOOL_FAIL;
+    }
     if (stat(path, &st) < 0)
         return TOOL_OK; /* a new run: every step is fine */
     if (tool_open_reader(&r, path, RUNLOG_READ_TOLERANT) != TOOL_OK)
@@ -211,7 +218,11 @@ static int check_step(const char *path, uint64_t step)
     if ((rc = runlog_reader_run(&run, r)) < 0) {
         status = tool_lib_error(path, rc);
     } else {
-        if (runlog_run_rows(run) > 0 && step < runlog_run_last_step(run)) {
+        if (!has_step && runlog_run_rows(run) > 0 && runlog_run_last_step(run) >= RUNLOG_MAX_STEP) {
+            fprintf(stderr, "runlog: %s: no automatic step follows the last step %" PRIu64
+                            "; give --step\n", path, runlog_run_last_step(run));
+            status = TOOL_FAIL;
+        } else if (has_step && runlog_run_rows(run) > 0 && step < runlog_run_last_step(run)) {
             fprintf(stderr, "runlog: %s: step %" PRIu64 " is lower than the last step %" PRIu64
                             "\n", path, step, runlog_run_last_step(run));
             status = TOOL_FAIL;
@@ -233,7 +244,7 @@ int cmd_log(int argc, char **argv)
 
     if (status != TOOL_OK)
         return status;
-    if (o.has_step && (status = check_step(o.path, o.step)) != TOOL_OK)
+    if (!o.no_commit && (status = check_step(o.path, o.has_step, o.step)) != TOOL_OK)
         return status;
     for (k = 0; k < o.n_images && status == TOOL_OK; k++)
         status = read_image(o.images[k], &img[k], &img_len[k]);

@@ -248,7 +248,8 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_writer_config_json(runlog_writer *w, cons
 
 /* History: values added to the current row stay pending until a commit
  * (like wandb.log(..., commit=False)). Adding a key twice to one row keeps
- * the last value. */
+ * the last value. A row holds at most RUNLOG_MAX_ROW_KEYS keys: adding one
+ * more is refused with RUNLOG_ETOOLARGE (the row keeps its other values). */
 RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_double(runlog_writer *w, const char *key, double v);
 RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_int(runlog_writer *w, const char *key, int64_t v);
 RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_bool(runlog_writer *w, const char *key, int v);
@@ -261,16 +262,18 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_writer_add_json(runlog_writer *w, const c
  * Commits the pending row at the automatic step (the last committed step + 1,
  * or 0 for the first row), stamped with the current time. Committing with no
  * pending values is allowed (an empty row advances the step).
- * @return 0; RUNLOG_ESTATE after finish; RUNLOG_EIO/RUNLOG_ENOMEM when the
- *         writer thread failed earlier (the row is kept pending).
+ * @return 0; RUNLOG_ESTATE after finish; RUNLOG_EINVAL when the last step is
+ *         above RUNLOG_MAX_STEP - 1 (no automatic step follows it; the row is
+ *         kept pending); RUNLOG_EIO/RUNLOG_ENOMEM when the writer thread
+ *         failed earlier (the row is kept pending).
  */
 RUNLOG_API RUNLOG_NODISCARD int runlog_writer_commit(runlog_writer *w);
 
 /**
  * Commits the pending row at an explicit step. A step lower than the last
- * committed one is refused with RUNLOG_ESTATE and nothing is written (the
- * pending values stay pending). An equal step records another row at the
- * same step.
+ * committed one is refused with RUNLOG_ESTATE, a step above RUNLOG_MAX_STEP
+ * with RUNLOG_EINVAL; either way nothing is written (the pending values stay
+ * pending). An equal step records another row at the same step.
  */
 RUNLOG_API RUNLOG_NODISCARD int runlog_writer_commit_step(runlog_writer *w, uint64_t step);
 
@@ -314,7 +317,8 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_writer_metadata_json(runlog_writer *w, co
 /**
  * Records one sample of system metrics (CPU, memory, GPU...): n named float64
  * values stamped with the current time, kept apart from the history (they do
- * not take history steps or appear in the auto-summary).
+ * not take history steps or appear in the auto-summary). At most
+ * RUNLOG_MAX_ROW_KEYS keys, each once: RUNLOG_ETOOLARGE, RUNLOG_EINVAL.
  *
  * Thread safety: this, runlog_writer_console(), runlog_writer_alert(), the
  * config, summary and metadata setters may be called from another thread
@@ -1183,6 +1187,12 @@ RUNLOG_API int runlog_capture_stop(runlog_capture *c);
 #define RUNLOG_MAX_DEPTH 64u              /**< nesting of lists and maps */
 #define RUNLOG_MAX_FRAME_PAYLOAD (64u << 20) /**< stored bytes of a frame */
 #define RUNLOG_MAX_BLOCK_RAW (64u << 20)  /**< decompressed bytes of a block */
+/** Highest step of a history row: 2^64 - 2, so that the automatic step after
+ *  any row (its step + 1) still fits in 64 bits. */
+#define RUNLOG_MAX_STEP 0xFFFFFFFFFFFFFFFEull
+/** Keys in one history row or system sample: each is a column of its own,
+ *  and one frame holds at most 65 536 blocks and 64 MiB of key table. */
+#define RUNLOG_MAX_ROW_KEYS 32768u
 
 #ifdef __cplusplus
 }

@@ -242,6 +242,15 @@ cp $L before-refused.runlog
 run 1 "log refuses a step going back" "$RUNLOG" log $L --step 3 i=1
 has "the refusal names the steps" err 'step 3 is lower than the last step 10'
 if cmp -s $L before-refused.runlog; then pass "a refused log leaves the file as it was"; else fail "a refused log changed the file"; fi
+run 1 "log refuses step 2^64-1" "$RUNLOG" log $L --step 18446744073709551615 i=1
+has "the refusal names the limit" err 'step 18446744073709551615 is over the limit of 18446744073709551614'
+if cmp -s $L before-refused.runlog; then pass "a log refused for its step leaves the file as it was"; else fail "a log refused for its step changed the file"; fi
+run 0 "log at the highest step" "$RUNLOG" log maxstep.runlog --step 18446744073709551614 a=1
+cp maxstep.runlog before-maxstep.runlog
+run 1 "log refuses an automatic step after the highest" "$RUNLOG" log maxstep.runlog a=2
+has "the refusal says why" err 'no automatic step follows the last step 18446744073709551614'
+if cmp -s maxstep.runlog before-maxstep.runlog; then pass "the refused automatic step leaves the file as it was"; else fail "the refused automatic step changed the file"; fi
+run 0 "verify the run at the highest step" "$RUNLOG" verify maxstep.runlog
 run 0 "log --no-commit" "$RUNLOG" log $L --no-commit pending=1
 run 0 "the next log commits the pending value" "$RUNLOG" log $L i=11 big=99999999999999999999 e= 
 run 0 "finish --exit-code 3" "$RUNLOG" finish $L --exit-code 3
