@@ -1,14 +1,19 @@
 /* Result codes and the per-thread detail message. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
 static _Thread_local char detail[1024];
 
+/* Formatted aside first: an argument may be runlog_error_detail() itself
+ * (a layer adding its context to the detail below it). */
 static int set_detail(int code, const char *fmt, va_list ap)
 {
-    vsnprintf(detail, sizeof detail, fmt, ap);
+    char text[sizeof detail];
+    vsnprintf(text, sizeof text, fmt, ap);
+    memcpy(detail, text, sizeof detail);
     return code;
 }
 
