@@ -141,15 +141,12 @@ int rx_lib_error(const char *path, int code)
 {
     const char *detail = runlog_error_detail();
     size_t n = strlen(path);
-    char copy[1024];
 
     if (!detail[0])
         return runlog_error_set(code, "%s: %s", path, runlog_strerror(code));
     if (strncmp(detail, path, n) == 0 && detail[n] == ':')
         return code;
-    /* The detail is the buffer runlog_error_set() writes: copy it first. */
-    snprintf(copy, sizeof copy, "%s", detail);
-    return runlog_error_set(code, "%s: %s", path, copy);
+    return runlog_error_set(code, "%s: %s", path, detail);
 }
 
 int rx_sys_error(const char *what)

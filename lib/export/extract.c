@@ -311,56 +311,41 @@ typedef struct image_pass {
 } image_pass;
 
 /* A raw image: pixels -> PNG, written beside the target and renamed. */
-static int write_raw(image_pass *p, const runlog_value *img, const runlog_digest *d,
-                     const char *name)
+static int write_raw(image_pass *p, const runlog_value *img, const char *name)
 {
     runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
-    uint32_t h, w, c;
     char *tmp = NULL;
-    const char *why = "";
-    void *px = NULL;
+    void *png = NULL;
     size_t len = 0;
-    FILE *f = NULL;
-    int fd, rc;
+    int fd, rc, err;
 
-    (void)d;
-    /* The library checks the map's shape against the blob (spec/FORMAT.md
-     * §13.3: no wrapping, 1, 3 or 4 channels, h x w x c bytes). */
-    if ((rc = runlog_value_image(&info, img)) < 0 ||
-        (rc = runlog_reader_image(&px, &len, p->blobs, img)) < 0)
-        return runlog_error_set(rc, "%s: image %s: %s", p->file, name, runlog_error_detail());
-    h = info.height;
-    w = info.width;
-    c = info.channels;
+    /* The PNG bytes the W&B export writes too (png.c: the library's shape
+     * rules, libspng's encoder). */
+    if ((rc = png_image_file_bytes(p->blobs, p->file, img, &info, &png, &len)) < 0)
+        return rc;
     /* DIR/.runlog-tmp-XXXXXX: mkstemp's random name, created exclusively (a
      * guessable one could be taken ahead by a link), and short whatever the
      * length of NAME (a name near 255 bytes plus a suffix would not fit). */
     if (asprintf(&tmp, "%s/.runlog-tmp-XXXXXX", p->dir) < 0) {
-        runlog_free(px);
+        free(png);
         return no_memory(p->file);
     }
-    fd = rlu_mkstemp(tmp);
-    if (fd >= 0 && !(f = fdopen(fd, "wb"))) {
-        close(fd);
-        unlink(tmp);
-    }
-    rc = f ? png_write(f, px, h, w, c, &why) : -1;
-    if (f && fclose(f) != 0 && rc == 0)
-        rc = -1, why = strerror(errno);
-    runlog_free(px);
-    if (rc == 0 && renameat(AT_FDCWD, tmp, p->dirfd, name) < 0)
-        rc = -1, why = strerror(errno);
-    if (rc < 0 && !f) {
+    if ((fd = rlu_mkstemp(tmp)) < 0) {
+        free(png);
         free(tmp);
         return target_error(p->dir, name);
     }
-    if (rc < 0) {
+    rc = rlu_write_all(fd, png, len);
+    err = errno;
+    free(png);
+    if (close(fd) != 0 && rc == 0)
+        rc = -1, err = errno;
+    if (rc == 0 && renameat(AT_FDCWD, tmp, p->dirfd, name) < 0)
+        rc = -1, err = errno;
+    if (rc < 0)
         unlink(tmp);
-        free(tmp);
-        return runlog_error_set(RUNLOG_EIO, "%s/%s: %s", p->dir, name, why);
-    }
     free(tmp);
-    return 0;
+    return rc < 0 ? runlog_error_set(RUNLOG_EIO, "%s/%s: %s", p->dir, name, strerror(err)) : 0;
 }
 
 static int write_image(image_pass *p, const runlog_value *img, const char *name)
@@ -374,7 +359,7 @@ static int write_image(image_pass *p, const runlog_value *img, const char *name)
     if (target_ok(p->dirfd, name, p->file) < 0)
         return target_error(p->dir, name);
     if (fmt && strcmp(fmt, "raw") == 0)
-        status = write_raw(p, img, &d, name);
+        status = write_raw(p, img, name);
     else if (fmt && (strcmp(fmt, "png") == 0 || strcmp(fmt, "jpeg") == 0))
         status = write_blob(p->blobs, p->file, p->dirfd, p->dir, name, &d);
     else

@@ -62,29 +62,6 @@ typedef struct wb_run {
 
 /* ---- small helpers ---- */
 
-int wb_lib_error(const char *file, int code)
-{
-    const char *detail = runlog_error_detail();
-    size_t n = strlen(file);
-    char copy[1024];
-
-    if (!detail[0])
-        return runlog_error_set(code, "%s: %s", file, runlog_strerror(code));
-    /* The library's detail usually names the file already; don't say it twice. */
-    if (strncmp(detail, file, n) == 0 && detail[n] == ':')
-        return code;
-    snprintf(copy, sizeof copy, "%s", detail); /* the detail is the buffer written */
-    return runlog_error_set(code, "%s: %s", file, copy);
-}
-
-int wb_sys_error(const char *file)
-{
-    int err = errno;
-
-    return runlog_error_set(err == ENOMEM ? RUNLOG_ENOMEM : RUNLOG_EIO, "%s: %s", file,
-                            strerror(err));
-}
-
 static int oom(const char *file)
 {
     return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", file);
@@ -178,7 +155,7 @@ static int emit(wb_run *run, WandbInternal__Record *rec)
 
     if (wb_log_record(&run->log, rec) < 0) {
         snprintf(path, sizeof path, "%s/run-%s.wandb", run->stage, run->id);
-        return wb_sys_error(path);
+        return rx_sys_error(path);
     }
     return 0;
 }
@@ -454,7 +431,7 @@ static int emit_console(wb_run *run, const char *path, const runlog_record *r)
     if ((status = runlog_record_console(r, &stream, &data, &len)) < 0)
         return left_out(run, status);
     if (rlu_write_all(run->out_fd, data, len) < 0)
-        return wb_sys_error("output.log");
+        return rx_sys_error("output.log");
     if (!(o.line = rlu_utf8_text(data, len)))
         return oom(path);
     o.output_type = stream == RUNLOG_STDERR ? WANDB_INTERNAL__OUTPUT_RAW_RECORD__OUTPUT_TYPE__STDERR
@@ -524,7 +501,7 @@ static int emit_artifact(wb_run *run, const char *path, size_t j, const runlog_r
 
     /* checked whole, entry paths too, before anything of it is written */
     if ((status = runlog_record_artifact(r, &name, NULL, &version, NULL, NULL)) < 0)
-        return wb_lib_error(path, status);
+        return rx_lib_error(path, status);
     for (k = 0; k < j; k++)
         if (artifact_map(run, k, name, version))
             return 0;
@@ -563,7 +540,7 @@ static int export_file(wb_run *run, size_t j)
     int rc, status = 0;
 
     if ((rc = runlog_cursor_open(&c, rd)) < 0)
-        return wb_lib_error(path, rc);
+        return rx_lib_error(path, rc);
     /* Records of each kind the snapshot of runlog_reader_run() counted (and
      * its artifact versions): a live file's later records are left out, so
      * every part describes one moment. */
@@ -584,7 +561,7 @@ static int export_file(wb_run *run, size_t j)
         }
     }
     if (status == 0 && rc != RUNLOG_ITEROVER)
-        status = wb_lib_error(path, rc);
+        status = rx_lib_error(path, rc);
     runlog_cursor_close(c);
     return status;
 }
@@ -832,7 +809,7 @@ static int make_stage(wb_run *run, const char *absdir)
                                 "%s: already exists; remove it to export the run again",
                                 run->final);
     if (!mkdtemp(run->stage)) {
-        int rc = wb_sys_error(run->stage);
+        int rc = rx_sys_error(run->stage);
         free(run->stage);
         run->stage = NULL; /* not ours: never removed */
         return rc;
@@ -840,7 +817,7 @@ static int make_stage(wb_run *run, const char *absdir)
     if ((run->stage_fd = open(run->stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
         mkdirat(run->stage_fd, "files", 0777) < 0 || mkdirat(run->stage_fd, "logs", 0777) < 0 ||
         mkdirat(run->stage_fd, "tmp", 0777) < 0)
-        return wb_sys_error(run->stage);
+        return rx_sys_error(run->stage);
     return 0;
 }
 
@@ -854,9 +831,9 @@ static int export_body(wb_run *run)
 
     snprintf(path, sizeof path, "%s/run-%s.wandb", run->stage, run->id);
     if (wb_log_open(&run->log, path) < 0)
-        return wb_sys_error(path);
+        return rx_sys_error(path);
     if ((run->out_fd = wb_create_file(run->stage_fd, "files/output.log")) < 0)
-        return wb_sys_error("output.log");
+        return rx_sys_error("output.log");
     if ((status = wb_write_file(run->stage_fd, "files/requirements.txt", "", 0, "requirements.txt")) != 0 ||
         (status = emit_header(run)) != 0 || (status = emit_run(run)) != 0 ||
         (status = emit_files(run, first_files, 2, WANDB_INTERNAL__FILES_ITEM__POLICY_TYPE__NOW,
@@ -865,7 +842,7 @@ static int export_body(wb_run *run)
     for (i = 0; i < run->n_files && status == 0; i++)
         status = export_file(run, i);
     if (status == 0 && close(run->out_fd) < 0)
-        status = wb_sys_error("output.log");
+        status = rx_sys_error("output.log");
     run->out_fd = -1;
     if (status == 0 && (status = emit_summary(run)) == 0 &&
         (status = write_config_yaml(run)) == 0 && (status = write_metadata(run)) == 0 &&
@@ -873,7 +850,7 @@ static int export_body(wb_run *run)
                              WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__WANDB)) == 0)
         status = emit_exit(run);
     if (wb_log_close(&run->log) < 0 && status == 0)
-        status = wb_sys_error(path);
+        status = rx_sys_error(path);
     return status;
 }
 
@@ -901,10 +878,10 @@ static int export_run(rx_ctx *x, runlog_runset *set, size_t ri, const char *absd
         mode_t mask = umask(0);
         umask(mask);
         if (fchmod(run.stage_fd, 0777 & ~mask) < 0)
-            status = wb_sys_error(run.stage);
+            status = rx_sys_error(run.stage);
     }
     if (status == 0 && rename(run.stage, run.final) < 0)
-        status = wb_sys_error(run.final);
+        status = rx_sys_error(run.final);
     if (status == 0 && (dfd = open(absdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
         fsync(dfd), close(dfd);
     if (status != 0 && run.stage && lstat(run.stage, &st) == 0)
@@ -944,7 +921,7 @@ static int abs_dir(char **out, const char *dir)
     mkdir(p, 0777);
     free(p);
     if (!(*out = realpath(dir, NULL)))
-        return wb_sys_error(dir);
+        return rx_sys_error(dir);
     return 0;
 }
 
@@ -1008,7 +985,7 @@ int rx_export_wandb(rx_ctx *x)
         for (j = 0; !fail.code && j < runlog_runset_file_count(set, i); j++) {
             const char *path = runlog_runset_file_path(set, i, j);
             if ((rc = rx_report_damage(x, path)) < 0)
-                failure_keep(x, &fail, wb_lib_error(path, rc));
+                failure_keep(x, &fail, rx_lib_error(path, rc));
         }
     runlog_runset_free(set);
     free(absdir);

@@ -24,11 +24,6 @@
 
 /* ---- errors ---- */
 
-/* The failure `code` of a librunlog call on `file`: its detail, prefixed
- * with "FILE: " unless it names the file already. Returns code. */
-int wb_lib_error(const char *file, int code);
-/* "FILE: strerror(errno)" as RUNLOG_EIO (RUNLOG_ENOMEM for ENOMEM). */
-int wb_sys_error(const char *file);
 
 /* ---- values as W&B writes them ---- */
 

@@ -118,19 +118,19 @@ int wb_write_file(int dirfd, const char *rel, const void *data, size_t len, cons
     int fd = wb_create_file(dirfd, rel);
 
     if (fd < 0)
-        return wb_sys_error(shown);
+        return rx_sys_error(shown);
     while (len > 0) {
         if ((n = write(fd, p, len)) < 0) {
             if (errno == EINTR)
                 continue;
             close(fd);
-            return wb_sys_error(shown);
+            return rx_sys_error(shown);
         }
         p += n;
         len -= (size_t)n;
     }
     if (close(fd) < 0)
-        return wb_sys_error(shown);
+        return rx_sys_error(shown);
     return 0;
 }
 
@@ -172,47 +172,6 @@ static int put_media_file(wb_media *m, const char *rel, const void *data, size_t
 
 /* ---- images ---- */
 
-/* The image's file bytes: PNG or JPEG as logged, raw pixels encoded as
- * PNG; info is what the map says (runlog_value_image() checked it). */
-static int image_bytes(wb_media *m, const runlog_value *img, runlog_image_info *info, void **out,
-                       size_t *len)
-{
-    const char *why = "";
-    size_t n = 0, mlen = 0;
-    char *mem = NULL;
-    void *px = NULL;
-    FILE *f;
-    int rc;
-
-    if ((rc = runlog_value_image(info, img)) < 0 ||
-        (rc = runlog_reader_image(&px, &n, m->blobs, img)) < 0)
-        return wb_lib_error(m->src, rc);
-    if (info->format != RUNLOG_IMAGE_RAW) {
-        /* copied so that every buffer handed out is the caller's to free() */
-        if (!(*out = malloc(n ? n : 1))) {
-            runlog_free(px);
-            return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
-        }
-        memcpy(*out, px, n);
-        runlog_free(px);
-        *len = n;
-        return 0;
-    }
-    rc = (f = open_memstream(&mem, &mlen)) ? png_write(f, px, info->height, info->width,
-                                                       info->channels, &why)
-                                           : -1;
-    if (f && fclose(f) != 0)
-        rc = -1;
-    runlog_free(px);
-    if (rc < 0) {
-        free(mem);
-        return runlog_error_set(f ? RUNLOG_EIO : RUNLOG_ENOMEM, "%s: PNG encoding: %s",
-                                m->src, f ? why : "out of memory");
-    }
-    *out = mem, *len = mlen;
-    return 0;
-}
-
 /* Writes one image file; rel receives "media/images/<key>_<step>_<hash20>.<ext>". */
 static int image_file(wb_media *m, const char *key, uint64_t step, const runlog_value *img,
                       runlog_image_info *info, char rel[PATH_MAX], char sha[65], size_t *size)
@@ -223,7 +182,7 @@ static int image_file(wb_media *m, const char *key, uint64_t step, const runlog_
     size_t len = 0;
     int status;
 
-    if ((status = image_bytes(m, img, info, &data, &len)) != 0)
+    if ((status = png_image_file_bytes(m->blobs, m->src, img, info, &data, &len)) != 0)
         return status;
     ext = info->format == RUNLOG_IMAGE_JPEG ? "jpg" : "png";
     wb_sha256_hex(sha, data, len);
@@ -353,10 +312,10 @@ static int table_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
     int rc, status;
 
     if ((rc = runlog_value_digest(&d, t)) < 0 || (rc = runlog_reader_table(&doc, m->blobs, &d)) < 0)
-        return wb_lib_error(m->src, rc);
+        return rx_lib_error(m->src, rc);
     if ((rc = runlog_doc_table(doc, &ncols, &nrows)) < 0) {
         runlog_doc_free(doc);
-        return wb_lib_error(m->src, rc);
+        return rx_lib_error(m->src, rc);
     }
     if (nrows > WB_TABLE_MAX_ROWS) {
         rx_notice(m->x, RUNLOG_NOTICE_WARNING,
@@ -425,11 +384,11 @@ static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifes
                                 m->src, e->path);
     }
     if (media_make_parents(m->stage_fd, rel) < 0)
-        return wb_sys_error(full);
+        return rx_sys_error(full);
     if ((rc = runlog_reader_blob_to_file(m->blobs, &ent->digest, full)) < 0)
-        return wb_lib_error(m->src, rc);
+        return rx_lib_error(m->src, rc);
     if (wb_md5_file_b64(md5, NULL, full) < 0)
-        return wb_sys_error(full);
+        return rx_sys_error(full);
     if (join(full, final_dir, rel) < 0) {
         return runlog_error_set(RUNLOG_ETOOLARGE, "%s: artifact entry '%s': path too long",
                                 m->src, e->path);
@@ -509,7 +468,7 @@ static int artifact_entries(wb_media *m, wb_arena *a, WandbInternal__ArtifactMan
     for (i = 0; i < n; i++) {
         info[i] = (runlog_artifact_entry_info)RUNLOG_ARTIFACT_ENTRY_INFO_INIT;
         if ((rc = runlog_record_artifact_entry(&info[i], r, i)) < 0)
-            return wb_lib_error(m->src, rc);
+            return rx_lib_error(m->src, rc);
     }
     for (i = 0; i < n && status == 0; i++) {
         if (!(e = man->contents[i] = wb_alloc(a, sizeof *e)))
@@ -560,7 +519,7 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
     layout->value_json = "\"V2\"";
     layouts[0] = layout;
     if ((status = runlog_record_artifact(r, &name, &type, &version, NULL, &n)) < 0)
-        return wb_lib_error(m->src, status);
+        return rx_lib_error(m->src, status);
     wb_safe_name(safe, WB_NAME_MAX, name, 1);
     snprintf(dir, sizeof dir, "artifacts/%s/v%" PRIu32, safe, version);
     wandb_internal__artifact_manifest__init(man);
