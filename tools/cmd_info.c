@@ -107,7 +107,7 @@ static void text_report(const runlog_report *rep)
         if (runlog_report_damage(rep, i, &kind, &off, &len, &what) < 0)
             continue;
         printf("%-12s byte %" PRIu64 ", %" PRIu64 " bytes: %s (%s)\n", i ? "" : "damage", off,
-               len, tool_damage_name(kind, 0), what ? what : "");
+               len, rlu_damage_name(kind, 0), what ? what : "");
     }
 }
 
@@ -165,7 +165,7 @@ static void json_report(rlu_json *j, const runlog_report *rep)
             continue;
         tj_obj(j);
         tj_key(j, "kind");
-        tj_str(j, tool_damage_name(kind, 1));
+        tj_str(j, rlu_damage_name(kind, 1));
         tj_key(j, "offset");
         tj_uint(j, off);
         tj_key(j, "length");

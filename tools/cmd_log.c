@@ -119,7 +119,7 @@ static int parse_log(int argc, char **argv, log_opts *o)
             o->images[o->n_images++] = optarg;
             break;
         case 's':
-            if (tool_parse_u64(optarg, &o->step) < 0)
+            if (rlu_parse_u64(optarg, &o->step) < 0)
                 return tool_usage(argv[0], "--step needs a whole number, not '%s'", optarg);
             o->has_step = 1;
             break;

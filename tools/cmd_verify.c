@@ -25,7 +25,7 @@ static int verify_one(const char *path)
         if (runlog_report_damage(rep, i, &kind, &off, &len, &what) < 0)
             continue;
         printf("%s: byte %" PRIu64 ": %s, %" PRIu64 " bytes (%s)\n", path, off,
-               tool_damage_name(kind, 0), len, what ? what : "");
+               rlu_damage_name(kind, 0), len, what ? what : "");
     }
     rc = runlog_report_intact(rep);
     printf("%s: %s, %" PRIu64 " frames, %" PRIu64 " records\n", path,

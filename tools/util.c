@@ -93,21 +93,6 @@ int tool_sys_error(const char *file)
     return TOOL_FAIL;
 }
 
-int tool_parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int tool_parse_int(const char *s, int *out)
 {
     char *end;
@@ -135,16 +120,6 @@ int tool_open_reader(runlog_reader **out, const char *path, unsigned flags)
     return TOOL_OK;
 }
 
-const char *tool_damage_name(runlog_damage_kind kind, int json)
-{
-    switch (kind) {
-    case RUNLOG_DAMAGE_FRAME: return "frame";
-    case RUNLOG_DAMAGE_GARBAGE: return "garbage";
-    case RUNLOG_DAMAGE_TORN_TAIL: return json ? "torn_tail" : "torn tail";
-    }
-    return "unknown";
-}
-
 int tool_warn_damage(const char *path)
 {
     runlog_report *rep;
@@ -161,7 +136,7 @@ int tool_warn_damage(const char *path)
         if (runlog_report_damage(rep, i, &kind, &off, &len, &what) < 0)
             continue;
         fprintf(stderr, "runlog: %s: byte %" PRIu64 ": %s, %" PRIu64 " bytes skipped (%s)\n",
-                path, off, tool_damage_name(kind, 0), len, what ? what : "");
+                path, off, rlu_damage_name(kind, 0), len, what ? what : "");
         if (kind != RUNLOG_DAMAGE_TORN_TAIL)
             status = TOOL_FAIL;
     }

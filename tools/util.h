@@ -62,7 +62,6 @@ int tool_lib_error(const char *file, int code);
 int tool_sys_error(const char *file);
 
 /* Strict decimal parsers (whole string, no sign for u64); 0 or -1. */
-int tool_parse_u64(const char *s, uint64_t *out);
 int tool_parse_int(const char *s, int *out);
 
 /* Opens a reader with `flags` (RUNLOG_READ_*), reporting failure. */
@@ -73,8 +72,6 @@ int tool_open_reader(runlog_reader **out, const char *path, unsigned flags);
  * TOOL_FAIL if damage other than a torn tail was found, else TOOL_OK. */
 int tool_warn_damage(const char *path);
 
-/* "frame", "garbage", "torn tail" (text) or "frame", "garbage", "torn_tail" (JSON). */
-const char *tool_damage_name(runlog_damage_kind kind, int json);
 
 /* rlu_same_file_index() reported: TOOL_OK, or TOOL_FAIL with "runlog: OUT:
  * is the input FILE ..." on stderr ("-" or NULL: stdout). Run before anything

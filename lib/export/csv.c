@@ -217,22 +217,6 @@ static int csv_table_doc(FILE *f, const char *key, uint64_t step, const runlog_v
     return rc;
 }
 
-/* Strict decimal (the whole string, no sign); 0 or -1. */
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int export_table_csv(FILE *f, const char *path, runlog_reader *r, const runlog_run *run,
                             const char *spec)
 {
@@ -244,7 +228,7 @@ static int export_table_csv(FILE *f, const char *path, runlog_reader *r, const r
     int rc, has_step = 0;
 
     /* KEY@STEP when what follows the last '@' is a number; else KEY is all. */
-    if (at && parse_u64(at + 1, &step) == 0)
+    if (at && rlu_parse_u64(at + 1, &step) == 0)
         has_step = 1;
     if (!(key = strndup(spec, has_step ? (size_t)(at - spec) : strlen(spec))))
         return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", path);

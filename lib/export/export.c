@@ -50,16 +50,6 @@ int rx_open_reader(rx_ctx *x, runlog_reader **out, const char *path)
     return runlog_reader_open(out, path, &ro);
 }
 
-const char *rx_damage_name(runlog_damage_kind kind, int json)
-{
-    switch (kind) {
-    case RUNLOG_DAMAGE_FRAME: return "frame";
-    case RUNLOG_DAMAGE_GARBAGE: return "garbage";
-    case RUNLOG_DAMAGE_TORN_TAIL: return json ? "torn_tail" : "torn tail";
-    }
-    return "unknown";
-}
-
 int rx_report_damage(rx_ctx *x, const char *path)
 {
     runlog_report *rep;
@@ -85,7 +75,7 @@ int rx_report_damage(rx_ctx *x, const char *path)
         }
         rx_notice(x, kind == RUNLOG_DAMAGE_TORN_TAIL ? RUNLOG_NOTICE_TORN : RUNLOG_NOTICE_DAMAGE,
                   "%s: byte %" PRIu64 ": %s, %" PRIu64 " bytes skipped (%s)", path, off,
-                  rx_damage_name(kind, 0), len, what ? what : "");
+                  rlu_damage_name(kind, 0), len, what ? what : "");
         if (kind != RUNLOG_DAMAGE_TORN_TAIL)
             x->damaged++;
     }

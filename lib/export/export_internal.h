@@ -58,8 +58,6 @@ int rx_bad_record(rx_ctx *x, int rc);
  * symbolic link or not. A missing out is fine. */
 int rx_check_not_input(const rx_ctx *x, const char *out);
 
-/* "frame", "garbage", "torn tail" (text) or "torn_tail" (json != 0). */
-const char *rx_damage_name(runlog_damage_kind kind, int json);
 
 /* The snapshot of a live file (spec/EXPORTS.md §1.5): the record counts of
  * runlog_reader_run() taken when the export starts; a pass over records

@@ -798,3 +798,28 @@ int rlu_write_all(int fd, const void *data, size_t n)
     }
     return 0;
 }
+
+int rlu_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+const char *rlu_damage_name(runlog_damage_kind kind, int json)
+{
+    switch (kind) {
+    case RUNLOG_DAMAGE_FRAME: return "frame";
+    case RUNLOG_DAMAGE_GARBAGE: return "garbage";
+    case RUNLOG_DAMAGE_TORN_TAIL: return json ? "torn_tail" : "torn tail";
+    }
+    return "unknown";
+}

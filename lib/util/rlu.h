@@ -157,4 +157,12 @@ char *rlu_utf8_text(const char *s, size_t len);
  * a non-blocking descriptor that is full. 0, or -1 with errno set. */
 int rlu_write_all(int fd, const void *data, size_t n);
 
+/* Strict decimal: the whole string, digits only (no sign, no space), no
+ * overflow. 0, or -1. */
+int rlu_parse_u64(const char *s, uint64_t *out);
+
+/* A damaged range's kind as the exports and `info`/`verify` print it:
+ * "frame", "garbage", "torn tail" (json: "torn_tail"). */
+const char *rlu_damage_name(runlog_damage_kind kind, int json);
+
 #endif
