@@ -4,9 +4,9 @@
  *
  * hdf5.c        rx_export_hdf5(): options, history, system metrics, alerts,
  *               console, the whole-or-nothing output, HDF5's error handler
- * hdf5_runs.c   the inputs grouped into runs and the merge of several files
- *               of one run (config, history by step): one small interface,
- *               h5x_runs_*, to be replaced by the library's run-set
+ * hdf5_history.c every key's history of a run in one pass over its files,
+ *               merged by step as runlog_runset_history() merges (the runs
+ *               themselves are the library's run set, runlog_runset_*)
  * hdf5_h5.c     HDF5 helpers: escaped names, groups, 1-D chunked columns,
  *               attributes, nested values as groups
  * hdf5_media.c  images (decoded to uint8 arrays), tables, artifacts
@@ -40,6 +40,7 @@ typedef struct h5x {
     hid_t lcpl;   /* link names are UTF-8, intermediate groups created */
     hid_t acpl;   /* attribute names are UTF-8 (config keys are) */
     hid_t gcpl;   /* groups track creation order: h5py lists keys as logged */
+    hid_t gcpl_many; /* gcpl without attribute creation order (H5X_ORDERED_ATTRS) */
     int compression, level;
     /* A blob that cannot be read is left out with a warning (set while the
      * blobs of an input with damaged frames are written, tolerant policy). */
@@ -91,6 +92,14 @@ char *h5x_escape(const char *s, size_t len, h5x_reserved res);
 hid_t h5x_key_group(h5x *x, hid_t loc, const char *key, h5x_reserved res);
 /* Opens or creates one child group (name taken as it is). */
 hid_t h5x_group(h5x *x, hid_t loc, const char *name);
+/* HDF5 numbers the attributes of an object that tracks their creation
+ * order with 16 bits: the 65 536th fails ("attribute creation index can't
+ * be incremented"). A group that gets more attributes (a config, summary
+ * or metadata of more keys) does not track their order (spec/HDF5.md
+ * §4.1); its links still do. */
+#define H5X_ORDERED_ATTRS 65535u
+/* h5x_group() for a new group that will get nattrs attributes. */
+hid_t h5x_group_attrs(h5x *x, hid_t loc, const char *name, size_t nattrs);
 
 /* ---- datasets ---- */
 
@@ -170,51 +179,33 @@ int h5x_table(h5x *x, hid_t loc, const char *name, runlog_reader *src, const cha
 int h5x_artifacts(h5x *x, hid_t run, const h5x_blobs *b, const runlog_value *const *arts,
                   int with_data);
 
-/* ---- runs (hdf5_runs.c): which files are one run, and their merge ---- */
+/* ---- runs: the run set (spec/EXPORTS.md §11) and their history ---- */
 
-/* One input file. */
-typedef struct h5x_input {
-    const char *path;
-    runlog_reader *r;
-    runlog_run *run;
-    const char *id;
-    int64_t start;
-    int skip_records; /* the same file (UUID) is given again: records once */
-    int damaged;      /* damaged frames were skipped (tolerant) */
-} h5x_input;
-
-/* A run: the inputs that hold its id, oldest start first. */
+/* A run of the run set, its files in merge order (the set's readers, read
+ * by every pass and for blobs). damaged[f]: damaged frames of file f were
+ * skipped (tolerant), so its unreadable blobs are left out. */
 typedef struct h5x_run {
-    h5x_input **in;
+    runlog_runset *set;
+    size_t index; /* the run in set */
+    const char *id;
     size_t n;
+    const char **paths;
+    runlog_reader **readers;
+    const runlog_run **runs;
+    int *damaged;
 } h5x_run;
 
-/* Groups inputs by run id, in order of first appearance; each run's files
- * by start time (stable). 0 or RUNLOG_ENOMEM. */
-int h5x_runs_make(h5x_input *in, size_t n, h5x_run **out, size_t *nruns);
-void h5x_runs_free(h5x_run *runs, size_t nruns);
-/* RUNLOG_ESTATE (detail naming both files) when identities differ. */
-int h5x_run_check_identity(const h5x_run *run);
-/* Merges one map of each file into pairs (*out: free()). strict: a key
- * whose value differs between files is RUNLOG_ESTATE (config); else later
- * files win (summary, metadata: they describe the latest state). */
-int h5x_run_merge_map(const h5x_run *run, const runlog_value *(*get)(const runlog_run *),
-                      const char *what, int strict, h5x_kv **out, size_t *nout);
-/* The history keys of every file of the run, each once, in order (free()). */
-const char **h5x_run_keys(const h5x_run *run, size_t *nout);
-int h5x_values_equal(const runlog_value *a, const runlog_value *b);
-
-/* One history value. Numbers, bools and nulls are copied (the library
- * hands them out in a reused slot); other values point into their
- * runlog_history, which lives until the key is written. */
+/* One history value. Numbers, bools and nulls are copied; other values
+ * point into the runlog_history they came from, which lives until the key
+ * is written. */
 typedef struct h5x_cell {
     union {
         double f;
         int64_t i;
         const runlog_value *v;
     } u;
+    uint32_t src; /* the file (its index in the run) */
     uint8_t type; /* runlog_type */
-    uint8_t src;  /* index of the file in its run */
 } h5x_cell;
 
 typedef struct h5x_series {
@@ -226,10 +217,24 @@ typedef struct h5x_series {
 
 void h5x_series_free(h5x_series *s);
 int h5x_series_alloc(h5x_series *s, size_t n);
-/* Merges the series of several files by step. At a step that several
- * files hold, their entries must be equal (then the oldest file's are
- * kept); else RUNLOG_ESTATE naming both files. RUNLOG_ENOMEM. */
-int h5x_series_merge(h5x_series *out, h5x_series *in, size_t n, const h5x_run *run,
-                     const char *key);
+
+/* The history of every key of a run, read in one pass over each file
+ * (hdf5_history.c): runlog_reader_history() per key decodes every frame
+ * once per key, which made wide runs quadratic. Keys whose values are all
+ * numbers, bools or nulls are held as series; the others ("complex":
+ * strings, maps, lists, bytes, media) are read alone, as merged by
+ * runlog_runset_history(). */
+typedef struct h5x_hist h5x_hist;
+
+/* The pass over the files of run, inside each file's snapshot; every
+ * record that is not a history row goes to on_record (NULL: skipped), with
+ * f the file's index; a non-zero return ends the pass with it. */
+typedef int (*h5x_record_fn)(void *ctx, size_t f, const runlog_record *rec);
+int h5x_hist_read(h5x_hist **out, const h5x_run *run, h5x_record_fn on_record, void *ctx);
+void h5x_hist_free(h5x_hist *h);
+/* Key i of the run (runlog_runset_key order): its merged series, owned by
+ * h and valid until the next call (a complex key's values point into the
+ * history read for it). 0 or a runlog_error with the detail set. */
+int h5x_hist_series(h5x_hist *h, size_t i, const h5x_series **out);
 
 #endif

@@ -2,15 +2,15 @@
  * hdf5.c — RUNLOG_EXPORT_HDF5: every run of inputs[0..n) into one HDF5 file
  * (spec/HDF5.md).
  *
- * Inputs are grouped by run id; each run becomes /runs/<id>. Several files
- * of one run (a resumed run kept in two files, or one file given twice) are
- * merged (hdf5_runs.c): history rows by step, config by key, and any
- * disagreement is an error naming both files, never a silent overwrite.
+ * The inputs are a run set (runlog_runset_open(), spec/EXPORTS.md §11):
+ * files grouped by run id, a file given twice read once, the files of one
+ * run ordered, checked to be one run (a conflict is an error naming both
+ * files, before anything is written) and merged; each run becomes
+ * /runs/<id>. The set's readers serve every pass and every blob.
  *
- * Memory: history is read one key at a time (runlog_reader_history()), so
- * the exporter holds one key's series (of every file of the run) at once;
- * images and blobs one at a time. Alerts, console chunks and system samples
- * of a run are gathered in one pass and held until written.
+ * Memory: one pass over each file of a run gathers the history of every
+ * key (hdf5_history.c), system samples, alerts and console chunks, held
+ * until the run is written; images and blobs are read one at a time.
  *
  * The output is written to OUT.tmp-XXXXXX (a new file, a random name) and
  * renamed at the end: it appears whole or not at all.
@@ -36,7 +36,6 @@
 #include "h5zstd.h"
 #include "media.h"
 
-typedef h5x_input input;
 typedef h5x_run hrun;
 typedef h5x_cell cell;
 typedef h5x_series series;
@@ -91,50 +90,81 @@ static int check_options(const runlog_export_options *o, hopts *h)
 /* Inputs                                                               */
 /* ------------------------------------------------------------------ */
 
-static int open_input(rx_ctx *x, input *in, const char *path)
+/* The runs of the run set: their files' paths, readers, snapshots. */
+static void runs_free(hrun *runs, size_t nruns)
 {
-    const runlog_value *ident;
-    uint64_t before = x->damaged;
-    int rc;
+    size_t i;
 
-    memset(in, 0, sizeof *in);
-    in->path = path;
-    if ((rc = rx_open_reader(x, &in->r, path)) < 0)
-        return h5x_lib_fail(path, rc);
-    if ((rc = runlog_reader_run(&in->run, in->r)) < 0)
-        return h5x_lib_fail(path, rc);
-    ident = runlog_run_identity(in->run);
-    in->id = rlu_map_str(ident, "id", NULL);
-    if (!in->id || !in->id[0])
-        return runlog_error_set(RUNLOG_ECORRUPT, "%s: the run has no id", path);
-    if (!rlu_map_int(ident, "start_time", &in->start))
-        in->start = runlog_reader_created(in->r);
-    /* Tolerant: name the byte ranges that were skipped. */
-    if (rx_tolerant(x) && (rc = rx_report_damage(x, path)) < 0)
-        return h5x_lib_fail(path, rc);
-    in->damaged = x->damaged > before;
-    return 0;
+    for (i = 0; runs && i < nruns; i++) {
+        free(runs[i].paths);
+        free(runs[i].readers);
+        free(runs[i].runs);
+        free(runs[i].damaged);
+    }
+    free(runs);
 }
 
-static void close_input(input *in)
+/* Each file of the set: its damage reported (tolerant: a notice per range;
+ * strict: the first one is the error), which also says whether its
+ * unreadable blobs may be left out. */
+static int runs_make(rx_ctx *x, runlog_runset *set, hrun **out, size_t *nout)
 {
-    runlog_run_free(in->run);
-    runlog_reader_close(in->r);
+    size_t nruns = runlog_runset_run_count(set), i, f;
+    hrun *runs = calloc(nruns ? nruns : 1, sizeof *runs);
+    int rc = 0;
+
+    if (!runs)
+        return runlog_error_set(RUNLOG_ENOMEM, "out of memory");
+    for (i = 0; i < nruns && rc == 0; i++) {
+        hrun *r = &runs[i];
+        r->set = set;
+        r->index = i;
+        r->id = runlog_runset_run_id(set, i);
+        r->n = runlog_runset_file_count(set, i);
+        r->paths = calloc(r->n, sizeof *r->paths);
+        r->readers = calloc(r->n, sizeof *r->readers);
+        r->runs = calloc(r->n, sizeof *r->runs);
+        r->damaged = calloc(r->n, sizeof *r->damaged);
+        if (!r->paths || !r->readers || !r->runs || !r->damaged) {
+            rc = runlog_error_set(RUNLOG_ENOMEM, "out of memory");
+            break;
+        }
+        for (f = 0; f < r->n && rc == 0; f++) {
+            uint64_t before = x->damaged;
+            r->paths[f] = runlog_runset_file_path(set, i, f);
+            r->readers[f] = runlog_runset_file_reader(set, i, f);
+            r->runs[f] = runlog_runset_file_run(set, i, f);
+            if ((rc = rx_report_damage(x, r->paths[f])) < 0)
+                rc = h5x_lib_fail(r->paths[f], rc);
+            r->damaged[f] = x->damaged > before;
+        }
+    }
+    if (rc < 0) {
+        runs_free(runs, nruns);
+        return rc;
+    }
+    *out = runs;
+    *nout = nruns;
+    return 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* Identity, config, summary, metadata                                  */
 /* ------------------------------------------------------------------ */
 
-static int write_tree(h5x *x, hid_t g, const hrun *run, const char *name,
-                      const runlog_value *(*get)(const runlog_run *), int strict)
+/* A merged map of the run set as pairs. */
+static int write_tree(h5x *x, hid_t g, const char *name, const runlog_value *m)
 {
-    h5x_kv *kv;
-    size_t n;
-    int rc = h5x_run_merge_map(run, get, name, strict, &kv, &n);
+    size_t i, n = m && runlog_value_type(m) == RUNLOG_MAP ? runlog_value_count(m) : 0;
+    h5x_kv *kv = calloc(n + 1, sizeof *kv);
+    int rc;
 
-    if (rc < 0)
-        return rc;
+    if (!kv)
+        return runlog_error_set(RUNLOG_ENOMEM, "out of memory");
+    for (i = 0; i < n; i++) {
+        kv[i].key = runlog_value_key(m, i, NULL);
+        kv[i].v = runlog_value_item(m, i);
+    }
     rc = h5x_tree(x, g, name, kv, n) < 0 ? h5x_fail(x, name) : 0;
     free(kv);
     return rc;
@@ -158,54 +188,43 @@ static int attr_time(h5x *x, hid_t g, const char *name, int64_t ns)
                ? -1 : 0;
 }
 
-/* The run's attributes: identity of its files, state of the latest. */
+/* The run's attributes, from the run set's merged view (§11.4). */
 static int run_attrs(h5x *x, hid_t g, const hrun *run)
 {
     static const char *const texts[] = {"project", "name", "group", "job_type", "notes"};
-    const runlog_run *last = run->in[run->n - 1]->run;
-    const runlog_value *ident = runlog_run_identity(run->in[0]->run);
+    runlog_runset *set = run->set;
+    size_t ri = run->index;
+    const runlog_value *ident = runlog_runset_identity(set, ri);
     const runlog_value *tags = runlog_value_get(ident, "tags");
-    runlog_state st = runlog_run_state(last);
-    const char **names = calloc(run->n, sizeof *names), **tagv = NULL;
-    uint64_t resumes = run->n - 1, last_step = 0;
-    int64_t end = 0;
+    runlog_state st = runlog_runset_state(set, ri);
+    const char **tagv;
+    uint64_t rows = runlog_runset_rows(set, ri);
     size_t i, ntags = tags ? runlog_value_count(tags) : 0;
-    int rc = 0, any_rows = 0;
+    int rc = 0;
 
-    tagv = calloc(ntags + 1, sizeof *tagv);
-    if (!names || !tagv)
+    if (!(tagv = calloc(ntags + 1, sizeof *tagv)))
         rc = -1;
-    for (i = 0; rc == 0 && i < run->n; i++) {
-        const runlog_run *r = run->in[i]->run;
-        names[i] = run->in[i]->path;
-        resumes += runlog_run_resumes(r);
-        if (runlog_run_rows(r) > 0 && (!any_rows || runlog_run_last_step(r) > last_step))
-            last_step = runlog_run_last_step(r), any_rows = 1;
-        if (i == 0 || runlog_run_end_time(r) > end)
-            end = runlog_run_end_time(r);
-    }
     for (i = 0; rc == 0 && i < ntags; i++)
         if (!(tagv[i] = runlog_value_string(runlog_value_item(tags, i), NULL)))
             tagv[i] = "";
-    if (rc == 0 && h5x_attr_str(x, g, "id", run->in[0]->id) < 0)
+    if (rc == 0 && h5x_attr_str(x, g, "id", run->id) < 0)
         rc = -1;
     for (i = 0; rc == 0 && i < sizeof texts / sizeof texts[0]; i++)
         rc = attr_ident(x, g, ident, texts[i]);
     if (rc == 0 && (h5x_attr_strs(x, g, "tags", ntags, tagv) < 0 ||
                     h5x_attr_str(x, g, "state", runlog_state_name(st)) < 0 ||
                     (st == RUNLOG_STATE_FINISHED || st == RUNLOG_STATE_FAILED
-                         ? h5x_attr_i64(x, g, "exit_code", runlog_run_exit_code(last))
+                         ? h5x_attr_i64(x, g, "exit_code", runlog_runset_exit_code(set, ri))
                          : h5x_attr_null(x, g, "exit_code")) < 0 ||
-                    attr_time(x, g, "start_time", run->in[0]->start) < 0 ||
-                    attr_time(x, g, "end_time", end) < 0 ||
-                    (any_rows ? h5x_attr_u64(x, g, "last_step", last_step)
+                    attr_time(x, g, "start_time", runlog_runset_start_time(set, ri)) < 0 ||
+                    attr_time(x, g, "end_time", runlog_runset_end_time(set, ri)) < 0 ||
+                    (rows > 0 ? h5x_attr_u64(x, g, "last_step", runlog_runset_last_step(set, ri))
                               : h5x_attr_null(x, g, "last_step")) < 0 ||
-                    h5x_attr_u64(x, g, "resumes", resumes) < 0 ||
-                    h5x_attr_strs(x, g, "files", run->n, names) < 0))
+                    h5x_attr_u64(x, g, "resumes", runlog_runset_resumes(set, ri)) < 0 ||
+                    h5x_attr_strs(x, g, "files", run->n, run->paths) < 0))
         rc = -1;
-    if (rc == 0 && run->n == 1 && h5x_attr_u64(x, g, "rows", runlog_run_rows(last)) < 0)
+    if (rc == 0 && run->n == 1 && h5x_attr_u64(x, g, "rows", rows) < 0)
         rc = -1;
-    free(names);
     free(tagv);
     return rc < 0 ? h5x_fail(x, "writing run attributes") : 0;
 }
@@ -213,43 +232,6 @@ static int run_attrs(h5x *x, hid_t g, const hrun *run)
 /* ------------------------------------------------------------------ */
 /* History                                                              */
 /* ------------------------------------------------------------------ */
-
-/* The entries of h inside the snapshot of its file (spec/EXPORTS.md
- * §1.5): steps never go back in a file, so the rows appended by a live
- * writer after the export started are those past the snapshot's last
- * step. */
-static int series_load(series *s, const runlog_history *h, size_t src, const runlog_run *snap)
-{
-    size_t i, n = runlog_history_length(h);
-    const uint64_t *steps = runlog_history_steps(h);
-
-    if (runlog_run_rows(snap) == 0)
-        n = 0;
-    while (n > 0 && steps[n - 1] > runlog_run_last_step(snap))
-        n--;
-    if (h5x_series_alloc(s, n) < 0)
-        return -1;
-    memcpy(s->step, runlog_history_steps(h), n * sizeof *s->step);
-    memcpy(s->t, runlog_history_times(h), n * sizeof *s->t);
-    for (i = 0; i < n; i++) {
-        const runlog_value *v = runlog_history_value(h, i);
-        cell *c = &s->c[i];
-        c->type = (uint8_t)runlog_value_type(v);
-        c->src = (uint8_t)src;
-        if (c->type == RUNLOG_FLOAT)
-            c->u.f = runlog_value_float(v);
-        else if (c->type == RUNLOG_INT)
-            c->u.i = runlog_value_int(v);
-        else if (c->type == RUNLOG_BOOL)
-            c->u.i = runlog_value_bool(v);
-        else if (c->type == RUNLOG_NULL)
-            c->u.i = 0;
-        else
-            c->u.v = v;
-    }
-    s->n = n;
-    return 0;
-}
 
 /* JSON text of a cell of a mixed series. */
 static char *cell_json(const cell *c, const char *key, uint64_t step)
@@ -347,7 +329,6 @@ static int write_media(h5x *x, hid_t rg, const char *key, const series *s, const
 
     for (i = 0; i < s->n && rc == 0; i++) {
         const cell *c = &s->c[i];
-        input *in = run->in[c->src];
         media_kind kind = c->type == RUNLOG_MAP || c->type == RUNLOG_LIST ? media_kind_of(c->u.v)
                                                                           : MEDIA_NONE;
         if (kind == MEDIA_NONE)
@@ -361,15 +342,17 @@ static int write_media(h5x *x, hid_t rg, const char *key, const series *s, const
             if (*grp < 0)
                 return h5x_fail(x, key);
         }
-        x->skip_bad_blobs = in->damaged;
+        x->skip_bad_blobs = run->damaged[c->src];
         if (kind == MEDIA_TABLE) {
             snprintf(name, sizeof name, "%zu", ntab++);
-            rc = h5x_table(x, tg, name, in->r, in->path, key, c->u.v, s->step[i]);
+            rc = h5x_table(x, tg, name, run->readers[c->src], run->paths[c->src], key, c->u.v,
+                           s->step[i]);
             continue;
         }
         for (k = 0; k < media_image_count(c->u.v) && rc == 0; k++) {
             snprintf(name, sizeof name, "%zu", nimg++);
-            rc = h5x_image(x, ig, name, in->r, in->path, media_image_at(c->u.v, k), s->step[i], k);
+            rc = h5x_image(x, ig, name, run->readers[c->src], run->paths[c->src],
+                           media_image_at(c->u.v, k), s->step[i], k);
         }
     }
     x->skip_bad_blobs = 0;
@@ -380,43 +363,17 @@ static int write_media(h5x *x, hid_t rg, const char *key, const series *s, const
     return rc;
 }
 
-/* Reads one key from every file of the run, merges, writes. */
-static int export_key(h5x *x, hid_t rg, hid_t hist, const hrun *run, const char *key)
+/* Key i of the run: its series, merged by step, and its media. */
+static int export_key(h5x *x, hid_t rg, hid_t hist, const hrun *run, h5x_hist *h, size_t i)
 {
-    runlog_history **h = calloc(run->n, sizeof *h);
-    series *in = calloc(run->n, sizeof *in), merged, *s = NULL;
-    size_t f, used = 0;
-    int rc = 0, lrc;
+    const char *key = runlog_runset_key(run->set, run->index, i);
+    const series *s;
+    int rc = h5x_hist_series(h, i, &s);
 
-    if (!h || !in)
-        rc = h5x_fail(x, "out of memory");
-    for (f = 0; f < run->n && rc == 0; f++) {
-        lrc = runlog_reader_history(&h[f], run->in[f]->r, key);
-        if (lrc == RUNLOG_ENOTFOUND)
-            continue;
-        if (lrc < 0)
-            rc = h5x_lib_fail(run->in[f]->path, lrc);
-        else if (series_load(&in[used++], h[f], f, run->in[f]->run) < 0)
-            rc = h5x_fail(x, "out of memory");
-    }
-    if (rc == 0 && used > 0) {
-        if (used == 1)
-            s = &in[0];
-        else if ((rc = h5x_series_merge(&merged, in, used, run, key)) == 0)
-            s = &merged;
-    }
-    if (rc == 0 && s)
+    if (rc == 0 && s->n > 0)
         rc = write_series(x, hist, key, s);
-    if (rc == 0 && s)
+    if (rc == 0 && s->n > 0)
         rc = write_media(x, rg, key, s, run);
-    if (s == &merged)
-        h5x_series_free(&merged);
-    for (f = 0; in && f < run->n; f++)
-        h5x_series_free(&in[f]);
-    for (f = 0; h && f < run->n; f++)
-        runlog_history_free(h[f]);
-    free(in);
-    free(h);
     return rc;
 }
 
@@ -501,74 +458,51 @@ static int rec_system(records *r, const runlog_record *rec)
     return 0;
 }
 
-/* Valid UTF-8 text of any bytes: each bad byte (and NUL, which ends HDF5
- * texts) becomes U+FFFD, as `export json` writes console text. */
-static char *utf8_text(const char *s, size_t len)
-{
-    char *out = malloc(3 * len + 1), *p = out;
-    size_t i = 0, k;
-
-    if (!out)
-        return NULL;
-    while (i < len) {
-        k = rlu_utf8_len((const unsigned char *)s + i, len - i);
-        if (k == 0 || s[i] == '\0') {
-            memcpy(p, "\xef\xbf\xbd", 3), p += 3;
-            i++;
-            continue;
-        }
-        memcpy(p, s + i, k), p += k;
-        i += k;
-    }
-    *p = '\0';
-    return out;
-}
-
-static char *map_text(const runlog_value *body, const char *key)
-{
-    size_t len;
-    const char *s = rlu_map_str(body, key, &len);
-
-    return s ? utf8_text(s, len) : strdup("");
-}
-
+/* An alert (runlog_record_alert()); texts made valid UTF-8 (invalid bytes
+ * and NUL, which ends HDF5 texts, as U+FFFD, as `export json` writes). */
 static int rec_alert(records *r, const runlog_record *rec)
 {
-    const runlog_value *body = runlog_record_body(rec);
-    char buf[RLU_NUM_MAX];
-    size_t n = r->nalerts, cap;
+    static const char *const levels[] = {"INFO", "WARN", "ERROR"};
+    const char *title, *text;
+    size_t tlen, xlen, n = r->nalerts, cap;
+    runlog_alert_level level;
+    int rc = runlog_record_alert(rec, &title, &tlen, &text, &xlen, &level);
 
+    if (rc < 0)
+        return rc;
     if ((cap = r->acap, grow((void **)&r->title, &cap, n + 1, sizeof(char *))) < 0 ||
         (cap = r->acap, grow((void **)&r->text, &cap, n + 1, sizeof(char *))) < 0 ||
         (cap = r->acap, grow((void **)&r->level, &cap, n + 1, sizeof(char *))) < 0 ||
         (cap = r->acap, grow((void **)&r->at, &cap, n + 1, sizeof(double))) < 0)
-        return -1;
+        return RUNLOG_ENOMEM;
     r->acap = cap;
-    r->title[n] = map_text(body, "title");
-    r->text[n] = map_text(body, "text");
-    r->level[n] = strdup(rlu_alert_level(body, buf));
+    r->title[n] = rlu_utf8_text(title, tlen);
+    r->text[n] = rlu_utf8_text(text, xlen);
+    r->level[n] = strdup(levels[level]);
     r->at[n] = h5x_seconds(runlog_record_time(rec));
     r->nalerts++;
-    return r->title[n] && r->text[n] && r->level[n] ? 0 : -1;
+    return r->title[n] && r->text[n] && r->level[n] ? 0 : RUNLOG_ENOMEM;
 }
 
 static int rec_console(records *r, const runlog_record *rec)
 {
-    const char *stream, *data = "";
-    size_t len = 0, n = r->nconsole, cap;
+    const void *data;
+    size_t len, n = r->nconsole, cap;
+    runlog_stream stream;
+    int rc = runlog_record_console(rec, &stream, &data, &len);
 
-    if (rlu_console_fields(runlog_record_body(rec), &stream, &data, &len) < 0)
-        stream = "stdout";
+    if (rc < 0)
+        return rc;
     if ((cap = r->ccap, grow((void **)&r->stream, &cap, n + 1, sizeof(char *))) < 0 ||
         (cap = r->ccap, grow((void **)&r->ctext, &cap, n + 1, sizeof(char *))) < 0 ||
         (cap = r->ccap, grow((void **)&r->ct, &cap, n + 1, sizeof(double))) < 0)
-        return -1;
+        return RUNLOG_ENOMEM;
     r->ccap = cap;
-    r->stream[n] = strdup(stream ? stream : "stdout");
-    r->ctext[n] = utf8_text(data, len);
+    r->stream[n] = strdup(stream == RUNLOG_STDERR ? "stderr" : "stdout");
+    r->ctext[n] = rlu_utf8_text(data, len);
     r->ct[n] = h5x_seconds(runlog_record_time(rec));
     r->nconsole++;
-    return r->stream[n] && r->ctext[n] ? 0 : -1;
+    return r->stream[n] && r->ctext[n] ? 0 : RUNLOG_ENOMEM;
 }
 
 static void records_free(records *r)
@@ -599,38 +533,30 @@ static void records_free(records *r)
     memset(r, 0, sizeof *r);
 }
 
-/* One pass over a file's records (a second reader: the first one's
- * iteration state is left alone), inside the file's snapshot. */
-static int read_records(rx_ctx *rx, records *r, const input *in)
+/* The records that are not history rows, from the pass of hdf5_history.c
+ * (inside each file's snapshot, file after file in merge order). An alert
+ * or console record that breaks the spec inside an intact frame is
+ * rx_bad_record()'s (tolerant: skipped with a notice; strict: the error). */
+typedef struct pass_ctx {
+    rx_ctx *rx;
+    const hrun *run;
+    records *r;
+} pass_ctx;
+
+static int on_record(void *ctx, size_t f, const runlog_record *rec)
 {
-    runlog_reader *rd;
-    const runlog_record *rec;
-    rx_quota q;
+    pass_ctx *p = ctx;
     int rc;
 
-    if ((rc = rx_open_reader(rx, &rd, in->path)) < 0)
-        return h5x_lib_fail(in->path, rc);
-    rx_quota_init(&q, in->run);
-    while ((rc = runlog_reader_next(rd, &rec)) == 0) {
-        runlog_record_type type = runlog_record_type_of(rec);
-        if ((type == RUNLOG_RECORD_SYSTEM || type == RUNLOG_RECORD_ALERT ||
-             type == RUNLOG_RECORD_CONSOLE) && !rx_quota_take(&q, type))
-            continue;
-        switch (type) {
-        case RUNLOG_RECORD_SYSTEM: rc = rec_system(r, rec); break;
-        case RUNLOG_RECORD_ALERT: rc = rec_alert(r, rec); break;
-        case RUNLOG_RECORD_CONSOLE: rc = rec_console(r, rec); break;
-        default: break;
-        }
-        if (rc < 0) {
-            rc = RUNLOG_ENOMEM;
-            break;
-        }
+    switch (runlog_record_type_of(rec)) {
+    case RUNLOG_RECORD_SYSTEM: rc = rec_system(p->r, rec) < 0 ? RUNLOG_ENOMEM : 0; break;
+    case RUNLOG_RECORD_ALERT: rc = rec_alert(p->r, rec); break;
+    case RUNLOG_RECORD_CONSOLE: rc = rec_console(p->r, rec); break;
+    default: return 0;
     }
-    runlog_reader_close(rd);
     if (rc == RUNLOG_ENOMEM)
-        return runlog_error_set(rc, "%s: out of memory", in->path);
-    return rc == RUNLOG_ITEROVER ? 0 : h5x_lib_fail(in->path, rc);
+        return runlog_error_set(rc, "%s: out of memory", p->run->paths[f]);
+    return rc < 0 ? rx_bad_record(p->rx, rc) : 0;
 }
 
 static int write_records(h5x *x, hid_t rg, const records *r)
@@ -664,103 +590,80 @@ static int write_records(h5x *x, hid_t rg, const records *r)
 /* A run, the file, the export                                          */
 /* ------------------------------------------------------------------ */
 
-static const runlog_value *get_config(const runlog_run *r) { return runlog_run_config(r); }
-static const runlog_value *get_summary(const runlog_run *r) { return runlog_run_summary(r); }
-static const runlog_value *get_metadata(const runlog_run *r) { return runlog_run_metadata(r); }
-
-static int export_history(h5x *x, hid_t g, const hrun *run, progress *p)
+static int export_history(h5x *x, hid_t g, const hrun *run, h5x_hist *h, progress *p)
 {
     hid_t hist = h5x_group(x, g, "history");
-    size_t i, n = 0;
-    const char **keys = h5x_run_keys(run, &n);
-    int rc = hist < 0 || !keys ? h5x_fail(x, "history") : 0;
+    size_t i, n = runlog_runset_key_count(run->set, run->index);
+    int rc = hist < 0 ? h5x_fail(x, "history") : 0;
 
     for (i = 0; i < n && rc == 0; i++) {
-        rc = export_key(x, g, hist, run, keys[i]);
+        rc = export_key(x, g, hist, run, h, i);
         progress_step(p);
     }
-    free(keys);
     if (hist >= 0)
         H5Gclose(hist);
     return rc;
 }
 
-static int export_records(h5x *x, hid_t g, const hrun *run)
-{
-    records r;
-    size_t f;
-    int rc = 0;
-
-    memset(&r, 0, sizeof r);
-    for (f = 0; f < run->n && rc == 0; f++)
-        if (!run->in[f]->skip_records)
-            rc = read_records(x->rx, &r, run->in[f]);
-    if (rc == 0)
-        rc = write_records(x, g, &r);
-    records_free(&r);
-    return rc;
-}
-
 static int export_artifacts(h5x *x, hid_t g, const hrun *run, int with_data)
 {
-    runlog_reader **readers = calloc(run->n, sizeof *readers);
-    const char **paths = calloc(run->n, sizeof *paths);
     const runlog_value **arts = calloc(run->n, sizeof *arts);
-    int *damaged = calloc(run->n, sizeof *damaged);
     h5x_blobs b;
     size_t f;
     int rc;
 
-    if (!readers || !paths || !arts || !damaged) {
-        rc = runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", x->out);
-    } else {
-        for (f = 0; f < run->n; f++) {
-            readers[f] = run->in[f]->r;
-            paths[f] = run->in[f]->path;
-            arts[f] = runlog_run_artifacts(run->in[f]->run);
-            damaged[f] = run->in[f]->damaged;
-        }
-        b.readers = readers;
-        b.paths = paths;
-        b.damaged = damaged;
-        b.n = run->n;
-        rc = h5x_artifacts(x, g, &b, arts, with_data);
-    }
-    free(readers);
-    free(paths);
+    if (!arts)
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", x->out);
+    for (f = 0; f < run->n; f++)
+        arts[f] = runlog_run_artifacts(run->runs[f]);
+    b.readers = run->readers;
+    b.paths = run->paths;
+    b.damaged = run->damaged;
+    b.n = run->n;
+    rc = h5x_artifacts(x, g, &b, arts, with_data);
     free(arts);
-    free(damaged);
     return rc;
 }
 
 static int export_run(h5x *x, hid_t runs, const hrun *run, const hopts *o, progress *p)
 {
+    h5x_hist *h = NULL;
+    records r;
+    pass_ctx pc = {x->rx, run, &r};
     char *name;
     hid_t g;
     int rc;
 
-    if ((rc = h5x_run_check_identity(run)) < 0)
+    /* One pass over each file: every key's history and the records. */
+    memset(&r, 0, sizeof r);
+    if ((rc = h5x_hist_read(&h, run, on_record, &pc)) < 0) {
+        records_free(&r);
         return rc;
-    name = h5x_escape(run->in[0]->id, strlen(run->in[0]->id), H5X_RES_NONE);
+    }
+    name = h5x_escape(run->id, strlen(run->id), H5X_RES_NONE);
     g = name ? h5x_group(x, runs, name) : H5I_INVALID_HID;
     free(name);
     if (g < 0)
-        return h5x_fail(x, "creating the run group");
-    rc = run_attrs(x, g, run);
+        rc = h5x_fail(x, "creating the run group");
     if (rc == 0)
-        rc = write_tree(x, g, run, "config", get_config, 1);
+        rc = run_attrs(x, g, run);
     if (rc == 0)
-        rc = write_tree(x, g, run, "summary", get_summary, 0);
+        rc = write_tree(x, g, "config", runlog_runset_config(run->set, run->index));
     if (rc == 0)
-        rc = write_tree(x, g, run, "metadata", get_metadata, 0);
+        rc = write_tree(x, g, "summary", runlog_runset_summary(run->set, run->index));
     if (rc == 0)
-        rc = export_history(x, g, run, p);
+        rc = write_tree(x, g, "metadata", runlog_runset_metadata(run->set, run->index));
     if (rc == 0)
-        rc = export_records(x, g, run);
+        rc = export_history(x, g, run, h, p);
+    h5x_hist_free(h);
+    if (rc == 0)
+        rc = write_records(x, g, &r);
+    records_free(&r);
     if (rc == 0)
         rc = export_artifacts(x, g, run, o->with_data);
     progress_step(p);
-    H5Gclose(g);
+    if (g >= 0)
+        H5Gclose(g);
     return rc;
 }
 
@@ -784,16 +687,11 @@ static int export_all(h5x *x, hrun *runs, size_t nruns, const hopts *o)
 {
     progress p = {x->rx, 0, 0};
     hid_t rg = h5x_group(x, x->file, "runs");
-    size_t i, nkeys;
-    const char **keys;
+    size_t i;
     int rc = rg < 0 || root_attrs(x, x->file, o) < 0 ? h5x_fail(x, "creating /runs") : 0;
 
-    for (i = 0; i < nruns; i++) {
-        if ((keys = h5x_run_keys(&runs[i], &nkeys)) != NULL)
-            p.total += nkeys;
-        free(keys);
-        p.total++;
-    }
+    for (i = 0; i < nruns; i++)
+        p.total += runlog_runset_key_count(runs[i].set, runs[i].index) + 1;
     rx_progress(x->rx, 0, p.total);
     for (i = 0; i < nruns && rc == 0; i++)
         rc = export_run(x, rg, &runs[i], o, &p);
@@ -956,23 +854,23 @@ static int write_output(h5x *x, hrun *runs, size_t nruns, const hopts *o)
 /* Everything but HDF5's process state (installed by rx_export_hdf5). */
 static int export_inputs(rx_ctx *rx, h5x *x, const hopts *o)
 {
-    input *in;
+    runlog_runset_options so = RUNLOG_RUNSET_OPTIONS_INIT;
+    runlog_runset *set;
     hrun *runs = NULL;
-    size_t i, nopen = 0, nruns = 0;
-    int rc = 0;
+    size_t i, nruns = 0;
+    int rc;
 
-    if (!(in = calloc(rx->n, sizeof *in)))
-        return runlog_error_set(RUNLOG_ENOMEM, "out of memory");
-    for (i = 0; i < rx->n && rc == 0; i++, nopen++)
-        rc = open_input(rx, &in[i], rx->inputs[i]);
-    if (rc == 0)
-        rc = h5x_runs_make(in, rx->n, &runs, &nruns);
+    so.flags = rx_read_flags(rx);
+    if ((rc = runlog_runset_open(&set, rx->inputs, rx->n, &so)) < 0)
+        return rx->n == 1 ? h5x_lib_fail(rx->inputs[0], rc) : rc;
+    for (i = 0; i < runlog_runset_duplicate_count(set); i++)
+        rx_notice(rx, RUNLOG_NOTICE_WARNING, "%s: the same file as %s (file UUID); exported once",
+                  runlog_runset_duplicate_path(set, i), runlog_runset_duplicate_of(set, i));
+    rc = runs_make(rx, set, &runs, &nruns);
     if (rc == 0)
         rc = write_output(x, runs, nruns, o);
-    h5x_runs_free(runs, nruns);
-    for (i = 0; i < nopen; i++)
-        close_input(&in[i]);
-    free(in);
+    runs_free(runs, nruns);
+    runlog_runset_free(set);
     return rc;
 }
 

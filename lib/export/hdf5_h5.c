@@ -29,8 +29,10 @@ int h5x_init(h5x *x, hid_t file, int compression, int level)
     x->lcpl = H5Pcreate(H5P_LINK_CREATE);
     x->acpl = H5Pcreate(H5P_ATTRIBUTE_CREATE);
     x->gcpl = H5Pcreate(H5P_GROUP_CREATE);
+    x->gcpl_many = H5Pcreate(H5P_GROUP_CREATE);
     x->buf = malloc(H5X_COPY_BUF);
-    if (x->str_t < 0 || x->bool_t < 0 || x->lcpl < 0 || x->acpl < 0 || x->gcpl < 0 || !x->buf)
+    if (x->str_t < 0 || x->bool_t < 0 || x->lcpl < 0 || x->acpl < 0 || x->gcpl < 0 ||
+        x->gcpl_many < 0 || !x->buf)
         return -1;
     if (H5Tset_size(x->str_t, H5T_VARIABLE) < 0 || H5Tset_cset(x->str_t, H5T_CSET_UTF8) < 0)
         return -1;
@@ -43,7 +45,8 @@ int h5x_init(h5x *x, hid_t file, int compression, int level)
     if (H5Pset_char_encoding(x->lcpl, H5T_CSET_UTF8) < 0 ||
         H5Pset_char_encoding(x->acpl, H5T_CSET_UTF8) < 0 ||
         H5Pset_link_creation_order(x->gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
-        H5Pset_attr_creation_order(x->gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
+        H5Pset_attr_creation_order(x->gcpl, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0 ||
+        H5Pset_link_creation_order(x->gcpl_many, H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED) < 0)
         return -1;
     return 0;
 }
@@ -60,8 +63,10 @@ void h5x_fini(h5x *x)
         H5Pclose(x->acpl);
     if (x->gcpl > 0)
         H5Pclose(x->gcpl);
+    if (x->gcpl_many > 0)
+        H5Pclose(x->gcpl_many);
     free(x->buf);
-    x->str_t = x->bool_t = x->lcpl = x->acpl = x->gcpl = H5I_INVALID_HID;
+    x->str_t = x->bool_t = x->lcpl = x->acpl = x->gcpl = x->gcpl_many = H5I_INVALID_HID;
     x->buf = NULL;
 }
 
@@ -181,6 +186,13 @@ hid_t h5x_group(h5x *x, hid_t loc, const char *name)
     if (exists)
         return H5Gopen2(loc, name, H5P_DEFAULT);
     return H5Gcreate2(loc, name, x->lcpl, x->gcpl, H5P_DEFAULT);
+}
+
+hid_t h5x_group_attrs(h5x *x, hid_t loc, const char *name, size_t nattrs)
+{
+    if (nattrs <= H5X_ORDERED_ATTRS)
+        return h5x_group(x, loc, name);
+    return H5Gcreate2(loc, name, x->lcpl, x->gcpl_many, H5P_DEFAULT);
 }
 
 hid_t h5x_key_group(h5x *x, hid_t loc, const char *key, h5x_reserved res)
@@ -570,7 +582,7 @@ static int tree_entry(h5x *x, hid_t g, const char *key, const runlog_value *v)
     case RUNLOG_MAP: {
         size_t k, cnt = runlog_value_count(v);
         h5x_kv *sub = malloc((cnt ? cnt : 1) * sizeof *sub);
-        hid_t child = sub ? h5x_group(x, g, name) : H5I_INVALID_HID;
+        hid_t child = sub ? h5x_group_attrs(x, g, name, cnt) : H5I_INVALID_HID;
 
         for (k = 0; k < cnt && sub; k++) {
             sub[k].key = runlog_value_key(v, k, NULL);
@@ -628,7 +640,7 @@ char *h5x_kv_json(const h5x_kv *kv, size_t n)
 
 int h5x_tree(h5x *x, hid_t loc, const char *name, const h5x_kv *kv, size_t n)
 {
-    hid_t g = h5x_group(x, loc, name);
+    hid_t g = h5x_group_attrs(x, loc, name, n);
     char *json = h5x_kv_json(kv, n);
     int rc = -1;
 

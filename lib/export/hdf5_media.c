@@ -202,44 +202,35 @@ static int decode_jpeg(pixels *p, const void *data, size_t len, const char **why
 }
 #endif
 
-static int map_u32(const runlog_value *m, const char *key, uint32_t *out)
-{
-    int64_t v;
-
-    if (!rlu_map_int(m, key, &v) || v < 0 || v > UINT32_MAX)
-        return -1;
-    *out = (uint32_t)v;
-    return 0;
-}
-
-/* Reads and decodes an image map's blob. 0, or an error with the detail
- * saying why. */
+/* Reads and decodes an image map's blob: the map checked and the blob read
+ * by runlog_reader_image() (digest, size; raw: height x width x channels).
+ * 0, or an error with the detail saying why. */
 static int decode_image(pixels *p, runlog_reader *src, const char *path, const runlog_value *img)
 {
-    const char *fmt = rlu_map_str(img, "format", NULL), *why = "unknown image format";
-    runlog_digest d;
+    runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
+    const char *why = "unknown image format";
     size_t len = 0;
     void *data = NULL;
     int rc;
 
     memset(p, 0, sizeof *p);
-    if ((rc = runlog_value_digest(&d, img)) < 0 || (rc = runlog_reader_blob(&data, &len, src, &d)) < 0)
+    if ((rc = runlog_value_image(&info, img)) < 0 ||
+        (rc = runlog_reader_image(&data, &len, src, img)) < 0)
         return h5x_lib_fail(path, rc);
     rc = -1;
-    if (fmt && strcmp(fmt, "raw") == 0) {
-        if (media_raw_shape(img, len, &p->h, &p->w, &p->c, &why) == 0) {
-            p->data = data;
-            return 0;
-        }
-    } else if (fmt && strcmp(fmt, "png") == 0) {
+    if (info.format == RUNLOG_IMAGE_RAW) {
+        p->h = info.height, p->w = info.width, p->c = info.channels;
+        p->data = data;
+        return 0;
+    } else if (info.format == RUNLOG_IMAGE_PNG) {
         rc = decode_png(p, data, len, &why);
-    } else if (fmt && strcmp(fmt, "jpeg") == 0) {
+    } else if (info.format == RUNLOG_IMAGE_JPEG) {
         rc = decode_jpeg(p, data, len, &why);
     }
     runlog_free(data);
     if (rc < 0) {
         char hex[33];
-        media_digest_hex(hex, img);
+        runlog_digest_hex(hex, &info.digest);
         return runlog_error_set(RUNLOG_ECORRUPT, "%s: image %s: %s", path, hex, why);
     }
     return 0;
@@ -328,10 +319,11 @@ static int column_stackable(const runlog_value *doc, size_t c, size_t nrows, uin
 
     for (row = 0; row < nrows; row++) {
         const runlog_value *cell = media_table_cell(doc, row, c);
-        if (media_kind_of(cell) != MEDIA_IMAGE || map_u32(cell, "height", &s[0]) < 0 ||
-            map_u32(cell, "width", &s[1]) < 0 || map_u32(cell, "channels", &s[2]) < 0 ||
-            s[0] == 0 || s[1] == 0 || s[2] == 0 || s[2] > 4 ||
-            (uint64_t)s[0] * s[1] > MAX_PIXEL_BYTES / s[2])
+        runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
+        if (media_kind_of(cell) != MEDIA_IMAGE || runlog_value_image(&info, cell) < 0)
+            return 0;
+        s[0] = info.height, s[1] = info.width, s[2] = info.channels;
+        if ((uint64_t)s[0] * s[1] > MAX_PIXEL_BYTES / s[2])
             return 0;
         if (row == 0)
             memcpy(shape, s, sizeof s);

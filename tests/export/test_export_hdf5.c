@@ -12,6 +12,11 @@
  * - tolerant vs strict on a damaged file, the notices and progress;
  * - HDF5's process state is the caller's again after the export (its error
  *   handler, no zstd filter left registered);
+ * - several files (spec/EXPORTS.md §11): a file given twice is exported once
+ *   with a warning; per-rank files that share a run id are refused, naming
+ *   two of them, with nothing left at OUT;
+ * - a run of 70 000 keys (more than HDF5's 65 535 attributes an object that
+ *   tracks their creation order can hold: its summary) exports;
  * - a full disk (a 200 KB tmpfs; skipped when mount(2) is not permitted) is
  *   a clean RUNLOG_EIO, nothing left behind, and no crash at exit (HDF5
  *   1.10's atexit handler used to die of SIGSEGV after a failed H5Fclose).
@@ -85,7 +90,7 @@ static void command(const char *const *in, size_t n, const char *out, const char
 typedef struct seen {
     int damage, torn, warning, output, progress_calls;
     uint64_t last_done, last_total;
-    char first_damage[512];
+    char first_damage[512], last_warning[1024];
 } seen;
 
 static void on_notice(void *payload, runlog_notice_kind kind, const char *text)
@@ -95,7 +100,10 @@ static void on_notice(void *payload, runlog_notice_kind kind, const char *text)
     if (kind == RUNLOG_NOTICE_DAMAGE && s->damage++ == 0)
         snprintf(s->first_damage, sizeof s->first_damage, "%s", text);
     s->torn += kind == RUNLOG_NOTICE_TORN;
-    s->warning += kind == RUNLOG_NOTICE_WARNING;
+    if (kind == RUNLOG_NOTICE_WARNING) {
+        s->warning++;
+        snprintf(s->last_warning, sizeof s->last_warning, "%s", text);
+    }
     s->output += kind == RUNLOG_NOTICE_OUTPUT;
 }
 
@@ -307,6 +315,140 @@ static void test_damage_policy(void **state)
     tu_tmpdir_free(dir);
 }
 
+/* The same file given twice (and a hard link to it) is one file: exported
+ * once, a warning naming both paths; the output is the one-file export. */
+static void test_duplicate_once(void **state)
+{
+    char *dir = tu_tmpdir(), *fixture = golden_path("fixture.runlog");
+    char *one = tu_path(dir, "one.h5"), *twice = tu_path(dir, "twice.h5");
+    const char *in1[] = {fixture}, *in2[] = {fixture, fixture};
+    runlog_export_options o = hdf5_opts(NULL);
+    char expect[4096], *a, *b;
+    seen s;
+    (void)state;
+
+    TU_OK(runlog_export(in1, 1, one, &o));
+    o = hdf5_opts(&s);
+    TU_OK(runlog_export(in2, 2, twice, &o));
+    assert_int_equal(s.warning, 1);
+    snprintf(expect, sizeof expect, "%s: the same file as %s (file UUID); exported once", fixture,
+             fixture);
+    assert_string_equal(s.last_warning, expect);
+    a = dump(one);
+    b = dump(twice);
+    assert_string_equal(a, b); /* files = [fixture], rows, resumes: one file's */
+    free(a);
+    free(b);
+    free(one);
+    free(twice);
+    free(fixture);
+    tu_tmpdir_free(dir);
+}
+
+/* Four per-rank files of a distributed job that were given one run id:
+ * not one run (their losses differ at step 0); refused naming two of them,
+ * nothing at OUT. */
+static void test_ranks_refused(void **state)
+{
+    char *dir = tu_tmpdir(), *out = tu_path(dir, "out.h5"), *paths[4], name[32];
+    const char *in[4];
+    runlog_export_options o = hdf5_opts(NULL);
+    int rank, step, named = 0, rc;
+    (void)state;
+
+    for (rank = 0; rank < 4; rank++) {
+        runlog_writer_options wo = RUNLOG_WRITER_OPTIONS_INIT;
+        runlog_writer *w;
+        snprintf(name, sizeof name, "rank%d.runlog", rank);
+        paths[rank] = tu_path(dir, name);
+        in[rank] = paths[rank];
+        wo.run_id = "ddp-job";
+        wo.project = "ranks";
+        wo.synchronous = 1;
+        TU_OK(runlog_writer_open(&w, paths[rank], &wo));
+        for (step = 0; step < 5; step++) {
+            TU_OK(runlog_writer_add_double(w, "loss", 1.0 / (step + 1) + rank));
+            TU_OK(runlog_writer_commit(w));
+        }
+        TU_OK(runlog_writer_finish(w, 0));
+        TU_OK(runlog_writer_close(w));
+    }
+    rc = runlog_export(in, 4, out, &o);
+    assert_true(rc < 0 && rc != RUNLOG_EDAMAGED);
+    for (rank = 0; rank < 4; rank++)
+        named += strstr(runlog_error_detail(), paths[rank]) != NULL;
+    if (named != 2)
+        fail_msg("the error names %d files: %s", named, runlog_error_detail());
+    assert_non_null(strstr(runlog_error_detail(), "not one run"));
+    assert_false(tu_exists(out));
+    assert_int_equal(count_prefix(dir, "out.h5"), 0);
+    for (rank = 0; rank < 4; rank++)
+        free(paths[rank]);
+    free(out);
+    tu_tmpdir_free(dir);
+}
+
+/* 70 000 keys at 2 steps: rows of 10 000 keys, one frame each (a frame
+ * holds at most 65 536 blocks). The summary gets one attribute per key,
+ * more than an object that tracks attribute creation order can have
+ * ("attribute creation index can't be incremented"). */
+static void test_many_keys(void **state)
+{
+    enum { KEYS = 70000, GROUP = 10000, STEPS = 2 };
+    char *dir = tu_tmpdir(), *path = tu_path(dir, "wide.runlog"), *out = tu_path(dir, "wide.h5");
+    const char *in[] = {path};
+    runlog_writer_options wo = RUNLOG_WRITER_OPTIONS_INIT;
+    runlog_export_options o = hdf5_opts(NULL);
+    runlog_writer *w;
+    H5O_info_t info;
+    hid_t f, g;
+    char name[32];
+    int s, k, gr;
+    (void)state;
+
+    wo.run_id = "wide";
+    TU_OK(runlog_writer_open(&w, path, &wo));
+    for (s = 0; s < STEPS; s++)
+        for (gr = 0; gr < KEYS / GROUP; gr++) {
+            for (k = gr * GROUP; k < (gr + 1) * GROUP; k++) {
+                snprintf(name, sizeof name, "k%05d", k);
+                TU_OK(runlog_writer_add_int(w, name, (int64_t)s * KEYS + k));
+            }
+            TU_OK(runlog_writer_commit(w));
+            TU_OK(runlog_writer_flush(w));
+        }
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    o.hdf5_compression = RUNLOG_HDF5_NONE;
+    TU_OK(runlog_export(in, 1, out, &o));
+    f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    g = H5Gopen2(f, "/runs/wide/summary", H5P_DEFAULT);
+    assert_true(g >= 0);
+    assert_true(H5Oget_info(g, &info) >= 0);
+    assert_int_equal(info.num_attrs, KEYS);
+    H5Gclose(g);
+    {
+        H5G_info_t gi;
+        int64_t v[STEPS];
+        hid_t d;
+        g = H5Gopen2(f, "/runs/wide/history", H5P_DEFAULT);
+        assert_true(g >= 0 && H5Gget_info(g, &gi) >= 0);
+        assert_int_equal(gi.nlinks, KEYS);
+        H5Gclose(g);
+        d = H5Dopen2(f, "/runs/wide/history/k69999/value", H5P_DEFAULT);
+        assert_true(d >= 0);
+        assert_true(H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
+        assert_int_equal(v[0], 69999);
+        assert_int_equal(v[1], KEYS + 69999);
+        H5Dclose(d);
+    }
+    H5Fclose(f);
+    free(path);
+    free(out);
+    tu_tmpdir_free(dir);
+}
+
 static herr_t caller_handler(hid_t stack, void *data)
 {
     (void)stack;
@@ -415,6 +557,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_same_as_command),
         cmocka_unit_test(test_options_errors),
         cmocka_unit_test(test_damage_policy),
+        cmocka_unit_test(test_duplicate_once),
+        cmocka_unit_test(test_ranks_refused),
+        cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_hdf5_state_restored),
         cmocka_unit_test(test_full_disk),
     };

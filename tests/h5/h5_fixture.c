@@ -11,6 +11,11 @@
  *   h5-fixture --big FILE ROWS KEYS
  *                              one run of ROWS rows x KEYS float keys, for the
  *                              throughput figures of spec/HDF5.md
+ *   h5-fixture --wide FILE KEYS STEPS
+ *                              one run of KEYS int keys, each at STEPS steps:
+ *                              rows of at most 10 000 keys, one frame each (a
+ *                              frame holds at most 65 536 blocks), for the
+ *                              many-keys export (spec/HDF5.md §6)
  */
 #include <math.h>
 #include <stdio.h>
@@ -296,12 +301,43 @@ static int big(const char *path, long rows, int keys)
     return 0;
 }
 
+/* Key k at steps group(k), group(k) + ngroups, ...: each step's row holds
+ * one group of up to 10 000 keys, flushed alone. */
+static int wide(const char *path, long keys, long steps)
+{
+    enum { GROUP = 10000 };
+    runlog_writer_options o = RUNLOG_WRITER_OPTIONS_INIT;
+    long ngroups = (keys + GROUP - 1) / GROUP, s, g, k;
+    runlog_writer *w;
+    char name[32];
+
+    o.run_id = "wide";
+    o.project = "bench";
+    check(runlog_writer_open(&w, path, &o), path);
+    for (s = 0; s < steps; s++)
+        for (g = 0; g < ngroups; g++) {
+            for (k = g * GROUP; k < keys && k < (g + 1) * GROUP; k++) {
+                snprintf(name, sizeof name, "k%06ld", k);
+                check(runlog_writer_add_int(w, name, s * keys + k), "add");
+            }
+            check(runlog_writer_commit(w), "commit");
+            if (ngroups > 1)
+                check(runlog_writer_flush(w), "flush");
+        }
+    check(runlog_writer_finish(w, 0), "finish");
+    check(runlog_writer_close(w), "close");
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 5 && strcmp(argv[1], "--wide") == 0)
+        return wide(argv[2], atol(argv[3]), atol(argv[4]));
     if (argc == 5 && strcmp(argv[1], "--big") == 0)
         return big(argv[2], atol(argv[3]), atoi(argv[4]));
     if (argc != 2) {
-        fprintf(stderr, "usage: h5-fixture DIR | h5-fixture --big FILE ROWS KEYS\n");
+        fprintf(stderr, "usage: h5-fixture DIR | h5-fixture --big FILE ROWS KEYS | "
+                        "h5-fixture --wide FILE KEYS STEPS\n");
         return 2;
     }
     crafted(argv[1]);
