@@ -62,33 +62,6 @@ const runlog_value *media_image_at(const runlog_value *v, size_t i)
     return runlog_value_item(v, i);
 }
 
-int media_raw_shape(const runlog_value *img, size_t len, uint32_t *h, uint32_t *w, uint32_t *c,
-                    const char **why)
-{
-    int64_t hv, wv, cv;
-
-    if (!rlu_map_int(img, "height", &hv) || !rlu_map_int(img, "width", &wv) ||
-        !rlu_map_int(img, "channels", &cv)) {
-        *why = "raw image without integer height, width and channels";
-        return -1;
-    }
-    if (hv < 1 || hv > UINT32_MAX || wv < 1 || wv > UINT32_MAX) {
-        *why = "raw image height or width outside 1..2^32-1";
-        return -1;
-    }
-    if (cv < 1 || cv > 4) {
-        *why = "raw image channels outside 1..4";
-        return -1;
-    }
-    /* h * w fits in 64 bits; the product is compared without wrapping. */
-    if ((uint64_t)hv * (uint64_t)wv > SIZE_MAX / (uint64_t)cv ||
-        (uint64_t)hv * (uint64_t)wv * (uint64_t)cv != len) {
-        *why = "raw image size is not height x width x channels";
-        return -1;
-    }
-    *h = (uint32_t)hv, *w = (uint32_t)wv, *c = (uint32_t)cv;
-    return 0;
-}
 
 /* Appends src to out[*n], safe for a file name, up to max bytes in all,
  * never cutting a UTF-8 sequence. */
@@ -277,38 +250,6 @@ void media_count_row(media_counts *c, const runlog_record *rec)
     }
 }
 
-/* NULL if an entry path is safe to join under DIR, else why not: it must be
- * relative, '/'-separated, with no empty, "." or ".." component, no NUL or
- * backslash, and at most RUNLOG_MAX_PATH bytes. */
-const char *media_entry_path_problem(const char *p, size_t len)
-{
-    const char *c, *end = p + len, *slash;
-    size_t n;
-
-    if (len == 0)
-        return "empty path";
-    if (len > RUNLOG_MAX_PATH)
-        return "path longer than RUNLOG_MAX_PATH";
-    if (memchr(p, '\0', len))
-        return "NUL byte in path";
-    if (memchr(p, '\\', len))
-        return "backslash in path";
-    if (p[0] == '/')
-        return "absolute path";
-    for (c = p; c <= end; c = slash + 1) {
-        slash = memchr(c, '/', (size_t)(end - c));
-        if (!slash)
-            slash = end;
-        n = (size_t)(slash - c);
-        if (n == 0)
-            return "empty path component";
-        if ((n == 1 && c[0] == '.') || (n == 2 && c[0] == '.' && c[1] == '.'))
-            return "'.' or '..' component";
-        if (n > NAME_MAX)
-            return "path component longer than NAME_MAX";
-    }
-    return NULL;
-}
 
 int media_make_parents(int dirfd, const char *rel)
 {

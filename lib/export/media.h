@@ -4,8 +4,8 @@
  * maps and table maps; and the file names that `runlog extract --images`
  * gives images (spec/EXPORTS.md "Image file names").
  */
-#ifndef RUNLOG_TOOLS_MEDIA_H
-#define RUNLOG_TOOLS_MEDIA_H
+#ifndef RUNLOG_EXPORT_MEDIA_H
+#define RUNLOG_EXPORT_MEDIA_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -46,24 +46,12 @@ void media_image_name(char out[MEDIA_NAME_MAX], const char *key, uint64_t step, 
  * "file": file when file is not NULL. */
 int media_json(rlu_json *j, const runlog_value *map, const char *file);
 
-/* NULL if an artifact entry path is safe to join under a directory, else
- * why not (spec/EXPORTS.md §9.6): extract and the W&B export both check it,
- * whatever the run-log says. */
-const char *media_entry_path_problem(const char *p, size_t len);
-
 /* Creates the parent folders of rel under the folder dirfd, one component at
  * a time with mkdirat() and O_NOFOLLOW opens, so that a symbolic link planted
  * in the target (or in the run-log's paths) is never followed; rel was checked
  * by media_entry_path_problem(). Extract and the W&B export use it. 0, or -1
  * with errno set (ELOOP for a link, ENOTDIR for a file on the way). */
 int media_make_parents(int dirfd, const char *rel);
-
-/* The shape of a raw image (spec/FORMAT.md §13.3) whose blob has len
- * bytes: 0 when its height and width are integers in 1..2^32-1, channels in
- * 1..4, and height x width x channels is exactly len (no wrapping: a crafted
- * map may hold any integers); else -1 with a static message in *why. */
-int media_raw_shape(const runlog_value *img, size_t len, uint32_t *h, uint32_t *w, uint32_t *c,
-                    const char **why);
 
 /* The digest of a media map as hex ("?" * 32 when it has none). */
 void media_digest_hex(char out[33], const runlog_value *map);

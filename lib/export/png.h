@@ -3,8 +3,8 @@
  * with Debian's libspng (a maintained PNG library; we write no deflate or
  * CRC code of our own).
  */
-#ifndef RUNLOG_TOOLS_PNG_H
-#define RUNLOG_TOOLS_PNG_H
+#ifndef RUNLOG_EXPORT_PNG_H
+#define RUNLOG_EXPORT_PNG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -189,46 +189,7 @@ int rlu_map_int(const runlog_value *map, const char *key, int64_t *out)
     return 1;
 }
 
-int rlu_console_fields(const runlog_value *body, const char **stream, const char **data,
-                        size_t *len)
-{
-    static const char *const names[] = {"data", "text", "bytes"};
-    const runlog_value *s = body ? runlog_value_get(body, "stream") : NULL;
-    size_t i;
 
-    *stream = "stdout";
-    if (s && runlog_value_type(s) == RUNLOG_INT)
-        *stream = runlog_value_int(s) == RUNLOG_STDERR ? "stderr" : "stdout";
-    else if (s && runlog_value_type(s) == RUNLOG_STRING)
-        *stream = runlog_value_string(s, NULL);
-    for (i = 0; body && i < sizeof names / sizeof names[0]; i++) {
-        const runlog_value *d = runlog_value_get(body, names[i]);
-        runlog_type t = d ? runlog_value_type(d) : RUNLOG_NULL;
-
-        if (t == RUNLOG_BYTES || t == RUNLOG_STRING) {
-            *data = runlog_value_string(d, len);
-            return 0;
-        }
-    }
-    return -1;
-}
-
-const char *rlu_alert_level(const runlog_value *body, char buf[RLU_NUM_MAX])
-{
-    static const char *const names[] = {"INFO", "WARN", "ERROR"};
-    const runlog_value *l = body ? runlog_value_get(body, "level") : NULL;
-    int64_t n;
-
-    if (!l)
-        return "INFO";
-    if (runlog_value_type(l) == RUNLOG_STRING)
-        return runlog_value_string(l, NULL);
-    n = runlog_value_int(l);
-    if (n >= 0 && n <= 2)
-        return names[n];
-    snprintf(buf, RLU_NUM_MAX, "%" PRId64, n);
-    return buf;
-}
 
 size_t rlu_utf8_len(const unsigned char *s, size_t n)
 {

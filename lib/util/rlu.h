@@ -57,12 +57,6 @@ void rlu_fmt_double(char buf[RLU_NUM_MAX], double v);
 const char *rlu_map_str(const runlog_value *map, const char *key, size_t *len);
 int rlu_map_int(const runlog_value *map, const char *key, int64_t *out);
 
-/* Body of a console record: stream name and bytes. 0, or -1 if malformed. */
-int rlu_console_fields(const runlog_value *body, const char **stream, const char **data,
-                        size_t *len);
-/* Alert level as text ("INFO", "WARN", "ERROR", as wandb.AlertLevel). */
-const char *rlu_alert_level(const runlog_value *body, char buf[RLU_NUM_MAX]);
-
 /* ---- JSON writer (compact; the caller adds newlines between tokens) ---- */
 
 #define RLU_JSON_DEPTH 32
