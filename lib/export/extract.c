@@ -23,7 +23,7 @@
 #include "export_internal.h"
 #include "media.h"
 #ifdef RX_HAVE_IMAGES
-#include "png.h"
+#include "image.h"
 #endif
 
 /* ---- paths ---- */
@@ -319,7 +319,7 @@ static int write_raw(image_pass *p, const runlog_value *img, const char *name)
     size_t len = 0;
     int fd, rc, err;
 
-    /* The PNG bytes the W&B export writes too (png.c: the library's shape
+    /* The PNG bytes the W&B export writes too (image.c: the library's shape
      * rules, libspng's encoder). */
     if ((rc = png_image_file_bytes(p->blobs, p->file, img, &info, &png, &len)) < 0)
         return rc;

@@ -3,9 +3,9 @@
  * (spec/HDF5.md "Images", "Tables", "Artifacts").
  *
  * Images become uint8 arrays (H x W, or H x W x C) with the attributes of
- * the HDF5 Image specification 1.2: raw pixels as they are, PNG decoded by
+ * the HDF5 Image specification 1.2: raw image_pixels as they are, PNG decoded by
  * libspng, JPEG decoded by libjpeg(-turbo) (a build without the images
- * feature exports raw pixels only). Blobs are read one at a time, so memory
+ * feature exports raw image_pixels only). Blobs are read one at a time, so memory
  * holds one image (or one artifact piece) at once.
  *
  * A blob that cannot be read or decoded fails the export, except in a
@@ -21,22 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#ifdef RX_HAVE_IMAGES
-#include <jpeglib.h>
-#include <spng.h>
-#endif
-
+#include "image.h"
 #include "media.h"
-
-/* Pixels of one image: height x width x channels uint8, row-major. */
-typedef struct pixels {
-    uint8_t *data;
-    uint32_t h, w, c;
-} pixels;
-
-/* Decoded images larger than this are refused (a crafted header must not
- * make us allocate gigabytes). */
-#define MAX_PIXEL_BYTES ((size_t)1 << 30)
 
 char *h5x_cell_json(const char *key, uint64_t step, size_t index, const char *column,
                     const runlog_value *v)
@@ -77,165 +63,6 @@ char *h5x_cell_json(const char *key, uint64_t step, size_t index, const char *co
     return text;
 }
 
-/* ---- decoding ---- */
-
-#ifdef RX_HAVE_IMAGES
-static int decode_png(pixels *p, const void *data, size_t len, const char **why)
-{
-    spng_ctx *ctx = spng_ctx_new(0);
-    struct spng_ihdr ihdr;
-    size_t size, i, k, npx;
-    uint8_t *rgba = NULL;
-    int rc;
-
-    *why = "cannot decode PNG";
-    if (!ctx)
-        return -1;
-    rc = spng_set_png_buffer(ctx, data, len);
-    if (rc == 0)
-        rc = spng_get_ihdr(ctx, &ihdr);
-    if (rc == 0)
-        rc = spng_decoded_image_size(ctx, SPNG_FMT_RGBA8, &size);
-    if (rc != 0 || size > MAX_PIXEL_BYTES || !(rgba = malloc(size ? size : 1)) ||
-        spng_decode_image(ctx, rgba, size, SPNG_FMT_RGBA8, 0) != 0) {
-        spng_ctx_free(ctx);
-        free(rgba);
-        return -1;
-    }
-    spng_ctx_free(ctx);
-    /* Channels as spec/FORMAT.md §13.3 counts them (palette: 3). */
-    p->c = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE ? 1
-         : ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ? 2
-         : ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ? 4 : 3;
-    p->h = ihdr.height;
-    p->w = ihdr.width;
-    npx = (size_t)p->h * p->w;
-    for (i = 0; i < npx; i++) { /* RGBA -> c channels, in place */
-        const uint8_t *s = rgba + 4 * i;
-        uint8_t *d = rgba + p->c * i;
-        if (p->c == 1)
-            d[0] = s[0];
-        else if (p->c == 2)
-            d[0] = s[0], d[1] = s[3];
-        else
-            for (k = 0; k < p->c; k++)
-                d[k] = s[k];
-    }
-    p->data = rgba;
-    return 0;
-}
-
-typedef struct jpeg_err {
-    struct jpeg_error_mgr mgr;
-    jmp_buf jump;
-} jpeg_err;
-
-static void jpeg_fail(j_common_ptr cinfo)
-{
-    longjmp(((jpeg_err *)cinfo->err)->jump, 1);
-}
-
-static void jpeg_quiet(j_common_ptr cinfo, int level)
-{
-    (void)cinfo;
-    (void)level; /* warnings of a damaged JPEG: decoded as far as possible */
-}
-
-static int decode_jpeg(pixels *p, const void *data, size_t len, const char **why)
-{
-    struct jpeg_decompress_struct ci;
-    jpeg_err err;
-    uint8_t *volatile out = NULL;
-    JSAMPROW row;
-    size_t size;
-
-    *why = "cannot decode JPEG";
-    ci.err = jpeg_std_error(&err.mgr);
-    err.mgr.error_exit = jpeg_fail;
-    err.mgr.emit_message = jpeg_quiet;
-    if (setjmp(err.jump)) {
-        jpeg_destroy_decompress(&ci);
-        free(out);
-        return -1;
-    }
-    jpeg_create_decompress(&ci);
-    jpeg_mem_src(&ci, data, (unsigned long)len);
-    jpeg_read_header(&ci, TRUE);
-    /* Grey stays grey; everything else (YCbCr, CMYK...) becomes RGB. */
-    ci.out_color_space = ci.num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    /* jpeg_start_decompress() allocates for the whole image as the header
-     * says (a progressive JPEG: every block's coefficients, 2 bytes per
-     * sample), so a 100-byte file could take gigabytes before the size
-     * check below: check the header first and bound libjpeg's memory. */
-    if ((uint64_t)ci.image_width * ci.image_height * (ci.num_components == 1 ? 1 : 3) > MAX_PIXEL_BYTES)
-        longjmp(err.jump, 1);
-    ci.mem->max_memory_to_use = MAX_PIXEL_BYTES;
-    jpeg_start_decompress(&ci);
-    size = (size_t)ci.output_height * ci.output_width * (size_t)ci.output_components;
-    if (size > MAX_PIXEL_BYTES || !(out = malloc(size ? size : 1)))
-        longjmp(err.jump, 1);
-    while (ci.output_scanline < ci.output_height) {
-        row = out + (size_t)ci.output_scanline * ci.output_width * (size_t)ci.output_components;
-        jpeg_read_scanlines(&ci, &row, 1);
-    }
-    p->h = ci.output_height;
-    p->w = ci.output_width;
-    p->c = (uint32_t)ci.output_components;
-    jpeg_finish_decompress(&ci);
-    jpeg_destroy_decompress(&ci);
-    p->data = out;
-    return 0;
-}
-#else
-static int decode_png(pixels *p, const void *data, size_t len, const char **why)
-{
-    (void)p, (void)data, (void)len;
-    *why = "PNG decoding is not in this build (the images feature)";
-    return -1;
-}
-
-static int decode_jpeg(pixels *p, const void *data, size_t len, const char **why)
-{
-    (void)p, (void)data, (void)len;
-    *why = "JPEG decoding is not in this build (the images feature)";
-    return -1;
-}
-#endif
-
-/* Reads and decodes an image map's blob: the map checked and the blob read
- * by runlog_reader_image() (digest, size; raw: height x width x channels).
- * 0, or an error with the detail saying why. */
-static int decode_image(pixels *p, runlog_reader *src, const char *path, const runlog_value *img)
-{
-    runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
-    const char *why = "unknown image format";
-    size_t len = 0;
-    void *data = NULL;
-    int rc;
-
-    memset(p, 0, sizeof *p);
-    if ((rc = runlog_value_image(&info, img)) < 0 ||
-        (rc = runlog_reader_image(&data, &len, src, img)) < 0)
-        return h5x_lib_fail(path, rc);
-    rc = -1;
-    if (info.format == RUNLOG_IMAGE_RAW) {
-        p->h = info.height, p->w = info.width, p->c = info.channels;
-        p->data = data;
-        return 0;
-    } else if (info.format == RUNLOG_IMAGE_PNG) {
-        rc = decode_png(p, data, len, &why);
-    } else if (info.format == RUNLOG_IMAGE_JPEG) {
-        rc = decode_jpeg(p, data, len, &why);
-    }
-    runlog_free(data);
-    if (rc < 0) {
-        char hex[33];
-        runlog_digest_hex(hex, &info.digest);
-        return runlog_error_set(RUNLOG_ECORRUPT, "%s: image %s: %s", path, hex, why);
-    }
-    return 0;
-}
-
 /* A blob of an image or table failed with rc: left out with a warning
  * (the detail's text) where x->skip_bad_blobs allows it, else rc. */
 static int blob_failed(h5x *x, int rc)
@@ -244,12 +71,6 @@ static int blob_failed(h5x *x, int rc)
         return rc;
     rx_notice(x->rx, RUNLOG_NOTICE_WARNING, "%s", runlog_error_detail());
     return 0;
-}
-
-static void pixels_free(pixels *p)
-{
-    free(p->data); /* raw blobs come from runlog_reader_blob(): same allocator */
-    p->data = NULL;
 }
 
 /* ---- images ---- */
@@ -284,12 +105,12 @@ static int image_meta(h5x *x, hid_t d, const runlog_value *img, uint64_t step, s
 int h5x_image(h5x *x, hid_t loc, const char *name, runlog_reader *src, const char *path,
               const runlog_value *img, uint64_t step, size_t index)
 {
-    pixels p;
+    image_pixels p;
     hsize_t dims[3];
     hid_t d;
     int rc = -1;
 
-    if ((rc = decode_image(&p, src, path, img)) != 0)
+    if ((rc = image_pixels_read(&p, src, path, img)) != 0)
         return blob_failed(x, rc);
     dims[0] = p.h;
     dims[1] = p.w;
@@ -302,7 +123,7 @@ int h5x_image(h5x *x, hid_t loc, const char *name, runlog_reader *src, const cha
             rc = 0;
         H5Dclose(d);
     }
-    pixels_free(&p);
+    image_pixels_free(&p);
     return rc == 0 ? 0 : h5x_fail(x, "writing an image");
 }
 
@@ -323,7 +144,7 @@ static int column_stackable(const runlog_value *doc, size_t c, size_t nrows, uin
         if (media_kind_of(cell) != MEDIA_IMAGE || runlog_value_image(&info, cell) < 0)
             return 0;
         s[0] = info.height, s[1] = info.width, s[2] = info.channels;
-        if ((uint64_t)s[0] * s[1] > MAX_PIXEL_BYTES / s[2])
+        if ((uint64_t)s[0] * s[1] > IMAGE_MAX_PIXEL_BYTES / s[2])
             return 0;
         if (row == 0)
             memcpy(shape, s, sizeof s);
@@ -334,7 +155,7 @@ static int column_stackable(const runlog_value *doc, size_t c, size_t nrows, uin
 }
 
 /* Writes image i into row i of the stacked dataset d. */
-static int stack_row(h5x *x, hid_t d, const pixels *p, const uint32_t shape[3], size_t row)
+static int stack_row(h5x *x, hid_t d, const image_pixels *p, const uint32_t shape[3], size_t row)
 {
     hsize_t start[4] = {row, 0, 0, 0}, count[4] = {1, shape[0], shape[1], shape[2]};
     int rank = shape[2] == 1 ? 3 : 4, rc = -1;
@@ -343,7 +164,7 @@ static int stack_row(h5x *x, hid_t d, const pixels *p, const uint32_t shape[3], 
     if (p->h != shape[0] || p->w != shape[1] || p->c != shape[2]) {
         if (fs >= 0)
             H5Sclose(fs);
-        return runlog_error_set(RUNLOG_ECORRUPT, "%s: a table image's pixels do not match its size",
+        return runlog_error_set(RUNLOG_ECORRUPT, "%s: a table image's image_pixels do not match its size",
                                 x->out);
     }
     ms = H5Screate_simple(rank, count, NULL);
@@ -365,16 +186,16 @@ static int image_column_stacked(h5x *x, hid_t g, const char *name, runlog_reader
     hsize_t dims[4] = {nrows, shape[0], shape[1], shape[2]};
     hid_t d = h5x_create_u8(x, g, name, shape[2] == 1 ? 3 : 4, dims);
     size_t row;
-    pixels p;
+    image_pixels p;
     int rc = 0;
 
     if (d < 0)
         return h5x_fail(x, "creating a table image column");
     for (row = 0; row < nrows && rc == 0; row++) {
-        if ((rc = decode_image(&p, src, path, media_table_cell(doc, row, c))) != 0)
+        if ((rc = image_pixels_read(&p, src, path, media_table_cell(doc, row, c))) != 0)
             break;
         rc = stack_row(x, d, &p, shape, row);
-        pixels_free(&p);
+        image_pixels_free(&p);
     }
     if (rc == 0 && (h5x_attr_str(x, d, "layout", shape[2] == 1 ? "NHW" : "NHWC") < 0 ||
                     h5x_attr_u64(x, d, "channels", shape[2]) < 0))

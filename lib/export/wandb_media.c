@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "media.h"
-#include "png.h"
+#include "image.h"
 
 #define WB_TABLE_MAX_ROWS 10000u /* wandb.Table.MAX_ROWS */
 #define WB_NAME_MAX 128u         /* bytes of a key or name inside a file name */

@@ -35,7 +35,7 @@ export_flags="-I$root/lib/util -I$root/lib/export -DRX_HAVE_IMAGES
               -DRX_HAS_JSON -DRX_HAS_CSV -DRX_HAS_DUMP -DRX_HAS_EXTRACT"
 for src in "$root"/lib/util/rlu.c "$root"/lib/export/export.c "$root"/lib/export/pending.c \
            "$root"/lib/export/json.c "$root"/lib/export/csv.c "$root"/lib/export/dump.c \
-           "$root"/lib/export/extract.c "$root"/lib/export/media.c "$root"/lib/export/png.c; do
+           "$root"/lib/export/extract.c "$root"/lib/export/media.c "$root"/lib/export/image.c; do
     o="$out/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
     $cc $flags $export_flags -fsanitize=fuzzer-no-link -c "$src" -o "$o"
     export_objs="$export_objs $o"
