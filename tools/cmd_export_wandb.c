@@ -1,6 +1,6 @@
 /*
  * cmd_export_wandb.c — `runlog export wandb FILE... -o DIR [--entity E]
- * [--project P] [--strict] [--tolerant]`: argv into runlog_export_options,
+ * [--project P] [--strict] [--tolerant] [--hash-references]`: argv into runlog_export_options,
  * then runlog_export(RUNLOG_EXPORT_WANDB) (lib/export/wandb.c,
  * spec/EXPORTS.md §10).
  */
@@ -17,6 +17,7 @@ int cmd_export_wandb(int argc, char **argv)
         {"project", required_argument, NULL, 'p'},
         {"strict", no_argument, NULL, 's'},
         {"tolerant", no_argument, NULL, 't'}, /* the default now; kept for scripts */
+        {"hash-references", no_argument, NULL, 'H'},
         {NULL, 0, NULL, 0}};
     runlog_export_options opts = RUNLOG_EXPORT_OPTIONS_INIT;
     const char *dir = NULL;
@@ -32,6 +33,7 @@ int cmd_export_wandb(int argc, char **argv)
         case 'p': opts.wandb_project = optarg; break;
         case 's': opts.damage = RUNLOG_DAMAGE_STRICT; break;
         case 't': opts.damage = RUNLOG_DAMAGE_TOLERANT; break;
+        case 'H': opts.wandb_hash_references = 1; break;
         default: return tool_bad_option("export wandb", argv, c);
         }
     }

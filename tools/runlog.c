@@ -38,6 +38,7 @@ static const tool_cmd commands[] = {
      "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long] [--table KEY[@STEP]]\n"
      "                            [--strict]\n"
      "       runlog export wandb FILE... -o DIR [--entity E] [--project P] [--strict]\n"
+     "                           [--hash-references]\n"
      "       runlog export hdf5 FILE... -o OUT.h5 [--compression gzip|zstd[:L]|none]\n"
      "                          [--with-artifact-data] [--strict]",
      "  json   one JSON document with run, config, summary, history, alerts, console\n"
@@ -59,6 +60,8 @@ static const tool_cmd commands[] = {
      "  id are one (resumed) run; a crashed run is exported as failed. Each run's\n"
      "  directory appears whole or not at all (spec/EXPORTS.md section 10).\n"
      "  --project P  --entity E  set the W&B project (default: the run's) and entity\n"
+     "  --hash-references  read the local regular files that artifact references name,\n"
+     "               for W&B's MD5 (default: references are never opened)\n"
      "  damaged frames are skipped and reported (exit status 1; --tolerant, the\n"
      "  default, is accepted); --strict stops at the first, leaving no run directory\n"
      "\n"

@@ -42,7 +42,7 @@ void wb_json_value(rlu_buf *b, const runlog_value *v, int mode);
 /* ---- hashes (Debian's libmd) ---- */
 
 /* base64 of the MD5 of a file's bytes; 0, or -1 with errno. size may be NULL. */
-int wb_md5_file_b64(char out[25], uint64_t *size, const char *path);
+int wb_md5_file_b64(char out[25], uint64_t *size, const char *path, uint64_t max);
 void wb_md5_hex(char out[33], const void *data, size_t len);
 void wb_md5_b64(char out[25], const void *data, size_t len);
 void wb_sha256_hex(char out[65], const void *data, size_t len);

@@ -21,6 +21,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <md5.h>
@@ -163,23 +164,31 @@ void wb_md5_b64(char out[25], const void *data, size_t len)
     md5_b64(out, d);
 }
 
-int wb_md5_file_b64(char out[25], uint64_t *size, const char *path)
+int wb_md5_file_b64(char out[25], uint64_t *size, const char *path, uint64_t max)
 {
     uint8_t d[MD5_DIGEST_LENGTH], buf[65536];
     uint64_t total = 0;
-    ssize_t n;
+    ssize_t n = 0;
+    struct stat st;
     MD5_CTX c;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block the open; then only a regular file
+     * is read, and no more than max bytes (a device never ends). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
     if (fd < 0)
         return -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
     MD5Init(&c);
-    while ((n = read(fd, buf, sizeof buf)) > 0) {
+    while (total <= max && (n = read(fd, buf, sizeof buf)) > 0) {
         MD5Update(&c, buf, (size_t)n);
         total += (uint64_t)n;
     }
     close(fd);
-    if (n < 0)
+    if (n < 0 || total > max)
         return -1;
     MD5Final(d, &c);
     md5_b64(out, d);

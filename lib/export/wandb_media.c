@@ -387,7 +387,7 @@ static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifes
         return rx_sys_error(full);
     if ((rc = runlog_reader_blob_to_file(m->blobs, &ent->digest, full)) < 0)
         return rx_lib_error(m->src, rc);
-    if (wb_md5_file_b64(md5, NULL, full) < 0)
+    if (wb_md5_file_b64(md5, NULL, full, UINT64_MAX) < 0)
         return rx_sys_error(full);
     if (join(full, final_dir, rel) < 0) {
         return runlog_error_set(RUNLOG_ETOOLARGE, "%s: artifact entry '%s': path too long",
@@ -399,9 +399,11 @@ static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifes
 }
 
 /* A reference: the bytes stay where ref says. W&B names local files
- * file://PATH and digests them by MD5, which is done here when the file is
- * readable with the recorded size; otherwise the digest is runlog's XXH3-128
- * in hex (W&B treats a reference's digest as an opaque version tag). */
+ * file://PATH and digests them by MD5. A reference is a name in a run-log
+ * that may come from anywhere, so it is opened only when the caller asks
+ * (wandb_hash_references) and is a regular file of the recorded size;
+ * otherwise the digest is runlog's XXH3-128 in hex (W&B treats a
+ * reference's digest as an opaque version tag). */
 static int reference_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifestEntry *e,
                            const runlog_artifact_entry_info *ent)
 {
@@ -411,7 +413,8 @@ static int reference_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactMani
 
     snprintf(uri, sizeof uri, "%s%s", ref[0] == '/' ? "file://" : "", ref);
     e->ref = wb_strdup(a, uri);
-    if (ref[0] == '/' && wb_md5_file_b64(md5, &size, ref) == 0 && size == ent->size) {
+    if (m->x->o->wandb_hash_references && ref[0] == '/' &&
+        wb_md5_file_b64(md5, &size, ref, ent->size) == 0 && size == ent->size) {
         e->digest = wb_strdup(a, md5);
     } else {
         if (ent->has_digest)

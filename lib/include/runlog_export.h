@@ -117,11 +117,18 @@ typedef struct runlog_export_options {
      *  own project). */
     const char *wandb_entity;
     const char *wandb_project;
+    /** RUNLOG_EXPORT_WANDB: 0 (the default): an artifact's reference entries
+     *  are names only, never opened (a run-log from elsewhere may name
+     *  /dev/zero or a FIFO); their digest is runlog's XXH3-128 in hex.
+     *  Non-zero: a reference to a local regular file whose size is the
+     *  recorded one is read for W&B's MD5 (opened without blocking, refused
+     *  unless a regular file, read up to the recorded size). */
+    int wandb_hash_references;
 } runlog_export_options;
 
 #define RUNLOG_EXPORT_OPTIONS_INIT { RUNLOG_EXPORT_OPTIONS_VERSION, RUNLOG_EXPORT_JSON, \
     RUNLOG_DAMAGE_TOLERANT, NULL, NULL, NULL, -1, NULL, 0, NULL, NULL, \
-    RUNLOG_HDF5_GZIP, -1, 0, NULL, NULL }
+    RUNLOG_HDF5_GZIP, -1, 0, NULL, NULL, 0 }
 
 /**
  * Exports inputs[0..n) as opts->format says.

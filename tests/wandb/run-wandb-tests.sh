@@ -18,11 +18,25 @@ protoc --proto_path="$SRC/lib/export/wandb" --python_out="$T/pb" wandb_subset.pr
 R=$T/runs
 # split-b before split-a: the export orders a run's files by start time
 "$RUNLOG" export wandb "$R/full.runlog" "$R/crashed.runlog" "$R/resumed.runlog" \
-    "$R/split-b.runlog" "$R/split-a.runlog" -o "$T/out" --project wandb-tests > "$T/export.txt"
+    "$R/split-b.runlog" "$R/split-a.runlog" -o "$T/out" --project wandb-tests \
+    --hash-references > "$T/export.txt"
 cat "$T/export.txt"
 $PY "$SRC/tests/wandb/check_wandb.py" "$RUNLOG" "$T/pb" "$R" "$T/out"
 
 # exporting again into the same DIR: refused, the first export untouched
+# A reference is a name: never opened by default, and with
+# --hash-references only a regular file is read. A FIFO in its place must
+# not block the export either way (issue 17 item 4).
+ref=$(find "$R" -name shared-data.csv | head -n 1)
+[ -n "$ref" ] || fail "make_runs wrote no shared-data.csv"
+mv "$ref" "$ref.saved" && mkfifo "$ref"
+for flag in "" --hash-references; do
+    rm -rf "$T/ref-out"
+    timeout 20 "$RUNLOG" export wandb "$R/full.runlog" -o "$T/ref-out" $flag > /dev/null ||
+        fail "export wandb $flag with a FIFO as a reference: exit $? (124: it blocked)"
+done
+rm "$ref" && mv "$ref.saved" "$ref"
+
 before=$(find "$T/out" -type f | sort | xargs md5sum | md5sum)
 if "$RUNLOG" export wandb "$R/crashed.runlog" -o "$T/out" 2> "$T/err"; then
     fail "a second export over an existing run directory succeeded"
