@@ -570,6 +570,16 @@ int runlog_reader_blob_to_file(runlog_reader *r, const runlog_digest *digest, co
     return rc;
 }
 
+int runlog_reader_blob_to_fd(runlog_reader *r, const runlog_digest *digest, int fd)
+{
+    if (!r || !digest || fd < 0)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument or bad descriptor");
+    char name[32];
+    snprintf(name, sizeof name, "descriptor %d", fd);
+    file_sink f = { fd, name };
+    return stream_blob(r, digest->bytes, to_file, &f, NULL);
+}
+
 struct runlog_doc {
     rl_arena arena;
     runlog_value *value;

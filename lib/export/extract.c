@@ -100,22 +100,20 @@ static int no_memory(const char *file)
     return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", file);
 }
 
-/* Writes one blob to DIR/rel (rel already checked). The library writes a
- * temporary file of its own beside it first (exclusively, random name). */
+/* Writes one blob to DIR/rel (rel already checked), relative to DIR's
+ * descriptor all the way (media_blob_to_fileat): a folder of DIR swapped
+ * for a link meanwhile cannot send it elsewhere. */
 static int write_blob(runlog_reader *r, const char *file, int dirfd, const char *dir,
                       const char *rel, const runlog_digest *d)
 {
-    char *full = NULL;
-    int rc, ok;
+    char *shown = join(dir, rel);
+    int rc;
 
-    ok = media_make_parents(dirfd, rel) == 0 && target_ok(dirfd, rel, file) == 0;
-    if (!ok)
-        return target_error(dir, rel);
-    if (!(full = join(dir, rel)))
+    if (!shown)
         return no_memory(file);
-    rc = runlog_reader_blob_to_file(r, d, full);
-    free(full);
-    return rc < 0 ? rx_lib_error(file, rc) : 0;
+    rc = media_blob_to_fileat(r, d, dirfd, rel, shown, file);
+    free(shown);
+    return rc;
 }
 
 /* ---- --artifact ---- */

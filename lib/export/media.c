@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -251,27 +252,99 @@ void media_count_row(media_counts *c, const runlog_record *rec)
 }
 
 
-int media_make_parents(int dirfd, const char *rel)
+int media_open_parent(int dirfd, const char *rel, const char **leaf)
 {
     char *p = strdup(rel), *c, *slash;
-    int fd = dup(dirfd), next, rc = 0;
+    int fd = dup(dirfd), next, err;
 
     if (!p || fd < 0) {
+        err = p ? errno : ENOMEM;
         free(p);
         if (fd >= 0)
             close(fd);
+        errno = err;
         return -1;
     }
-    for (c = p; (slash = strchr(c, '/')) != NULL && rc == 0; c = slash + 1) {
+    for (c = p; (slash = strchr(c, '/')) != NULL; c = slash + 1) {
         *slash = '\0';
-        if (mkdirat(fd, c, 0777) < 0 && errno != EEXIST)
-            rc = -1;
-        else if ((next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-            rc = -1; /* ELOOP for a symbolic link, ENOTDIR for a file */
-        else
-            close(fd), fd = next;
+        if ((mkdirat(fd, c, 0777) < 0 && errno != EEXIST) ||
+            /* ELOOP for a symbolic link, ENOTDIR for a file */
+            (next = openat(fd, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+            err = errno;
+            close(fd);
+            free(p);
+            errno = err;
+            return -1;
+        }
+        close(fd);
+        fd = next;
     }
-    close(fd);
+    *leaf = rel + (c - p);
     free(p);
+    return fd;
+}
+
+int media_make_parents(int dirfd, const char *rel)
+{
+    const char *leaf;
+    int fd = media_open_parent(dirfd, rel, &leaf);
+
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+int media_blob_to_fileat(runlog_reader *r, const runlog_digest *d, int dirfd, const char *rel,
+                         const char *shown, const char *input)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    char tmp[sizeof ".runlog-tmp-" + 12];
+    unsigned char rnd[12];
+    const char *leaf;
+    int parent, fd = -1, rc, attempt, k;
+
+    if ((parent = media_open_parent(dirfd, rel, &leaf)) < 0)
+        return runlog_error_set(errno == ENOMEM ? RUNLOG_ENOMEM
+                                : errno == ELOOP || errno == ENOTDIR || errno == EEXIST ? RUNLOG_ESTATE
+                                : RUNLOG_EIO, "%s: %s", shown, strerror(errno));
+    /* The leaf is replaced only when it is a regular file, and never when
+     * it is the input (`-o .` beside the run-log). */
+    {
+        struct stat st, in;
+        if (fstatat(parent, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            (!S_ISREG(st.st_mode) ||
+             (input && stat(input, &in) == 0 && st.st_dev == in.st_dev && st.st_ino == in.st_ino))) {
+            close(parent);
+            return runlog_error_set(RUNLOG_ESTATE, "%s: %s", shown, strerror(EEXIST));
+        }
+    }
+    /* A random name made here, in the parent reached without following a
+     * link: O_EXCL|O_NOFOLLOW refuses whatever was planted under it. */
+    for (attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+            break;
+        memcpy(tmp, ".runlog-tmp-", 12);
+        for (k = 0; k < 12; k++)
+            tmp[12 + k] = letters[rnd[k] % (sizeof letters - 1)];
+        tmp[24] = '\0';
+        fd = openat(parent, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0) {
+        rc = runlog_error_set(RUNLOG_EIO, "%s: cannot create a temporary file beside it: %s", shown,
+                              strerror(errno));
+        close(parent);
+        return rc;
+    }
+    rc = runlog_reader_blob_to_fd(r, d, fd);
+    if (close(fd) != 0 && rc == 0)
+        rc = runlog_error_set(RUNLOG_EIO, "%s: %s", shown, strerror(errno));
+    if (rc == 0 && renameat(parent, tmp, parent, leaf) < 0)
+        rc = runlog_error_set(RUNLOG_EIO, "%s: %s", shown, strerror(errno));
+    if (rc < 0)
+        unlinkat(parent, tmp, 0);
+    close(parent);
     return rc;
 }

@@ -47,11 +47,26 @@ void media_image_name(char out[MEDIA_NAME_MAX], const char *key, uint64_t step, 
 int media_json(rlu_json *j, const runlog_value *map, const char *file);
 
 /* Creates the parent folders of rel under the folder dirfd, one component at
- * a time with mkdirat() and O_NOFOLLOW opens, so that a symbolic link planted
- * in the target (or in the run-log's paths) is never followed; rel was checked
- * by media_entry_path_problem(). Extract and the W&B export use it. 0, or -1
+ * a time with mkdirat() and O_NOFOLLOW|O_DIRECTORY opens from dirfd, so that
+ * a symbolic link planted in the target (or in the run-log's paths), or a
+ * folder swapped for one while this runs, is never followed; rel was checked
+ * by runlog_artifact_path_check(). Returns the descriptor of rel's parent
+ * (the caller closes it) with *leaf pointing at rel's last component, or -1
  * with errno set (ELOOP for a link, ENOTDIR for a file on the way). */
+int media_open_parent(int dirfd, const char *rel, const char **leaf);
+/* media_open_parent() for a caller that only needs the folders. 0 or -1. */
 int media_make_parents(int dirfd, const char *rel);
+
+/* Writes blob d to dirfd/rel: its parent reached by media_open_parent(), a
+ * temporary file of a random name created there exclusively, the checked
+ * bytes (runlog_reader_blob_to_fd()), then renamed over the leaf — every
+ * step relative to a descriptor, never by a path that a swapped folder could
+ * redirect. An existing leaf is replaced only when it is a regular file and
+ * not the file `input` (NULL: no such check). shown names the target in
+ * messages. 0, or an error (RUNLOG_ESTATE: something that must not be
+ * replaced or followed stands in the way). */
+int media_blob_to_fileat(runlog_reader *r, const runlog_digest *d, int dirfd, const char *rel,
+                         const char *shown, const char *input);
 
 /* The digest of a media map as hex ("?" * 32 when it has none). */
 void media_digest_hex(char out[33], const runlog_value *map);

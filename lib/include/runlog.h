@@ -763,6 +763,17 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob(void **out, size_t *len, runl
  */
 RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob_to_file(runlog_reader *r, const runlog_digest *digest,
                                                            const char *path);
+/**
+ * Writes a blob's bytes to the open file descriptor fd (at its offset), in
+ * chunks, checking the digest as it goes: for a caller that places the file
+ * itself (a temporary created with openat() in a directory it walked
+ * without following links, say). On failure some bytes may have been
+ * written: discard the file. fd stays the caller's.
+ * @return 0; RUNLOG_EINVAL; RUNLOG_EIO (a write failed); the errors of
+ *         runlog_reader_blob().
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob_to_fd(runlog_reader *r, const runlog_digest *digest,
+                                                         int fd);
 
 /** A decoded structured document (a table's cells). */
 typedef struct runlog_doc runlog_doc;

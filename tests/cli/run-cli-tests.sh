@@ -787,5 +787,40 @@ PYEOF
     done
 fi
 
+# Extract racing a folder swap (issue 17 item 3): while extract writes
+# DIR/sub/f*.txt, another process keeps swapping DIR/sub for a link to a
+# folder outside, in a tight loop of rename/symlink calls. Every write goes
+# through descriptors opened with O_NOFOLLOW from DIR's own, so nothing may
+# land outside, whatever the timing (an extract that meets the link fails:
+# fine). With the command of 45a2b3c, which checked folders and then wrote
+# by path, the same loop put 5 files outside in 60 runs.
+mkdir -p race/src/sub race/outside
+for i in $(seq 1 40); do printf 'file %s\n' "$i" >"race/src/sub/f$i.txt"; done
+"$RUNLOG" artifact race/run.runlog --name racy race/src >/dev/null 2>&1
+"$PY" - <<'PYEOF' &
+import os, time
+end = time.time() + 60
+while time.time() < end and not os.path.exists("race/stop"):
+    try:
+        os.rename("race/out/sub", "race/out/sub.real")
+        os.symlink("../outside", "race/out/sub")
+        os.unlink("race/out/sub")
+        os.rename("race/out/sub.real", "race/out/sub")
+    except OSError:
+        pass
+PYEOF
+swapper=$!
+for i in $(seq 1 60); do
+    rm -rf race/out 2>/dev/null
+    timeout 20 "$RUNLOG" extract race/run.runlog --artifact racy -o race/out >/dev/null 2>&1
+done
+touch race/stop
+wait "$swapper"
+if [ -z "$(ls -A race/outside)" ]; then
+    pass "extract racing a folder swapped for a link: nothing written outside DIR (60 runs)"
+else
+    fail "extract wrote outside DIR through a swapped folder: $(ls race/outside | head -3)"
+fi
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
