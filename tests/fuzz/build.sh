@@ -16,11 +16,11 @@ cc=${CC:-clang}
 mkdir -p "$out/obj"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 flags="-g -O1 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $san
-       -I$root/lib/include -I$root/lib -I$root/format -I$root/tools -I$root/tests/fuzz"
-libs="-lspng -lzstd -lxxhash -lcbor -luuid -ljansson -lpthread -lm"
+       -I$root/lib/include -I$root/lib -I$root/lib/util -I$root/format -I$root/tools -I$root/tests/fuzz"
+libs="-lspng -ljpeg -lzstd -lxxhash -lcbor -luuid -ljansson -lpthread -lm"
 
 objs=""
-for src in "$root"/format/*.c "$root"/lib/*.c "$root"/tests/fuzz/fuzz_common.c; do
+for src in "$root"/format/*.c "$root"/lib/*.c "$root"/lib/util/rlu.c "$root"/tests/fuzz/fuzz_common.c; do
     # lib/ and tools/ both have a media.c: name objects dir_file.o.
     o="$out/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
     # -fsanitize=fuzzer-no-link: the library is instrumented for coverage
@@ -32,8 +32,8 @@ done
 # (lib/util, the converters' files of lib/export/meson.build).
 export_objs=""
 export_flags="-I$root/lib/util -I$root/lib/export -DRX_HAVE_IMAGES
-              -DRX_HAS_JSON -DRX_HAS_CSV -DRX_HAS_DUMP -DRX_HAS_EXTRACT"
-for src in "$root"/lib/util/rlu.c "$root"/lib/export/export.c "$root"/lib/export/pending.c \
+"
+for src in "$root"/lib/export/export.c \
            "$root"/lib/export/json.c "$root"/lib/export/csv.c "$root"/lib/export/dump.c \
            "$root"/lib/export/extract.c "$root"/lib/export/media.c "$root"/lib/export/image.c; do
     o="$out/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
@@ -41,7 +41,7 @@ for src in "$root"/lib/util/rlu.c "$root"/lib/export/export.c "$root"/lib/export
     export_objs="$export_objs $o"
 done
 
-for t in frame cbor history index reader repair export; do
+for t in frame cbor history index reader repair export runset; do
     extra=""
     [ "$t" = export ] && extra=$export_objs
     $cc $flags -fsanitize=fuzzer "$root/tests/fuzz/fuzz_$t.c" $objs $extra $libs \

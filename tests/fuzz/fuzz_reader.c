@@ -21,6 +21,44 @@ static void touch_record(const runlog_record *rec)
         fuzz_touch_value(runlog_record_field_value(rec, i));
     }
     fuzz_touch_value(runlog_record_body(rec));
+    /* The typed accessors (spec/FORMAT.md §5.2, §13): on any body they
+     * answer 0 with checked fields, or an error with a detail. */
+    const char *a, *b;
+    size_t alen, blen, n;
+    const void *data;
+    runlog_alert_level level;
+    runlog_stream stream;
+    uint32_t version;
+    const runlog_value *aliases;
+    switch (runlog_record_type_of(rec)) {
+    case RUNLOG_RECORD_ALERT:
+        if (runlog_record_alert(rec, &a, &alen, &b, &blen, &level) == 0)
+            FUZZ_ASSERT(a && b && runlog_alert_level_name(level) != NULL);
+        break;
+    case RUNLOG_RECORD_CONSOLE:
+        if (runlog_record_console(rec, &stream, &data, &n) == 0)
+            FUZZ_ASSERT(runlog_stream_name(stream) != NULL && (data || n == 0));
+        break;
+    case RUNLOG_RECORD_ARTIFACT:
+        if (runlog_record_artifact(rec, &a, &b, &version, &aliases, &n) == 0) {
+            for (size_t i = 0; i < n; i++) {
+                runlog_artifact_entry_info e = RUNLOG_ARTIFACT_ENTRY_INFO_INIT;
+                if (runlog_record_artifact_entry(&e, rec, i) == 0)
+                    FUZZ_ASSERT(runlog_artifact_path_check(e.path, e.path_len) == 0);
+            }
+        }
+        break;
+    case RUNLOG_RECORD_HISTORY:
+        for (size_t i = 0; i < runlog_record_field_count(rec); i++) {
+            runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
+            if (runlog_value_image(&info, runlog_record_field_value(rec, i)) == 0)
+                FUZZ_ASSERT(info.width >= 1 && info.height >= 1 && info.channels >= 1 &&
+                            info.channels <= 4);
+        }
+        break;
+    default:
+        break;
+    }
 }
 
 static uint64_t iterate(const char *path, unsigned flags)
