@@ -573,6 +573,44 @@ RUNLOG_API const char *runlog_run_key(const runlog_run *run, size_t i);
 RUNLOG_API uint64_t runlog_run_resumes(const runlog_run *run);
 
 /**
+ * What runlog_reader_run() gives, without decoding the history: the same
+ * identity, config, metadata, summary (the auto-summary included), state,
+ * exit code, times, rows, steps, keys, record counts, artifacts, resumes and
+ * damage, for a listing of many runs (`runlog ls`). Every frame is read and
+ * checked as a scan does (spec/FORMAT.md §8.2), and block 0 of every data
+ * frame is decoded (the records and the steps and times of history rows),
+ * but a history column's values are decompressed only in the one frame that
+ * holds the key's last value (spec/FORMAT.md §7's index lists no values, so
+ * the last frame holding each key is read). So a column block that is
+ * malformed although its frame's checksum holds goes unnoticed unless it
+ * holds a last value (then, read tolerantly, it is counted as damage and the
+ * key's summary value is null; read strictly, it is the error).
+ *
+ * @param out receives the run; free it with runlog_run_free().
+ * @param r   an open reader; its RUNLOG_READ_TOLERANT flag applies, FOLLOW
+ *            does not (the run is what the file holds now).
+ * @return 0; RUNLOG_EINVAL (NULL argument); errors as runlog_reader_run().
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_run_summary(runlog_run **out, runlog_reader *r);
+
+/** Damaged ranges and malformed frames the pass skipped (tolerant reading;
+ *  0 when read strictly, which fails instead). */
+RUNLOG_API uint64_t runlog_run_damage_count(const runlog_run *run);
+/** 1 when the pass ended at a torn tail (an incomplete last frame: a frame
+ *  being written, or a crash while writing one), else 0. */
+RUNLOG_API int runlog_run_torn(const runlog_run *run);
+
+/**
+ * Whether a writer holds the file's lock now (spec/FORMAT.md §9.3, asked with
+ * F_OFD_GETLK): 1 yes, 0 no (or r NULL). What tells a running run from a
+ * crashed one; a follower (`runlog tail -f`) asks it when the file stops
+ * growing. Where the filesystem does not honour OFD locks (some NFS and
+ * Lustre mounts, docs/CLUSTERS.md) it may answer 0 while a writer on
+ * another machine is alive.
+ */
+RUNLOG_API int runlog_reader_writer_alive(const runlog_reader *r);
+
+/**
  * One key's full history as arrays. With a trailer and index (a cleanly
  * closed file), only the frames that hold the key are read; otherwise the
  * file is scanned, with the same result.
@@ -931,8 +969,14 @@ typedef struct runlog_runset runlog_runset;
 /** Options of runlog_runset_open(). Start from RUNLOG_RUNSET_OPTIONS_INIT. */
 typedef struct runlog_runset_options {
     unsigned version; /**< RUNLOG_RUNSET_OPTIONS_VERSION */
-    unsigned flags;   /**< RUNLOG_READ_STRICT or RUNLOG_READ_TOLERANT, for every file */
+    unsigned flags;   /**< RUNLOG_READ_STRICT or RUNLOG_READ_TOLERANT, for every file,
+                           optionally with RUNLOG_RUNSET_SUMMARY */
 } runlog_runset_options;
+
+/** Runset flag: read each file with runlog_reader_run_summary() instead of
+ *  runlog_reader_run() (the merged view is the same; only the steps that
+ *  several files of one run hold have their history read). */
+#define RUNLOG_RUNSET_SUMMARY 0x100u
 
 #define RUNLOG_RUNSET_OPTIONS_INIT { RUNLOG_RUNSET_OPTIONS_VERSION, 0u }
 
