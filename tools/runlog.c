@@ -111,9 +111,19 @@ static const tool_cmd commands[] = {
      "A running run (a writer holds its lock) and a crashed one are told apart.\n"
      "Damaged or unreadable files are listed with their damage; the exit status is\n"
      "then 1 (a torn tail alone, a frame being written, is not damage).\n"},
-    {"tail", cmd_tail, "runlog tail [-f] FILE",
-     "Prints history rows, alerts and console text. With -f (--follow), waits for\n"
-     "more as the file grows and stops when the run finishes.\n"},
+    {"tail", cmd_tail, "runlog tail [-f [--ignore-lock]] [-n N] [-k KEY]... FILE",
+     "Prints history rows, alerts and console text.\n"
+     "  -f, --follow   wait for more as the file grows; stop when the run finishes\n"
+     "                 (exit status 0; 1 when it failed: a non-zero exit code) or\n"
+     "                 when no writer holds the file any more and it has no finish\n"
+     "                 record: crashed (exit status 1). Which one is said on stderr.\n"
+     "  --ignore-lock  with -f: wait for the finish record only, for filesystems\n"
+     "                 whose locks a writer on another machine does not hold\n"
+     "                 (docs/CLUSTERS.md)\n"
+     "  -n, --lines N  start at the last N rows (what was logged before them,\n"
+     "                 alerts and console text too, is not shown)\n"
+     "  -k, --key KEY  show only these keys (repeatable); rows without them are\n"
+     "                 not shown\n"},
     {"artifact", cmd_artifact,
      "runlog artifact FILE --name N [--type T] [--alias A]... [--reference] PATH...",
      "Logs an artifact (creates the run if FILE does not exist, else resumes it):\n"
