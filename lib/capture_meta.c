@@ -308,6 +308,9 @@ static const env_field batch_vars[] = {
     {"slurm", "SLURM_JOB_NUM_NODES", "num_nodes"},
     {"slurm", "SLURM_STEP_ID", "step_id"},
     {"slurm", "SLURM_CLUSTER_NAME", "cluster"},
+    /* How many times the job was requeued (preempted, node failure): the
+     * files of one run id with a higher count are its later sessions. */
+    {"slurm", "SLURM_RESTART_COUNT", "restart_count"},
     {"pbs", "PBS_JOBID", "job_id"},
     {"pbs", "PBS_ARRAY_INDEX", "array_index"},
     {"pbs", "PBS_ARRAYID", "array_index"},

@@ -48,6 +48,8 @@ struct runlog_cursor {
     struct runlog_record rec;
     size_t fields_cap;
     int finished_seen;
+    uint64_t damaged;        /* damaged ranges and malformed frames skipped (tolerant) */
+    int torn;                /* the pass ended at a torn tail */
 };
 
 /* The open file: descriptor, header, and what passes learn that others can
@@ -293,6 +295,7 @@ static int frame_error(runlog_cursor *c, int rc, const char *why)
     rc = reader_damage(c->r, rc, offset, why ? why : "malformed frame");
     if (rc == RUNLOG_EUNSUPPORTED || !(c->flags & RUNLOG_READ_TOLERANT))
         return rc;
+    c->damaged++;
     return 0; /* tolerant: the rest of the frame is skipped */
 }
 
@@ -389,12 +392,15 @@ int runlog_cursor_next(runlog_cursor *c, const runlog_record **out)
             }
             continue;
         case RL_SCAN_DAMAGE:
-            if (c->flags & RUNLOG_READ_TOLERANT)
+            if (c->flags & RUNLOG_READ_TOLERANT) {
+                c->damaged++;
                 continue;
+            }
             return reader_damage(c->r, it.damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
                                  it.offset, it.why);
         case RL_SCAN_TORN:
         case RL_SCAN_END:
+            c->torn = it.kind == RL_SCAN_TORN;
             if (!(c->flags & RUNLOG_READ_FOLLOW) || c->finished_seen)
                 return RUNLOG_ITEROVER;
             {
@@ -637,6 +643,8 @@ struct runlog_run {
     int64_t end_time, last_time;
     uint64_t rows, first_step, last_step, resumes;
     uint64_t counts[16];
+    uint64_t damaged;         /* damaged ranges skipped by the pass (tolerant) */
+    int torn;                 /* the pass ended at a torn tail */
     runlog_value artifacts;   /* list of artifact maps (clones) */
     size_t artifacts_cap;
     struct alias_event { char *name; int64_t version; char *alias; } *aliases;
@@ -858,6 +866,8 @@ int runlog_reader_run(runlog_run **out, runlog_reader *r)
     }
     if (rc == RUNLOG_ITEROVER && (rc = run_finish(run, rl_lock_held_by_other(r->fd))))
         rc = rl_fail(rc, "%s: %s building the run summary", r->path, runlog_strerror(rc));
+    run->damaged = pass->damaged;
+    run->torn = pass->torn;
     runlog_cursor_close(pass);
     if (rc) {
         runlog_run_free(run);
@@ -866,6 +876,329 @@ int runlog_reader_run(runlog_run **out, runlog_reader *r)
     *out = run;
     return 0;
 }
+
+/* ---- The run without its histories (runlog_reader_run_summary) ---------------- */
+
+/* Where a key's last value lies: the data frame, the history record (its
+ * number among the frame's records), the column, and the row. */
+typedef struct last_at {
+    uint64_t frame;
+    uint32_t record, col, row;
+} last_at;
+
+typedef struct light_pass {
+    runlog_reader *r;
+    runlog_run *run;
+    rl_scanner scan;
+    rl_frame frame;
+    last_at *last;           /* by key id of run->summary_auto */
+    size_t last_cap;
+    unsigned flags;
+} light_pass;
+
+static int light_note_key(light_pass *p, const char *key, size_t len, uint32_t *id)
+{
+    static const runlog_value null_value; /* a placeholder until the value is read */
+    vmap *m = &p->run->summary_auto;
+    if (rl_keymap_find(&m->keys, key, len, id) == 0)
+        return 0;
+    int rc = vmap_set(m, key, len, &null_value);
+    if (rc || (rc = rl_keymap_find(&m->keys, key, len, id)))
+        return rc;
+    if (*id >= p->last_cap) {
+        size_t cap = p->last_cap ? p->last_cap * 2 : 64;
+        while (cap <= *id)
+            cap *= 2;
+        last_at *n = realloc(p->last, cap * sizeof *n);
+        if (!n)
+            return RUNLOG_ENOMEM;
+        p->last = n;
+        p->last_cap = cap;
+    }
+    p->last[*id].frame = UINT64_MAX;
+    return 0;
+}
+
+static uint32_t first_row(const rl_hcol *col, uint32_t nrows)
+{
+    for (uint32_t row = 0; row < nrows; row++)
+        if (rl_hcol_present(col, row))
+            return row;
+    return nrows;
+}
+
+static uint32_t last_row(const rl_hcol *col, uint32_t nrows)
+{
+    for (uint32_t row = nrows; row > 0; row--)
+        if (rl_hcol_present(col, row - 1))
+            return row - 1;
+    return 0;
+}
+
+/* A history record seen without decoding its values: rows, steps, times,
+ * and for each key where its last value so far lies. Keys are noted in the
+ * order the rows would show them (row, then column), as runlog_reader_run()
+ * meets them. */
+static int light_history(light_pass *p, const rl_history *h, uint64_t frame, uint32_t record)
+{
+    runlog_run *run = p->run;
+    if (h->nrows == 0)
+        return 0;
+    if (run->rows == 0)
+        run->first_step = h->steps[0];
+    run->rows += h->nrows;
+    run->counts[RUNLOG_RECORD_HISTORY] += h->nrows;
+    run->last_step = h->steps[h->nrows - 1];
+    for (uint32_t row = h->nrows; row > 0; row--)
+        if (h->times[row - 1]) {
+            run->last_time = h->times[row - 1];
+            break;
+        }
+    /* Columns by first present row, then descriptor order (a few columns:
+     * insertion sort). */
+    uint32_t *order = malloc((h->ncols + 1) * sizeof *order), *first = malloc((h->ncols + 1) * sizeof *first);
+    int rc = 0;
+    if (!order || !first) {
+        rc = RUNLOG_ENOMEM;
+        goto done;
+    }
+    uint32_t n = 0;
+    for (uint32_t c = 0; c < h->ncols; c++) {
+        if (h->cols[c].count == 0)
+            continue;
+        uint32_t fr = first_row(&h->cols[c], h->nrows), j = n++;
+        while (j > 0 && first[j - 1] > fr) {
+            order[j] = order[j - 1];
+            first[j] = first[j - 1];
+            j--;
+        }
+        order[j] = c;
+        first[j] = fr;
+    }
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        const rl_hcol *col = &h->cols[order[i]];
+        const rl_str *k = &p->frame.stream.keys[col->key];
+        uint32_t id, lr = last_row(col, h->nrows);
+        if ((rc = light_note_key(p, k->p, k->n, &id)))
+            break;
+        last_at *at = &p->last[id];
+        /* Two columns of one key (its type changed in the batch): the one
+         * present in the later row holds the last value. */
+        if (at->frame == frame && at->record == record && at->row > lr)
+            continue;
+        at->frame = frame;
+        at->record = record;
+        at->col = order[i];
+        at->row = lr;
+    }
+done:
+    free(order);
+    free(first);
+    return rc;
+}
+
+/* A damaged frame or range: tolerant, counted and skipped; strict, the error. */
+static int light_damage(light_pass *p, int rc, uint64_t offset, const char *why)
+{
+    if (rc == RUNLOG_ENOMEM)
+        return rl_fail_at(rc, p->r->path, offset, "out of memory decoding the frame");
+    rc = reader_damage(p->r, rc, offset, why ? why : "malformed frame");
+    if (rc == RUNLOG_EUNSUPPORTED || !(p->flags & RUNLOG_READ_TOLERANT))
+        return rc;
+    p->run->damaged++;
+    return 0;
+}
+
+/* One intact data frame: every record but the values of history columns. */
+static int light_frame(light_pass *p, const rl_scan_item *it)
+{
+    rl_frame *f = &p->frame;
+    const char *why = NULL;
+    int rc = rl_frame_load(f, it->payload, it->h.payload_size, &why);
+    uint32_t record = 0;
+    rl_record_view v;
+    while (!rc && (rc = rl_stream_next(&f->stream, &v, &why)) == 0) {
+        uint32_t this = record++;
+        if (v.type == RL_REC_HISTORY || v.type == RL_REC_SYSTEM) {
+            rl_history h;
+            if ((rc = rl_frame_history(f, &v, &h, &why)))
+                break;
+            if (v.type == RL_REC_HISTORY) {
+                rc = light_history(p, &h, it->offset, this);
+            } else {
+                p->run->counts[RUNLOG_RECORD_SYSTEM] += h.nrows;
+                if (h.nrows && h.times[h.nrows - 1])
+                    p->run->last_time = h.times[h.nrows - 1];
+            }
+            if (rc)
+                return rl_fail(rc, "%s: %s", p->r->path, runlog_strerror(rc));
+            continue;
+        }
+        int type = public_type(v.type);
+        if (!type) {
+            if (v.type == RL_REC_INDEX || (v.type & RL_IGNORABLE))
+                continue;
+            why = "unknown required record type (written by a newer version?)";
+            rc = RUNLOG_EUNSUPPORTED;
+            break;
+        }
+        rl_cur cur = rl_cur_make(v.body, v.len);
+        runlog_value *body;
+        if ((rc = rl_cbor_decode(&cur, &f->arena, &body, &why)))
+            break;
+        if (rl_cur_left(&cur) || body->type != RUNLOG_MAP) {
+            why = "record body is not exactly one CBOR map";
+            rc = RUNLOG_ECORRUPT;
+            break;
+        }
+        struct runlog_record rec = { 0 };
+        rec.type = type;
+        rec.path = p->r->path;
+        rec.frame_offset = it->offset;
+        rec.time = rl_map_int(body, "t", 0);
+        rec.body = body;
+        if ((rc = run_take(p->run, &rec)))
+            return rl_fail(rc, "%s: %s", p->r->path, runlog_strerror(rc));
+    }
+    if (rc == RUNLOG_ITEROVER)
+        return 0;
+    return light_damage(p, rc, it->offset, why);
+}
+
+static int last_cmp(const void *a, const void *b)
+{
+    const last_at *x = *(const last_at *const *)a, *y = *(const last_at *const *)b;
+    return x->frame < y->frame ? -1 : x->frame > y->frame;
+}
+
+/* The auto-summary: each key's last value, read from the one column that
+ * holds it; each frame that holds a last value is decoded once. */
+static int light_values(light_pass *p)
+{
+    runlog_run *run = p->run;
+    uint32_t n = run->summary_auto.keys.count;
+    const last_at **order = malloc((n + 1) * sizeof *order);
+    int rc = 0;
+    if (!order)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < n; i++)
+        order[i] = &p->last[i];
+    qsort(order, n, sizeof *order, last_cmp);
+    for (uint32_t i = 0; i < n && !rc;) {
+        uint64_t frame = order[i]->frame;
+        const char *why = NULL;
+        rl_scan_item it;
+        uint32_t end = i;
+        while (end < n && order[end]->frame == frame)
+            end++;
+        if ((rc = rl_scanner_frame_at(&p->scan, frame, &it)) ||
+            (rc = rl_frame_load(&p->frame, it.payload, it.h.payload_size, &why))) {
+            rc = rc == RUNLOG_ENOMEM || why ? rl_fail_at(rc, p->r->path, frame, why ? why : "out of memory")
+                                            : rc;
+            break;
+        }
+        /* The frame's history records, in order; each key's value from its record. */
+        rl_record_view v;
+        uint32_t record = 0;
+        while (!rc && i < end && (rc = rl_stream_next(&p->frame.stream, &v, &why)) == 0) {
+            uint32_t this = record++;
+            int wanted = 0;
+            for (uint32_t k = i; k < end; k++)
+                wanted |= order[k]->record == this;
+            if (!wanted)
+                continue;
+            rl_history h;
+            if ((rc = rl_frame_history(&p->frame, &v, &h, &why)))
+                break;
+            for (uint32_t k = i; k < end && !rc; k++) {
+                if (order[k]->record != this)
+                    continue;
+                const rl_hcol *col = &h.cols[order[k]->col];
+                runlog_value *vals;
+                if ((rc = rl_frame_column(&p->frame, col, &vals, &why))) {
+                    /* Tolerant: counted as damage, the key keeps no value. */
+                    if (rc != RUNLOG_ENOMEM && rc != RUNLOG_EUNSUPPORTED && (p->flags & RUNLOG_READ_TOLERANT)) {
+                        run->damaged++;
+                        rc = 0;
+                        continue;
+                    }
+                    break;
+                }
+                uint32_t id = (uint32_t)(order[k] - p->last), len;
+                const char *key = rl_keymap_str(&run->summary_auto.keys, id, &len);
+                if ((rc = vmap_set(&run->summary_auto, key, len, &vals[col->count - 1])))
+                    break;
+            }
+        }
+        if (rc == RUNLOG_ITEROVER)
+            rc = 0;
+        if (rc)
+            rc = rc == RUNLOG_ENOMEM ? rl_fail(rc, "%s: out of memory", p->r->path)
+                                     : rl_fail_at(rc, p->r->path, frame, why ? why : "malformed frame");
+        i = end;
+    }
+    free(order);
+    return rc;
+}
+
+int runlog_reader_run_summary(runlog_run **out, runlog_reader *r)
+{
+    if (!out || !r)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    light_pass p = { 0 };
+    p.r = r;
+    p.flags = r->flags & RUNLOG_READ_TOLERANT;
+    if (!(p.run = calloc(1, sizeof *p.run)))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    p.run->state = RUNLOG_STATE_RUNNING;
+    p.run->artifacts.type = RUNLOG_LIST;
+    rl_scanner_init(&p.scan, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    int rc;
+    for (;;) {
+        rl_scan_item it;
+        if ((rc = rl_scanner_next(&p.scan, &it)))
+            break;
+        if (it.kind == RL_SCAN_END || it.kind == RL_SCAN_TORN) {
+            p.run->torn = it.kind == RL_SCAN_TORN;
+            break;
+        }
+        if (it.kind == RL_SCAN_DAMAGE) {
+            if ((rc = light_damage(&p, it.damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
+                                   it.offset, it.why)))
+                break;
+            continue;
+        }
+        if (it.h.kind == RL_FRAME_DATA) {
+            if ((rc = light_frame(&p, &it)))
+                break;
+        } else if (it.h.kind != RL_FRAME_INDEX && it.h.kind != RL_FRAME_TRAILER && !(it.h.kind & RL_IGNORABLE)) {
+            rc = reader_damage(r, RUNLOG_EUNSUPPORTED, it.offset,
+                               "unknown required frame kind (written by a newer version?)");
+            break;
+        }
+    }
+    if (!rc)
+        rc = light_values(&p);
+    if (!rc && (rc = run_finish(p.run, rl_lock_held_by_other(r->fd))))
+        rc = rl_fail(rc, "%s: %s building the run summary", r->path, runlog_strerror(rc));
+    rl_frame_free(&p.frame);
+    rl_scanner_free(&p.scan);
+    free(p.last);
+    if (rc) {
+        runlog_run_free(p.run);
+        return rc;
+    }
+    *out = p.run;
+    return 0;
+}
+
+int runlog_reader_writer_alive(const runlog_reader *r)
+{
+    return r ? rl_lock_held_by_other(r->fd) : 0;
+}
+
+uint64_t runlog_run_damage_count(const runlog_run *run) { return run ? run->damaged : 0; }
+int runlog_run_torn(const runlog_run *run) { return run ? run->torn : 0; }
 
 void runlog_run_free(runlog_run *run)
 {

@@ -422,9 +422,9 @@ static int file_before(const rs_file *a, const rs_file *b)
     return a->given < b->given;
 }
 
-static int read_file(rs_file *f)
+static int read_file(rs_file *f, int summary)
 {
-    int rc = runlog_reader_run(&f->run, f->r);
+    int rc = summary ? runlog_reader_run_summary(&f->run, f->r) : runlog_reader_run(&f->run, f->r);
     if (rc)
         return rc; /* the detail names the file */
     const runlog_value *ident = runlog_run_identity(f->run);
@@ -454,9 +454,9 @@ int runlog_runset_open(runlog_runset **out, const char *const *paths, size_t n,
     for (size_t i = 0; i < n; i++)
         if (!paths[i])
             return rl_fail(RUNLOG_EINVAL, "runlog_runset_open: path %zu is NULL", i);
-    if (opts && (opts->version != RUNLOG_RUNSET_OPTIONS_VERSION || (opts->flags & ~RUNLOG_READ_TOLERANT)))
+    if (opts && (opts->version != RUNLOG_RUNSET_OPTIONS_VERSION || (opts->flags & ~(RUNLOG_READ_TOLERANT | RUNLOG_RUNSET_SUMMARY))))
         return rl_fail(RUNLOG_EINVAL, "runlog_runset_open: bad options version or flags");
-    ro.flags = opts ? opts->flags : RUNLOG_READ_STRICT;
+    ro.flags = opts ? opts->flags & RUNLOG_READ_TOLERANT : RUNLOG_READ_STRICT;
     r = calloc(n, sizeof *r);
     keep = calloc(n, sizeof *keep);
     s = calloc(1, sizeof *s);
@@ -523,7 +523,7 @@ int runlog_runset_open(runlog_runset **out, const char *const *paths, size_t n,
             s->files[j - 1] = t;
         }
     for (size_t i = 0; i < s->nfiles; i++)
-        if ((rc = read_file(&s->files[i])))
+        if ((rc = read_file(&s->files[i], opts && (opts->flags & RUNLOG_RUNSET_SUMMARY))))
             goto fail;
 
     /* §11.2: runs in order of first appearance, files of a run in merge order. */

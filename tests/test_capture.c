@@ -105,6 +105,7 @@ static void test_metadata(void **state)
     (void)state;
     setenv("SLURM_JOB_ID", "4242", 1);
     setenv("SLURM_ARRAY_TASK_ID", "3", 1);
+    setenv("SLURM_RESTART_COUNT", "2", 1);
     setenv("RANK", "5", 1);
     setenv("LOCAL_RANK", "1", 1);
     setenv("WORLD_SIZE", "8", 1);
@@ -116,6 +117,7 @@ static void test_metadata(void **state)
     finish_writer(w);
     unsetenv("SLURM_JOB_ID");
     unsetenv("SLURM_ARRAY_TASK_ID");
+    unsetenv("SLURM_RESTART_COUNT");
     unsetenv("RANK");
     unsetenv("LOCAL_RANK");
     unsetenv("WORLD_SIZE");
@@ -145,6 +147,7 @@ static void test_metadata(void **state)
     assert_string_equal(meta_str(batch, "system"), "slurm");
     assert_string_equal(meta_str(batch, "job_id"), "4242");
     assert_string_equal(meta_str(batch, "array_index"), "3");
+    assert_string_equal(meta_str(batch, "restart_count"), "2");
     assert_int_equal(meta_int(m, "rank"), 5);
     assert_int_equal(meta_int(m, "local_rank"), 1);
     assert_int_equal(meta_int(m, "world_size"), 8);

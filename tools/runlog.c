@@ -91,9 +91,42 @@ static const tool_cmd commands[] = {
      "                         the same KEY twice makes a list)\n"},
     {"finish", cmd_finish, "runlog finish FILE [--exit-code N]",
      "Ends the run: exit code 0 (the default) means finished, any other failed.\n"},
-    {"tail", cmd_tail, "runlog tail [-f] FILE",
-     "Prints history rows, alerts and console text. With -f (--follow), waits for\n"
-     "more as the file grows and stops when the run finishes.\n"},
+    {"ls", cmd_ls,
+     "runlog ls [PATH...] [-c COLUMN]... [--sort [-]COLUMN] [--where EXPR]\n"
+     "                    [--group-by COLUMN] [--json | --csv]",
+     "Lists runs, one line each: the files given and every *.runlog under the\n"
+     "folders given (default: .), searched recursively without following links.\n"
+     "Files of one run (a resumed run continued in a new file) are one line.\n"
+     "Only what is needed is read (run start, config, summary, finish), not the\n"
+     "histories. Columns: name, id, project, group, state, start, duration, rows,\n"
+     "last_step, damage, then every config.KEY and summary.KEY whose value differs\n"
+     "across the runs listed (spec/EXPORTS.md section 12).\n"
+     "  -c, --column COLUMN  show these columns instead (repeatable): a built-in\n"
+     "                       (also path), config.KEY or summary.KEY\n"
+     "  --sort COLUMN        order by COLUMN; -COLUMN descending (missing last)\n"
+     "  --where EXPR         keep runs where EXPR holds: COLUMN OP VALUE with OP one\n"
+     "                       of = != < <= > >=, joined by 'and' and 'or' ('and'\n"
+     "                       first); VALUE a number, a word or 'quoted text', e.g.\n"
+     "                       --where 'summary.val/acc>0.9 and state=finished'\n"
+     "  --group-by COLUMN    runs of one value together, under a heading each\n"
+     "  --json               one JSON array of one object per run\n"
+     "  --csv                one CSV line per run, a header first (pandas.read_csv)\n"
+     "A running run (a writer holds its lock) and a crashed one are told apart.\n"
+     "Damaged or unreadable files are listed with their damage; the exit status is\n"
+     "then 1 (a torn tail alone, a frame being written, is not damage).\n"},
+    {"tail", cmd_tail, "runlog tail [-f [--ignore-lock]] [-n N] [-k KEY]... FILE",
+     "Prints history rows, alerts and console text.\n"
+     "  -f, --follow   wait for more as the file grows; stop when the run finishes\n"
+     "                 (exit status 0; 1 when it failed: a non-zero exit code) or\n"
+     "                 when no writer holds the file any more and it has no finish\n"
+     "                 record: crashed (exit status 1). Which one is said on stderr.\n"
+     "  --ignore-lock  with -f: wait for the finish record only, for filesystems\n"
+     "                 whose locks a writer on another machine does not hold\n"
+     "                 (docs/CLUSTERS.md)\n"
+     "  -n, --lines N  start at the last N rows (what was logged before them,\n"
+     "                 alerts and console text too, is not shown)\n"
+     "  -k, --key KEY  show only these keys (repeatable); rows without them are\n"
+     "                 not shown\n"},
     {"artifact", cmd_artifact,
      "runlog artifact FILE --name N [--type T] [--alias A]... [--reference] PATH...",
      "Logs an artifact (creates the run if FILE does not exist, else resumes it):\n"

@@ -42,6 +42,7 @@ int cmd_tail(int argc, char **argv);
 int cmd_artifact(int argc, char **argv); /* cmd_artifact.c */
 int cmd_extract(int argc, char **argv);  /* cmd_extract.c */
 int cmd_run(int argc, char **argv);      /* cmd_run.c */
+int cmd_ls(int argc, char **argv);       /* cmd_ls.c */
 
 /* ---- errors ---- */
 

@@ -573,6 +573,44 @@ RUNLOG_API const char *runlog_run_key(const runlog_run *run, size_t i);
 RUNLOG_API uint64_t runlog_run_resumes(const runlog_run *run);
 
 /**
+ * What runlog_reader_run() gives, without decoding the history: the same
+ * identity, config, metadata, summary (the auto-summary included), state,
+ * exit code, times, rows, steps, keys, record counts, artifacts, resumes and
+ * damage, for a listing of many runs (`runlog ls`). Every frame is read and
+ * checked as a scan does (spec/FORMAT.md §8.2), and block 0 of every data
+ * frame is decoded (the records and the steps and times of history rows),
+ * but a history column's values are decompressed only in the one frame that
+ * holds the key's last value (spec/FORMAT.md §7's index lists no values, so
+ * the last frame holding each key is read). So a column block that is
+ * malformed although its frame's checksum holds goes unnoticed unless it
+ * holds a last value (then, read tolerantly, it is counted as damage and the
+ * key's summary value is null; read strictly, it is the error).
+ *
+ * @param out receives the run; free it with runlog_run_free().
+ * @param r   an open reader; its RUNLOG_READ_TOLERANT flag applies, FOLLOW
+ *            does not (the run is what the file holds now).
+ * @return 0; RUNLOG_EINVAL (NULL argument); errors as runlog_reader_run().
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_run_summary(runlog_run **out, runlog_reader *r);
+
+/** Damaged ranges and malformed frames the pass skipped (tolerant reading;
+ *  0 when read strictly, which fails instead). */
+RUNLOG_API uint64_t runlog_run_damage_count(const runlog_run *run);
+/** 1 when the pass ended at a torn tail (an incomplete last frame: a frame
+ *  being written, or a crash while writing one), else 0. */
+RUNLOG_API int runlog_run_torn(const runlog_run *run);
+
+/**
+ * Whether a writer holds the file's lock now (spec/FORMAT.md §9.3, asked with
+ * F_OFD_GETLK): 1 yes, 0 no (or r NULL). What tells a running run from a
+ * crashed one; a follower (`runlog tail -f`) asks it when the file stops
+ * growing. Where the filesystem does not honour OFD locks (some NFS and
+ * Lustre mounts, docs/CLUSTERS.md) it may answer 0 while a writer on
+ * another machine is alive.
+ */
+RUNLOG_API int runlog_reader_writer_alive(const runlog_reader *r);
+
+/**
  * One key's full history as arrays. With a trailer and index (a cleanly
  * closed file), only the frames that hold the key are read; otherwise the
  * file is scanned, with the same result.
@@ -942,8 +980,14 @@ typedef struct runlog_runset runlog_runset;
 /** Options of runlog_runset_open(). Start from RUNLOG_RUNSET_OPTIONS_INIT. */
 typedef struct runlog_runset_options {
     unsigned version; /**< RUNLOG_RUNSET_OPTIONS_VERSION */
-    unsigned flags;   /**< RUNLOG_READ_STRICT or RUNLOG_READ_TOLERANT, for every file */
+    unsigned flags;   /**< RUNLOG_READ_STRICT or RUNLOG_READ_TOLERANT, for every file,
+                           optionally with RUNLOG_RUNSET_SUMMARY */
 } runlog_runset_options;
+
+/** Runset flag: read each file with runlog_reader_run_summary() instead of
+ *  runlog_reader_run() (the merged view is the same; only the steps that
+ *  several files of one run hold have their history read). */
+#define RUNLOG_RUNSET_SUMMARY 0x100u
 
 #define RUNLOG_RUNSET_OPTIONS_INIT { RUNLOG_RUNSET_OPTIONS_VERSION, 0u }
 
@@ -1043,6 +1087,90 @@ RUNLOG_API size_t runlog_history_file(const runlog_history *h, size_t i);
 RUNLOG_API size_t runlog_runset_duplicate_count(const runlog_runset *s);
 RUNLOG_API const char *runlog_runset_duplicate_path(const runlog_runset *s, size_t i);
 RUNLOG_API const char *runlog_runset_duplicate_of(const runlog_runset *s, size_t i);
+
+/* ------------------------------------------------------------------------ */
+/* The runs table: many runs at a glance (spec/EXPORTS.md §12, `runlog ls`)  */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A runs table: one row per run of the files found under some paths, as W&B's
+ * runs table shows them. Folders are walked recursively for *.runlog files
+ * (symbolic links inside them are never followed, so no loop can form; a
+ * *.runlog that is a link or not a regular file is listed as unreadable);
+ * each file is read with runlog_reader_run_summary() (tolerant, no history
+ * values decoded); the files of one run id are merged by the run-set rule
+ * (runlog_runset_open(), §11), and files that share an id without being one
+ * run are each a row of their own, saying so in their "damage" cell. A file
+ * that cannot be read is a row too (state "unreadable", the reason as its
+ * damage): nothing is skipped silently.
+ *
+ * Columns: the built-ins "name", "id", "project", "group", "state", "start"
+ * (ISO 8601 UTC text), "duration" (seconds, float), "rows", "last_step",
+ * "damage" (NULL when none), "path" (the first file), and "config.KEY",
+ * "summary.KEY" (a key as it is, else a dotted path into nested maps).
+ * A row is a map of the chosen columns, in order; a missing value is null.
+ */
+typedef struct runlog_runs runlog_runs;
+
+#define RUNLOG_RUNS_OPTIONS_VERSION 1
+
+/** Options of runlog_runs_open(). Start from RUNLOG_RUNS_OPTIONS_INIT. */
+typedef struct runlog_runs_options {
+    unsigned version;            /**< RUNLOG_RUNS_OPTIONS_VERSION */
+    const char *const *columns;  /**< n_columns names; NULL: the built-ins but "path",
+                                      then every config and summary key with a scalar
+                                      value that differs across the rows kept */
+    size_t n_columns;
+    const char *where;    /**< keep rows where this holds (§12.2); NULL: all */
+    const char *sort;     /**< a column, ascending; "-COLUMN" descending; NULL: order found */
+    const char *group_by; /**< a column: rows of one value together, groups in order of
+                               first appearance (runlog_runs_group()); NULL: none */
+} runlog_runs_options;
+
+#define RUNLOG_RUNS_OPTIONS_INIT { RUNLOG_RUNS_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL }
+
+/**
+ * Finds and reads the runs under paths (files or folders) and builds the table.
+ * @param out   receives the table; free it with runlog_runs_free().
+ * @param paths n paths (files are listed whatever their name); the strings are copied.
+ * @param opts  NULL for the defaults.
+ * @return 0; RUNLOG_EINVAL (NULL argument, bad options version, an unknown column
+ *         name, a --where expression that does not parse: the detail says where);
+ *         RUNLOG_EIO (a path given that cannot be found or opened); RUNLOG_ENOMEM.
+ *         Damaged and unreadable files are rows, not errors.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_runs_open(runlog_runs **out, const char *const *paths, size_t n,
+                                                 const runlog_runs_options *opts);
+/** Frees the table and everything it handed out. Accepts NULL. */
+RUNLOG_API void runlog_runs_free(runlog_runs *t);
+/** Rows kept (after where), and files found (before merging and where). */
+RUNLOG_API size_t runlog_runs_count(const runlog_runs *t);
+RUNLOG_API size_t runlog_runs_file_count(const runlog_runs *t);
+/** Columns, and the name of column col (owned by the table; NULL out of range). */
+RUNLOG_API size_t runlog_runs_column_count(const runlog_runs *t);
+RUNLOG_API const char *runlog_runs_column(const runlog_runs *t, size_t col);
+/** Row row, in order, as a map of column -> value; NULL out of range. Owned by the table. */
+RUNLOG_API const runlog_value *runlog_runs_row(const runlog_runs *t, size_t row);
+/** The cell at row, col (a null value when the run has none); NULL out of range. */
+RUNLOG_API const runlog_value *runlog_runs_cell(const runlog_runs *t, size_t row, size_t col);
+/** The group_by column's value of row (NULL without group_by or a value). */
+RUNLOG_API const runlog_value *runlog_runs_group(const runlog_runs *t, size_t row);
+/** The group number of row: 0 for the first group, +1 at each next (0 without group_by). */
+RUNLOG_API size_t runlog_runs_group_index(const runlog_runs *t, size_t row);
+/** Rows kept that are unreadable, not one run with the files sharing their id,
+ *  or hold damaged ranges (a torn tail alone is not counted: a frame being written). */
+RUNLOG_API size_t runlog_runs_damaged(const runlog_runs *t);
+
+/**
+ * The table as text: JSON (an array of one object per row, keys the column
+ * names, values as spec/EXPORTS.md §1.2) or CSV (a header of the column
+ * names, then one line per row, cells as §4.1: `pandas.read_csv` gives one
+ * row per run).
+ * @param out receives the text; free it with runlog_free().
+ * @return 0; RUNLOG_EINVAL (NULL); RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_runs_to_json(char **out, const runlog_runs *t);
+RUNLOG_API RUNLOG_NODISCARD int runlog_runs_to_csv(char **out, const runlog_runs *t);
 
 /* ------------------------------------------------------------------------ */
 /* Verification and repair                                                   */
