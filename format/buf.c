@@ -1,7 +1,9 @@
 /* Byte buffers, input cursors, arenas and UTF-8 checks (spec/FORMAT.md §1). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "rlformat.h"
+#include "utf8.h"
 
 void rl_buf_free(rl_buf *b)
 {
@@ -182,33 +184,19 @@ void rl_arena_reset(rl_arena *a)
     }
 }
 
-/* RFC 3629: rejects overlong forms, surrogates and code points over U+10FFFF. */
+/* RFC 3629 (lib/util/utf8.h, the one rule). */
 int rl_utf8_valid(const uint8_t *p, size_t n)
 {
-    size_t i = 0;
+    size_t i = 0, k;
     while (i < n) {
-        uint8_t c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t need;
-        uint32_t cp;
-        if (c >= 0xc2 && c <= 0xdf) { need = 1; cp = c & 0x1f; }
-        else if (c >= 0xe0 && c <= 0xef) { need = 2; cp = c & 0x0f; }
-        else if (c >= 0xf0 && c <= 0xf4) { need = 3; cp = c & 0x07; }
-        else return 0;
-        if (n - i <= need)
+        if (!(k = utf8_seq_len(p + i, n - i)))
             return 0;
-        for (size_t k = 1; k <= need; k++) {
-            if ((p[i + k] & 0xc0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3f);
-        }
-        if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-            (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-            return 0;
-        i += need + 1;
+        i += k;
     }
     return 1;
+}
+
+int rl_key_valid(const uint8_t *p, size_t n)
+{
+    return rl_utf8_valid(p, n) && memchr(p, 0, n) == NULL;
 }

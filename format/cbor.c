@@ -286,8 +286,8 @@ static int decode_item(rl_cur *c, rl_arena *a, runlog_value *v, unsigned depth, 
                     *why = "map key longer than the limit (1024 bytes)";
                     return RUNLOG_ETOOLARGE;
                 }
-                if (!rl_utf8_valid(k.p, k.n)) {
-                    *why = "CBOR map key is not valid UTF-8";
+                if (!rl_key_valid(k.p, k.n)) {
+                    *why = "CBOR map key is not valid UTF-8, or holds U+0000 (§5)";
                     return RUNLOG_ECORRUPT;
                 }
                 v->keys[i].p = copy_str(a, k.p, k.n);

@@ -481,8 +481,8 @@ int rl_stream_open(rl_stream *out, const uint8_t *block0, size_t len, rl_arena *
         if ((rc = rl_cur_count(&c, RUNLOG_MAX_KEY, &klen, why)) ||
             (rc = rl_cur_bytes(&c, klen, &p, why)))
             return rc;
-        if (!rl_utf8_valid(p, klen)) {
-            *why = "key is not valid UTF-8";
+        if (!rl_key_valid(p, klen)) {
+            *why = "key is not valid UTF-8, or holds U+0000 (§5)";
             return RUNLOG_ECORRUPT;
         }
         char *s = rl_arena_alloc(arena, klen + 1);

@@ -185,6 +185,9 @@ struct runlog_value {
 };
 
 int rl_utf8_valid(const uint8_t *p, size_t n);
+/* A key (of a history row or of a map): valid UTF-8 without U+0000, so
+ * that no two keys read the same in C strings (§5). */
+int rl_key_valid(const uint8_t *p, size_t n);
 
 /* Encoding (writer side). Floats are always written as 8-byte CBOR floats so
  * that every bit survives; integers and lengths in their shortest form. */

@@ -3,6 +3,7 @@
  * and the command (see rlu.h).
  */
 #include "rlu.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -193,28 +194,7 @@ int rlu_map_int(const runlog_value *map, const char *key, int64_t *out)
 
 size_t rlu_utf8_len(const unsigned char *s, size_t n)
 {
-    unsigned c = s[0];
-    size_t len, i;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
-    else return 0;
-    if (n < len)
-        return 0;
-    for (i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    /* Overlong forms, surrogates and code points past U+10FFFF are invalid. */
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
+    return utf8_seq_len(s, n);
 }
 
 /* ------------------------------------------------------------------ */

@@ -171,6 +171,8 @@ def cbor_item(c, depth):
         k = cbor_item(c, depth + 1)
         if len(k.encode()) > LIMITS["key"]:
             raise Corrupt("CBOR map key over 1024 bytes")
+        if "\0" in k:
+            raise Corrupt("CBOR map key holds U+0000 (§1 Text)")
         m[k] = cbor_item(c, depth + 1)  # a repeated key: the last value wins
     return m
 
@@ -315,6 +317,8 @@ def block0(p):
     if n > c.left():
         raise Corrupt("key count larger than the bytes that follow")
     keys = [utf8(c.take(c.count(LIMITS["key"]))) for _ in range(n)]
+    if any("\0" in k for k in keys):
+        raise Corrupt("a key holds U+0000 (§1 Text)")
     records = []
     while c.left():
         t = c.u8()

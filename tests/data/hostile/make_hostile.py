@@ -761,6 +761,20 @@ def main():
           "table blob whose bytes (cells 7, 8) do not match the digest (of cells 1, 2): no "
           "table cell may come from it", dg=digest128(b))
 
+    # ---- keys holding U+0000 (§1 "Text": keys MUST NOT) -------------------------
+    # Two history keys that read the same as C strings ("a"), then a config
+    # map key with a NUL: without the rule they merged into one CSV column
+    # and gave JSON duplicate keys (issue 17 item 11).
+    steps = [5, 6]
+    body = history_body(steps, [(0, 3, None, 1), (1, 3, None, 2)])
+    p = payload([block0([b"a\x00x", b"a\x00y"], [record(HISTORY, body)]),
+                 shuffle([1.0, 2.0]), shuffle([3.0, 4.0])])
+    emit("key_with_nul.runlog", H + f0 + frame(DATA, 1, p, 1) + p + f2, "err", 5, 5, "damaged",
+         "two history keys \"a\\0x\" and \"a\\0y\" (U+0000 in a key)")
+    p = payload([block0([], [config(b"\xa1" + cbor2.dumps("lr\x00x") + cbor2.dumps(1))])])
+    emit("map_key_with_nul.runlog", H + f0 + frame(DATA, 1, p, 1) + p + f2, "err", 5, 5, "damaged",
+         "a config map key \"lr\\0x\" (U+0000 in a key)")
+
     with open(os.path.join(OUT, "MANIFEST.tsv"), "w") as f:
         f.write("# name\tstrict\trows_min\trows_max\tverify\tnote (written by make_hostile.py)\n")
         for m in MANIFEST:
