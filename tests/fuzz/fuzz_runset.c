@@ -31,9 +31,8 @@ static void check_set(const char *const *paths, size_t n)
     for (size_t k = 0; k < nkeys && k < 2; k++) {
         runlog_history *h = NULL;
         if (runlog_runset_history(&h, s, 0, runlog_runset_key(s, 0, k)) == 0) {
-            const uint64_t *steps = runlog_history_steps(h);
-            for (size_t i = 1; i < runlog_history_length(h); i++)
-                FUZZ_ASSERT(steps[i - 1] <= steps[i]);
+            /* One file (the others are duplicates): the file's own order,
+             * which a crafted file may give out of step order. */
             for (size_t i = 0; i < runlog_history_length(h); i++)
                 FUZZ_ASSERT(runlog_history_file(h, i) == 0);
         }
