@@ -396,6 +396,30 @@ int runlog_capture_start(runlog_capture **out, runlog_writer *w, const runlog_ca
     return 0;
 }
 
+void runlog_capture_abandon(runlog_capture *c)
+{
+    /* The child's copy: no thread, no mutex taken (a parent thread may have
+     * held it at the fork). Only descriptors change; see runlog.h. */
+    if (!c)
+        return;
+    for (int i = 1; i <= 2; i++) {
+        if (c->rd[i] >= 0) {
+            restore_fd(c, i);
+            close(c->rd[i]);
+        }
+        if (c->orig[i] >= 0)
+            close(c->orig[i]);
+        c->rd[i] = c->orig[i] = -1;
+    }
+    if (c->wake[0] >= 0) {
+        close(c->wake[0]);
+        close(c->wake[1]);
+        c->wake[0] = c->wake[1] = -1;
+    }
+    if (c->console_running)
+        atomic_store(&console_taken, 0);
+}
+
 int runlog_capture_stop(runlog_capture *c)
 {
     int rc;

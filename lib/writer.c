@@ -1654,6 +1654,15 @@ int runlog_writer_close(runlog_writer *w)
     return 0;
 }
 
+void runlog_writer_abandon(runlog_writer *w)
+{
+    /* Only the descriptor: see runlog.h for why nothing else is safe here. */
+    if (w && w->fd >= 0) {
+        close(w->fd);
+        w->fd = -1;
+    }
+}
+
 const char *runlog_writer_run_id(const runlog_writer *w) { return w ? w->run_id : NULL; }
 int runlog_writer_resumed(const runlog_writer *w) { return w ? w->resumed : 0; }
 uint64_t runlog_writer_next_step(const runlog_writer *w) { return w ? w->next_step : 0; }

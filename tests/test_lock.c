@@ -3,13 +3,17 @@
  * process or another, gets RUNLOG_ELOCKED with a detail naming the file;
  * readers read meanwhile; the run's state is "running" while a writer holds
  * the lock, "crashed" when it was closed without finish, and "finished" or
- * "failed" after finish.
+ * "failed" after finish. A forked child that abandons the writer does not
+ * keep the lock.
  */
 #include "testutil.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 typedef tu_fixture fixture;
 
@@ -150,6 +154,64 @@ static void test_two_files(void **state)
     free(other);
 }
 
+/* A trainer forks a worker (a DataLoader worker) that calls
+ * runlog_writer_abandon(), then dies without closing its writer. The worker,
+ * still alive, must not keep the run locked (OFD locks are shared across
+ * fork) nor have written anything: the run reads as crashed and a new
+ * writer resumes it. Without abandon, the worker's inherited descriptor
+ * keeps the lock: "running" and RUNLOG_ELOCKED until the worker exits. */
+static void test_abandon_in_forked_child(void **state)
+{
+    fixture *fx = *state;
+    int to_parent[2];
+    assert_int_equal(pipe(to_parent), 0);
+    pid_t trainer = fork();
+    assert_true(trainer >= 0);
+    if (trainer == 0) {
+        runlog_writer *w = NULL;
+        if (runlog_writer_open(&w, fx->path, NULL) || runlog_writer_add_int(w, "a", 1) ||
+            runlog_writer_commit(w) || runlog_writer_flush(w))
+            _exit(1);
+        int ready[2];
+        if (pipe(ready) != 0)
+            _exit(2);
+        pid_t worker = fork();
+        if (worker == 0) {
+            runlog_writer_abandon(w);
+            char c = 'x';
+            if (write(ready[1], &c, 1) != 1)
+                _exit(3);
+            for (;;)
+                pause();
+        }
+        char c;
+        if (worker < 0 || read(ready[0], &c, 1) != 1 ||
+            write(to_parent[1], &worker, sizeof worker) != (ssize_t)sizeof worker)
+            _exit(4);
+        _exit(0); /* dies holding the writer, as a killed trainer */
+    }
+    close(to_parent[1]);
+    pid_t worker = 0;
+    int status = 0;
+    assert_int_equal(read(to_parent[0], &worker, sizeof worker), (ssize_t)sizeof worker);
+    close(to_parent[0]);
+    assert_int_equal(waitpid(trainer, &status, 0), trainer);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int64_t size = tu_file_size(fx->path);
+
+    int st = state_of(fx->path);
+    runlog_writer *w = NULL;
+    int rc = runlog_writer_open(&w, fx->path, NULL);
+    kill(worker, SIGKILL); /* the worker is alive until here */
+    assert_int_equal(st, RUNLOG_STATE_CRASHED);
+    TU_OK(rc);
+    assert_int_equal(runlog_writer_resumed(w), 1);
+    assert_int_equal(runlog_writer_next_step(w), 1);
+    TU_OK(runlog_writer_close(w));
+    assert_true(size > 0);
+    runlog_writer_abandon(NULL); /* accepts NULL */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -157,6 +219,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lock_sync, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_state_failed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_two_files, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_abandon_in_forked_child, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -354,6 +354,21 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_writer_finish(runlog_writer *w, int exit_
  */
 RUNLOG_API int runlog_writer_close(runlog_writer *w);
 
+/**
+ * For a child process after fork(): forgets the parent's writer without
+ * writing anything. It closes the child's copy of the file descriptor and
+ * nothing else: no record, no flush, no lock call, no mutex (the writer
+ * thread does not exist in the child, and a parent thread may have held the
+ * writer's mutex at the fork). The lock is an OFD lock, which belongs to the
+ * open file description that parent and child share; it is released only
+ * when every descriptor of it is closed, so a child that keeps its copy
+ * (a DataLoader worker) keeps the run locked after the parent dies. After
+ * this call w must not be used again, not even closed; its memory is left
+ * to the child's exit. Calls only close(2), so it is safe in a
+ * pthread_atfork() child handler. Accepts NULL.
+ */
+RUNLOG_API void runlog_writer_abandon(runlog_writer *w);
+
 /* ------------------------------------------------------------------------ */
 /* Reader                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -1316,6 +1331,20 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_capture_alert(runlog_capture *c, const ch
  *         The capture is freed in every case.
  */
 RUNLOG_API int runlog_capture_stop(runlog_capture *c);
+
+/**
+ * For a child process after fork(): forgets the parent's capture without
+ * stopping it (its threads do not exist in the child). For a console
+ * capture, fds 1 and 2 of the child are put back to what they were before
+ * the capture started, so that the child's output goes straight to the
+ * original destinations instead of into pipes only the parent reads (and
+ * that break when the parent dies); the child's copies of the capture's
+ * descriptors are closed. Nothing is recorded. Call it before
+ * runlog_writer_abandon() on the capture's writer. After this call c must
+ * not be used again; its memory is left to the child's exit. Uses only
+ * dup2(2) and close(2). Accepts NULL.
+ */
+RUNLOG_API void runlog_capture_abandon(runlog_capture *c);
 
 /* ------------------------------------------------------------------------ */
 /* Limits (spec/FORMAT.md "Limits"); readers enforce them before allocating. */

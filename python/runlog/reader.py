@@ -1,0 +1,352 @@
+"""The reader: runlog.open(path) -> Run; runlog.runs(paths) -> DataFrame;
+runlog.export(paths, out, format=...) over librunlog-export.
+
+numpy arrays from Run.history() view the library's own arrays (see
+runlog._runlog.History); pandas is imported only by the calls that return a
+DataFrame.
+"""
+import builtins
+import glob as _glob
+import os
+
+from . import _runlog
+
+import numpy as np
+
+EXPORT_FORMATS = {
+    "json": _runlog.EXPORT_JSON,
+    "jsonl": _runlog.EXPORT_JSONL,
+    "csv": _runlog.EXPORT_CSV,
+    "csv-long": _runlog.EXPORT_CSV_LONG,
+    "csv-table": _runlog.EXPORT_CSV_TABLE,
+    "history": _runlog.EXPORT_HISTORY,
+    "dump": _runlog.EXPORT_DUMP,
+    "hdf5": _runlog.EXPORT_HDF5,
+    "wandb": _runlog.EXPORT_WANDB,
+    "images": _runlog.EXPORT_IMAGES,
+    "artifact": _runlog.EXPORT_ARTIFACT,
+}
+_HDF5_COMPRESSION = {"gzip": _runlog.HDF5_GZIP, "zstd": _runlog.HDF5_ZSTD, "none": _runlog.HDF5_NONE}
+_COLUMN_NAMES = {
+    _runlog.COLUMN_INT: "int", _runlog.COLUMN_FLOAT: "float", _runlog.COLUMN_STRING: "string",
+    _runlog.COLUMN_BOOL: "bool", _runlog.COLUMN_IMAGE: "image", _runlog.COLUMN_VALUE: "value",
+}
+
+
+def _is_media(v, kind):
+    return isinstance(v, dict) and v.get("_type") == kind and isinstance(v.get("digest"), bytes)
+
+
+class TableData:
+    """A table read back: .columns, .types (names), .data (rows); image cells
+    are numpy arrays (raw images) or the encoded bytes (PNG/JPEG)."""
+
+    def __init__(self, columns, types, data):
+        self.columns = columns
+        self.types = types
+        self.data = data
+
+    def __len__(self):
+        return len(self.data)
+
+    def to_pandas(self):
+        import pandas as pd
+        return pd.DataFrame(self.data, columns=self.columns)
+
+    def __repr__(self):
+        return f"TableData(columns={self.columns!r}, rows={len(self.data)})"
+
+
+class ArtifactVersion:
+    """One logged artifact version (runlog_run_artifacts())."""
+
+    def __init__(self, run, info):
+        self._run = run
+        self.info = info
+        self.name = info.get("name")
+        self.type = info.get("type")
+        self.version = info.get("version")
+        self.aliases = list(info.get("aliases") or [])
+        self.description = info.get("description")
+        self.metadata = info.get("metadata") or {}
+        self.entries = list(info.get("entries") or [])
+
+    def download(self, root):
+        """Writes the stored entries under root (each digest checked by the
+        library; paths checked by it when the record was read). References
+        are not copied. Returns root."""
+        for e in self.entries:
+            if e.get("ref") is not None:
+                continue
+            path = e["path"]
+            _runlog_check_path(path)
+            dest = os.path.join(root, *path.split("/"))
+            os.makedirs(os.path.dirname(dest) or root, exist_ok=True)
+            self._run._reader.blob_to_file(e["digest"], dest)
+        return root
+
+    def __repr__(self):
+        return f"ArtifactVersion({self.name}:v{self.version}, aliases={self.aliases})"
+
+
+def _runlog_check_path(path):
+    # The library's one rule for entry paths (spec/FORMAT.md §13.5): never
+    # write outside root, whatever the file says.
+    _runlog.artifact_path_check(path)
+
+
+class Run:
+    """One run-log file, read: runlog.open(path)."""
+
+    def __init__(self, path, tolerant=False):
+        self.path = os.fspath(path)
+        self._reader = _runlog.Reader(self.path, tolerant=tolerant)
+        self._info = self._reader.run()
+        ident = self._info["identity"] or {}
+        self.identity = ident
+        self.id = ident.get("id")
+        self.project = ident.get("project")
+        self.name = ident.get("name")
+        self.group = ident.get("group")
+        self.job_type = ident.get("job_type")
+        self.notes = ident.get("notes")
+        self.tags = list(ident.get("tags") or [])
+        self.start_time = ident.get("start_time")
+        self.state = self._info["state"]
+        self.exit_code = self._info["exit_code"]
+        self.end_time = self._info["end_time"]
+        self.rows = self._info["rows"]
+        self.last_step = self._info["last_step"]
+        self.resumes = self._info["resumes"]
+        self.config = self._info["config"] or {}
+        self.summary = self._info["summary"] or {}
+        self.metadata = self._info["metadata"] or {}
+        self.record_counts = self._info["record_counts"]
+
+    def __repr__(self):
+        return f"<runlog.Run {self.id} {self.name!r} {self.state} rows={self.rows} {self.path!r}>"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        self._reader.close()
+
+    def keys(self):
+        """History keys, in the order they first appear."""
+        return list(self._info["keys"])
+
+    def history(self, key):
+        """key's history: .steps (uint64), .times (int64 Unix ns), .values
+        (float64 when every value is a float, int64/bool when all are, else
+        objects), .floats (float64 of every value). steps, times and float
+        values are read-only views of the library's memory, valid as long as
+        any of them is alive, whatever happens to this Run."""
+        return self._reader.history(key)
+
+    def history_frame(self, keys=None):
+        """A pandas DataFrame indexed by step (_step), one column per key and
+        _timestamp (seconds, float): the last value at a step that several
+        rows hold."""
+        import pandas as pd
+        keys = self.keys() if keys is None else list(keys)
+        cols = {}
+        times = None
+        for k in keys:
+            h = self.history(k)
+            steps = h.steps
+            s = pd.Series(h.values, index=pd.Index(steps, name="_step"))
+            t = pd.Series(h.times, index=pd.Index(steps, name="_step"))
+            dup = s.index.duplicated(keep="last")
+            if dup.any():
+                s, t = s[~dup], t[~dup]
+            cols[k] = s
+            times = t if times is None else times.combine(t, max, fill_value=0)
+        df = pd.DataFrame(cols)
+        if times is not None:
+            df.insert(0, "_timestamp", times.reindex(df.index) / 1e9)
+        df.index.name = "_step"
+        return df
+
+    def records(self):
+        """Every record in file order, as dicts: type, time, offset, and
+        step + fields (history rows, system samples) or body."""
+        return self._reader.records()
+
+    def verify(self):
+        return _runlog.verify(self.path)
+
+    # -- media ---------------------------------------------------------------
+
+    def image(self, cell):
+        """The pixels of an image cell: a (H, W, C) uint8 array for raw
+        images; PNG/JPEG decoded with PIL when it is installed, else their
+        bytes."""
+        if not _is_media(cell, "image"):
+            raise TypeError("not an image cell")
+        data = self._reader.blob(cell["digest"])
+        fmt = cell.get("format")
+        if fmt == "raw":
+            h, w, c = cell.get("height"), cell.get("width"), cell.get("channels")
+            if not all(isinstance(x, int) and x > 0 for x in (h, w, c)) or h * w * c != len(data):
+                raise _runlog.Corrupt(f"image cell: {len(data)} bytes for {h}x{w}x{c}")
+            return np.frombuffer(data, dtype=np.uint8).reshape(h, w, c)
+        try:
+            import io
+            from PIL import Image as _PIL
+        except ImportError:
+            return data
+        try:
+            return np.asarray(_PIL.open(io.BytesIO(data)))
+        except Exception as e:  # PIL's own refusals (bombs, bad chunks) included
+            raise _runlog.Corrupt(f"{self.path}: image cell ({fmt}): {e}") from None
+
+    def images(self, key):
+        """[(step, pixels, caption), ...] of every image logged under key."""
+        out = []
+        h = self.history(key)
+        for step, v in zip(h.steps.tolist(), h.values):
+            for cell in (v if isinstance(v, list) else [v]):
+                if _is_media(cell, "image"):
+                    out.append((step, self.image(cell), cell.get("caption")))
+        return out
+
+    def tables(self):
+        """[(key, step), ...] of every table logged."""
+        out = []
+        for k in self.keys():
+            h = self.history(k)
+            if h.values.dtype != object:
+                continue
+            for step, v in zip(h.steps.tolist(), h.values):
+                if _is_media(v, "table"):
+                    out.append((k, step))
+        return out
+
+    def table(self, key, step=None):
+        """The table logged under key (the last one, or the one at step)."""
+        h = self.history(key)
+        found = None
+        for s, v in zip(h.steps.tolist(), h.values):
+            if _is_media(v, "table") and (step is None or s == step):
+                found = v
+        if found is None:
+            raise _runlog.NotFound(f"{self.path}: no table '{key}'" +
+                                   (f" at step {step}" if step is not None else ""))
+        t = self._reader.table(found["digest"])
+        types = [_COLUMN_NAMES.get(x, "value") for x in t["types"]]
+        rows = []
+        for row in t["data"]:
+            rows.append([self.image(c) if ty == "image" and c is not None else c
+                         for c, ty in zip(row, types)])
+        return TableData(t["columns"], types, rows)
+
+    def artifacts(self):
+        return [ArtifactVersion(self, a) for a in (self._info["artifacts"] or [])]
+
+    def artifact(self, name, alias="latest"):
+        """The version of name holding alias ("latest", "vN" or any alias)."""
+        for a in self.artifacts():
+            if a.name == name and (alias in a.aliases or alias == f"v{a.version}"):
+                return a
+        raise _runlog.NotFound(f"{self.path}: no artifact {name}:{alias}")
+
+
+def open(path, tolerant=False):  # noqa: A001 - the package's entry point
+    """Opens a run-log: a Run (identity, state, config, summary, metadata,
+    keys(), history(key), history_frame(), records(), verify(), media)."""
+    return Run(path, tolerant=tolerant)
+
+
+def verify(path):
+    """runlog_verify(): a dict (frames, records, sizes, intact, damage list)."""
+    return _runlog.verify(path)
+
+
+def _paths(paths_or_glob):
+    if isinstance(paths_or_glob, (str, os.PathLike)):
+        p = os.fspath(paths_or_glob)
+        if any(ch in p for ch in "*?["):
+            return sorted(_glob.glob(p, recursive=True))
+        if os.path.isdir(p):
+            return sorted(_glob.glob(os.path.join(p, "**", "*.runlog"), recursive=True))
+        return [p]
+    return [os.fspath(p) for p in paths_or_glob]
+
+
+def _flatten(prefix, d, out):
+    for k, v in d.items():
+        if isinstance(v, dict) and v.get("_type") not in ("image", "table"):
+            _flatten(f"{prefix}{k}.", v, out)
+        else:
+            out[prefix + k] = v
+
+
+def runs(paths_or_glob, tolerant=False):
+    """One row per run (files of one run merged, spec/EXPORTS.md §11) as a
+    pandas DataFrame: id, project, name, group, job_type, tags, state,
+    exit_code, start_time, end_time, rows, last_step, path(s), then
+    config.* and summary.* (nested keys joined with '.'). Reads the runs'
+    records once each and never a whole history."""
+    import pandas as pd
+    paths = _paths(paths_or_glob)
+    if not paths:
+        return pd.DataFrame(columns=["id", "project", "name", "state"])
+    found, _dups = _runlog.runset(paths, tolerant=tolerant)
+    rows = []
+    for r in found:
+        ident = r["identity"] or {}
+        row = {
+            "id": r["id"], "project": ident.get("project"), "name": ident.get("name"),
+            "group": ident.get("group"), "job_type": ident.get("job_type"),
+            "tags": list(ident.get("tags") or []), "state": r["state"],
+            "exit_code": r["exit_code"],
+            "start_time": pd.to_datetime(r["start_time"], unit="ns", utc=True),
+            "end_time": pd.to_datetime(r["end_time"], unit="ns", utc=True),
+            "rows": r["rows"], "last_step": r["last_step"],
+            "path": r["files"][-1], "files": r["files"],
+        }
+        _flatten("config.", r["config"] or {}, row)
+        _flatten("summary.", r["summary"] or {}, row)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def export(paths, out=None, format="json", strict=False, **options):  # noqa: A002
+    """runlog_export(): paths (one, or several for hdf5/wandb) to out in
+    format ("json", "jsonl", "csv", "csv-long", "csv-table", "history",
+    "dump", "hdf5", "wandb", "images", "artifact"). Options: keys (history),
+    table ("KEY[@STEP]"), artifact ("NAME[:vN|:ALIAS]"), hdf5_compression
+    ("gzip", "zstd", "none"), hdf5_level, hdf5_artifact_data, wandb_entity,
+    wandb_project, out_fd. Returns the library's notices as
+    [(kind, text)]; damage skipped (tolerant) raises nothing but shows in them.
+    Raises runlog.Unsupported for a format this build lacks."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    try:
+        fmt = EXPORT_FORMATS[format]
+    except KeyError:
+        raise ValueError(f"unknown format {format!r}; one of {sorted(EXPORT_FORMATS)}") from None
+    if "hdf5_compression" in options and isinstance(options["hdf5_compression"], str):
+        options["hdf5_compression"] = _HDF5_COMPRESSION[options["hdf5_compression"]]
+    if "keys" in options and isinstance(options["keys"], str):
+        options["keys"] = [options["keys"]]
+    _damaged, notices = _runlog.export([os.fspath(p) for p in paths], out, fmt,
+                                       strict=strict, **options)
+    return notices
+
+
+for _name in ("json", "csv", "hdf5", "wandb"):
+    def _make(fmt):
+        def f(paths, out=None, **options):
+            return export(paths, out, format=fmt, **options)
+        f.__name__ = f"export_{fmt}"
+        f.__doc__ = f"runlog.export(paths, out, format={fmt!r}, **options)"
+        return f
+    globals()[f"export_{_name}"] = _make(_name)
+
+_ = builtins  # open() shadows the builtin here on purpose
