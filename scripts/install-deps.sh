@@ -10,7 +10,8 @@ python3-numpy libspng-dev valgrind libsqlite3-dev
 python3-zstandard python3-xxhash python3-cbor2
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf libmd-dev
 zlib1g-dev python3-yaml
-libjpeg62-turbo-dev python3-matplotlib"
+libjpeg62-turbo-dev python3-matplotlib
+libjs-dygraphs chromium"
 
 missing=""
 for p in $PACKAGES; do
