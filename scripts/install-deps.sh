@@ -11,7 +11,8 @@ python3-zstandard python3-xxhash python3-cbor2
 libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf libmd-dev
 zlib1g-dev python3-yaml
 libjpeg62-turbo-dev python3-matplotlib
-python3-dev python3-pytest python3-pandas python3-mesonpy python3-pil"
+python3-dev python3-pytest python3-pandas python3-mesonpy python3-pil
+libjs-dygraphs chromium"
 
 missing=""
 for p in $PACKAGES; do

@@ -9,6 +9,7 @@
 
 int cmd_export_wandb(int argc, char **argv); /* cmd_export_wandb.c */
 int cmd_export_hdf5(int argc, char **argv);  /* cmd_export_hdf5.c */
+int cmd_report(int argc, char **argv);       /* cmd_report.c */
 
 static const tool_cmd commands[] = {
     {"info", cmd_info, "runlog info FILE [--json]",
@@ -149,6 +150,18 @@ static const tool_cmd commands[] = {
      "                 KEY_STEP_ROW_COLUMN.png, '/' in keys as '_' (spec/EXPORTS.md)\n"
      "  --strict       fail on a damaged frame (before DIR is made) instead of\n"
      "                 skipping it (reported, exit status 1)\n"},
+    {"report", cmd_report, "runlog report PATH... -o OUT.html [--strict]",
+     "Writes one self-contained HTML page of the runs (no network, no server: open\n"
+     "it anywhere): a sortable runs table, a chart panel per metric key with one\n"
+     "line per run, grouped by key prefix (hover values, drag to zoom, double-click\n"
+     "to reset, a log-scale toggle), system metrics, and each run's tables, images,\n"
+     "artifacts, alerts and console tail. A PATH that is a folder is searched\n"
+     "recursively for *.runlog. Files of one run id are merged (spec/EXPORTS.md\n"
+     "section 11). Long lines are down-sampled to 2,000 points keeping each\n"
+     "bucket's minimum and maximum; the page's bounds: spec/EXPORTS.md section 12.\n"
+     "OUT.html appears whole or not at all; '-' writes to stdout.\n"
+     "  damaged frames are skipped and reported (exit status 1); --strict stops at\n"
+     "  the first instead, writing nothing\n"},
     {"run", cmd_run, "runlog run [OPTIONS] -- CMD [ARGS...]",
      "Runs CMD as a run: its stdout and stderr are copied unchanged to runlog's and\n"
      "recorded; metadata (host, OS, CPU, memory, user, command line, git, batch job,\n"

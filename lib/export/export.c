@@ -179,13 +179,15 @@ static const char *format_name(runlog_export_format f, const char **feature)
     case RUNLOG_EXPORT_WANDB: *feature = "wandb"; return "the W&B export";
     case RUNLOG_EXPORT_IMAGES: *feature = "images"; return "image extraction";
     case RUNLOG_EXPORT_ARTIFACT: return "artifact extraction";
+    case RUNLOG_EXPORT_REPORT: *feature = "report"; return "the HTML report";
     }
     return NULL;
 }
 
 static int is_stream(runlog_export_format f)
 {
-    return f >= RUNLOG_EXPORT_JSON && f <= RUNLOG_EXPORT_DUMP;
+    /* REPORT is one page written like a document: the same output path */
+    return (f >= RUNLOG_EXPORT_JSON && f <= RUNLOG_EXPORT_DUMP) || f == RUNLOG_EXPORT_REPORT;
 }
 
 int runlog_export_supported(runlog_export_format format)
@@ -203,6 +205,9 @@ int runlog_export_supported(runlog_export_format format)
 #endif
 #ifdef RX_HAVE_IMAGES
     case RUNLOG_EXPORT_IMAGES: return 1;
+#endif
+#ifdef RX_HAVE_REPORT
+    case RUNLOG_EXPORT_REPORT: return 1;
 #endif
     default:
         return 0;
@@ -247,6 +252,11 @@ static int export_stream(rx_ctx *x)
     case RUNLOG_EXPORT_DUMP:
         rc = rx_export_dump(x, fp);
         break;
+#ifdef RX_HAVE_REPORT
+    case RUNLOG_EXPORT_REPORT:
+        rc = rx_export_report(x, fp);
+        break;
+#endif
     default:
         rc = rx_export_csv(x, fp);
         break;
@@ -291,7 +301,7 @@ int runlog_export(const char *const *inputs, size_t n, const char *out,
     for (i = 0; i < n; i++)
         if (!inputs[i])
             return runlog_error_set(RUNLOG_EINVAL, "input %zu is NULL", i);
-    if (n > 1 && f != RUNLOG_EXPORT_HDF5 && f != RUNLOG_EXPORT_WANDB)
+    if (n > 1 && f != RUNLOG_EXPORT_HDF5 && f != RUNLOG_EXPORT_WANDB && f != RUNLOG_EXPORT_REPORT)
         return runlog_error_set(RUNLOG_EINVAL, "this format exports one file, %zu given", n);
     if (!out && !is_stream(f))
         return runlog_error_set(RUNLOG_EINVAL, "this format needs an output path");

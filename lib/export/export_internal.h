@@ -93,5 +93,6 @@ int rx_export_hdf5(rx_ctx *x);             /* HDF5: hdf5.c */
 int rx_export_wandb(rx_ctx *x);            /* WANDB: wandb.c */
 int rx_export_images(rx_ctx *x);           /* IMAGES: extract.c */
 int rx_export_artifact(rx_ctx *x);         /* ARTIFACT: extract.c */
+int rx_export_report(rx_ctx *x, FILE *f);  /* REPORT: report.c */
 
 #endif

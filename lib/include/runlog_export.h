@@ -50,7 +50,10 @@ typedef enum runlog_export_format {
     RUNLOG_EXPORT_HDF5 = 8,      /**< every run into one HDF5 file (spec/HDF5.md) */
     RUNLOG_EXPORT_WANDB = 9,     /**< each run as a W&B offline run under a directory (§10) */
     RUNLOG_EXPORT_IMAGES = 10,   /**< every image as a file under a directory (§9.5) */
-    RUNLOG_EXPORT_ARTIFACT = 11  /**< one artifact version's files under a directory (§9.6) */
+    RUNLOG_EXPORT_ARTIFACT = 11, /**< one artifact version's files under a directory (§9.6) */
+    RUNLOG_EXPORT_REPORT = 12    /**< one self-contained HTML page of any number of runs:
+                                      runs table, charts, media (§13); a stream format
+                                      (a path or out_fd); meson feature 'report' */
 } runlog_export_format;
 
 /** What to do with damage in the middle of a file (spec/EXPORTS.md §1.5).
@@ -133,7 +136,7 @@ typedef struct runlog_export_options {
 /**
  * Exports inputs[0..n) as opts->format says.
  *
- * @param inputs  run-log paths. HDF5 and W&B take any number (files of one
+ * @param inputs  run-log paths. HDF5, W&B and REPORT take any number (files of one
  *                run are merged by the run-set rule, spec/EXPORTS.md); every
  *                other format takes exactly one.
  * @param out     the output: a file for the stream formats and HDF5, written
