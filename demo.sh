@@ -53,3 +53,22 @@ if /usr/bin/python3 -c 'import h5py, matplotlib' 2>/dev/null; then
 else
     echo "(h5py or matplotlib missing under /usr/bin/python3: skipped examples/analyze_sweep.py)"
 fi
+
+# Part 5: W&B's "Track experiments" tutorial in Python with only its import
+# changed (import runlog.wandb as wandb), read back with runlog.runs().
+if [ -d build/python ]; then
+    echo
+    rm -rf demo-out/python
+    RUNLOG_DIR=demo-out/python PYTHONPATH=build/python:python /usr/bin/python3 \
+        examples/wandb_tutorial.py
+fi
+
+# Part 6: every run at a glance: the runs table (`runlog ls`) and one
+# self-contained HTML page with every run's charts, tables and images
+# (`runlog report`, spec/EXPORTS.md §12-13).
+echo
+echo "\$ runlog ls demo-out"
+build/tools/runlog ls demo-out || true
+if build/tools/runlog report demo-out -o demo-out/report.html; then
+    echo "wrote demo-out/report.html ($(stat -c %s demo-out/report.html) bytes; open it in a browser)"
+fi
