@@ -316,74 +316,78 @@ static int chunk_cmp(const void *a, const void *b)
     return x->offset < y->offset ? -1 : x->offset > y->offset;
 }
 
+typedef struct index_pass {
+    rl_blob_index *ix;
+    rl_frame f;
+} index_pass;
+
+/* One intact frame of build_index: its blob chunk records join the index. */
+static int index_frame(void *ctx, const rl_scan_item *it)
+{
+    index_pass *p = ctx;
+    rl_blob_index *ix = p->ix;
+    if (it->h.kind != RL_FRAME_DATA)
+        return 0;
+    const char *why;
+    if (rl_frame_load(&p->f, it->payload, it->h.payload_size, &why))
+        return 0;
+    rl_record_view v;
+    while (rl_stream_next(&p->f.stream, &v, &why) == 0) {
+        if (v.type != RL_REC_BLOB_CHUNK)
+            continue;
+        rl_cur c = rl_cur_make(v.body, v.len);
+        runlog_value *body;
+        if (rl_cbor_decode(&c, &p->f.arena, &body, &why))
+            continue;
+        const runlog_value *dg = runlog_value_get(body, "digest");
+        int64_t off = rl_map_int(body, "offset", -1), size = rl_map_int(body, "size", -1),
+                block = rl_map_int(body, "block", -1);
+        if (!dg || dg->type != RUNLOG_BYTES || dg->n != 16 || off < 0 || size < 0 || block < 1 ||
+            (uint64_t)block >= p->f.payload.nblocks)
+            continue;
+        uint32_t len = p->f.payload.blocks[block].raw_len;
+        if ((uint64_t)off > (uint64_t)size || len > (uint64_t)size - (uint64_t)off)
+            continue;
+        if (ix->n == ix->cap) {
+            size_t cap = ix->cap ? ix->cap * 2 : 64;
+            chunk *nc = realloc(ix->c, cap * sizeof *nc);
+            if (!nc)
+                return rl_fail(RUNLOG_ENOMEM, "out of memory");
+            ix->c = nc;
+            ix->cap = cap;
+        }
+        chunk *ch = &ix->c[ix->n++];
+        memcpy(ch->digest, dg->u.s, 16);
+        ch->offset = (uint64_t)off;
+        ch->size = (uint64_t)size;
+        ch->frame = it->offset;
+        ch->block = (uint32_t)block;
+        ch->len = len;
+    }
+    return 0;
+}
+
 /* One pass over the file: every intact blob chunk record, sorted by digest
- * and offset. Damaged frames are skipped (their chunks are then missing). */
+ * and offset. Damaged frames are skipped (their chunks are then missing),
+ * and so is a torn tail. */
 static int build_index(rl_blob_index **out, int fd, const char *path, uint64_t salt)
 {
-    rl_blob_index *ix = calloc(1, sizeof *ix);
-    if (!ix)
+    static const rl_walk_ops ops = { .frame = index_frame };
+    index_pass p = { 0 };
+    if (!(p.ix = calloc(1, sizeof *p.ix)))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     rl_scanner s;
-    rl_frame f = { 0 };
     rl_scanner_init(&s, fd, path, salt, RL_FILE_HEADER_SIZE);
-    int rc = 0;
-    for (;;) {
-        rl_scan_item it;
-        if ((rc = rl_scanner_next(&s, &it)))
-            break;
-        if (it.kind == RL_SCAN_END || it.kind == RL_SCAN_TORN)
-            break;
-        if (it.kind != RL_SCAN_FRAME || it.h.kind != RL_FRAME_DATA)
-            continue;
-        const char *why;
-        if (rl_frame_load(&f, it.payload, it.h.payload_size, &why))
-            continue;
-        rl_record_view v;
-        while (rl_stream_next(&f.stream, &v, &why) == 0) {
-            if (v.type != RL_REC_BLOB_CHUNK)
-                continue;
-            rl_cur c = rl_cur_make(v.body, v.len);
-            runlog_value *body;
-            if (rl_cbor_decode(&c, &f.arena, &body, &why))
-                continue;
-            const runlog_value *dg = runlog_value_get(body, "digest");
-            int64_t off = rl_map_int(body, "offset", -1), size = rl_map_int(body, "size", -1),
-                    block = rl_map_int(body, "block", -1);
-            if (!dg || dg->type != RUNLOG_BYTES || dg->n != 16 || off < 0 || size < 0 || block < 1 ||
-                (uint64_t)block >= f.payload.nblocks)
-                continue;
-            uint32_t len = f.payload.blocks[block].raw_len;
-            if ((uint64_t)off > (uint64_t)size || len > (uint64_t)size - (uint64_t)off)
-                continue;
-            if (ix->n == ix->cap) {
-                size_t cap = ix->cap ? ix->cap * 2 : 64;
-                chunk *nc = realloc(ix->c, cap * sizeof *nc);
-                if (!nc) {
-                    rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
-                    goto done;
-                }
-                ix->c = nc;
-                ix->cap = cap;
-            }
-            chunk *ch = &ix->c[ix->n++];
-            memcpy(ch->digest, dg->u.s, 16);
-            ch->offset = (uint64_t)off;
-            ch->size = (uint64_t)size;
-            ch->frame = it.offset;
-            ch->block = (uint32_t)block;
-            ch->len = len;
-        }
-    }
-    if (!rc && ix->n)
-        qsort(ix->c, ix->n, sizeof *ix->c, chunk_cmp);
-done:
-    rl_frame_free(&f);
+    int rc = rl_scan_walk(&s, &ops, &p);
+    if (!rc && p.ix->n)
+        qsort(p.ix->c, p.ix->n, sizeof *p.ix->c, chunk_cmp);
+    rl_frame_free(&p.f);
     rl_scanner_free(&s);
     if (rc) {
-        rl_blob_index_free(ix);
+        rl_blob_index_free(p.ix);
         return rc;
     }
-    *out = ix;
+    *out = p.ix;
     return 0;
 }
 

@@ -107,6 +107,21 @@ int rl_scanner_next(rl_scanner *s, rl_scan_item *out);
 /* Reads and checks the frame at a known offset (from an index). */
 int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out);
 
+/* One pass over the frames from the scanner's offset to the end of the
+ * file, the same for every whole-file pass: what each pass does with an
+ * item is its policy. A callback returns 0 to go on; anything else ends
+ * the walk and is what rl_scan_walk returns. */
+typedef struct rl_walk_ops {
+    int (*frame)(void *ctx, const rl_scan_item *it);  /* RL_SCAN_FRAME, any frame kind */
+    int (*damage)(void *ctx, const rl_scan_item *it); /* RL_SCAN_DAMAGE; NULL: skipped */
+    int (*end)(void *ctx, const rl_scan_item *it);    /* RL_SCAN_END or RL_SCAN_TORN (it->kind
+                                                          says), the last item; NULL: nothing */
+} rl_walk_ops;
+/* 0 after the end; the scanner's error (RUNLOG_EIO, RUNLOG_ENOMEM) or the
+ * first nonzero callback return. The scanner is left where the walk
+ * stopped (s->size: the file size it saw). */
+int rl_scan_walk(rl_scanner *s, const rl_walk_ops *ops, void *ctx);
+
 /* A decoded frame: the block directory, block 0 and its record stream;
  * column blocks decompressed on demand. Values live in `arena`. An rl_frame
  * is a workspace: loading the next frame reuses its buffers. Start from a

@@ -81,6 +81,22 @@ static int reader_damage(runlog_reader *r, int code, uint64_t offset, const char
     return rl_fail_at(code, r->path, offset, why);
 }
 
+/* An intact frame that is not a data frame: 0 where a reader passes over
+ * it, the error for a kind it must know and does not. */
+static int other_frame(runlog_reader *r, const rl_scan_item *it)
+{
+    if (it->h.kind != RL_FRAME_INDEX && it->h.kind != RL_FRAME_TRAILER && !(it->h.kind & RL_IGNORABLE))
+        return reader_damage(r, RUNLOG_EUNSUPPORTED, it->offset,
+                             "unknown required frame kind (written by a newer version?)");
+    return 0;
+}
+
+/* The error a strict reader returns for damage the scanner found. */
+static int scan_damage_code(const rl_scan_item *it)
+{
+    return it->damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT;
+}
+
 int runlog_reader_open(runlog_reader **out, const char *path, const runlog_reader_options *opts)
 {
     runlog_reader_options defaults = RUNLOG_READER_OPTIONS_INIT;
@@ -385,10 +401,8 @@ int runlog_cursor_next(runlog_cursor *c, const runlog_record **out)
                 rc = rl_frame_load(&c->frame, it.payload, it.h.payload_size, &why);
                 if (rc && (rc = frame_error(c, rc, why)))
                     return rc;
-            } else if (it.h.kind != RL_FRAME_INDEX && it.h.kind != RL_FRAME_TRAILER &&
-                       !(it.h.kind & RL_IGNORABLE)) {
-                return reader_damage(c->r, RUNLOG_EUNSUPPORTED, it.offset,
-                                     "unknown required frame kind (written by a newer version?)");
+            } else if ((rc = other_frame(c->r, &it))) {
+                return rc;
             }
             continue;
         case RL_SCAN_DAMAGE:
@@ -396,8 +410,7 @@ int runlog_cursor_next(runlog_cursor *c, const runlog_record **out)
                 c->damaged++;
                 continue;
             }
-            return reader_damage(c->r, it.damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
-                                 it.offset, it.why);
+            return reader_damage(c->r, scan_damage_code(&it), it.offset, it.why);
         case RL_SCAN_TORN:
         case RL_SCAN_END:
             c->torn = it.kind == RL_SCAN_TORN;
@@ -1141,6 +1154,24 @@ static int light_values(light_pass *p)
     return rc;
 }
 
+/* The run pass's policy for each item of the walk. */
+static int light_walk_frame(void *ctx, const rl_scan_item *it)
+{
+    light_pass *p = ctx;
+    return it->h.kind == RL_FRAME_DATA ? light_frame(p, it) : other_frame(p->r, it);
+}
+
+static int light_walk_damage(void *ctx, const rl_scan_item *it)
+{
+    return light_damage(ctx, scan_damage_code(it), it->offset, it->why);
+}
+
+static int light_walk_end(void *ctx, const rl_scan_item *it)
+{
+    ((light_pass *)ctx)->run->torn = it->kind == RL_SCAN_TORN;
+    return 0;
+}
+
 int runlog_reader_run_summary(runlog_run **out, runlog_reader *r)
 {
     if (!out || !r)
@@ -1153,30 +1184,9 @@ int runlog_reader_run_summary(runlog_run **out, runlog_reader *r)
     p.run->state = RUNLOG_STATE_RUNNING;
     p.run->artifacts.type = RUNLOG_LIST;
     rl_scanner_init(&p.scan, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
-    int rc;
-    for (;;) {
-        rl_scan_item it;
-        if ((rc = rl_scanner_next(&p.scan, &it)))
-            break;
-        if (it.kind == RL_SCAN_END || it.kind == RL_SCAN_TORN) {
-            p.run->torn = it.kind == RL_SCAN_TORN;
-            break;
-        }
-        if (it.kind == RL_SCAN_DAMAGE) {
-            if ((rc = light_damage(&p, it.damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
-                                   it.offset, it.why)))
-                break;
-            continue;
-        }
-        if (it.h.kind == RL_FRAME_DATA) {
-            if ((rc = light_frame(&p, &it)))
-                break;
-        } else if (it.h.kind != RL_FRAME_INDEX && it.h.kind != RL_FRAME_TRAILER && !(it.h.kind & RL_IGNORABLE)) {
-            rc = reader_damage(r, RUNLOG_EUNSUPPORTED, it.offset,
-                               "unknown required frame kind (written by a newer version?)");
-            break;
-        }
-    }
+    static const rl_walk_ops ops = { .frame = light_walk_frame, .damage = light_walk_damage,
+                                     .end = light_walk_end };
+    int rc = rl_scan_walk(&p.scan, &ops, &p);
     if (!rc)
         rc = light_values(&p);
     if (!rc && (rc = run_finish(p.run, rl_lock_held_by_other(r->fd))))
@@ -1635,6 +1645,46 @@ static void hist_reset(runlog_history *h)
     rl_arena_reset(&h->arena);
 }
 
+/* The whole-file scan of runlog_reader_history: every data frame's values
+ * of the key, and each frame noted for the next call. */
+typedef struct hist_pass {
+    runlog_reader *r;
+    runlog_history *h;
+    rl_frame *ws;
+    const char *key;
+    const char **why;
+    uint64_t *at; /* the frame being read, for an out-of-memory detail */
+} hist_pass;
+
+static int hist_walk_frame(void *ctx, const rl_scan_item *it)
+{
+    hist_pass *p = ctx;
+    runlog_reader *r = p->r;
+    if (it->h.kind != RL_FRAME_DATA)
+        return 0;
+    size_t before = p->h->len;
+    *p->at = it->offset;
+    int rc = hist_frame(p->h, p->ws, it, p->key, p->why);
+    if (rc) {
+        if (rc == RUNLOG_ENOMEM)
+            return rc;
+        rc = reader_damage(r, rc, it->offset, *p->why ? *p->why : "malformed frame");
+        if (!(r->flags & RUNLOG_READ_TOLERANT))
+            return rc;
+        p->h->len = before; /* drop the partial frame */
+        return 0;
+    }
+    return remember_frame(r, it->offset, &p->ws->stream);
+}
+
+static int hist_walk_damage(void *ctx, const rl_scan_item *it)
+{
+    runlog_reader *r = ((hist_pass *)ctx)->r;
+    if (r->flags & RUNLOG_READ_TOLERANT)
+        return 0;
+    return reader_damage(r, scan_damage_code(it), it->offset, it->why);
+}
+
 int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *key)
 {
     if (!out || !r || !key)
@@ -1698,37 +1748,9 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
         r->nscanned = 0;
         r->scanned_ok = 0;
         rl_arena_reset(&r->scanned_arena);
-        rc = 0;
-        for (;;) {
-            rl_scan_item it;
-            if ((rc = rl_scanner_next(&s, &it)))
-                break;
-            if (it.kind == RL_SCAN_END || it.kind == RL_SCAN_TORN)
-                break;
-            if (it.kind == RL_SCAN_DAMAGE) {
-                if (r->flags & RUNLOG_READ_TOLERANT)
-                    continue;
-                rc = reader_damage(r, it.damage == RUNLOG_DAMAGE_FRAME ? RUNLOG_ECHECKSUM : RUNLOG_ECORRUPT,
-                                   it.offset, it.why);
-                break;
-            }
-            if (it.h.kind != RL_FRAME_DATA)
-                continue;
-            size_t before = h->len;
-            at = it.offset;
-            if ((rc = hist_frame(h, &ws, &it, key, &why))) {
-                if (rc == RUNLOG_ENOMEM)
-                    break;
-                rc = reader_damage(r, rc, it.offset, why ? why : "malformed frame");
-                if (!(r->flags & RUNLOG_READ_TOLERANT))
-                    break;
-                h->len = before; /* drop the partial frame */
-                rc = 0;
-                continue;
-            }
-            if ((rc = remember_frame(r, it.offset, &ws.stream)))
-                break;
-        }
+        static const rl_walk_ops ops = { .frame = hist_walk_frame, .damage = hist_walk_damage };
+        hist_pass p = { .r = r, .h = h, .ws = &ws, .key = key, .why = &why, .at = &at };
+        rc = rl_scan_walk(&s, &ops, &p);
         if (!rc) {
             r->scanned_ok = 1;
             r->scanned_size = s.size;

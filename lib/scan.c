@@ -174,6 +174,29 @@ int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out)
     return 0;
 }
 
+int rl_scan_walk(rl_scanner *s, const rl_walk_ops *ops, void *ctx)
+{
+    for (;;) {
+        rl_scan_item it;
+        int rc = rl_scanner_next(s, &it);
+        if (rc)
+            return rc;
+        switch (it.kind) {
+        case RL_SCAN_FRAME:
+            rc = ops->frame(ctx, &it);
+            break;
+        case RL_SCAN_DAMAGE:
+            rc = ops->damage ? ops->damage(ctx, &it) : 0;
+            break;
+        case RL_SCAN_TORN:
+        case RL_SCAN_END:
+            return ops->end ? ops->end(ctx, &it) : 0;
+        }
+        if (rc)
+            return rc;
+    }
+}
+
 /* ---- Frame decoding ------------------------------------------------------ */
 
 int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why)

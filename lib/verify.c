@@ -130,6 +130,52 @@ done:
     return rc;
 }
 
+typedef struct verify_pass {
+    runlog_report *rep;
+    const char *path;
+    uint64_t incompat;
+    int last_was_trailer;
+    rl_frame ws;
+} verify_pass;
+
+/* An intact frame: decoded whole; one that does not decode is damage. */
+static int verify_frame(void *ctx, const rl_scan_item *it)
+{
+    verify_pass *p = ctx;
+    runlog_report *rep = p->rep;
+    uint64_t records = 0, raw = 0;
+    const char *why = NULL;
+    int bad = check_frame(&p->ws, it, p->incompat, &records, &raw, &why);
+    if (bad == RUNLOG_ENOMEM)
+        return rl_fail_at(bad, p->path, it->offset, "out of memory decoding the frame");
+    if (bad) {
+        p->last_was_trailer = 0;
+        return add_damage(rep, p->path, RUNLOG_DAMAGE_FRAME, it->offset, it->length, why ? why : "malformed frame");
+    }
+    rep->frames++;
+    rep->records += records;
+    rep->raw += raw;
+    rep->stored += it->h.payload_size;
+    p->last_was_trailer = it->h.kind == RL_FRAME_TRAILER;
+    return 0;
+}
+
+static int verify_damage(void *ctx, const rl_scan_item *it)
+{
+    verify_pass *p = ctx;
+    p->last_was_trailer = 0;
+    return add_damage(p->rep, p->path, it->damage, it->offset, it->length, it->why);
+}
+
+static int verify_end(void *ctx, const rl_scan_item *it)
+{
+    verify_pass *p = ctx;
+    if (it->kind != RL_SCAN_TORN)
+        return 0;
+    p->last_was_trailer = 0;
+    return add_damage(p->rep, p->path, RUNLOG_DAMAGE_TORN_TAIL, it->offset, it->length, it->why);
+}
+
 int runlog_verify(runlog_report **out, const char *path)
 {
     if (!out || !path)
@@ -151,49 +197,14 @@ int runlog_verify(runlog_report **out, const char *path)
         return rl_fail(RUNLOG_ENOMEM, "%s: out of memory", path);
     }
     rep->size = size;
+    static const rl_walk_ops ops = { .frame = verify_frame, .damage = verify_damage, .end = verify_end };
+    verify_pass p = { .rep = rep, .path = path, .incompat = hdr.incompat_flags };
     rl_scanner s;
     rl_scanner_init(&s, fd, path, hdr.salt, RL_FILE_HEADER_SIZE);
     s.size = size;
-    int last_was_trailer = 0;
-    rl_frame ws = { 0 };
-    for (;;) {
-        rl_scan_item it;
-        if ((rc = rl_scanner_next(&s, &it)))
-            break;
-        if (it.kind == RL_SCAN_END)
-            break;
-        if (it.kind == RL_SCAN_TORN) {
-            last_was_trailer = 0;
-            rc = add_damage(rep, path, RUNLOG_DAMAGE_TORN_TAIL, it.offset, it.length, it.why);
-            break;
-        }
-        if (it.kind == RL_SCAN_DAMAGE) {
-            last_was_trailer = 0;
-            if ((rc = add_damage(rep, path, it.damage, it.offset, it.length, it.why)))
-                break;
-            continue;
-        }
-        uint64_t records = 0, raw = 0;
-        const char *why = NULL;
-        int bad = check_frame(&ws, &it, hdr.incompat_flags, &records, &raw, &why);
-        if (bad == RUNLOG_ENOMEM) {
-            rc = rl_fail_at(bad, path, it.offset, "out of memory decoding the frame");
-            break;
-        }
-        if (bad) {
-            last_was_trailer = 0;
-            if ((rc = add_damage(rep, path, RUNLOG_DAMAGE_FRAME, it.offset, it.length, why ? why : "malformed frame")))
-                break;
-            continue;
-        }
-        rep->frames++;
-        rep->records += records;
-        rep->raw += raw;
-        rep->stored += it.h.payload_size;
-        last_was_trailer = it.h.kind == RL_FRAME_TRAILER;
-    }
-    rep->trailer = last_was_trailer;
-    rl_frame_free(&ws);
+    rc = rl_scan_walk(&s, &ops, &p);
+    rep->trailer = p.last_was_trailer;
+    rl_frame_free(&p.ws);
     rl_scanner_free(&s);
     close(fd);
     if (rc) {

@@ -1817,37 +1817,52 @@ done:
 #undef f
 }
 
+typedef struct resume_pass {
+    runlog_writer *w;
+    resume_state *st;
+    uint64_t *cut_at;
+} resume_pass;
+
+/* An intact frame: what resuming after it needs (sequence, keys, index chain). */
+static int resume_frame(void *ctx, const rl_scan_item *it)
+{
+    resume_pass *p = ctx;
+    runlog_writer *w = p->w;
+    w->seq = it->h.seq + 1;
+    if (it->h.kind == RL_FRAME_DATA)
+        return resume_data_frame(w, p->st, it);
+    if (it->h.kind == RL_FRAME_INDEX) {
+        w->prev_index = it->offset;
+        clear_pending(w);
+    } else if (it->h.kind == RL_FRAME_TRAILER) {
+        w->trailer_end = it->offset + it->length;
+    }
+    return 0;
+}
+
+static int resume_damage(void *ctx, const rl_scan_item *it)
+{
+    (void)it;
+    ((resume_pass *)ctx)->st->damaged++;
+    return 0;
+}
+
+/* Where a torn tail starts: the caller cuts it there. */
+static int resume_end(void *ctx, const rl_scan_item *it)
+{
+    if (it->kind == RL_SCAN_TORN)
+        *((resume_pass *)ctx)->cut_at = it->offset;
+    return 0;
+}
+
 static int resume_scan(runlog_writer *w, resume_state *st, uint64_t *cut_at, uint64_t size)
 {
+    static const rl_walk_ops ops = { .frame = resume_frame, .damage = resume_damage, .end = resume_end };
+    resume_pass p = { .w = w, .st = st, .cut_at = cut_at };
     rl_scanner s;
     rl_scanner_init(&s, w->fd, w->path, w->hdr.salt, RL_FILE_HEADER_SIZE);
-    int rc = 0;
     *cut_at = UINT64_MAX;
-    for (;;) {
-        rl_scan_item it;
-        if ((rc = rl_scanner_next(&s, &it)))
-            break;
-        if (it.kind == RL_SCAN_END)
-            break;
-        if (it.kind == RL_SCAN_TORN) {
-            *cut_at = it.offset;
-            break;
-        }
-        if (it.kind == RL_SCAN_DAMAGE) {
-            st->damaged++;
-            continue;
-        }
-        w->seq = it.h.seq + 1;
-        if (it.h.kind == RL_FRAME_DATA) {
-            if ((rc = resume_data_frame(w, st, &it)))
-                break;
-        } else if (it.h.kind == RL_FRAME_INDEX) {
-            w->prev_index = it.offset;
-            clear_pending(w);
-        } else if (it.h.kind == RL_FRAME_TRAILER) {
-            w->trailer_end = it.offset + it.length;
-        }
-    }
+    int rc = rl_scan_walk(&s, &ops, &p);
     w->end = *cut_at == UINT64_MAX ? size : *cut_at;
     w->thread_nkeys = w->keys.count;
     rl_scanner_free(&s);
