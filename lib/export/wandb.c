@@ -460,6 +460,8 @@ static int emit_alert(wb_run *run, const char *path, const runlog_record *r)
     al.title = wb_keep(&a, rlu_utf8_text(title, title_len));
     al.text = wb_keep(&a, rlu_utf8_text(text, text_len));
     al.level = levels[level];
+    /* W&B's default: the same alert is not sent again within a minute. */
+    al.wait_duration = 60000;
     R(&rec, alert, ALERT, &al);
     status = al.title && al.text ? emit(run, &rec) : oom(path);
     wb_arena_free(&a);
@@ -493,6 +495,8 @@ static int emit_artifact(wb_run *run, const char *path, size_t j, const runlog_r
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
     WandbInternal__ArtifactRecord ar = WANDB_INTERNAL__ARTIFACT_RECORD__INIT;
     const runlog_value *art = NULL;
+
+    ar.finalize = 1; /* committed once uploaded, as W&B's log_artifact does */
     const char *name;
     uint32_t version;
     wb_arena a = {0};

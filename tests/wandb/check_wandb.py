@@ -320,6 +320,7 @@ def check_run(run, expect_state, expect_code):
     exp_alerts = [a for e in run.exports for a in e["alerts"]]
     check([(a.title, a.text, a.level) for a in alerts] ==
           [(a["title"], a["text"] or "", a["level"]) for a in exp_alerts], run.name + ": alerts")
+    check(all(a.wait_duration == 60000 for a in alerts), run.name + ": alerts wait 60 s (W&B's default)")
 
     # artifacts
     arts = by.get("artifact", [])
@@ -330,6 +331,7 @@ def check_run(run, expect_state, expect_code):
         what = "%s artifact %s:v%d" % (run.name, ea["name"], ea["version"])
         check(ar.name == ea["name"] and ar.type == ea["type"] and ar.description == ea["description"], what + ": fields")
         check(list(ar.aliases) == ea["aliases"], what + ": aliases")
+        check(ar.finalize, what + ": finalize (wandb sync commits only a finalized artifact)")
         check(same(norm(ea["metadata"]), json.loads(ar.metadata)), what + ": metadata")
         check(ar.run_id == ident["id"] and ar.manifest.version == 1 and
               ar.manifest.storage_policy == "wandb-storage-policy-v1", what + ": manifest header")
