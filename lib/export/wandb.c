@@ -303,7 +303,15 @@ static int item_json(wb_arena *a, WandbInternal__HistoryItem **out, const char *
 static int is_reserved(const char *key)
 {
     return strcmp(key, "_step") == 0 || strcmp(key, "_runtime") == 0 ||
-           strcmp(key, "_timestamp") == 0;
+           strcmp(key, "_timestamp") == 0 || strcmp(key, "_wandb") == 0;
+}
+
+/* The run's duration in whole seconds, as W&B's summary holds it (never
+ * negative; span() already clamped it to int64). */
+static int64_t runtime_seconds(const wb_run *run)
+{
+    int64_t secs = span(run->start, run->end) / 1000000000;
+    return secs < 0 ? 0 : secs;
 }
 
 /* One history row: _step, _runtime, _timestamp, then the row's values;
@@ -585,27 +593,32 @@ static int emit_summary(wb_run *run)
     wb_arena a = {0};
     int status = 0;
 
-    if (!(sr.update = wb_alloc(&a, (n + 3) * sizeof *sr.update)))
+    if (!(sr.update = wb_alloc(&a, (n + 4) * sizeof *sr.update)))
         return oom(run->stage);
     rlu_puts(&file, "{");
-    for (i = 0; i < n + 3 && status == 0; i++) {
+    /* Then W&B's own keys: _runtime in whole seconds and _wandb.runtime
+     * (W&B's summary writes both as integers), _timestamp, _step. */
+    for (i = 0; i < n + 4 && status == 0; i++) {
         const char *key = i < n ? runlog_value_key(run->summary, i, NULL)
-                        : i == n ? "_runtime" : i == n + 1 ? "_timestamp" : "_step";
+                        : i == n ? "_runtime" : i == n + 1 ? "_timestamp"
+                        : i == n + 2 ? "_step" : "_wandb";
         if (i < n && is_reserved(key))
             continue;
-        if (i >= n + 2 && !run->has_rows)
-            break;
+        if (i == n + 2 && !run->has_rows)
+            continue;
         if (i < n && (last = last_get(&run->last, key)) != NULL)
             rlu_puts(&b, last);
         else if (i < n)
             status = wb_media_value(&run->media, &b, key, run->last_step,
                                     runlog_value_item(run->summary, i));
         else if (i == n)
-            rlu_fmt_unix(num, span(run->start, run->end)), rlu_puts(&b, num);
+            rlu_printf(&b, "%" PRId64, runtime_seconds(run));
         else if (i == n + 1)
             rlu_fmt_unix(num, run->end), rlu_puts(&b, num);
-        else
+        else if (i == n + 2)
             rlu_printf(&b, "%" PRIu64, run->last_step);
+        else
+            rlu_printf(&b, "{\"runtime\": %" PRId64 "}", runtime_seconds(run));
         if (status != 0)
             break;
         rlu_puts(&file, sr.n_update ? ",\n " : "\n ");
@@ -739,10 +752,10 @@ static int emit_exit(wb_run *run)
     WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
     WandbInternal__RunExitRecord ex = WANDB_INTERNAL__RUN_EXIT_RECORD__INIT;
     WandbInternal__FinalRecord fin = WANDB_INTERNAL__FINAL_RECORD__INIT;
-    int64_t secs = span(run->start, run->end) / 1000000000;
+    int64_t secs = runtime_seconds(run);
 
     ex.exit_code = run->exit_code;
-    ex.runtime = secs < 0 ? 0 : secs > INT32_MAX ? INT32_MAX : (int32_t)secs;
+    ex.runtime = secs > INT32_MAX ? INT32_MAX : (int32_t)secs; /* int32 in W&B's schema */
     int rc;
 
     R(&rec, exit, EXIT, &ex);
