@@ -112,10 +112,12 @@ static int put_base64(rl_buf *b, const uint8_t *p, size_t n)
     return k.rc ? k.rc : rl_buf_u8(b, '"');
 }
 
-/* NaN and the infinities as JSON strings (spec/EXPORTS.md §1.2). */
-static int put_double(rl_buf *b, double d)
+/* NaN and the infinities as JSON strings, or null (spec/EXPORTS.md §1.2). */
+static int put_double(rl_buf *b, double d, unsigned flags)
 {
     char tmp[RLU_NUM_MAX];
+    if ((isnan(d) || isinf(d)) && (flags & RUNLOG_JSON_NAN_NULL))
+        return put_str(b, "null");
     if (isnan(d) || isinf(d))
         return put_str(b, isnan(d) ? "\"NaN\"" : d > 0 ? "\"Infinity\"" : "\"-Infinity\"");
     rlu_fmt_double(tmp, d);
@@ -142,7 +144,7 @@ static int put_value(rl_buf *b, const runlog_value *v, unsigned flags, unsigned 
     case RUNLOG_INT:
         snprintf(tmp, sizeof tmp, "%lld", (long long)v->u.i);
         return put_str(b, tmp);
-    case RUNLOG_FLOAT: return put_double(b, v->u.f);
+    case RUNLOG_FLOAT: return put_double(b, v->u.f, flags);
     case RUNLOG_STRING: return put_json_string(b, v->u.s, v->n);
     case RUNLOG_BYTES: return put_base64(b, (const uint8_t *)v->u.s, v->n);
     case RUNLOG_LIST:

@@ -1,6 +1,6 @@
 /*
  * cmd_export.c — `runlog export json|csv FILE [-o OUT] [--history-jsonl]
- * [--long] [--table KEY[@STEP]] [--strict]`: argv into runlog_export_options
+ * [--nan null|string] [--long] [--table KEY[@STEP]] [--strict]`: argv into runlog_export_options
  * for tool_export(); the converters are librunlog-export's (lib/export/json.c,
  * csv.c; spec/EXPORTS.md "export json", "export csv").
  */
@@ -12,6 +12,7 @@
 typedef struct export_opts {
     const char *format, *path, *out;
     const char *table; /* --table KEY[@STEP] */
+    const char *nan;   /* --nan null|string */
     int history_jsonl, long_csv, strict;
 } export_opts;
 
@@ -23,6 +24,7 @@ static int parse_export(int argc, char **argv, export_opts *o)
         {"long", no_argument, NULL, 'l'},
         {"table", required_argument, NULL, 'T'},
         {"strict", no_argument, NULL, 'S'},
+        {"nan", required_argument, NULL, 'N'},
         {NULL, 0, NULL, 0}};
     int c;
 
@@ -36,6 +38,7 @@ static int parse_export(int argc, char **argv, export_opts *o)
         case 'l': o->long_csv = 1; break;
         case 'T': o->table = optarg; break;
         case 'S': o->strict = 1; break;
+        case 'N': o->nan = optarg; break;
         default: return tool_bad_option(argv[0], argv, c);
         }
     }
@@ -49,6 +52,10 @@ static int parse_export(int argc, char **argv, export_opts *o)
         return tool_usage(argv[0], "--long applies to csv only");
     if (o->history_jsonl && strcmp(o->format, "json") != 0)
         return tool_usage(argv[0], "--history-jsonl applies to json only");
+    if (o->nan && strcmp(o->format, "json") != 0)
+        return tool_usage(argv[0], "--nan applies to json only");
+    if (o->nan && strcmp(o->nan, "null") != 0 && strcmp(o->nan, "string") != 0)
+        return tool_usage(argv[0], "--nan takes null or string, not '%s'", o->nan);
     if (o->table && (strcmp(o->format, "csv") != 0 || o->long_csv))
         return tool_usage(argv[0], "--table applies to csv only, without --long");
     return TOOL_OK;
@@ -69,6 +76,7 @@ int cmd_export(int argc, char **argv)
     else
         opts.format = o.long_csv ? RUNLOG_EXPORT_CSV_LONG : RUNLOG_EXPORT_CSV;
     opts.table = o.table;
+    opts.json_nan_null = o.nan && strcmp(o.nan, "null") == 0;
     opts.damage = o.strict ? RUNLOG_DAMAGE_STRICT : RUNLOG_DAMAGE_TOLERANT;
     if (!o.out || strcmp(o.out, "-") == 0) {
         o.out = NULL;

@@ -36,14 +36,16 @@ static const tool_cmd commands[] = {
      "(spec/EXPORTS.md \"history\"). Exit status 1 if a key never appears.\n"
      "  --strict  fail on a damaged frame instead of skipping it\n"},
     {"export", cmd_export,
-     "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--long] [--table KEY[@STEP]]\n"
-     "                            [--strict]\n"
+     "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--nan null|string] [--long]\n"
+     "                           [--table KEY[@STEP]] [--strict]\n"
      "       runlog export wandb FILE... -o DIR [--entity E] [--project P] [--strict]\n"
      "                           [--hash-references]\n"
      "       runlog export hdf5 FILE... -o OUT.h5 [--compression gzip|zstd[:L]|none]\n"
      "                          [--with-artifact-data] [--strict]",
      "  json   one JSON document with run, config, summary, history, alerts, console\n"
      "         --history-jsonl  only the history, one JSON object per row and line\n"
+     "         --nan null|string  NaN and +-Infinity as null (float columns for\n"
+     "                          pandas) or as the strings \"NaN\"... (the default, exact)\n"
      "  csv    the history as a wide table: _step,_timestamp, then every key\n"
      "         --long           one line per value: step,key,value\n"
      "         --table KEY[@STEP] one table logged under KEY (the last one, or the one\n"

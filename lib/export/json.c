@@ -344,7 +344,9 @@ static int json_record(json_pass *p, const runlog_record *rec, int64_t start)
     switch (runlog_record_type_of(rec)) {
     case RUNLOG_RECORD_HISTORY:
         if (p->jsonl) {
+            unsigned flags = p->doc.value_flags;
             tj_init(&p->doc, p->doc.f); /* each line is its own document */
+            p->doc.value_flags = flags;
             rc = json_row(&p->doc, rec, start);
             tj_newline(&p->doc);
             return rc;
@@ -467,6 +469,7 @@ static int export_json(rx_ctx *x, FILE *f, const char *path, runlog_reader *r,
     p.x = x;
     p.jsonl = jsonl;
     tj_init(&p.doc, f);
+    p.doc.value_flags = x->o->json_nan_null ? RUNLOG_JSON_NAN_NULL : 0;
     if (jsonl)
         return (rc = json_pass_run(&p, r, run)) < 0 ? rx_lib_error(path, rc) : 0;
     p.alerts_f = tmpfile();
@@ -484,6 +487,8 @@ static int export_json(rx_ctx *x, FILE *f, const char *path, runlog_reader *r,
     tj_init(&p.images, p.images_f);
     tj_init(&p.tables, p.tables_f);
     tj_init(&p.system, p.system_f);
+    p.alerts.value_flags = p.console.value_flags = p.images.value_flags = p.tables.value_flags =
+        p.system.value_flags = p.doc.value_flags;
     if ((rc = json_head(&p.doc, run)) < 0 || (rc = json_pass_run(&p, r, run)) < 0)
         status = rx_lib_error(path, rc);
     else if (json_tail(&p, run) < 0)

@@ -141,7 +141,9 @@ RUNLOG_API const char *runlog_value_key(const runlog_value *v, size_t i, size_t 
 RUNLOG_API const runlog_value *runlog_value_get(const runlog_value *v, const char *key);
 
 /** Flags for runlog_value_to_json(). */
-#define RUNLOG_JSON_PRETTY 1u /**< indent with two spaces */
+#define RUNLOG_JSON_PRETTY 1u   /**< indent with two spaces */
+#define RUNLOG_JSON_NAN_NULL 2u /**< NaN and the infinities as null (pandas, json.load
+                                     users), not as the strings "NaN", "Infinity" */
 
 /**
  * Renders a value as JSON text (spec/EXPORTS.md: NaN and infinities become
@@ -149,7 +151,7 @@ RUNLOG_API const runlog_value *runlog_value_get(const runlog_value *v, const cha
  *
  * @param out   receives a NUL-terminated text; free it with runlog_free().
  * @param v     the value; must not be NULL.
- * @param flags 0 or RUNLOG_JSON_PRETTY.
+ * @param flags 0, or RUNLOG_JSON_PRETTY and RUNLOG_JSON_NAN_NULL or'd.
  * @return 0, RUNLOG_EINVAL, RUNLOG_ENOMEM.
  */
 RUNLOG_API RUNLOG_NODISCARD int runlog_value_to_json(char **out, const runlog_value *v,

@@ -127,11 +127,16 @@ typedef struct runlog_export_options {
      *  recorded one is read for W&B's MD5 (opened without blocking, refused
      *  unless a regular file, read up to the recorded size). */
     int wandb_hash_references;
+    /** RUNLOG_EXPORT_JSON, JSONL: 0 (the default): NaN and the infinities as
+     *  the strings "NaN", "Infinity", "-Infinity" (exact, but a pandas
+     *  column holding them is of objects); non-zero: as null (a float
+     *  column with NaN in pandas; ±Inf become NaN too). spec/EXPORTS.md §1.2. */
+    int json_nan_null;
 } runlog_export_options;
 
 #define RUNLOG_EXPORT_OPTIONS_INIT { RUNLOG_EXPORT_OPTIONS_VERSION, RUNLOG_EXPORT_JSON, \
     RUNLOG_DAMAGE_TOLERANT, NULL, NULL, NULL, -1, NULL, 0, NULL, NULL, \
-    RUNLOG_HDF5_GZIP, -1, 0, NULL, NULL, 0 }
+    RUNLOG_HDF5_GZIP, -1, 0, NULL, NULL, 0, 0 }
 
 /**
  * Exports inputs[0..n) as opts->format says.

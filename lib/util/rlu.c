@@ -284,6 +284,10 @@ void tj_double(rlu_json *j, double v)
     char buf[RLU_NUM_MAX];
 
     rlu_fmt_double(buf, v);
+    if (!isfinite(v) && (j->value_flags & RUNLOG_JSON_NAN_NULL)) {
+        tj_null(j);
+        return;
+    }
     if (!isfinite(v)) {
         tj_str(j, buf);
         return;
@@ -330,7 +334,7 @@ int tj_value(rlu_json *j, const runlog_value *v)
         tj_null(j);
         return 0;
     }
-    rc = runlog_value_to_json(&text, v, 0);
+    rc = runlog_value_to_json(&text, v, j->value_flags);
     if (rc < 0)
         return rc;
     tj_sep(j);

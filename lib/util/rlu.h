@@ -63,6 +63,8 @@ int rlu_map_int(const runlog_value *map, const char *key, int64_t *out);
 
 typedef struct rlu_json {
     FILE *f;
+    unsigned value_flags; /* runlog_value_to_json() flags: RUNLOG_JSON_NAN_NULL also
+                             makes tj_double() write null for NaN and the infinities */
     unsigned depth;
     int after_key;
     unsigned char has_item[RLU_JSON_DEPTH];

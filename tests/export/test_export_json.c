@@ -127,6 +127,47 @@ static void test_stream_formats_match_command(void **state)
     }
 }
 
+/* json_nan_null (`--nan null`): the NaN and Infinity of the test run become
+ * null in JSON and JSONL, nowhere a string; the default keeps the strings;
+ * the command's --nan null writes the same bytes. */
+static void test_nan_null(void **state)
+{
+    fixture *f = *state;
+    const char *in = f->in;
+    runlog_export_format formats[2] = {RUNLOG_EXPORT_JSON, RUNLOG_EXPORT_JSONL};
+    size_t i, len;
+
+    for (i = 0; i < 2; i++) {
+        char *out = tu_path(f->dir, "nan.json"), *dflt = tu_path(f->dir, "strings.json");
+        runlog_export_options o = RUNLOG_EXPORT_OPTIONS_INIT;
+        unsigned char *text;
+
+        o.format = formats[i];
+        TU_OK(runlog_export(&in, 1, dflt, &o));
+        text = tu_read_file(dflt, &len);
+        assert_non_null(strstr((char *)text, "\"loss\":\"NaN\""));
+        assert_non_null(strstr((char *)text, "\"acc\":\"Infinity\""));
+        free(text);
+        o.json_nan_null = 1;
+        TU_OK(runlog_export(&in, 1, out, &o));
+        text = tu_read_file(out, &len);
+        assert_non_null(strstr((char *)text, "\"loss\":null"));
+        assert_non_null(strstr((char *)text, "\"acc\":null"));
+        assert_null(strstr((char *)text, "\"NaN\""));
+        assert_null(strstr((char *)text, "\"Infinity\""));
+        free(text);
+        if (i == 0) {
+            char *cmd = tu_path(f->dir, "cmd.json");
+            const char *args[] = {"export", "json", in, "-o", cmd, "--nan", "null", NULL};
+            assert_int_equal(xu_run(NULL, NULL, args), 0);
+            xu_assert_same_file(out, cmd);
+            free(cmd);
+        }
+        free(out);
+        free(dflt);
+    }
+}
+
 /* out NULL: the stream goes to out_fd, which stays open (and positioned
  * after what was written) for the caller. */
 static void test_out_fd(void **state)
@@ -396,6 +437,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_formats_match_command),
         cmocka_unit_test(test_out_fd),
+        cmocka_unit_test(test_nan_null),
         cmocka_unit_test(test_output_is_input_refused),
         cmocka_unit_test(test_damage_policy),
         cmocka_unit_test(test_history_missing_key),
