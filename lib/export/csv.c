@@ -20,6 +20,40 @@ typedef struct key_index {
     const runlog_run *run;
 } key_index;
 
+
+/* A cell (spec/EXPORTS.md §4.1): a media map (image, list of images,
+ * table) as the JSON object export json writes, digests in hex — one form
+ * of a digest in every export — anything else as csv_value(). */
+static int csv_cell(FILE *f, const runlog_value *v)
+{
+    char *text = NULL;
+    size_t len = 0, i, n;
+    FILE *m;
+    rlu_json j;
+    int rc = 0;
+
+    if (media_kind_of(v) == MEDIA_NONE)
+        return csv_value(f, v);
+    if (!(m = open_memstream(&text, &len)))
+        return runlog_error_set(RUNLOG_ENOMEM, "out of memory");
+    tj_init(&j, m);
+    if (media_kind_of(v) == MEDIA_IMAGES) {
+        n = media_image_count(v);
+        tj_arr(&j);
+        for (i = 0; i < n && rc == 0; i++)
+            rc = media_json(&j, media_image_at(v, i), NULL);
+        tj_arr_end(&j);
+    } else {
+        rc = media_json(&j, v, NULL);
+    }
+    if (fclose(m) != 0 && rc == 0)
+        rc = runlog_error_set(RUNLOG_ENOMEM, "out of memory");
+    if (rc == 0)
+        csv_field(f, text, len);
+    free(text);
+    return rc;
+}
+
 static uint64_t key_hash(const char *s)
 {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -89,7 +123,7 @@ static int csv_long_row(FILE *f, const runlog_record *rec)
         fprintf(f, "%" PRIu64 ",", runlog_record_step(rec));
         csv_field(f, key, strlen(key));
         fputc(',', f);
-        rc = csv_value(f, runlog_record_field_value(rec, i));
+        rc = csv_cell(f, runlog_record_field_value(rec, i));
         fputc('\n', f);
     }
     return rc;
@@ -113,7 +147,7 @@ static int csv_wide_row(FILE *f, const runlog_record *rec, const key_index *k,
     for (i = 0; i < ncells; i++) {
         fputc(',', f);
         if (cells[i] && rc == 0)
-            rc = csv_value(f, cells[i]);
+            rc = csv_cell(f, cells[i]);
         cells[i] = NULL;
     }
     fputc('\n', f);
@@ -282,7 +316,7 @@ static int history_key(FILE *f, runlog_reader *r, const char *key)
         csv_field(f, key, strlen(key));
         rlu_fmt_unix(buf, runlog_history_times(h)[i]);
         fprintf(f, ",%" PRIu64 ",%s,", runlog_history_steps(h)[i], buf);
-        rc = csv_value(f, runlog_history_value(h, i));
+        rc = csv_cell(f, runlog_history_value(h, i));
         fputc('\n', f);
     }
     runlog_history_free(h);
