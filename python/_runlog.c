@@ -2146,13 +2146,15 @@ static PyObject *mod_export(PyObject *m, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = { "inputs", "out", "format", "strict", "keys", "table", "artifact",
                               "hdf5_compression", "hdf5_level", "hdf5_artifact_data",
-                              "wandb_entity", "wandb_project", "out_fd", NULL };
+                              "wandb_entity", "wandb_project", "out_fd",
+                              "wandb_hash_references", "json_nan_null", NULL };
     PyObject *inputs, *outp = Py_None, *keys = NULL;
     int format, strict = 0, comp = RUNLOG_HDF5_GZIP, level = -1, art_data = 0, out_fd = -1;
+    int hash_refs = 0, nan_null = 0;
     const char *table = NULL, *artifact = NULL, *entity = NULL, *project = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOi|pOzziipzzi", kwlist, &inputs, &outp, &format,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "OOi|pOzziipzzipp", kwlist, &inputs, &outp, &format,
                                      &strict, &keys, &table, &artifact, &comp, &level, &art_data,
-                                     &entity, &project, &out_fd))
+                                     &entity, &project, &out_fd, &hash_refs, &nan_null))
         return NULL;
     PyObject *outb = NULL;
     if (outp != Py_None && !PyUnicode_FSConverter(outp, &outb))
@@ -2182,6 +2184,8 @@ static PyObject *mod_export(PyObject *m, PyObject *args, PyObject *kw)
     o.hdf5_artifact_data = art_data;
     o.wandb_entity = entity;
     o.wandb_project = project;
+    o.wandb_hash_references = hash_refs;
+    o.json_nan_null = nan_null;
     const char *out = outb ? PyBytes_AS_STRING(outb) : NULL;
     int rc;
     Py_BEGIN_ALLOW_THREADS

@@ -322,7 +322,8 @@ def export(paths, out=None, format="json", strict=False, **options):  # noqa: A0
     "dump", "hdf5", "wandb", "images", "artifact"). Options: keys (history),
     table ("KEY[@STEP]"), artifact ("NAME[:vN|:ALIAS]"), hdf5_compression
     ("gzip", "zstd", "none"), hdf5_level, hdf5_artifact_data, wandb_entity,
-    wandb_project, out_fd. Returns the library's notices as
+    wandb_project, wandb_hash_references, json_nan_null (NaN and infinities
+    as null, for pandas), out_fd. Returns the library's notices as
     [(kind, text)]; damage skipped (tolerant) raises nothing but shows in them.
     Raises runlog.Unsupported for a format this build lacks."""
     if isinstance(paths, (str, os.PathLike)):
