@@ -181,6 +181,47 @@ static int find_files(runlog_runs *t, const char *path)
     return add_file(t, path, S_ISREG(st.st_mode) ? NULL : "not a regular file");
 }
 
+int runlog_find_runlogs(char ***out, size_t *n, const char *path)
+{
+    if (!out || !n || !path)
+        return rl_fail(RUNLOG_EINVAL, "runlog_find_runlogs: NULL argument");
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return rl_fail(RUNLOG_EIO, "%s: %s", path, strerror(errno));
+    runlog_runs t;
+    memset(&t, 0, sizeof t);
+    int rc = S_ISDIR(st.st_mode) ? find_files(&t, path) : add_file(&t, path, NULL);
+    char **list = rc ? NULL : calloc(t.nfiles + 1, sizeof *list);
+    size_t k = 0;
+    if (!rc && !list)
+        rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
+    for (size_t i = 0; i < t.nfiles; i++) {
+        if (!rc && !t.files[i].error) {
+            list[k++] = t.files[i].path; /* handed over */
+            t.files[i].path = NULL;
+        }
+        free(t.files[i].path);
+        free(t.files[i].error);
+    }
+    free(t.files);
+    if (rc) {
+        runlog_paths_free(list);
+        return rc;
+    }
+    *out = list;
+    *n = k;
+    return 0;
+}
+
+void runlog_paths_free(char **paths)
+{
+    if (!paths)
+        return;
+    for (char **p = paths; *p; p++)
+        free(*p);
+    free(paths);
+}
+
 /* ---- reading ---------------------------------------------------------------------- */
 
 static const char *run_id(const runlog_run *run)

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -104,10 +106,44 @@ static void test_table(void **state)
     free(junk);
 }
 
+/* runlog_find_runlogs(): the search of runlog ls and runlog report. */
+static void test_find_runlogs(void **state)
+{
+    tu_fixture *fx = *state;
+    char *sub = tu_path(fx->dir, "sub"), *other = tu_path(fx->dir, "notes.txt");
+    char *link = tu_path(fx->dir, "link.runlog"), *loop = tu_path(sub, "loop");
+    char **found = NULL;
+    size_t n = 99;
+
+    assert_int_equal(mkdir(sub, 0777), 0);
+    write_run(fx->dir, "b", NULL, 0.5, 0);
+    write_run(sub, "a", NULL, 0.5, 0);
+    tu_write_file(other, "x", 1);
+    assert_int_equal(symlink("b.runlog", link), 0);  /* a link: never followed */
+    assert_int_equal(symlink("..", loop), 0);        /* a loop: never entered */
+    TU_OK(runlog_find_runlogs(&found, &n, fx->dir));
+    assert_int_equal(n, 2);
+    /* name order: b.runlog, then sub/ (link.runlog and notes.txt left out) */
+    assert_non_null(strstr(found[0], "/b.runlog"));
+    assert_non_null(strstr(found[1], "/sub/a.runlog"));
+    assert_null(found[2]);
+    runlog_paths_free(found);
+    /* a file named on its own is kept whatever its name */
+    TU_OK(runlog_find_runlogs(&found, &n, other));
+    assert_int_equal(n, 1);
+    assert_string_equal(found[0], other);
+    runlog_paths_free(found);
+    TU_RC(runlog_find_runlogs(&found, &n, "/nonexistent/runs"), RUNLOG_EIO);
+    TU_RC(runlog_find_runlogs(NULL, &n, fx->dir), RUNLOG_EINVAL);
+    runlog_paths_free(NULL);
+    free(sub), free(other), free(link), free(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_table, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_find_runlogs, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1160,6 +1160,23 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_runs_open(runlog_runs **out, const char *
                                                  const runlog_runs_options *opts);
 /** Frees the table and everything it handed out. Accepts NULL. */
 RUNLOG_API void runlog_runs_free(runlog_runs *t);
+
+/**
+ * The run-logs under a path, found as runlog_runs_open() finds them: a
+ * folder is searched recursively for "*.runlog" in name order, never
+ * following a symbolic link (no loop can form), and only regular files are
+ * kept (runlog_runs_open() lists the others with the reason); a path that is
+ * not a folder is kept as it is, whatever its name (reading it will say
+ * what is wrong with it).
+ * @param out  receives a NULL-terminated array of paths (folder/.../NAME);
+ *             free it with runlog_paths_free(). Written on success only.
+ * @param n    receives the number of paths (0: none found).
+ * @return 0; RUNLOG_EINVAL (NULL argument); RUNLOG_EIO (the path cannot be
+ *         found, or a folder cannot be read); RUNLOG_ENOMEM.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_find_runlogs(char ***out, size_t *n, const char *path);
+/** Frees what runlog_find_runlogs() gave. Accepts NULL. */
+RUNLOG_API void runlog_paths_free(char **paths);
 /** Rows kept (after where), and files found (before merging and where). */
 RUNLOG_API size_t runlog_runs_count(const runlog_runs *t);
 RUNLOG_API size_t runlog_runs_file_count(const runlog_runs *t);
