@@ -279,9 +279,10 @@ static int extract_artifact(rx_ctx *x, runlog_reader *r, const runlog_run *run)
     return status;
 }
 
-/* Strict policy: runlog_reader_run() reads every frame of the file, so
- * damage fails it before the folder is made. */
-int rx_export_artifact(rx_ctx *x)
+/* Opens the input and its run, runs one extraction, reports damage. Strict
+ * policy: runlog_reader_run() reads every frame of the file, so damage
+ * fails it before the folder is made. */
+static int with_run(rx_ctx *x, int (*extract)(rx_ctx *, runlog_reader *, const runlog_run *))
 {
     const char *path = x->inputs[0];
     runlog_reader *r;
@@ -290,10 +291,15 @@ int rx_export_artifact(rx_ctx *x)
 
     if ((rc = rx_open_run(x, &r, &run, path)) < 0)
         return rc;
-    rc = extract_artifact(x, r, run);
+    rc = extract(x, r, run);
     runlog_run_free(run);
     runlog_reader_close(r);
     return rc < 0 ? rc : rx_report_damage(x, path);
+}
+
+int rx_export_artifact(rx_ctx *x)
+{
+    return with_run(x, extract_artifact);
 }
 
 
@@ -302,7 +308,7 @@ int rx_export_artifact(rx_ctx *x)
 #ifdef RX_HAVE_IMAGES
 
 typedef struct image_pass {
-    runlog_reader *blobs; /* a second reader: blob reads must not disturb the walk */
+    runlog_reader *blobs; /* the pass's reader (blob reads do not move it) */
     const char *file, *dir;
     int dirfd;
     size_t written;
@@ -432,17 +438,14 @@ static int row_images(image_pass *p, const runlog_record *rec)
 /* One pass over the rows of the snapshot (rx_quota). */
 static int extract_images(rx_ctx *x, runlog_reader *r, const runlog_run *run)
 {
-    image_pass p = {NULL, x->inputs[0], x->out, -1, 0};
+    /* Blob reads go through the pass's own reader: they do not move it. */
+    image_pass p = {r, x->inputs[0], x->out, -1, 0};
     const runlog_record *rec;
     rx_quota q;
     int rc = 0, status = 0;
 
-    if ((rc = rx_open_reader(x, &p.blobs, p.file)) < 0)
-        return rx_lib_error(p.file, rc);
-    if ((p.dirfd = open_dir(p.dir)) < 0) {
-        runlog_reader_close(p.blobs);
+    if ((p.dirfd = open_dir(p.dir)) < 0)
         return p.dirfd;
-    }
     rx_quota_init(&q, run);
     while (status == 0 && (rc = runlog_reader_next(r, &rec)) == 0)
         if (runlog_record_type_of(rec) == RUNLOG_RECORD_HISTORY &&
@@ -450,7 +453,6 @@ static int extract_images(rx_ctx *x, runlog_reader *r, const runlog_run *run)
             status = row_images(&p, rec);
     if (status == 0 && rc != RUNLOG_ITEROVER)
         status = rx_lib_error(p.file, rc);
-    runlog_reader_close(p.blobs);
     close(p.dirfd);
     if (status == 0)
         rx_notice(x, RUNLOG_NOTICE_OUTPUT, "extracted %zu images into %s", p.written, p.dir);
@@ -459,17 +461,7 @@ static int extract_images(rx_ctx *x, runlog_reader *r, const runlog_run *run)
 
 int rx_export_images(rx_ctx *x)
 {
-    const char *path = x->inputs[0];
-    runlog_reader *r;
-    runlog_run *run;
-    int rc;
-
-    if ((rc = rx_open_run(x, &r, &run, path)) < 0)
-        return rc;
-    rc = extract_images(x, r, run);
-    runlog_run_free(run);
-    runlog_reader_close(r);
-    return rc < 0 ? rc : rx_report_damage(x, path);
+    return with_run(x, extract_images);
 }
 
 #endif /* RX_HAVE_IMAGES */

@@ -112,8 +112,10 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
  * bytes and invalid UTF-8 replaced (file names); cut to max bytes. */
 void wb_safe_name(char *out, size_t max, const char *s, int strict);
 
-/* Creates the parents of rel under dirfd and opens rel for writing
- * (O_EXCL|O_NOFOLLOW: the staging directory is ours and fresh). fd or -1. */
+/* Creates the parents of rel under dirfd and opens rel for writing, every
+ * component reached from dirfd with O_NOFOLLOW (media_open_parent); the
+ * leaf is truncated if the export wrote it already (the staging directory
+ * is ours: mkdtemp, 0700 until renamed). fd, or -1 with errno. */
 int wb_create_file(int dirfd, const char *rel);
 /* Writes len bytes to dirfd/rel. 0 or an error naming `shown`. */
 int wb_write_file(int dirfd, const char *rel, const void *data, size_t len, const char *shown);

@@ -106,9 +106,16 @@ void wb_safe_name(char *out, size_t max, const char *s, int strict)
 
 int wb_create_file(int dirfd, const char *rel)
 {
-    if (media_make_parents(dirfd, rel) < 0)
+    const char *leaf;
+    int parent = media_open_parent(dirfd, rel, &leaf), fd, err;
+
+    if (parent < 0)
         return -1;
-    return openat(dirfd, rel, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    fd = openat(parent, leaf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+    err = errno;
+    close(parent);
+    errno = err;
+    return fd;
 }
 
 int wb_write_file(int dirfd, const char *rel, const void *data, size_t len, const char *shown)
