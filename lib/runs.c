@@ -33,6 +33,9 @@ typedef struct rt_file {
     runlog_run *run;    /* NULL: unreadable */
     char *error;        /* why it is unreadable, or why it is not one run with its id's others */
     int grouped;        /* taken into a run set */
+    int regular;        /* a regular file: dev and ino identify it */
+    dev_t dev;
+    ino_t ino;
 } rt_file;
 
 /* One row: a run of one file, a merged run set, or an unreadable file. */
@@ -63,8 +66,16 @@ struct runlog_runs {
 
 /* ---- finding files ---------------------------------------------------------------- */
 
-static int add_file(runlog_runs *t, const char *path, const char *error)
+/* st: what stat/lstat said of path, or NULL. A regular file found before,
+ * under this name or another (a path given twice, a folder and a file in
+ * it, a hard link), is not added again: one file is one row, read once,
+ * whether or not it holds a run id to merge by. */
+static int add_file(runlog_runs *t, const char *path, const char *error, const struct stat *st)
 {
+    int regular = st && S_ISREG(st->st_mode);
+    for (size_t i = 0; regular && i < t->nfiles; i++)
+        if (t->files[i].regular && t->files[i].dev == st->st_dev && t->files[i].ino == st->st_ino)
+            return 0;
     if (t->nfiles == t->files_cap) {
         size_t cap = t->files_cap ? t->files_cap * 2 : 64;
         rt_file *n = realloc(t->files, cap * sizeof *n);
@@ -75,6 +86,11 @@ static int add_file(runlog_runs *t, const char *path, const char *error)
     }
     rt_file *f = &t->files[t->nfiles];
     memset(f, 0, sizeof *f);
+    if (regular) {
+        f->regular = 1;
+        f->dev = st->st_dev;
+        f->ino = st->st_ino;
+    }
     if (!(f->path = strdup(path)))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     if (error) {
@@ -145,7 +161,7 @@ static int walk(runlog_runs *t, int dfd, const char *path, int depth)
         snprintf(child, len, "%s%s%s", path, ends_with(path, "/") ? "" : "/", names[i]);
         if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) != 0) {
             if (ends_with(names[i], ".runlog"))
-                rc = add_file(t, child, strerror(errno));
+                rc = add_file(t, child, strerror(errno), NULL);
         } else if (S_ISDIR(st.st_mode)) {
             if (depth < MAX_DEPTH) {
                 int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -154,7 +170,7 @@ static int walk(runlog_runs *t, int dfd, const char *path, int depth)
         } else if (ends_with(names[i], ".runlog")) {
             rc = add_file(t, child, S_ISREG(st.st_mode) ? NULL
                                     : S_ISLNK(st.st_mode) ? "a symbolic link (not followed inside a folder)"
-                                                          : "not a regular file");
+                                                          : "not a regular file", &st);
         }
         free(child);
     }
@@ -178,7 +194,7 @@ static int find_files(runlog_runs *t, const char *path)
         return walk(t, dfd, path, 0);
     }
     /* A file named on its own is listed whatever its name. */
-    return add_file(t, path, S_ISREG(st.st_mode) ? NULL : "not a regular file");
+    return add_file(t, path, S_ISREG(st.st_mode) ? NULL : "not a regular file", &st);
 }
 
 int runlog_find_runlogs(char ***out, size_t *n, const char *path)
@@ -190,7 +206,7 @@ int runlog_find_runlogs(char ***out, size_t *n, const char *path)
         return rl_fail(RUNLOG_EIO, "%s: %s", path, strerror(errno));
     runlog_runs t;
     memset(&t, 0, sizeof t);
-    int rc = S_ISDIR(st.st_mode) ? find_files(&t, path) : add_file(&t, path, NULL);
+    int rc = S_ISDIR(st.st_mode) ? find_files(&t, path) : add_file(&t, path, NULL, &st);
     char **list = rc ? NULL : calloc(t.nfiles + 1, sizeof *list);
     size_t k = 0;
     if (!rc && !list)

@@ -139,11 +139,31 @@ static void test_find_runlogs(void **state)
     free(sub), free(other), free(link), free(loop);
 }
 
+/* One file is one row, however often and under whatever names it is given:
+ * twice by name, through its folder, and through a hard link -- even when
+ * it holds no run id to merge by (a file with no run start). */
+static void test_same_file_once(void **state)
+{
+    tu_fixture *fx = *state;
+    char *torn = tu_path(fx->dir, "torn.runlog"), *hard = tu_path(fx->dir, "hard.runlog");
+    static const char junk[] = "not a run-log header, and no run id in it";
+    tu_write_file(torn, junk, sizeof junk - 1);
+    assert_int_equal(link(torn, hard), 0);
+    const char *paths[] = {torn, torn, fx->dir, hard};
+    runlog_runs *t = NULL;
+    TU_OK(runlog_runs_open(&t, paths, 4, NULL));
+    assert_int_equal(runlog_runs_file_count(t), 1);
+    assert_int_equal(runlog_runs_count(t), 1);
+    runlog_runs_free(t);
+    free(torn), free(hard);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_table, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_find_runlogs, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_same_file_once, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,3 +48,22 @@ for t in frame cbor history index reader repair export runset; do
         -o "$out/fuzz_$t"
     echo "built $out/fuzz_$t"
 done
+
+# The convert target needs every converter (HDF5, W&B with its generated
+# protobuf-c code, the report with its embedded assets): meson builds the
+# static libraries with clang and coverage instrumentation in OUTDIR/meson,
+# and the target links them with the features' libraries.
+if [ ! -d "$out/meson" ]; then
+    CC=$cc meson setup "$out/meson" "$root" --buildtype=debug -Db_lundef=false \
+        -Db_sanitize=address,undefined \
+        "-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined" \
+        -Dtests=disabled -Dbench=disabled -Dpython=disabled >/dev/null
+fi
+ninja -C "$out/meson" lib/export/librunlog-export.a lib/librunlog.a lib/util/librunlog_util.a \
+    format/librunlog_format.a >/dev/null
+m=$out/meson
+$cc $flags -fsanitize=fuzzer "$root/tests/fuzz/fuzz_convert.c" "$root/tests/fuzz/fuzz_common.c" \
+    "$m/lib/export/librunlog-export.a" "$m/lib/librunlog.a" "$m/lib/util/librunlog_util.a" \
+    "$m/format/librunlog_format.a" $(pkg-config --libs hdf5 libprotobuf-c zlib libmd) $libs \
+    -o "$out/fuzz_convert"
+echo "built $out/fuzz_convert"
