@@ -1,0 +1,55 @@
+"""runlog.runs(): librunlog's runs table (runlog_runs_*) from Python."""
+import os
+
+import pytest
+
+import runlog
+
+
+def make_runs(w, n=3):
+    paths = []
+    for i in range(n):
+        r = w.init(project="sweep", name=f"r{i}", config={"lr": 10.0 ** -(i + 1), "arch": "mlp"})
+        for s in range(4):
+            w.log({"loss": (i + 1) * (4 - s)})
+        paths.append(r.path)
+        w.finish()
+    return paths
+
+
+def test_runs_table_columns_where_sort(wandb, tmp_path):
+    pytest.importorskip("pandas")
+    make_runs(wandb)
+    df = runlog.runs(tmp_path)
+    assert df.columns.tolist()[:11] == runlog.reader.RUNS_COLUMNS
+    # a constant config key is a column too (the table's defaults leave it out)
+    assert set(df["config.arch"]) == {"mlp"}
+    assert df["damage"].isna().all() and (df["state"] == "finished").all()
+    assert str(df["start"].dtype).startswith("datetime64[ns, UTC]")
+    best = runlog.runs(tmp_path, where="summary.loss<3", sort="-config.lr")
+    assert best["name"].tolist() == ["r0", "r1"]
+    assert runlog.runs(tmp_path, columns=["name", "summary.loss"]).columns.tolist() == \
+        ["name", "summary.loss"]
+
+
+def test_runs_folder_search_is_the_librarys(wandb, tmp_path):
+    pytest.importorskip("pandas")
+    make_runs(wandb, 2)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    other = tmp_path.parent / (tmp_path.name + "-elsewhere.runlog")
+    os.replace(next(tmp_path.glob("*.runlog")), other)
+    # a link inside the folder is never followed (runlog_find_runlogs)
+    os.symlink(other, sub / "link.runlog")
+    (sub / "junk.runlog").write_bytes(b"not a run-log" * 10)
+    df = runlog.runs(tmp_path)
+    by_path = dict(zip(df["path"], df["state"]))
+    assert str(sub / "link.runlog") not in by_path
+    assert by_path[str(sub / "junk.runlog")] == "unreadable"
+    assert sorted(by_path.values()) == ["finished", "unreadable"]
+    assert df.loc[df["state"] == "unreadable", "damage"].str.contains("junk.runlog").all()
+    with pytest.raises(runlog.Error, match="junk.runlog"):
+        runlog.runs(tmp_path, strict=True)
+    # the file itself, named, is listed
+    assert runlog.runs([other])["state"].tolist() == ["finished"]
+    other.unlink()
