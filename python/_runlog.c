@@ -443,10 +443,11 @@ static PyObject *Writer_add(WriterObject *self, PyObject *const *args, Py_ssize_
     Py_RETURN_NONE;
 }
 
-/* log_scalars(dict): when every value is a scalar, adds them all to the
- * pending row and returns None; otherwise adds nothing and returns the list
- * of keys whose values are not scalars (the Python layer converts those). */
-static PyObject *Writer_log_scalars(WriterObject *self, PyObject *d)
+/* Adds every value of d to the pending row when all are scalars (then
+ * commits the row at *step when step is not NULL) and returns None; else
+ * adds nothing and returns the list of keys whose values are not scalars
+ * (the Python layer converts those). One lock hold for the whole row. */
+static PyObject *log_dict(WriterObject *self, PyObject *d, const uint64_t *step)
 {
     if (!PyDict_Check(d)) {
         PyErr_SetString(PyExc_TypeError, "log_scalars(dict)");
@@ -488,8 +489,32 @@ static PyObject *Writer_log_scalars(WriterObject *self, PyObject *d)
             return raise_rc(rc);
         }
     }
+    int rc = step ? runlog_writer_commit_step(self->w, *step) : 0;
     release(self->lock);
+    if (rc)
+        return raise_rc(rc);
     Py_RETURN_NONE;
+}
+
+/* log_scalars(dict): log_dict() without a commit. */
+static PyObject *Writer_log_scalars(WriterObject *self, PyObject *d)
+{
+    return log_dict(self, d, NULL);
+}
+
+/* log_row(dict, step): log_dict(), then the row committed at step: what
+ * wandb.log(dict) does at each step, in one call (the hot path). */
+static PyObject *Writer_log_row(WriterObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "log_row(dict, step)");
+        return NULL;
+    }
+    unsigned long long step = PyLong_AsUnsignedLongLong(args[1]);
+    if (step == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    uint64_t s = (uint64_t)step;
+    return log_dict(self, args[0], &s);
 }
 
 /* Calls expr (an int-returning librunlog call on w) under the handle lock. */
@@ -2433,6 +2458,8 @@ static PyObject *mod_strerror(PyObject *m, PyObject *arg)
 static PyMethodDef Writer_methods[] = {
     { "add", (PyCFunction)(void (*)(void))Writer_add, METH_FASTCALL,
       "add(key, value): a scalar (None, bool, int, float, str, numpy scalar, 0-d array) to the pending row" },
+    { "log_row", (PyCFunction)(void (*)(void))Writer_log_row, METH_FASTCALL,
+      "log_row(dict, step) -> None, or the keys of values that are not scalars (nothing added)" },
     { "log_scalars", (PyCFunction)Writer_log_scalars, METH_O,
       "log_scalars(dict): adds every value when all are scalars (returns None); else adds nothing "
       "and returns the keys whose values are not" },
