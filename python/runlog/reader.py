@@ -150,25 +150,30 @@ class Run:
 
     def history_frame(self, keys=None):
         """A pandas DataFrame indexed by step (_step), one column per key and
-        _timestamp (seconds, float): the last value at a step that several
-        rows hold."""
+        _timestamp (seconds, float: the latest time of the step's values):
+        the last value at a step that several rows hold."""
         import pandas as pd
         keys = self.keys() if keys is None else list(keys)
-        cols = {}
-        times = None
+        # One runlog_reader_history() per key (each reads the frames that
+        # hold its key). Where librunlog gains a one-pass read of every key
+        # of a row range, this loop is the place to switch to it.
+        cols, times = {}, {}
         for k in keys:
             h = self.history(k)
-            steps = h.steps
-            s = pd.Series(h.values, index=pd.Index(steps, name="_step"))
-            t = pd.Series(h.times, index=pd.Index(steps, name="_step"))
-            dup = s.index.duplicated(keep="last")
+            idx = pd.Index(h.steps, name="_step")
+            s = pd.Series(h.values, index=idx)
+            t = pd.Series(h.times, index=idx)
+            dup = idx.duplicated(keep="last")
             if dup.any():
                 s, t = s[~dup], t[~dup]
             cols[k] = s
-            times = t if times is None else times.combine(t, max, fill_value=0)
+            times[k] = t
         df = pd.DataFrame(cols)
-        if times is not None:
-            df.insert(0, "_timestamp", times.reindex(df.index) / 1e9)
+        if times:
+            ts = pd.DataFrame(times).max(axis=1)
+            df.insert(0, "_timestamp", ts.reindex(df.index).to_numpy(dtype=np.float64) / 1e9)
+        else:
+            df.insert(0, "_timestamp", pd.Series([], dtype=np.float64))
         df.index.name = "_step"
         return df
 

@@ -53,3 +53,21 @@ def test_runs_folder_search_is_the_librarys(wandb, tmp_path):
     # the file itself, named, is listed
     assert runlog.runs([other])["state"].tolist() == ["finished"]
     other.unlink()
+
+
+def test_history_frame_timestamp_is_the_latest_of_the_step(wandb):
+    pytest.importorskip("pandas")
+    r = wandb.init()
+    wandb.log({"a": 1.0}, commit=False)
+    wandb.log({"b": 2})                      # step 0: a and b in one row
+    wandb.log({"a": 3.0})                    # step 1: a only
+    wandb.log({"b": 4})                      # step 2: b only
+    path = r.path
+    wandb.finish()
+    run = runlog.open(path)
+    df = run.history_frame()
+    ta, tb = run.history("a").times, run.history("b").times
+    assert df.index.tolist() == [0, 1, 2]
+    assert df["_timestamp"].tolist() == [max(ta[0], tb[0]) / 1e9, ta[1] / 1e9, tb[1] / 1e9]
+    assert df["a"].tolist()[:2] == [1.0, 3.0] and df["b"].tolist()[::2] == [2, 4]
+    assert run.history_frame([]).empty
