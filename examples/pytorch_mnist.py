@@ -21,14 +21,19 @@ import random
 import struct
 import sys
 
-import numpy as np
-import torch
-import torch.nn as nn
-import torchvision
-import torchvision.transforms as T
+# Two threads for torch, which wait for work without spinning: OpenMP's
+# default busy wait makes each op ~50x slower on a machine whose cores are
+# busy with other work (set before torch loads libgomp).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-import runlog
-import runlog.wandb as wandb  # was: import wandb
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torchvision  # noqa: E402
+import torchvision.transforms as T  # noqa: E402
+
+import runlog  # noqa: E402
+import runlog.wandb as wandb  # noqa: E402  (was: import wandb)
 
 OUT = sys.argv[1] if len(sys.argv) > 1 else "demo-out/pytorch"
 RUNS = os.path.join(OUT, "runs")
