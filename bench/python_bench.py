@@ -83,7 +83,8 @@ def bench_wandb(rows, n, d):
         lat[i] = clock() - a
     wandb.finish()
     os.unlink(run2.path)
-    return {"rows_s": n / dt, "cpu_ns": cpu / n * 1e9, "finish_s": fin, "p50": pct(lat, 50), "p99": pct(lat, 99),
+    return {"rows_s": n / dt, "cpu_ns": cpu / n * 1e9, "finish_s": fin,
+            "p50": pct(lat, 50), "p99": pct(lat, 99),
             "p999": pct(lat, 99.9), "path": path, "bytes": os.path.getsize(path)}
 
 

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -82,7 +81,6 @@ def test_resume_after_sigkill_with_dataloader_workers_alive(wandb, tmp_path):
         for step in range(10, 13):
             wandb.log({"loss": 1.0 / (step + 1)})
         wandb.finish()
-        still = [w for w in workers if alive(w)]
     finally:
         for w in workers:
             try:
@@ -96,7 +94,6 @@ def test_resume_after_sigkill_with_dataloader_workers_alive(wandb, tmp_path):
     assert run.state == "finished" and run.resumes == 1
     assert "from_worker" not in run.keys()
     assert run.history("x").values.tolist()[:2] == [0 + 1 + 2 + 3, 4 + 5 + 6 + 7]
-    del still
 
 
 LEAKS = textwrap.dedent("""

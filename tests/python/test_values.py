@@ -57,7 +57,7 @@ def test_python_scalars_and_text_exact(wandb):
     vals = {"big": 2**63 - 1, "small": -2**63, "zero": 0, "t": True, "f": False, "none": None,
             "empty": "", "utf8": "naïve 日本 🙂", "ctrl": "\x01\t\x7f", "long": "é" * 100000,
             "neg0": -0.0, "tiny": 5e-324, "huge": 1.7976931348623157e308,
-            "nan": float.fromhex("nan") if hasattr(float, "fromhex") else float("nan")}
+            "nan": struct.unpack("<d", struct.pack("<Q", 0xFFF800000000CAFE))[0]}
     run = logged(wandb, vals)
     for k, v in vals.items():
         g = run.history(k).values.tolist()[0]
