@@ -292,7 +292,7 @@ def _paths(paths_or_glob):
 
 def _flatten(prefix, d, out):
     for k, v in d.items():
-        if isinstance(v, dict) and v.get("_type") not in ("image", "table"):
+        if isinstance(v, dict) and "_type" not in v:
             _flatten(f"{prefix}{k}.", v, out)
         else:
             out[prefix + k] = v
@@ -333,7 +333,7 @@ def runs(paths_or_glob, columns=None, where=None, sort=None, strict=False):
         row = {}
         for name, v in zip(names, r):
             if isinstance(v, dict) and (name.startswith("config.") or name.startswith("summary.")) \
-                    and v.get("_type") not in ("image", "table"):
+                    and "_type" not in v:
                 _flatten(name + ".", v, row)
             else:
                 row[name] = v

@@ -32,6 +32,19 @@ def test_runs_table_columns_where_sort(wandb, tmp_path):
         ["name", "summary.loss"]
 
 
+def test_runs_keeps_media_and_histograms_whole(wandb, tmp_path):
+    pytest.importorskip("pandas")
+    import numpy as np
+    wandb.init(config={"opt": {"name": "adam", "betas": [0.9, 0.99]}})
+    wandb.log({"weights": np.arange(1000.0), "img": wandb.Image(np.zeros((2, 2), np.uint8))})
+    wandb.finish()
+    row = runlog.runs(tmp_path).iloc[0]
+    assert row["config.opt.name"] == "adam" and row["config.opt.betas"] == [0.9, 0.99]
+    assert row["summary.weights"]["_type"] == "histogram"
+    assert row["summary.img"]["_type"] == "image"
+    assert not [c for c in row.index if c.startswith("summary.weights.")]
+
+
 def test_runs_folder_search_is_the_librarys(wandb, tmp_path):
     pytest.importorskip("pandas")
     make_runs(wandb, 2)
