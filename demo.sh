@@ -63,6 +63,19 @@ if [ -d build/python ]; then
         examples/wandb_tutorial.py
 fi
 
+# Part 5b, the main job: three real PyTorch runs of an MLP on MNIST-format
+# files written from scikit-learn's digits (W&B's PyTorch tutorial: per-step
+# train metrics, per-epoch val metrics, a predictions table, a checkpoint
+# per epoch), the alerts tutorial's run; read back with runlog.runs(), the
+# loss curves plotted, exported to W&B and HDF5 (examples/pytorch_mnist.py).
+if [ -d build/python ] && /usr/bin/python3 -c 'import torch, torchvision, sklearn, matplotlib' 2>/dev/null; then
+    echo
+    rm -rf demo-out/pytorch
+    PYTHONPATH=build/python:python /usr/bin/python3 examples/pytorch_mnist.py demo-out/pytorch
+else
+    echo "(torch, torchvision, sklearn or matplotlib missing under /usr/bin/python3: skipped examples/pytorch_mnist.py)"
+fi
+
 # Part 6: every run at a glance: the runs table (`runlog ls`) and one
 # self-contained HTML page with every run's charts, tables and images
 # (`runlog report`, spec/EXPORTS.md §12-13).

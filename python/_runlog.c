@@ -443,10 +443,11 @@ static PyObject *Writer_add(WriterObject *self, PyObject *const *args, Py_ssize_
     Py_RETURN_NONE;
 }
 
-/* log_scalars(dict): when every value is a scalar, adds them all to the
- * pending row and returns None; otherwise adds nothing and returns the list
- * of keys whose values are not scalars (the Python layer converts those). */
-static PyObject *Writer_log_scalars(WriterObject *self, PyObject *d)
+/* Adds every value of d to the pending row when all are scalars (then
+ * commits the row at *step when step is not NULL) and returns None; else
+ * adds nothing and returns the list of keys whose values are not scalars
+ * (the Python layer converts those). One lock hold for the whole row. */
+static PyObject *log_dict(WriterObject *self, PyObject *d, const uint64_t *step)
 {
     if (!PyDict_Check(d)) {
         PyErr_SetString(PyExc_TypeError, "log_scalars(dict)");
@@ -488,8 +489,32 @@ static PyObject *Writer_log_scalars(WriterObject *self, PyObject *d)
             return raise_rc(rc);
         }
     }
+    int rc = step ? runlog_writer_commit_step(self->w, *step) : 0;
     release(self->lock);
+    if (rc)
+        return raise_rc(rc);
     Py_RETURN_NONE;
+}
+
+/* log_scalars(dict): log_dict() without a commit. */
+static PyObject *Writer_log_scalars(WriterObject *self, PyObject *d)
+{
+    return log_dict(self, d, NULL);
+}
+
+/* log_row(dict, step): log_dict(), then the row committed at step: what
+ * wandb.log(dict) does at each step, in one call (the hot path). */
+static PyObject *Writer_log_row(WriterObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "log_row(dict, step)");
+        return NULL;
+    }
+    unsigned long long step = PyLong_AsUnsignedLongLong(args[1]);
+    if (step == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    uint64_t s = (uint64_t)step;
+    return log_dict(self, args[0], &s);
 }
 
 /* Calls expr (an int-returning librunlog call on w) under the handle lock. */
@@ -2107,6 +2132,172 @@ done:
     return out;
 }
 
+/* find_runlogs(path) -> [paths]: runlog_find_runlogs(), the one search for
+ * run-logs under a folder (name order, links never followed). */
+static PyObject *mod_find_runlogs(PyObject *m, PyObject *arg)
+{
+    PyObject *b;
+    if (!PyUnicode_FSConverter(arg, &b))
+        return NULL;
+    char **found = NULL;
+    size_t n = 0;
+    int rc;
+    const char *path = PyBytes_AS_STRING(b);
+    Py_BEGIN_ALLOW_THREADS
+    rc = runlog_find_runlogs(&found, &n, path);
+    Py_END_ALLOW_THREADS
+    Py_DECREF(b);
+    if (rc)
+        return raise_rc(rc);
+    PyObject *out = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; out && i < n; i++) {
+        PyObject *p = PyUnicode_DecodeFSDefault(found[i]);
+        if (!p)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, (Py_ssize_t)i, p);
+    }
+    runlog_paths_free(found);
+    return out;
+}
+
+/* Adds the top-level keys of map v (not yet in seen) to seen, in order. */
+static int add_map_keys(PyObject *seen, const runlog_value *v)
+{
+    if (runlog_value_type(v) != RUNLOG_MAP)
+        return 0;
+    for (size_t i = 0; i < runlog_value_count(v); i++) {
+        size_t klen;
+        const char *k = runlog_value_key(v, i, &klen);
+        if (!k || klen != strlen(k)) /* a key holding NUL cannot name a column */
+            continue;
+        PyObject *key = text_to_py(k, klen);
+        if (!key || PyDict_SetDefault(seen, key, Py_None) == NULL) {
+            Py_XDECREF(key);
+            return -1;
+        }
+        Py_DECREF(key);
+    }
+    return 0;
+}
+
+/* run_keys(paths) -> (config keys, summary keys): the top-level keys of the
+ * files' config and summary maps in order of first appearance, each file
+ * read as the runs table reads it (runlog_reader_run_summary(), tolerant,
+ * no history values decoded). Files that cannot be read are passed over:
+ * the runs table lists them as rows of their own. */
+static PyObject *mod_run_keys(PyObject *m, PyObject *paths)
+{
+    const char **arr;
+    size_t n;
+    PyObject *keep;
+    if (path_array(paths, &arr, &n, &keep) < 0)
+        return NULL;
+    PyObject *config = PyDict_New(), *summary = PyDict_New(), *out = NULL;
+    if (!config || !summary)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        runlog_reader_options ro = RUNLOG_READER_OPTIONS_INIT;
+        runlog_reader *r = NULL;
+        runlog_run *run = NULL;
+        int rc;
+        ro.flags = RUNLOG_READ_TOLERANT;
+        Py_BEGIN_ALLOW_THREADS
+        rc = runlog_reader_open(&r, arr[i], &ro);
+        if (!rc)
+            rc = runlog_reader_run_summary(&run, r);
+        runlog_reader_close(r);
+        Py_END_ALLOW_THREADS
+        if (rc == RUNLOG_ENOMEM) {
+            raise_rc(rc);
+            goto done;
+        }
+        if (rc)
+            continue;
+        int bad = add_map_keys(config, runlog_run_config(run)) < 0 ||
+                  add_map_keys(summary, runlog_run_summary(run)) < 0;
+        runlog_run_free(run);
+        if (bad)
+            goto done;
+    }
+    out = Py_BuildValue("(NN)", PyDict_Keys(config), PyDict_Keys(summary));
+done:
+    Py_XDECREF(config);
+    Py_XDECREF(summary);
+    PyMem_Free(arr);
+    Py_DECREF(keep);
+    return out;
+}
+
+/* runs_table(paths, columns=None, where=None, sort=None, group_by=None)
+ * -> (columns, rows, damaged): runlog_runs_open() (spec/EXPORTS.md §12),
+ * rows as lists of cells in column order, damaged = runlog_runs_damaged(). */
+static PyObject *mod_runs_table(PyObject *m, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = { "paths", "columns", "where", "sort", "group_by", NULL };
+    PyObject *paths, *columns = Py_None, *keep_cols = NULL, *out = NULL;
+    const char *where = NULL, *sort = NULL, *group_by = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O|Ozzz", kwlist, &paths, &columns, &where, &sort,
+                                     &group_by))
+        return NULL;
+    const char **arr, **cols = NULL;
+    size_t n, ncols = 0;
+    PyObject *keep;
+    if (path_array(paths, &arr, &n, &keep) < 0)
+        return NULL;
+    if (columns != Py_None && str_array(columns, &cols, &ncols, &keep_cols) < 0) {
+        PyMem_Free(arr);
+        Py_DECREF(keep);
+        return NULL;
+    }
+    runlog_runs_options o = RUNLOG_RUNS_OPTIONS_INIT;
+    o.columns = cols;
+    o.n_columns = ncols;
+    o.where = where;
+    o.sort = sort;
+    o.group_by = group_by;
+    runlog_runs *t = NULL;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = runlog_runs_open(&t, arr, n, &o);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(arr);
+    PyMem_Free(cols);
+    Py_DECREF(keep);
+    Py_XDECREF(keep_cols);
+    if (rc)
+        return raise_rc(rc);
+    size_t nc = runlog_runs_column_count(t), nr = runlog_runs_count(t);
+    PyObject *names = PyList_New((Py_ssize_t)nc), *rows = PyList_New((Py_ssize_t)nr);
+    if (!names || !rows)
+        goto done;
+    for (size_t c = 0; c < nc; c++) {
+        const char *name = runlog_runs_column(t, c);
+        PyObject *s = text_to_py(name, strlen(name));
+        if (!s)
+            goto done;
+        PyList_SET_ITEM(names, (Py_ssize_t)c, s);
+    }
+    for (size_t r = 0; r < nr; r++) {
+        PyObject *row = PyList_New((Py_ssize_t)nc);
+        if (!row)
+            goto done;
+        PyList_SET_ITEM(rows, (Py_ssize_t)r, row);
+        for (size_t c = 0; c < nc; c++) {
+            PyObject *v = value_to_py(runlog_runs_cell(t, r, c));
+            if (!v)
+                goto done;
+            PyList_SET_ITEM(row, (Py_ssize_t)c, v);
+        }
+    }
+    out = Py_BuildValue("(OOn)", names, rows, (Py_ssize_t)runlog_runs_damaged(t));
+done:
+    Py_XDECREF(names);
+    Py_XDECREF(rows);
+    runlog_runs_free(t);
+    return out;
+}
+
 /* Notices of runlog_export(), kept in C while the GIL is released. */
 typedef struct {
     int *kinds;
@@ -2267,6 +2458,8 @@ static PyObject *mod_strerror(PyObject *m, PyObject *arg)
 static PyMethodDef Writer_methods[] = {
     { "add", (PyCFunction)(void (*)(void))Writer_add, METH_FASTCALL,
       "add(key, value): a scalar (None, bool, int, float, str, numpy scalar, 0-d array) to the pending row" },
+    { "log_row", (PyCFunction)(void (*)(void))Writer_log_row, METH_FASTCALL,
+      "log_row(dict, step) -> None, or the keys of values that are not scalars (nothing added)" },
     { "log_scalars", (PyCFunction)Writer_log_scalars, METH_O,
       "log_scalars(dict): adds every value when all are scalars (returns None); else adds nothing "
       "and returns the keys whose values are not" },
@@ -2476,6 +2669,12 @@ static PyMethodDef module_methods[] = {
     { "repair", mod_repair, METH_O, "repair(path) -> bytes cut (runlog_repair())" },
     { "runset", (PyCFunction)(void (*)(void))mod_runset, METH_VARARGS | METH_KEYWORDS,
       "runset(paths, tolerant=False) -> (runs, duplicates)" },
+    { "find_runlogs", mod_find_runlogs, METH_O,
+      "find_runlogs(path) -> [paths] (runlog_find_runlogs())" },
+    { "run_keys", mod_run_keys, METH_O,
+      "run_keys(paths) -> (config keys, summary keys), top level, in order of first appearance" },
+    { "runs_table", (PyCFunction)(void (*)(void))mod_runs_table, METH_VARARGS | METH_KEYWORDS,
+      "runs_table(paths, columns=None, where=None, sort=None, group_by=None) -> (columns, rows, damaged)" },
     { "export", (PyCFunction)(void (*)(void))mod_export, METH_VARARGS | METH_KEYWORDS,
       "export(inputs, out, format, ...) -> (damaged, notices)" },
     { "export_supported", mod_export_supported, METH_O, NULL },

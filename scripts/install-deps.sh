@@ -12,7 +12,8 @@ libprotobuf-c-dev protobuf-c-compiler protobuf-compiler python3-protobuf libmd-d
 zlib1g-dev python3-yaml
 libjpeg62-turbo-dev python3-matplotlib
 python3-dev python3-pytest python3-pandas python3-mesonpy python3-pil
-libjs-dygraphs chromium"
+libjs-dygraphs chromium
+python3-dask python3-distributed python3-sklearn python3-torch python3-torchvision"
 
 missing=""
 for p in $PACKAGES; do

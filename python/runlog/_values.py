@@ -21,7 +21,12 @@ def is_tensor(v):
 
 
 def tensor_to_numpy(v):
-    return v.detach().cpu().numpy()
+    t = v.detach().cpu()
+    try:
+        return t.numpy()
+    except TypeError:
+        # dtypes numpy lacks (bfloat16, ...): widened to float32 exactly.
+        return t.float().numpy()
 
 
 def plain(v, where="value"):

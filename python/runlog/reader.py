@@ -150,25 +150,30 @@ class Run:
 
     def history_frame(self, keys=None):
         """A pandas DataFrame indexed by step (_step), one column per key and
-        _timestamp (seconds, float): the last value at a step that several
-        rows hold."""
+        _timestamp (seconds, float: the latest time of the step's values):
+        the last value at a step that several rows hold."""
         import pandas as pd
         keys = self.keys() if keys is None else list(keys)
-        cols = {}
-        times = None
+        # One runlog_reader_history() per key (each reads the frames that
+        # hold its key). Where librunlog gains a one-pass read of every key
+        # of a row range, this loop is the place to switch to it.
+        cols, times = {}, {}
         for k in keys:
             h = self.history(k)
-            steps = h.steps
-            s = pd.Series(h.values, index=pd.Index(steps, name="_step"))
-            t = pd.Series(h.times, index=pd.Index(steps, name="_step"))
-            dup = s.index.duplicated(keep="last")
+            idx = pd.Index(h.steps, name="_step")
+            s = pd.Series(h.values, index=idx)
+            t = pd.Series(h.times, index=idx)
+            dup = idx.duplicated(keep="last")
             if dup.any():
                 s, t = s[~dup], t[~dup]
             cols[k] = s
-            times = t if times is None else times.combine(t, max, fill_value=0)
+            times[k] = t
         df = pd.DataFrame(cols)
-        if times is not None:
-            df.insert(0, "_timestamp", times.reindex(df.index) / 1e9)
+        if times:
+            ts = pd.DataFrame(times).max(axis=1)
+            df.insert(0, "_timestamp", ts.reindex(df.index).to_numpy(dtype=np.float64) / 1e9)
+        else:
+            df.insert(0, "_timestamp", pd.Series([], dtype=np.float64))
         df.index.name = "_step"
         return df
 
@@ -268,52 +273,75 @@ def verify(path):
 
 
 def _paths(paths_or_glob):
+    """Run-log paths: a glob (recursive **), a folder (runlog_find_runlogs():
+    every *.runlog below it in name order, links never followed), a file,
+    or a sequence of any of these."""
     if isinstance(paths_or_glob, (str, os.PathLike)):
-        p = os.fspath(paths_or_glob)
-        if any(ch in p for ch in "*?["):
-            return sorted(_glob.glob(p, recursive=True))
-        if os.path.isdir(p):
-            return sorted(_glob.glob(os.path.join(p, "**", "*.runlog"), recursive=True))
-        return [p]
-    return [os.fspath(p) for p in paths_or_glob]
+        paths_or_glob = [paths_or_glob]
+    out = []
+    for p in paths_or_glob:
+        p = os.fspath(p)
+        if any(ch in p for ch in "*?[") and not os.path.exists(p):
+            out.extend(sorted(_glob.glob(p, recursive=True)))
+        elif os.path.isdir(p):
+            out.extend(_runlog.find_runlogs(p))
+        else:
+            out.append(p)
+    return out
 
 
 def _flatten(prefix, d, out):
     for k, v in d.items():
-        if isinstance(v, dict) and v.get("_type") not in ("image", "table"):
+        if isinstance(v, dict) and "_type" not in v:
             _flatten(f"{prefix}{k}.", v, out)
         else:
             out[prefix + k] = v
 
 
-def runs(paths_or_glob, tolerant=False):
-    """One row per run (files of one run merged, spec/EXPORTS.md §11) as a
-    pandas DataFrame: id, project, name, group, job_type, tags, state,
-    exit_code, start_time, end_time, rows, last_step, path(s), then
-    config.* and summary.* (nested keys joined with '.'). Reads the runs'
-    records once each and never a whole history."""
+# The runs table's built-in columns (spec/EXPORTS.md §12), in its order.
+RUNS_COLUMNS = ["name", "id", "project", "group", "state", "start", "duration", "rows",
+                "last_step", "damage", "path"]
+
+
+def runs(paths_or_glob, columns=None, where=None, sort=None, strict=False):
+    """The runs table (librunlog's runlog_runs_*, as `runlog ls`): one row
+    per run (files of one run merged, spec/EXPORTS.md §11) as a pandas
+    DataFrame. Columns: name, id, project, group, state, start (a UTC
+    pandas Timestamp), duration (s), rows, last_step, damage (None when
+    none), path (the first file), then config.KEY and summary.KEY for every
+    top-level key any run has (nested maps spread into config.A.B columns).
+    Only what a listing needs is read (run_summary: no history values
+    decoded). A file that cannot be read is a row (state "unreadable", the
+    reason under damage); strict=True raises runlog.Corrupt instead when
+    any row is damaged. columns: the table's own column names instead
+    (built-ins, config.KEY, summary.KEY); where / sort: as `runlog ls
+    --where/--sort` ("summary.acc>0.9 and state=finished", "-summary.acc")."""
     import pandas as pd
     paths = _paths(paths_or_glob)
     if not paths:
-        return pd.DataFrame(columns=["id", "project", "name", "state"])
-    found, _dups = _runlog.runset(paths, tolerant=tolerant)
-    rows = []
-    for r in found:
-        ident = r["identity"] or {}
-        row = {
-            "id": r["id"], "project": ident.get("project"), "name": ident.get("name"),
-            "group": ident.get("group"), "job_type": ident.get("job_type"),
-            "tags": list(ident.get("tags") or []), "state": r["state"],
-            "exit_code": r["exit_code"],
-            "start_time": pd.to_datetime(r["start_time"], unit="ns", utc=True),
-            "end_time": pd.to_datetime(r["end_time"], unit="ns", utc=True),
-            "rows": r["rows"], "last_step": r["last_step"],
-            "path": r["files"][-1], "files": r["files"],
-        }
-        _flatten("config.", r["config"] or {}, row)
-        _flatten("summary.", r["summary"] or {}, row)
-        rows.append(row)
-    return pd.DataFrame(rows)
+        return pd.DataFrame(columns=RUNS_COLUMNS)
+    if columns is None:
+        ckeys, skeys = _runlog.run_keys(paths)
+        columns = RUNS_COLUMNS + [f"config.{k}" for k in ckeys] + [f"summary.{k}" for k in skeys]
+    names, rows, damaged = _runlog.runs_table(paths, list(columns), where=where, sort=sort)
+    if strict and damaged:
+        di = names.index("damage") if "damage" in names else None
+        why = next((r[di] for r in rows if di is not None and r[di]), f"{damaged} damaged runs")
+        raise _runlog.Corrupt(why)
+    out = []
+    for r in rows:
+        row = {}
+        for name, v in zip(names, r):
+            if isinstance(v, dict) and (name.startswith("config.") or name.startswith("summary.")) \
+                    and "_type" not in v:
+                _flatten(name + ".", v, row)
+            else:
+                row[name] = v
+        out.append(row)
+    df = pd.DataFrame(out, columns=None)
+    if "start" in df:
+        df["start"] = pd.to_datetime(df["start"], utc=True)
+    return df
 
 
 def export(paths, out=None, format="json", strict=False, **options):  # noqa: A002

@@ -659,7 +659,7 @@ class Run:
 
     def _live(self):
         # In a forked child the run belongs to the parent: nothing is written.
-        if os.getpid() != self._pid:
+        if _pid != self._pid:
             return False
         if self._finished:
             raise _runlog.StateError(f"{self.path}: the run is finished")
@@ -685,6 +685,15 @@ class Run:
         if not isinstance(data, dict):
             raise TypeError(f"wandb.log takes a dict, not {type(data).__name__}")
         with self._lock:
+            # The hot path, a row of scalars committed at the next step:
+            # one C call (values added and the row committed under one lock).
+            if step is None and commit is None and data and _pid == self._pid \
+                    and not self._finished:
+                if self._w.log_row(data, self._step) is None:
+                    self._pending = False
+                    self._last.update(data)
+                    self._step += 1
+                    return
             if not self._live():
                 return
             w = self._w
@@ -917,6 +926,20 @@ def _on_sigterm(signum, frame):
             pass
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
+
+
+# This process's id, kept up to date in a child by an at-fork hook (os.fork,
+# multiprocessing, DataLoader workers), so that the per-call check of
+# Run._live() costs no getpid() system call.
+_pid = os.getpid()
+
+
+def _update_pid():
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_update_pid)
 
 
 def _after_fork_child():
