@@ -38,6 +38,7 @@ static const tool_cmd commands[] = {
     {"export", cmd_export,
      "runlog export json|csv FILE [-o OUT] [--history-jsonl] [--nan null|string] [--long]\n"
      "                           [--table KEY[@STEP]] [--strict]\n"
+     "       runlog export csv --with-run FILE... [-o OUT] [--strict]\n"
      "       runlog export wandb FILE... -o DIR [--entity E] [--project P] [--strict]\n"
      "                           [--hash-references]\n"
      "       runlog export hdf5 FILE... -o OUT.h5 [--compression gzip|zstd[:L]|none]\n"
@@ -51,6 +52,10 @@ static const tool_cmd commands[] = {
      "         --table KEY[@STEP] one table logged under KEY (the last one, or the one\n"
      "                          at STEP): its columns; image cells as the file names\n"
      "                          that `runlog extract --images` writes\n"
+     "         --with-run       every row starts with its run: _run_id, _run_name,\n"
+     "                          _run_project, _run_group, config.KEY...; several\n"
+     "                          FILEs (one per run) into one table for pandas\n"
+     "                          (runlog ls --csv: one line per run instead)\n"
      "  json also lists tables, images and artifacts (digests as hex)\n"
      "  -o OUT write to OUT (whole or not at all) instead of stdout; '-' is stdout\n"
      "Shapes: spec/EXPORTS.md. Damaged frames are skipped and reported on stderr\n"
