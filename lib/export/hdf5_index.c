@@ -212,6 +212,7 @@ int h5x_runs_index(h5x *x, const h5x_run *runs, size_t nruns)
 
 typedef struct link_of {
     char *project, *name; /* escaped link names */
+    const char *raw_project, *raw_name; /* as they are, for the notice (NULL: none) */
     int64_t start;
     size_t run;
 } link_of;
@@ -271,6 +272,8 @@ int h5x_name_links(h5x *x, const h5x_run *runs, size_t nruns)
         const runlog_value *ident = runlog_runset_identity(runs[i].set, runs[i].index);
         l[i].project = link_name(ident, "project", NULL);
         l[i].name = link_name(ident, "name", runs[i].id);
+        l[i].raw_project = rlu_map_str(ident, "project", NULL);
+        l[i].raw_name = rlu_map_str(ident, "name", NULL);
         l[i].start = runlog_runset_start_time(runs[i].set, runs[i].index);
         l[i].run = i;
         if (!l[i].project || !l[i].name)
@@ -290,7 +293,8 @@ int h5x_name_links(h5x *x, const h5x_run *runs, size_t nruns)
             rx_notice(x->rx, RUNLOG_NOTICE_WARNING,
                       "%s: %zu runs named '%s' in project '%s': /projects/%s/%s links to the "
                       "one that started last (%s)",
-                      x->out, same, l[i].name, l[i].project, l[i].project, l[i].name,
+                      x->out, same, l[i].raw_name ? l[i].raw_name : "",
+                      l[i].raw_project ? l[i].raw_project : "", l[i].project, l[i].name,
                       runs[l[i + same - 1].run].id);
         if (make_link(x, projects, &l[i + same - 1], &runs[l[i + same - 1].run]) < 0)
             rc = h5x_fail(x, "writing /projects");
