@@ -8,13 +8,19 @@ Prints one line per run (name, learning rate, final loss, validation
 accuracy), the best run by validation accuracy, and saves the loss curves of
 every run as a PNG (default: next to the .h5 file, as sweep-loss.png).
 
-Debian: python3-h5py, python3-numpy, python3-matplotlib (under /usr/bin/python3).
+The runs come from /runs_index, one row per run, into pandas in one call
+(spec/HDF5.md §3.1); each row's `path` is its group, /runs/<id>.
+
+Debian: python3-h5py, python3-numpy, python3-pandas, python3-matplotlib
+(under /usr/bin/python3).
 """
+import json
 import os
 import sys
 
 import h5py
 import matplotlib
+import pandas as pd
 
 matplotlib.use("Agg")  # no display needed
 import matplotlib.pyplot as plt  # noqa: E402
@@ -25,20 +31,13 @@ ACC_KEYS = ("val/acc", "val_acc", "acc")
 LOSS_KEYS = ("train/loss", "loss", "val/loss")
 
 
-def series(run, key):
-    """(steps, values) of a history key, or None. A key with '/' is a path."""
-    path = "history/" + key
-    if path not in run or "value" not in run[path]:
-        return None
-    g = run[path]
-    return g["step"][:], g["value"][:]
-
-
 def first_series(run, keys):
+    """(key, (steps, values)) of the first history key the run has, or (None, None).
+    A key with '/' is a path: history/train/loss/."""
     for key in keys:
-        s = series(run, key)
-        if s is not None:
-            return key, s
+        if f"history/{key}/value" in run:
+            g = run[f"history/{key}"]
+            return key, (g["step"][:], g["value"][:])
     return None, None
 
 
@@ -51,18 +50,21 @@ def main():
     best = None
     fig, ax = plt.subplots(figsize=(7, 4))
     with h5py.File(h5path, "r") as f:
-        for run_id, run in f["runs"].items():
-            name = run.attrs["name"]
-            name = run_id if isinstance(name, h5py.Empty) else name
-            lr = run["config"].attrs.get("learning_rate", run["config"].attrs.get("lr"))
+        runs = pd.DataFrame(f["runs_index"][:])  # texts come as bytes: decoded once
+        runs = runs.apply(lambda c: c.str.decode("utf-8") if c.dtype == object else c)
+        for row in runs.itertuples():
+            run = f[row.path]
+            config = json.loads(row.config)
+            name = row.name or row.id
+            lr = config.get("learning_rate", config.get("lr"))
             acc_key, acc = first_series(run, ACC_KEYS)
             loss_key, loss = first_series(run, LOSS_KEYS)
             final_acc = float(acc[1][-1]) if acc else float("nan")
             final_loss = float(loss[1][-1]) if loss else float("nan")
             print(f"{name:20s} lr={lr!s:8s} {loss_key or 'loss'}={final_loss:.4f} "
-                  f"{acc_key or 'acc'}={final_acc:.4f} ({run.attrs['state']})")
+                  f"{acc_key or 'acc'}={final_acc:.4f} ({row.state})")
             if acc and (best is None or final_acc > best[1]):
-                best = (name, final_acc, acc_key, run_id)
+                best = (name, final_acc, acc_key, row.id)
             if loss:
                 ax.plot(loss[0], loss[1], label=f"{name} ({loss_key})")
     if best:

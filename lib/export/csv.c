@@ -1,6 +1,8 @@
 /*
  * csv.c — RUNLOG_EXPORT_CSV, CSV_LONG and CSV_TABLE (spec/EXPORTS.md
- * "export csv", "export csv --long", "export csv --table") and
+ * "export csv", "export csv --long", "export csv --table"; with
+ * csv_with_run, "export csv --with-run": several runs, each row with its
+ * run's identity and config) and
  * RUNLOG_EXPORT_HISTORY (spec/EXPORTS.md "history": key,step,timestamp,value
  * per key).
  */
@@ -13,11 +15,11 @@
 #include "media.h"
 
 
-/* Key -> column, open addressing over the run's key list. */
+/* Name -> column, open addressing over a list of names (a run's keys). */
 typedef struct key_index {
     size_t mask;
     size_t *slot; /* column + 1; 0 is empty */
-    const runlog_run *run;
+    const char *const *names;
 } key_index;
 
 
@@ -63,19 +65,22 @@ static uint64_t key_hash(const char *s)
     return h;
 }
 
-static int key_index_build(key_index *k, const runlog_run *run)
+/* names[0..n) must stay valid while the index is used; the slots are
+ * replaced (a bigger table for more names: call again after adding). */
+static int key_index_build(key_index *k, const char *const *names, size_t n)
 {
-    size_t n = runlog_run_key_count(run), cap = 16, i, h;
+    size_t cap = 16, i, h;
 
     while (cap < 2 * n)
         cap *= 2;
-    k->run = run;
+    free(k->slot);
+    k->names = names;
     k->mask = cap - 1;
     k->slot = calloc(cap, sizeof *k->slot);
     if (!k->slot)
         return -1;
     for (i = 0; i < n; i++) {
-        h = key_hash(runlog_run_key(run, i)) & k->mask;
+        h = key_hash(names[i]) & k->mask;
         while (k->slot[h])
             h = (h + 1) & k->mask;
         k->slot[h] = i + 1;
@@ -89,7 +94,7 @@ static size_t key_index_find(const key_index *k, const char *key)
     size_t h = key_hash(key) & k->mask;
 
     while (k->slot[h]) {
-        if (strcmp(runlog_run_key(k->run, k->slot[h] - 1), key) == 0)
+        if (strcmp(k->names[k->slot[h] - 1], key) == 0)
             return k->slot[h] - 1;
         h = (h + 1) & k->mask;
     }
@@ -131,7 +136,7 @@ static int csv_long_row(FILE *f, const runlog_record *rec)
 
 /* cells has one slot per key, all NULL on entry and on return. */
 static int csv_wide_row(FILE *f, const runlog_record *rec, const key_index *k,
-                        const runlog_value **cells, size_t ncells)
+                              const runlog_value **cells, size_t ncells)
 {
     char buf[RLU_NUM_MAX];
     size_t i, col, n = runlog_record_field_count(rec);
@@ -157,15 +162,20 @@ static int csv_wide_row(FILE *f, const runlog_record *rec, const key_index *k,
 static int export_csv(FILE *f, const char *path, runlog_reader *r, const runlog_run *run,
                       int long_csv)
 {
-    size_t ncells = runlog_run_key_count(run);
+    size_t ncells = runlog_run_key_count(run), i;
     const runlog_value **cells = calloc(ncells ? ncells : 1, sizeof *cells);
+    const char **names = calloc(ncells ? ncells : 1, sizeof *names);
     const runlog_record *rec;
     rx_quota q;
     key_index k = {0, NULL, NULL};
     int rc;
 
-    if (!cells || key_index_build(&k, run) < 0) {
+    for (i = 0; names && i < ncells; i++)
+        names[i] = runlog_run_key(run, i);
+    if (!cells || !names || key_index_build(&k, names, ncells) < 0) {
         free(cells);
+        free(names);
+        free(k.slot);
         return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", path);
     }
     rx_quota_init(&q, run);
@@ -179,8 +189,262 @@ static int export_csv(FILE *f, const char *path, runlog_reader *r, const runlog_
             break;
     }
     free(cells);
+    free(names);
     free(k.slot);
     return rc == RUNLOG_ITEROVER ? 0 : rx_lib_error(path, rc);
+}
+
+/* ---- every run's rows with its run (CSV, options.csv_with_run) ---- */
+
+/* Unique names in order of first appearance, with their index. */
+typedef struct name_set {
+    char **names;
+    size_t n, cap;
+    key_index k;
+} name_set;
+
+static void name_set_free(name_set *ns)
+{
+    size_t i;
+
+    for (i = 0; i < ns->n; i++)
+        free(ns->names[i]);
+    free(ns->names);
+    free(ns->k.slot);
+    memset(ns, 0, sizeof *ns);
+}
+
+/* The column of name, added when new; (size_t)-1: out of memory. */
+static size_t name_set_add(name_set *ns, const char *name)
+{
+    size_t col = ns->k.slot ? key_index_find(&ns->k, name) : (size_t)-1, h;
+    char **p;
+
+    if (col != (size_t)-1)
+        return col;
+    if (ns->n == ns->cap) {
+        if (!(p = realloc(ns->names, (ns->cap ? 2 * ns->cap : 16) * sizeof *p)))
+            return (size_t)-1;
+        ns->names = p;
+        ns->cap = ns->cap ? 2 * ns->cap : 16;
+    }
+    if (!(ns->names[ns->n] = strdup(name)))
+        return (size_t)-1;
+    col = ns->n++;
+    if (!ns->k.slot || 2 * ns->n > ns->k.mask + 1) /* at most half full */
+        return key_index_build(&ns->k, (const char *const *)ns->names, ns->n) < 0 ? (size_t)-1
+                                                                                   : col;
+    ns->k.names = (const char *const *)ns->names;
+    h = key_hash(name) & ns->k.mask;
+    while (ns->k.slot[h])
+        h = (h + 1) & ns->k.mask;
+    ns->k.slot[h] = col + 1;
+    return col;
+}
+
+/* A run's config as (column, value) leaves. */
+typedef struct conf_leaf {
+    size_t col;
+    const runlog_value *v;
+} conf_leaf;
+
+typedef struct run_conf {
+    conf_leaf *leaf;
+    size_t n, cap;
+} run_conf;
+
+/* Entries of map m under prefix ("config"): a non-empty map that is no
+ * media value is entered (its keys joined with '.', as `runlog ls` names
+ * config columns, spec/EXPORTS.md §12.1); anything else is a column. */
+static int flatten(name_set *cols, run_conf *rc, const char *prefix, const runlog_value *m)
+{
+    size_t i, n = runlog_value_count(m), len, col;
+    const runlog_value *v;
+    const char *key;
+    char *name;
+    conf_leaf *p;
+    int err = 0;
+
+    for (i = 0; i < n && err == 0; i++) {
+        key = runlog_value_key(m, i, &len);
+        v = runlog_value_item(m, i);
+        if (!key || !(name = malloc(strlen(prefix) + len + 2)))
+            return -1;
+        sprintf(name, "%s.%s", prefix, key);
+        if (runlog_value_type(v) == RUNLOG_MAP && runlog_value_count(v) > 0 &&
+            media_kind_of(v) == MEDIA_NONE) {
+            err = flatten(cols, rc, name, v);
+        } else if ((col = name_set_add(cols, name)) == (size_t)-1) {
+            err = -1;
+        } else {
+            if (rc->n == rc->cap) {
+                if (!(p = realloc(rc->leaf, (rc->cap ? 2 * rc->cap : 16) * sizeof *p)))
+                    err = -1;
+                else {
+                    rc->leaf = p;
+                    rc->cap = rc->cap ? 2 * rc->cap : 16;
+                }
+            }
+            if (err == 0)
+                rc->leaf[rc->n++] = (conf_leaf){col, v};
+        }
+        free(name);
+    }
+    return err;
+}
+
+/* The first fields of every row of run r: identity, then each config
+ * column (empty where the run has none), then the comma before _step. */
+static int run_prefix(char **out, size_t *outlen, runlog_runset *set, size_t r,
+                      const run_conf *conf, size_t ncols)
+{
+    static const char *const ident_keys[] = {"name", "project", "group"};
+    const runlog_value *ident = runlog_runset_identity(set, r), **vals;
+    const char *id = runlog_runset_run_id(set, r), *s;
+    char *text = NULL;
+    size_t len = 0, slen, i;
+    FILE *m;
+    int rc = 0;
+
+    if (!(vals = calloc(ncols ? ncols : 1, sizeof *vals)))
+        return -1;
+    if (!(m = open_memstream(&text, &len))) {
+        free(vals);
+        return -1;
+    }
+    csv_field(m, id, strlen(id));
+    for (i = 0; i < 3; i++) {
+        fputc(',', m);
+        if ((s = rlu_map_str(ident, ident_keys[i], &slen)) != NULL)
+            csv_field(m, s, slen);
+    }
+    for (i = 0; i < conf->n; i++)
+        vals[conf->leaf[i].col] = conf->leaf[i].v;
+    for (i = 0; i < ncols && rc == 0; i++) {
+        fputc(',', m);
+        if (vals[i])
+            rc = csv_cell(m, vals[i]);
+    }
+    fputc(',', m);
+    free(vals);
+    if (fclose(m) != 0 || rc < 0) {
+        free(text);
+        return -1;
+    }
+    *out = text;
+    *outlen = len;
+    return 0;
+}
+
+static void csv_runs_header(FILE *f, const name_set *conf, const name_set *keys)
+{
+    size_t i;
+
+    fputs("_run_id,_run_name,_run_project,_run_group", f);
+    for (i = 0; i < conf->n; i++) {
+        fputc(',', f);
+        csv_field(f, conf->names[i], strlen(conf->names[i]));
+    }
+    fputs(",_step,_timestamp", f);
+    for (i = 0; i < keys->n; i++) {
+        fputc(',', f);
+        csv_field(f, keys->names[i], strlen(keys->names[i]));
+    }
+    fputc('\n', f);
+}
+
+/* Run r's rows (its one file, inside its snapshot), each after prefix. */
+static int csv_run_rows(FILE *f, runlog_runset *set, size_t r, const char *prefix, size_t plen,
+                        const key_index *k, const runlog_value **cells, size_t ncells)
+{
+    const char *path = runlog_runset_file_path(set, r, 0);
+    const runlog_record *rec;
+    runlog_cursor *c;
+    rx_quota q;
+    int rc;
+
+    if ((rc = runlog_cursor_open(&c, runlog_runset_file_reader(set, r, 0))) < 0)
+        return rx_lib_error(path, rc);
+    rx_quota_init(&q, runlog_runset_file_run(set, r, 0));
+    while ((rc = runlog_cursor_next(c, &rec)) == 0) {
+        if (runlog_record_type_of(rec) != RUNLOG_RECORD_HISTORY ||
+            !rx_quota_take(&q, RUNLOG_RECORD_HISTORY))
+            continue;
+        fwrite(prefix, 1, plen, f);
+        if ((rc = csv_wide_row(f, rec, k, cells, ncells)) < 0)
+            break;
+    }
+    runlog_cursor_close(c);
+    return rc == RUNLOG_ITEROVER ? 0 : rx_lib_error(path, rc);
+}
+
+/* The inputs as a run set (spec/EXPORTS.md §11: a file given twice is read
+ * once, files of one id that are not one run are refused); a run kept in
+ * several files is refused (its rows would need the merge by step of
+ * §11.5: export hdf5 does it), before anything is written. */
+static int export_csv_runs(rx_ctx *x, FILE *f)
+{
+    runlog_runset_options so = RUNLOG_RUNSET_OPTIONS_INIT;
+    runlog_runset *set;
+    name_set conf, keys;
+    run_conf *rconf = NULL;
+    const runlog_value **cells = NULL;
+    size_t nruns = 0, r, i;
+    char *prefix;
+    size_t plen;
+    int rc;
+
+    memset(&conf, 0, sizeof conf);
+    memset(&keys, 0, sizeof keys);
+    so.flags = rx_read_flags(x);
+    if ((rc = runlog_runset_open(&set, x->inputs, x->n, &so)) < 0)
+        return x->n == 1 ? rx_lib_error(x->inputs[0], rc) : rc;
+    for (i = 0; i < runlog_runset_duplicate_count(set); i++)
+        rx_notice(x, RUNLOG_NOTICE_WARNING, "%s: the same file as %s (file UUID); exported once",
+                  runlog_runset_duplicate_path(set, i), runlog_runset_duplicate_of(set, i));
+    nruns = runlog_runset_run_count(set);
+    for (r = 0; r < nruns && rc == 0; r++)
+        if (runlog_runset_file_count(set, r) > 1)
+            rc = runlog_error_set(RUNLOG_EUNSUPPORTED,
+                                  "%s and %s: one run (%s) in %zu files: export csv --with-run "
+                                  "takes one file per run (export hdf5 merges them)",
+                                  runlog_runset_file_path(set, r, 0),
+                                  runlog_runset_file_path(set, r, 1), runlog_runset_run_id(set, r),
+                                  runlog_runset_file_count(set, r));
+    if (rc == 0 && !(rconf = calloc(nruns ? nruns : 1, sizeof *rconf)))
+        rc = -1;
+    for (r = 0; r < nruns && rc == 0; r++) {
+        const runlog_value *m = runlog_runset_config(set, r);
+        if (m && runlog_value_type(m) == RUNLOG_MAP && flatten(&conf, &rconf[r], "config", m) < 0)
+            rc = -1;
+        for (i = 0; i < runlog_runset_key_count(set, r) && rc == 0; i++)
+            if (name_set_add(&keys, runlog_runset_key(set, r, i)) == (size_t)-1)
+                rc = -1;
+    }
+    if (rc == 0 && !(cells = calloc(keys.n ? keys.n : 1, sizeof *cells)))
+        rc = -1;
+    if (rc == -1)
+        rc = runlog_error_set(RUNLOG_ENOMEM, "out of memory");
+    if (rc == 0)
+        csv_runs_header(f, &conf, &keys);
+    for (r = 0; r < nruns && rc == 0; r++) {
+        if (run_prefix(&prefix, &plen, set, r, &rconf[r], conf.n) < 0) {
+            rc = runlog_error_set(RUNLOG_ENOMEM, "out of memory");
+            break;
+        }
+        rc = csv_run_rows(f, set, r, prefix, plen, &keys.k, cells, keys.n);
+        free(prefix);
+        if (rc == 0)
+            rc = rx_report_damage(x, runlog_runset_file_path(set, r, 0));
+    }
+    for (r = 0; rconf && r < nruns; r++)
+        free(rconf[r].leaf);
+    free(rconf);
+    free(cells);
+    name_set_free(&conf);
+    name_set_free(&keys);
+    runlog_runset_free(set);
+    return rc;
 }
 
 /* ---- one table (CSV_TABLE, options.table = KEY[@STEP]) ---- */
@@ -288,6 +552,8 @@ int rx_export_csv(rx_ctx *x, FILE *f)
     runlog_run *run;
     int rc;
 
+    if (x->o->format == RUNLOG_EXPORT_CSV && x->o->csv_with_run)
+        return export_csv_runs(x, f);
     if ((rc = rx_open_run(x, &r, &run, path)) < 0)
         return rc;
     if (x->o->format == RUNLOG_EXPORT_CSV_TABLE)

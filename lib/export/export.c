@@ -301,7 +301,10 @@ int runlog_export(const char *const *inputs, size_t n, const char *out,
     for (i = 0; i < n; i++)
         if (!inputs[i])
             return runlog_error_set(RUNLOG_EINVAL, "input %zu is NULL", i);
-    if (n > 1 && f != RUNLOG_EXPORT_HDF5 && f != RUNLOG_EXPORT_WANDB && f != RUNLOG_EXPORT_REPORT)
+    if (opts->csv_with_run && f != RUNLOG_EXPORT_CSV)
+        return runlog_error_set(RUNLOG_EINVAL, "csv_with_run applies to the wide CSV only");
+    if (n > 1 && f != RUNLOG_EXPORT_HDF5 && f != RUNLOG_EXPORT_WANDB && f != RUNLOG_EXPORT_REPORT &&
+        !(f == RUNLOG_EXPORT_CSV && opts->csv_with_run))
         return runlog_error_set(RUNLOG_EINVAL, "this format exports one file, %zu given", n);
     if (!out && !is_stream(f))
         return runlog_error_set(RUNLOG_EINVAL, "this format needs an output path");

@@ -10,6 +10,7 @@
  * hdf5_h5.c     HDF5 helpers: escaped names, groups, 1-D chunked columns,
  *               attributes, nested values as groups
  * hdf5_media.c  images (decoded to uint8 arrays), tables, artifacts
+ * hdf5_index.c  above the runs: /runs_index and the /projects name links
  * h5zstd.c      the zstd filter (32015), registered by the export
  *
  * Conventions: leaf helpers (h5x_column, h5x_attr_*, ...) return -1 on an
@@ -236,5 +237,22 @@ void h5x_hist_free(h5x_hist *h);
  * h and valid until the next call (a complex key's values point into the
  * history read for it). 0 or a runlog_error with the detail set. */
 int h5x_hist_series(h5x_hist *h, size_t i, const h5x_series **out);
+
+/* ---- above the runs (hdf5_index.c), once every run is written ---- */
+
+/* /runs_index: one compound row per run, in the order of /runs
+ * (spec/HDF5.md §3.1). 0 or a runlog_error with the detail set. */
+int h5x_runs_index(h5x *x, const h5x_run *runs, size_t nruns);
+/* /projects/<project>/<name>: soft links to /runs/<id>; of several runs
+ * with one project and name, the one that started last (§3.2). A notice
+ * names each repeated name. 0 or a runlog_error with the detail set. */
+int h5x_name_links(h5x *x, const h5x_run *runs, size_t nruns);
+/* The table just written as tables/<n> (its group `name` under the key's
+ * group `tables`) also as the soft link tables_by_step/<key>/<step> of the
+ * run group rg (§4.4); *by_step is the key's group there, opened on the
+ * first call (H5I_INVALID_HID before; the caller closes it). -1 on an
+ * HDF5 failure. */
+int h5x_table_step_link(h5x *x, hid_t rg, hid_t *by_step, const char *key, hid_t tables,
+                        const char *name, uint64_t step);
 
 #endif

@@ -319,10 +319,11 @@ static int write_series(h5x *x, hid_t loc, const char *key, const series *s)
 }
 
 /* Images and tables of a key's series, under images/<key>/<n> and
- * tables/<key>/<n> (n counts from 0 in step order). */
+ * tables/<key>/<n> (n counts from 0 in step order); each table also as
+ * tables_by_step/<key>/<step>. */
 static int write_media(h5x *x, hid_t rg, const char *key, const series *s, const hrun *run)
 {
-    hid_t ig = H5I_INVALID_HID, tg = H5I_INVALID_HID, parent;
+    hid_t ig = H5I_INVALID_HID, tg = H5I_INVALID_HID, bg = H5I_INVALID_HID, parent;
     size_t i, k, nimg = 0, ntab = 0;
     char name[32];
     int rc = 0;
@@ -347,6 +348,8 @@ static int write_media(h5x *x, hid_t rg, const char *key, const series *s, const
             snprintf(name, sizeof name, "%zu", ntab++);
             rc = h5x_table(x, tg, name, run->readers[c->src], run->paths[c->src], key, c->u.v,
                            s->step[i]);
+            if (rc == 0 && h5x_table_step_link(x, rg, &bg, key, tg, name, s->step[i]) < 0)
+                rc = h5x_fail(x, key);
             continue;
         }
         for (k = 0; k < media_image_count(c->u.v) && rc == 0; k++) {
@@ -360,6 +363,8 @@ static int write_media(h5x *x, hid_t rg, const char *key, const series *s, const
         H5Gclose(ig);
     if (tg >= 0)
         H5Gclose(tg);
+    if (bg >= 0)
+        H5Gclose(bg);
     return rc;
 }
 
@@ -695,6 +700,10 @@ static int export_all(h5x *x, hrun *runs, size_t nruns, const hopts *o)
     rx_progress(x->rx, 0, p.total);
     for (i = 0; i < nruns && rc == 0; i++)
         rc = export_run(x, rg, &runs[i], o, &p);
+    if (rc == 0)
+        rc = h5x_runs_index(x, runs, nruns);
+    if (rc == 0)
+        rc = h5x_name_links(x, runs, nruns);
     if (rg >= 0)
         H5Gclose(rg);
     return rc;

@@ -132,11 +132,20 @@ typedef struct runlog_export_options {
      *  column holding them is of objects); non-zero: as null (a float
      *  column with NaN in pandas; ±Inf become NaN too). spec/EXPORTS.md §1.2. */
     int json_nan_null;
+    /** RUNLOG_EXPORT_CSV: 0 (the default): one file's rows. Non-zero
+     *  (`export csv --with-run`): several inputs may be given, read as a run
+     *  set (spec/EXPORTS.md §11), one file per run (a run kept in several
+     *  files is RUNLOG_EUNSUPPORTED: export hdf5 merges them); every row
+     *  starts with its run's `_run_id`, `_run_name`, `_run_project`,
+     *  `_run_group` and a `config.KEY` column per config entry of any run,
+     *  then `_step`, `_timestamp` and every history key of any run
+     *  (spec/EXPORTS.md §4.6). Other formats: RUNLOG_EINVAL. */
+    int csv_with_run;
 } runlog_export_options;
 
 #define RUNLOG_EXPORT_OPTIONS_INIT { RUNLOG_EXPORT_OPTIONS_VERSION, RUNLOG_EXPORT_JSON, \
     RUNLOG_DAMAGE_TOLERANT, NULL, NULL, NULL, -1, NULL, 0, NULL, NULL, \
-    RUNLOG_HDF5_GZIP, -1, 0, NULL, NULL, 0, 0 }
+    RUNLOG_HDF5_GZIP, -1, 0, NULL, NULL, 0, 0, 0 }
 
 /**
  * Exports inputs[0..n) as opts->format says.

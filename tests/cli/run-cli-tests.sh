@@ -178,6 +178,18 @@ assert rows[2][rows[0].index("note")] == "hi, \"quoted\"\nsecond line"
 ' out
 run 0 "export csv --long" "$RUNLOG" export csv --long fixture.runlog
 same long.csv out
+run 0 "export csv --with-run" "$RUNLOG" export csv --with-run fixture.runlog
+pyok "--with-run: the wide CSV after the run's columns, the same rows" '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+wide = list(csv.reader(open(sys.argv[2], newline="")))
+h = rows[0]
+assert h[:4] == ["_run_id", "_run_name", "_run_project", "_run_group"], h
+s = h.index("_step")
+assert all(c.startswith("config.") for c in h[4:s]) and s > 4, h
+assert [r[s:] for r in rows] == wide and len(set(map(len, rows))) == 1
+assert len({tuple(r[:s]) for r in rows[1:]}) == 1
+' out "$EXPECTED/wide.csv"
 run 0 "tail" "$RUNLOG" tail fixture.runlog
 same tail.txt out
 run 0 "tail -f on a finished run returns" timeout 60 "$RUNLOG" tail -f fixture.runlog
@@ -749,7 +761,8 @@ has "and the run failed" out '^state +failed$'
 
 for args in "extract" "extract x" "extract x --images" "extract x --images --artifact a -o d" \
     "extract x --artifact a -o -" "artifact" "artifact x --name n" "artifact x art" \
-    "log x --image nokey" "export json x --table t" "export csv x --long --table t"; do
+    "log x --image nokey" "export json x --table t" "export csv x --long --table t" \
+    "export json --with-run x" "export csv --with-run --long x" "export csv a b"; do
     # shellcheck disable=SC2086
     run 2 "usage error: runlog $args" "$RUNLOG" $args
 done

@@ -74,6 +74,7 @@ cmd dump-experiment_1.jsonl dump runs/experiment_1.runlog
 cmd history-train.csv history runs/train.runlog train/loss val/acc no-such-key
 cmd export-train.jsonl export json --history-jsonl runs/train.runlog
 cmd export-train-long.csv export csv --long runs/train.runlog
+cmd export-sweep-with-run.csv export csv --with-run runs/experiment_1.runlog runs/experiment_2.runlog runs/train.runlog
 cmd export-train-table.csv export csv --table predictions_table runs/train.runlog
 cmd export-train-table-missing.csv export csv --table no-such-table runs/train.runlog
 cmd extract-images.txt extract runs/train.runlog --images -o images

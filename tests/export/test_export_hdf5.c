@@ -15,6 +15,8 @@
  * - several files (spec/EXPORTS.md §11): a file given twice is exported once
  *   with a warning; per-rank files that share a run id are refused, naming
  *   two of them, with nothing left at OUT;
+ * - the runs index and the name links (spec/HDF5.md §3.1, §3.2), a
+ *   repeated name linked to the run that started last, with a warning;
  * - a run of 70 000 keys (more than HDF5's 65 535 attributes an object that
  *   tracks their creation order can hold: its summary) exports;
  * - a full disk (a 200 KB tmpfs; skipped when mount(2) is not permitted) is
@@ -345,6 +347,85 @@ static void test_duplicate_once(void **state)
     tu_tmpdir_free(dir);
 }
 
+/* A finished run of one row, started at `start` seconds. */
+static void write_named(const char *path, const char *id, const char *name, int64_t start)
+{
+    tu_clock clock = {start * 1000000000LL, 1000};
+    runlog_writer_options wo;
+    runlog_writer *w;
+
+    tu_fixed_options(&wo, &clock, 1);
+    wo.run_id = id;
+    wo.name = name;
+    wo.file_uuid = NULL; /* one file each, not a file given twice */
+    TU_OK(runlog_writer_open(&w, path, &wo));
+    TU_OK(runlog_writer_config_double(w, "lr", 0.5));
+    TU_OK(runlog_writer_add_double(w, "val/acc", 0.75));
+    TU_OK(runlog_writer_commit(w));
+    TU_OK(runlog_writer_finish(w, 3));
+    TU_OK(runlog_writer_close(w));
+}
+
+/* The link at path: a soft link to target. */
+static void assert_soft_link(hid_t f, const char *path, const char *target)
+{
+    H5L_info_t info;
+    char val[256];
+
+    assert_true(H5Lget_info(f, path, &info, H5P_DEFAULT) >= 0);
+    assert_int_equal(info.type, H5L_TYPE_SOFT);
+    assert_true(info.u.val_size <= sizeof val);
+    assert_true(H5Lget_val(f, path, val, sizeof val, H5P_DEFAULT) >= 0);
+    assert_string_equal(val, target);
+}
+
+/* spec/HDF5.md §3.1, §3.2: /runs_index (one row per run, in the order of
+ * /runs) and /projects/<project>/<name>; of two runs of one name the later
+ * start has the link (whatever the input order), with a warning; the same
+ * file as the command writes. */
+static void test_index_and_links(void **state)
+{
+    char *dir = tu_tmpdir(), *a = tu_path(dir, "a.runlog"), *b = tu_path(dir, "b.runlog");
+    char *c = tu_path(dir, "c.runlog"), *out = tu_path(dir, "out.h5");
+    const char *in[] = {a, b, c};
+    runlog_export_options o = hdf5_opts(NULL);
+    hid_t f, d, t, space;
+    hsize_t n;
+    double exit_code[3];
+    seen s;
+    (void)state;
+
+    write_named(a, "run-new", "twin", 2000);
+    write_named(b, "run-old", "twin", 1000);
+    write_named(c, "run/odd", "a/b", 1500);
+    o = hdf5_opts(&s);
+    TU_OK(runlog_export(in, 3, out, &o));
+    assert_int_equal(s.warning, 1);
+    assert_non_null(strstr(s.last_warning, "2 runs named 'twin' in project 'runlog-tests'"));
+    assert_non_null(strstr(s.last_warning, "(run-new)"));
+    assert_true((f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT)) >= 0);
+    assert_soft_link(f, "/projects/runlog-tests/twin", "/runs/run-new");
+    assert_soft_link(f, "/projects/runlog-tests/a%2Fb", "/runs/run%2Fodd");
+    assert_true((d = H5Dopen2(f, "/runs_index", H5P_DEFAULT)) >= 0);
+    space = H5Dget_space(d);
+    assert_int_equal(H5Sget_simple_extent_dims(space, &n, NULL), 1);
+    assert_int_equal(n, 3);
+    t = H5Tcreate(H5T_COMPOUND, sizeof(double));
+    assert_true(H5Tinsert(t, "exit_code", 0, H5T_NATIVE_DOUBLE) >= 0);
+    assert_true(H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, exit_code) >= 0);
+    assert_true(exit_code[0] == 3 && exit_code[1] == 3 && exit_code[2] == 3);
+    H5Tclose(t);
+    H5Sclose(space);
+    H5Dclose(d);
+    H5Fclose(f);
+    same_as_command(in, 3, RUNLOG_HDF5_GZIP, -1, 0, "");
+    free(a);
+    free(b);
+    free(c);
+    free(out);
+    tu_tmpdir_free(dir);
+}
+
 /* Four per-rank files of a distributed job that were given one run id:
  * not one run (their losses differ at step 0); refused naming two of them,
  * nothing at OUT. */
@@ -558,6 +639,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_options_errors),
         cmocka_unit_test(test_damage_policy),
         cmocka_unit_test(test_duplicate_once),
+        cmocka_unit_test(test_index_and_links),
         cmocka_unit_test(test_ranks_refused),
         cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_hdf5_state_restored),

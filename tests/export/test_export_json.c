@@ -3,7 +3,7 @@
  * (runlog_export(): JSON, JSONL, CSV, CSV_LONG, CSV_TABLE, HISTORY, DUMP):
  * byte for byte what the `runlog` command writes for the same file, the
  * output descriptor mode, the output that is an input, the damage policy,
- * and bad options.
+ * json_nan_null, csv_with_run (several runs in one CSV), and bad options.
  *
  * usage: test_export_json RUNLOG
  */
@@ -166,6 +166,127 @@ static void test_nan_null(void **state)
         free(out);
         free(dflt);
     }
+}
+
+/* A second run for csv_with_run: its own id and file, a nested config. */
+static void make_second_run(const char *path, const char *id)
+{
+    tu_clock clock = {1700000100000000000LL, 1000000};
+    runlog_writer_options o;
+    runlog_writer *w;
+
+    tu_fixed_options(&o, &clock, 1);
+    o.run_id = id;
+    o.name = "second, \"run\"";
+    o.group = "g";
+    o.file_uuid = NULL;
+    TU_OK(runlog_writer_open(&w, path, &o));
+    TU_OK(runlog_writer_config_json(w, "{\"lr\":0.1,\"opt\":{\"name\":\"sgd\",\"beta\":[1,2]},"
+                                       "\"empty\":{}}"));
+    TU_OK(runlog_writer_add_double(w, "val/acc", 0.75));
+    TU_OK(runlog_writer_add_double(w, "loss", 2.0));
+    TU_OK(runlog_writer_commit_step(w, 7));
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+}
+
+static size_t count_lines(const char *text, const char *prefix)
+{
+    size_t n = 0;
+    const char *p = text;
+
+    for (; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += strncmp(p, prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+/* csv_with_run (`export csv --with-run`, spec/EXPORTS.md §4.6): two runs
+ * in one wide CSV, each row starting with its run and config columns (the
+ * union, nested maps as dotted names, empty where a run has none), the
+ * history keys of both; the command writes the same bytes; a file given
+ * twice is read once; a run in two files and other formats are refused. */
+static void test_csv_with_run(void **state)
+{
+    fixture *f = *state;
+    char *second = tu_path(f->dir, "second.runlog"), *out = tu_path(f->dir, "runs.csv");
+    char *cmd = tu_path(f->dir, "cmd.csv"), *other = tu_path(f->dir, "resumed.runlog");
+    const char *in[] = {f->in, second}, *twice[] = {f->in, second, f->in};
+    const char *args[] = {"export", "csv", "--with-run", f->in, second, "-o", cmd, NULL};
+    runlog_export_options o = RUNLOG_EXPORT_OPTIONS_INIT;
+    xu_notices n = {0};
+    unsigned char *text;
+    size_t len;
+
+    make_second_run(second, "second-run");
+    o.format = RUNLOG_EXPORT_CSV;
+    o.csv_with_run = 1;
+    TU_OK(runlog_export(in, 2, out, &o));
+    text = tu_read_file(out, &len);
+    text = realloc(text, len + 1);
+    text[len] = '\0';
+    assert_true(strncmp((char *)text,
+                        "_run_id,_run_name,_run_project,_run_group,config.optimizer,config.lr,"
+                        "config.opt.name,config.opt.beta,config.empty,_step,_timestamp,loss,acc,",
+                        strlen("_run_id,_run_name,_run_project,_run_group,config.optimizer,"
+                               "config.lr,config.opt.name,config.opt.beta,config.empty,_step,"
+                               "_timestamp,loss,acc,")) == 0);
+    assert_non_null(strstr((char *)text, ",val/acc\n"));
+    /* the first run's three rows, the second's one */
+    assert_int_equal(count_lines((char *)text, "test-run-0001,fixed,runlog-tests,,adam,0.001,,,,"),
+                     3);
+    assert_int_equal(count_lines((char *)text, "second-run,\"second, \"\"run\"\"\",runlog-tests,g,,"
+                                               "0.1,sgd,\"[1,2]\",{},7,1700000100."), 1);
+    assert_non_null(strstr((char *)text, ",2.0,,"));
+    assert_true(len > 2 && strcmp((char *)text + len - 6, ",0.75\n") == 0);
+    assert_int_equal(xu_run(NULL, NULL, args), 0);
+    xu_assert_same_file(out, cmd);
+    free(text);
+
+    /* the same file twice: once, with the run set's warning */
+    o = xu_options(RUNLOG_EXPORT_CSV, &n);
+    o.csv_with_run = 1;
+    TU_OK(runlog_export(twice, 3, cmd, &o));
+    assert_int_equal(n.count[RUNLOG_NOTICE_WARNING], 1);
+    xu_assert_same_file(out, cmd);
+    xu_notices_free(&n);
+
+    /* one run in two files: refused, nothing at OUT */
+    {
+        tu_clock clock = {1700000200000000000LL, 1000};
+        runlog_writer_options wo;
+        runlog_writer *w;
+        const char *split[] = {f->in, other};
+
+        tu_fixed_options(&wo, &clock, 1);
+        wo.file_uuid = NULL; /* the first run's id, another file */
+        TU_OK(runlog_writer_open(&w, other, &wo));
+        TU_OK(runlog_writer_config_string(w, "optimizer", "adam"));
+        TU_OK(runlog_writer_config_double(w, "lr", 0.001));
+        TU_OK(runlog_writer_add_double(w, "loss", 0.125));
+        TU_OK(runlog_writer_commit_step(w, 9));
+        TU_OK(runlog_writer_close(w));
+        unlink(cmd);
+        memset(&n, 0, sizeof n);
+        o = xu_options(RUNLOG_EXPORT_CSV, &n);
+        o.csv_with_run = 1;
+        assert_int_equal(runlog_export(split, 2, cmd, &o), RUNLOG_EUNSUPPORTED);
+        assert_non_null(strstr(runlog_error_detail(), "in 2 files"));
+        assert_false(tu_exists(cmd));
+        xu_notices_free(&n);
+        o.notice = NULL;
+    }
+    /* other formats; several files without it */
+    o.format = RUNLOG_EXPORT_JSON;
+    assert_int_equal(runlog_export(in, 1, cmd, &o), RUNLOG_EINVAL);
+    o.format = RUNLOG_EXPORT_CSV_LONG;
+    assert_int_equal(runlog_export(in, 1, cmd, &o), RUNLOG_EINVAL);
+    o.format = RUNLOG_EXPORT_CSV;
+    o.csv_with_run = 0;
+    assert_int_equal(runlog_export(in, 2, cmd, &o), RUNLOG_EINVAL);
+    free(second);
+    free(out);
+    free(cmd);
+    free(other);
 }
 
 /* out NULL: the stream goes to out_fd, which stays open (and positioned
@@ -438,6 +559,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_stream_formats_match_command),
         cmocka_unit_test(test_out_fd),
         cmocka_unit_test(test_nan_null),
+        cmocka_unit_test(test_csv_with_run),
         cmocka_unit_test(test_output_is_input_refused),
         cmocka_unit_test(test_damage_policy),
         cmocka_unit_test(test_history_missing_key),

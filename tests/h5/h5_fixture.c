@@ -329,6 +329,72 @@ static int wide(const char *path, long keys, long steps)
     return 0;
 }
 
+/* Runs for the name links and the runs index (spec/HDF5.md §3.1, §3.2). */
+static int64_t fixed_clock(void *ctx)
+{
+    return *(const int64_t *)ctx;
+}
+
+static void named_run(const char *dir, const char *file, const char *id, const char *project,
+                      const char *name, int64_t start, double acc)
+{
+    static int64_t clocks[8];
+    static int nclocks;
+    runlog_writer_options o = RUNLOG_WRITER_OPTIONS_INIT;
+    runlog_writer *w;
+    char path[4096];
+
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    clocks[nclocks] = start;
+    o.run_id = id;
+    o.project = project;
+    o.name = name;
+    o.clock = fixed_clock;
+    o.clock_ctx = &clocks[nclocks++];
+    check(runlog_writer_open(&w, path, &o), path);
+    check(runlog_writer_config_double(w, "lr", acc / 100), "config");
+    check(runlog_writer_add_double(w, "val/acc", acc), "acc");
+    check(runlog_writer_commit_step(w, 3), "commit");
+    check(runlog_writer_finish(w, 0), "finish");
+    check(runlog_writer_close(w), "close");
+}
+
+/* A table at steps 5 (twice: the second row at that step wins), 470 and
+ * 471; at 470 also one under the key "470". */
+static void tables_by_step(const char *dir)
+{
+    static const char *const cols[] = {"n"};
+    const runlog_column_type types[] = {RUNLOG_COLUMN_INT};
+    static const uint64_t steps[] = {5, 5, 470, 471};
+    runlog_writer_options o = RUNLOG_WRITER_OPTIONS_INIT;
+    runlog_writer *w;
+    runlog_table *t;
+    char path[4096];
+
+    snprintf(path, sizeof path, "%s/steps.runlog", dir);
+    o.run_id = "h5-steps";
+    o.project = "h5names";
+    o.name = "steps";
+    check(runlog_writer_open(&w, path, &o), path);
+    for (int i = 0; i < 4; i++) {
+        check(runlog_table_new(&t, w, cols, types, 1), "table");
+        check(runlog_table_int(t, i), "cell");
+        check(runlog_table_end_row(t), "row");
+        check(runlog_writer_add_table(w, "preds", t), "add table");
+        runlog_table_free(t);
+        if (steps[i] == 470) { /* a key of digits: tables_by_step/%_470/470 */
+            check(runlog_table_new(&t, w, cols, types, 1), "table");
+            check(runlog_table_int(t, 470), "cell");
+            check(runlog_table_end_row(t), "row");
+            check(runlog_writer_add_table(w, "470", t), "add table");
+            runlog_table_free(t);
+        }
+        check(runlog_writer_commit_step(w, steps[i]), "commit");
+    }
+    check(runlog_writer_finish(w, 0), "finish");
+    check(runlog_writer_close(w), "close");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 5 && strcmp(argv[1], "--wide") == 0)
@@ -349,5 +415,13 @@ int main(int argc, char **argv)
         check(runlog_writer_finish(w, 0), "finish");
         check(runlog_writer_close(w), "close");
     }
+    /* Two runs named "twin" in one project (the later start written
+     * first), one with neither project nor name, names with '/' and '.'. */
+    named_run(argv[1], "twin_new.runlog", "h5-twin-new", "h5names", "twin", 2000000000000LL, 0.8);
+    named_run(argv[1], "twin_old.runlog", "h5-twin-old", "h5names", "twin", 1000000000000LL, 0.9);
+    named_run(argv[1], "anon.runlog", "h5-anon/1", NULL, NULL, 1500000000000LL, 0.5);
+    named_run(argv[1], "slash.runlog", "h5-slash", "h5names", "a/b.c", 1500000000000LL, 0.6);
+    named_run(argv[1], "dot.runlog", "h5-dot", "h5names", ".", 1500000000000LL, 0.7);
+    tables_by_step(argv[1]);
     return 0;
 }

@@ -7,8 +7,9 @@ Exports the demo's runs and the crafted runs of h5-fixture with
 `runlog export hdf5`, then checks every path of spec/HDF5.md against
 `runlog export json` of the same files, value for value (NaN as NaN);
 the zstd variant through the project's filter plugin, with h5py and h5dump;
-the merge of a resumed run kept in two files; that conflicts are errors
-and that the output never appears on error.
+the merge of a resumed run kept in two files; the runs index, the name
+links and the tables by step (with pandas); that conflicts are errors and
+that the output never appears on error.
 """
 import base64
 import json
@@ -321,6 +322,22 @@ def check_tables(r, doc, where):
                         check_image(item[str(i)], cell, f"{w}/{col}/{i}")
     ok(sum(count.values()) == sum(len(g) for g in walk_leaf_groups(r, "tables")),
        f"{where}: number of tables")
+    # tables_by_step/<key>/<step>: a soft link to the last table of that step
+    last = {}
+    count = {}
+    for t in doc["tables"]:
+        n = count.get(t["key"], 0)
+        count[t["key"]] = n + 1
+        last[(t["key"], t["step"])] = n
+    for (key, step), n in last.items():
+        kp = key_path(key, digits_res)
+        link = r["tables_by_step"][kp].get(str(step), getlink=True)
+        ok(isinstance(link, h5py.SoftLink) and link.path == f"{r.name}/tables/{kp}/{n}",
+           f"{where}/tables_by_step/{key}/{step} -> {getattr(link, 'path', link)}")
+        ok(r["tables_by_step"][kp][str(step)].attrs["step"] == step,
+           f"{where}/tables_by_step/{key}/{step}: the table of that step")
+    ok(sum(len(g) for g in walk_leaf_groups(r, "tables_by_step")) == len(last),
+       f"{where}: one step link per key and step")
 
 
 def check_artifacts(r, doc, where):
@@ -341,6 +358,59 @@ def check_artifacts(r, doc, where):
         ok(list(g["ref"].asstr()[:]) == [x.get("ref", "") for x in e], f"{w}/ref")
 
 
+def index_frame(f):
+    """The runs index as spec/HDF5.md §3.1 reads it: one call, then texts decoded."""
+    import pandas as pd
+    df = pd.DataFrame(f["runs_index"][:])
+    return df.apply(lambda c: c.str.decode("utf-8") if c.dtype == object else c)
+
+
+def check_index(f, docs):
+    """/runs_index against export json of each run (docs: id -> document)."""
+    ix = f["runs_index"]
+    ok(ix.ndim == 1 and ix.maxshape == (None,) and ix.chunks is not None, "runs_index: a column")
+    ok(ix.dtype.names == ("id", "project", "name", "group", "job_type", "state", "exit_code",
+                          "start_time", "end_time", "last_step", "tags", "config", "summary",
+                          "path"), f"runs_index fields {ix.dtype.names}")
+    df = index_frame(f)
+    ok(list(df["id"]) == [text(g.attrs["id"]) for g in f["runs"].values()],
+       "runs_index: one row per run, in the order of /runs")
+    ok(len(df) == len(docs), "runs_index: every run")
+    for _, row in df.iterrows():
+        run = docs[row["id"]]["run"]
+        doc = docs[row["id"]]
+        w = f"runs_index[{row['id']}]"
+        for k in ("project", "name", "group", "job_type", "state"):
+            ok(row[k] == (run[k] if run[k] is not None else ""), f"{w}.{k}: {row[k]!r} vs {run[k]!r}")
+        if run["exit_code"] is None:
+            ok(math.isnan(row["exit_code"]), f"{w}.exit_code NaN")
+        else:
+            ok(row["exit_code"] == run["exit_code"], f"{w}.exit_code")
+        if run["last_step"] is None:
+            ok(math.isnan(row["last_step"]), f"{w}.last_step NaN")
+        else:
+            ok(row["last_step"] == run["last_step"], f"{w}.last_step")
+        g = f[row["path"]]
+        ok(text(g.attrs["id"]) == row["id"], f"{w}.path names the run's group")
+        ok(row["start_time"] == g.attrs["start_time_unix"] and
+           row["end_time"] == g.attrs["end_time_unix"], f"{w}: times as the attributes")
+        ok(json.loads(row["tags"]) == run["tags"], f"{w}.tags")
+        ok(norm(json.loads(row["config"])) == norm(doc["config"]), f"{w}.config")
+        ok(norm(json.loads(row["summary"])) == norm(doc["summary"]), f"{w}.summary")
+
+
+def check_links(f, expect):
+    """/projects: expect maps (project group, link name) -> run id, and is all of it."""
+    got = {}
+    for p, g in f["projects"].items():
+        for n in g:
+            link = g.get(n, getlink=True)
+            ok(isinstance(link, h5py.SoftLink), f"/projects/{p}/{n} is a soft link")
+            got[(p, n)] = text(g[n].attrs["id"])
+            ok(link.path == "/runs/" + esc(got[(p, n)]), f"/projects/{p}/{n} -> {link.path}")
+    ok(got == expect, f"name links {got} vs {expect}")
+
+
 def run_group(f, run_id):
     return f["runs"][esc(run_id)]
 
@@ -356,7 +426,12 @@ def same_file_content(a, b, what):
     ok(sorted(da) == sorted(db), f"{what}: same datasets")
     for name in da:
         x, y = da[name][()], db[name][()]
-        if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        if isinstance(x, np.ndarray) and x.dtype.names:  # the runs index: field by field
+            ok(x.dtype == y.dtype, f"{what}: {name} type")
+            for field in x.dtype.names:
+                ok(np.array_equal(x[field], y[field], equal_nan=x.dtype[field].kind == "f"),
+                   f"{what}: {name}.{field}")
+        elif isinstance(x, np.ndarray) and x.dtype.kind == "f":
             ok(np.array_equal(x, y, equal_nan=True), f"{what}: {name}")
         elif isinstance(x, np.ndarray):
             ok(np.array_equal(x, y), f"{what}: {name}")
@@ -382,9 +457,14 @@ def main():
             ok(text(f.attrs["compression"]) == "gzip", "sweep: gzip by default")
             ds = f["runs"][list(f["runs"])[0]]["history/acc/value"]
             ok(ds.compression == "gzip" and ds.shuffle, "gzip + shuffle")
+            docs = {}
             for path in demo_files:
                 doc = export_json(path)
+                docs[doc["run"]["id"]] = doc
                 check_run(run_group(f, doc["run"]["id"]), doc, [path])
+            check_index(f, docs)
+            check_links(f, {(esc(d["run"]["project"]), esc(d["run"]["name"])): i
+                            for i, d in docs.items()})
 
         # 2. the crafted run (given twice: the same file merges into itself)
         crafted = "fx/crafted.runlog"
@@ -428,6 +508,30 @@ def main():
             ok("0" not in art["data"], "no data for a reference")
         with h5py.File("crafted.h5") as a, h5py.File("twice.h5") as b:
             same_file_content(a, b, "the same file twice")
+
+        # 2b. the runs index and the name links (spec/HDF5.md §3.1, §3.2):
+        # names that repeat, a run without project and name, names with
+        # '/' and '.', tables at repeated steps and under a key of digits
+        named = ["fx/twin_new.runlog", "fx/twin_old.runlog", "fx/anon.runlog", "fx/slash.runlog",
+                 "fx/dot.runlog", "fx/steps.runlog", crafted]
+        p = run(RUNLOG, "export", "hdf5", *named, "-o", "named.h5")
+        err = p.stderr.decode()
+        ok("2 runs named 'twin' in project 'h5names'" in err and "h5-twin-new" in err,
+           f"a repeated name is a warning: {err}")
+        docs = {d["run"]["id"]: d for d in map(export_json, named)}
+        with h5py.File("named.h5") as f:
+            check_index(f, docs)
+            check_links(f, {("h5names", "twin"): "h5-twin-new", ("%", "h5-anon%2F1"): "h5-anon/1",
+                            ("h5names", "a%2Fb.c"): "h5-slash", ("h5names", "%2E"): "h5-dot",
+                            ("h5names", "steps"): "h5-steps", ("h5test", "crafted ünï"): "h5-crafted/ü"})
+            for i, path in enumerate(named):
+                check_run(run_group(f, export_json(path)["run"]["id"]), docs[export_json(path)["run"]["id"]], [path])
+            r = f["projects/h5names/steps"]
+            ok(list(r["tables_by_step/preds"]) == ["5", "470", "471"], "step links in step order")
+            ok(r["tables_by_step/preds/5/n"][:].tolist() == [1], "step 5: the second table of that step")
+            ok(r["tables_by_step/preds/470/n"][:].tolist() == [2], "table at step 470: one lookup")
+            ok(r["tables_by_step/%_470/470/n"][:].tolist() == [470], "a key of digits is escaped")
+            ok(r["tables/preds/3/n"][:].tolist() == [3], "the old paths stay")
 
         # 3. zstd through the project's plugin: h5py and h5dump
         run(RUNLOG, "export", "hdf5", crafted, "-o", "crafted-zstd.h5", "--compression", "zstd:5")
