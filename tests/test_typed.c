@@ -516,6 +516,58 @@ static void test_alert_console_forbidden(void **state)
     assert_int_equal(bc.seen, NBAD);
 }
 
+/* ---- config, summary, metadata, partial and finish entries of the wrong type -- */
+
+/* spec/FORMAT.md §5.2 "Malformed entries": a `set` that is not a map sets
+ * nothing (a list used to be read as a map and crash the reader and a
+ * resuming writer), and a finish without an int exit_code does not end the
+ * run (it used to read as exit code 0, "finished"). Both passes of the run
+ * agree. */
+static void check_odd_run(const char *path)
+{
+    runlog_reader *r;
+    runlog_run *run;
+
+    TU_OK(runlog_reader_open(&r, path, NULL));
+    for (int light = 0; light < 2; light++) {
+        TU_OK(light ? runlog_reader_run_summary(&run, r) : runlog_reader_run(&run, r));
+        assert_int_equal(runlog_value_count(runlog_run_config(run)), 1);
+        assert_non_null(runlog_value_get(runlog_run_config(run), "ok"));
+        assert_int_equal(runlog_value_count(runlog_run_summary(run)), 0);
+        assert_int_equal(runlog_value_count(runlog_run_metadata(run)), 0);
+        assert_int_equal(runlog_run_state(run), RUNLOG_STATE_CRASHED);
+        assert_int_equal(runlog_run_record_count(run, RUNLOG_RECORD_FINISH), 2);
+        runlog_run_free(run);
+    }
+    runlog_reader_close(r);
+}
+
+static void test_odd_entries(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock;
+    runlog_writer *w = open_writer(fx->path, &clock);
+    const kv list_set[] = { I("t", 5), { "set", 'l', "a", 0, 0 } };
+    const kv int_set[] = { I("t", 6), I("set", 7) };
+    const kv ok_set[] = { I("t", 6), { "set", 'z', NULL, 0, 0 } };
+    const kv text_code[] = { I("t", 8), T("exit_code", "0"), T("state", "finished") };
+    const kv no_code[] = { I("t", 9), T("state", "finished") };
+
+    TU_OK(runlog_writer_config_int(w, "ok", 1));
+    craft(w, RL_REC_CONFIG, list_set, 2);
+    craft(w, RL_REC_SUMMARY, int_set, 2);
+    craft(w, RL_REC_SUMMARY, ok_set, 2);
+    craft(w, RL_REC_METADATA, list_set, 2);
+    craft(w, RL_REC_FINISH, text_code, 3);
+    craft(w, RL_REC_FINISH, no_code, 2);
+    craft(w, RL_REC_PARTIAL, list_set, 2);
+    TU_OK(runlog_writer_close(w));
+    check_odd_run(fx->path);
+    /* A resuming writer restores the last partial record: nothing here. */
+    w = open_writer(fx->path, &clock);
+    TU_OK(runlog_writer_close(w));
+}
+
 /* ---- images ---------------------------------------------------------------- */
 
 /* A 1x1 RGB PNG (the one tests/test_media.c uses). */
@@ -993,6 +1045,7 @@ int main(void)
         cmocka_unit_test(test_cursor_null),
         cmocka_unit_test_setup_teardown(test_alert_console_written, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_alert_console_forbidden, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_odd_entries, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_image_typed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_table_typed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_artifact_written, tu_setup, tu_teardown),

@@ -501,14 +501,13 @@ def run(data, tolerant=False):
         if name == "history":
             rows.append((step, time, x))
             auto.update(x)  # last value; keys keep their first place
-        elif name == "config":
-            config.update(x["set"])
-        elif name == "metadata":
-            metadata.update(x["set"])
-        elif name == "summary":
-            explicit.update(x["set"])
+        elif name in ("config", "metadata", "summary"):
+            s = x.get("set")
+            if isinstance(s, dict):  # a set that is not a map sets nothing (§5.2)
+                {"config": config, "metadata": metadata, "summary": explicit}[name].update(s)
         elif name == "finish":
-            finish = x
+            if type(x.get("exit_code")) is int:  # else it does not end the run (§5.2)
+                finish = x
         elif name == "resume":
             finish = None
     summary = dict(auto)
