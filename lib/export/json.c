@@ -91,10 +91,13 @@ static void json_image_entry(rlu_json *j, const char *key, uint64_t step, size_t
 {
     char name[MEDIA_NAME_MAX], hex[33];
     const runlog_value *v;
+    runlog_digest d;
+    int has_digest = runlog_value_digest(&d, img) == 0;
     size_t k;
 
     media_image_name(name, key, step, index, NULL, img);
-    media_digest_hex(hex, img);
+    if (has_digest)
+        runlog_digest_hex(hex, &d);
     tj_obj(j);
     tj_key(j, "key");
     tj_str(j, key);
@@ -103,7 +106,9 @@ static void json_image_entry(rlu_json *j, const char *key, uint64_t step, size_t
     tj_key(j, "index");
     tj_uint(j, index);
     tj_key(j, "digest");
-    tj_str(j, hex);
+    /* null, not 32 placeholder characters, when the map names no blob
+     * (spec/EXPORTS.md §9.3) */
+    tj_str(j, has_digest ? hex : NULL);
     for (k = 0; k < sizeof image_keys / sizeof image_keys[0]; k++) {
         tj_key(j, image_keys[k]);
         if ((v = runlog_value_get(img, image_keys[k])) == NULL || tj_value(j, v) < 0)

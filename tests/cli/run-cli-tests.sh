@@ -824,5 +824,12 @@ else
     fail "extract wrote outside DIR through a swapped folder: $(ls race/outside | head -3)"
 fi
 
+# ------------------------------------- odd media maps (spec/EXPORTS.md §9.3)
+HOSTILE=$(dirname "$EXPECTED")/../data/hostile
+run 0 "export json: an image map without a digest" "$RUNLOG" export json "$HOSTILE/media_image_no_digest.runlog"
+pyok "its images entry has digest null" 'import json; i = json.load(open("out"))["images"]; assert len(i) == 1 and i[0]["digest"] is None, i'
+run 0 "export json: an image map with a 15-byte digest" "$RUNLOG" export json "$HOSTILE/media_image_digest_15.runlog"
+pyok "its images entry has digest null, the cell the bytes in base64" 'import json; d = json.load(open("out")); assert d["images"][0]["digest"] is None, d["images"]; c = d["history"][-1]["img"]["digest"]; import base64; assert len(base64.b64decode(c)) == 15, c'
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
