@@ -830,6 +830,11 @@ run 0 "export json: an image map without a digest" "$RUNLOG" export json "$HOSTI
 pyok "its images entry has digest null" 'import json; i = json.load(open("out"))["images"]; assert len(i) == 1 and i[0]["digest"] is None, i'
 run 0 "export json: an image map with a 15-byte digest" "$RUNLOG" export json "$HOSTILE/media_image_digest_15.runlog"
 pyok "its images entry has digest null, the cell the bytes in base64" 'import json; d = json.load(open("out")); assert d["images"][0]["digest"] is None, d["images"]; c = d["history"][-1]["img"]["digest"]; import base64; assert len(base64.b64decode(c)) == 15, c'
+run 1 "export json: an artifact record with the path ../evil.txt" "$RUNLOG" export json "$HOSTILE/artifact_path_dotdot.runlog"
+has "it is reported as a malformed record, skipped" err 'byte [0-9]+: .*evil.*; record skipped'
+pyok "and not listed" 'import json; a = json.load(open("out"))["artifacts"]; assert a == [], a'
+run 0 "export json: a correct artifact record" "$RUNLOG" export json "$HOSTILE/artifact_ok.runlog"
+pyok "is listed" 'import json; a = json.load(open("out"))["artifacts"]; assert len(a) == 1, a'
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
