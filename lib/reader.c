@@ -807,8 +807,11 @@ static int run_take(runlog_run *run, const runlog_record *rec)
     case RUNLOG_RECORD_ARTIFACT:
         return run_artifact(run, b);
     case RUNLOG_RECORD_ALIAS: {
+        /* Without a text name and an unsigned version it names no version:
+         * it takes no alias from any (§13.5). */
         const char *name = rl_map_text(b, "name");
-        return name ? alias_event(run, name, rl_map_int(b, "version", -1), runlog_value_get(b, "aliases")) : 0;
+        int64_t version = rl_map_int(b, "version", -1);
+        return name && version >= 0 ? alias_event(run, name, version, runlog_value_get(b, "aliases")) : 0;
     }
     case RUNLOG_RECORD_FINISH: {
         /* A finish without an int exit_code says nothing about how the run

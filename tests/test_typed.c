@@ -568,6 +568,37 @@ static void test_odd_entries(void **state)
     TU_OK(runlog_writer_close(w));
 }
 
+/* An alias record without an unsigned version names no version: it takes
+ * no alias (it took "latest" from every version, as version -1). */
+static void test_alias_without_version(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock;
+    runlog_writer *w = open_writer(fx->path, &clock);
+    runlog_artifact *a;
+    runlog_reader *r;
+    runlog_run *run;
+    const kv no_version[] = { I("t", 5), T("name", "model"), { "aliases", 'l', "latest", 0, 0 } };
+    const kv text_version[] = { I("t", 6), T("name", "model"), T("version", "1"), { "aliases", 'l', "latest", 0, 0 } };
+
+    TU_OK(runlog_artifact_new(&a, "model", "model"));
+    TU_OK(runlog_artifact_add_reference(a, "s3://bucket/w.bin", "w.bin", 3, NULL));
+    TU_OK(runlog_writer_log_artifact(NULL, w, a));
+    runlog_artifact_free(a);
+    craft(w, RL_REC_ALIAS, no_version, 3);
+    craft(w, RL_REC_ALIAS, text_version, 4);
+    TU_OK(runlog_writer_close(w));
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    TU_OK(runlog_reader_run(&run, r));
+    const runlog_value *arts = runlog_run_artifacts(run);
+    assert_int_equal(runlog_value_count(arts), 1);
+    const runlog_value *al = runlog_value_get(runlog_value_item(arts, 0), "aliases");
+    assert_int_equal(runlog_value_count(al), 1);
+    assert_string_equal(runlog_value_string(runlog_value_item(al, 0), NULL), "latest");
+    runlog_run_free(run);
+    runlog_reader_close(r);
+}
+
 /* ---- images ---------------------------------------------------------------- */
 
 /* A 1x1 RGB PNG (the one tests/test_media.c uses). */
@@ -1046,6 +1077,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alert_console_written, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_alert_console_forbidden, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_odd_entries, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_alias_without_version, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_image_typed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_table_typed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_artifact_written, tu_setup, tu_teardown),
