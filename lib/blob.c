@@ -313,7 +313,13 @@ static int chunk_cmp(const void *a, const void *b)
     int c = memcmp(x->digest, y->digest, 16);
     if (c)
         return c;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
+    if (x->offset != y->offset)
+        return x->offset < y->offset ? -1 : 1;
+    /* Chunks at one offset in file order (spec/FORMAT.md §13.1): whatever
+     * qsort's stability, the first written is the one used. */
+    if (x->frame != y->frame)
+        return x->frame < y->frame ? -1 : 1;
+    return x->block < y->block ? -1 : x->block > y->block;
 }
 
 typedef struct index_pass {

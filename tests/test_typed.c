@@ -599,6 +599,34 @@ static void test_alias_without_version(void **state)
     runlog_reader_close(r);
 }
 
+/* Two chunks of one blob at offset 0 (a hostile file): the first in file
+ * order is used (spec/FORMAT.md §13.1), here the whole blob; the second, a
+ * 1-byte prefix, is skipped as a repeat. With the prefix first, the blob
+ * would be incomplete (no chunk at offset 1). */
+static void test_chunks_same_offset(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock;
+    runlog_writer *w = open_writer(fx->path, &clock);
+    static const char bytes[] = "abcdef";
+    runlog_digest d;
+    runlog_reader *r;
+    void *got;
+    size_t len;
+
+    rl_digest(d.bytes, bytes, 6);
+    TU_OK(rl_writer_blob_chunk(w, d.bytes, 0, 6, bytes, 6, 0));
+    TU_OK(rl_writer_blob_chunk(w, d.bytes, 0, 6, bytes, 1, 0));
+    TU_OK(rl_writer_blob_chunk(w, d.bytes, 0, 6, bytes, 1, 0));
+    TU_OK(runlog_writer_close(w));
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    TU_OK(runlog_reader_blob(&got, &len, r, &d));
+    assert_int_equal(len, 6);
+    assert_memory_equal(got, bytes, 6);
+    free(got);
+    runlog_reader_close(r);
+}
+
 /* ---- images ---------------------------------------------------------------- */
 
 /* A 1x1 RGB PNG (the one tests/test_media.c uses). */
@@ -1078,6 +1106,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alert_console_forbidden, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_odd_entries, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_alias_without_version, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_chunks_same_offset, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_image_typed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_table_typed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_artifact_written, tu_setup, tu_teardown),
