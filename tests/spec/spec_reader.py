@@ -30,7 +30,7 @@ import zstandard
 
 MiB = 1 << 20
 LIMITS = dict(key=1024, string=16 * MiB, depth=64, payload=64 * MiB, block=64 * MiB,
-              frame_raw=256 * MiB, blocks=65536, rows=1 << 24, keys=1 << 20)
+              frame_raw=256 * MiB, blocks=65536, rows=1 << 24, keys=1 << 20, values=1 << 24)
 FILE_MAGIC = b"\x89RUNLOG\n"
 FRAME_MAGIC = b"RLFR"
 TRAILER_MAGIC = b"LRLRTAIL"
@@ -118,7 +118,13 @@ def utf8(b):
 
 # ---- §5.1 CBOR, restricted ----------------------------------------------------
 
-def cbor_item(c, depth):
+def cbor_item(c, depth, n=None):
+    """One data item; n counts its values (§5.1, §10: map keys are not values)."""
+    if n is None:
+        n = [0]
+    n[0] += 1
+    if n[0] > LIMITS["values"]:
+        raise Corrupt("more than 2^24 values in one CBOR data item")
     ib = c.u8()
     major, info = ib >> 5, ib & 0x1F
     if major == 7:
@@ -159,7 +165,7 @@ def cbor_item(c, depth):
     if major == 4:
         if arg > c.left():
             raise Corrupt("CBOR list count larger than the bytes left")
-        return [cbor_item(c, depth + 1) for _ in range(arg)]
+        return [cbor_item(c, depth + 1, n) for _ in range(arg)]
     if arg > c.left() // 2:
         raise Corrupt("CBOR map count larger than the bytes left")
     m = {}
@@ -168,12 +174,12 @@ def cbor_item(c, depth):
         if kb >> 5 != 3:
             raise Corrupt("CBOR map key is not a text string")
         c.p -= 1
-        k = cbor_item(c, depth + 1)
+        k = cbor_item(c, depth + 1, [0])  # a key: not counted
         if len(k.encode()) > LIMITS["key"]:
             raise Corrupt("CBOR map key over 1024 bytes")
         if "\0" in k:
             raise Corrupt("CBOR map key holds U+0000 (§1 Text)")
-        m[k] = cbor_item(c, depth + 1)  # a repeated key: the last value wins
+        m[k] = cbor_item(c, depth + 1, n)  # a repeated key: the last value wins
     return m
 
 
