@@ -836,5 +836,14 @@ pyok "and not listed" 'import json; a = json.load(open("out"))["artifacts"]; ass
 run 0 "export json: a correct artifact record" "$RUNLOG" export json "$HOSTILE/artifact_ok.runlog"
 pyok "is listed" 'import json; a = json.load(open("out"))["artifacts"]; assert len(a) == 1, a'
 
+# ------------- text rules of spec/EXPORTS.md §1.1 and §2.4, their examples
+"$RUNLOG" run -o console.runlog --interval 0 --no-metadata -- \
+    printf 'a\342\202\nb\360\237\230c\377' >/dev/null
+run 0 "export json of a console chunk with truncated sequences" "$RUNLOG" export json console.runlog
+pyok "one U+FFFD per byte, not per maximal subpart (EXPORTS.md §2.4)" 'import json; c = json.load(open("out"))["console"]; t = "".join(x["text"] for x in c); assert t == "a\ufffd\ufffd\nb\ufffd\ufffd\ufffdc\ufffd", ascii(t)'
+"$RUNLOG" log escapes.runlog "s=$(printf 'a\001\177/\342\200\250\t\b\f')" >/dev/null
+run 0 "export json of a string with control characters" "$RUNLOG" export json escapes.runlog
+has "escaped exactly as EXPORTS.md §1.1 says" out "\"s\":\"a\\\\u0001\\\\u007f/$(printf '\342\200\250')\\\\t\\\\u0008\\\\u000c\""
+
 echo "1..$n"
 [ "$failed" -eq 0 ]
