@@ -808,7 +808,7 @@ static int run_take(runlog_run *run, const runlog_record *rec)
         return run_artifact(run, b);
     case RUNLOG_RECORD_ALIAS: {
         /* Without a text name and an unsigned version it names no version:
-         * it takes no alias from any (§13.5). */
+         * it takes no alias from any (§12.5). */
         const char *name = rl_map_text(b, "name");
         int64_t version = rl_map_int(b, "version", -1);
         return name && version >= 0 ? alias_event(run, name, version, runlog_value_get(b, "aliases")) : 0;

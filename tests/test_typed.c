@@ -600,7 +600,7 @@ static void test_alias_without_version(void **state)
 }
 
 /* Two chunks of one blob at offset 0 (a hostile file): the first in file
- * order is used (spec/FORMAT.md §13.1), here the whole blob; the second, a
+ * order is used (spec/FORMAT.md §12.1), here the whole blob; the second, a
  * 1-byte prefix, is skipped as a repeat. With the prefix first, the blob
  * would be incomplete (no chunk at offset 1). */
 static void test_chunks_same_offset(void **state)

@@ -344,7 +344,7 @@ typedef struct json_pass {
     rlu_json system; /* system samples, spooled like alerts */
     FILE *system_f;
     /* Per artifact version of runlog_run_artifacts(), in order: 1 when its
-     * record breaks spec/FORMAT.md §13.5 (left out of "artifacts"). */
+     * record breaks spec/FORMAT.md §12.5 (left out of "artifacts"). */
     unsigned char *bad_artifact;
     size_t n_artifacts;
 } json_pass;

@@ -12,7 +12,7 @@ row, then {"config": ...}, {"metadata": ...}, {"summary": ...}, {"finish": ...}
 (null when the run has no finish record). With --records: every record in file
 order instead, as {"type", "time_ns", "step", "fields"} for history rows and
 system samples and {"type", "time_ns", "body"} for the others (artifact and
-alias records of §13 included; index and blob_chunk records are not printed).
+alias records of §12 included; index and blob_chunk records are not printed).
 Floats that JSON cannot hold are written as the strings "NaN", "Infinity",
 "-Infinity"; bytes as base64 text.
 
@@ -37,9 +37,9 @@ TRAILER_MAGIC = b"LRLRTAIL"
 REC_NAMES = {0x01: "run_start", 0x02: "config", 0x03: "history", 0x04: "summary",
              0x07: "resume", 0x08: "finish", 0x0A: "index", 0x85: "alert",
              0x86: "console", 0x89: "partial", 0x8B: "system", 0x8C: "metadata",
-             0x8D: "blob_chunk", 0x8E: "artifact", 0x8F: "alias"}  # §5, §13
+             0x8D: "blob_chunk", 0x8E: "artifact", 0x8F: "alias"}  # §5, §12
 # Records that --records does not print: index records (an accelerator, §5) and
-# blob chunks (§13.1: the bytes of blobs, which media cells and artifacts name).
+# blob chunks (§12.1: the bytes of blobs, which media cells and artifacts name).
 NOT_PRINTED = (0x0A, 0x8D)
 # §2.2: the incompatible feature flags this reader knows.
 INCOMPAT_PACKED_COLUMNS = 0x1
@@ -492,7 +492,7 @@ def frame_records(payload):
             for step, time, fields in history(body, keys, p, owners, rec_no):
                 yield (REC_NAMES[t], time, step, fields)
         elif t in NOT_PRINTED:
-            continue  # index (§5) and blob_chunk (§13.1) records
+            continue  # index (§5) and blob_chunk (§12.1) records
         elif t in REC_NAMES:
             b = cbor_body(body)
             yield (REC_NAMES[t], b.get("t"), None, b)
