@@ -495,7 +495,8 @@ def frame_records(payload):
             continue  # index (§5) and blob_chunk (§12.1) records
         elif t in REC_NAMES:
             b = cbor_body(body)
-            yield (REC_NAMES[t], b.get("t"), None, b)
+            time = b.get("t")  # not an int: the record has no time (§5.2)
+            yield (REC_NAMES[t], time if type(time) is int else None, None, b)
         elif not t & 0x80:
             raise Unsupported("unknown required record type %#x" % t)
 
