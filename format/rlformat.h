@@ -53,9 +53,9 @@ enum {
     RL_REC_PARTIAL = 0x89,
     RL_REC_SYSTEM = 0x8B,   /* system metric samples: a history body (§6) */
     RL_REC_METADATA = 0x8C,
-    RL_REC_BLOB_CHUNK = 0x8D, /* §13.1 */
-    RL_REC_ARTIFACT = 0x8E,   /* §13.5 */
-    RL_REC_ALIAS = 0x8F       /* §13.5 */
+    RL_REC_BLOB_CHUNK = 0x8D, /* §12.1 */
+    RL_REC_ARTIFACT = 0x8E,   /* §12.5 */
+    RL_REC_ALIAS = 0x8F       /* §12.5 */
 };
 
 /* History column types (§6). */
@@ -70,7 +70,7 @@ enum {
 };
 
 #define RL_MAX_BLOCKS 65536u           /* blocks in one frame */
-#define RL_BLOB_CHUNK (1u << 20)       /* bytes of a blob chunk (§13.1) */
+#define RL_BLOB_CHUNK (1u << 20)       /* bytes of a blob chunk (§12.1) */
 #define RL_MAX_CBOR_ITEMS (1u << 24)   /* values in one CBOR data item, all levels (§10) */
 #define RL_MAX_FRAME_RAW (256u << 20)  /* sum of a frame's decompressed blocks */
 #define RL_MAX_ROWS (1u << 24)         /* rows in one history record */
@@ -310,7 +310,7 @@ int rl_fb_new_block(rl_frame_builder *fb, rl_buf **out, uint32_t *index);
  * compressed (PNG, JPEG, checkpoints) is not given to zstd again. */
 void rl_fb_block_raw(rl_frame_builder *fb, uint32_t index);
 
-/* XXH3-128 of data in canonical big-endian form (§13.1). */
+/* XXH3-128 of data in canonical big-endian form (§12.1). */
 void rl_digest(uint8_t out[16], const void *data, size_t len);
 typedef struct rl_digest_state rl_digest_state;
 rl_digest_state *rl_digest_begin(void);

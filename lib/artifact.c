@@ -1,5 +1,5 @@
 /*
- * Artifacts (spec/FORMAT.md §13.5): named, versioned sets of files stored as
+ * Artifacts (spec/FORMAT.md §12.5): named, versioned sets of files stored as
  * blobs (or referenced where they lie), with aliases; wandb.log_model.
  */
 #include <dirent.h>
@@ -30,7 +30,7 @@ struct runlog_artifact {
     size_t n, cap;
 };
 
-/* Entry paths (§13.5): 1..RUNLOG_MAX_PATH bytes of UTF-8, relative,
+/* Entry paths (§12.5): 1..RUNLOG_MAX_PATH bytes of UTF-8, relative,
  * '/'-separated, with no NUL or backslash and no empty, "." or ".."
  * component or one over 255 bytes (NAME_MAX: a component becomes a file
  * name when extracted). */
@@ -444,7 +444,7 @@ int runlog_writer_log_model(uint32_t *out_version, runlog_writer *w, const char 
     return rc;
 }
 
-/* ---- Reading: typed access to artifact records (§13.5) ------------------------ */
+/* ---- Reading: typed access to artifact records (§12.5) ------------------------ */
 
 static const runlog_value *get_typed(const runlog_value *map, const char *key, runlog_type type)
 {
@@ -452,7 +452,7 @@ static const runlog_value *get_typed(const runlog_value *map, const char *key, r
     return v && v->type == type ? v : NULL;
 }
 
-/* Why entry i of an artifact body breaks §13.5, in why[] (NULL when it
+/* Why entry i of an artifact body breaks §12.5, in why[] (NULL when it
  * does not): a map with a text "path" that rl_artifact_path_problem
  * accepts, a "size" >= 0, a 16-byte "digest" (a reference may lack it) and
  * for a reference a text "ref". */

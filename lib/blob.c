@@ -1,5 +1,5 @@
 /*
- * Blobs (spec/FORMAT.md §13.1): content-addressed payloads stored once per
+ * Blobs (spec/FORMAT.md §12.1): content-addressed payloads stored once per
  * file in chunks of at most 1 MiB, each chunk a record whose bytes sit in
  * their own block. Writing goes through the writer's queue; reading checks
  * every blob against its digest before anything is returned.
@@ -313,7 +313,13 @@ static int chunk_cmp(const void *a, const void *b)
     int c = memcmp(x->digest, y->digest, 16);
     if (c)
         return c;
-    return x->offset < y->offset ? -1 : x->offset > y->offset;
+    if (x->offset != y->offset)
+        return x->offset < y->offset ? -1 : 1;
+    /* Chunks at one offset in file order (spec/FORMAT.md §12.1): whatever
+     * qsort's stability, the first written is the one used. */
+    if (x->frame != y->frame)
+        return x->frame < y->frame ? -1 : 1;
+    return x->block < y->block ? -1 : x->block > y->block;
 }
 
 typedef struct index_pass {
@@ -589,7 +595,7 @@ struct runlog_doc {
     runlog_value *value;
 };
 
-/* Why a decoded table blob is not a §13.4 table, in why[] (NULL when it is):
+/* Why a decoded table blob is not a §12.4 table, in why[] (NULL when it is):
  * a map whose "columns" (text) and "types" (type names) have one entry per
  * list of "data", at most RUNLOG_MAX_TABLE_COLUMNS, every list holding the
  * same number of cells (at most RUNLOG_MAX_TABLE_ROWS), each cell null or of
@@ -696,7 +702,7 @@ void runlog_doc_free(runlog_doc *doc)
     free(doc);
 }
 
-/* ---- Typed access to a table document (§13.4) --------------------------------- */
+/* ---- Typed access to a table document (§12.4) --------------------------------- */
 
 /* runlog_reader_table() made every doc and checked it with table_problem():
  * these only read what that check guarantees. */

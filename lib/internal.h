@@ -194,7 +194,7 @@ int rl_check_text(const char *what, const char *s);
 int rl_writer_check(runlog_writer *w);
 int rl_writer_body_start(runlog_writer *w, rl_buf *b, size_t n);
 int rl_writer_record(runlog_writer *w, uint8_t type, const rl_buf *body);
-/* Queues one chunk of a blob (§13.1). */
+/* Queues one chunk of a blob (§12.1). */
 int rl_writer_blob_chunk(runlog_writer *w, const uint8_t digest[16], uint64_t offset, uint64_t total,
                          const void *data, size_t len, int compress);
 rl_digest_set *rl_writer_blobs(runlog_writer *w);
@@ -241,7 +241,7 @@ void rl_history_add_frames(runlog_history *h, uint64_t frames_read);
 const char *rl_record_path(const runlog_record *rec);
 int rl_record_corrupt(const runlog_record *rec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* NULL when an artifact entry path is one §13.5 allows, else why not. The
+/* NULL when an artifact entry path is one §12.5 allows, else why not. The
  * one rule, used by the writer, the typed reader and (through
  * runlog_artifact_path_check) the tools. */
 const char *rl_artifact_path_problem(const char *p, size_t len);

@@ -1,5 +1,5 @@
 /*
- * Images and tables (spec/FORMAT.md §13.3, §13.4). Both are blobs plus a
+ * Images and tables (spec/FORMAT.md §12.3, §12.4). Both are blobs plus a
  * small CBOR map placed in a history cell: the map names the blob by digest.
  */
 #include <math.h>
@@ -46,7 +46,7 @@ static uint8_t *to_u8(const void *pixels, size_t n, runlog_pixel_type type)
     return out;
 }
 
-/* The image map of §13.3. */
+/* The image map of §12.3. */
 static int image_map(rl_buf *b, const runlog_digest *d, const char *format, uint32_t width, uint32_t height,
                      uint32_t channels, uint64_t size, const char *caption)
 {
@@ -388,7 +388,7 @@ int runlog_writer_add_table(runlog_writer *w, const char *key, runlog_table *t)
         return rc;
     if (!t || t->w != w)
         return rl_fail(RUNLOG_EINVAL, "table is NULL or belongs to another writer");
-    /* The blob (§13.4): {"columns": [...], "types": [...], "data": [[cells of
+    /* The blob (§12.4): {"columns": [...], "types": [...], "data": [[cells of
      * column 0], ...]} with the rows ended so far. It is stored piece by
      * piece (heads here, cells from the columns' own buffers), never copied
      * whole: a table costs its cells' bytes once. */
@@ -434,7 +434,7 @@ done:
     return rc;
 }
 
-/* ---- Reading: typed access to image maps (§13.3) ------------------------------- */
+/* ---- Reading: typed access to image maps (§12.3) ------------------------------- */
 
 /* 1 when v is exactly the text s (a text may hold NUL bytes: no strcmp). */
 static int text_is(const runlog_value *v, const char *s)
@@ -442,7 +442,7 @@ static int text_is(const runlog_value *v, const char *s)
     return v && v->type == RUNLOG_STRING && v->n == strlen(s) && memcmp(v->u.s, s, v->n) == 0;
 }
 
-/* Why v is not a §13.3 image map (NULL when it is); fills *info. The raw
+/* Why v is not a §12.3 image map (NULL when it is); fills *info. The raw
  * shape rule: height and width in 1..2^32-1, channels 1, 3 or 4, and
  * height x width x channels equal to "size" (compared without wrapping), so
  * that nobody sizes a pixel array from a map that disagrees with its blob. */

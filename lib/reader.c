@@ -220,6 +220,13 @@ static void drop_frame(runlog_cursor *c)
     c->in_hist = 0;
 }
 
+/* Whether a finish body has the int exit_code that makes it end the run. */
+static int finish_code_ok(const runlog_value *body)
+{
+    const runlog_value *code = runlog_value_get(body, "exit_code");
+    return code && code->type == RUNLOG_INT;
+}
+
 /* Handles one record of the current frame. 1: a record is ready in c->rec;
  * 0: nothing to show, go on; < 0: error. */
 static int take_record(runlog_cursor *c, const rl_record_view *v, const char **why)
@@ -257,7 +264,7 @@ static int take_record(runlog_cursor *c, const rl_record_view *v, const char **w
         *why = "record body is not exactly one CBOR map";
         return RUNLOG_ECORRUPT;
     }
-    if (type == RUNLOG_RECORD_FINISH)
+    if (type == RUNLOG_RECORD_FINISH && finish_code_ok(body))
         c->finished_seen = 1;
     else if (type == RUNLOG_RECORD_RESUME)
         c->finished_seen = 0;
@@ -618,8 +625,12 @@ static int vmap_set(vmap *m, const char *key, size_t len, const runlog_value *v)
     return clone_into(&m->vals[id], v);
 }
 
+/* A `set` that is missing or not a map sets nothing (spec/FORMAT.md §5.2
+ * "Malformed entries"): a list has no keys to read. */
 static int vmap_set_all(vmap *m, const runlog_value *map)
 {
+    if (!map || map->type != RUNLOG_MAP)
+        return 0;
     for (size_t i = 0; i < runlog_value_count(map); i++) {
         int rc = vmap_set(m, map->keys[i].p, map->keys[i].n, &map->u.items[i]);
         if (rc)
@@ -796,10 +807,18 @@ static int run_take(runlog_run *run, const runlog_record *rec)
     case RUNLOG_RECORD_ARTIFACT:
         return run_artifact(run, b);
     case RUNLOG_RECORD_ALIAS: {
+        /* Without a text name and an unsigned version it names no version:
+         * it takes no alias from any (§12.5). */
         const char *name = rl_map_text(b, "name");
-        return name ? alias_event(run, name, rl_map_int(b, "version", -1), runlog_value_get(b, "aliases")) : 0;
+        int64_t version = rl_map_int(b, "version", -1);
+        return name && version >= 0 ? alias_event(run, name, version, runlog_value_get(b, "aliases")) : 0;
     }
     case RUNLOG_RECORD_FINISH: {
+        /* A finish without an int exit_code says nothing about how the run
+         * ended: it is not read as one (§5.2 "Malformed entries"), rather
+         * than as exit code 0. */
+        if (!finish_code_ok(b))
+            return 0;
         /* The state follows the recorded value, not its int cast: 2^32
          * written by another writer is a failure, not "exit code 0". */
         int64_t code = rl_map_int(b, "exit_code", 0);

@@ -1672,6 +1672,8 @@ uint64_t runlog_writer_next_step(const runlog_writer *w) { return w ? w->next_st
 static int restore_partial(runlog_writer *w, const runlog_value *body)
 {
     const runlog_value *set = runlog_value_get(body, "set");
+    if (!set || set->type != RUNLOG_MAP)
+        return 0; /* nothing pending that can be read (spec/FORMAT.md §5.2) */
     for (size_t i = 0; i < runlog_value_count(set); i++) {
         const runlog_value *v = &set->u.items[i];
         const char *key = set->keys[i].p;

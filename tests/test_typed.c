@@ -516,6 +516,117 @@ static void test_alert_console_forbidden(void **state)
     assert_int_equal(bc.seen, NBAD);
 }
 
+/* ---- config, summary, metadata, partial and finish entries of the wrong type -- */
+
+/* spec/FORMAT.md §5.2 "Malformed entries": a `set` that is not a map sets
+ * nothing (a list used to be read as a map and crash the reader and a
+ * resuming writer), and a finish without an int exit_code does not end the
+ * run (it used to read as exit code 0, "finished"). Both passes of the run
+ * agree. */
+static void check_odd_run(const char *path)
+{
+    runlog_reader *r;
+    runlog_run *run;
+
+    TU_OK(runlog_reader_open(&r, path, NULL));
+    for (int light = 0; light < 2; light++) {
+        TU_OK(light ? runlog_reader_run_summary(&run, r) : runlog_reader_run(&run, r));
+        assert_int_equal(runlog_value_count(runlog_run_config(run)), 1);
+        assert_non_null(runlog_value_get(runlog_run_config(run), "ok"));
+        assert_int_equal(runlog_value_count(runlog_run_summary(run)), 0);
+        assert_int_equal(runlog_value_count(runlog_run_metadata(run)), 0);
+        assert_int_equal(runlog_run_state(run), RUNLOG_STATE_CRASHED);
+        assert_int_equal(runlog_run_record_count(run, RUNLOG_RECORD_FINISH), 2);
+        runlog_run_free(run);
+    }
+    runlog_reader_close(r);
+}
+
+static void test_odd_entries(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock;
+    runlog_writer *w = open_writer(fx->path, &clock);
+    const kv list_set[] = { I("t", 5), { "set", 'l', "a", 0, 0 } };
+    const kv int_set[] = { I("t", 6), I("set", 7) };
+    const kv ok_set[] = { I("t", 6), { "set", 'z', NULL, 0, 0 } };
+    const kv text_code[] = { I("t", 8), T("exit_code", "0"), T("state", "finished") };
+    const kv no_code[] = { I("t", 9), T("state", "finished") };
+
+    TU_OK(runlog_writer_config_int(w, "ok", 1));
+    craft(w, RL_REC_CONFIG, list_set, 2);
+    craft(w, RL_REC_SUMMARY, int_set, 2);
+    craft(w, RL_REC_SUMMARY, ok_set, 2);
+    craft(w, RL_REC_METADATA, list_set, 2);
+    craft(w, RL_REC_FINISH, text_code, 3);
+    craft(w, RL_REC_FINISH, no_code, 2);
+    craft(w, RL_REC_PARTIAL, list_set, 2);
+    TU_OK(runlog_writer_close(w));
+    check_odd_run(fx->path);
+    /* A resuming writer restores the last partial record: nothing here. */
+    w = open_writer(fx->path, &clock);
+    TU_OK(runlog_writer_close(w));
+}
+
+/* An alias record without an unsigned version names no version: it takes
+ * no alias (it took "latest" from every version, as version -1). */
+static void test_alias_without_version(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock;
+    runlog_writer *w = open_writer(fx->path, &clock);
+    runlog_artifact *a;
+    runlog_reader *r;
+    runlog_run *run;
+    const kv no_version[] = { I("t", 5), T("name", "model"), { "aliases", 'l', "latest", 0, 0 } };
+    const kv text_version[] = { I("t", 6), T("name", "model"), T("version", "1"), { "aliases", 'l', "latest", 0, 0 } };
+
+    TU_OK(runlog_artifact_new(&a, "model", "model"));
+    TU_OK(runlog_artifact_add_reference(a, "s3://bucket/w.bin", "w.bin", 3, NULL));
+    TU_OK(runlog_writer_log_artifact(NULL, w, a));
+    runlog_artifact_free(a);
+    craft(w, RL_REC_ALIAS, no_version, 3);
+    craft(w, RL_REC_ALIAS, text_version, 4);
+    TU_OK(runlog_writer_close(w));
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    TU_OK(runlog_reader_run(&run, r));
+    const runlog_value *arts = runlog_run_artifacts(run);
+    assert_int_equal(runlog_value_count(arts), 1);
+    const runlog_value *al = runlog_value_get(runlog_value_item(arts, 0), "aliases");
+    assert_int_equal(runlog_value_count(al), 1);
+    assert_string_equal(runlog_value_string(runlog_value_item(al, 0), NULL), "latest");
+    runlog_run_free(run);
+    runlog_reader_close(r);
+}
+
+/* Two chunks of one blob at offset 0 (a hostile file): the first in file
+ * order is used (spec/FORMAT.md §12.1), here the whole blob; the second, a
+ * 1-byte prefix, is skipped as a repeat. With the prefix first, the blob
+ * would be incomplete (no chunk at offset 1). */
+static void test_chunks_same_offset(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock;
+    runlog_writer *w = open_writer(fx->path, &clock);
+    static const char bytes[] = "abcdef";
+    runlog_digest d;
+    runlog_reader *r;
+    void *got;
+    size_t len;
+
+    rl_digest(d.bytes, bytes, 6);
+    TU_OK(rl_writer_blob_chunk(w, d.bytes, 0, 6, bytes, 6, 0));
+    TU_OK(rl_writer_blob_chunk(w, d.bytes, 0, 6, bytes, 1, 0));
+    TU_OK(rl_writer_blob_chunk(w, d.bytes, 0, 6, bytes, 1, 0));
+    TU_OK(runlog_writer_close(w));
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    TU_OK(runlog_reader_blob(&got, &len, r, &d));
+    assert_int_equal(len, 6);
+    assert_memory_equal(got, bytes, 6);
+    free(got);
+    runlog_reader_close(r);
+}
+
 /* ---- images ---------------------------------------------------------------- */
 
 /* A 1x1 RGB PNG (the one tests/test_media.c uses). */
@@ -993,6 +1104,9 @@ int main(void)
         cmocka_unit_test(test_cursor_null),
         cmocka_unit_test_setup_teardown(test_alert_console_written, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_alert_console_forbidden, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_odd_entries, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_alias_without_version, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_chunks_same_offset, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_image_typed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_table_typed, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_artifact_written, tu_setup, tu_teardown),

@@ -184,7 +184,7 @@ static int check_entries(const char *file, const runlog_value *entries)
     for (i = 0; i < n; i++) {
         e = runlog_value_item(entries, i);
         p = rlu_map_str(e, "path", &len);
-        /* The library's one path rule (spec/FORMAT.md §13.5); its detail
+        /* The library's one path rule (spec/FORMAT.md §12.5); its detail
          * quotes the path and says why. */
         if (p && runlog_artifact_path_check(p, len) < 0)
             return runlog_error_set(RUNLOG_ECORRUPT,

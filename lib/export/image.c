@@ -136,7 +136,7 @@ static int decode_png(image_pixels *p, const void *data, size_t len, const char 
         return -1;
     }
     spng_ctx_free(ctx);
-    /* Channels as spec/FORMAT.md §13.3 counts them (palette: 3). */
+    /* Channels as spec/FORMAT.md §12.3 counts them (palette: 3). */
     p->c = ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE ? 1
          : ihdr.color_type == SPNG_COLOR_TYPE_GRAYSCALE_ALPHA ? 2
          : ihdr.color_type == SPNG_COLOR_TYPE_TRUECOLOR_ALPHA ? 4 : 3;

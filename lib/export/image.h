@@ -1,6 +1,6 @@
 /*
  * image.h — the one place where librunlog-export encodes and decodes
- * images (spec/FORMAT.md §13.3): raw uint8 pixels to PNG (extract, the W&B
+ * images (spec/FORMAT.md §12.3): raw uint8 pixels to PNG (extract, the W&B
  * export), PNG and JPEG to pixels (the HDF5 export), with Debian's libspng
  * and libjpeg(-turbo) — no deflate, CRC or DCT code of our own. Without the
  * images feature the encoder and decoders answer "not in this build".

@@ -91,10 +91,13 @@ static void json_image_entry(rlu_json *j, const char *key, uint64_t step, size_t
 {
     char name[MEDIA_NAME_MAX], hex[33];
     const runlog_value *v;
+    runlog_digest d;
+    int has_digest = runlog_value_digest(&d, img) == 0;
     size_t k;
 
     media_image_name(name, key, step, index, NULL, img);
-    media_digest_hex(hex, img);
+    if (has_digest)
+        runlog_digest_hex(hex, &d);
     tj_obj(j);
     tj_key(j, "key");
     tj_str(j, key);
@@ -103,7 +106,9 @@ static void json_image_entry(rlu_json *j, const char *key, uint64_t step, size_t
     tj_key(j, "index");
     tj_uint(j, index);
     tj_key(j, "digest");
-    tj_str(j, hex);
+    /* null, not 32 placeholder characters, when the map names no blob
+     * (spec/EXPORTS.md §9.3) */
+    tj_str(j, has_digest ? hex : NULL);
     for (k = 0; k < sizeof image_keys / sizeof image_keys[0]; k++) {
         tj_key(j, image_keys[k]);
         if ((v = runlog_value_get(img, image_keys[k])) == NULL || tj_value(j, v) < 0)
@@ -223,8 +228,10 @@ static int json_row_media(rlu_json *images, rlu_json *tables, runlog_reader *blo
     return rc;
 }
 
-/* "artifacts": runlog_run_artifacts() with digests in hex. */
-static int json_artifacts(rlu_json *j, const runlog_run *run)
+/* "artifacts": runlog_run_artifacts() with digests in hex, less the
+ * versions whose record is malformed (bad[i], n_bad of them known). */
+static int json_artifacts(rlu_json *j, const runlog_run *run, const unsigned char *bad,
+                          size_t n_bad)
 {
     const runlog_value *arts = runlog_run_artifacts(run);
     size_t i, n = arts ? runlog_value_count(arts) : 0;
@@ -234,6 +241,8 @@ static int json_artifacts(rlu_json *j, const runlog_run *run)
     tj_key(j, "artifacts");
     tj_arr(j);
     for (i = 0; i < n && rc == 0; i++) {
+        if (i < n_bad && bad[i])
+            continue;
         tj_item_break(j);
         rc = media_json(j, runlog_value_item(arts, i), NULL);
     }
@@ -334,7 +343,38 @@ typedef struct json_pass {
     int jsonl;
     rlu_json system; /* system samples, spooled like alerts */
     FILE *system_f;
+    /* Per artifact version of runlog_run_artifacts(), in order: 1 when its
+     * record breaks spec/FORMAT.md §12.5 (left out of "artifacts"). */
+    unsigned char *bad_artifact;
+    size_t n_artifacts;
 } json_pass;
+
+/* Whether runlog_run_artifacts() lists this artifact record: it lists every
+ * record with a text name and a version >= 0, in file order. */
+static int run_lists_artifact(const runlog_record *rec)
+{
+    const runlog_value *b = runlog_record_body(rec), *name = runlog_value_get(b, "name"),
+                       *version = runlog_value_get(b, "version");
+
+    return name && runlog_value_type(name) == RUNLOG_STRING && version &&
+           runlog_value_type(version) == RUNLOG_INT && runlog_value_int(version) >= 0;
+}
+
+/* An artifact record: a malformed one is reported as a malformed alert is,
+ * and marked so that json_artifacts() leaves it out. */
+static int json_artifact_record(json_pass *p, const runlog_record *rec)
+{
+    int rc = runlog_record_artifact(rec, NULL, NULL, NULL, NULL, NULL), listed = run_lists_artifact(rec);
+    unsigned char *more;
+
+    if (listed) {
+        if (!(more = realloc(p->bad_artifact, p->n_artifacts + 1)))
+            return RUNLOG_ENOMEM;
+        p->bad_artifact = more;
+        p->bad_artifact[p->n_artifacts++] = rc < 0;
+    }
+    return rc < 0 ? rx_bad_record(p->x, rc) : 0;
+}
 
 /* Routes one record to the history (written now) or a spool. */
 static int json_record(json_pass *p, const runlog_record *rec, int64_t start)
@@ -378,6 +418,9 @@ static int json_pass_run(json_pass *p, runlog_reader *r, const runlog_run *run)
 
     rx_quota_init(&q, run);
     while ((rc = runlog_reader_next(r, &rec)) == 0) {
+        if (!p->jsonl && runlog_record_type_of(rec) == RUNLOG_RECORD_ARTIFACT &&
+            (rc = json_artifact_record(p, rec)) < 0)
+            return rc;
         if (!rx_quota_take(&q, runlog_record_type_of(rec)))
             continue;
         if ((rc = json_record(p, rec, start)) < 0)
@@ -452,7 +495,7 @@ static int json_tail(json_pass *p, const runlog_run *run)
         json_spooled(&p->doc, "console", p->console_f) < 0 ||
         json_spooled(&p->doc, "tables", p->tables_f) < 0 ||
         json_spooled(&p->doc, "images", p->images_f) < 0 ||
-        json_artifacts(&p->doc, run) < 0)
+        json_artifacts(&p->doc, run, p->bad_artifact, p->n_artifacts) < 0)
         return -1;
     tj_obj_end(&p->doc);
     tj_newline(&p->doc);
@@ -504,6 +547,7 @@ out:
         fclose(p.tables_f);
     if (p.system_f)
         fclose(p.system_f);
+    free(p.bad_artifact);
     return status;
 }
 

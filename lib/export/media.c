@@ -237,7 +237,7 @@ void media_count_row(media_counts *c, const runlog_record *rec)
             if (!rlu_map_int(v, "nrows", &nrows) || nrows < 0)
                 nrows = 0;
             /* The map is not checked against its blob here: bound what a
-             * crafted count can add (spec §13.4: at most 2^24 rows). */
+             * crafted count can add (spec §12.4: at most 2^24 rows). */
             if (nrows > RUNLOG_MAX_TABLE_ROWS)
                 nrows = RUNLOG_MAX_TABLE_ROWS;
             for (k = 0; k < ntypes; k++)

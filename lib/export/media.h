@@ -1,6 +1,6 @@
 /*
  * media.h — helpers shared by `extract`, `export` and `info` for the media
- * values of history rows (spec/FORMAT.md §13): image maps, lists of image
+ * values of history rows (spec/FORMAT.md §12): image maps, lists of image
  * maps and table maps; and the file names that `runlog extract --images`
  * gives images (spec/EXPORTS.md "Image file names").
  */

@@ -653,7 +653,7 @@ RUNLOG_API const runlog_value *runlog_history_value(const runlog_history *h, siz
 RUNLOG_API uint64_t runlog_history_frames_read(const runlog_history *h);
 
 /* ------------------------------------------------------------------------ */
-/* Blobs, images, tables, artifacts (spec/FORMAT.md §13)                     */
+/* Blobs, images, tables, artifacts (spec/FORMAT.md §12)                     */
 /* ------------------------------------------------------------------------ */
 
 /** A blob's identity: XXH3-128 of its bytes, canonical (big-endian) form. */
@@ -747,7 +747,7 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_table_image(runlog_table *t, const void *
 /** Ends a row; every column must have had its cell. */
 RUNLOG_API RUNLOG_NODISCARD int runlog_table_end_row(runlog_table *t);
 /**
- * Stores the table's cells as one blob (CBOR, §13.4) and adds a reference to
+ * Stores the table's cells as one blob (CBOR, §12.4) and adds a reference to
  * it under key in the pending row, like wandb.log({key: table}, commit=False).
  * The table stays usable (logging it again after more rows is allowed).
  */
@@ -833,13 +833,13 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob_to_fd(runlog_reader *r, const
 /** A decoded structured document (a table's cells). */
 typedef struct runlog_doc runlog_doc;
 /** Reads a table blob: a map with "columns" (names), "types" (names) and
- *  "data" (a list per column). Image cells are image maps (§13.3). */
+ *  "data" (a list per column). Image cells are image maps (§12.3). */
 RUNLOG_API RUNLOG_NODISCARD int runlog_reader_table(runlog_doc **out, runlog_reader *r,
                                                     const runlog_digest *digest);
 RUNLOG_API const runlog_value *runlog_doc_value(const runlog_doc *doc);
 RUNLOG_API void runlog_doc_free(runlog_doc *doc);
 
-/** How an image's blob is encoded (§13.3). */
+/** How an image's blob is encoded (§12.3). */
 typedef enum runlog_image_format {
     RUNLOG_IMAGE_RAW = 0,  /**< height x width x channels uint8, row-major, interleaved */
     RUNLOG_IMAGE_PNG = 1,
@@ -848,9 +848,9 @@ typedef enum runlog_image_format {
 
 #define RUNLOG_IMAGE_INFO_VERSION 1
 
-/** What an image map says (§13.3). Start from RUNLOG_IMAGE_INFO_INIT (the
+/** What an image map says (§12.3). Start from RUNLOG_IMAGE_INFO_INIT (the
  *  version tells the library which fields the caller knows); filled by
- *  runlog_value_image(). A raw image's samples are always uint8 (§13.3);
+ *  runlog_value_image(). A raw image's samples are always uint8 (§12.3);
  *  the map records no bit depth for PNG and JPEG. */
 typedef struct runlog_image_info {
     unsigned version;          /**< RUNLOG_IMAGE_INFO_VERSION */
@@ -889,7 +889,7 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_reader_image(void **out, size_t *len, run
                                                     const runlog_value *image);
 
 /**
- * A table document's shape (runlog_reader_table() checked it, §13.4).
+ * A table document's shape (runlog_reader_table() checked it, §12.4).
  * ncols and nrows may be NULL.
  * @return 0; RUNLOG_EINVAL (doc NULL).
  */
@@ -917,7 +917,7 @@ RUNLOG_API const runlog_value *runlog_run_artifacts(const runlog_run *run);
 
 /**
  * Checks an artifact entry path against the one rule the writer, the typed
- * reader and extract share (spec/FORMAT.md §13.5): 1 to RUNLOG_MAX_PATH
+ * reader and extract share (spec/FORMAT.md §12.5): 1 to RUNLOG_MAX_PATH
  * bytes of valid UTF-8, relative, '/'-separated, with no NUL byte or
  * backslash and no empty, "." or ".." component or one over 255 bytes.
  * @param path the bytes (need not be NUL-terminated); len their count.
@@ -927,7 +927,7 @@ RUNLOG_API const runlog_value *runlog_run_artifacts(const runlog_run *run);
 RUNLOG_API RUNLOG_NODISCARD int runlog_artifact_path_check(const char *path, size_t len);
 
 /**
- * An artifact record (§13.5), checked whole: name text of 1 to 1024 bytes,
+ * An artifact record (§12.5), checked whole: name text of 1 to 1024 bytes,
  * type text, version in 0..2^32-1, aliases a list of text, a 16-byte
  * digest, entries a list sorted by path with no path twice, each entry as
  * runlog_record_artifact_entry() checks it, and size the sum of the entries'

@@ -90,7 +90,7 @@ class ArtifactVersion:
 
 
 def _runlog_check_path(path):
-    # The library's one rule for entry paths (spec/FORMAT.md §13.5): never
+    # The library's one rule for entry paths (spec/FORMAT.md §12.5): never
     # write outside root, whatever the file says.
     _runlog.artifact_path_check(path)
 

@@ -837,5 +837,26 @@ else
     fail "extract wrote outside DIR through a swapped folder: $(ls race/outside | head -3)"
 fi
 
+# ------------------------------------- odd media maps (spec/EXPORTS.md §9.3)
+HOSTILE=$(dirname "$EXPECTED")/../data/hostile
+run 0 "export json: an image map without a digest" "$RUNLOG" export json "$HOSTILE/media_image_no_digest.runlog"
+pyok "its images entry has digest null" 'import json; i = json.load(open("out"))["images"]; assert len(i) == 1 and i[0]["digest"] is None, i'
+run 0 "export json: an image map with a 15-byte digest" "$RUNLOG" export json "$HOSTILE/media_image_digest_15.runlog"
+pyok "its images entry has digest null, the cell the bytes in base64" 'import json; d = json.load(open("out")); assert d["images"][0]["digest"] is None, d["images"]; c = d["history"][-1]["img"]["digest"]; import base64; assert len(base64.b64decode(c)) == 15, c'
+run 1 "export json: an artifact record with the path ../evil.txt" "$RUNLOG" export json "$HOSTILE/artifact_path_dotdot.runlog"
+has "it is reported as a malformed record, skipped" err 'byte [0-9]+: .*evil.*; record skipped'
+pyok "and not listed" 'import json; a = json.load(open("out"))["artifacts"]; assert a == [], a'
+run 0 "export json: a correct artifact record" "$RUNLOG" export json "$HOSTILE/artifact_ok.runlog"
+pyok "is listed" 'import json; a = json.load(open("out"))["artifacts"]; assert len(a) == 1, a'
+
+# ------------- text rules of spec/EXPORTS.md §1.1 and §2.4, their examples
+"$RUNLOG" run -o console.runlog --interval 0 --no-metadata -- \
+    printf 'a\342\202\nb\360\237\230c\377' >/dev/null
+run 0 "export json of a console chunk with truncated sequences" "$RUNLOG" export json console.runlog
+pyok "one U+FFFD per byte, not per maximal subpart (EXPORTS.md §2.4)" 'import json; c = json.load(open("out"))["console"]; t = "".join(x["text"] for x in c); assert t == "a\ufffd\ufffd\nb\ufffd\ufffd\ufffdc\ufffd", ascii(t)'
+"$RUNLOG" log escapes.runlog "s=$(printf 'a\001\177/\342\200\250\t\b\f')" >/dev/null
+run 0 "export json of a string with control characters" "$RUNLOG" export json escapes.runlog
+has "escaped exactly as EXPORTS.md §1.1 says" out "\"s\":\"a\\\\u0001\\\\u007f/$(printf '\342\200\250')\\\\t\\\\u0008\\\\u000c\""
+
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -1,6 +1,6 @@
 /*
  * test_report_downsample.c — the report's down-sampling rule (spec/
- * EXPORTS.md §12.3, lib/export/downsample.c), compiled in alone: at most
+ * EXPORTS.md §13.3, lib/export/downsample.c), compiled in alone: at most
  * max_points points, indexes increasing, and the first, last, lowest and
  * highest point of every bucket kept.
  */

@@ -21,7 +21,7 @@ static void touch_record(const runlog_record *rec)
         fuzz_touch_value(runlog_record_field_value(rec, i));
     }
     fuzz_touch_value(runlog_record_body(rec));
-    /* The typed accessors (spec/FORMAT.md §5.2, §13): on any body they
+    /* The typed accessors (spec/FORMAT.md §5.2, §12): on any body they
      * answer 0 with checked fields, or an error with a detail. */
     const char *a, *b;
     size_t alen, blen, n;

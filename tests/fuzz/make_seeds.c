@@ -108,7 +108,7 @@ static void write_full(const char *path)
     CHECK(runlog_writer_summary_double(w, "best_acc", 0.93));
     CHECK(runlog_writer_alert(w, "slow", "step took 5 s", RUNLOG_ALERT_WARN));
     CHECK(runlog_writer_console(w, RUNLOG_STDOUT, "epoch 1\n", 8));
-    /* Blobs (§13): an image cell, a table with an image column, a model
+    /* Blobs (§12): an image cell, a table with an image column, a model
      * artifact of one small file. */
     uint8_t px[4 * 4 * 3];
     for (size_t k = 0; k < sizeof px; k++)

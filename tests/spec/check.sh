@@ -20,7 +20,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$runlog" log "$tmp/log.runlog" --step 7 a=nan
 "$runlog" finish "$tmp/log.runlog" --exit-code 3
 "$py" "$here/compare.py" "$runlog" "$tmp/fixture.runlog" "$tmp"/demo/*.runlog "$tmp/log.runlog"
-# Files of earlier format versions (tests/data/golden/VERSION/, §12): both
+# Files of earlier format versions (tests/data/golden/VERSION/, §13): both
 # readers agree on them, and the library still dumps exactly what it dumped
 # when they were written (FILE.dump.jsonl, checked then against the spec reader).
 golden=$here/../data/golden

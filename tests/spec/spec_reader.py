@@ -12,7 +12,7 @@ row, then {"config": ...}, {"metadata": ...}, {"summary": ...}, {"finish": ...}
 (null when the run has no finish record). With --records: every record in file
 order instead, as {"type", "time_ns", "step", "fields"} for history rows and
 system samples and {"type", "time_ns", "body"} for the others (artifact and
-alias records of §13 included; index and blob_chunk records are not printed).
+alias records of §12 included; index and blob_chunk records are not printed).
 Floats that JSON cannot hold are written as the strings "NaN", "Infinity",
 "-Infinity"; bytes as base64 text.
 
@@ -30,16 +30,16 @@ import zstandard
 
 MiB = 1 << 20
 LIMITS = dict(key=1024, string=16 * MiB, depth=64, payload=64 * MiB, block=64 * MiB,
-              frame_raw=256 * MiB, blocks=65536, rows=1 << 24, keys=1 << 20)
+              frame_raw=256 * MiB, blocks=65536, rows=1 << 24, keys=1 << 20, values=1 << 24)
 FILE_MAGIC = b"\x89RUNLOG\n"
 FRAME_MAGIC = b"RLFR"
 TRAILER_MAGIC = b"LRLRTAIL"
 REC_NAMES = {0x01: "run_start", 0x02: "config", 0x03: "history", 0x04: "summary",
              0x07: "resume", 0x08: "finish", 0x0A: "index", 0x85: "alert",
              0x86: "console", 0x89: "partial", 0x8B: "system", 0x8C: "metadata",
-             0x8D: "blob_chunk", 0x8E: "artifact", 0x8F: "alias"}  # §5, §13
+             0x8D: "blob_chunk", 0x8E: "artifact", 0x8F: "alias"}  # §5, §12
 # Records that --records does not print: index records (an accelerator, §5) and
-# blob chunks (§13.1: the bytes of blobs, which media cells and artifacts name).
+# blob chunks (§12.1: the bytes of blobs, which media cells and artifacts name).
 NOT_PRINTED = (0x0A, 0x8D)
 # §2.2: the incompatible feature flags this reader knows.
 INCOMPAT_PACKED_COLUMNS = 0x1
@@ -118,7 +118,13 @@ def utf8(b):
 
 # ---- §5.1 CBOR, restricted ----------------------------------------------------
 
-def cbor_item(c, depth):
+def cbor_item(c, depth, n=None):
+    """One data item; n counts its values (§5.1, §10: map keys are not values)."""
+    if n is None:
+        n = [0]
+    n[0] += 1
+    if n[0] > LIMITS["values"]:
+        raise Corrupt("more than 2^24 values in one CBOR data item")
     ib = c.u8()
     major, info = ib >> 5, ib & 0x1F
     if major == 7:
@@ -159,7 +165,7 @@ def cbor_item(c, depth):
     if major == 4:
         if arg > c.left():
             raise Corrupt("CBOR list count larger than the bytes left")
-        return [cbor_item(c, depth + 1) for _ in range(arg)]
+        return [cbor_item(c, depth + 1, n) for _ in range(arg)]
     if arg > c.left() // 2:
         raise Corrupt("CBOR map count larger than the bytes left")
     m = {}
@@ -168,12 +174,12 @@ def cbor_item(c, depth):
         if kb >> 5 != 3:
             raise Corrupt("CBOR map key is not a text string")
         c.p -= 1
-        k = cbor_item(c, depth + 1)
+        k = cbor_item(c, depth + 1, [0])  # a key: not counted
         if len(k.encode()) > LIMITS["key"]:
             raise Corrupt("CBOR map key over 1024 bytes")
         if "\0" in k:
             raise Corrupt("CBOR map key holds U+0000 (§1 Text)")
-        m[k] = cbor_item(c, depth + 1)  # a repeated key: the last value wins
+        m[k] = cbor_item(c, depth + 1, n)  # a repeated key: the last value wins
     return m
 
 
@@ -486,10 +492,11 @@ def frame_records(payload):
             for step, time, fields in history(body, keys, p, owners, rec_no):
                 yield (REC_NAMES[t], time, step, fields)
         elif t in NOT_PRINTED:
-            continue  # index (§5) and blob_chunk (§13.1) records
+            continue  # index (§5) and blob_chunk (§12.1) records
         elif t in REC_NAMES:
             b = cbor_body(body)
-            yield (REC_NAMES[t], b.get("t"), None, b)
+            time = b.get("t")  # not an int: the record has no time (§5.2)
+            yield (REC_NAMES[t], time if type(time) is int else None, None, b)
         elif not t & 0x80:
             raise Unsupported("unknown required record type %#x" % t)
 
@@ -501,14 +508,13 @@ def run(data, tolerant=False):
         if name == "history":
             rows.append((step, time, x))
             auto.update(x)  # last value; keys keep their first place
-        elif name == "config":
-            config.update(x["set"])
-        elif name == "metadata":
-            metadata.update(x["set"])
-        elif name == "summary":
-            explicit.update(x["set"])
+        elif name in ("config", "metadata", "summary"):
+            s = x.get("set")
+            if isinstance(s, dict):  # a set that is not a map sets nothing (§5.2)
+                {"config": config, "metadata": metadata, "summary": explicit}[name].update(s)
         elif name == "finish":
-            finish = x
+            if type(x.get("exit_code")) is int:  # else it does not end the run (§5.2)
+                finish = x
         elif name == "resume":
             finish = None
     summary = dict(auto)

@@ -1,5 +1,5 @@
 /*
- * report.js — the page of `runlog report` (spec/EXPORTS.md §12): reads the
+ * report.js — the page of `runlog report` (spec/EXPORTS.md §13): reads the
  * JSON of #runlog-data and builds the runs table, the chart panels (one per
  * metric key, one line per run, grouped by key prefix; Dygraph from
  * Debian's dygraphs, inlined beside this script) and each run's media.

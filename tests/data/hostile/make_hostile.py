@@ -167,7 +167,7 @@ def trailer_frame(seq, index_offset, count):
     return frame(TRAILER, seq, p, 0) + p
 
 
-# ---- blobs and artifacts (spec §13) ------------------------------------------
+# ---- blobs and artifacts (spec §12) ------------------------------------------
 BLOB_CHUNK, ARTIFACT = 0x8D, 0x8E
 
 
@@ -206,7 +206,7 @@ def artifact_frame(seq, name, entries):
     return frame(DATA, seq, p, 1) + p
 
 
-# ---- images and tables (spec §13.2-§13.4) -------------------------------------
+# ---- images and tables (spec §12.2-§12.4) -------------------------------------
 def media_frame(seq, cells, step=5):
     """A data frame with one history row at step: loss = loss(step) (float) and,
     for each (key, CBOR bytes) of cells, a cbor column (type 5) holding it."""
@@ -221,7 +221,7 @@ DROP = object()
 
 
 def image_map(data, fmt="raw", width=2, height=2, channels=3, **over):
-    """A §13.3 image map naming the blob of data; over replaces entries (DROP removes)."""
+    """A §12.3 image map naming the blob of data; over replaces entries (DROP removes)."""
     m = {"_type": "image", "digest": digest128(data), "format": fmt, "width": width,
          "height": height, "channels": channels, "size": len(data)}
     m.update(over)
@@ -601,7 +601,7 @@ def main():
     emit("header_incompat_flag.runlog", bytes(h2) + f0 + f1 + f2, "open", 0, 0, "fail",
          "file header sets an unknown incompatible feature flag (bit 40)")
 
-    # ---- images and tables (§13.2-§13.4): `runlog` commands on media -------
+    # ---- images and tables (§12.2-§12.4): `runlog` commands on media -------
     # Rows 0..4 (f0), then each blob in a frame of its own, then the row at
     # step 5 (loss and the media cell), then finish. Every frame is valid: a
     # strict reader reads to the end and verify finds nothing (it checks no
@@ -754,7 +754,7 @@ def main():
           "N x H x W x C array of the column from the maps before decoding any image")
     b = table_blob(["a", "b"], ["int", "complex"], [[1], [2]])
     table("media_table_unknown_type", b, table_map(b, ["a", "b"], ["int", "complex"], 1),
-          "table column type \"complex\" (not a §13.4 type)")
+          "table column type \"complex\" (not a §12.4 type)")
     b = table_blob(["a"], ["int"], [[1, 2]])
     other = table_blob(["a"], ["int"], [[7, 8]])
     table("media_table_digest_mismatch", other, table_map(b, ["a"], ["int"], 2),
@@ -819,7 +819,7 @@ intact frame, the hostile frame, a finish frame.
   model` (test_hostile --extract): bad paths and bad blobs must be refused,
   nothing may be written outside the target directory, and a blob that does
   not match its digest must never appear as a file.
-- `media_*` files hold images and tables (spec/FORMAT.md §13.2-§13.4) that
+- `media_*` files hold images and tables (spec/FORMAT.md §12.2-§12.4) that
   are valid at the frame level: rows 0..4, the blobs, a row at step 5 with
   `loss` and the media cell, finish. test_hostile --media runs `runlog info`,
   `dump`, `export json`, `export csv --table` (for tables), `export hdf5`,
@@ -828,7 +828,7 @@ intact frame, the hostile frame, a finish frame.
   and time limit, write nothing outside its directory and leave no partial
   output; an image whose blob is missing, does not match its digest or (raw)
   does not hold height x width x channels bytes must never become a file, nor
-  a table whose blob is not a §13.4 table any cell.
+  a table whose blob is not a §12.4 table any cell.
 
 """
 
