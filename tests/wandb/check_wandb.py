@@ -4,8 +4,12 @@
 The .wandb framing is read here from W&B's description (LevelDB log format,
 ":W&B" header, 32 KiB blocks, CRC-32/IEEE of type byte + data via Python's
 zlib.crc32), and each record is decoded by Debian's python3-protobuf from
-lib/export/wandb/wandb_subset.proto compiled by `protoc --python_out` at test time
-(module dir given as PBDIR). Nothing of runlog's C code is used to read.
+W&B's whole published schema (tests/wandb/schema/, written by gen_schema.py
+from wandb/proto/wandb_internal.proto, wandb_base.proto and
+wandb_telemetry.proto) compiled by `protoc --python_out` at test time
+(module dir given as PBDIR): every field W&B has is decoded, so a field the
+exporter's subset lacks or numbers wrongly shows up here. Nothing of runlog's
+C code is used to read.
 
 Every record is compared with `runlog export json` of the same run-log(s),
 images and artifact files with `runlog extract`, and every MD5/SHA-256 with
@@ -29,7 +33,7 @@ import yaml
 
 RUNLOG, PBDIR, RUNS, OUT = sys.argv[1:5]
 sys.path.insert(0, PBDIR)
-import wandb_subset_pb2 as pb  # noqa: E402
+import wandb_internal_pb2 as pb  # noqa: E402
 
 BLOCK = 32768
 FAILS = []
