@@ -25,6 +25,7 @@ import json
 import math
 import os
 import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -148,7 +149,8 @@ def wb_artifact_name(name):
     return clean[:121] + "-" + base64.urlsafe_b64encode(crc.to_bytes(4, "big")).rstrip(b"=").decode()
 
 
-# system keys: runlog's name -> (W&B's name, divide by cpu_count?) (spec/EXPORTS.md §10.1)
+# system keys whose W&B name differs: runlog's -> W&B's (spec/EXPORTS.md §10.1;
+# cpu keeps its name and is divided by the metadata's cpu_count)
 STATS = {"system.cpu": "cpu.system_percent", "disk.usagePercent": "disk./.usagePercent",
          "disk.usageGB": "disk./.usageGB"}
 
@@ -481,6 +483,8 @@ def check_run(run, expect_state, expect_code):
     envs = by.get("environment", [])
     check(len(envs) == 1 and kinds[1:4] == ["run", "config", "environment"],
           run.name + ": one environment record, after the run and config records")
+    if not envs:
+        return counts
     env = envs[0]
     argv = meta.get("argv", [])
     exp_env = {"os": meta.get("os_release", meta.get("os", "")), "host": meta.get("host", ""),
@@ -537,6 +541,7 @@ def check_second_export(first_dir):
     b_ids, b_dig = run_ids(glob.glob(os.path.join(tmp, "offline-run-*"))[0])
     check(len(a_ids) == len(b_ids) and not set(a_ids) & set(b_ids), "second export: every id new")
     check(a_dig == b_dig, "second export: the same artifact names and digests")
+    shutil.rmtree(tmp)
 
 
 def find(run_id):
