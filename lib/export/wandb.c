@@ -55,6 +55,7 @@ typedef struct wb_run {
     wb_last last;
     uint64_t last_step;
     int has_rows, warned_reserved;
+    char writer_id[129]; /* EnvironmentRecord.writer_id, one per export of the run */
 } wb_run;
 
 #define R(rec, field, type, val) \
@@ -380,6 +381,37 @@ static int emit_history(wb_run *run, const char *path, const runlog_record *r)
     return status;
 }
 
+/* A system key as W&B's system monitor names it (core/internal/monitor/
+ * system.go in the wandb repository; the mapping is the table in
+ * spec/EXPORTS.md §10.1). Returns the name to write and sets *div, the
+ * divisor of the value: runlog's cpu is percent of one core (up to 100 x
+ * CPUs), W&B's the process tree's CPU divided by the core count, so it is
+ * divided by the metadata's cpu_count (1 when unknown). W&B names disk
+ * space by the monitored path (disk.<path>.usagePercent, default path
+ * "/"); runlog samples the filesystem that holds the run-log and does not
+ * record its path, so "/" is written, the path W&B's own sampler watches
+ * unless told otherwise. runlog's system.cpu (all CPUs of the machine) has
+ * no W&B counterpart of that name: cpu.system_percent keeps it apart from
+ * W&B's per-core cpu.N.cpu_percent. Other keys are W&B's already. */
+static const char *stats_key(const wb_run *run, const char *key, double *div)
+{
+    int64_t cpus;
+
+    *div = 1.0;
+    if (strcmp(key, "cpu") == 0) {
+        if (rlu_map_int(run->metadata, "cpu_count", &cpus) && cpus > 0)
+            *div = (double)cpus;
+        return key;
+    }
+    if (strcmp(key, "system.cpu") == 0)
+        return "cpu.system_percent";
+    if (strcmp(key, "disk.usagePercent") == 0)
+        return "disk./.usagePercent";
+    if (strcmp(key, "disk.usageGB") == 0)
+        return "disk./.usageGB";
+    return key;
+}
+
 static int emit_stats(wb_run *run, const char *path, const runlog_record *r)
 {
     size_t i, n = runlog_record_field_count(r);
@@ -387,6 +419,8 @@ static int emit_stats(wb_run *run, const char *path, const runlog_record *r)
     WandbInternal__StatsRecord sr = WANDB_INTERNAL__STATS_RECORD__INIT;
     WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
     WandbInternal__StatsItem **items;
+    const runlog_value *v;
+    double div;
     wb_arena a = {0};
     rlu_buf b = {0};
     int status = 0;
@@ -398,8 +432,12 @@ static int emit_stats(wb_run *run, const char *path, const runlog_record *r)
             status = oom(path);
         else {
             wandb_internal__stats_item__init(items[i]);
-            items[i]->key = wb_strdup(&a, runlog_record_field_key(r, i));
-            wb_json_value(&b, runlog_record_field_value(r, i), WB_JSON);
+            items[i]->key = wb_strdup(&a, stats_key(run, runlog_record_field_key(r, i), &div));
+            v = runlog_record_field_value(r, i);
+            if (div != 1.0 && runlog_value_type(v) == RUNLOG_FLOAT)
+                wb_json_double(&b, runlog_value_float(v) / div, WB_JSON);
+            else
+                wb_json_value(&b, v, WB_JSON);
             if (!items[i]->key || !(items[i]->value_json = wb_keep(&a, rlu_take(&b))))
                 status = oom(path);
         }
@@ -531,6 +569,27 @@ static int emit_artifact(wb_run *run, const char *path, size_t j, const runlog_r
         R(&rec, artifact, ARTIFACT, &ar);
         status = emit(run, &rec);
     }
+    wb_arena_free(&a);
+    return status;
+}
+
+/* The run_table artifact of a table (wb_media's emit_artifact): the run's
+ * id, project and entity, then the record, before the history record that
+ * names it, as W&B's log() sends them. */
+static int emit_table_artifact(void *ctx, WandbInternal__ArtifactRecord *ar)
+{
+    wb_run *run = ctx;
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    const char *project = run->x->o->wandb_project ? run->x->o->wandb_project
+                                                   : ident_str(run, "project");
+    wb_arena a = {0};
+    int status;
+
+    ar->run_id = run->id;
+    ar->entity = wb_strdup(&a, run->x->o->wandb_entity);
+    ar->project = wb_strdup(&a, project && *project ? project : "uncategorized");
+    R(&rec, artifact, ARTIFACT, ar);
+    status = ar->entity && ar->project ? emit(run, &rec) : oom(run->stage);
     wb_arena_free(&a);
     return status;
 }
@@ -674,64 +733,140 @@ static int write_config_yaml(wb_run *run)
     return status;
 }
 
-static void meta_copy(rlu_buf *b, const wb_run *run, const char *wandb_key, const char *key)
+/* The run's EnvironmentRecord (wandb/proto/wandb_internal.proto) from
+ * runlog's metadata (§8.1), strings in a. `wandb sync` makes
+ * wandb-metadata.json and config _wandb.e of it (core/internal/stream/
+ * sender.go sendEnvironment(), core/internal/runenvironment/). runlog's
+ * cpu_count is the online CPUs: cpu_count_logical; W&B's cpu_count (the
+ * physical cores) is not known and stays unset. writer_id: run->writer_id,
+ * a new client id per export (W&B's is one per writing process). 0 or an
+ * error. */
+static int env_fill(wb_run *run, wb_arena *a, WandbInternal__EnvironmentRecord *env,
+                    WandbInternal__Timestamp *ts, WandbInternal__GitRepoRecord *git,
+                    WandbInternal__MemoryInfo *mem)
 {
-    const runlog_value *v = runlog_value_get(run->metadata, key);
+    const runlog_value *m = run->metadata, *argv = runlog_value_get(m, "argv"),
+                       *g = runlog_value_get(m, "git");
+    const char *os = rlu_map_str(m, "os_release", NULL);
+    int64_t v;
+    size_t i, n = argv && runlog_value_type(argv) == RUNLOG_LIST ? runlog_value_count(argv) : 0;
 
-    if (!v)
-        return;
-    rlu_printf(b, "\n \"%s\": ", wandb_key);
-    wb_json_value(b, v, WB_JSON);
-    rlu_puts(b, ",");
+    env->os = wb_strdup(a, os ? os : rlu_map_str(m, "os", NULL));
+    ts_set(ts, run->start);
+    env->started_at = ts;
+    if (n > 0) {
+        env->program = wb_strdup(a, runlog_value_string(runlog_value_item(argv, 0), NULL));
+        if (!(env->args = wb_alloc(a, n * sizeof *env->args)))
+            return oom(run->stage);
+        for (i = 1; i < n; i++)
+            if (runlog_value_string(runlog_value_item(argv, i), NULL))
+                env->args[env->n_args++] =
+                    wb_strdup(a, runlog_value_string(runlog_value_item(argv, i), NULL));
+    }
+    if (g && runlog_value_type(g) == RUNLOG_MAP &&
+        (rlu_map_str(g, "remote", NULL) || rlu_map_str(g, "commit", NULL))) {
+        git->remote_url = wb_strdup(a, rlu_map_str(g, "remote", NULL));
+        git->commit = wb_strdup(a, rlu_map_str(g, "commit", NULL));
+        env->git = git;
+    }
+    env->root = wb_strdup(a, rlu_map_str(m, "cwd", NULL));
+    env->host = wb_strdup(a, rlu_map_str(m, "host", NULL));
+    env->username = wb_strdup(a, rlu_map_str(m, "user", NULL));
+    env->executable = wb_strdup(a, rlu_map_str(m, "executable", NULL));
+    if (rlu_map_int(m, "cpu_count", &v) && v > 0 && v <= UINT32_MAX)
+        env->cpu_count_logical = (uint32_t)v;
+    env->gpu_type = wb_strdup(a, rlu_map_str(m, "gpu", NULL));
+    if (rlu_map_int(m, "gpu_count", &v) && v > 0 && v <= UINT32_MAX)
+        env->gpu_count = (uint32_t)v;
+    if (rlu_map_int(m, "memory_total_bytes", &v) && v > 0) { /* bytes, as W&B's */
+        mem->total = (uint64_t)v;
+        env->memory = mem;
+    }
+    env->writer_id = wb_strdup(a, run->writer_id);
+    for (i = 0; i < env->n_args; i++)
+        if (!env->args[i])
+            return oom(run->stage);
+    if (!env->os || !env->root || !env->host || !env->username || !env->executable ||
+        !env->gpu_type || !env->writer_id || (n > 0 && !env->program) ||
+        (env->git && (!git->remote_url || !git->commit)))
+        return oom(run->stage);
+    return 0;
 }
 
-/* wandb-metadata.json: W&B's names for what runlog's metadata has, the
- * run's final state, and runlog's whole metadata under "runlog". */
+static void json_member_str(rlu_buf *b, const char *key, const char *s, int *first)
+{
+    if (!s || !*s)
+        return; /* protojson leaves out empty fields */
+    rlu_printf(b, "%s\n  \"%s\": ", *first ? "" : ",", key);
+    rlu_json_str(rlu_sink_buf, b, s, strlen(s), RLU_JSON_YAML_SAFE);
+    *first = 0;
+}
+
+/* wandb-metadata.json as W&B's sender writes it: the EnvironmentRecord in
+ * protojson (JSON names, fields in number order, empty ones left out,
+ * uint64 as a string, startedAt RFC 3339), then runlog's own members: the
+ * run's final state, exit code, and runlog's whole metadata under
+ * "runlog". `wandb sync` uploads its own rendering of the same record
+ * under this name too; either copy has W&B's members with the same
+ * values (runlog's extras are in the run-log). */
 static int write_metadata(wb_run *run)
 {
-    const runlog_value *argv = runlog_value_get(run->metadata, "argv"),
-                       *g = runlog_value_get(run->metadata, "git"),
-                       *mem = runlog_value_get(run->metadata, "memory_total_bytes");
+    WandbInternal__EnvironmentRecord env = WANDB_INTERNAL__ENVIRONMENT_RECORD__INIT;
+    WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
+    WandbInternal__GitRepoRecord git = WANDB_INTERNAL__GIT_REPO_RECORD__INIT;
+    WandbInternal__MemoryInfo mem = WANDB_INTERNAL__MEMORY_INFO__INIT;
     char iso[RLU_NUM_MAX];
+    wb_arena a = {0};
     rlu_buf b = {0};
     const char *key;
-    size_t i, len, n = argv ? runlog_value_count(argv) : 0;
-    int status;
+    size_t i, len;
+    int status, first = 1;
 
+    if ((status = env_fill(run, &a, &env, &ts, &git, &mem)) != 0) {
+        wb_arena_free(&a);
+        return status;
+    }
     rlu_puts(&b, "{");
-    meta_copy(&b, run, "os", runlog_value_get(run->metadata, "os_release") ? "os_release" : "os");
-    meta_copy(&b, run, "host", "host");
-    meta_copy(&b, run, "username", "user");
-    meta_copy(&b, run, "executable", "executable");
-    meta_copy(&b, run, "root", "cwd");
-    meta_copy(&b, run, "cpu_count", "cpu_count");
-    meta_copy(&b, run, "cpu_count_logical", "cpu_count");
-    meta_copy(&b, run, "gpu", "gpu");
-    meta_copy(&b, run, "gpu_count", "gpu_count");
-    if (n > 0) {
-        rlu_puts(&b, "\n \"program\": ");
-        wb_json_value(&b, runlog_value_item(argv, 0), WB_JSON);
-        rlu_puts(&b, ",\n \"args\": [");
-        for (i = 1; i < n; i++) {
-            rlu_puts(&b, i > 1 ? ", " : "");
-            wb_json_value(&b, runlog_value_item(argv, i), WB_JSON);
-        }
-        rlu_puts(&b, "],");
-    }
-    if (mem && runlog_value_type(mem) == RUNLOG_INT) /* W&B: GiB */
-        rlu_printf(&b, "\n \"memory\": {\"total\": %.3f},",
-                  (double)runlog_value_int(mem) / (1024.0 * 1024.0 * 1024.0));
-    if (g && runlog_value_type(g) == RUNLOG_MAP) {
-        rlu_puts(&b, "\n \"git\": {\"remote\": ");
-        wb_json_value(&b, runlog_value_get(g, "remote"), WB_JSON);
-        rlu_puts(&b, ", \"commit\": ");
-        wb_json_value(&b, runlog_value_get(g, "commit"), WB_JSON);
-        rlu_puts(&b, "},");
-    }
+    json_member_str(&b, "os", env.os, &first);
     rlu_fmt_iso(iso, run->start);
-    rlu_printf(&b, "\n \"startedAt\": \"%s\",\n \"state\": \"%s\",\n \"exitcode\": %d,\n \"runlog\": ",
-              iso, run->state, run->exit_code);
-    rlu_puts(&b, "{");
+    json_member_str(&b, "startedAt", iso, &first);
+    if (env.n_args) {
+        rlu_puts(&b, ",\n  \"args\": [");
+        for (i = 0; i < env.n_args; i++) {
+            rlu_puts(&b, i ? ", " : "");
+            rlu_json_str(rlu_sink_buf, &b, env.args[i], strlen(env.args[i]), RLU_JSON_YAML_SAFE);
+        }
+        rlu_puts(&b, "]");
+    }
+    json_member_str(&b, "program", env.program, &first);
+    if (env.git) {
+        rlu_puts(&b, ",\n  \"git\": {");
+        int gfirst = 1;
+        if (*git.remote_url) {
+            rlu_puts(&b, "\"remote\": ");
+            rlu_json_str(rlu_sink_buf, &b, git.remote_url, strlen(git.remote_url), RLU_JSON_YAML_SAFE);
+            gfirst = 0;
+        }
+        if (*git.commit) {
+            rlu_puts(&b, gfirst ? "\"commit\": " : ", \"commit\": ");
+            rlu_json_str(rlu_sink_buf, &b, git.commit, strlen(git.commit), RLU_JSON_YAML_SAFE);
+        }
+        rlu_puts(&b, "}");
+    }
+    json_member_str(&b, "root", env.root, &first);
+    json_member_str(&b, "host", env.host, &first);
+    json_member_str(&b, "username", env.username, &first);
+    json_member_str(&b, "executable", env.executable, &first);
+    if (env.cpu_count_logical)
+        rlu_printf(&b, ",\n  \"cpu_count_logical\": %" PRIu32, env.cpu_count_logical);
+    json_member_str(&b, "gpu", env.gpu_type, &first);
+    if (env.gpu_count)
+        rlu_printf(&b, ",\n  \"gpu_count\": %" PRIu32, env.gpu_count);
+    if (env.memory)
+        rlu_printf(&b, ",\n  \"memory\": {\"total\": \"%" PRIu64 "\"}", mem.total);
+    json_member_str(&b, "writerId", env.writer_id, &first);
+    rlu_printf(&b, ",\n  \"state\": \"%s\",\n  \"exitcode\": %d,\n  \"runlog\": {",
+               run->state, run->exit_code);
     for (i = 0; i < runlog_value_count(run->metadata); i++) {
         key = runlog_value_key(run->metadata, i, &len);
         rlu_puts(&b, i ? ", " : "");
@@ -744,6 +879,28 @@ static int write_metadata(wb_run *run)
                    : wb_write_file(run->stage_fd, "files/wandb-metadata.json", b.p, b.len,
                                    "wandb-metadata.json");
     rlu_buf_free(&b);
+    wb_arena_free(&a);
+    return status;
+}
+
+/* The EnvironmentRecord, after the run record as W&B's SDK sends it. */
+static int emit_environment(wb_run *run)
+{
+    WandbInternal__Record rec = WANDB_INTERNAL__RECORD__INIT;
+    WandbInternal__EnvironmentRecord env = WANDB_INTERNAL__ENVIRONMENT_RECORD__INIT;
+    WandbInternal__Timestamp ts = WANDB_INTERNAL__TIMESTAMP__INIT;
+    WandbInternal__GitRepoRecord git = WANDB_INTERNAL__GIT_REPO_RECORD__INIT;
+    WandbInternal__MemoryInfo mem = WANDB_INTERNAL__MEMORY_INFO__INIT;
+    wb_arena a = {0};
+    int status = wb_client_id(run->writer_id);
+
+    if (status == 0)
+        status = env_fill(run, &a, &env, &ts, &git, &mem);
+    if (status == 0) {
+        R(&rec, environment, ENVIRONMENT, &env);
+        status = emit(run, &rec);
+    }
+    wb_arena_free(&a);
     return status;
 }
 
@@ -853,6 +1010,7 @@ static int export_body(wb_run *run)
         return rx_sys_error("output.log");
     if ((status = wb_write_file(run->stage_fd, "files/requirements.txt", "", 0, "requirements.txt")) != 0 ||
         (status = emit_header(run)) != 0 || (status = emit_run(run)) != 0 ||
+        (status = emit_environment(run)) != 0 ||
         (status = emit_files(run, first_files, 2, WANDB_INTERNAL__FILES_ITEM__POLICY_TYPE__NOW,
                              WANDB_INTERNAL__FILES_ITEM__FILE_TYPE__WANDB)) != 0)
         return status;
@@ -885,6 +1043,10 @@ static int export_run(rx_ctx *x, runlog_runset *set, size_t ri, const char *absd
     if ((status = make_stage(&run, absdir)) == 0) {
         run.media.stage_fd = run.stage_fd;
         run.media.stage = run.stage;
+        run.media.run_id = run.id;
+        run.media.final_dir = run.final;
+        run.media.emit_artifact = emit_table_artifact;
+        run.media.ctx = &run;
         status = export_body(&run);
     }
     if (run.out_fd >= 0)

@@ -6,7 +6,8 @@
  *                  §11), the staging directory, the record stream
  *   wandb_log.c    W&B's transaction-log framing (LevelDB log variant),
  *                  value JSON/YAML, MD5 and SHA-256
- *   wandb_media.c  images, tables and artifacts
+ *   wandb_media.c  images, tables (and their run_table artifacts), artifacts,
+ *                  client ids
  *
  * Protobuf messages are encoded by protobuf-c from
  * lib/export/wandb/wandb_subset.proto. Functions that can fail return 0 or
@@ -78,6 +79,14 @@ typedef struct wb_media {
     char **new_files;      /* written since the last wb_media_take_files() */
     size_t n_new, cap_new;
     uint64_t images, tables, truncated_tables;
+    /* For the run_table artifact of each table (W&B logs every table also as
+     * an artifact, before the history record that names it): the run id,
+     * the path the staging directory will have (local_path of its entries),
+     * and where the artifact record goes (run, project and entity filled
+     * there). */
+    const char *run_id, *final_dir;
+    int (*emit_artifact)(void *ctx, WandbInternal__ArtifactRecord *rec);
+    void *ctx;
 } wb_media;
 
 /* The W&B value_json of a media cell (image, list of images or table) of
@@ -106,6 +115,11 @@ void wb_arena_free(wb_arena *a);
  * runlog_run_artifacts() (NULL: none). 0 or an error. */
 int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
                 const runlog_record *r, const runlog_value *art, const char *final_dir);
+
+/* A new client id as W&B's SDK makes one for every Artifact object
+ * (wandb/sdk/artifacts/artifact.py: generate_fast_id(128)): 128 random
+ * base-36 digits [a-z0-9] from getrandom(). 0, or an error. */
+int wb_client_id(char out[129]);
 
 /* A run id, artifact name or key made safe: W&B's characters for names
  * ([A-Za-z0-9_.-], others '_') when strict, else only '/', '\\', control

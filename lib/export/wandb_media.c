@@ -2,6 +2,9 @@
  * wandb_media.c — images, tables and artifacts of RUNLOG_EXPORT_WANDB
  * (spec/EXPORTS.md §10.2-10.3).
  *
+ * A table is also a run_table artifact, as W&B logs one (table_artifact()),
+ * its record sent before the history record that names it.
+ *
  * Media files are named as W&B names them, "<key>_<step>_<hash20>.<ext>",
  * hash20 being the first 20 hex digits of the SHA-256 of the file's bytes,
  * so the same picture logged twice at one step is one file. Every file goes
@@ -18,14 +21,17 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "media.h"
 #include "image.h"
 
 #define WB_TABLE_MAX_ROWS 10000u /* wandb.Table.MAX_ROWS */
 #define WB_NAME_MAX 128u         /* bytes of a key or name inside a file name */
+#define WB_ARTIFACT_NAME_MAX 128u /* W&B's NAME_MAXLEN */
 
 /* ---- arena ---- */
 
@@ -75,6 +81,28 @@ void wb_arena_free(wb_arena *a)
 }
 
 /* ---- names and files ---- */
+
+int wb_client_id(char out[129])
+{
+    static const char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    unsigned char r[64];
+    size_t n = 0, i;
+    ssize_t got;
+
+    while (n < 128) {
+        if ((got = getrandom(r, sizeof r, 0)) < 0) {
+            if (errno == EINTR)
+                continue;
+            return rx_sys_error("getrandom");
+        }
+        /* 252 = 7 * 36: bytes above it are dropped, so every digit is as likely */
+        for (i = 0; i < (size_t)got && n < 128; i++)
+            if (r[i] < 252)
+                out[n++] = digits[r[i] % 36];
+    }
+    out[128] = '\0';
+    return 0;
+}
 
 void wb_safe_name(char *out, size_t max, const char *s, int strict)
 {
@@ -270,10 +298,44 @@ static int images_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step
 
 /* ---- tables ---- */
 
+static int join(char out[PATH_MAX], const char *a, const char *b);
+static char *manifest_digest(wb_arena *a, WandbInternal__ArtifactManifestEntry **e, size_t n);
+
+/* The image files a table's cells name (paths relative to files/), for
+ * its run_table artifact. */
+typedef struct wb_rels {
+    char **p;
+    size_t n, cap;
+} wb_rels;
+
+static int rels_add(wb_rels *r, const char *rel)
+{
+    char **p;
+    size_t i;
+
+    for (i = 0; i < r->n; i++)
+        if (strcmp(r->p[i], rel) == 0)
+            return 0;
+    if (r->n == r->cap) {
+        if (!(p = realloc(r->p, (r->cap ? 2 * r->cap : 16) * sizeof *p)))
+            return -1;
+        r->p = p;
+        r->cap = r->cap ? 2 * r->cap : 16;
+    }
+    return (r->p[r->n] = strdup(rel)) ? (r->n++, 0) : -1;
+}
+
+static void rels_free(wb_rels *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        free(r->p[i]);
+    free(r->p);
+}
+
 /* {"columns": [...], "data": [[...], ...]}: row-major, the cells of image
- * columns as image-file objects. */
+ * columns as image-file objects (their files listed in rels). */
 static int table_doc_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
-                          const runlog_doc *doc, size_t ncols, size_t nrows)
+                          const runlog_doc *doc, size_t ncols, size_t nrows, wb_rels *rels)
 {
     runlog_image_info info = RUNLOG_IMAGE_INFO_INIT;
     runlog_column_type type;
@@ -297,9 +359,11 @@ static int table_doc_json(wb_media *m, rlu_buf *out, const char *key, uint64_t s
             cell = runlog_doc_table_cell(doc, row, c);
             rlu_puts(out, c ? ", " : "");
             if (runlog_doc_table_column(doc, c, NULL, NULL, &type) == 0 &&
-                type == RUNLOG_COLUMN_IMAGE && cell && runlog_value_type(cell) != RUNLOG_NULL)
+                type == RUNLOG_COLUMN_IMAGE && cell && runlog_value_type(cell) != RUNLOG_NULL) {
                 status = image_json(m, out, key, step, cell, &info, rel);
-            else
+                if (status == 0 && rels_add(rels, rel) < 0)
+                    status = runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+            } else
                 wb_json_value(out, cell, WB_JSON);
         }
         rlu_puts(out, "]");
@@ -308,14 +372,197 @@ static int table_doc_json(wb_media *m, rlu_buf *out, const char *key, uint64_t s
     return out->oom ? runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src) : status;
 }
 
+/* W&B's sanitize_artifact_name() (wandb/sdk/artifacts/_internal_artifact.py):
+ * characters other than [A-Za-z0-9_.-] dropped and, when any was, "-" and
+ * the URL-safe base64 (unpadded) of the big-endian CRC-32 of the name
+ * appended, so that different names stay different. W&B refuses names
+ * over 128 characters (NAME_MAXLEN, wandb/sdk/artifacts/_validators.py;
+ * its own log() fails on such a key): a name that would be longer is cut
+ * to 121 characters and given the suffix. */
+static char *table_artifact_name(wb_arena *a, const char *run_id, const char *key)
+{
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    rlu_buf name = {0}, clean = {0};
+    unsigned char c4[4];
+    uLong crc;
+    size_t i;
+
+    rlu_printf(&name, "run-%s-%s", run_id, key);
+    for (i = 0; i < name.len; i++) {
+        unsigned char c = (unsigned char)name.p[i];
+        if (c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') ||
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
+            rlu_printf(&clean, "%c", c);
+    }
+    if (!name.oom && (clean.len != name.len || clean.len > WB_ARTIFACT_NAME_MAX)) {
+        if (clean.len > WB_ARTIFACT_NAME_MAX - 7) /* room for the suffix */
+            clean.len = WB_ARTIFACT_NAME_MAX - 7;
+        crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)name.p, (uInt)name.len);
+        c4[0] = (unsigned char)(crc >> 24), c4[1] = (unsigned char)(crc >> 16);
+        c4[2] = (unsigned char)(crc >> 8), c4[3] = (unsigned char)crc;
+        rlu_printf(&clean, "-%c%c%c%c%c%c", b64[c4[0] >> 2], b64[(c4[0] & 3) << 4 | c4[1] >> 4],
+                   b64[(c4[1] & 15) << 2 | c4[2] >> 6], b64[c4[2] & 63], b64[c4[3] >> 2],
+                   b64[(c4[3] & 3) << 4]);
+    }
+    rlu_buf_free(&name);
+    if (clean.oom) {
+        rlu_buf_free(&clean);
+        return NULL;
+    }
+    return wb_keep(a, rlu_take(&clean));
+}
+
+/* One manifest entry of a run_table artifact: bytes written to
+ * stage/dir/path, local_path in the final directory. */
+static int table_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifestEntry **out,
+                       const char *dir, const char *path, const void *data, size_t len)
+{
+    WandbInternal__ArtifactManifestEntry *e = wb_alloc(a, sizeof *e);
+    char rel[PATH_MAX], full[PATH_MAX], md5[25];
+    int status;
+
+    if (!e)
+        return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+    if (join(rel, dir, path) < 0 || join(full, m->stage, rel) < 0)
+        return runlog_error_set(RUNLOG_ETOOLARGE, "%s: table entry '%s': path too long", m->src,
+                                path);
+    if ((status = wb_write_file(m->stage_fd, rel, data, len, full)) != 0)
+        return status;
+    if (join(full, m->final_dir, rel) < 0)
+        return runlog_error_set(RUNLOG_ETOOLARGE, "%s: table entry '%s': path too long", m->src,
+                                path);
+    wb_md5_b64(md5, data, len);
+    wandb_internal__artifact_manifest_entry__init(e);
+    e->path = wb_strdup(a, path);
+    e->digest = wb_strdup(a, md5);
+    e->size = (int64_t)len;
+    e->local_path = wb_strdup(a, full);
+    *out = e;
+    return e->path && e->digest && e->local_path
+               ? 0 : runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+}
+
+/* The bytes of files/<rel>, which this export wrote (an image a table cell
+ * names). 0 or an error; *data malloc'd. */
+static int read_media(wb_media *m, const char *rel, void **data, size_t *len)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    char *p = NULL;
+    size_t got = 0;
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof path, "files/%s", rel);
+    if ((fd = openat(m->stage_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+        fstat(fd, &st) < 0 || !(p = malloc(st.st_size ? (size_t)st.st_size : 1))) {
+        int rc = rx_sys_error(path); /* errno from openat, fstat or malloc */
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    while (got < (size_t)st.st_size && (n = read(fd, p + got, (size_t)st.st_size - got)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            free(p), close(fd);
+            return rx_sys_error(path);
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    *data = p, *len = got;
+    return 0;
+}
+
+/* The run_table artifact W&B logs with each table (_log_table_artifact()
+ * in wandb/sdk/data_types/utils.py): "run-<run id>-<key>" (sanitized as
+ * W&B does), type run_table, alias latest, one entry "<key>.table.json"
+ * holding the table in W&B's artifact form (Table.to_json(artifact) in
+ * wandb/sdk/data_types/table.py: _type "table", columns, data, ncols,
+ * nrows, log_mode; column_types left out: W&B's Table.from_json infers the
+ * types when it is absent) and the image files its cells name, under the
+ * same media/images/ paths. The entries are copies under
+ * artifacts/run_table/t<N>/: wandb sync deletes the files at local_path,
+ * and the run's own media files must stay. The ids name the artifact in
+ * the history value (artifact_path, _latest_artifact_path). */
+static int table_artifact(wb_media *m, const char *key, const char *entry, const rlu_buf *body,
+                          size_t ncols, size_t nrows, const wb_rels *rels,
+                          char client[129], char seq[129])
+{
+    WandbInternal__ArtifactRecord ar = WANDB_INTERNAL__ARTIFACT_RECORD__INIT;
+    WandbInternal__ArtifactManifest man = WANDB_INTERNAL__ARTIFACT_MANIFEST__INIT;
+    WandbInternal__StoragePolicyConfigItem layout = WANDB_INTERNAL__STORAGE_POLICY_CONFIG_ITEM__INIT,
+                                           *layouts[1] = {&layout};
+    static char latest[] = "latest";
+    char *aliases[1] = {latest}, dir[64];
+    rlu_buf doc = {0};
+    wb_arena a = {0};
+    void *data = NULL;
+    size_t i, len = 0;
+    int status;
+
+    if ((status = wb_client_id(client)) != 0 || (status = wb_client_id(seq)) != 0)
+        return status;
+    snprintf(dir, sizeof dir, "artifacts/run_table/t%" PRIu64, m->tables);
+    /* the run form is {"columns": [...], "data": [...]}\n: its members go
+     * into the artifact form unchanged */
+    rlu_puts(&doc, "{\"_type\": \"table\", ");
+    if (body->len > 3)
+        rlu_put(&doc, body->p + 1, body->len - 3);
+    rlu_printf(&doc, ", \"ncols\": %zu, \"nrows\": %zu, \"log_mode\": \"IMMUTABLE\"}\n", ncols, nrows);
+    man.n_contents = 1 + rels->n;
+    if (doc.oom || !(man.contents = wb_alloc(&a, man.n_contents * sizeof *man.contents)))
+        status = runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+    if (status == 0)
+        status = table_entry(m, &a, &man.contents[0], dir, entry, doc.p, doc.len);
+    for (i = 0; i < rels->n && status == 0; i++) {
+        if ((status = read_media(m, rels->p[i], &data, &len)) == 0) {
+            status = table_entry(m, &a, &man.contents[i + 1], dir, rels->p[i], data, len);
+            free(data);
+        }
+    }
+    if (status == 0) {
+        layout.key = "storageLayout";
+        layout.value_json = "\"V2\"";
+        man.version = 1;
+        man.storage_policy = "wandb-storage-policy-v1";
+        man.n_storage_policy_config = 1;
+        man.storage_policy_config = layouts;
+        ar.manifest = &man;
+        ar.type = "run_table";
+        ar.name = table_artifact_name(&a, m->run_id, key);
+        ar.metadata = "{}";
+        ar.n_aliases = 1;
+        ar.aliases = aliases;
+        ar.finalize = 1;
+        ar.client_id = client;
+        ar.sequence_client_id = seq;
+        ar.digest = manifest_digest(&a, man.contents, man.n_contents);
+        status = ar.name && ar.digest ? m->emit_artifact(m->ctx, &ar)
+                                      : runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);
+    }
+    rlu_buf_free(&doc);
+    wb_arena_free(&a);
+    return status;
+}
+
+/* A table cell's history value, as W&B's Table.to_json(run) writes it
+ * (wandb/sdk/data_types/table.py, Media.to_json() in base_types/media.py,
+ * the artifact paths of base_types/wb_value.py): _type table-file, sha256,
+ * size, artifact_path and _latest_artifact_path (wandb-client-artifact://
+ * URLs of the run_table artifact's entry, by client id and by sequence
+ * client id), path, ncols, nrows, log_mode IMMUTABLE. */
 static int table_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
                       const runlog_value *t)
 {
-    char sha[65], safe[WB_NAME_MAX * 4 + 1], rel[PATH_MAX];
+    char sha[65], safe[WB_NAME_MAX * 4 + 1], rel[PATH_MAX], entry[RUNLOG_MAX_KEY + 16];
+    char client[129], seq[129];
     size_t nrows = 0, ncols = 0;
     runlog_digest d;
     runlog_doc *doc;
     rlu_buf body = {0};
+    wb_rels rels = {0};
     int rc, status;
 
     if ((rc = runlog_value_digest(&d, t)) < 0 || (rc = runlog_reader_table(&doc, m->blobs, &d)) < 0)
@@ -332,21 +579,43 @@ static int table_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
         nrows = WB_TABLE_MAX_ROWS;
         m->truncated_tables++;
     }
-    status = table_doc_json(m, &body, key, step, doc, ncols, nrows);
+    status = table_doc_json(m, &body, key, step, doc, ncols, nrows, &rels);
     runlog_doc_free(doc);
+    wb_safe_name(safe, WB_NAME_MAX, key, 0);
     if (status == 0) {
         wb_sha256_hex(sha, body.p, body.len);
-        wb_safe_name(safe, WB_NAME_MAX, key, 0);
         snprintf(rel, sizeof rel, "media/table/%s_%" PRIu64 "_%.20s.table.json", safe, step, sha);
         status = put_media_file(m, rel, body.p, body.len);
     }
+    /* W&B's WBValue.with_suffix(): the entry is the key with ".table.json"
+     * (W&B keeps a key's '/' as a folder); a key that would not make an
+     * entry path (spec/FORMAT.md §13.5: "..", a leading '/', ...) is
+     * named by its file-name form instead */
+    const char *name = key;
+    for (int pass = 0; pass < 2; pass++, name = safe) {
+        size_t kl = strlen(name);
+        snprintf(entry, sizeof entry, "%s%s", name,
+                 kl > 11 && strcmp(name + kl - 11, ".table.json") == 0 ? "" : ".table.json");
+        if (runlog_artifact_path_check(entry, strlen(entry)) == 0)
+            break;
+    }
+    if (status == 0)
+        status = table_artifact(m, key, entry, &body, ncols, nrows, &rels, client, seq);
     if (status == 0) {
-        rlu_puts(out, "{\"_type\": \"table-file\", \"path\": ");
+        char url[sizeof client + sizeof entry + 40];
+        rlu_printf(out, "{\"_type\": \"table-file\", \"sha256\": \"%s\", \"size\": %zu, "
+                        "\"artifact_path\": ", sha, body.len);
+        snprintf(url, sizeof url, "wandb-client-artifact://%s/%s", client, entry);
+        rlu_json_str(rlu_sink_buf, out, url, strlen(url), RLU_JSON_YAML_SAFE);
+        rlu_puts(out, ", \"_latest_artifact_path\": ");
+        snprintf(url, sizeof url, "wandb-client-artifact://%s:latest/%s", seq, entry);
+        rlu_json_str(rlu_sink_buf, out, url, strlen(url), RLU_JSON_YAML_SAFE);
+        rlu_puts(out, ", \"path\": ");
         rlu_json_str(rlu_sink_buf, out, rel, strlen(rel), RLU_JSON_YAML_SAFE);
-        rlu_printf(out, ", \"sha256\": \"%s\", \"size\": %zu, \"ncols\": %zu, \"nrows\": %zu}",
-                   sha, body.len, ncols, nrows);
+        rlu_printf(out, ", \"ncols\": %zu, \"nrows\": %zu, \"log_mode\": \"IMMUTABLE\"}", ncols, nrows);
         m->tables++;
     }
+    rels_free(&rels);
     rlu_buf_free(&body);
     return status;
 }
@@ -512,7 +781,7 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
     WandbInternal__StoragePolicyConfigItem *layout = wb_alloc(a, sizeof *layout),
                                            **layouts = wb_alloc(a, sizeof *layouts);
     const char *name, *type;
-    char safe[WB_NAME_MAX + 1], dir[PATH_MAX], hex[33];
+    char safe[WB_NAME_MAX + 1], dir[PATH_MAX], id[129];
     WandbInternal__ArtifactManifest *man = wb_alloc(a, sizeof *man);
     uint32_t version;
     size_t n;
@@ -545,13 +814,14 @@ int wb_artifact(wb_media *m, wb_arena *a, WandbInternal__ArtifactRecord *rec,
     rec->metadata = wb_keep(a, rlu_take(&meta));
     rec->aliases = string_list(a, runlog_value_get(art, "aliases"), &rec->n_aliases);
     rec->digest = manifest_digest(a, man->contents, man->n_contents);
-    /* client ids: stable across exports of the same run (sync deduplicates by them) */
-    snprintf(dir, sizeof dir, "%s\n%s\n%" PRIu32, rec->run_id, safe, version);
-    wb_md5_hex(hex, dir, strlen(dir));
-    rec->client_id = wb_strdup(a, hex);
-    snprintf(dir, sizeof dir, "%s\n%s", rec->run_id, safe);
-    wb_md5_hex(hex, dir, strlen(dir));
-    rec->sequence_client_id = wb_strdup(a, hex);
+    /* client ids: new random ones for every artifact object, as W&B's SDK
+     * makes them (spec/EXPORTS.md §10.3 says what a second export does) */
+    if ((status = wb_client_id(id)) != 0)
+        return status;
+    rec->client_id = wb_strdup(a, id);
+    if ((status = wb_client_id(id)) != 0)
+        return status;
+    rec->sequence_client_id = wb_strdup(a, id);
     if (!rec->name || !rec->type || !rec->description || !rec->metadata || !rec->aliases ||
         !rec->digest || !rec->client_id || !rec->sequence_client_id)
         return runlog_error_set(RUNLOG_ENOMEM, "%s: out of memory", m->src);

@@ -50,11 +50,15 @@ cmd() {
 
 # tree NAME DIR: every file under DIR with its size and MD5 (what extract
 # and export wandb wrote); the .wandb transaction log holds DIR's absolute
-# path, so only its presence is listed (tests/wandb decode it).
+# path, so only its presence is listed (tests/wandb decode it). W&B's
+# client ids (128 base-36 digits, new in every export as W&B makes them)
+# are masked in JSON files before the MD5.
 tree() {
     (cd "$2" && find . -type f | LC_ALL=C sort | while read -r f; do
         case $f in
         *.wandb) echo "$f (transaction log)" ;;
+        *.json) echo "$f $(stat -c %s "$f") $(perl -pe 's/(?<![a-z0-9])[a-z0-9]{128}(?![a-z0-9])/ID/g' <"$f" |
+                    md5sum | cut -d' ' -f1)" ;;
         *) echo "$f $(stat -c %s "$f") $(md5sum <"$f" | cut -d' ' -f1)" ;;
         esac
     done) >"out/$1"

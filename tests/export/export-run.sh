@@ -33,6 +33,20 @@ if cmp -s <(dump by-library/run.h5 by-library) <(dump by-command/run.h5 by-comma
 else
     echo "FAIL run.h5 differs"; fail=1
 fi
+# W&B's client ids (128 base-36 digits) are random, new in every export as
+# W&B's SDK makes them: masked in the JSON files; the transaction log holds
+# them too (and CRCs over them), so only its size is compared here (the
+# wandb suite decodes it, and test_export_wandb compares it record by record).
+mask() {
+    find "$1" -type f | while read -r f; do
+        case $f in
+        *.wandb) stat -c %s "$f" > "$f.size" && rm "$f" ;;
+        *.json) perl -pi -e 's/(?<![a-z0-9])[a-z0-9]{128}(?![a-z0-9])/ID/g' "$f" ;;
+        esac
+    done
+}
+mask by-library/wandb
+mask by-command/wandb
 if diff -r by-library/wandb by-command/wandb >/dev/null; then
     echo "ok wandb/ ($(find by-library/wandb -type f | wc -l) files)"
 else

@@ -4,8 +4,12 @@
 The .wandb framing is read here from W&B's description (LevelDB log format,
 ":W&B" header, 32 KiB blocks, CRC-32/IEEE of type byte + data via Python's
 zlib.crc32), and each record is decoded by Debian's python3-protobuf from
-lib/export/wandb/wandb_subset.proto compiled by `protoc --python_out` at test time
-(module dir given as PBDIR). Nothing of runlog's C code is used to read.
+W&B's whole published schema (tests/wandb/schema/, written by gen_schema.py
+from wandb/proto/wandb_internal.proto, wandb_base.proto and
+wandb_telemetry.proto) compiled by `protoc --python_out` at test time
+(module dir given as PBDIR): every field W&B has is decoded, so a field the
+exporter's subset lacks or numbers wrongly shows up here. Nothing of runlog's
+C code is used to read.
 
 Every record is compared with `runlog export json` of the same run-log(s),
 images and artifact files with `runlog extract`, and every MD5/SHA-256 with
@@ -14,11 +18,14 @@ the bytes in the exported directory.
 usage: check_wandb.py RUNLOG PBDIR RUNSDIR OUTDIR
 """
 import base64
+import datetime
 import glob
 import hashlib
 import json
 import math
 import os
+import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -26,10 +33,11 @@ import tempfile
 import zlib
 
 import yaml
+from google.protobuf import json_format
 
 RUNLOG, PBDIR, RUNS, OUT = sys.argv[1:5]
 sys.path.insert(0, PBDIR)
-import wandb_subset_pb2 as pb  # noqa: E402
+import wandb_internal_pb2 as pb  # noqa: E402
 
 BLOCK = 32768
 FAILS = []
@@ -128,6 +136,34 @@ def ts(t):
     return t.seconds + t.nanos / 1e9
 
 
+ID36 = re.compile(r"^[a-z0-9]{128}$")  # W&B's generate_fast_id(128)
+
+
+def wb_artifact_name(name):
+    """W&B's sanitize_artifact_name() (wandb/sdk/artifacts/_internal_artifact.py),
+    cut to W&B's 128 characters as spec/EXPORTS.md §10.2 says."""
+    clean = re.sub(r"[^a-zA-Z0-9_\-.]+", "", name)
+    if clean == name and len(clean) <= 128:
+        return name
+    crc = zlib.crc32(name.encode("utf-8")) & 0xFFFFFFFF
+    return clean[:121] + "-" + base64.urlsafe_b64encode(crc.to_bytes(4, "big")).rstrip(b"=").decode()
+
+
+# system keys whose W&B name differs: runlog's -> W&B's (spec/EXPORTS.md §10.1;
+# cpu keeps its name and is divided by the metadata's cpu_count)
+STATS = {"system.cpu": "cpu.system_percent", "disk.usagePercent": "disk./.usagePercent",
+         "disk.usageGB": "disk./.usageGB"}
+
+
+def wb_stats(sample, cpus):
+    out = {}
+    for k, v in sample.items():
+        if k.startswith("_"):
+            continue
+        out[STATS.get(k, k)] = v / cpus if k == "cpu" and cpus else v
+    return out
+
+
 # ---- media ----
 
 def is_media(v):
@@ -173,6 +209,53 @@ def check_image_file(run, obj, extracted, what):
     return obj["path"]
 
 
+def check_table_artifact(run, key, got, doc, what):
+    """The run_table artifact W&B logs with a table (_log_table_artifact() in
+    wandb/sdk/data_types/utils.py), before the record that names it."""
+    m = re.match(r"^wandb-client-artifact://([a-z0-9]+)/(.+)$", got["artifact_path"])
+    ml = re.match(r"^wandb-client-artifact://([a-z0-9]+):latest/(.+)$", got["_latest_artifact_path"])
+    check(m and ml and m.group(2) == ml.group(2) == key + ".table.json",  # WBValue.with_suffix()
+          what + ": artifact paths %r %r" % (got["artifact_path"], got["_latest_artifact_path"]))
+    if not (m and ml):
+        return
+    found = [(i, a) for i, a in run.table_arts if a.client_id == m.group(1)]
+    check(len(found) == 1, what + ": one run_table artifact of client id " + m.group(1)[:12])
+    if not found:
+        return
+    num, ar = found[0]
+    run.tables_named.add(ar.client_id)
+    check(num < run.cur_num, what + ": the artifact record before the history/summary record")
+    check(ar.sequence_client_id == ml.group(1), what + ": _latest_artifact_path names its sequence")
+    check(ar.name == wb_artifact_name("run-%s-%s" % (run.run_id, key)) and len(ar.name) <= 128,
+          what + ": artifact name " + ar.name)
+    check(ar.type == "run_table" and list(ar.aliases) == ["latest"] and ar.finalize, what + ": type, alias, finalize")
+    check(ar.run_id == run.run_id and ar.manifest.version == 1 and
+          ar.manifest.storage_policy == "wandb-storage-policy-v1", what + ": manifest header")
+    ents = {e.path: e for e in ar.manifest.contents}
+    images = sorted({c["path"] for row in doc["data"] for c in row
+                     if isinstance(c, dict) and c.get("_type") == "image-file"})
+    check(sorted(ents) == sorted([m.group(2)] + images), what + ": entries %r" % sorted(ents))
+    real = os.path.realpath(run.dir)
+    text = "wandb-artifact-manifest-v1\n"
+    for p in sorted(ents):
+        e = ents[p]
+        lp = os.path.realpath(e.local_path)
+        check(lp.startswith(os.path.join(real, "artifacts") + os.sep) and os.path.isfile(lp),
+              what + ": entry outside files/, inside the run: " + e.local_path)
+        data = open(lp, "rb").read()
+        check(e.size == len(data) and e.digest == base64.b64encode(hashlib.md5(data).digest()).decode(),
+              what + ": md5/size of " + p)
+        if p in images:
+            check(data == open(run.file(p), "rb").read(), what + ": image entry == the run's file " + p)
+        else:
+            art = json.loads(data)  # Table.to_json(artifact)
+            check(art["_type"] == "table" and art["log_mode"] == "IMMUTABLE" and
+                  art["ncols"] == got["ncols"] and art["nrows"] == got["nrows"], what + ": artifact form header")
+            check(same(art["columns"], doc["columns"]) and same(art["data"], doc["data"]), what + ": artifact form data")
+        text += "%s:%s\n" % (p, e.digest)
+    check(ar.digest == hashlib.md5(text.encode()).hexdigest(), what + ": run_table manifest digest")
+
+
 def check_cell(run, src_i, key, exp, got, what):
     """A history or summary value: media by structure, others by value."""
     img_dir = os.path.join(run.tmp, "images%d" % src_i)
@@ -193,7 +276,11 @@ def check_cell(run, src_i, key, exp, got, what):
         tables = [t for t in run.exports[src_i]["tables"] if t["key"] == key and t["digest"] == exp["digest"]]
         check(len(tables) >= 1, what + ": table in export json")
         t = tables[0]
+        # Table.to_json(run) (wandb/sdk/data_types/table.py): these members, in this order
+        check(list(got) == ["_type", "sha256", "size", "artifact_path", "_latest_artifact_path", "path",
+                            "ncols", "nrows", "log_mode"], what + ": table-file members %r" % list(got))
         check(got.get("_type") == "table-file" and got["path"].startswith("media/table/"), what + ": table-file")
+        check(got["log_mode"] == "IMMUTABLE", what + ": log_mode")
         data = open(run.file(got["path"]), "rb").read()
         check(hashlib.sha256(data).hexdigest() == got["sha256"] and len(data) == got["size"], what + ": table sha/size")
         doc = json.loads(data)
@@ -205,6 +292,7 @@ def check_cell(run, src_i, key, exp, got, what):
                     check_image_file(run, gc, os.path.join(img_dir, ec["file"]), "%s row %d col %d" % (what, r, c))
                 else:
                     check(same(norm(ec), gc), "%s row %d col %d: %r vs %r" % (what, r, c, ec, gc))
+        check_table_artifact(run, key, got, doc, what)
         return True
     check(same(norm(exp), got), "%s: %r vs %r" % (what, exp, got))
     return False
@@ -225,9 +313,14 @@ def check_run(run, expect_state, expect_code):
     kinds = [r.WhichOneof("record_type") for r in recs]
     check(kinds[0] == "header" and kinds[1] == "run", run.name + ": header, run first")
     check(kinds[-2:] == ["exit", "final"], run.name + ": exit, final last")
-    by = {}
+    by, nums = {}, {}
     for r in recs:
         by.setdefault(r.WhichOneof("record_type"), []).append(getattr(r, r.WhichOneof("record_type")))
+        nums.setdefault(r.WhichOneof("record_type"), []).append(r.num)
+    run.run_id = by["run"][0].run_id
+    run.table_arts = [(n, a) for n, a in zip(nums.get("artifact", []), by.get("artifact", []))
+                      if a.type == "run_table"]
+    run.tables_named = set()
     ex0, exN = run.exports[0], run.exports[-1]
     ident = ex0["run"]
 
@@ -259,9 +352,11 @@ def check_run(run, expect_state, expect_code):
 
     # history: every row and value, in order
     hist = by.get("history", [])
+    hist_nums = nums.get("history", [])
     rows = [(i, row) for i, e in enumerate(run.exports) for row in e["history"]]
     check(len(hist) == len(rows), "%s: %d history records, %d rows" % (run.name, len(hist), len(rows)))
     for n, (h, (src_i, row)) in enumerate(zip(hist, rows)):
+        run.cur_num = hist_nums[n]
         got = {it.key: loads(it.value_json) for it in h.item}
         check(h.step.num == row["_step"] == got.pop("_step"), "%s row %d: _step" % (run.name, n))
         check(got.pop("_timestamp") == row["_timestamp"], "%s row %d: _timestamp" % (run.name, n))
@@ -275,6 +370,7 @@ def check_run(run, expect_state, expect_code):
     summ = {}
     for e in run.exports:
         summ.update(e["summary"])
+    run.cur_num = nums["summary"][-1]
     got = {it.key: loads(it.value_json) for it in by["summary"][-1].update}
     filed = json.load(open(run.file("wandb-summary.json")))
     check(same(got, filed), run.name + ": summary record == wandb-summary.json")
@@ -300,10 +396,13 @@ def check_run(run, expect_state, expect_code):
     stats = by.get("stats", [])
     samples = [s for e in run.exports for s in e["system"]]
     check(len(stats) == len(samples), run.name + ": stats count")
+    cpus = None
+    for e in run.exports:
+        cpus = e["metadata"].get("cpu_count", cpus)
     for s, exp in zip(stats, samples):
         check(abs(ts(s.timestamp) - exp["_timestamp"]) < 1e-6, run.name + ": stats timestamp")
-        check(same({it.key: loads(it.value_json) for it in s.item},
-                   {k: v for k, v in exp.items() if not k.startswith("_")}), run.name + ": stats items")
+        got_stats = {it.key: loads(it.value_json) for it in s.item}
+        check(same(got_stats, wb_stats(exp, cpus)), run.name + ": stats items, W&B's names and units %r" % got_stats)
 
     # console: records and output.log
     outs = by.get("output_raw", [])
@@ -325,7 +424,14 @@ def check_run(run, expect_state, expect_code):
     check(all(a.wait_duration == 60000 for a in alerts), run.name + ": alerts wait 60 s (W&B's default)")
 
     # artifacts
-    arts = by.get("artifact", [])
+    every_art = by.get("artifact", [])
+    check(all(ID36.match(a.client_id) and ID36.match(a.sequence_client_id) for a in every_art),
+          run.name + ": client ids are 128 base-36 digits, as W&B's")
+    ids = [a.client_id for a in every_art] + [a.sequence_client_id for a in every_art]
+    check(len(set(ids)) == len(ids), run.name + ": every artifact object has ids of its own")
+    check(run.tables_named == {a.client_id for _, a in run.table_arts},
+          run.name + ": every run_table artifact is named by a table value")
+    arts = [a for a in every_art if a.type != "run_table"]
     exp_arts = [(i, a) for i, e in enumerate(run.exports) for a in e["artifacts"]]
     check(len(arts) == len(exp_arts), run.name + ": artifact count")
     real = os.path.realpath(run.dir)
@@ -370,11 +476,72 @@ def check_run(run, expect_state, expect_code):
 
     # metadata and exit
     md = json.load(open(run.file("wandb-metadata.json")))
-    check(same(md["runlog"], meta), run.name + ": wandb-metadata.json runlog")
-    check(md["state"] == expect_state and md["exitcode"] == expect_code, run.name + ": state")
+    check(same(md.pop("runlog"), meta), run.name + ": wandb-metadata.json runlog")
+    check(md.pop("state") == expect_state and md.pop("exitcode") == expect_code, run.name + ": state")
+    # the EnvironmentRecord, from which wandb sync makes wandb-metadata.json
+    # and config _wandb.e (wandb-metadata.json's other members are its protojson)
+    envs = by.get("environment", [])
+    check(len(envs) == 1 and kinds[1:4] == ["run", "config", "environment"],
+          run.name + ": one environment record, after the run and config records")
+    if not envs:
+        return counts
+    env = envs[0]
+    argv = meta.get("argv", [])
+    exp_env = {"os": meta.get("os_release", meta.get("os", "")), "host": meta.get("host", ""),
+               "username": meta.get("user", ""), "executable": meta.get("executable", ""),
+               "root": meta.get("cwd", ""), "program": argv[0] if argv else "", "args": argv[1:],
+               "cpu_count": 0, "cpu_count_logical": meta.get("cpu_count", 0),
+               "gpu_type": meta.get("gpu", ""), "gpu_count": meta.get("gpu_count", 0),
+               "memory_total": meta.get("memory_total_bytes", 0)}
+    got_env = {"os": env.os, "host": env.host, "username": env.username, "executable": env.executable,
+               "root": env.root, "program": env.program, "args": list(env.args), "cpu_count": env.cpu_count,
+               "cpu_count_logical": env.cpu_count_logical, "gpu_type": env.gpu_type,
+               "gpu_count": env.gpu_count, "memory_total": env.memory.total}
+    check(got_env == exp_env, "%s: environment %r vs %r" % (run.name, got_env, exp_env))
+    if "git" in meta:
+        check(env.git.remote_url == meta["git"]["remote"] and env.git.commit == meta["git"]["commit"],
+              run.name + ": environment git")
+    check(abs(ts(env.started_at) - run.start) < 1e-6, run.name + ": environment started_at")
+    check(ID36.match(env.writer_id), run.name + ": environment writer_id")
+    # protojson of the record (JSON names; Timestamp as RFC 3339)
+    want = json_format.MessageToDict(env)
+    want.pop("startedAt", None)
+    started = md.pop("startedAt")
+    check(abs(datetime.datetime.fromisoformat(started.replace("Z", "+00:00")).timestamp() - run.start) < 1e-6,
+          run.name + ": wandb-metadata.json startedAt")
+    check(md == want, "%s: wandb-metadata.json == protojson of the environment record: %r vs %r" % (run.name, md, want))
     check(by["exit"][0].exit_code == expect_code, "%s: exit code %d" % (run.name, by["exit"][0].exit_code))
     check(by["exit"][0].runtime == int(end - run.start), run.name + ": exit runtime")
     return counts
+
+
+def run_ids(run_dir):
+    """Client ids, sequence ids and the writer id of an exported run."""
+    records, _ = read_log(glob.glob(os.path.join(run_dir, "run-*.wandb"))[0])
+    ids, digests_ = [], []
+    for raw in records:
+        r = pb.Record()
+        r.ParseFromString(raw)
+        if r.WhichOneof("record_type") == "artifact":
+            ids += [r.artifact.client_id, r.artifact.sequence_client_id]
+            digests_.append((r.artifact.name, r.artifact.digest))
+        elif r.WhichOneof("record_type") == "environment":
+            ids.append(r.environment.writer_id)
+    return ids, digests_
+
+
+def check_second_export(first_dir):
+    """A second export of the same run: new random ids for every artifact
+    object (as W&B's SDK makes new ones for each), the same artifact
+    digests (W&B identifies a version by its digest)."""
+    tmp = tempfile.mkdtemp(prefix="wbcheck-again-")
+    subprocess.run([RUNLOG, "export", "wandb", os.path.join(RUNS, "full.runlog"), "-o", tmp,
+                    "--project", "wandb-tests", "--hash-references"], check=True, capture_output=True)
+    a_ids, a_dig = run_ids(first_dir)
+    b_ids, b_dig = run_ids(glob.glob(os.path.join(tmp, "offline-run-*"))[0])
+    check(len(a_ids) == len(b_ids) and not set(a_ids) & set(b_ids), "second export: every id new")
+    check(a_dig == b_dig, "second export: the same artifact names and digests")
+    shutil.rmtree(tmp)
 
 
 def find(run_id):
@@ -386,6 +553,7 @@ def find(run_id):
 def main():
     full = Run("full", [os.path.join(RUNS, "full.runlog")], find("full-run-1"))
     counts = check_run(full, "finished", 0)
+    check_second_export(full.dir)
     # the wide row (~90 KB) and the 100 KB console chunk cross blocks
     check(counts[2] >= 2 and counts[3] >= 2 and counts[4] >= 2, "FIRST/MIDDLE/LAST chunks used: %r" % counts)
     check(len(full.exports[0]["history"][2]) == 5003, "the wide row has 5,000 keys")

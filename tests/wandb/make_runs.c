@@ -5,11 +5,12 @@
  *   full.runlog      every kind of record: nested config with NaN, 1e-05 and
  *                    quoted text; a wide row of 5,000 keys (over one 32 KiB
  *                    log block); NaN/inf/int/bool/null/string cells; raw
- *                    images alone and in a list; a table with an image column;
+ *                    images alone and in a list; a table with an image column
+ *                    and one under a key outside W&B's artifact-name characters;
  *                    a 100 KB console chunk with a bad UTF-8 byte and a NUL;
- *                    stderr; alerts; system samples; metadata with host and
- *                    git; an artifact of two stored files and one reference
- *                    logged twice (v0, v1); finish(0).
+ *                    stderr; alerts; system samples of every sampler key;
+ *                    metadata with host and git; an artifact of two stored
+ *                    files and one reference logged twice (v0, v1); finish(0).
  *   crashed.runlog   closed without finish (exported as failed, exit code 1).
  *   resumed.runlog   closed without finish, reopened (a resume record), more
  *                    rows, finish(3).
@@ -123,6 +124,21 @@ static void media(runlog_writer *w)
     }
     CHECK(runlog_writer_add_table(w, "preds", t));
     runlog_table_free(t);
+    /* a key with characters W&B's artifact names lack: the run_table
+     * artifact's name is sanitized as W&B does (a CRC suffix) */
+    CHECK(runlog_table_new(&t, w, names, types, 1));
+    CHECK(runlog_table_int(t, 7));
+    CHECK(runlog_table_end_row(t));
+    CHECK(runlog_writer_add_table(w, "eval/top k", t));
+    runlog_table_free(t);
+    /* and one whose artifact name would pass W&B's 128 characters */
+    CHECK(runlog_table_new(&t, w, names, types, 1));
+    CHECK(runlog_table_int(t, 8));
+    CHECK(runlog_table_end_row(t));
+    CHECK(runlog_writer_add_table(w, "long_key_of_a_table_whose_run_table_artifact_name_"
+                                     "would_be_longer_than_the_128_characters_that_W_and_B_allows",
+                                  t));
+    runlog_table_free(t);
     CHECK(runlog_writer_commit(w));
 }
 
@@ -156,8 +172,16 @@ static void full(const char *dir)
 {
     int64_t clock = 1700000000000000000LL;
     runlog_writer *w = open_run(dir, "full.runlog", "full-run-1", &clock);
-    static const char *const sys_keys[] = {"cpu", "memory_percent", "gpu.0.temp"};
-    double sys[3] = {12.5, 40.0, 61.0};
+    /* every key runlog's sampler writes (spec/EXPORTS.md §8.2), each mapped
+     * to W&B's name and unit by the export (§10.1) */
+    static const char *const sys_keys[] = {"cpu", "proc.cpu.threads", "proc.memory.rssMB",
+        "proc.memory.percent", "system.cpu", "memory_percent", "proc.memory.availableMB",
+        "disk.in", "disk.out", "disk.usagePercent", "disk.usageGB", "network.sent",
+        "network.recv", "gpu.0.gpu", "gpu.0.memory", "gpu.0.memoryAllocated",
+        "gpu.0.memoryAllocatedBytes", "gpu.0.temp", "gpu.0.powerWatts", "gpu.0.powerPercent"};
+    enum { NSYS = sizeof sys_keys / sizeof *sys_keys };
+    double sys[NSYS] = {412.5, 17, 2048.5, 12.5, 55.25, 40.0, 9000.0, 12.0, 34.0, 71.5, 120.25,
+                        1e6, 2e6, 88, 31, 64.5, 5.1e10, 61.0, 250.5, 71.5};
     char key[32], *chunk;
     size_t i;
 
@@ -175,7 +199,7 @@ static void full(const char *dir)
     CHECK(runlog_writer_add_string(w, "note", "tab\there \"q\" caf\xc3\xa9"));
     CHECK(runlog_writer_commit(w));
     CHECK(runlog_writer_flush(w)); /* several frames: the damage test breaks one */
-    CHECK(runlog_writer_system(w, sys_keys, sys, 3));
+    CHECK(runlog_writer_system(w, sys_keys, sys, NSYS));
     CHECK(runlog_writer_add_double(w, "loss", NAN));
     CHECK(runlog_writer_add_double(w, "acc", INFINITY));
     CHECK(runlog_writer_add_double(w, "neg", -INFINITY));
@@ -194,7 +218,7 @@ static void full(const char *dir)
     media(w);
     CHECK(runlog_writer_flush(w));
     sys[0] = 99.0;
-    CHECK(runlog_writer_system(w, sys_keys, sys, 3));
+    CHECK(runlog_writer_system(w, sys_keys, sys, NSYS));
     chunk = malloc(100 * 1000);
     for (i = 0; i < 100 * 1000; i++)
         chunk[i] = i % 80 == 79 ? '\n' : (char)('a' + i % 26);

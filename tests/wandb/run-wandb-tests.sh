@@ -13,8 +13,15 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 mkdir "$T/runs" "$T/pb"
 "$MAKE_RUNS" "$T/runs"
-# the decoder's schema: the same .proto, compiled by protoc at test time
-protoc --proto_path="$SRC/lib/export/wandb" --python_out="$T/pb" wandb_subset.proto
+# the decoder's schema: W&B's whole published schema (tests/wandb/schema/,
+# gen_schema.py), compiled by protoc at test time; the encoder's subset must
+# agree with it field for field (check_schema.py)
+S=$SRC/tests/wandb/schema
+protoc --proto_path="$S" --python_out="$T/pb" wandb_internal.proto wandb_base.proto wandb_telemetry.proto
+protoc --proto_path="$S" --include_imports --descriptor_set_out="$T/full.pb" wandb_internal.proto
+protoc --proto_path="$SRC/lib/export/wandb" --include_imports --descriptor_set_out="$T/subset.pb" \
+    wandb_subset.proto
+$PY "$SRC/tests/wandb/check_schema.py" "$T/subset.pb" "$T/full.pb"
 R=$T/runs
 # split-b before split-a: the export orders a run's files by start time
 "$RUNLOG" export wandb "$R/full.runlog" "$R/crashed.runlog" "$R/resumed.runlog" \
