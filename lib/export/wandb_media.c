@@ -589,7 +589,7 @@ static int table_json(wb_media *m, rlu_buf *out, const char *key, uint64_t step,
     }
     /* W&B's WBValue.with_suffix(): the entry is the key with ".table.json"
      * (W&B keeps a key's '/' as a folder); a key that would not make an
-     * entry path (spec/FORMAT.md §13.5: "..", a leading '/', ...) is
+     * entry path (spec/FORMAT.md §12.5: "..", a leading '/', ...) is
      * named by its file-name form instead */
     const char *name = key;
     for (int pass = 0; pass < 2; pass++, name = safe) {
