@@ -339,10 +339,14 @@ static int place_columns(rl_hcol *cols, uint32_t ncols, const rl_block *blocks, 
     uint32_t n = 0;
     if (ncols && !by_block)
         return RUNLOG_ENOMEM;
+    int sorted = 1;
     for (uint32_t i = 0; i < ncols; i++)
-        if (cols[i].block)
+        if (cols[i].block) {
+            sorted &= n == 0 || by_block[n - 1]->block <= cols[i].block;
             by_block[n++] = &cols[i];
-    if (n > 1)
+        }
+    /* Writers name blocks in descriptor order (runlog does): no sort then. */
+    if (n > 1 && !sorted)
         qsort(by_block, n, sizeof *by_block, cmp_block_then_position);
     for (uint32_t i = 0; i < n;) {
         uint32_t b = by_block[i]->block, end = i, fill = 0;

@@ -137,6 +137,7 @@ typedef struct rl_frame {
     const uint8_t *block0_bytes; /* decoded block 0 */
     uint32_t cap;            /* entries of bufs and raw */
     void *dctx;
+    uint64_t decoded;        /* bytes of blocks decoded since the caller last zeroed it */
 } rl_frame;
 
 int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why);

@@ -237,6 +237,7 @@ int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **
             return rc;
         block0 = f->block0.p;
     }
+    f->decoded += b0->raw_len;
     f->block0_bytes = block0;
     return rl_stream_open(&f->stream, block0, b0->raw_len, &f->arena, why);
 }
@@ -261,6 +262,7 @@ int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **wh
                 return rc;
             f->raw[i] = buf->p;
         }
+        f->decoded += b->raw_len;
     }
     *out = f->raw[i];
     return 0;
