@@ -629,8 +629,14 @@ RUNLOG_API int runlog_reader_writer_alive(const runlog_reader *r);
 
 /**
  * One key's full history as arrays. With a trailer and index (a cleanly
- * closed file), only the frames that hold the key are read; otherwise the
- * file is scanned, with the same result.
+ * closed file), the first read of an open reader decodes every frame's
+ * record stream (not its value blocks) to check each index entry against
+ * its frame (spec/FORMAT.md §7.2), later reads only the frames that hold
+ * the key; without an index the first read scans the file and later ones
+ * read the frames the scan found holding the key. An index that does not
+ * check out is not used (runlog_reader_index_notice()): the result is
+ * always the scan's. For many keys, runlog_reader_histories() reads them
+ * all in one pass.
  * @return 0; RUNLOG_ENOTFOUND if the key never appears; errors as
  *         runlog_reader_next().
  */
