@@ -1968,6 +1968,8 @@ typedef struct all_pass {
     const char *why;
     uint64_t at;
     int over_limit;          /* more distinct keys than the reader takes */
+    rl_keymap hint_names;    /* rows_hint(): key -> hint id */
+    uint64_t *hint;          /* entries expected, by hint id; NULL: none */
 } all_pass;
 
 static int all_per_id(all_pass *p, uint32_t id)
@@ -1998,6 +2000,90 @@ static int all_per_id(all_pass *p, uint32_t id)
     return 0;
 }
 
+/* How many entries each key will get, from the index when the file has one:
+ * a hint only, for sizing each history once (thousands of histories grown
+ * by doubling spend as long in realloc as in decoding). Nothing is checked
+ * and nothing depends on it: a wrong or lying index costs memory within
+ * the caps below, never an answer. 0 when there is no usable hint. */
+static int rows_hint(runlog_reader *r, rl_keymap *names, uint64_t **rows)
+{
+    uint64_t size = rl_file_size(r->fd);
+    if (size < RL_FILE_HEADER_SIZE + RL_TRAILER_SIZE)
+        return 0;
+    rl_scanner s;
+    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, size - RL_TRAILER_SIZE);
+    rl_scan_item it;
+    rl_frame f = { 0 };
+    rl_trailer t;
+    const char *why;
+    uint64_t *by_id = NULL, total = 0;
+    size_t cap = 0;
+    int ok = rl_scanner_next(&s, &it) == 0 && it.kind == RL_SCAN_FRAME && it.h.kind == RL_FRAME_TRAILER &&
+             rl_trailer_decode(&t, it.payload, it.h.payload_size, &why) == 0;
+    uint64_t at = ok ? t.index_offset : UINT64_MAX, limit = size - RL_TRAILER_SIZE;
+    while (ok && at != UINT64_MAX) {
+        rl_record_view v;
+        rl_index idx;
+        if (at >= limit || rl_scanner_frame_at(&s, at, &it) || it.h.kind != RL_FRAME_INDEX ||
+            rl_frame_load(&f, it.payload, it.h.payload_size, &why) || rl_stream_next(&f.stream, &v, &why) ||
+            v.type != RL_REC_INDEX || rl_index_decode(&idx, v.body, v.len, f.stream.nkeys, &f.arena, &why)) {
+            ok = 0;
+            break;
+        }
+        uint32_t *id_of = rl_arena_alloc(&f.arena, ((size_t)f.stream.nkeys + 1) * sizeof *id_of);
+        if (!id_of) {
+            ok = 0;
+            break;
+        }
+        for (uint32_t e = 0; ok && e < idx.nentries; e++) {
+            const rl_index_entry *en = &idx.entries[e];
+            for (uint32_t j = 0; ok && j < en->nkeys; j++) {
+                uint32_t k = en->keys[j];
+                if (!id_of[k]) {
+                    uint32_t id;
+                    if (rl_keymap_intern(names, f.stream.keys[k].p, f.stream.keys[k].n, &id)) {
+                        ok = 0;
+                        break;
+                    }
+                    if (id >= cap) {
+                        size_t c = cap ? cap * 2 : 256;
+                        while (c <= id)
+                            c *= 2;
+                        uint64_t *n = realloc(by_id, c * sizeof *n);
+                        if (!n) {
+                            ok = 0;
+                            break;
+                        }
+                        memset(n + cap, 0, (c - cap) * sizeof *n);
+                        by_id = n;
+                        cap = c;
+                    }
+                    id_of[k] = id + 1;
+                }
+                uint64_t *slot = &by_id[id_of[k] - 1];
+                /* At most 2^24 entries a key, and in all no more than 16 a byte
+                 * of the file: past that the hint is not believed. */
+                *slot += en->rows;
+                total += en->rows;
+                if (*slot > (1u << 24) || total / 16 > size)
+                    ok = 0;
+            }
+        }
+        limit = at;
+        at = idx.prev_offset;
+    }
+    rl_frame_free(&f);
+    rl_scanner_free(&s);
+    if (!ok) {
+        free(by_id);
+        rl_keymap_free(names);
+        memset(names, 0, sizeof *names);
+        return 0;
+    }
+    *rows = by_id;
+    return 1;
+}
+
 /* The id of local key k of the loaded frame, the key interned on first use
  * (system metric names never become keys: only history columns ask). */
 static int all_key(all_pass *p, uint32_t k, uint32_t *out)
@@ -2017,8 +2103,14 @@ static int all_key(all_pass *p, uint32_t k, uint32_t *out)
         p->over_limit = 1; /* the reader's limit, not damage */
     if (rc || (rc = all_per_id(p, id)))
         return rc;
-    if (!p->hs->h[id] && !(p->hs->h[id] = calloc(1, sizeof *p->hs->h[id])))
-        return RUNLOG_ENOMEM;
+    if (!p->hs->h[id]) {
+        if (!(p->hs->h[id] = calloc(1, sizeof *p->hs->h[id])))
+            return RUNLOG_ENOMEM;
+        uint32_t hid;
+        if (p->hint && rl_keymap_find(&p->hint_names, (const char *)name->p, name->n, &hid) == 0 &&
+            p->hint[hid] > 0 && hist_grow(p->hs->h[id], (size_t)p->hint[hid]))
+            return RUNLOG_ENOMEM;
+    }
     p->gid[k] = id + 1;
     *out = id;
     return 0;
@@ -2144,6 +2236,8 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     /* Every frame is needed, index or not: one scan, in file order. */
     all_pass p = { .r = r, .hs = hs };
+    if (!rows_hint(r, &p.hint_names, &p.hint))
+        p.hint = NULL;
     rl_scanner s;
     rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
     static const rl_walk_ops ops = { .frame = all_walk_frame, .damage = all_walk_damage };
@@ -2155,6 +2249,8 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     free(p.ncols_rec);
     free(p.undo_frame);
     free(p.undo);
+    free(p.hint);
+    rl_keymap_free(&p.hint_names);
     if (!rc && hs->names.count && !(hs->order = malloc(hs->names.count * sizeof *hs->order)))
         rc = RUNLOG_ENOMEM;
     if (rc) {
