@@ -59,6 +59,7 @@ typedef struct bench_result {
      * (points/s), block bytes decoded per point read (0: not known), and
      * every key in one pass, open included (0: no such read). */
     double open_ms, key_pps, dec_bpp, all_pps;
+    double next_pps; /* runlog: 8 more keys on the same reader (0: not measured) */
 } bench_result;
 
 /* What a writing child sends back through its pipe. */
@@ -74,6 +75,8 @@ typedef struct bench_rmsg {
     uint64_t points, bytes_decoded;
     double all_secs;
     uint64_t all_points;
+    double next_secs;
+    uint64_t next_points;
 } bench_rmsg;
 
 static FILE *bench_table_out; /* stdout, or stderr under --json */
@@ -293,6 +296,8 @@ static void bench_read_child(const bench_writer *wr, const bench_shape *s, const
         m.secs += (double)(bench_now_ns() - t0) / 1e9;
         m.open_secs += (double)info.open_ns / 1e9;
         m.bytes_decoded += info.bytes_decoded;
+        m.next_points += info.next_points;
+        m.next_secs += (double)info.next_ns / 1e9;
         if (n != s->steps || memcmp(&sum, &wm->sums[run], sizeof sum) != 0) {
             fprintf(stderr, "runlog-bench: %s: read %llu values summing to %.17g; "
                     "wrote %llu summing to %.17g\n", path, (unsigned long long)n, sum,
@@ -410,7 +415,8 @@ static bench_result bench_measure_once(const bench_writer *wr, const bench_workl
         r.key_pps = rm.secs > rm.open_secs ? (double)rm.points / (rm.secs - rm.open_secs) : 0;
         r.dec_bpp = (double)rm.bytes_decoded / (double)rm.points;
         r.all_pps = rm.all_secs > 0 ? (double)rm.all_points / rm.all_secs : 0;
-        *secs = wm.secs + rm.secs + rm.all_secs;
+        r.next_pps = rm.next_secs > 0 ? (double)rm.next_points / rm.next_secs : 0;
+        *secs = wm.secs + rm.secs + rm.all_secs + rm.next_secs;
     }
     if (!o->keep)
         bench_remove_files(o->dir, wr, s);
@@ -484,13 +490,13 @@ static void bench_print_table(const bench_workload *w, const bench_result *res)
     FILE *f = bench_table_out;
     const bench_shape *s = &w->shape;
     const bench_result *rl = &res[0];
-    char a[16], b[16], c[16], d[16];
+    char a[16], b[16], c[16], d[16], e[16];
     fprintf(f, "\n== %s: %u run%s x %llu steps x %u keys = %llu points ==\n", w->name, s->runs,
             s->runs == 1 ? "" : "s", (unsigned long long)s->steps, s->keys,
             (unsigned long long)bench_points(s));
-    fprintf(f, "%-14s %10s %8s %9s %8s %10s %10s %8s %11s %9s %10s %9s %10s\n", "writer",
+    fprintf(f, "%-14s %10s %8s %9s %8s %10s %10s %8s %11s %9s %10s %9s %10s %10s\n", "writer",
             "points/s", "rl/w", "bytes/pt", "rl/w", "p50 us", "p99 us", "RSS MiB", "read pts/s",
-            "open ms", "key pts/s", "dec B/pt", "all pts/s");
+            "open ms", "key pts/s", "dec B/pt", "all pts/s", "next pts/s");
     for (size_t i = 0; i < BENCH_NWRITERS; i++) {
         const bench_result *r = &res[i];
         if (r->status == BENCH_NOTRUN)
@@ -501,11 +507,12 @@ static void bench_print_table(const bench_workload *w, const bench_result *res)
             continue;
         }
         int have_rl = rl->status == BENCH_OK;
-        fprintf(f, "%-14s %10s %7.2fx %9.3f %7.2fx %10.2f %10.2f %8.1f %11s %9.3f %10s %9.0f %10s\n",
+        fprintf(f, "%-14s %10s %7.2fx %9.3f %7.2fx %10.2f %10.2f %8.1f %11s %9.3f %10s %9.0f %10s %10s\n",
                 bench_writers[i]->name, bench_si(a, r->pps),
                 have_rl ? rl->pps / r->pps : NAN, r->bpp, have_rl ? rl->bpp / r->bpp : NAN,
                 r->p50, r->p99, r->rss_mib, bench_si(b, r->read_pps), r->open_ms,
-                bench_si(c, r->key_pps), r->dec_bpp, r->all_pps > 0 ? bench_si(d, r->all_pps) : "-");
+                bench_si(c, r->key_pps), r->dec_bpp, r->all_pps > 0 ? bench_si(d, r->all_pps) : "-",
+                r->next_pps > 0 ? bench_si(e, r->next_pps) : "-");
     }
     fflush(f);
 }
@@ -533,6 +540,8 @@ static void bench_print_json(const bench_workload *w, const bench_result *res)
             printf(",\"read_bytes_decoded_per_point\":%.6g", r->dec_bpp);
         if (r->all_pps > 0)
             printf(",\"read_all_points_per_s\":%.6g", r->all_pps);
+        if (r->next_pps > 0)
+            printf(",\"read_next_keys_points_per_s\":%.6g", r->next_pps);
         printf("}\n");
     }
     fflush(stdout);

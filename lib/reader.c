@@ -75,6 +75,8 @@ struct runlog_reader {
     /* Every index entry was checked against its frame, at this file size. */
     int index_checked;
     uint64_t index_checked_size;
+    uint64_t history_reads;
+    struct key_map *map;     /* built by the second history read (key_map_build) */
 };
 
 int rl_reader_fd(const runlog_reader *r) { return r->fd; }
@@ -134,6 +136,9 @@ int runlog_reader_open(runlog_reader **out, const char *path, const runlog_reade
     return 0;
 }
 
+struct key_map;
+static void key_map_free(struct key_map *m);
+
 void runlog_reader_close(runlog_reader *r)
 {
     if (!r)
@@ -143,6 +148,7 @@ void runlog_reader_close(runlog_reader *r)
     free(r->scanned);
     rl_arena_reset(&r->scanned_arena);
     free(r->index_notice);
+    key_map_free(r->map);
     if (r->fd >= 0)
         close(r->fd);
     free(r->path);
@@ -1829,6 +1835,251 @@ static int hist_walk_damage(void *ctx, const rl_scan_item *it)
     return reader_damage(r, scan_damage_code(it), it->offset, it->why);
 }
 
+/* ---- The key map: where each key's columns are, for the reads after the
+ * first (a reader that opens once and reads many keys, as the Python
+ * reader does). One scan decodes every data frame's record stream (no value
+ * blocks) and keeps, per key, its columns' descriptors and their records'
+ * steps and times; a later read of any key then reads, checksums and parses
+ * the directory of just the frames that hold it and decodes just its
+ * blocks: block 0 (a wide run's key table and tens of thousands of column
+ * descriptors a frame) is not decoded again. Built from a scan, not from the
+ * index, so an index cannot mislead it. Valid while the file keeps the size
+ * it had; a scan that met damage, or a map over its memory budget, is not
+ * kept (reads go on as before). ---- */
+
+typedef struct map_rec {
+    uint32_t frame;
+    uint32_t nrows;
+    uint64_t *steps;         /* map arena */
+    int64_t *times;
+} map_rec;
+
+typedef struct map_col {
+    uint32_t rec;
+    uint32_t key;
+    rl_hcol col;             /* bitmap copied into the map arena */
+} map_col;
+
+typedef struct key_map {
+    uint64_t size;           /* the file size it describes */
+    uint64_t *frames;        /* offsets of the data frames */
+    size_t nframes, frames_cap;
+    map_rec *recs;
+    size_t nrecs, recs_cap;
+    map_col *cols;
+    size_t ncols, cols_cap;
+    rl_keymap names;
+    uint32_t *first;         /* by key id: its columns are order[first[id] .. first[id + 1]) */
+    uint32_t *order;         /* column indices, by key, in file order */
+    rl_arena arena;
+    uint64_t bytes;          /* memory held, against KEY_MAP_MAX_BYTES */
+    int bad;                 /* damage, a limit or memory: not kept */
+    rl_frame ws;
+} key_map;
+
+/* Past this the map is not kept (a very long run: 16 bytes a row of steps
+ * and times, 48 a column descriptor). */
+#define KEY_MAP_MAX_BYTES ((uint64_t)512 << 20)
+
+static void key_map_free(key_map *m)
+{
+    if (!m)
+        return;
+    free(m->frames);
+    free(m->recs);
+    free(m->cols);
+    free(m->first);
+    free(m->order);
+    rl_keymap_free(&m->names);
+    rl_arena_reset(&m->arena);
+    rl_frame_free(&m->ws);
+    free(m);
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 256;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return RUNLOG_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int key_map_frame(key_map *m, const rl_scan_item *it)
+{
+    rl_frame *f = &m->ws;
+    const char *why;
+    if (rl_frame_load(f, it->payload, it->h.payload_size, &why))
+        return RUNLOG_ECORRUPT;
+    if (grow((void **)&m->frames, &m->frames_cap, m->nframes, sizeof *m->frames))
+        return RUNLOG_ENOMEM;
+    uint32_t frame = (uint32_t)m->nframes;
+    m->frames[m->nframes++] = it->offset;
+    uint32_t *id_of = rl_arena_alloc(&f->arena, ((size_t)f->stream.nkeys + 1) * sizeof *id_of);
+    if (!id_of)
+        return RUNLOG_ENOMEM;
+    rl_record_view v;
+    int rc;
+    while ((rc = rl_stream_next(&f->stream, &v, &why)) == 0) {
+        if (v.type != RL_REC_HISTORY)
+            continue;
+        rl_history hr;
+        if (rl_frame_history(f, &v, &hr, &why))
+            return RUNLOG_ECORRUPT;
+        if (grow((void **)&m->recs, &m->recs_cap, m->nrecs, sizeof *m->recs))
+            return RUNLOG_ENOMEM;
+        map_rec *mr = &m->recs[m->nrecs];
+        size_t st = (size_t)hr.nrows * sizeof *mr->steps;
+        mr->frame = frame;
+        mr->nrows = hr.nrows;
+        mr->steps = rl_arena_alloc_raw(&m->arena, st);
+        mr->times = rl_arena_alloc_raw(&m->arena, st);
+        if (!mr->steps || !mr->times)
+            return RUNLOG_ENOMEM;
+        memcpy(mr->steps, hr.steps, st);
+        memcpy(mr->times, hr.times, st);
+        m->bytes += 2 * st + sizeof *mr;
+        uint32_t rec = (uint32_t)m->nrecs++;
+        for (uint32_t c = 0; c < hr.ncols; c++) {
+            const rl_hcol *col = &hr.cols[c];
+            if (!id_of[col->key]) {
+                uint32_t id;
+                const rl_str *name = &f->stream.keys[col->key];
+                if (rl_keymap_intern(&m->names, name->p, name->n, &id))
+                    return RUNLOG_ETOOLARGE;
+                id_of[col->key] = id + 1;
+            }
+            if (grow((void **)&m->cols, &m->cols_cap, m->ncols, sizeof *m->cols))
+                return RUNLOG_ENOMEM;
+            map_col *mc = &m->cols[m->ncols++];
+            mc->rec = rec;
+            mc->key = id_of[col->key] - 1;
+            mc->col = *col;
+            if (col->bitmap) {
+                size_t bl = ((size_t)hr.nrows + 7) / 8;
+                uint8_t *b = rl_arena_alloc_raw(&m->arena, bl);
+                if (!b)
+                    return RUNLOG_ENOMEM;
+                memcpy(b, col->bitmap, bl);
+                mc->col.bitmap = b;
+                m->bytes += bl;
+            }
+            m->bytes += sizeof *mc;
+        }
+        if (m->bytes > KEY_MAP_MAX_BYTES || m->ncols >= UINT32_MAX / 2)
+            return RUNLOG_ETOOLARGE;
+    }
+    return rc == RUNLOG_ITEROVER ? 0 : RUNLOG_ECORRUPT;
+}
+
+static int key_map_walk_frame(void *ctx, const rl_scan_item *it)
+{
+    key_map *m = ctx;
+    if (it->h.kind != RL_FRAME_DATA) {
+        if (it->h.kind != RL_FRAME_INDEX && it->h.kind != RL_FRAME_TRAILER && !(it->h.kind & RL_IGNORABLE))
+            return RUNLOG_EUNSUPPORTED;
+        return 0;
+    }
+    return key_map_frame(m, it);
+}
+
+static int key_map_walk_damage(void *ctx, const rl_scan_item *it)
+{
+    (void)it;
+    return RUNLOG_ECORRUPT; /* a damaged file is read as before, without a map */
+}
+
+/* The map of r's file, or NULL (then reads go on without one). */
+static key_map *key_map_build(runlog_reader *r)
+{
+    key_map *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    rl_scanner s;
+    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    static const rl_walk_ops ops = { .frame = key_map_walk_frame, .damage = key_map_walk_damage };
+    int rc = rl_scan_walk(&s, &ops, m);
+    m->size = s.size;
+    rl_scanner_free(&s);
+    rl_frame_free(&m->ws);
+    uint32_t nkeys = m->names.count;
+    if (!rc && (!(m->first = calloc((size_t)nkeys + 2, sizeof *m->first)) ||
+                !(m->order = malloc((m->ncols + 1) * sizeof *m->order))))
+        rc = RUNLOG_ENOMEM;
+    if (rc) {
+        key_map_free(m);
+        return NULL;
+    }
+    /* Counting sort of the columns by key, file order kept within a key. */
+    for (size_t c = 0; c < m->ncols; c++)
+        m->first[m->cols[c].key + 2]++;
+    for (uint32_t k = 0; k < nkeys; k++)
+        m->first[k + 2] += m->first[k + 1];
+    for (size_t c = 0; c < m->ncols; c++)
+        m->order[m->first[m->cols[c].key + 1]++] = (uint32_t)c;
+    return m;
+}
+
+/* key's history from the map: 0; RUNLOG_ENOTFOUND (the map knows every
+ * key: no history); anything else (a frame that no longer checks out, the
+ * file changed) and the caller drops the map and reads as before. */
+static int key_map_read(runlog_reader *r, key_map *m, runlog_history *h, const char *key,
+                        const char **why)
+{
+    uint32_t id;
+    if (rl_keymap_find(&m->names, key, strlen(key), &id) != 0)
+        return RUNLOG_ENOTFOUND;
+    uint32_t lo = m->first[id], hi = m->first[id + 1];
+    uint64_t rows = 0;
+    for (uint32_t i = lo; i < hi; i++)
+        rows += m->recs[m->cols[m->order[i]].rec].nrows;
+    if (rows <= (1u << 28) && hist_grow(h, (size_t)rows))
+        return RUNLOG_ENOMEM;
+    rl_scanner s;
+    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_frame *f = &m->ws;
+    uint32_t loaded = UINT32_MAX;
+    int rc = 0;
+    for (uint32_t i = lo; i < hi && !rc;) {
+        const map_col *mc = &m->cols[m->order[i]];
+        const map_rec *mr = &m->recs[mc->rec];
+        if (mr->frame != loaded) {
+            rl_scan_item it;
+            /* Read and checked as a scan checks it: header, checksum,
+             * directory; the record stream is the one the map decoded. */
+            if ((rc = rl_scanner_frame_at(&s, m->frames[mr->frame], &it)))
+                break;
+            if (it.h.kind != RL_FRAME_DATA) {
+                rc = RUNLOG_ECORRUPT;
+                break;
+            }
+            if ((rc = rl_frame_load_dir(f, it.payload, it.h.payload_size, why)))
+                break;
+            loaded = mr->frame;
+            h->frames_read++;
+        }
+        /* The key's columns of one record (one per value type it took). */
+        rl_hcol cols[RL_COL_NTYPES];
+        uint32_t idx[RL_COL_NTYPES], n = 0;
+        for (; i < hi && m->cols[m->order[i]].rec == mc->rec; i++)
+            if (n < RL_COL_NTYPES) {
+                cols[n] = m->cols[m->order[i]].col;
+                idx[n] = n;
+                n++;
+            }
+        rl_history hr = { mr->nrows, mr->steps, mr->times, n, cols };
+        rc = hist_append(h, f, &hr, idx, n, why);
+    }
+    h->bytes_decoded += f->decoded;
+    f->decoded = 0;
+    rl_scanner_free(&s);
+    return rc;
+}
+
 int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *key)
 {
     if (!out || !r || !key)
@@ -1843,6 +2094,33 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     rl_frame ws = { 0 };
     uint64_t rows = 0;
     uint64_t at = 0; /* the frame being read, for an out-of-memory detail */
+    /* A second key of the same file: map where every key is, once, and
+     * read this key and the next ones from the map. */
+    if (r->map && r->map->size != rl_file_size(r->fd)) {
+        key_map_free(r->map);
+        r->map = NULL;
+    }
+    if (!r->map && r->history_reads++ >= 1)
+        r->map = key_map_build(r);
+    if (r->map) {
+        int mrc = key_map_read(r, r->map, h, key, &why);
+        if (mrc == 0 && h->len > 0) {
+            *out = h;
+            return 0;
+        }
+        if (mrc == RUNLOG_ENOTFOUND || (mrc == 0 && h->len == 0)) {
+            runlog_history_free(h);
+            return rl_fail(RUNLOG_ENOTFOUND, "%s: key \"%s\" has no history", r->path, key);
+        }
+        if (mrc == RUNLOG_ENOMEM) {
+            runlog_history_free(h);
+            return rl_fail(mrc, "%s: out of memory reading the history of \"%s\"", r->path, key);
+        }
+        /* The file changed under the map: without it, as before. */
+        key_map_free(r->map);
+        r->map = NULL;
+        hist_reset(h);
+    }
     int rc = index_lookup(r, key, &claim_arena, &claims, &n, &rows);
     /* The rows of the frames holding the key bound its length: one allocation. */
     if (rc == 0 && rows <= (1u << 28) && hist_grow(h, (size_t)rows))

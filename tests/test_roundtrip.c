@@ -824,6 +824,73 @@ static void test_histories_all_keys(void **state)
     free(crashed);
 }
 
+/* The reads after the first on one reader come from its key map: the same
+ * histories, fewer bytes decoded on a wide run, and a file that grew is
+ * read afresh (the map describes the size it was built at). */
+static void test_history_key_map(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock = {T0, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 1);
+    char key[16];
+    for (int round = 0; round < 2; round++) {
+        runlog_writer *w = NULL;
+        TU_OK(runlog_writer_open(&w, fx->path, &o)); /* the second round resumes */
+        for (int i = 0; i < 40; i++) {
+            for (int k = 0; k < 300; k++) {
+                snprintf(key, sizeof key, "k%d", k);
+                if (k != 7 || i % 3 == 0) /* k7 sparse: a presence bitmap */
+                    TU_OK(runlog_writer_add_double(w, key, k * 1000 + i + round * 0.5));
+            }
+            TU_OK(runlog_writer_commit(w));
+            if (i % 10 == 9)
+                TU_OK(runlog_writer_flush(w));
+        }
+        TU_OK(runlog_writer_finish(w, 0));
+        TU_OK(runlog_writer_close(w));
+        if (round == 1)
+            break;
+    }
+    runlog_reader *r = NULL, *fresh = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    static const char *keys[] = {"k1", "k7", "k299", "k1", "k150"};
+    uint64_t first_bytes = 0;
+    for (size_t i = 0; i < 5; i++) {
+        runlog_history *h = NULL, *g = NULL;
+        TU_OK(runlog_reader_history(&h, r, keys[i]));
+        TU_OK(runlog_reader_open(&fresh, fx->path, NULL)); /* a first read, no map */
+        TU_OK(runlog_reader_history(&g, fresh, keys[i]));
+        size_t n = runlog_history_length(g);
+        assert_int_equal(runlog_history_length(h), n);
+        assert_int_equal(n, strcmp(keys[i], "k7") ? 80 : 28);
+        assert_memory_equal(runlog_history_steps(h), runlog_history_steps(g), n * 8);
+        assert_memory_equal(runlog_history_times(h), runlog_history_times(g), n * 8);
+        assert_memory_equal(runlog_history_values(h), runlog_history_values(g), n * 8);
+        if (i == 0)
+            first_bytes = runlog_history_bytes_decoded(h);
+        else if (i >= 2) /* from the map: no key table, no descriptors */
+            assert_true(runlog_history_bytes_decoded(h) < first_bytes);
+        runlog_history_free(h);
+        runlog_history_free(g);
+        runlog_reader_close(fresh);
+    }
+    TU_RC(runlog_reader_history((runlog_history *[]){NULL}, r, "nope"), RUNLOG_ENOTFOUND);
+    /* The file grows: the map is dropped, the new rows are read. */
+    runlog_writer *w = NULL;
+    TU_OK(runlog_writer_open(&w, fx->path, &o));
+    TU_OK(runlog_writer_add_double(w, "k1", 42.0));
+    TU_OK(runlog_writer_commit(w));
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    runlog_history *h = NULL;
+    TU_OK(runlog_reader_history(&h, r, "k1"));
+    assert_int_equal(runlog_history_length(h), 81);
+    assert_true(runlog_history_values(h)[80] == 42.0);
+    runlog_history_free(h);
+    runlog_reader_close(r);
+}
+
 /* ---- JSON rendering of the values JSON cannot hold ------------------------ */
 
 /* runlog.h: NaN and the infinities become "NaN", "Infinity", "-Infinity". */
@@ -870,6 +937,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_rows, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_uses_index, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_histories_all_keys, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_history_key_map, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_value_to_json, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
