@@ -127,7 +127,7 @@ static uint64_t bench_rl_read_all(const bench_writer *wr, const char *path, cons
         bench_rl_die(path, "histories", rc);
     size_t at, n;
     if (runlog_histories_count(hs) != s->keys ||
-        runlog_histories_find(hs, s->key_names[s->read_key], &at) != 0)
+        runlog_histories_find(&at, hs, s->key_names[s->read_key]) != 0)
         bench_die(path, "histories", "not every key");
     *sum = bench_rl_sum(path, runlog_histories_get(hs, at), &n);
     uint64_t points = 0;

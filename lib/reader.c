@@ -2577,7 +2577,7 @@ const runlog_history *runlog_histories_get(const runlog_histories *hs, size_t i)
     return hs && i < hs->n ? hs->h[hs->order[i]] : NULL;
 }
 
-int runlog_histories_find(const runlog_histories *hs, const char *key, size_t *index)
+int runlog_histories_find(size_t *out, const runlog_histories *hs, const char *key)
 {
     if (!hs || !key)
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
@@ -2592,8 +2592,8 @@ int runlog_histories_find(const runlog_histories *hs, const char *key, size_t *i
             else
                 hi = mid;
         }
-        if (index)
-            *index = lo;
+        if (out)
+            *out = lo;
         return 0;
     }
     return rl_fail(RUNLOG_ENOTFOUND, "key \"%s\" has no history", key);

@@ -166,7 +166,7 @@ static void check_history(const char *path, const entry *e)
     rc = runlog_reader_histories(&all, r);
     if (rc == 0) {
         size_t at;
-        if (runlog_histories_find(all, "loss", &at) == 0) {
+        if (runlog_histories_find(&at, all, "loss") == 0) {
             const runlog_history *ha = runlog_histories_get(all, at);
             long n = (long)runlog_history_length(ha);
             if (n < e->rows_min || n > e->rows_max)

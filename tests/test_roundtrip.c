@@ -783,7 +783,7 @@ static void test_histories_all_keys(void **state)
             size_t len, at;
             assert_string_equal(runlog_histories_key(hs, k, &len), order[k]);
             assert_int_equal(len, 1);
-            TU_OK(runlog_histories_find(hs, order[k], &at));
+            TU_OK(runlog_histories_find(&at, hs, order[k]));
             assert_int_equal(at, k);
             const runlog_history *all = runlog_histories_get(hs, k);
             runlog_history *one = NULL;
@@ -815,7 +815,7 @@ static void test_histories_all_keys(void **state)
         assert_int_equal(runlog_history_length(runlog_histories_get(hs, 4)), 1);
         assert_null(runlog_histories_get(hs, 5));
         assert_null(runlog_histories_key(hs, 5, NULL));
-        TU_RC(runlog_histories_find(hs, "nope", NULL), RUNLOG_ENOTFOUND);
+        TU_RC(runlog_histories_find(NULL, hs, "nope"), RUNLOG_ENOTFOUND);
         runlog_histories_free(hs);
         runlog_reader_close(r);
     }

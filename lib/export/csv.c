@@ -328,7 +328,7 @@ static int history_key(FILE *f, runlog_reader *r, const runlog_histories *all, c
     int rc;
 
     if (all) {
-        if ((rc = runlog_histories_find(all, key, &at)) < 0)
+        if ((rc = runlog_histories_find(&at, all, key)) < 0)
             return rc;
         return history_rows(f, runlog_histories_get(all, at), key);
     }

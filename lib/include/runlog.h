@@ -701,10 +701,11 @@ RUNLOG_API const char *runlog_histories_key(const runlog_histories *hs, size_t i
 /** Key i's history, owned by hs (do not free it); NULL when i is out of
  *  range. Read it with the runlog_history_* accessors. */
 RUNLOG_API const runlog_history *runlog_histories_get(const runlog_histories *hs, size_t i);
-/** The index of key in the set (0 and *index, index may be NULL);
- *  RUNLOG_ENOTFOUND when it has no history, RUNLOG_EINVAL (NULL argument). */
-RUNLOG_API RUNLOG_NODISCARD int runlog_histories_find(const runlog_histories *hs, const char *key,
-                                                      size_t *index);
+/** The index of key in the set: 0 and *out (out may be NULL: only whether
+ *  it is there); RUNLOG_ENOTFOUND when the key has no history, RUNLOG_EINVAL
+ *  (hs or key NULL). *out is not written on failure. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_histories_find(size_t *out, const runlog_histories *hs,
+                                                      const char *key);
 /** Data frames the pass decoded, and the bytes of blocks it decoded. */
 RUNLOG_API uint64_t runlog_histories_frames_read(const runlog_histories *hs);
 RUNLOG_API uint64_t runlog_histories_bytes_decoded(const runlog_histories *hs);

@@ -107,14 +107,14 @@ static void all_keys(runlog_reader *r, runlog_history **one, const char **keys, 
         const runlog_history *h = runlog_histories_get(hs, i);
         FUZZ_ASSERT(key != NULL && strlen(key) == len && h != NULL);
         FUZZ_ASSERT(runlog_history_length(h) > 0 && runlog_history_steps(h) != NULL);
-        FUZZ_ASSERT(runlog_histories_find(hs, key, &at) == 0 && at == i);
+        FUZZ_ASSERT(runlog_histories_find(&at, hs, key) == 0 && at == i);
         FUZZ_ASSERT(runlog_history_value(h, runlog_history_length(h) - 1) != NULL);
     }
     FUZZ_ASSERT(runlog_histories_get(hs, n) == NULL && runlog_histories_key(hs, n, NULL) == NULL);
     for (size_t k = 0; k < nkeys; k++) {
         size_t at;
         size_t mine = one[k] ? runlog_history_length(one[k]) : 0;
-        if (runlog_histories_find(hs, keys[k], &at) != 0) {
+        if (runlog_histories_find(&at, hs, keys[k]) != 0) {
             FUZZ_ASSERT(!intact || mine == 0);
             continue;
         }
