@@ -1734,7 +1734,8 @@ static int index_lookup(runlog_reader *r, const char *key, rl_arena *arena, entr
                 rc = RUNLOG_ENOMEM;
                 goto done;
             }
-            memcpy(keys, en->keys, (size_t)en->nkeys * sizeof *keys);
+            if (en->nkeys) /* keys is NULL for none */
+                memcpy(keys, en->keys, (size_t)en->nkeys * sizeof *keys);
             int has = 0;
             for (uint32_t j = 0; j < en->nkeys && !has; j++)
                 has = match[en->keys[j]];
