@@ -1863,7 +1863,9 @@ typedef struct map_col {
 
 typedef struct key_map {
     uint64_t size;           /* the file size it describes */
-    uint64_t *frames;        /* offsets of the data frames */
+    /* The data frames: where, and the payload checksum the map was built
+     * from (a frame rewritten in place since is not the one mapped). */
+    struct map_frame { uint64_t offset, checksum; uint32_t size; } *frames;
     size_t nframes, frames_cap;
     map_rec *recs;
     size_t nrecs, recs_cap;
@@ -1919,7 +1921,7 @@ static int key_map_frame(key_map *m, const rl_scan_item *it)
     if (grow((void **)&m->frames, &m->frames_cap, m->nframes, sizeof *m->frames))
         return RUNLOG_ENOMEM;
     uint32_t frame = (uint32_t)m->nframes;
-    m->frames[m->nframes++] = it->offset;
+    m->frames[m->nframes++] = (struct map_frame){ it->offset, it->h.payload_checksum, it->h.payload_size };
     uint32_t *id_of = rl_arena_alloc(&f->arena, ((size_t)f->stream.nkeys + 1) * sizeof *id_of);
     if (!id_of)
         return RUNLOG_ENOMEM;
@@ -2052,9 +2054,11 @@ static int key_map_read(runlog_reader *r, key_map *m, runlog_history *h, const c
             rl_scan_item it;
             /* Read and checked as a scan checks it: header, checksum,
              * directory; the record stream is the one the map decoded. */
-            if ((rc = rl_scanner_frame_at(&s, m->frames[mr->frame], &it)))
+            const struct map_frame *mf = &m->frames[mr->frame];
+            if ((rc = rl_scanner_frame_at(&s, mf->offset, &it)))
                 break;
-            if (it.h.kind != RL_FRAME_DATA) {
+            if (it.h.kind != RL_FRAME_DATA || it.h.payload_checksum != mf->checksum ||
+                it.h.payload_size != mf->size) {
                 rc = RUNLOG_ECORRUPT;
                 break;
             }
