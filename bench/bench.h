@@ -27,6 +27,15 @@ typedef struct bench_shape {
  * the nanoseconds of the part the issue calls the commit (the whole per-step
  * call for every writer but runlog, whose adds only fill the pending row). */
 typedef struct bench_writer bench_writer;
+/* What a read tells besides its values: the part of it that opened the file
+ * (the rest is the key's read), and for runlog the block bytes decoded. */
+typedef struct bench_read_info {
+    uint64_t open_ns;
+    uint64_t bytes_decoded; /* 0: not known */
+    /* runlog: more keys read on the same open reader after the first (as
+     * a user who opens once and reads many keys): their points and time. */
+    uint64_t next_points, next_ns;
+} bench_read_info;
 struct bench_writer {
     const char *name;
     const char *ext;
@@ -38,7 +47,11 @@ struct bench_writer {
     /* Reads column s->read_key of `run` back: returns the number of values,
      * and their sum in step order in *sum (checked against what was written). */
     uint64_t (*read)(const bench_writer *wr, const char *path, const bench_shape *s,
-                     uint32_t run, double *sum);
+                     uint32_t run, double *sum, bench_read_info *info);
+    /* Reads every key of `run` in one pass (NULL: the writer has no such
+     * read): returns the points read, the read column's sum in *sum. */
+    uint64_t (*read_all)(const bench_writer *wr, const char *path, const bench_shape *s,
+                         uint32_t run, double *sum, bench_read_info *info);
 };
 
 extern const bench_writer bench_runlog_writer;

@@ -192,11 +192,13 @@ static void bench_jl_feed(bench_jl_reader *r, const char *p, size_t n)
 }
 
 static uint64_t bench_jl_read(const bench_writer *wr, const char *path, const bench_shape *s,
-                              uint32_t run, double *sum)
+                              uint32_t run, double *sum, bench_read_info *info)
 {
     bench_jl_reader r = { .path = path };
     snprintf(r.pattern, sizeof r.pattern, "\"%s\":", s->key_names[s->read_key]);
+    uint64_t t0 = bench_now_ns();
     int fd = open(path, O_RDONLY | O_CLOEXEC);
+    info->open_ns = bench_now_ns() - t0;
     if (fd < 0)
         bench_die_errno(path, "open for reading");
     size_t in_cap = ZSTD_DStreamInSize(), out_cap = ZSTD_DStreamOutSize();

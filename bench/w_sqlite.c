@@ -111,13 +111,16 @@ static void bench_sq_close(void *hv)
 }
 
 static uint64_t bench_sq_read(const bench_writer *wr, const char *path, const bench_shape *s,
-                              uint32_t run, double *sum)
+                              uint32_t run, double *sum, bench_read_info *info)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     char uuid[33];
     bench_sq_uuid(uuid, run);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+    uint64_t t0 = bench_now_ns();
+    int orc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    info->open_ns = bench_now_ns() - t0;
+    if (orc != SQLITE_OK ||
         sqlite3_prepare_v2(db, "SELECT step, value FROM metrics WHERE key=? AND run_uuid=? "
                                "ORDER BY step", -1, &st, NULL) != SQLITE_OK)
         bench_die(path, "query", sqlite3_errmsg(db));

@@ -189,6 +189,12 @@ int rl_utf8_valid(const uint8_t *p, size_t n)
 {
     size_t i = 0, k;
     while (i < n) {
+        /* ASCII eight bytes at a time (keys and most text are ASCII). */
+        uint64_t w;
+        if (n - i >= 8 && (memcpy(&w, p + i, 8), (w & 0x8080808080808080ull) == 0)) {
+            i += 8;
+            continue;
+        }
         if (!(k = utf8_seq_len(p + i, n - i)))
             return 0;
         i += k;

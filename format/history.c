@@ -49,10 +49,13 @@ static void unshuffle8(uint8_t *dst, const uint8_t *src, size_t count)
     const uint8_t *p0 = src, *p1 = src + count, *p2 = src + 2 * count, *p3 = src + 3 * count,
                   *p4 = src + 4 * count, *p5 = src + 5 * count, *p6 = src + 6 * count,
                   *p7 = src + 7 * count;
+    /* One 8-byte store a value (the compiler vectorises the gathers), the
+     * value assembled from its bytes, least significant first (§6). */
     for (size_t i = 0; i < count; i++) {
-        uint8_t *d = dst + i * 8;
-        d[0] = p0[i]; d[1] = p1[i]; d[2] = p2[i]; d[3] = p3[i];
-        d[4] = p4[i]; d[5] = p5[i]; d[6] = p6[i]; d[7] = p7[i];
+        uint64_t v = (uint64_t)p0[i] | (uint64_t)p1[i] << 8 | (uint64_t)p2[i] << 16 |
+                     (uint64_t)p3[i] << 24 | (uint64_t)p4[i] << 32 | (uint64_t)p5[i] << 40 |
+                     (uint64_t)p6[i] << 48 | (uint64_t)p7[i] << 56;
+        memcpy(dst + i * 8, &v, 8);
     }
 }
 
@@ -339,10 +342,14 @@ static int place_columns(rl_hcol *cols, uint32_t ncols, const rl_block *blocks, 
     uint32_t n = 0;
     if (ncols && !by_block)
         return RUNLOG_ENOMEM;
+    int sorted = 1;
     for (uint32_t i = 0; i < ncols; i++)
-        if (cols[i].block)
+        if (cols[i].block) {
+            sorted &= n == 0 || by_block[n - 1]->block <= cols[i].block;
             by_block[n++] = &cols[i];
-    if (n > 1)
+        }
+    /* Writers name blocks in descriptor order (runlog does): no sort then. */
+    if (n > 1 && !sorted)
         qsort(by_block, n, sizeof *by_block, cmp_block_then_position);
     for (uint32_t i = 0; i < n;) {
         uint32_t b = by_block[i]->block, end = i, fill = 0;

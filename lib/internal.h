@@ -137,9 +137,14 @@ typedef struct rl_frame {
     const uint8_t *block0_bytes; /* decoded block 0 */
     uint32_t cap;            /* entries of bufs and raw */
     void *dctx;
+    uint64_t decoded;        /* bytes of blocks decoded since the caller last zeroed it */
 } rl_frame;
 
 int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why);
+/* Only the block directory (§4): block 0 is not decoded, the stream is
+ * empty; rl_frame_block() works. For readers that know the frame's
+ * records already (the reader's key map). */
+int rl_frame_load_dir(rl_frame *f, const uint8_t *payload, size_t len, const char **why);
 /* The decompressed bytes of block i (>= 1). */
 int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **why);
 /* Decodes the values of history column col (its block decompressed once per

@@ -69,6 +69,14 @@ struct runlog_reader {
     uint64_t scanned_size;
     int scanned_ok;
     rl_arena scanned_arena;
+    /* The first lie of the index a history read met ("PATH: byte OFFSET:
+     * WHY"), after which it scanned; NULL while none (§7.2). */
+    char *index_notice;
+    /* Every index entry was checked against its frame, at this file size. */
+    int index_checked;
+    uint64_t index_checked_size;
+    uint64_t history_reads;
+    struct key_map *map;     /* built by the second history read (key_map_build) */
 };
 
 int rl_reader_fd(const runlog_reader *r) { return r->fd; }
@@ -128,6 +136,9 @@ int runlog_reader_open(runlog_reader **out, const char *path, const runlog_reade
     return 0;
 }
 
+struct key_map;
+static void key_map_free(struct key_map *m);
+
 void runlog_reader_close(runlog_reader *r)
 {
     if (!r)
@@ -136,6 +147,8 @@ void runlog_reader_close(runlog_reader *r)
     rl_blob_index_free(r->blobs);
     free(r->scanned);
     rl_arena_reset(&r->scanned_arena);
+    free(r->index_notice);
+    key_map_free(r->map);
     if (r->fd >= 0)
         close(r->fd);
     free(r->path);
@@ -1296,6 +1309,7 @@ struct runlog_history {
     rl_arena arena;          /* non-numeric values live here */
     runlog_value scratch;
     uint64_t frames_read;
+    uint64_t bytes_decoded;  /* block bytes the reads decoded (decompressed or raw) */
     uint32_t *files;         /* a run set's merged history: the file of each entry */
 };
 
@@ -1319,7 +1333,9 @@ static int hist_grow(runlog_history *h, size_t extra)
 {
     if (h->len + extra <= h->cap)
         return 0;
-    size_t cap = h->cap ? h->cap : 1024;
+    /* The first size is what is asked (the all-keys read keeps thousands of
+     * histories, most of them short), then doubling. */
+    size_t cap = h->cap ? h->cap : (extra > 16 ? extra : 16);
     while (cap < h->len + extra)
         cap *= 2;
 #define GROW(field) do { void *p = big_realloc(h->field, cap * sizeof *h->field); if (!p) return RUNLOG_ENOMEM; h->field = p; } while (0)
@@ -1382,14 +1398,170 @@ static int hist_copy_value(runlog_history *h, size_t i, const runlog_value *v)
     }
 }
 
-/* Appends the key's values from one data frame. */
+/* Appends to h the values of columns cols[0..ncols) of history record hr
+ * (frame f), the columns of one key: the one rule for turning a record's
+ * columns into a key's entries, used by the one-key read and the all-keys
+ * read alike. */
+static int hist_append(runlog_history *h, rl_frame *f, const rl_history *hr, const uint32_t *cols,
+                       uint32_t ncols, const char **why)
+{
+    const rl_hcol *c0 = &hr->cols[cols[0]];
+    int rc;
+    /* Columns of one key entry never share a row, but a key table that
+     * names the key twice could: room for every column's values. */
+    if ((rc = hist_grow(h, (size_t)hr->nrows * ncols)))
+        return rc;
+    if (ncols == 1 && (c0->type == RL_COL_FLOAT || c0->type == RL_COL_INT)) {
+        /* Fast path: one numeric column. */
+        const uint8_t *raw;
+        if ((rc = rl_frame_block(f, c0->block, &raw, why)) ||
+            (rc = rl_history_column_f64(c0, raw + c0->offset, h->values + h->len, why)))
+            return rc;
+        size_t j = h->len;
+        if (!c0->bitmap) {
+            memcpy(h->steps + j, hr->steps, hr->nrows * sizeof *hr->steps);
+            memcpy(h->times + j, hr->times, hr->nrows * sizeof *hr->times);
+            memset(h->types + j, c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT, hr->nrows);
+            if (h->others)
+                memset(h->others + j, 0, hr->nrows * sizeof *h->others);
+        }
+        for (uint32_t r = 0; c0->bitmap && r < hr->nrows; r++) {
+            if (!rl_hcol_present(c0, r))
+                continue;
+            h->steps[j] = hr->steps[r];
+            h->times[j] = hr->times[r];
+            h->types[j] = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
+            if (h->others)
+                h->others[j] = NULL;
+            j++;
+        }
+        if (c0->type == RL_COL_INT) {
+            /* Exact values: decode the ints again (doubles lose above 2^53). */
+            runlog_value *vals;
+            if ((rc = hist_need(h, 0)) || (rc = rl_frame_column(f, c0, &vals, why)))
+                return rc;
+            for (uint32_t i = 0; i < c0->count; i++)
+                h->ints[h->len + i] = vals[i].u.i;
+        }
+        h->len += c0->count;
+        return 0;
+    }
+    runlog_value *vals[RL_COL_NTYPES];
+    uint32_t pos[RL_COL_NTYPES] = { 0 };
+    for (uint32_t i = 0; i < ncols; i++) {
+        if ((rc = rl_frame_column(f, &hr->cols[cols[i]], &vals[i], why)))
+            return rc;
+    }
+    for (uint32_t r = 0; r < hr->nrows; r++) {
+        for (uint32_t i = 0; i < ncols; i++) {
+            const rl_hcol *col = &hr->cols[cols[i]];
+            if (!rl_hcol_present(col, r))
+                continue;
+            h->steps[h->len] = hr->steps[r];
+            h->times[h->len] = hr->times[r];
+            if ((rc = hist_copy_value(h, h->len, &vals[i][pos[i]++])))
+                return rc;
+            h->len++;
+        }
+    }
+    return 0;
+}
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts h[0..n) and drops repeats; the new count. */
+static size_t u64_set(uint64_t *h, size_t n)
+{
+    if (n > 1)
+        qsort(h, n, sizeof *h, u64_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || h[m - 1] != h[i])
+            h[m++] = h[i];
+    return m;
+}
+
+/* What an index entry claims about a data frame (§7.1): its history keys
+ * and rows, checked against the frame when it is decoded (issue 17: a
+ * checksummed index may still lie). */
+typedef struct entry_claim {
+    uint64_t offset;
+    uint64_t rows;
+    uint32_t nkeys;
+    const uint32_t *keys;    /* indices into names (the lookup's arena) */
+    const rl_str *names;     /* the index frame's key table (the lookup's arena) */
+    int has_key;             /* it lists the key being read */
+} entry_claim;
+
+static int same_str(const rl_str *a, const rl_str *b)
+{
+    return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
+}
+
+/* 0 when the history keys and rows of the loaded frame f are exactly what
+ * its entry claims; else RUNLOG_ECORRUPT and *why. mark[k]: local key k
+ * names a history column of the frame; rows: the frame's history rows.
+ * Keys compare as sets of names. */
+static int check_claim(rl_frame *f, const entry_claim *claim, const uint8_t *mark, uint64_t rows,
+                       const char **why)
+{
+    uint32_t nkeys = f->stream.nkeys;
+    if (rows != claim->rows) {
+        *why = "its index entry gives another number of history rows than the frame holds";
+        return RUNLOG_ECORRUPT;
+    }
+    uint32_t *used = rl_arena_alloc_raw(&f->arena, ((size_t)nkeys + 1) * sizeof *used);
+    if (!used)
+        return RUNLOG_ENOMEM;
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < nkeys; k++)
+        if (mark[k])
+            used[n++] = k;
+    /* runlog lists a frame's keys in the order of its key table: then the
+     * names compare one by one. */
+    int same = n == claim->nkeys;
+    for (uint32_t i = 0; same && i < n; i++)
+        same = same_str(&f->stream.keys[used[i]], &claim->names[claim->keys[i]]);
+    if (!same) {
+        /* Any other order: the two sets of names, hashed. */
+        uint64_t *a = rl_arena_alloc_raw(&f->arena, ((size_t)n + 1) * sizeof *a);
+        uint64_t *b = rl_arena_alloc_raw(&f->arena, ((size_t)claim->nkeys + 1) * sizeof *b);
+        if (!a || !b)
+            return RUNLOG_ENOMEM;
+        for (uint32_t i = 0; i < n; i++)
+            a[i] = XXH3_64bits(f->stream.keys[used[i]].p, f->stream.keys[used[i]].n);
+        for (uint32_t i = 0; i < claim->nkeys; i++)
+            b[i] = XXH3_64bits(claim->names[claim->keys[i]].p, claim->names[claim->keys[i]].n);
+        size_t na = u64_set(a, n), nb = u64_set(b, claim->nkeys);
+        same = na == nb && (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
+    }
+    if (!same) {
+        *why = "its index entry lists other history keys than the frame holds";
+        return RUNLOG_ECORRUPT;
+    }
+    return 0;
+}
+
+/* Appends the key's values from one data frame. claim: the frame's index
+ * entry, checked against the frame (NULL when the frame was found by a
+ * scan). */
 static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, const char *key,
-                      const char **why)
+                      const entry_claim *claim, const char **why)
 {
 #define f (*ws)
     int rc = rl_frame_load(&f, it->payload, it->h.payload_size, why);
+    uint8_t *mark = NULL; /* with a claim: the frame's history keys */
+    uint64_t rows = 0;
     if (rc)
         goto done;
+    if (claim && !(mark = rl_arena_alloc(&f.arena, (size_t)f.stream.nkeys + 1))) {
+        rc = RUNLOG_ENOMEM;
+        goto done;
+    }
     /* A key table may name the key more than once (a system metric of the
      * same name has its own entry): mark every entry that matches. */
     size_t klen = strlen(key);
@@ -1403,7 +1575,7 @@ static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, c
         if (f.stream.keys[i].n == klen && memcmp(f.stream.keys[i].p, key, klen) == 0)
             any = match[i] = 1;
     h->frames_read++;
-    if (!any)
+    if (!any && !claim)
         goto done;
     rl_record_view v;
     while ((rc = rl_stream_next(&f.stream, &v, why)) == 0) {
@@ -1412,74 +1584,27 @@ static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, c
         rl_history hr;
         if ((rc = rl_frame_history(&f, &v, &hr, why)))
             goto done;
+        if (mark) {
+            for (uint32_t c = 0; c < hr.ncols; c++)
+                mark[hr.cols[c].key] = 1;
+            rows += hr.nrows;
+        }
+        if (!any)
+            continue;
         uint32_t cols[RL_COL_NTYPES], ncols = 0;
         for (uint32_t c = 0; c < hr.ncols && ncols < RL_COL_NTYPES; c++)
             if (match[hr.cols[c].key])
                 cols[ncols++] = c;
         if (ncols == 0)
             continue;
-        const rl_hcol *c0 = &hr.cols[cols[0]];
-        /* Columns of one key entry never share a row, but a key table that
-         * names the key twice could: room for every column's values. */
-        if ((rc = hist_grow(h, (size_t)hr.nrows * ncols)))
+        if ((rc = hist_append(h, &f, &hr, cols, ncols, why)))
             goto done;
-        if (ncols == 1 && (c0->type == RL_COL_FLOAT || c0->type == RL_COL_INT)) {
-            /* Fast path: one numeric column. */
-            const uint8_t *raw;
-            if ((rc = rl_frame_block(&f, c0->block, &raw, why)) ||
-                (rc = rl_history_column_f64(c0, raw + c0->offset, h->values + h->len, why)))
-                goto done;
-            size_t j = h->len;
-            if (!c0->bitmap) {
-                memcpy(h->steps + j, hr.steps, hr.nrows * sizeof *hr.steps);
-                memcpy(h->times + j, hr.times, hr.nrows * sizeof *hr.times);
-                memset(h->types + j, c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT, hr.nrows);
-                if (h->others)
-                    memset(h->others + j, 0, hr.nrows * sizeof *h->others);
-            }
-            for (uint32_t r = 0; c0->bitmap && r < hr.nrows; r++) {
-                if (!rl_hcol_present(c0, r))
-                    continue;
-                h->steps[j] = hr.steps[r];
-                h->times[j] = hr.times[r];
-                h->types[j] = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
-                if (h->others)
-                    h->others[j] = NULL;
-                j++;
-            }
-            if (c0->type == RL_COL_INT) {
-                /* Exact values: decode the ints again (doubles lose above 2^53). */
-                runlog_value *vals;
-                if ((rc = hist_need(h, 0)) || (rc = rl_frame_column(&f, c0, &vals, why)))
-                    goto done;
-                for (uint32_t i = 0; i < c0->count; i++)
-                    h->ints[h->len + i] = vals[i].u.i;
-            }
-            h->len += c0->count;
-            continue;
-        }
-        runlog_value *vals[RL_COL_NTYPES];
-        uint32_t pos[RL_COL_NTYPES] = { 0 };
-        for (uint32_t i = 0; i < ncols; i++) {
-            if ((rc = rl_frame_column(&f, &hr.cols[cols[i]], &vals[i], why)))
-                goto done;
-        }
-        for (uint32_t r = 0; r < hr.nrows; r++) {
-            for (uint32_t i = 0; i < ncols; i++) {
-                const rl_hcol *col = &hr.cols[cols[i]];
-                if (!rl_hcol_present(col, r))
-                    continue;
-                h->steps[h->len] = hr.steps[r];
-                h->times[h->len] = hr.times[r];
-                if ((rc = hist_copy_value(h, h->len, &vals[i][pos[i]++])))
-                    goto done;
-                h->len++;
-            }
-        }
     }
     if (rc == RUNLOG_ITEROVER)
-        rc = 0;
+        rc = mark ? check_claim(&f, claim, mark, rows, why) : 0;
 done:
+    h->bytes_decoded += f.decoded;
+    f.decoded = 0;
     return rc;
 #undef f
 }
@@ -1538,7 +1663,17 @@ static int index_tiles_file(rl_scanner *s, span *spans, size_t n, uint64_t end)
     return 1;
 }
 
-static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_t *n, uint64_t *rows)
+static int claim_cmp(const void *a, const void *b)
+{
+    const entry_claim *x = a, *y = b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Every index entry, in file order, with what it claims about its frame
+ * (keys in arena) and whether it lists key; *rows: the rows of those that
+ * do. */
+static int index_lookup(runlog_reader *r, const char *key, rl_arena *arena, entry_claim **out, size_t *n,
+                        uint64_t *rows)
 {
     span *spans = NULL;
     size_t nspans = 0, spans_cap = 0;
@@ -1549,7 +1684,7 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
     rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, size - RL_TRAILER_SIZE);
     rl_scan_item it;
     rl_frame f = { 0 };
-    uint64_t *list = NULL;
+    entry_claim *list = NULL;
     size_t len = 0, cap = 0;
     int rc = rl_scanner_next(&s, &it);
     rl_trailer t;
@@ -1584,29 +1719,48 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
                 goto done;
             }
         uint8_t *match = rl_arena_alloc(&f.arena, f.stream.nkeys + 1);
-        if (!match) {
+        /* The index frame's key table, kept for the claims (copied once;
+         * the frame's workspace is reused for the next index frame). */
+        rl_str *names = rl_arena_alloc_raw(arena, ((size_t)f.stream.nkeys + 1) * sizeof *names);
+        if (!match || !names) {
             rc = RUNLOG_ENOMEM;
             goto done;
         }
-        for (uint32_t i = 0; i < f.stream.nkeys; i++)
-            match[i] = f.stream.keys[i].n == klen && memcmp(f.stream.keys[i].p, key, klen) == 0;
-        for (uint32_t e = 0; e < idx.nentries; e++) {
-            for (uint32_t j = 0; j < idx.entries[e].nkeys; j++) {
-                if (!match[idx.entries[e].keys[j]])
-                    continue;
-                if (len == cap) {
-                    cap = cap ? cap * 2 : 64;
-                    uint64_t *nl = realloc(list, cap * sizeof *nl);
-                    if (!nl) {
-                        rc = RUNLOG_ENOMEM;
-                        goto done;
-                    }
-                    list = nl;
-                }
-                list[len++] = idx.entries[e].offset;
-                *rows += idx.entries[e].rows;
-                break;
+        for (uint32_t k = 0; k < f.stream.nkeys; k++) {
+            match[k] = f.stream.keys[k].n == klen && memcmp(f.stream.keys[k].p, key, klen) == 0;
+            uint8_t *p = rl_arena_alloc_raw(arena, f.stream.keys[k].n + 1);
+            if (!p) {
+                rc = RUNLOG_ENOMEM;
+                goto done;
             }
+            memcpy(p, f.stream.keys[k].p, f.stream.keys[k].n);
+            names[k] = (rl_str){ .p = (const char *)p, .n = f.stream.keys[k].n };
+        }
+        /* Every entry: the first read through the index checks them all. */
+        for (uint32_t e = 0; e < idx.nentries; e++) {
+            const rl_index_entry *en = &idx.entries[e];
+            if (len == cap) {
+                cap = cap ? cap * 2 : 64;
+                entry_claim *nl = realloc(list, cap * sizeof *nl);
+                if (!nl) {
+                    rc = RUNLOG_ENOMEM;
+                    goto done;
+                }
+                list = nl;
+            }
+            uint32_t *keys = rl_arena_alloc_raw(arena, ((size_t)en->nkeys + 1) * sizeof *keys);
+            if (!keys) {
+                rc = RUNLOG_ENOMEM;
+                goto done;
+            }
+            if (en->nkeys) /* keys is NULL for none */
+                memcpy(keys, en->keys, (size_t)en->nkeys * sizeof *keys);
+            int has = 0;
+            for (uint32_t j = 0; j < en->nkeys && !has; j++)
+                has = match[en->keys[j]];
+            list[len++] = (entry_claim){ en->offset, en->rows, en->nkeys, keys, names, has };
+            if (has)
+                *rows += en->rows;
         }
         limit = at; /* the chain goes strictly backwards: no loops */
         at = idx.prev_offset;
@@ -1616,12 +1770,8 @@ static int index_lookup(runlog_reader *r, const char *key, uint64_t **out, size_
         goto done;
     }
     /* Entries come newest index first; frames must be read in file order. */
-    for (size_t i = 1; i < len; i++)
-        for (size_t j = i; j > 0 && list[j - 1] > list[j]; j--) {
-            uint64_t tmp = list[j];
-            list[j] = list[j - 1];
-            list[j - 1] = tmp;
-        }
+    if (len > 1)
+        qsort(list, len, sizeof *list, claim_cmp);
     *out = list;
     *n = len;
     list = NULL;
@@ -1661,6 +1811,7 @@ static void hist_reset(runlog_history *h)
 {
     h->len = 0;
     h->frames_read = 0;
+    h->bytes_decoded = 0;
     rl_arena_reset(&h->arena);
 }
 
@@ -1683,7 +1834,7 @@ static int hist_walk_frame(void *ctx, const rl_scan_item *it)
         return 0;
     size_t before = p->h->len;
     *p->at = it->offset;
-    int rc = hist_frame(p->h, p->ws, it, p->key, p->why);
+    int rc = hist_frame(p->h, p->ws, it, p->key, NULL, p->why);
     if (rc) {
         if (rc == RUNLOG_ENOMEM)
             return rc;
@@ -1704,6 +1855,255 @@ static int hist_walk_damage(void *ctx, const rl_scan_item *it)
     return reader_damage(r, scan_damage_code(it), it->offset, it->why);
 }
 
+/* ---- The key map: where each key's columns are, for the reads after the
+ * first (a reader that opens once and reads many keys, as the Python
+ * reader does). One scan decodes every data frame's record stream (no value
+ * blocks) and keeps, per key, its columns' descriptors and their records'
+ * steps and times; a later read of any key then reads, checksums and parses
+ * the directory of just the frames that hold it and decodes just its
+ * blocks: block 0 (a wide run's key table and tens of thousands of column
+ * descriptors a frame) is not decoded again. Built from a scan, not from the
+ * index, so an index cannot mislead it. Valid while the file keeps the size
+ * it had; a scan that met damage, or a map over its memory budget, is not
+ * kept (reads go on as before). ---- */
+
+typedef struct map_rec {
+    uint32_t frame;
+    uint32_t nrows;
+    uint64_t *steps;         /* map arena */
+    int64_t *times;
+} map_rec;
+
+typedef struct map_col {
+    uint32_t rec;
+    uint32_t key;
+    rl_hcol col;             /* bitmap copied into the map arena */
+} map_col;
+
+typedef struct key_map {
+    uint64_t size;           /* the file size it describes */
+    /* The data frames: where, and the payload checksum the map was built
+     * from (a frame rewritten in place since is not the one mapped). */
+    struct map_frame { uint64_t offset, checksum; uint32_t size; } *frames;
+    size_t nframes, frames_cap;
+    map_rec *recs;
+    size_t nrecs, recs_cap;
+    map_col *cols;
+    size_t ncols, cols_cap;
+    rl_keymap names;
+    uint32_t *first;         /* by key id: its columns are order[first[id] .. first[id + 1]) */
+    uint32_t *order;         /* column indices, by key, in file order */
+    rl_arena arena;
+    uint64_t bytes;          /* memory held, against KEY_MAP_MAX_BYTES */
+    int bad;                 /* damage, a limit or memory: not kept */
+    rl_frame ws;
+} key_map;
+
+/* Past this the map is not kept (a very long run: 16 bytes a row of steps
+ * and times, 48 a column descriptor). */
+#define KEY_MAP_MAX_BYTES ((uint64_t)512 << 20)
+
+static void key_map_free(key_map *m)
+{
+    if (!m)
+        return;
+    free(m->frames);
+    free(m->recs);
+    free(m->cols);
+    free(m->first);
+    free(m->order);
+    rl_keymap_free(&m->names);
+    rl_arena_reset(&m->arena);
+    rl_frame_free(&m->ws);
+    free(m);
+}
+
+static int grow(void **p, size_t *cap, size_t n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 256;
+    void *q = realloc(*p, c * elem);
+    if (!q)
+        return RUNLOG_ENOMEM;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int key_map_frame(key_map *m, const rl_scan_item *it)
+{
+    rl_frame *f = &m->ws;
+    const char *why;
+    if (rl_frame_load(f, it->payload, it->h.payload_size, &why))
+        return RUNLOG_ECORRUPT;
+    if (grow((void **)&m->frames, &m->frames_cap, m->nframes, sizeof *m->frames))
+        return RUNLOG_ENOMEM;
+    uint32_t frame = (uint32_t)m->nframes;
+    m->frames[m->nframes++] = (struct map_frame){ it->offset, it->h.payload_checksum, it->h.payload_size };
+    uint32_t *id_of = rl_arena_alloc(&f->arena, ((size_t)f->stream.nkeys + 1) * sizeof *id_of);
+    if (!id_of)
+        return RUNLOG_ENOMEM;
+    rl_record_view v;
+    int rc;
+    while ((rc = rl_stream_next(&f->stream, &v, &why)) == 0) {
+        if (v.type != RL_REC_HISTORY)
+            continue;
+        rl_history hr;
+        if (rl_frame_history(f, &v, &hr, &why))
+            return RUNLOG_ECORRUPT;
+        if (grow((void **)&m->recs, &m->recs_cap, m->nrecs, sizeof *m->recs))
+            return RUNLOG_ENOMEM;
+        map_rec *mr = &m->recs[m->nrecs];
+        size_t st = (size_t)hr.nrows * sizeof *mr->steps;
+        mr->frame = frame;
+        mr->nrows = hr.nrows;
+        mr->steps = rl_arena_alloc_raw(&m->arena, st);
+        mr->times = rl_arena_alloc_raw(&m->arena, st);
+        if (!mr->steps || !mr->times)
+            return RUNLOG_ENOMEM;
+        memcpy(mr->steps, hr.steps, st);
+        memcpy(mr->times, hr.times, st);
+        m->bytes += 2 * st + sizeof *mr;
+        uint32_t rec = (uint32_t)m->nrecs++;
+        for (uint32_t c = 0; c < hr.ncols; c++) {
+            const rl_hcol *col = &hr.cols[c];
+            if (!id_of[col->key]) {
+                uint32_t id;
+                const rl_str *name = &f->stream.keys[col->key];
+                if (rl_keymap_intern(&m->names, name->p, name->n, &id))
+                    return RUNLOG_ETOOLARGE;
+                id_of[col->key] = id + 1;
+            }
+            if (grow((void **)&m->cols, &m->cols_cap, m->ncols, sizeof *m->cols))
+                return RUNLOG_ENOMEM;
+            map_col *mc = &m->cols[m->ncols++];
+            mc->rec = rec;
+            mc->key = id_of[col->key] - 1;
+            mc->col = *col;
+            if (col->bitmap) {
+                size_t bl = ((size_t)hr.nrows + 7) / 8;
+                uint8_t *b = rl_arena_alloc_raw(&m->arena, bl);
+                if (!b)
+                    return RUNLOG_ENOMEM;
+                memcpy(b, col->bitmap, bl);
+                mc->col.bitmap = b;
+                m->bytes += bl;
+            }
+            m->bytes += sizeof *mc;
+        }
+        if (m->bytes > KEY_MAP_MAX_BYTES || m->ncols >= UINT32_MAX / 2)
+            return RUNLOG_ETOOLARGE;
+    }
+    return rc == RUNLOG_ITEROVER ? 0 : RUNLOG_ECORRUPT;
+}
+
+static int key_map_walk_frame(void *ctx, const rl_scan_item *it)
+{
+    key_map *m = ctx;
+    if (it->h.kind != RL_FRAME_DATA) {
+        if (it->h.kind != RL_FRAME_INDEX && it->h.kind != RL_FRAME_TRAILER && !(it->h.kind & RL_IGNORABLE))
+            return RUNLOG_EUNSUPPORTED;
+        return 0;
+    }
+    return key_map_frame(m, it);
+}
+
+static int key_map_walk_damage(void *ctx, const rl_scan_item *it)
+{
+    (void)it;
+    return RUNLOG_ECORRUPT; /* a damaged file is read as before, without a map */
+}
+
+/* The map of r's file, or NULL (then reads go on without one). */
+static key_map *key_map_build(runlog_reader *r)
+{
+    key_map *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    rl_scanner s;
+    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    static const rl_walk_ops ops = { .frame = key_map_walk_frame, .damage = key_map_walk_damage };
+    int rc = rl_scan_walk(&s, &ops, m);
+    m->size = s.size;
+    rl_scanner_free(&s);
+    rl_frame_free(&m->ws);
+    uint32_t nkeys = m->names.count;
+    if (!rc && (!(m->first = calloc((size_t)nkeys + 2, sizeof *m->first)) ||
+                !(m->order = malloc((m->ncols + 1) * sizeof *m->order))))
+        rc = RUNLOG_ENOMEM;
+    if (rc) {
+        key_map_free(m);
+        return NULL;
+    }
+    /* Counting sort of the columns by key, file order kept within a key. */
+    for (size_t c = 0; c < m->ncols; c++)
+        m->first[m->cols[c].key + 2]++;
+    for (uint32_t k = 0; k < nkeys; k++)
+        m->first[k + 2] += m->first[k + 1];
+    for (size_t c = 0; c < m->ncols; c++)
+        m->order[m->first[m->cols[c].key + 1]++] = (uint32_t)c;
+    return m;
+}
+
+/* key's history from the map: 0; RUNLOG_ENOTFOUND (the map knows every
+ * key: no history); anything else (a frame that no longer checks out, the
+ * file changed) and the caller drops the map and reads as before. */
+static int key_map_read(runlog_reader *r, key_map *m, runlog_history *h, const char *key,
+                        const char **why)
+{
+    uint32_t id;
+    if (rl_keymap_find(&m->names, key, strlen(key), &id) != 0)
+        return RUNLOG_ENOTFOUND;
+    uint32_t lo = m->first[id], hi = m->first[id + 1];
+    uint64_t rows = 0;
+    for (uint32_t i = lo; i < hi; i++)
+        rows += m->recs[m->cols[m->order[i]].rec].nrows;
+    if (rows <= (1u << 28) && hist_grow(h, (size_t)rows))
+        return RUNLOG_ENOMEM;
+    rl_scanner s;
+    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_frame *f = &m->ws;
+    uint32_t loaded = UINT32_MAX;
+    int rc = 0;
+    for (uint32_t i = lo; i < hi && !rc;) {
+        const map_col *mc = &m->cols[m->order[i]];
+        const map_rec *mr = &m->recs[mc->rec];
+        if (mr->frame != loaded) {
+            rl_scan_item it;
+            /* Read and checked as a scan checks it: header, checksum,
+             * directory; the record stream is the one the map decoded. */
+            const struct map_frame *mf = &m->frames[mr->frame];
+            if ((rc = rl_scanner_frame_at(&s, mf->offset, &it)))
+                break;
+            if (it.h.kind != RL_FRAME_DATA || it.h.payload_checksum != mf->checksum ||
+                it.h.payload_size != mf->size) {
+                rc = RUNLOG_ECORRUPT;
+                break;
+            }
+            if ((rc = rl_frame_load_dir(f, it.payload, it.h.payload_size, why)))
+                break;
+            loaded = mr->frame;
+            h->frames_read++;
+        }
+        /* The key's columns of one record (one per value type it took). */
+        rl_hcol cols[RL_COL_NTYPES];
+        uint32_t idx[RL_COL_NTYPES], n = 0;
+        for (; i < hi && m->cols[m->order[i]].rec == mc->rec; i++)
+            if (n < RL_COL_NTYPES) {
+                cols[n] = m->cols[m->order[i]].col;
+                idx[n] = n;
+                n++;
+            }
+        rl_history hr = { mr->nrows, mr->steps, mr->times, n, cols };
+        rc = hist_append(h, f, &hr, idx, n, why);
+    }
+    h->bytes_decoded += f->decoded;
+    f->decoded = 0;
+    rl_scanner_free(&s);
+    return rc;
+}
+
 int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *key)
 {
     if (!out || !r || !key)
@@ -1711,33 +2111,80 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     runlog_history *h = calloc(1, sizeof *h);
     if (!h)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
-    uint64_t *offsets = NULL;
+    entry_claim *claims = NULL;
+    rl_arena claim_arena = { 0 };
     size_t n = 0;
     const char *why = NULL;
     rl_frame ws = { 0 };
     uint64_t rows = 0;
     uint64_t at = 0; /* the frame being read, for an out-of-memory detail */
-    int rc = index_lookup(r, key, &offsets, &n, &rows);
+    /* A second key of the same file: map where every key is, once, and
+     * read this key and the next ones from the map. */
+    if (r->map && r->map->size != rl_file_size(r->fd)) {
+        key_map_free(r->map);
+        r->map = NULL;
+    }
+    if (!r->map && r->history_reads++ >= 1)
+        r->map = key_map_build(r);
+    if (r->map) {
+        int mrc = key_map_read(r, r->map, h, key, &why);
+        if (mrc == 0 && h->len > 0) {
+            *out = h;
+            return 0;
+        }
+        if (mrc == RUNLOG_ENOTFOUND || (mrc == 0 && h->len == 0)) {
+            runlog_history_free(h);
+            return rl_fail(RUNLOG_ENOTFOUND, "%s: key \"%s\" has no history", r->path, key);
+        }
+        if (mrc == RUNLOG_ENOMEM) {
+            runlog_history_free(h);
+            return rl_fail(mrc, "%s: out of memory reading the history of \"%s\"", r->path, key);
+        }
+        /* The file changed under the map: without it, as before. */
+        key_map_free(r->map);
+        r->map = NULL;
+        hist_reset(h);
+    }
+    int rc = index_lookup(r, key, &claim_arena, &claims, &n, &rows);
     /* The rows of the frames holding the key bound its length: one allocation. */
     if (rc == 0 && rows <= (1u << 28) && hist_grow(h, (size_t)rows))
         rc = RUNLOG_ENOMEM;
+    uint64_t size = rl_file_size(r->fd);
+    /* The first read through the index (of this reader, at this file size)
+     * decodes every frame the index lists and checks each against its
+     * entry, so that an entry that leaves the key out is noticed too; later
+     * reads decode only the frames whose entries list the key (§7.2). */
+    int check_all = !(r->index_checked && r->index_checked_size == size);
     if (rc == 0) {
         rl_scanner s;
         rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
         for (size_t i = 0; i < n && !rc; i++) {
             rl_scan_item it;
-            at = offsets[i];
-            rc = rl_scanner_frame_at(&s, offsets[i], &it);
+            if (!check_all && !claims[i].has_key)
+                continue;
+            at = claims[i].offset;
+            rc = rl_scanner_frame_at(&s, claims[i].offset, &it);
             if (!rc && it.h.kind == RL_FRAME_DATA)
-                rc = hist_frame(h, &ws, &it, key, &why);
+                rc = hist_frame(h, &ws, &it, key, &claims[i], &why);
+            else if (!rc)
+                rc = RUNLOG_ECORRUPT;
         }
         rl_scanner_free(&s);
-        free(offsets);
-        if (rc) {
-            hist_reset(h); /* an index that misleads: fall back to scanning */
+        if (rc && rc != RUNLOG_ENOMEM) {
+            /* An index that misleads: say so, as other damage is said, and
+             * fall back to scanning (§7.2). */
+            rl_fail_at(rc, r->path, at, why ? why : "the index names a frame that does not check out");
+            if (!r->index_notice)
+                r->index_notice = strdup(runlog_error_detail()); /* NULL on OOM: no notice */
+            hist_reset(h);
             rc = RUNLOG_ENOTFOUND;
+        } else if (!rc && check_all) {
+            r->index_checked = 1;
+            r->index_checked_size = size;
         }
     }
+    free(claims);
+    rl_arena_reset(&claim_arena);
     uint64_t key_hash = XXH3_64bits(key, strlen(key));
     if (rc == RUNLOG_ENOTFOUND && r->scanned_ok && r->scanned_size == rl_file_size(r->fd)) {
         /* A scan of this file was done before: read the frames that hold it. */
@@ -1752,7 +2199,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
             rl_scan_item it;
             at = sf->offset;
             if (has && !(rc = rl_scanner_frame_at(&s, sf->offset, &it)))
-                rc = hist_frame(h, &ws, &it, key, &why);
+                rc = hist_frame(h, &ws, &it, key, NULL, &why);
         }
         rl_scanner_free(&s);
         if (rc && rc != RUNLOG_ENOMEM) { /* the file changed under us: scan again */
@@ -1789,6 +2236,396 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     *out = h;
     return 0;
 }
+
+const char *runlog_reader_index_notice(const runlog_reader *r) { return r ? r->index_notice : NULL; }
+
+/* ---- Every key's history in one pass -------------------------------------------- */
+
+struct runlog_histories {
+    rl_keymap names;         /* key -> id, in order of first appearance */
+    runlog_history **h;      /* by id */
+    size_t cap;
+    uint32_t *order;         /* ids of the keys with at least one entry */
+    size_t n;
+    uint64_t frames_read, bytes_decoded;
+};
+
+/* The all-keys pass: each data frame decoded once, each history column
+ * appended to its key's history. */
+typedef struct all_pass {
+    runlog_reader *r;
+    runlog_histories *hs;
+    rl_frame ws;
+    uint32_t *gid;           /* by local key index of the frame: id + 1, 0 not yet */
+    size_t gid_cap;
+    /* Per id: the record that last counted it and its columns there. */
+    uint32_t *seen_rec, *ncols_rec;
+    /* The entries each key had before the frame, to drop a frame that
+     * fails half-way (tolerant mode). */
+    struct undo { uint32_t id; size_t len; } *undo;
+    size_t nundo, undo_cap;
+    uint32_t *undo_frame;    /* per id: the frame (+1) it was noted for */
+    size_t per_id_cap;
+    uint32_t frame_no, rec_no;
+    const char *why;
+    uint64_t at;
+    int over_limit;          /* more distinct keys than the reader takes */
+    rl_keymap hint_names;    /* rows_hint(): key -> hint id */
+    uint64_t *hint;          /* entries expected, by hint id; NULL: none */
+} all_pass;
+
+static int all_per_id(all_pass *p, uint32_t id)
+{
+    if (id < p->per_id_cap)
+        return 0;
+    size_t cap = p->per_id_cap ? p->per_id_cap : 256;
+    while (cap <= id)
+        cap *= 2;
+    uint32_t **arrays[] = { &p->seen_rec, &p->ncols_rec, &p->undo_frame };
+    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++) {
+        uint32_t *a = realloc(*arrays[i], cap * sizeof *a);
+        if (!a)
+            return RUNLOG_ENOMEM;
+        memset(a + p->per_id_cap, 0, (cap - p->per_id_cap) * sizeof *a);
+        *arrays[i] = a;
+    }
+    runlog_histories *hs = p->hs;
+    if (cap > hs->cap) {
+        runlog_history **h = realloc(hs->h, cap * sizeof *h);
+        if (!h)
+            return RUNLOG_ENOMEM;
+        memset(h + hs->cap, 0, (cap - hs->cap) * sizeof *h);
+        hs->h = h;
+        hs->cap = cap;
+    }
+    p->per_id_cap = cap;
+    return 0;
+}
+
+/* How many entries each key will get, from the index when the file has one:
+ * a hint only, for sizing each history once (thousands of histories grown
+ * by doubling spend as long in realloc as in decoding). Nothing is checked
+ * and nothing depends on it: a wrong or lying index costs memory within
+ * the caps below, never an answer. 0 when there is no usable hint. */
+static int rows_hint(runlog_reader *r, rl_keymap *names, uint64_t **rows)
+{
+    uint64_t size = rl_file_size(r->fd);
+    if (size < RL_FILE_HEADER_SIZE + RL_TRAILER_SIZE)
+        return 0;
+    rl_scanner s;
+    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, size - RL_TRAILER_SIZE);
+    rl_scan_item it;
+    rl_frame f = { 0 };
+    rl_trailer t;
+    const char *why;
+    uint64_t *by_id = NULL, total = 0;
+    size_t cap = 0;
+    int ok = rl_scanner_next(&s, &it) == 0 && it.kind == RL_SCAN_FRAME && it.h.kind == RL_FRAME_TRAILER &&
+             rl_trailer_decode(&t, it.payload, it.h.payload_size, &why) == 0;
+    uint64_t at = ok ? t.index_offset : UINT64_MAX, limit = size - RL_TRAILER_SIZE;
+    while (ok && at != UINT64_MAX) {
+        rl_record_view v;
+        rl_index idx;
+        if (at >= limit || rl_scanner_frame_at(&s, at, &it) || it.h.kind != RL_FRAME_INDEX ||
+            rl_frame_load(&f, it.payload, it.h.payload_size, &why) || rl_stream_next(&f.stream, &v, &why) ||
+            v.type != RL_REC_INDEX || rl_index_decode(&idx, v.body, v.len, f.stream.nkeys, &f.arena, &why)) {
+            ok = 0;
+            break;
+        }
+        uint32_t *id_of = rl_arena_alloc(&f.arena, ((size_t)f.stream.nkeys + 1) * sizeof *id_of);
+        if (!id_of) {
+            ok = 0;
+            break;
+        }
+        for (uint32_t e = 0; ok && e < idx.nentries; e++) {
+            const rl_index_entry *en = &idx.entries[e];
+            for (uint32_t j = 0; ok && j < en->nkeys; j++) {
+                uint32_t k = en->keys[j];
+                if (!id_of[k]) {
+                    uint32_t id;
+                    if (rl_keymap_intern(names, f.stream.keys[k].p, f.stream.keys[k].n, &id)) {
+                        ok = 0;
+                        break;
+                    }
+                    if (id >= cap) {
+                        size_t c = cap ? cap * 2 : 256;
+                        while (c <= id)
+                            c *= 2;
+                        uint64_t *n = realloc(by_id, c * sizeof *n);
+                        if (!n) {
+                            ok = 0;
+                            break;
+                        }
+                        memset(n + cap, 0, (c - cap) * sizeof *n);
+                        by_id = n;
+                        cap = c;
+                    }
+                    id_of[k] = id + 1;
+                }
+                uint64_t *slot = &by_id[id_of[k] - 1];
+                /* At most 2^24 entries a key, and in all no more than 16 a byte
+                 * of the file: past that the hint is not believed. */
+                *slot += en->rows;
+                total += en->rows;
+                if (*slot > (1u << 24) || total / 16 > size)
+                    ok = 0;
+            }
+        }
+        limit = at;
+        at = idx.prev_offset;
+    }
+    rl_frame_free(&f);
+    rl_scanner_free(&s);
+    if (!ok) {
+        free(by_id);
+        rl_keymap_free(names);
+        memset(names, 0, sizeof *names);
+        return 0;
+    }
+    *rows = by_id;
+    return 1;
+}
+
+/* The id of local key k of the loaded frame, the key interned on first use
+ * (system metric names never become keys: only history columns ask). */
+static int all_key(all_pass *p, uint32_t k, uint32_t *out)
+{
+    if (p->gid[k]) {
+        *out = p->gid[k] - 1;
+        return 0;
+    }
+    const rl_str *name = &p->ws.stream.keys[k];
+    uint32_t id;
+    int rc = rl_keymap_intern(&p->hs->names, (const char *)name->p, name->n, &id);
+    if (rc == RUNLOG_EINVAL) { /* the stream checked the key: not reached */
+        p->why = "a key the reader cannot take";
+        return RUNLOG_ECORRUPT;
+    }
+    if (rc == RUNLOG_ETOOLARGE)
+        p->over_limit = 1; /* the reader's limit, not damage */
+    if (rc || (rc = all_per_id(p, id)))
+        return rc;
+    if (!p->hs->h[id]) {
+        if (!(p->hs->h[id] = calloc(1, sizeof *p->hs->h[id])))
+            return RUNLOG_ENOMEM;
+        uint32_t hid;
+        if (p->hint && rl_keymap_find(&p->hint_names, (const char *)name->p, name->n, &hid) == 0 &&
+            p->hint[hid] > 0 && hist_grow(p->hs->h[id], (size_t)p->hint[hid]))
+            return RUNLOG_ENOMEM;
+    }
+    p->gid[k] = id + 1;
+    *out = id;
+    return 0;
+}
+
+static int all_note_undo(all_pass *p, uint32_t id)
+{
+    if (p->undo_frame[id] == p->frame_no)
+        return 0;
+    if (p->nundo == p->undo_cap) {
+        size_t cap = p->undo_cap ? p->undo_cap * 2 : 256;
+        struct undo *u = realloc(p->undo, cap * sizeof *u);
+        if (!u)
+            return RUNLOG_ENOMEM;
+        p->undo = u;
+        p->undo_cap = cap;
+    }
+    p->undo[p->nundo++] = (struct undo){ id, p->hs->h[id]->len };
+    p->undo_frame[id] = p->frame_no;
+    return 0;
+}
+
+/* One history record: its columns grouped by key (a key has one column per
+ * value type it took in the record; a key table may also name a key twice). */
+static int all_record(all_pass *p, const rl_history *hr)
+{
+    int rc;
+    uint32_t rec = ++p->rec_no;
+    for (uint32_t c = 0; c < hr->ncols; c++) {
+        uint32_t id;
+        if ((rc = all_key(p, hr->cols[c].key, &id)) || (rc = all_note_undo(p, id)))
+            return rc;
+        if (p->seen_rec[id] != rec) {
+            p->seen_rec[id] = rec;
+            p->ncols_rec[id] = 0;
+        }
+        p->ncols_rec[id]++;
+    }
+    for (uint32_t c = 0; c < hr->ncols; c++) {
+        uint32_t id = p->gid[hr->cols[c].key] - 1;
+        uint32_t cols[RL_COL_NTYPES], ncols = 0;
+        if (p->ncols_rec[id] == 0)
+            continue; /* done with the key's first column */
+        if (p->ncols_rec[id] == 1) {
+            cols[ncols++] = c;
+        } else {
+            for (uint32_t d = c; d < hr->ncols && ncols < RL_COL_NTYPES; d++)
+                if (p->gid[hr->cols[d].key] - 1 == id)
+                    cols[ncols++] = d;
+        }
+        p->ncols_rec[id] = 0;
+        if ((rc = hist_append(p->hs->h[id], &p->ws, hr, cols, ncols, &p->why)))
+            return rc;
+    }
+    return 0;
+}
+
+static int all_frame_decode(all_pass *p, const rl_scan_item *it)
+{
+    int rc = rl_frame_load(&p->ws, it->payload, it->h.payload_size, &p->why);
+    if (rc)
+        return rc;
+    uint32_t nkeys = p->ws.stream.nkeys;
+    if (nkeys + 1 > p->gid_cap) {
+        uint32_t *g = realloc(p->gid, ((size_t)nkeys + 1) * sizeof *g);
+        if (!g)
+            return RUNLOG_ENOMEM;
+        p->gid = g;
+        p->gid_cap = (size_t)nkeys + 1;
+    }
+    memset(p->gid, 0, ((size_t)nkeys + 1) * sizeof *p->gid);
+    p->hs->frames_read++;
+    rl_record_view v;
+    while ((rc = rl_stream_next(&p->ws.stream, &v, &p->why)) == 0) {
+        if (v.type != RL_REC_HISTORY)
+            continue;
+        rl_history hr;
+        if ((rc = rl_frame_history(&p->ws, &v, &hr, &p->why)) || (rc = all_record(p, &hr)))
+            return rc;
+    }
+    return rc == RUNLOG_ITEROVER ? 0 : rc;
+}
+
+static int all_walk_frame(void *ctx, const rl_scan_item *it)
+{
+    all_pass *p = ctx;
+    runlog_reader *r = p->r;
+    if (it->h.kind != RL_FRAME_DATA)
+        return other_frame(r, it);
+    p->at = it->offset;
+    p->frame_no++;
+    p->nundo = 0;
+    p->why = NULL;
+    int rc = all_frame_decode(p, it);
+    p->hs->bytes_decoded += p->ws.decoded;
+    p->ws.decoded = 0;
+    if (!rc)
+        return 0;
+    if (rc == RUNLOG_ENOMEM || p->over_limit) /* not damage: the reader's limits */
+        return rc;
+    rc = reader_damage(r, rc, it->offset, p->why ? p->why : "malformed frame");
+    if (!(r->flags & RUNLOG_READ_TOLERANT) || rc == RUNLOG_EUNSUPPORTED)
+        return rc;
+    for (size_t i = 0; i < p->nundo; i++) /* drop the partial frame */
+        p->hs->h[p->undo[i].id]->len = p->undo[i].len;
+    return 0;
+}
+
+static int all_walk_damage(void *ctx, const rl_scan_item *it)
+{
+    runlog_reader *r = ((all_pass *)ctx)->r;
+    if (r->flags & RUNLOG_READ_TOLERANT)
+        return 0;
+    return reader_damage(r, scan_damage_code(it), it->offset, it->why);
+}
+
+int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
+{
+    if (!out || !r)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    runlog_histories *hs = calloc(1, sizeof *hs);
+    if (!hs)
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    /* Every frame is needed, index or not: one scan, in file order. */
+    all_pass p = { .r = r, .hs = hs };
+    if (!rows_hint(r, &p.hint_names, &p.hint))
+        p.hint = NULL;
+    rl_scanner s;
+    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    static const rl_walk_ops ops = { .frame = all_walk_frame, .damage = all_walk_damage };
+    int rc = rl_scan_walk(&s, &ops, &p);
+    rl_scanner_free(&s);
+    rl_frame_free(&p.ws);
+    free(p.gid);
+    free(p.seen_rec);
+    free(p.ncols_rec);
+    free(p.undo_frame);
+    free(p.undo);
+    free(p.hint);
+    rl_keymap_free(&p.hint_names);
+    if (!rc && hs->names.count && !(hs->order = malloc(hs->names.count * sizeof *hs->order)))
+        rc = RUNLOG_ENOMEM;
+    if (rc) {
+        if (rc == RUNLOG_ENOMEM)
+            rl_fail(rc, "%s: byte %llu: out of memory reading every key's history", r->path,
+                    (unsigned long long)p.at);
+        runlog_histories_free(hs);
+        return rc;
+    }
+    /* Keys whose every entry was dropped with a damaged frame have no
+     * history (as runlog_reader_history() says of them). */
+    for (uint32_t id = 0; id < hs->names.count; id++)
+        if (hs->h[id]->len > 0)
+            hs->order[hs->n++] = id;
+    *out = hs;
+    return 0;
+}
+
+void runlog_histories_free(runlog_histories *hs)
+{
+    if (!hs)
+        return;
+    for (uint32_t id = 0; id < hs->names.count; id++)
+        runlog_history_free(hs->h[id]);
+    free(hs->h);
+    free(hs->order);
+    rl_keymap_free(&hs->names);
+    free(hs);
+}
+
+size_t runlog_histories_count(const runlog_histories *hs) { return hs ? hs->n : 0; }
+
+const char *runlog_histories_key(const runlog_histories *hs, size_t i, size_t *len)
+{
+    if (!hs || i >= hs->n)
+        return NULL;
+    uint32_t n;
+    const char *k = rl_keymap_str(&hs->names, hs->order[i], &n);
+    if (len)
+        *len = n;
+    return k;
+}
+
+const runlog_history *runlog_histories_get(const runlog_histories *hs, size_t i)
+{
+    return hs && i < hs->n ? hs->h[hs->order[i]] : NULL;
+}
+
+int runlog_histories_find(size_t *out, const runlog_histories *hs, const char *key)
+{
+    if (!hs || !key)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    uint32_t id;
+    if (rl_keymap_find(&hs->names, key, strlen(key), &id) == 0 && hs->h[id]->len > 0) {
+        /* order is increasing in id: binary search */
+        size_t lo = 0, hi = hs->n;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (hs->order[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (out)
+            *out = lo;
+        return 0;
+    }
+    return rl_fail(RUNLOG_ENOTFOUND, "key \"%s\" has no history", key);
+}
+
+uint64_t runlog_histories_frames_read(const runlog_histories *hs) { return hs ? hs->frames_read : 0; }
+uint64_t runlog_histories_bytes_decoded(const runlog_histories *hs) { return hs ? hs->bytes_decoded : 0; }
+uint64_t runlog_history_bytes_decoded(const runlog_history *h) { return h ? h->bytes_decoded : 0; }
 
 void runlog_history_free(runlog_history *h)
 {

@@ -199,7 +199,7 @@ int rl_scan_walk(rl_scanner *s, const rl_walk_ops *ops, void *ctx)
 
 /* ---- Frame decoding ------------------------------------------------------ */
 
-int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why)
+int rl_frame_load_dir(rl_frame *f, const uint8_t *payload, size_t len, const char **why)
 {
     rl_payload_free(&f->payload);
     rl_arena_clear(&f->arena);
@@ -227,6 +227,15 @@ int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **
     }
     memset(f->raw, 0, n * sizeof *f->raw);
     memset(f->owner, 0, n * sizeof *f->owner);
+    f->block0_bytes = NULL;
+    return 0;
+}
+
+int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why)
+{
+    int rc = rl_frame_load_dir(f, payload, len, why);
+    if (rc)
+        return rc;
     rl_block *b0 = &f->payload.blocks[0];
     const uint8_t *block0 = b0->stored;
     if (b0->codec != RL_CODEC_RAW) {
@@ -237,6 +246,7 @@ int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **
             return rc;
         block0 = f->block0.p;
     }
+    f->decoded += b0->raw_len;
     f->block0_bytes = block0;
     return rl_stream_open(&f->stream, block0, b0->raw_len, &f->arena, why);
 }
@@ -261,6 +271,7 @@ int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **wh
                 return rc;
             f->raw[i] = buf->p;
         }
+        f->decoded += b->raw_len;
     }
     *out = f->raw[i];
     return 0;

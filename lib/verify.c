@@ -5,6 +5,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <string.h>
+#include <xxhash.h>
+
 #include "internal.h"
 
 typedef struct damage {
@@ -47,9 +50,37 @@ static int check_packing_allowed(const rl_history *h, int packing, const char **
     return 0;
 }
 
-/* Decodes everything in a frame; 0, or an error with *why. */
+/* What a data frame holds that its index entry describes (§7.1): its
+ * history rows and the names of its history keys, as a sorted set of
+ * hashes; kept from the frame until the index frame that lists it. */
+typedef struct frame_keys {
+    uint64_t offset;
+    uint64_t rows;
+    size_t nkeys;
+    uint64_t *keys;  /* NULL once checked */
+} frame_keys;
+
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static size_t u64_set(uint64_t *h, size_t n)
+{
+    if (n > 1)
+        qsort(h, n, sizeof *h, u64_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || h[m - 1] != h[i])
+            h[m++] = h[i];
+    return m;
+}
+
+/* Decodes everything in a frame; 0, or an error with *why. For a data
+ * frame, *fk gets its rows and history keys (fk->keys allocated). */
 static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, uint64_t *records,
-                       uint64_t *raw, const char **why)
+                       uint64_t *raw, frame_keys *fk, const char **why)
 {
     if (it->h.kind == RL_FRAME_TRAILER) {
         rl_trailer t;
@@ -70,6 +101,12 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, 
     for (uint32_t i = 0; i < f.payload.nblocks; i++)
         total += f.payload.blocks[i].raw_len;
     int packing = (incompat & RL_INCOMPAT_PACKED_COLUMNS) != 0;
+    uint8_t *used = rl_arena_alloc(&f.arena, (size_t)f.stream.nkeys + 1);
+    uint64_t hist_rows = 0;
+    if (!used) {
+        rc = RUNLOG_ENOMEM;
+        goto done;
+    }
     rl_record_view v;
     uint32_t wire_records = 0;
     while ((rc = rl_stream_next(&f.stream, &v, why)) == 0) {
@@ -84,6 +121,11 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, 
                 rc = rl_frame_column(&f, &h.cols[c], &vals, why);
             }
             n += h.nrows;
+            if (v.type == RL_REC_HISTORY) {
+                hist_rows += h.nrows;
+                for (uint32_t c = 0; c < h.ncols; c++)
+                    used[h.cols[c].key] = 1;
+            }
         } else if (v.type == RL_REC_INDEX) {
             rl_index idx;
             rc = rl_index_decode(&idx, v.body, v.len, f.stream.nkeys, &f.arena, why);
@@ -121,6 +163,22 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, 
         const uint8_t *p;
         rc = rl_frame_block(&f, i, &p, why);
     }
+    if (!rc && it->h.kind == RL_FRAME_DATA) {
+        size_t m = 0;
+        for (uint32_t k = 0; k < f.stream.nkeys; k++)
+            m += used[k];
+        if (!(fk->keys = malloc((m + 1) * sizeof *fk->keys))) {
+            rc = RUNLOG_ENOMEM;
+            goto done;
+        }
+        m = 0;
+        for (uint32_t k = 0; k < f.stream.nkeys; k++)
+            if (used[k])
+                fk->keys[m++] = XXH3_64bits(f.stream.keys[k].p, f.stream.keys[k].n);
+        fk->nkeys = u64_set(fk->keys, m);
+        fk->rows = hist_rows;
+        fk->offset = it->offset;
+    }
 done:
 #undef f
     if (!rc) {
@@ -136,7 +194,59 @@ typedef struct verify_pass {
     uint64_t incompat;
     int last_was_trailer;
     rl_frame ws;
+    frame_keys *frames;  /* intact data frames, by offset */
+    size_t nframes, frames_cap;
 } verify_pass;
+
+static frame_keys *find_frame(verify_pass *p, uint64_t offset)
+{
+    size_t lo = 0, hi = p->nframes;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->frames[mid].offset < offset)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->nframes && p->frames[lo].offset == offset ? &p->frames[lo] : NULL;
+}
+
+/* The index frame just decoded into p->ws: each entry that names an intact
+ * data frame must list exactly its history keys and rows (§7.2: readers
+ * check the frames they read through the index; verify checks them all).
+ * 0, 1 when an entry lies, or RUNLOG_ENOMEM. */
+static int index_lies(verify_pass *p)
+{
+    rl_frame *f = &p->ws;
+    rl_stream st; /* check_frame read f->stream to its end: from the start again */
+    rl_record_view v;
+    rl_index idx;
+    const char *why;
+    int rc = rl_stream_open(&st, f->block0_bytes, f->payload.blocks[0].raw_len, &f->arena, &why);
+    if (rc == RUNLOG_ENOMEM)
+        return rc;
+    if (rc || rl_stream_next(&st, &v, &why) || v.type != RL_REC_INDEX ||
+        rl_index_decode(&idx, v.body, v.len, st.nkeys, &f->arena, &why))
+        return 0; /* not an index record: reported by check_frame */
+    int lies = 0;
+    for (uint32_t e = 0; e < idx.nentries && !lies; e++) {
+        const rl_index_entry *en = &idx.entries[e];
+        frame_keys *fk = find_frame(p, en->offset);
+        if (!fk || !fk->keys)
+            continue; /* not an intact data frame, or listed twice: the reader's tiling check */
+        uint64_t *h = malloc(((size_t)en->nkeys + 1) * sizeof *h);
+        if (!h)
+            return RUNLOG_ENOMEM;
+        for (uint32_t k = 0; k < en->nkeys; k++)
+            h[k] = XXH3_64bits(st.keys[en->keys[k]].p, st.keys[en->keys[k]].n);
+        size_t n = u64_set(h, en->nkeys);
+        lies = en->rows != fk->rows || n != fk->nkeys || (n && memcmp(h, fk->keys, n * sizeof *h) != 0);
+        free(h);
+        free(fk->keys);
+        fk->keys = NULL;
+    }
+    return lies;
+}
 
 /* An intact frame: decoded whole; one that does not decode is damage. */
 static int verify_frame(void *ctx, const rl_scan_item *it)
@@ -145,9 +255,34 @@ static int verify_frame(void *ctx, const rl_scan_item *it)
     runlog_report *rep = p->rep;
     uint64_t records = 0, raw = 0;
     const char *why = NULL;
-    int bad = check_frame(&p->ws, it, p->incompat, &records, &raw, &why);
+    frame_keys fk = { 0 };
+    int bad = check_frame(&p->ws, it, p->incompat, &records, &raw, &fk, &why);
     if (bad == RUNLOG_ENOMEM)
         return rl_fail_at(bad, p->path, it->offset, "out of memory decoding the frame");
+    if (!bad && fk.keys) {
+        if (p->nframes == p->frames_cap) {
+            size_t cap = p->frames_cap ? p->frames_cap * 2 : 64;
+            frame_keys *n = realloc(p->frames, cap * sizeof *n);
+            if (!n) {
+                free(fk.keys);
+                return rl_fail_at(RUNLOG_ENOMEM, p->path, it->offset, "out of memory decoding the frame");
+            }
+            p->frames = n;
+            p->frames_cap = cap;
+        }
+        p->frames[p->nframes++] = fk;
+    }
+    if (!bad && it->h.kind == RL_FRAME_INDEX) {
+        int lies = index_lies(p);
+        if (lies < 0)
+            return rl_fail_at(lies, p->path, it->offset, "out of memory checking the index");
+        if (lies) {
+            p->last_was_trailer = 0;
+            return add_damage(rep, p->path, RUNLOG_DAMAGE_FRAME, it->offset, it->length,
+                              "index entry misdescribes its data frame (other history keys or rows "
+                              "than the frame holds)");
+        }
+    }
     if (bad) {
         p->last_was_trailer = 0;
         return add_damage(rep, p->path, RUNLOG_DAMAGE_FRAME, it->offset, it->length, why ? why : "malformed frame");
@@ -205,6 +340,9 @@ int runlog_verify(runlog_report **out, const char *path)
     rc = rl_scan_walk(&s, &ops, &p);
     rep->trailer = p.last_was_trailer;
     rl_frame_free(&p.ws);
+    for (size_t i = 0; i < p.nframes; i++)
+        free(p.frames[i].keys);
+    free(p.frames);
     rl_scanner_free(&s);
     close(fd);
     if (rc) {

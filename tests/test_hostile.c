@@ -153,6 +153,34 @@ static void check_history(const char *path, const entry *e)
     } else if (strcmp(e->strict, "big") != 0 && rc != RUNLOG_EUNSUPPORTED) {
         fail("runlog_reader_history: %s", runlog_strerror(rc));
     }
+    /* An index that lies about keys is noticed by the read that used it
+     * (spec/FORMAT.md §7.2), which then scanned: the answer above is the
+     * scan's. */
+    const char *notice = runlog_reader_index_notice(r);
+    if (strncmp(e->name, "index_lies_", 11) == 0 && (!notice || !strstr(notice, ": byte ")))
+        fail("the index lies, and the reader gave no notice naming a byte offset");
+    if (strcmp(e->name, "index_tiles_ok.runlog") == 0 && notice)
+        fail("an honest index drew a notice: %s", notice);
+    /* Every key at once: "loss" as runlog_reader_history() gives it. */
+    runlog_histories *all = NULL;
+    rc = runlog_reader_histories(&all, r);
+    if (rc == 0) {
+        size_t at;
+        if (runlog_histories_find(&at, all, "loss") == 0) {
+            const runlog_history *ha = runlog_histories_get(all, at);
+            long n = (long)runlog_history_length(ha);
+            if (n < e->rows_min || n > e->rows_max)
+                fail("all keys: loss has %ld values, expected %ld..%ld", n, e->rows_min, e->rows_max);
+            for (long i = 0; i < n; i++)
+                if (runlog_history_values(ha)[i] != 1.0 / (double)(runlog_history_steps(ha)[i] + 1))
+                    fail("all keys: value %ld is wrong", i);
+        } else if (e->rows_min > 0) {
+            fail("all keys: loss not found, %ld rows expected", e->rows_min);
+        }
+        runlog_histories_free(all);
+    } else if (strcmp(e->strict, "big") != 0 && rc != RUNLOG_EUNSUPPORTED) {
+        fail("runlog_reader_histories: %s", runlog_strerror(rc));
+    }
     runlog_reader_close(r);
 }
 

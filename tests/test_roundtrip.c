@@ -666,28 +666,229 @@ static void test_history_uses_index(void **state)
     tu_write_file(crashed, bytes, (size_t)last_flush);
     free(bytes);
 
-    uint64_t frames_read[2];
+    /* Per file: the first read, then a second one on the same reader. */
+    uint64_t frames_read[2][2];
     const char *paths[2] = {fx->path, crashed};
     for (int p = 0; p < 2; p++) {
         runlog_reader *r = NULL;
         TU_OK(runlog_reader_open(&r, paths[p], NULL));
-        runlog_history *h = NULL;
-        TU_OK(runlog_reader_history(&h, r, "rare"));
-        assert_int_equal(runlog_history_length(h), 10);
-        for (size_t i = 0; i < 10; i++) {
-            assert_int_equal(runlog_history_steps(h)[i], 70 + i);
-            assert_value(runlog_history_value(h, i), (char[8]){'i', (char)('0' + i)}, "rare");
+        for (int pass = 0; pass < 2; pass++) {
+            runlog_history *h = NULL;
+            TU_OK(runlog_reader_history(&h, r, "rare"));
+            assert_int_equal(runlog_history_length(h), 10);
+            for (size_t i = 0; i < 10; i++) {
+                assert_int_equal(runlog_history_steps(h)[i], 70 + i);
+                assert_value(runlog_history_value(h, i), (char[8]){'i', (char)('0' + i)}, "rare");
+            }
+            frames_read[p][pass] = runlog_history_frames_read(h);
+            runlog_history_free(h);
         }
-        frames_read[p] = runlog_history_frames_read(h);
-        runlog_history_free(h);
+        assert_null(runlog_reader_index_notice(r));
         runlog_reader_close(r);
     }
-    print_message("frames read for one key: %llu with the index, %llu by scanning\n",
-                  (unsigned long long)frames_read[0], (unsigned long long)frames_read[1]);
-    /* the key's one frame (and the index itself, if it counts) */
-    assert_true(frames_read[0] >= 1 && frames_read[0] <= 2);
-    assert_true(frames_read[1] >= 20);
+    print_message("frames read for one key: %llu then %llu with the index, %llu then %llu by scanning\n",
+                  (unsigned long long)frames_read[0][0], (unsigned long long)frames_read[0][1],
+                  (unsigned long long)frames_read[1][0], (unsigned long long)frames_read[1][1]);
+    /* The first read through the index checks every entry against its frame
+     * (spec/FORMAT.md §7.2); later ones read the key's one frame. */
+    assert_true(frames_read[0][0] >= 20);
+    assert_true(frames_read[0][1] >= 1 && frames_read[0][1] <= 2);
+    /* Scanning: the whole file once, then (the reader remembers which
+     * frames hold which keys) the key's frame. */
+    assert_true(frames_read[1][0] >= 20);
+    assert_true(frames_read[1][1] >= 1 && frames_read[1][1] <= 2);
     free(crashed);
+}
+
+/* ---- every key at once -------------------------------------------------------- */
+
+static void assert_same_value(const runlog_value *a, const runlog_value *b)
+{
+    assert_int_equal(runlog_value_type(a), runlog_value_type(b));
+    switch (runlog_value_type(a)) {
+    case RUNLOG_INT: assert_true(runlog_value_int(a) == runlog_value_int(b)); break;
+    case RUNLOG_BOOL: assert_int_equal(runlog_value_bool(a), runlog_value_bool(b)); break;
+    case RUNLOG_FLOAT: {
+        double x = runlog_value_float(a), y = runlog_value_float(b);
+        assert_memory_equal(&x, &y, sizeof x);
+        break;
+    }
+    case RUNLOG_NULL: break;
+    default: {
+        size_t n, m;
+        const char *p = runlog_value_string(a, &n), *q = runlog_value_string(b, &m);
+        assert_non_null(p);
+        assert_int_equal(n, m);
+        assert_memory_equal(p, q, n);
+    }
+    }
+}
+
+/* runlog_reader_histories: every key's history, as runlog_reader_history()
+ * gives it, in one pass; keys in order of first appearance; system metrics
+ * of the same name stay out; a file without an index is one scan too. */
+static void test_histories_all_keys(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock = {T0, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 1);
+    runlog_writer *w = NULL;
+    remove(fx->path);
+    TU_OK(runlog_writer_open(&w, fx->path, &o));
+    uint64_t last_flush = 0;
+    const char *sys_keys[] = {"a"};
+    for (int i = 0; i < 30; i++) {
+        TU_OK(runlog_writer_add_double(w, "a", i * 0.5));
+        TU_OK(runlog_writer_add_int(w, "b", ((int64_t)1 << 60) + i)); /* not exact as a double */
+        if (i % 2 == 0)
+            TU_OK(runlog_writer_add_string(w, "c", i % 4 ? "two" : "four"));
+        if (i < 15)
+            TU_OK(runlog_writer_add_double(w, "d", -i));
+        else
+            TU_OK(runlog_writer_add_string(w, "d", "text now")); /* its type changes in a frame */
+        if (i == 3)
+            TU_OK(runlog_writer_add_null(w, "e"));
+        TU_OK(runlog_writer_commit(w));
+        double sv = 100 + i;
+        TU_OK(runlog_writer_system(w, sys_keys, &sv, 1));
+        if (i % 7 == 6) {
+            TU_OK(runlog_writer_flush(w));
+            last_flush = (uint64_t)tu_file_size(fx->path);
+        }
+    }
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    size_t size;
+    unsigned char *bytes = tu_read_file(fx->path, &size);
+    char *crashed = tu_path(fx->dir, "crashed.runlog");
+    tu_write_file(crashed, bytes, (size_t)last_flush);
+    free(bytes);
+
+    static const char *order[] = {"a", "b", "c", "d", "e"};
+    const char *paths[2] = {fx->path, crashed};
+    for (int p = 0; p < 2; p++) {
+        runlog_reader *r = NULL;
+        runlog_histories *hs = NULL;
+        TU_OK(runlog_reader_open(&r, paths[p], NULL));
+        TU_OK(runlog_reader_histories(&hs, r));
+        assert_int_equal(runlog_histories_count(hs), 5);
+        runlog_report *rep = NULL;
+        TU_OK(runlog_verify(&rep, paths[p]));
+        /* one pass: each data frame once, whatever the number of keys */
+        assert_true(runlog_histories_frames_read(hs) >= 4);
+        assert_true(runlog_histories_frames_read(hs) <= runlog_report_frames(rep));
+        runlog_report_free(rep);
+        for (size_t k = 0; k < 5; k++) {
+            size_t len, at;
+            assert_string_equal(runlog_histories_key(hs, k, &len), order[k]);
+            assert_int_equal(len, 1);
+            TU_OK(runlog_histories_find(&at, hs, order[k]));
+            assert_int_equal(at, k);
+            const runlog_history *all = runlog_histories_get(hs, k);
+            runlog_history *one = NULL;
+            TU_OK(runlog_reader_history(&one, r, order[k]));
+            size_t n = runlog_history_length(one);
+            assert_int_equal(runlog_history_length(all), n);
+            assert_memory_equal(runlog_history_steps(all), runlog_history_steps(one), n * 8);
+            assert_memory_equal(runlog_history_times(all), runlog_history_times(one), n * 8);
+            assert_memory_equal(runlog_history_values(all), runlog_history_values(one), n * 8);
+            for (size_t i = 0; i < n; i++) {
+                /* runlog_history_value() of a number is a scratch slot of its
+                 * history: read one's before asking all's */
+                const runlog_value *vo = runlog_history_value(one, i);
+                runlog_type to = runlog_value_type(vo);
+                int64_t io = runlog_value_int(vo);
+                const runlog_value *va = runlog_history_value(all, i);
+                assert_int_equal(runlog_value_type(va), to);
+                if (to == RUNLOG_INT)
+                    assert_true(runlog_value_int(va) == io);
+                else if (to != RUNLOG_NULL && to != RUNLOG_FLOAT)
+                    assert_same_value(va, runlog_history_value(one, i));
+            }
+            runlog_history_free(one);
+        }
+        const runlog_history *b = runlog_histories_get(hs, 1);
+        size_t nb = runlog_history_length(b);
+        assert_true(runlog_value_int(runlog_history_value(b, nb - 1)) == ((int64_t)1 << 60) + (int64_t)nb - 1);
+        assert_int_equal(runlog_history_length(runlog_histories_get(hs, 0)), p == 0 ? 30 : 28);
+        assert_int_equal(runlog_history_length(runlog_histories_get(hs, 4)), 1);
+        assert_null(runlog_histories_get(hs, 5));
+        assert_null(runlog_histories_key(hs, 5, NULL));
+        TU_RC(runlog_histories_find(NULL, hs, "nope"), RUNLOG_ENOTFOUND);
+        runlog_histories_free(hs);
+        runlog_reader_close(r);
+    }
+    runlog_histories_free(NULL);
+    assert_int_equal(runlog_histories_count(NULL), 0);
+    free(crashed);
+}
+
+/* The reads after the first on one reader come from its key map: the same
+ * histories, fewer bytes decoded on a wide run, and a file that grew is
+ * read afresh (the map describes the size it was built at). */
+static void test_history_key_map(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock = {T0, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 1);
+    char key[16];
+    for (int round = 0; round < 2; round++) {
+        runlog_writer *w = NULL;
+        TU_OK(runlog_writer_open(&w, fx->path, &o)); /* the second round resumes */
+        for (int i = 0; i < 40; i++) {
+            for (int k = 0; k < 300; k++) {
+                snprintf(key, sizeof key, "k%d", k);
+                if (k != 7 || i % 3 == 0) /* k7 sparse: a presence bitmap */
+                    TU_OK(runlog_writer_add_double(w, key, k * 1000 + i + round * 0.5));
+            }
+            TU_OK(runlog_writer_commit(w));
+            if (i % 10 == 9)
+                TU_OK(runlog_writer_flush(w));
+        }
+        TU_OK(runlog_writer_finish(w, 0));
+        TU_OK(runlog_writer_close(w));
+        if (round == 1)
+            break;
+    }
+    runlog_reader *r = NULL, *fresh = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    static const char *keys[] = {"k1", "k7", "k299", "k1", "k150"};
+    uint64_t first_bytes = 0;
+    for (size_t i = 0; i < 5; i++) {
+        runlog_history *h = NULL, *g = NULL;
+        TU_OK(runlog_reader_history(&h, r, keys[i]));
+        TU_OK(runlog_reader_open(&fresh, fx->path, NULL)); /* a first read, no map */
+        TU_OK(runlog_reader_history(&g, fresh, keys[i]));
+        size_t n = runlog_history_length(g);
+        assert_int_equal(runlog_history_length(h), n);
+        assert_int_equal(n, strcmp(keys[i], "k7") ? 80 : 28);
+        assert_memory_equal(runlog_history_steps(h), runlog_history_steps(g), n * 8);
+        assert_memory_equal(runlog_history_times(h), runlog_history_times(g), n * 8);
+        assert_memory_equal(runlog_history_values(h), runlog_history_values(g), n * 8);
+        if (i == 0)
+            first_bytes = runlog_history_bytes_decoded(h);
+        else if (i >= 2) /* from the map: no key table, no descriptors */
+            assert_true(runlog_history_bytes_decoded(h) < first_bytes);
+        runlog_history_free(h);
+        runlog_history_free(g);
+        runlog_reader_close(fresh);
+    }
+    TU_RC(runlog_reader_history((runlog_history *[]){NULL}, r, "nope"), RUNLOG_ENOTFOUND);
+    /* The file grows: the map is dropped, the new rows are read. */
+    runlog_writer *w = NULL;
+    TU_OK(runlog_writer_open(&w, fx->path, &o));
+    TU_OK(runlog_writer_add_double(w, "k1", 42.0));
+    TU_OK(runlog_writer_commit(w));
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    runlog_history *h = NULL;
+    TU_OK(runlog_reader_history(&h, r, "k1"));
+    assert_int_equal(runlog_history_length(h), 81);
+    assert_true(runlog_history_values(h)[80] == 42.0);
+    runlog_history_free(h);
+    runlog_reader_close(r);
 }
 
 /* ---- JSON rendering of the values JSON cannot hold ------------------------ */
@@ -735,6 +936,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_alerts_console, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_many_rows, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_uses_index, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_histories_all_keys, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_history_key_map, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_value_to_json, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

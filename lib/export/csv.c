@@ -568,16 +568,12 @@ int rx_export_csv(rx_ctx *x, FILE *f)
 /* ---- HISTORY ---- */
 
 /* Writes one key's rows; a library error code or 0. */
-static int history_key(FILE *f, runlog_reader *r, const char *key)
+static int history_rows(FILE *f, const runlog_history *h, const char *key)
 {
-    runlog_history *h;
     char buf[RLU_NUM_MAX];
-    size_t i, n;
-    int rc = runlog_reader_history(&h, r, key);
+    size_t i, n = runlog_history_length(h);
+    int rc = 0;
 
-    if (rc < 0)
-        return rc;
-    n = runlog_history_length(h);
     for (i = 0; i < n && rc == 0; i++) {
         csv_field(f, key, strlen(key));
         rlu_fmt_unix(buf, runlog_history_times(h)[i]);
@@ -585,6 +581,26 @@ static int history_key(FILE *f, runlog_reader *r, const char *key)
         rc = csv_cell(f, runlog_history_value(h, i));
         fputc('\n', f);
     }
+    return rc;
+}
+
+/* One key read alone, or found in every key's history read at once (all:
+ * several keys asked for, whose per-key reads would each decode every
+ * frame of a wide run). */
+static int history_key(FILE *f, runlog_reader *r, const runlog_histories *all, const char *key)
+{
+    runlog_history *h;
+    size_t at;
+    int rc;
+
+    if (all) {
+        if ((rc = runlog_histories_find(&at, all, key)) < 0)
+            return rc;
+        return history_rows(f, runlog_histories_get(all, at), key);
+    }
+    if ((rc = runlog_reader_history(&h, r, key)) < 0)
+        return rc;
+    rc = history_rows(f, h, key);
     runlog_history_free(h);
     return rc;
 }
@@ -601,11 +617,16 @@ int rx_export_history(rx_ctx *x, FILE *f)
 
     if ((rc = rx_open_reader(x, &r, path)) < 0)
         return rx_lib_error(path, rc);
+    runlog_histories *all = NULL;
+    if (x->o->nkeys > 1 && (rc = runlog_reader_histories(&all, r)) < 0) {
+        runlog_reader_close(r);
+        return rx_lib_error(path, rc);
+    }
     fputs("key,step,timestamp,value\n", f);
     for (i = 0; i < x->o->nkeys; i++) {
         const char *key = x->o->keys[i];
 
-        rc = history_key(f, r, key);
+        rc = history_key(f, r, all, key);
         if (rc == RUNLOG_ENOTFOUND) {
             /* The warning comes after the rows written so far, as it did when
              * the command printed them itself. */
@@ -618,6 +639,7 @@ int rx_export_history(rx_ctx *x, FILE *f)
             break;
         }
     }
+    runlog_histories_free(all);
     runlog_reader_close(r);
     if (rc < 0 || (rc = rx_report_damage(x, path)) < 0)
         return rc;

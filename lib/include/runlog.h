@@ -629,8 +629,14 @@ RUNLOG_API int runlog_reader_writer_alive(const runlog_reader *r);
 
 /**
  * One key's full history as arrays. With a trailer and index (a cleanly
- * closed file), only the frames that hold the key are read; otherwise the
- * file is scanned, with the same result.
+ * closed file), the first read of an open reader decodes every frame's
+ * record stream (not its value blocks) to check each index entry against
+ * its frame (spec/FORMAT.md §7.2), later reads only the frames that hold
+ * the key; without an index the first read scans the file and later ones
+ * read the frames the scan found holding the key. An index that does not
+ * check out is not used (runlog_reader_index_notice()): the result is
+ * always the scan's. For many keys, runlog_reader_histories() reads them
+ * all in one pass.
  * @return 0; RUNLOG_ENOTFOUND if the key never appears; errors as
  *         runlog_reader_next().
  */
@@ -651,6 +657,58 @@ RUNLOG_API const double *runlog_history_values(const runlog_history *h);
 RUNLOG_API const runlog_value *runlog_history_value(const runlog_history *h, size_t i);
 /** Number of frames the reader decoded to build this history. */
 RUNLOG_API uint64_t runlog_history_frames_read(const runlog_history *h);
+/** Bytes of blocks (decompressed, or stored raw) the reader decoded to build
+ *  this history: divided by runlog_history_length(), what one point cost. */
+RUNLOG_API uint64_t runlog_history_bytes_decoded(const runlog_history *h);
+
+/**
+ * What the reader r noticed about the file's index, or NULL: when a history
+ * read through the index met a frame that its index entry misdescribes (other
+ * history keys or rows than the frame holds, spec/FORMAT.md §7.2), the read
+ * scanned the file instead (the answer is the scan's) and this says where:
+ * "PATH: byte OFFSET: WHY", the first such frame. Owned by r; NULL for r NULL.
+ * `runlog verify` reports every such entry.
+ */
+RUNLOG_API const char *runlog_reader_index_notice(const runlog_reader *r);
+
+/**
+ * Every history key's full history at once, in one pass over the file: each
+ * data frame is decoded once and each of its columns appended to its key's
+ * history (the read that exports and data frames want; K keys through
+ * runlog_reader_history() decode a wide run's frames K times). The index is
+ * not used (every frame is needed), so a file without one (a crashed run)
+ * costs the same single scan. Each key's history is what
+ * runlog_reader_history() returns for it. Keys come in the order they first
+ * appear in the history (the auto-summary's order); system metrics are not
+ * history keys.
+ * @param out  receives the set, owned by the caller (runlog_histories_free()).
+ *             A file without history gives an empty set.
+ * @return 0; RUNLOG_EINVAL (NULL argument); damage as runlog_reader_next():
+ *         strict readers fail at the first damaged frame (RUNLOG_ECHECKSUM,
+ *         RUNLOG_ECORRUPT), tolerant ones leave out every value of a damaged
+ *         frame; RUNLOG_EUNSUPPORTED; RUNLOG_EIO; RUNLOG_ETOOLARGE (more than
+ *         2^20 distinct keys); RUNLOG_ENOMEM.
+ */
+typedef struct runlog_histories runlog_histories;
+RUNLOG_API RUNLOG_NODISCARD int runlog_reader_histories(runlog_histories **out, runlog_reader *r);
+/** Destroys a set and its histories (accepts NULL). */
+RUNLOG_API void runlog_histories_free(runlog_histories *hs);
+/** Number of keys in the set; 0 for NULL. */
+RUNLOG_API size_t runlog_histories_count(const runlog_histories *hs);
+/** Key i (NUL-terminated, owned by hs) and its length in *len (NULL: not
+ *  wanted); NULL when i is out of range. */
+RUNLOG_API const char *runlog_histories_key(const runlog_histories *hs, size_t i, size_t *len);
+/** Key i's history, owned by hs (do not free it); NULL when i is out of
+ *  range. Read it with the runlog_history_* accessors. */
+RUNLOG_API const runlog_history *runlog_histories_get(const runlog_histories *hs, size_t i);
+/** The index of key in the set: 0 and *out (out may be NULL: only whether
+ *  it is there); RUNLOG_ENOTFOUND when the key has no history, RUNLOG_EINVAL
+ *  (hs or key NULL). *out is not written on failure. */
+RUNLOG_API RUNLOG_NODISCARD int runlog_histories_find(size_t *out, const runlog_histories *hs,
+                                                      const char *key);
+/** Data frames the pass decoded, and the bytes of blocks it decoded. */
+RUNLOG_API uint64_t runlog_histories_frames_read(const runlog_histories *hs);
+RUNLOG_API uint64_t runlog_histories_bytes_decoded(const runlog_histories *hs);
 
 /* ------------------------------------------------------------------------ */
 /* Blobs, images, tables, artifacts (spec/FORMAT.md §12)                     */

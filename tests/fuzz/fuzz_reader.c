@@ -1,10 +1,13 @@
 /*
  * Fuzz target: a whole file through the public reader, as `runlog info`,
  * `dump` and `history` use it: strict and tolerant iteration,
- * runlog_reader_run, runlog_reader_history of the first key, and
- * runlog_verify. Invariants: a tolerant reader never reports damage as an
- * error; history lengths agree with the steps array; verify counts what the
- * reader saw.
+ * runlog_reader_run, runlog_reader_history of the first keys,
+ * runlog_reader_histories (every key in one pass) and runlog_verify.
+ * Invariants: a tolerant reader never reports damage as an error; history
+ * lengths agree with the steps array; verify counts what the reader saw;
+ * the all-keys read holds no more of a key than its own read (a damaged
+ * frame costs it every key's values), and exactly as much, bit for bit,
+ * when verify finds the file intact.
  */
 #include <string.h>
 
@@ -85,7 +88,49 @@ static uint64_t iterate(const char *path, unsigned flags)
     return n;
 }
 
-static void run_and_history(const char *path)
+/* Every key in one pass, against the one-key reads of keys[0..nkeys). */
+static void all_keys(runlog_reader *r, runlog_history **one, const char **keys, size_t nkeys, int intact)
+{
+    runlog_histories *hs = NULL;
+    int rc = runlog_reader_histories(&hs, r);
+    if (rc != 0) {
+        FUZZ_ASSERT(hs == NULL && runlog_error_detail() != NULL);
+        /* Tolerant: only the reader's limits, I/O and memory fail it. */
+        FUZZ_ASSERT(rc == RUNLOG_ENOMEM || rc == RUNLOG_EIO || rc == RUNLOG_EUNSUPPORTED ||
+                    rc == RUNLOG_ETOOLARGE);
+        return;
+    }
+    size_t n = runlog_histories_count(hs);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0, at = (size_t)-1;
+        const char *key = runlog_histories_key(hs, i, &len);
+        const runlog_history *h = runlog_histories_get(hs, i);
+        FUZZ_ASSERT(key != NULL && strlen(key) == len && h != NULL);
+        FUZZ_ASSERT(runlog_history_length(h) > 0 && runlog_history_steps(h) != NULL);
+        FUZZ_ASSERT(runlog_histories_find(&at, hs, key) == 0 && at == i);
+        FUZZ_ASSERT(runlog_history_value(h, runlog_history_length(h) - 1) != NULL);
+    }
+    FUZZ_ASSERT(runlog_histories_get(hs, n) == NULL && runlog_histories_key(hs, n, NULL) == NULL);
+    for (size_t k = 0; k < nkeys; k++) {
+        size_t at;
+        size_t mine = one[k] ? runlog_history_length(one[k]) : 0;
+        if (runlog_histories_find(&at, hs, keys[k]) != 0) {
+            FUZZ_ASSERT(!intact || mine == 0);
+            continue;
+        }
+        const runlog_history *h = runlog_histories_get(hs, at);
+        size_t len = runlog_history_length(h);
+        FUZZ_ASSERT(len <= mine);
+        if (intact) {
+            FUZZ_ASSERT(len == mine);
+            FUZZ_ASSERT(memcmp(runlog_history_steps(h), runlog_history_steps(one[k]), len * 8) == 0);
+            FUZZ_ASSERT(memcmp(runlog_history_values(h), runlog_history_values(one[k]), len * 8) == 0);
+        }
+    }
+    runlog_histories_free(hs);
+}
+
+static void run_and_history(const char *path, int intact)
 {
     runlog_reader_options o = RUNLOG_READER_OPTIONS_INIT;
     o.flags = RUNLOG_READ_TOLERANT;
@@ -100,9 +145,13 @@ static void run_and_history(const char *path)
         fuzz_touch_value(runlog_run_metadata(run));
         (void)runlog_state_name(runlog_run_state(run));
         size_t nkeys = runlog_run_key_count(run);
-        for (size_t k = 0; k < nkeys && k < 2; k++) {
+        runlog_history *one[2] = { NULL, NULL };
+        const char *keys[2];
+        size_t k;
+        for (k = 0; k < nkeys && k < 2; k++) {
             const char *key = runlog_run_key(run, k);
             FUZZ_ASSERT(key != NULL);
+            keys[k] = key;
             runlog_history *h = NULL;
             if (runlog_reader_history(&h, r, key) == 0) {
                 size_t n = runlog_history_length(h);
@@ -116,18 +165,22 @@ static void run_and_history(const char *path)
                 (void)sink;
                 FUZZ_ASSERT(runlog_history_value(h, n) == NULL);
             }
-            runlog_history_free(h);
+            one[k] = h;
         }
+        all_keys(r, one, keys, k, intact);
+        for (size_t i = 0; i < k; i++)
+            runlog_history_free(one[i]);
         runlog_run_free(run);
     }
     runlog_reader_close(r);
 }
 
-static void verify(const char *path)
+/* 1 when verify finds the file intact. */
+static int verify(const char *path)
 {
     runlog_report *rep = NULL;
     if (runlog_verify(&rep, path) != 0)
-        return;
+        return 0;
     size_t nd = runlog_report_damage_count(rep);
     for (size_t i = 0; i < nd; i++) {
         runlog_damage_kind kind;
@@ -138,6 +191,7 @@ static void verify(const char *path)
     }
     FUZZ_ASSERT(runlog_report_intact(rep) == (nd == 0));
     runlog_report_free(rep);
+    return nd == 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -149,8 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint64_t tolerant = iterate(path, RUNLOG_READ_TOLERANT);
     /* Strict stops at the first damage; tolerant goes past it. */
     FUZZ_ASSERT(tolerant >= strict);
-    run_and_history(path);
-    verify(path);
+    run_and_history(path, verify(path));
     fuzz_cleanup_dir();
     return 0;
 }

@@ -491,6 +491,25 @@ def main():
     with_index(ok_entries, trailer_off=len(base) + len(index_frame(3, None, ok_entries)),
                name="trailer_points_at_itself.runlog", note="trailer index_offset names the trailer")
 
+    # An index that tiles the file (every data frame listed, the finish frame
+    # too) and is checksummed, but whose entries lie about keys (issue 17
+    # item 6): readers that use it must notice (§7.2), verify reports it.
+    o2 = o1 + len(f1)
+    tile = [(o0, 0, len(f0), 5, 0, 4, [0]), (o1, 1, len(f1), 5, 5, 9, [0]), (o2, 2, len(f2), 0, 0, 0, [])]
+
+    def tiling(entries, name, verify, note, keys=(b"loss",)):
+        ix = index_frame(3, None, entries, keys)
+        emit(name, base + ix + trailer_frame(4, ix_off, 4), "ok", 10, 10, verify, note)
+
+    tiling(tile, "index_tiles_ok.runlog", "intact",
+           note="a correct index listing every data frame (it tiles the file: readers use it)")
+    tiling(tile[:1] + [(o1, 1, len(f1), 5, 5, 9, [])] + tile[2:], "index_lies_omits_key.runlog",
+           "damaged", note="a tiling index whose entry for the second frame omits key 'loss' "
+           "(read through it, the history had 5 of 10 rows)")
+    tiling(tile, "index_lies_other_key.runlog", "damaged", keys=(b"acc",),
+           note="a tiling index whose key table names 'acc' where the frames hold 'loss' "
+           "(read through it, 'loss' had no history)")
+
     # ---- a frame whose claimed payload runs past the end, then intact frames --
     # Appending (resume, repair) completes the claimed extent and swallows the
     # frames after it: see tests/fuzz/open/repair and docs/RELIABILITY.md.
