@@ -289,7 +289,7 @@ static void bench_read_child(const bench_writer *wr, const bench_shape *s, const
     char path[4096];
     for (uint32_t run = 0; run < s->runs; run++) {
         double sum = 0.0;
-        bench_read_info info = { 0, 0 };
+        bench_read_info info = { 0, 0, 0, 0 };
         bench_path(path, sizeof path, dir, wr, s, run);
         uint64_t t0 = bench_now_ns();
         uint64_t n = wr->read(wr, path, s, run, &sum, &info);
@@ -440,7 +440,7 @@ static int bench_by_pps(const void *a, const void *b)
 static bench_result bench_measure(const bench_writer *wr, const bench_workload *w,
                                   const bench_opts *o)
 {
-    bench_result r = { BENCH_NOTRUN, 0, 0, 0, 0, 0, 0 };
+    bench_result r = { BENCH_NOTRUN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
     if (o->writers && !bench_listed(o->writers, wr->name))
         return r;
     if (!bench_allowed(wr, w)) {

@@ -154,9 +154,9 @@ static uint64_t bench_h5_read(const bench_writer *wr, const char *path, const be
 }
 
 const bench_writer bench_hdf5_gzip_writer = {
-    "hdf5-gzip", "h5", 1, 0, bench_h5_open, bench_h5_step, bench_h5_close, bench_h5_read,
+    "hdf5-gzip", "h5", 1, 0, bench_h5_open, bench_h5_step, bench_h5_close, bench_h5_read, NULL,
 };
 
 const bench_writer bench_hdf5_plain_writer = {
-    "hdf5-plain", "h5", 0, 0, bench_h5_open, bench_h5_step, bench_h5_close, bench_h5_read,
+    "hdf5-plain", "h5", 0, 0, bench_h5_open, bench_h5_step, bench_h5_close, bench_h5_read, NULL,
 };

@@ -231,9 +231,9 @@ static uint64_t bench_jl_read(const bench_writer *wr, const char *path, const be
 }
 
 const bench_writer bench_jsonl_zstd_writer = {
-    "jsonl-zstd", "jsonl.zst", 1, 0, bench_jl_open, bench_jl_step, bench_jl_close, bench_jl_read,
+    "jsonl-zstd", "jsonl.zst", 1, 0, bench_jl_open, bench_jl_step, bench_jl_close, bench_jl_read, NULL,
 };
 
 const bench_writer bench_jsonl_writer = {
-    "jsonl", "jsonl", 0, 0, bench_jl_open, bench_jl_step, bench_jl_close, bench_jl_read,
+    "jsonl", "jsonl", 0, 0, bench_jl_open, bench_jl_step, bench_jl_close, bench_jl_read, NULL,
 };

@@ -144,9 +144,9 @@ static uint64_t bench_sq_read(const bench_writer *wr, const char *path, const be
 }
 
 const bench_writer bench_sqlite_step_writer = {
-    "sqlite-txn1", "db", 1, 1, bench_sq_open, bench_sq_step, bench_sq_close, bench_sq_read,
+    "sqlite-txn1", "db", 1, 1, bench_sq_open, bench_sq_step, bench_sq_close, bench_sq_read, NULL,
 };
 
 const bench_writer bench_sqlite_batch_writer = {
-    "sqlite-txn100", "db", 100, 1, bench_sq_open, bench_sq_step, bench_sq_close, bench_sq_read,
+    "sqlite-txn100", "db", 100, 1, bench_sq_open, bench_sq_step, bench_sq_close, bench_sq_read, NULL,
 };

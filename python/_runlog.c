@@ -1551,7 +1551,8 @@ static PyObject *Reader_run(ReaderObject *self, PyObject *unused)
 
 typedef struct {
     PyObject_HEAD
-    runlog_history *h;
+    runlog_history *h;  /* const when owner is set (a set's history) */
+    PyObject *owner;    /* NULL: h is ours; else a capsule of the runlog_histories holding h */
     PyObject *key;
     PyObject *steps, *times, *values, *floats; /* made on first use */
 } HistoryObject;
@@ -1563,7 +1564,10 @@ static void History_dealloc(HistoryObject *self)
     Py_XDECREF(self->values);
     Py_XDECREF(self->floats);
     Py_XDECREF(self->key);
-    runlog_history_free(self->h);
+    if (self->owner)
+        Py_DECREF(self->owner);
+    else
+        runlog_history_free(self->h);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -1675,14 +1679,19 @@ static PyObject *History_get_frames_read(HistoryObject *self, void *c)
     return PyLong_FromUnsignedLongLong(runlog_history_frames_read(self->h));
 }
 
-static PyObject *history_wrap(runlog_history *h, PyObject *key)
+/* owner: NULL (h is handed over: freed with the object, or now on failure)
+ * or the capsule of the set that owns h (a reference is taken). */
+static PyObject *history_wrap(runlog_history *h, PyObject *key, PyObject *owner)
 {
     HistoryObject *ho = PyObject_New(HistoryObject, &HistoryType);
     if (!ho) {
-        runlog_history_free(h);
+        if (!owner)
+            runlog_history_free(h);
         return NULL;
     }
     ho->h = h;
+    ho->owner = owner;
+    Py_XINCREF(owner);
     ho->steps = ho->times = ho->values = ho->floats = NULL;
     Py_INCREF(key);
     ho->key = key;
@@ -1706,7 +1715,50 @@ static PyObject *Reader_history(ReaderObject *self, PyObject *key)
     release(self->lock);
     if (rc)
         return raise_rc(rc);
-    return history_wrap(h, key);
+    return history_wrap(h, key, NULL);
+}
+
+static void histories_capsule_free(PyObject *capsule)
+{
+    runlog_histories_free(PyCapsule_GetPointer(capsule, "runlog_histories"));
+}
+
+/* histories() -> {key: History}: every key's history in one pass over the
+ * file (runlog_reader_histories()), in the order keys first appear. The
+ * histories share one set, freed when the last of them goes. */
+static PyObject *Reader_histories(ReaderObject *self, PyObject *unused)
+{
+    if (!reader_ok(self))
+        return NULL;
+    runlog_histories *hs = NULL;
+    int rc;
+    hold(self->lock);
+    runlog_reader *r = self->r;
+    Py_BEGIN_ALLOW_THREADS
+    rc = r ? runlog_reader_histories(&hs, r) : RUNLOG_ESTATE;
+    Py_END_ALLOW_THREADS
+    release(self->lock);
+    if (rc)
+        return raise_rc(rc);
+    PyObject *capsule = PyCapsule_New(hs, "runlog_histories", histories_capsule_free);
+    if (!capsule) {
+        runlog_histories_free(hs);
+        return NULL;
+    }
+    PyObject *d = PyDict_New();
+    for (size_t i = 0; d && i < runlog_histories_count(hs); i++) {
+        size_t len = 0;
+        const char *k = runlog_histories_key(hs, i, &len);
+        PyObject *key = PyUnicode_DecodeUTF8(k, (Py_ssize_t)len, "surrogateescape");
+        /* The set stays const through the capsule; History only reads h. */
+        PyObject *h = key ? history_wrap((runlog_history *)runlog_histories_get(hs, i), key, capsule) : NULL;
+        if (!h || PyDict_SetItem(d, key, h) < 0)
+            Py_CLEAR(d);
+        Py_XDECREF(key);
+        Py_XDECREF(h);
+    }
+    Py_DECREF(capsule);
+    return d;
 }
 
 static PyObject *Reader_blob(ReaderObject *self, PyObject *arg)
@@ -2596,6 +2648,8 @@ static PyTypeObject CaptureType = {
 static PyMethodDef Reader_methods[] = {
     { "run", (PyCFunction)Reader_run, METH_NOARGS, "runlog_reader_run(), as a dict" },
     { "history", (PyCFunction)Reader_history, METH_O, "history(key) -> History" },
+    { "histories", (PyCFunction)Reader_histories, METH_NOARGS,
+      "histories() -> {key: History}, every key in one pass" },
     { "records", (PyCFunction)Reader_records, METH_NOARGS, "an iterator over every record (dicts)" },
     { "blob", (PyCFunction)Reader_blob, METH_O, "blob(digest) -> bytes (digest checked)" },
     { "blob_to_file", (PyCFunction)Reader_blob_to_file, METH_VARARGS, "blob_to_file(digest, path)" },
