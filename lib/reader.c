@@ -2699,6 +2699,30 @@ const int64_t *runlog_history_times(const runlog_history *h) { return h ? h->tim
 const double *runlog_history_values(const runlog_history *h) { return h ? h->values : NULL; }
 uint64_t runlog_history_frames_read(const runlog_history *h) { return h ? h->frames_read : 0; }
 
+int runlog_history_type(runlog_type *out, const runlog_history *h)
+{
+    if (!out || !h)
+        return rl_fail(RUNLOG_EINVAL, "NULL argument");
+    if (h->len == 0)
+        return rl_fail(RUNLOG_ENOTFOUND, "an empty history has no value type");
+    const uint8_t *t = h->types, first = t[0];
+    /* 8 type bytes at a time: a float history of millions of points is one
+     * pass of word compares. */
+    uint64_t eight = 0x0101010101010101ull * first;
+    size_t i = 1;
+    for (; i + 8 <= h->len; i += 8) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        if (w != eight)
+            break;
+    }
+    for (; i < h->len; i++)
+        if (t[i] != first)
+            return rl_fail(RUNLOG_ENOTFOUND, "values of more than one type");
+    *out = (runlog_type)first;
+    return 0;
+}
+
 const runlog_value *runlog_history_value(const runlog_history *h, size_t i)
 {
     if (!h || i >= h->len)

@@ -1617,16 +1617,8 @@ static PyObject *History_get_floats(HistoryObject *self, void *c)
 static PyObject *make_values(HistoryObject *self)
 {
     size_t n = runlog_history_length(self->h);
-    int all = -1;
-    for (size_t i = 0; i < n; i++) {
-        int t = (int)runlog_value_type(runlog_history_value(self->h, i));
-        if (all == -1)
-            all = t;
-        else if (all != t) {
-            all = -2;
-            break;
-        }
-    }
+    runlog_type one;
+    int all = n == 0 ? -1 : runlog_history_type(&one, self->h) == 0 ? (int)one : -2;
     if (all == -1 || all == RUNLOG_FLOAT)
         return History_get_floats(self, NULL);
     npy_intp dims = (npy_intp)n;

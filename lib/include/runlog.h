@@ -655,6 +655,14 @@ RUNLOG_API const double *runlog_history_values(const runlog_history *h);
  *  value slot owned by h, valid until the next call on h; other values are
  *  owned by h until runlog_history_free(). NULL when i is out of range. */
 RUNLOG_API const runlog_value *runlog_history_value(const runlog_history *h, size_t i);
+/**
+ * The one type every value of h has, in *out: what a caller turning the
+ * history into one typed array (numpy's float64, int64 or bool) needs,
+ * without a runlog_history_value() call per value.
+ * @return 0 and *out; RUNLOG_ENOTFOUND when h is empty or its values have
+ *         more than one type (*out not written); RUNLOG_EINVAL (NULL).
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_history_type(runlog_type *out, const runlog_history *h);
 /** Number of frames the reader decoded to build this history. */
 RUNLOG_API uint64_t runlog_history_frames_read(const runlog_history *h);
 /** Bytes of blocks (decompressed, or stored raw) the reader decoded to build
