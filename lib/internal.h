@@ -67,6 +67,10 @@ static inline const char *rl_keymap_str(const rl_keymap *m, uint32_t id, uint32_
     return m->chunks[id / RL_KEY_CHUNK][id % RL_KEY_CHUNK];
 }
 void rl_keymap_free(rl_keymap *m);
+/* Sorts the key hashes h[0..n) and drops repeats; the new count. The one
+ * way a frame's history keys and its index entry's are compared as sets
+ * (the reader's index check and verify, spec/FORMAT.md §7.2). */
+size_t rl_hash_set(uint64_t *h, size_t n);
 
 /* ---- Frame scanner (scan.c) --------------------------------------------- */
 

@@ -115,3 +115,20 @@ void rl_keymap_free(rl_keymap *m)
     free(m->hashes);
     memset(m, 0, sizeof *m);
 }
+
+static int hash_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+size_t rl_hash_set(uint64_t *h, size_t n)
+{
+    if (n > 1)
+        qsort(h, n, sizeof *h, hash_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || h[m - 1] != h[i])
+            h[m++] = h[i];
+    return m;
+}

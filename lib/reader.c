@@ -1467,24 +1467,6 @@ static int hist_append(runlog_history *h, rl_frame *f, const rl_history *hr, con
     return 0;
 }
 
-static int u64_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Sorts h[0..n) and drops repeats; the new count. */
-static size_t u64_set(uint64_t *h, size_t n)
-{
-    if (n > 1)
-        qsort(h, n, sizeof *h, u64_cmp);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (m == 0 || h[m - 1] != h[i])
-            h[m++] = h[i];
-    return m;
-}
-
 /* What an index entry claims about a data frame (§7.1): its history keys
  * and rows, checked against the frame when it is decoded (issue 17: a
  * checksummed index may still lie). */
@@ -1536,7 +1518,7 @@ static int check_claim(rl_frame *f, const entry_claim *claim, const uint8_t *mar
             a[i] = XXH3_64bits(f->stream.keys[used[i]].p, f->stream.keys[used[i]].n);
         for (uint32_t i = 0; i < claim->nkeys; i++)
             b[i] = XXH3_64bits(claim->names[claim->keys[i]].p, claim->names[claim->keys[i]].n);
-        size_t na = u64_set(a, n), nb = u64_set(b, claim->nkeys);
+        size_t na = rl_hash_set(a, n), nb = rl_hash_set(b, claim->nkeys);
         same = na == nb && (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
     }
     if (!same) {

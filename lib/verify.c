@@ -60,23 +60,6 @@ typedef struct frame_keys {
     uint64_t *keys;  /* NULL once checked */
 } frame_keys;
 
-static int u64_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static size_t u64_set(uint64_t *h, size_t n)
-{
-    if (n > 1)
-        qsort(h, n, sizeof *h, u64_cmp);
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (m == 0 || h[m - 1] != h[i])
-            h[m++] = h[i];
-    return m;
-}
-
 /* Decodes everything in a frame; 0, or an error with *why. For a data
  * frame, *fk gets its rows and history keys (fk->keys allocated). */
 static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, uint64_t *records,
@@ -175,7 +158,7 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, 
         for (uint32_t k = 0; k < f.stream.nkeys; k++)
             if (used[k])
                 fk->keys[m++] = XXH3_64bits(f.stream.keys[k].p, f.stream.keys[k].n);
-        fk->nkeys = u64_set(fk->keys, m);
+        fk->nkeys = rl_hash_set(fk->keys, m);
         fk->rows = hist_rows;
         fk->offset = it->offset;
     }
@@ -239,7 +222,7 @@ static int index_lies(verify_pass *p)
             return RUNLOG_ENOMEM;
         for (uint32_t k = 0; k < en->nkeys; k++)
             h[k] = XXH3_64bits(st.keys[en->keys[k]].p, st.keys[en->keys[k]].n);
-        size_t n = u64_set(h, en->nkeys);
+        size_t n = rl_hash_set(h, en->nkeys);
         lies = en->rows != fk->rows || n != fk->nkeys || (n && memcmp(h, fk->keys, n * sizeof *h) != 0);
         free(h);
         free(fk->keys);
