@@ -297,24 +297,55 @@ static int table_attrs(h5x *x, hid_t g, const runlog_value *doc, const runlog_va
 }
 
 static int table_column(h5x *x, hid_t g, runlog_reader *src, const char *path, const char *key,
-                        const runlog_value *doc, size_t c, uint64_t step)
+                        const runlog_value *doc, size_t c, uint64_t step, const char *name)
 {
     const char *col = media_table_column(doc, c), *type = media_table_type(doc, c);
     size_t nrows = media_table_nrows(doc);
-    char *name = h5x_escape(col ? col : "", col ? strlen(col) : 0, H5X_RES_NONE);
     uint32_t shape[3];
-    int rc;
 
-    if (!name)
-        return h5x_fail(x, "out of memory");
     if (type && strcmp(type, "image") == 0 && column_stackable(doc, c, nrows, shape))
-        rc = image_column_stacked(x, g, name, src, path, doc, c, nrows, shape);
-    else if (type && strcmp(type, "image") == 0)
-        rc = image_column_rows(x, g, name, src, path, doc, c, nrows, step);
-    else
-        rc = value_column(x, g, name, key, step, col, doc, c, nrows);
-    free(name);
-    return rc;
+        return image_column_stacked(x, g, name, src, path, doc, c, nrows, shape);
+    if (type && strcmp(type, "image") == 0)
+        return image_column_rows(x, g, name, src, path, doc, c, nrows, step);
+    return value_column(x, g, name, key, step, col, doc, c, nrows);
+}
+
+static int name_taken(char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The dataset name of each column (spec/HDF5.md §4.4): the column's name,
+ * escaped; a name an earlier column has already taken becomes NAME~C (C
+ * the column's number), with more '~' until no column's own name is it.
+ * *renamed: whether any was. names[] freed by the caller; -1 out of memory. */
+static int column_names(char **names, size_t ncols, const runlog_value *doc, int *renamed)
+{
+    *renamed = 0;
+    for (size_t c = 0; c < ncols; c++) {
+        const char *col = media_table_column(doc, c);
+        if (!(names[c] = h5x_escape(col ? col : "", col ? strlen(col) : 0, H5X_RES_NONE)))
+            return -1;
+    }
+    for (size_t c = 1; c < ncols; c++) {
+        if (!name_taken(names, c, names[c]))
+            continue;
+        size_t len = strlen(names[c]) + 24, tildes = 1;
+        char *alt = malloc(len + ncols + 1);
+        if (!alt)
+            return -1;
+        do /* past every column's own name and every name given so far */
+            snprintf(alt, len + ncols + 1, "%s%.*s%zu", names[c], (int)tildes,
+                     "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", c);
+        while (name_taken(names, ncols, alt) && ++tildes < 64);
+        free(names[c]);
+        names[c] = alt;
+        *renamed = 1;
+    }
+    return 0;
 }
 
 int h5x_table(h5x *x, hid_t loc, const char *name, runlog_reader *src, const char *path,
@@ -332,8 +363,25 @@ int h5x_table(h5x *x, hid_t loc, const char *name, runlog_reader *src, const cha
     rc = g < 0 || table_attrs(x, g, runlog_doc_value(doc), cell, step) < 0
              ? h5x_fail(x, "writing a table") : 0;
     ncols = media_table_ncols(runlog_doc_value(doc));
+    char **names = calloc(ncols ? ncols : 1, sizeof *names);
+    int renamed = 0;
+    if (rc == 0 && (!names || column_names(names, ncols, runlog_doc_value(doc), &renamed) < 0))
+        rc = h5x_fail(x, "out of memory");
+    if (rc == 0 && renamed) {
+        /* Two columns of one name (wandb.Table allows it): both kept, the
+         * datasets named apart, the attribute saying which is which. */
+        rx_notice(x->rx, RUNLOG_NOTICE_WARNING,
+                  "%s: table \"%s\" at step %llu: two columns share a name; their datasets are "
+                  "named apart (attribute \"datasets\")",
+                  path, key, (unsigned long long)step);
+        rc = h5x_attr_strs(x, g, "datasets", ncols, (const char **)names) < 0
+                 ? h5x_fail(x, "writing a table") : 0;
+    }
     for (c = 0; c < ncols && rc == 0; c++)
-        rc = table_column(x, g, src, path, key, runlog_doc_value(doc), c, step);
+        rc = table_column(x, g, src, path, key, runlog_doc_value(doc), c, step, names[c]);
+    for (c = 0; names && c < ncols; c++)
+        free(names[c]);
+    free(names);
     if (g >= 0)
         H5Gclose(g);
     runlog_doc_free(doc);

@@ -426,6 +426,61 @@ static void test_index_and_links(void **state)
     tu_tmpdir_free(dir);
 }
 
+/* A table with two columns of one name (and a third whose own name is the
+ * second's alternative): every column kept, datasets named apart, the
+ * "datasets" attribute saying which column is which, and a warning. Before,
+ * the whole export failed ("name already exists"). */
+static void test_table_repeated_column(void **state)
+{
+    char *dir = tu_tmpdir(), *in = tu_path(dir, "t.runlog"), *out = tu_path(dir, "out.h5");
+    const char *inputs[] = {in};
+    runlog_writer_options wo = RUNLOG_WRITER_OPTIONS_INIT;
+    runlog_writer *w = NULL;
+    runlog_table *t = NULL;
+    static const char *names[] = {"a", "a", "a~1"};
+    static const runlog_column_type types[] = {RUNLOG_COLUMN_INT, RUNLOG_COLUMN_FLOAT,
+                                               RUNLOG_COLUMN_STRING};
+    seen s;
+    (void)state;
+
+    wo.run_id = "tab";
+    TU_OK(runlog_writer_open(&w, in, &wo));
+    TU_OK(runlog_table_new(&t, w, names, types, 3));
+    TU_OK(runlog_table_int(t, 7));
+    TU_OK(runlog_table_float(t, 2.5));
+    TU_OK(runlog_table_string(t, "x"));
+    TU_OK(runlog_table_end_row(t));
+    TU_OK(runlog_writer_add_table(w, "tab", t));
+    TU_OK(runlog_writer_commit(w));
+    runlog_table_free(t);
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+
+    runlog_export_options o = hdf5_opts(&s);
+    TU_OK(runlog_export(inputs, 1, out, &o));
+    assert_int_equal(s.warning, 1);
+    assert_non_null(strstr(s.last_warning, "two columns share a name"));
+    hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+    assert_true(f >= 0);
+    int64_t iv = 0;
+    double fv = 0;
+    hid_t d = H5Dopen2(f, "/runs/tab/tables/tab/0/a", H5P_DEFAULT);
+    assert_true(d >= 0 && H5Dread(d, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, &iv) >= 0);
+    H5Dclose(d);
+    assert_int_equal(iv, 7);
+    /* the second "a" could not be a~1 (the third column's own name) */
+    assert_true(H5Lexists(f, "/runs/tab/tables/tab/0/a~1", H5P_DEFAULT) > 0);
+    d = H5Dopen2(f, "/runs/tab/tables/tab/0/a~~1", H5P_DEFAULT);
+    assert_true(d >= 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, &fv) >= 0);
+    H5Dclose(d);
+    assert_true(fv == 2.5);
+    assert_true(H5Aexists_by_name(f, "/runs/tab/tables/tab/0", "datasets", H5P_DEFAULT) > 0);
+    H5Fclose(f);
+    free(in);
+    free(out);
+    tu_tmpdir_free(dir);
+}
+
 /* Four per-rank files of a distributed job that were given one run id:
  * not one run (their losses differ at step 0); refused naming two of them,
  * nothing at OUT. */
@@ -641,6 +696,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_duplicate_once),
         cmocka_unit_test(test_index_and_links),
         cmocka_unit_test(test_ranks_refused),
+        cmocka_unit_test(test_table_repeated_column),
         cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_hdf5_state_restored),
         cmocka_unit_test(test_full_disk),
