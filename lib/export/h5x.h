@@ -69,6 +69,13 @@ herr_t h5x_save_error(hid_t stack, void *h5x);
 /* An HDF5 failure: sets the detail to "OUT: HDF5: <what>: <innermost
  * error>" and returns RUNLOG_EIO. */
 int h5x_fail(h5x *x, const char *what);
+/* Reserves room in the output for bytes more of dataset values, before the
+ * dataset is created: 0, or -1 with the reason in x->last_error (for the
+ * caller's h5x_fail()). HDF5 1.10.8 can report success for a raw-data
+ * write whose pwrite() failed (a full disk: H5Dwrite() returned 0 and the
+ * file kept zeros), so a full disk must fail before HDF5 writes. A file
+ * system without fallocate() is written without it. */
+int h5x_reserve(h5x *x, uint64_t bytes);
 /* A librunlog failure `code` while reading path: the detail is prefixed
  * with "path: " unless it names the file already. Returns code. */
 int h5x_lib_fail(const char *path, int code);

@@ -4,6 +4,8 @@
  * keeps for itself (spec/HDF5.md "Names").
  */
 #include "h5x.h"
+#include <errno.h>
+#include <fcntl.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +236,24 @@ static int set_filters(const h5x *x, hid_t dcpl, int shuffle)
     return H5Pset_filter(dcpl, RUNLOG_H5ZSTD_ID, H5Z_FLAG_MANDATORY, 1, &level) < 0 ? -1 : 0;
 }
 
+int h5x_reserve(h5x *x, uint64_t bytes)
+{
+    int *fd;
+    haddr_t eoa;
+
+    if (bytes == 0 || H5Fget_vfd_handle(x->file, H5P_DEFAULT, (void **)&fd) < 0 ||
+        H5Fget_eoa(x->file, &eoa) < 0)
+        return 0; /* nothing to reserve, or no way to: written as before */
+    /* Past the end of allocation, where HDF5 puts what it allocates next;
+     * a margin for the metadata that comes with the dataset. */
+    if (fallocate(*fd, FALLOC_FL_KEEP_SIZE, (off_t)eoa, (off_t)(bytes + (1u << 16))) == 0 ||
+        errno == EOPNOTSUPP || errno == ENOSYS)
+        return 0;
+    snprintf(x->last_error, sizeof x->last_error, "no room for %llu more bytes (%s)",
+             (unsigned long long)bytes, strerror(errno));
+    return -1;
+}
+
 int h5x_column(h5x *x, hid_t loc, const char *name, hid_t type, size_t n, const void *data)
 {
     hsize_t dims = n, maxd = H5S_UNLIMITED, chunk = n == 0 ? 1 : n < H5X_CHUNK ? n : H5X_CHUNK;
@@ -245,7 +265,8 @@ int h5x_column(h5x *x, hid_t loc, const char *name, hid_t type, size_t n, const 
      * there (zstd) and drops optional ones (gzip); only the heap references
      * would be compressed anyway. */
     if (space < 0 || dcpl < 0 || H5Pset_chunk(dcpl, 1, &chunk) < 0 ||
-        (!vlen && set_filters(x, dcpl, H5Tget_size(type) > 1) < 0))
+        (!vlen && set_filters(x, dcpl, H5Tget_size(type) > 1) < 0) ||
+        h5x_reserve(x, (uint64_t)n * H5Tget_size(type)) < 0)
         goto out;
     d = H5Dcreate2(loc, name, type, space, x->lcpl, dcpl, H5P_DEFAULT);
     if (d < 0)
@@ -292,6 +313,11 @@ hid_t h5x_create_u8(h5x *x, hid_t loc, const char *name, int rank, const hsize_t
     per = row >= (1u << 20) ? 1 : (1u << 20) / row;
     if (chunk[0] > per)
         chunk[0] = per;
+    uint64_t bytes = 1;
+    for (i = 0; i < rank; i++)
+        bytes = dims[i] && bytes > UINT64_MAX / dims[i] ? UINT64_MAX : bytes * dims[i];
+    if (h5x_reserve(x, bytes) < 0)
+        return H5I_INVALID_HID;
     space = H5Screate_simple(rank, dims, NULL);
     dcpl = H5Pcreate(H5P_DATASET_CREATE);
     if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, rank, chunk) >= 0 &&

@@ -15,6 +15,7 @@
  */
 #include "h5x.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -573,8 +574,8 @@ out:
 /* --with-artifact-data: data/<i> holds the bytes of stored entry i. The
  * blob goes through a temporary file beside the output (digest checked by
  * runlog_reader_blob_to_file()), so memory stays bounded. */
-static int art_data(h5x *x, hid_t g, const runlog_value *entries, runlog_reader *src,
-                    const char *path)
+static int art_data(h5x *x, hid_t g, const char *art, const runlog_value *entries,
+                    runlog_reader *src, const char *path)
 {
     size_t i, n = entries ? runlog_value_count(entries) : 0;
     hid_t data = h5x_group(x, g, "data");
@@ -588,10 +589,18 @@ static int art_data(h5x *x, hid_t g, const runlog_value *entries, runlog_reader 
     if (tmp)
         sprintf(tmp, "%s.blob-XXXXXX", x->out);
     if (data < 0 || !tmp || (fd = mkstemp(tmp)) < 0) {
+        int err = errno; /* mkstemp's, before anything else can change it */
+        char what[512];
+        snprintf(what, sizeof what, "artifact \"%.200s\": %s", art,
+                 data < 0 ? "creating its data group"
+                 : !tmp   ? "out of memory"
+                          : "creating a temporary file beside the output for its data");
+        if (tmp && data >= 0 && fd < 0)
+            snprintf(what + strlen(what), sizeof what - strlen(what), " (%s)", strerror(err));
         free(tmp);
         if (data >= 0)
             H5Gclose(data);
-        return h5x_fail(x, "creating artifact data");
+        return h5x_fail(x, what);
     }
     close(fd);
     for (i = 0; i < n && rc == 0; i++) {
@@ -600,12 +609,26 @@ static int art_data(h5x *x, hid_t g, const runlog_value *entries, runlog_reader 
             !rlu_map_int(e, "size", &size) || size < 0)
             continue; /* a reference: the bytes are elsewhere */
         if ((rc = runlog_reader_blob_to_file(src, &d, tmp)) < 0) {
-            rc = blob_failed(x, h5x_lib_fail(path, rc));
+            /* The library's detail, then which artifact and entry it was. */
+            char detail[1024];
+            const char *entry = rlu_map_str(e, "path", NULL);
+            rc = h5x_lib_fail(path, rc);
+            snprintf(detail, sizeof detail, "%s", runlog_error_detail());
+            rc = runlog_error_set(rc, "%s (artifact \"%.200s\", entry %zu \"%.200s\", %lld bytes)",
+                                  detail, art, i, entry ? entry : "", (long long)size);
+            rc = blob_failed(x, rc);
             continue;
         }
         snprintf(name, sizeof name, "%zu", i);
-        if (copy_file(x, data, name, tmp, (uint64_t)size) < 0)
-            rc = h5x_fail(x, "writing artifact data");
+        if (copy_file(x, data, name, tmp, (uint64_t)size) < 0) {
+            /* Which artifact, entry and size: a disk that fills up here is
+             * the usual cause, and the entry says how much was wanted. */
+            char what[768];
+            const char *entry = rlu_map_str(e, "path", NULL);
+            snprintf(what, sizeof what, "artifact \"%.200s\": writing the data of entry %zu \"%.200s\" "
+                     "(%lld bytes) into data/%zu", art, i, entry ? entry : "", (long long)size, i);
+            rc = h5x_fail(x, what);
+        }
     }
     unlink(tmp);
     free(tmp);
@@ -631,7 +654,7 @@ static int art_write(h5x *x, hid_t arts, const art_ref *r, const h5x_blobs *b, i
     rc = rc == 0 ? 0 : h5x_fail(x, "writing an artifact");
     if (rc == 0 && with_data) {
         x->skip_bad_blobs = b->damaged && b->damaged[r->src];
-        rc = art_data(x, g, entries, b->readers[r->src], b->paths[r->src]);
+        rc = art_data(x, g, name, entries, b->readers[r->src], b->paths[r->src]);
         x->skip_bad_blobs = 0;
     }
     if (g >= 0)

@@ -687,6 +687,101 @@ static void test_full_disk(void **state)
     tu_tmpdir_free(dir);
 }
 
+/* A full disk while an artifact's data is copied in (--with-artifact-data,
+ * a 1 MB entry, a 1.3 MB file system that the blob's temporary copy fills):
+ * HDF5 1.10.8 returned success from the H5Dwrite() whose pwrite() failed,
+ * and the export ended "ok" with zeros for the artifact's bytes. Now: an
+ * error that names the artifact, nothing left behind, for every size
+ * tried between too small and enough, and at enough, the bytes exact. */
+static void test_full_disk_artifact_data(void **state)
+{
+    char *dir = tu_tmpdir(), *mnt = tu_path(dir, "full"), *out = tu_path(mnt, "out.h5");
+    char *in = tu_path(dir, "a.runlog"), *big = tu_path(dir, "big.bin"), cmd[8192];
+    const char *inputs[] = {in};
+    static const unsigned sizes_k[] = {1100, 1300, 1600, 1900, 3000};
+    (void)state;
+
+    size_t n = 1000000;
+    unsigned char *bytes = malloc(n);
+    assert_non_null(bytes);
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) { /* incompressible */
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+        bytes[i] = (unsigned char)(r >> 24);
+    }
+    tu_write_file(big, bytes, n);
+    snprintf(cmd, sizeof cmd, "'%s' artifact '%s' --name model '%s' >/dev/null", runlog_bin, in, big);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(mkdir(mnt, 0700), 0);
+    for (size_t k = 0; k < sizeof sizes_k / sizeof sizes_k[0]; k++) {
+        char opt[64];
+        snprintf(opt, sizeof opt, "size=%uk", sizes_k[k]);
+        if (mount("tmpfs", mnt, "tmpfs", 0, opt) != 0) {
+            printf("test_full_disk_artifact_data: skipped: cannot mount a tmpfs (%s; needs root)\n",
+                   strerror(errno));
+            break;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            runlog_export_options o = hdf5_opts(NULL);
+            o.hdf5_compression = RUNLOG_HDF5_NONE;
+            o.hdf5_artifact_data = 1;
+            int rc = runlog_export(inputs, 1, out, &o), ok = 0;
+            if (rc == 0) { /* enough room: then the bytes are the artifact's */
+                hid_t f = H5Fopen(out, H5F_ACC_RDONLY, H5P_DEFAULT);
+                unsigned char *got = malloc(n);
+                ok = got != NULL;
+                /* the one run's group name is its id: find it by iterating */
+                hsize_t idx = 0;
+                char name[256];
+                ok = ok && f >= 0 &&
+                     H5Lget_name_by_idx(f, "/runs", H5_INDEX_NAME, H5_ITER_INC, idx, name,
+                                        sizeof name, H5P_DEFAULT) > 0;
+                char path[512];
+                snprintf(path, sizeof path, "/runs/%s/artifacts/model/v0/data/0", name);
+                hid_t ds = ok ? H5Dopen2(f, path, H5P_DEFAULT) : -1;
+                ok = ok && ds >= 0 &&
+                     H5Dread(ds, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, got) >= 0 &&
+                     memcmp(got, bytes, n) == 0;
+                if (ds >= 0)
+                    H5Dclose(ds);
+                if (f >= 0)
+                    H5Fclose(f);
+                free(got);
+                if (!ok)
+                    fprintf(stderr, "child: %s: exported, but the artifact's bytes are not its own\n", opt);
+            } else if (rc == RUNLOG_EIO && strstr(runlog_error_detail(), "out.h5")) {
+                ok = 1;
+            } else {
+                fprintf(stderr, "child: %s: rc %d (%s)\n", opt, rc, runlog_error_detail());
+            }
+            exit(ok ? (rc == 0 ? 0 : 2) : 3); /* through exit(): HDF5's atexit handler runs */
+        }
+        int st;
+        assert_int_equal(waitpid(pid, &st, 0), pid);
+        size_t left = count_prefix(mnt, "out.h5");
+        int has_out = access(out, F_OK) == 0;
+        umount2(mnt, MNT_DETACH);
+        if (WIFSIGNALED(st))
+            fail_msg("%s: the export died of signal %d", opt, WTERMSIG(st));
+        assert_true(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 2));
+        if (WEXITSTATUS(st) == 2)
+            assert_int_equal(left, 0); /* failed: nothing left behind */
+        else
+            assert_true(has_out);
+        if (sizes_k[k] == 3000)
+            assert_int_equal(WEXITSTATUS(st), 0); /* room enough: it exports */
+    }
+    free(bytes);
+    free(in);
+    free(big);
+    free(out);
+    free(mnt);
+    tu_tmpdir_free(dir);
+}
+
 int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
@@ -700,6 +795,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_hdf5_state_restored),
         cmocka_unit_test(test_full_disk),
+        cmocka_unit_test(test_full_disk_artifact_data),
     };
 
     if (argc != 4) {
