@@ -465,6 +465,7 @@ static int varies(runlog_runs *t, int summary, const char *key)
  * whose value varies over the kept rows, in order of first appearance. */
 static int default_columns(runlog_runs *t)
 {
+    rl_keymap checked = { 0 }; /* config./summary. names decided */
     int rc = 0;
     for (int i = 0; i < C_NBUILTIN && !rc; i++)
         if (i != C_PATH)
@@ -482,18 +483,24 @@ static int default_columns(runlog_runs *t)
                 if (!is_scalar(runlog_value_item(m, k)) || klen != strlen(key))
                     continue;
                 char *name = malloc(strlen(prefix) + klen + 1);
-                if (!name)
-                    return RUNLOG_ENOMEM;
+                if (!name) {
+                    rc = RUNLOG_ENOMEM;
+                    break;
+                }
                 sprintf(name, "%s%s", prefix, key);
-                int seen = 0;
-                for (size_t c = 0; c < t->ncols; c++)
-                    seen |= strcmp(t->cols[c], name) == 0;
-                if (!seen && varies(t, summary, key))
+                /* Each name is decided once, at its first row: deciding it
+                 * again at every row that holds it made the table quadratic
+                 * in runs (1,000 runs of 26 keys: 0.72 s). */
+                uint32_t id, before = checked.count;
+                if (rl_keymap_intern(&checked, name, strlen(name), &id))
+                    rc = RUNLOG_ENOMEM;
+                else if (checked.count > before && varies(t, summary, key))
                     rc = add_col(t, name, strlen(name));
                 free(name);
             }
         }
     }
+    rl_keymap_free(&checked);
     return rc;
 }
 

@@ -1,6 +1,7 @@
 /*
  * bench_ls.c — `runlog ls` on many runs: writes N run files of a realistic
- * size (20 keys x 500 steps, a config, a finish) into a folder, then times
+ * size (20 keys x 500 steps, a config of 21 keys of which 20 shared by every
+ * run, a finish) into a folder, then times
  * runlog_runs_open() on the folder (what `runlog ls` does) against reading
  * every run whole with runlog_reader_run(). Prints figures; asserts nothing.
  *
@@ -35,6 +36,14 @@ static int write_run(const char *path, int i)
     if ((rc = runlog_writer_open(&w, path, &o)))
         return rc;
     rc = runlog_writer_config_double(w, "lr", 0.001 * (i % 10 + 1));
+    /* And 20 settings every run shares (a sweep varies few): the default
+     * columns leave them out, which must not cost a pass over the runs
+     * per run (3.13 s for `runlog ls` of 1,000 such runs before). */
+    for (int k = 0; k < 20 && !rc; k++) {
+        char ckey[32];
+        snprintf(ckey, sizeof ckey, "shared_%02d", k);
+        rc = runlog_writer_config_int(w, ckey, k);
+    }
     for (int step = 0; step < 500 && !rc; step++) {
         for (int k = 0; k < 20 && !rc; k++) {
             snprintf(key, sizeof key, "metric/%02d", k);
