@@ -104,14 +104,14 @@ static int no_memory(const char *file)
  * descriptor all the way (media_blob_to_fileat): a folder of DIR swapped
  * for a link meanwhile cannot send it elsewhere. */
 static int write_blob(runlog_reader *r, const char *file, int dirfd, const char *dir,
-                      const char *rel, const runlog_digest *d)
+                      const char *rel, const runlog_digest *d, int64_t want_size)
 {
     char *shown = join(dir, rel);
     int rc;
 
     if (!shown)
         return no_memory(file);
-    rc = media_blob_to_fileat(r, d, dirfd, rel, shown, file);
+    rc = media_blob_to_fileat(r, d, dirfd, rel, shown, file, want_size);
     free(shown);
     return rc;
 }
@@ -231,10 +231,10 @@ static int extract_entries(rx_ctx *x, runlog_reader *r, const char *file,
         if (runlog_value_digest(&d, e) < 0)
             return runlog_error_set(RUNLOG_ECORRUPT, "%s: artifact entry %zu has no digest",
                                     file, i);
-        if ((status = write_blob(r, file, dirfd, dir, p, &d)) < 0)
-            return status;
-        size = 0;
+        size = -1;
         rlu_map_int(e, "size", &size);
+        if ((status = write_blob(r, file, dirfd, dir, p, &d, size < 0 ? 0 : size)) < 0)
+            return status;
         total += size;
         files++;
         rx_notice(x, RUNLOG_NOTICE_OUTPUT, "%s/%s (%" PRId64 " bytes)", dir, p, size);
@@ -364,8 +364,12 @@ static int write_image(image_pass *p, const runlog_value *img, const char *name)
         return target_error(p->dir, name);
     if (fmt && strcmp(fmt, "raw") == 0)
         status = write_raw(p, img, name);
-    else if (fmt && (strcmp(fmt, "png") == 0 || strcmp(fmt, "jpeg") == 0))
-        status = write_blob(p->blobs, p->file, p->dirfd, p->dir, name, &d);
+    else if (fmt && (strcmp(fmt, "png") == 0 || strcmp(fmt, "jpeg") == 0)) {
+        /* The map's size, as runlog_reader_image() holds the blob to it. */
+        int64_t size = -1;
+        rlu_map_int(img, "size", &size);
+        status = write_blob(p->blobs, p->file, p->dirfd, p->dir, name, &d, size < 0 ? 0 : size);
+    }
     else
         return runlog_error_set(RUNLOG_EUNSUPPORTED, "%s: image %s: unknown format '%s'",
                                 p->file, name, fmt ? fmt : "");

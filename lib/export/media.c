@@ -296,7 +296,7 @@ int media_make_parents(int dirfd, const char *rel)
 }
 
 int media_blob_to_fileat(runlog_reader *r, const runlog_digest *d, int dirfd, const char *rel,
-                         const char *shown, const char *input)
+                         const char *shown, const char *input, int64_t want_size)
 {
     static const char letters[] = "abcdefghijklmnopqrstuvwxyz0123456789";
     char tmp[sizeof ".runlog-tmp-" + 12];
@@ -339,6 +339,15 @@ int media_blob_to_fileat(runlog_reader *r, const runlog_digest *d, int dirfd, co
         return rc;
     }
     rc = runlog_reader_blob_to_fd(r, d, fd);
+    {
+        /* A manifest whose entry size is not its blob's lies about the
+         * file: refused, rather than written and reported at the size it
+         * claims. */
+        struct stat st;
+        if (rc == 0 && want_size >= 0 && fstat(fd, &st) == 0 && st.st_size != want_size)
+            rc = runlog_error_set(RUNLOG_ECORRUPT, "%s: the artifact entry records %lld bytes, its blob holds %lld",
+                                  shown, (long long)want_size, (long long)st.st_size);
+    }
     if (close(fd) != 0 && rc == 0)
         rc = runlog_error_set(RUNLOG_EIO, "%s: %s", shown, strerror(errno));
     if (rc == 0 && renameat(parent, tmp, parent, leaf) < 0)

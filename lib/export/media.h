@@ -64,9 +64,10 @@ int media_make_parents(int dirfd, const char *rel);
  * redirect. An existing leaf is replaced only when it is a regular file and
  * not the file `input` (NULL: no such check). shown names the target in
  * messages. 0, or an error (RUNLOG_ESTATE: something that must not be
- * replaced or followed stands in the way). */
+ * replaced or followed stands in the way; RUNLOG_ECORRUPT: want_size >= 0
+ * and the blob holds another number of bytes, nothing left at the leaf). */
 int media_blob_to_fileat(runlog_reader *r, const runlog_digest *d, int dirfd, const char *rel,
-                         const char *shown, const char *input);
+                         const char *shown, const char *input, int64_t want_size);
 
 /* The digest of a media map as hex ("?" * 32 when it has none). */
 void media_digest_hex(char out[33], const runlog_value *map);

@@ -659,7 +659,7 @@ static int stored_entry(wb_media *m, wb_arena *a, WandbInternal__ArtifactManifes
         return runlog_error_set(RUNLOG_ETOOLARGE, "%s: artifact entry '%s': path too long",
                                 m->src, e->path);
     }
-    if ((rc = media_blob_to_fileat(m->blobs, &ent->digest, m->stage_fd, rel, full, NULL)) < 0)
+    if ((rc = media_blob_to_fileat(m->blobs, &ent->digest, m->stage_fd, rel, full, NULL, -1)) < 0)
         return rx_lib_error(m->src, rc);
     if (wb_md5_file_b64(md5, NULL, full, UINT64_MAX) < 0)
         return rx_sys_error(full);

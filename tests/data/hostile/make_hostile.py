@@ -544,6 +544,11 @@ def main():
          H + f0 + blob_frame(1, good, chunks=[(0, good[:half - 1]), (half, good[half:])])
          + artifact_frame(2, "model", ent) + finish_frame(3), "any", 5, 5, "any",
          "blob chunks leave a one-byte gap: the blob is incomplete, extract must not produce ok.txt")
+    lying = [{"path": "ok.txt", "size": 5, "digest": digest128(good)}]
+    emit("artifact_size_lies.runlog",
+         H + f0 + blob_frame(1, good) + artifact_frame(2, "model", lying) + finish_frame(3), "any", 5, 5,
+         "any", "an artifact entry that records 5 bytes for a blob of 11 (manifest digest valid): "
+         "extract must refuse it, not write the 11 bytes and print \"5 bytes\"")
     emit("artifact_ok.runlog", H + f0 + blob_frame(1, good) + artifact_frame(2, "model", ent) + finish_frame(3),
          "ok", 5, 5, "intact", "a correct artifact with one stored file ok.txt (checks the builder)")
 
