@@ -174,6 +174,47 @@ static const runlog_value *pick_artifact(const runlog_value *arts, const char *s
 
 /* Every entry path must be safe before anything is written: a run-log
  * that names an unsafe one is refused whole (RUNLOG_ECORRUPT). */
+typedef struct entry_path {
+    const char *p;
+    size_t len, index;
+} entry_path;
+
+static int entry_path_cmp(const void *a, const void *b)
+{
+    const entry_path *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->p, y->p, n);
+    return c ? c : x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Two entries of one path (FORMAT §12.5 forbids it): the second would
+ * overwrite the first, and extract would report both. Sorted, so that a
+ * large artifact is checked in n log n. */
+static int check_unique_paths(const char *file, const runlog_value *entries)
+{
+    size_t i, n = runlog_value_count(entries);
+    entry_path *v = calloc(n ? n : 1, sizeof *v);
+    int rc = 0;
+
+    if (!v)
+        return no_memory(file);
+    for (i = 0; i < n; i++) {
+        v[i].p = rlu_map_str(runlog_value_item(entries, i), "path", &v[i].len);
+        v[i].index = i;
+        if (!v[i].p)
+            v[i].p = "", v[i].len = 0; /* refused by check_entries() before */
+    }
+    qsort(v, n, sizeof *v, entry_path_cmp);
+    for (i = 1; i < n && rc == 0; i++)
+        if (entry_path_cmp(&v[i - 1], &v[i]) == 0)
+            rc = runlog_error_set(RUNLOG_ECORRUPT,
+                                  "%s: artifact entries %zu and %zu both have the path \"%.200s\"; "
+                                  "nothing extracted", file, v[i - 1].index < v[i].index ? v[i - 1].index : v[i].index,
+                                  v[i - 1].index < v[i].index ? v[i].index : v[i - 1].index, v[i].p);
+    free(v);
+    return rc;
+}
+
 static int check_entries(const char *file, const runlog_value *entries)
 {
     size_t i, n = runlog_value_count(entries), len;
@@ -198,7 +239,7 @@ static int check_entries(const char *file, const runlog_value *entries)
                                     "%s: artifact entry %zu (\"%.200s\"): %s; nothing extracted",
                                     file, i, p ? p : "", why);
     }
-    return 0;
+    return check_unique_paths(file, entries);
 }
 
 static void print_ref(rx_ctx *x, const runlog_value *e, const char *path)

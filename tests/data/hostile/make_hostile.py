@@ -549,6 +549,11 @@ def main():
          H + f0 + blob_frame(1, good) + artifact_frame(2, "model", lying) + finish_frame(3), "any", 5, 5,
          "any", "an artifact entry that records 5 bytes for a blob of 11 (manifest digest valid): "
          "extract must refuse it, not write the 11 bytes and print \"5 bytes\"")
+    twice = [dict(ent[0]), dict(ent[0])]
+    emit("artifact_path_twice.runlog",
+         H + f0 + blob_frame(1, good) + artifact_frame(2, "model", twice) + finish_frame(3), "any", 5, 5,
+         "any", "two artifact entries with the path ok.txt (manifest digest valid): extract must refuse "
+         "the artifact, not write ok.txt twice and report 2 files")
     emit("artifact_ok.runlog", H + f0 + blob_frame(1, good) + artifact_frame(2, "model", ent) + finish_frame(3),
          "ok", 5, 5, "intact", "a correct artifact with one stored file ok.txt (checks the builder)")
 
