@@ -534,21 +534,21 @@ out:
     return rc;
 }
 
-/* Copies a file into a new 1-D uint8 dataset, 1 MiB at a time. */
-static int copy_file(h5x *x, hid_t g, const char *name, const char *file, uint64_t size)
+/* Copies size bytes of fd (from its start) into a new 1-D uint8 dataset,
+ * 1 MiB at a time. */
+static int copy_fd(h5x *x, hid_t g, const char *name, int fd, uint64_t size)
 {
     hsize_t dims = size, start, count;
     hid_t d = h5x_create_u8(x, g, name, 1, &dims), fs = H5I_INVALID_HID, ms;
     uint8_t *buf = (uint8_t *)x->buf; /* H5X_COPY_BUF bytes, one per export */
-    FILE *f = fopen(file, "rb");
-    size_t got;
+    ssize_t got;
     int rc = -1;
 
-    if (!f || d < 0 || (fs = H5Dget_space(d)) < 0)
+    if (d < 0 || (fs = H5Dget_space(d)) < 0)
         goto out;
-    for (start = 0; start < size; start += got) {
-        got = fread(buf, 1, H5X_COPY_BUF, f);
-        if (got == 0 || start + got > size)
+    for (start = 0; start < size; start += (hsize_t)got) {
+        got = pread(fd, buf, H5X_COPY_BUF, (off_t)start);
+        if (got <= 0 || start + (hsize_t)got > size)
             goto out;
         count = got;
         ms = H5Screate_simple(1, &count, NULL);
@@ -562,8 +562,6 @@ static int copy_file(h5x *x, hid_t g, const char *name, const char *file, uint64
     }
     rc = 0;
 out:
-    if (f)
-        fclose(f);
     if (fs >= 0)
         H5Sclose(fs);
     if (d >= 0)
@@ -571,9 +569,11 @@ out:
     return rc;
 }
 
-/* --with-artifact-data: data/<i> holds the bytes of stored entry i. The
+/* --with-artifact-data: data/<i> holds the bytes of stored entry i. Each
  * blob goes through a temporary file beside the output (digest checked by
- * runlog_reader_blob_to_file()), so memory stays bounded. */
+ * runlog_reader_blob_to_fd()), so memory stays bounded. The file is
+ * unlinked as soon as it is made: only its descriptor is used, so no one
+ * can swap it for a link or a FIFO, and nothing is left after a kill. */
 static int art_data(h5x *x, hid_t g, const char *art, const runlog_value *entries,
                     runlog_reader *src, const char *path)
 {
@@ -584,8 +584,6 @@ static int art_data(h5x *x, hid_t g, const char *art, const runlog_value *entrie
     int64_t size;
     int rc = 0, fd = -1;
 
-    /* A name of our own (mkstemp), which the library renames its copy over:
-     * OUT.blob-PID could have been taken, or swapped before we read it. */
     if (tmp)
         sprintf(tmp, "%s.blob-XXXXXX", x->out);
     if (data < 0 || !tmp || (fd = mkstemp(tmp)) < 0) {
@@ -602,36 +600,40 @@ static int art_data(h5x *x, hid_t g, const char *art, const runlog_value *entrie
             H5Gclose(data);
         return h5x_fail(x, what);
     }
-    close(fd);
+    unlink(tmp);
+    free(tmp);
     for (i = 0; i < n && rc == 0; i++) {
         const runlog_value *e = runlog_value_item(entries, i);
+        const char *entry = rlu_map_str(e, "path", NULL);
         if (runlog_value_get(e, "ref") || runlog_value_digest(&d, e) < 0 ||
             !rlu_map_int(e, "size", &size) || size < 0)
             continue; /* a reference: the bytes are elsewhere */
-        if ((rc = runlog_reader_blob_to_file(src, &d, tmp)) < 0) {
+        if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+            rc = runlog_error_set(RUNLOG_EIO, "%s: a temporary file for artifact data: %s", x->out,
+                                  strerror(errno));
+            break;
+        }
+        if ((rc = runlog_reader_blob_to_fd(src, &d, fd)) < 0) {
             /* The library's detail, then which artifact and entry it was. */
             char detail[1024];
-            const char *entry = rlu_map_str(e, "path", NULL);
             rc = h5x_lib_fail(path, rc);
             snprintf(detail, sizeof detail, "%s", runlog_error_detail());
-            rc = runlog_error_set(rc, "%s (artifact \"%.200s\", entry %zu \"%.200s\", %lld bytes)",
-                                  detail, art, i, entry ? entry : "", (long long)size);
+            rc = runlog_error_set(rc, "%s: artifact \"%.200s\", entry %zu \"%.200s\" (%lld bytes): %s",
+                                  x->out, art, i, entry ? entry : "", (long long)size, detail);
             rc = blob_failed(x, rc);
             continue;
         }
         snprintf(name, sizeof name, "%zu", i);
-        if (copy_file(x, data, name, tmp, (uint64_t)size) < 0) {
+        if (copy_fd(x, data, name, fd, (uint64_t)size) < 0) {
             /* Which artifact, entry and size: a disk that fills up here is
              * the usual cause, and the entry says how much was wanted. */
             char what[768];
-            const char *entry = rlu_map_str(e, "path", NULL);
             snprintf(what, sizeof what, "artifact \"%.200s\": writing the data of entry %zu \"%.200s\" "
                      "(%lld bytes) into data/%zu", art, i, entry ? entry : "", (long long)size, i);
             rc = h5x_fail(x, what);
         }
     }
-    unlink(tmp);
-    free(tmp);
+    close(fd);
     H5Gclose(data);
     return rc;
 }
