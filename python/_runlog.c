@@ -547,22 +547,36 @@ static PyObject *Writer_log_row(WriterObject *self, PyObject *const *args, Py_ss
             return raise_rc(rc_);                                             \
     } while (0)
 
-static PyObject *Writer_add_json(WriterObject *self, PyObject *args)
+/* The writer's text setters: one library call on the arguments (text) or
+ * (key, text). */
+static PyObject *writer_set_text(WriterObject *self, PyObject *args,
+                                 int (*set)(runlog_writer *, const char *))
 {
-    const char *key, *json;
-    if (!PyArg_ParseTuple(args, "ss", &key, &json))
+    const char *s;
+    if (!PyArg_ParseTuple(args, "s", &s))
         return NULL;
-    WCALL(self, runlog_writer_add_json(w, key, json));
+    WCALL(self, set(w, s));
     Py_RETURN_NONE;
 }
 
-static PyObject *Writer_add_string(WriterObject *self, PyObject *args)
+static PyObject *writer_set_keyed_text(WriterObject *self, PyObject *args,
+                                       int (*set)(runlog_writer *, const char *, const char *))
 {
     const char *key, *s;
     if (!PyArg_ParseTuple(args, "ss", &key, &s))
         return NULL;
-    WCALL(self, runlog_writer_add_string(w, key, s));
+    WCALL(self, set(w, key, s));
     Py_RETURN_NONE;
+}
+
+static PyObject *Writer_add_json(WriterObject *self, PyObject *args)
+{
+    return writer_set_keyed_text(self, args, runlog_writer_add_json);
+}
+
+static PyObject *Writer_add_string(WriterObject *self, PyObject *args)
+{
+    return writer_set_keyed_text(self, args, runlog_writer_add_string);
 }
 
 static PyObject *Writer_commit(WriterObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -590,20 +604,12 @@ static PyObject *Writer_discard_row(WriterObject *self, PyObject *unused)
 
 static PyObject *Writer_config_json(WriterObject *self, PyObject *args)
 {
-    const char *json;
-    if (!PyArg_ParseTuple(args, "s", &json))
-        return NULL;
-    WCALL(self, runlog_writer_config_json(w, json));
-    Py_RETURN_NONE;
+    return writer_set_text(self, args, runlog_writer_config_json);
 }
 
 static PyObject *Writer_metadata_json(WriterObject *self, PyObject *args)
 {
-    const char *json;
-    if (!PyArg_ParseTuple(args, "s", &json))
-        return NULL;
-    WCALL(self, runlog_writer_metadata_json(w, json));
-    Py_RETURN_NONE;
+    return writer_set_text(self, args, runlog_writer_metadata_json);
 }
 
 /* summary(key, value): float, int or str; others through summary_json. */
@@ -637,11 +643,7 @@ static PyObject *Writer_summary(WriterObject *self, PyObject *args)
 
 static PyObject *Writer_summary_json(WriterObject *self, PyObject *args)
 {
-    const char *key, *json;
-    if (!PyArg_ParseTuple(args, "ss", &key, &json))
-        return NULL;
-    WCALL(self, runlog_writer_summary_json(w, key, json));
-    Py_RETURN_NONE;
+    return writer_set_keyed_text(self, args, runlog_writer_summary_json);
 }
 
 static PyObject *Writer_alert(WriterObject *self, PyObject *args, PyObject *kw)
@@ -1165,29 +1167,27 @@ static void Artifact_dealloc(ArtifactObject *self)
             return raise_rc(rc_);                                             \
     } while (0)
 
-static PyObject *Artifact_description(ArtifactObject *self, PyObject *args)
+/* The artifact's text setters: one string argument, one library call. */
+static PyObject *artifact_set_text(ArtifactObject *self, PyObject *args,
+                                   int (*set)(runlog_artifact *, const char *))
 {
     const char *s;
     if (!PyArg_ParseTuple(args, "s", &s))
         return NULL;
-    ACALL(self, runlog_artifact_description(self->a, s));
+    ACALL(self, set(self->a, s));
     Py_RETURN_NONE;
+}
+static PyObject *Artifact_description(ArtifactObject *self, PyObject *args)
+{
+    return artifact_set_text(self, args, runlog_artifact_description);
 }
 static PyObject *Artifact_metadata_json(ArtifactObject *self, PyObject *args)
 {
-    const char *s;
-    if (!PyArg_ParseTuple(args, "s", &s))
-        return NULL;
-    ACALL(self, runlog_artifact_metadata_json(self->a, s));
-    Py_RETURN_NONE;
+    return artifact_set_text(self, args, runlog_artifact_metadata_json);
 }
 static PyObject *Artifact_alias(ArtifactObject *self, PyObject *args)
 {
-    const char *s;
-    if (!PyArg_ParseTuple(args, "s", &s))
-        return NULL;
-    ACALL(self, runlog_artifact_alias(self->a, s));
-    Py_RETURN_NONE;
+    return artifact_set_text(self, args, runlog_artifact_alias);
 }
 static PyObject *Artifact_add_file(ArtifactObject *self, PyObject *args)
 {
