@@ -112,18 +112,24 @@ static int report_image_src(report *p, runlog_reader *r, const char *src, const 
     return 0;
 }
 
-/* {"key","step","index",("src"|"omitted"|"error"),"width","height","caption"} */
-static int report_image(report *p, runlog_reader *r, const char *src, const char *key,
-                        uint64_t step, size_t index, const runlog_value *img)
+/* Opens a media object of the page's data: {"key": KEY, "step": STEP, ... */
+static void media_head(report *p, const char *key, uint64_t step)
 {
-    int rc;
-
     tj_item_break(&p->j);
     tj_obj(&p->j);
     tj_key(&p->j, "key");
     tj_str(&p->j, key);
     tj_key(&p->j, "step");
     tj_uint(&p->j, step);
+}
+
+/* {"key","step","index",("src"|"omitted"|"error"),"width","height","caption"} */
+static int report_image(report *p, runlog_reader *r, const char *src, const char *key,
+                        uint64_t step, size_t index, const runlog_value *img)
+{
+    int rc;
+
+    media_head(p, key, step);
     tj_key(&p->j, "index");
     tj_uint(&p->j, index);
     rc = report_image_src(p, r, src, img);
@@ -173,12 +179,7 @@ static int report_table(report *p, runlog_reader *r, const char *src, const char
     size_t c, row, ncols, nrows;
     int rc;
 
-    tj_item_break(&p->j);
-    tj_obj(&p->j);
-    tj_key(&p->j, "key");
-    tj_str(&p->j, key);
-    tj_key(&p->j, "step");
-    tj_uint(&p->j, step);
+    media_head(p, key, step);
     if ((rc = runlog_value_digest(&d, t)) < 0 || (rc = runlog_reader_table(&doc, r, &d)) < 0) {
         rc = media_failure(p, src, rc);
         tj_obj_end(&p->j);
