@@ -300,20 +300,6 @@ static int json_console(rx_ctx *x, rlu_json *j, const runlog_record *rec)
     return 0;
 }
 
-/* Copies a spool file into the output. */
-static int copy_spool(FILE *from, FILE *to)
-{
-    char buf[65536];
-    size_t n;
-
-    if (fflush(from) != 0 || ferror(from) || fseek(from, 0, SEEK_SET) != 0)
-        return -1;
-    while ((n = fread(buf, 1, sizeof buf, from)) > 0)
-        if (fwrite(buf, 1, n, to) != n)
-            return -1;
-    return ferror(from) ? -1 : 0;
-}
-
 /* A system sample (spec/EXPORTS.md §8.2): {"_timestamp":..,"_runtime":.., key: value...};
  * its step is only a sequence number and is left out. */
 static int json_system(rlu_json *j, const runlog_record *rec, int64_t start)
@@ -480,7 +466,7 @@ static int json_spooled(rlu_json *j, const char *key, FILE *spool)
     tj_item_break(j);
     tj_key(j, key);
     tj_arr(j);
-    if (copy_spool(spool, j->f) < 0)
+    if (rlu_copy_spool(spool, j->f) < 0)
         return -1;
     tj_arr_end(j);
     return 0;

@@ -576,25 +576,12 @@ static int report_artifacts(report *p, size_t ri)
     return rc;
 }
 
-static int copy_spool(FILE *from, FILE *to)
-{
-    char buf[65536];
-    size_t n;
-
-    if (fflush(from) != 0 || ferror(from) || fseek(from, 0, SEEK_SET) != 0)
-        return -1;
-    while ((n = fread(buf, 1, sizeof buf, from)) > 0)
-        if (fwrite(buf, 1, n, to) != n)
-            return -1;
-    return ferror(from) ? -1 : 0;
-}
-
 static int spooled(report *p, const char *key, FILE *spool)
 {
     tj_item_break(&p->j);
     tj_key(&p->j, key);
     tj_arr(&p->j);
-    if (copy_spool(spool, p->j.f) < 0)
+    if (rlu_copy_spool(spool, p->j.f) < 0)
         return rx_sys_error("temporary file");
     tj_arr_end(&p->j);
     return 0;

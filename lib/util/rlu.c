@@ -768,3 +768,16 @@ const char *rlu_damage_name(runlog_damage_kind kind, int json)
     }
     return "unknown";
 }
+
+int rlu_copy_spool(FILE *from, FILE *to)
+{
+    char buf[65536];
+    size_t n;
+
+    if (fflush(from) != 0 || ferror(from) || fseek(from, 0, SEEK_SET) != 0)
+        return -1;
+    while ((n = fread(buf, 1, sizeof buf, from)) > 0)
+        if (fwrite(buf, 1, n, to) != n)
+            return -1;
+    return ferror(from) ? -1 : 0;
+}

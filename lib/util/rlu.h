@@ -152,6 +152,9 @@ char *rlu_utf8_text(const char *s, size_t len);
 /* Writes all n bytes to fd, retrying after EINTR and waiting in poll() on
  * a non-blocking descriptor that is full. 0, or -1 with errno set. */
 int rlu_write_all(int fd, const void *data, size_t n);
+/* Copies a spool (a temporary stream written first) into to, from its
+ * start: 0, or -1 on a read or write error. */
+int rlu_copy_spool(FILE *from, FILE *to);
 
 /* Strict decimal: the whole string, digits only (no sign, no space), no
  * overflow. 0, or -1. */
