@@ -1894,6 +1894,12 @@ typedef struct key_map {
     uint64_t bytes;          /* memory held, against KEY_MAP_MAX_BYTES */
     int bad;                 /* damage, a limit or memory: not kept */
     rl_frame ws;
+    /* The previous frame's key table (a copy of its bytes) and the map's id
+     * of each of its keys (+ 1; 0: not met yet): a run's frames mostly
+     * repeat one key table, whose names need not be looked up again. */
+    uint8_t *table;
+    size_t table_len;
+    uint32_t *table_ids;
 } key_map;
 
 /* Past this the map is not kept (a very long run: 16 bytes a row of steps
@@ -1909,6 +1915,8 @@ static void key_map_free(key_map *m)
     free(m->cols);
     free(m->first);
     free(m->order);
+    free(m->table_ids);
+    free(m->table);
     rl_keymap_free(&m->names);
     rl_arena_reset(&m->arena);
     rl_frame_free(&m->ws);
@@ -1949,9 +1957,18 @@ static int key_map_frame(key_map *m, const rl_scan_item *it)
         mf->nblocks = f->payload.nblocks;
         m->bytes += bl;
     }
-    uint32_t *id_of = rl_arena_alloc(&f->arena, ((size_t)f->stream.nkeys + 1) * sizeof *id_of);
-    if (!id_of)
-        return RUNLOG_ENOMEM;
+    size_t table_len = f->stream.cur.pos; /* the key table: block 0 up to its first record */
+    if (!m->table || table_len != m->table_len || memcmp(m->table, f->block0_bytes, table_len)) {
+        free(m->table_ids);
+        free(m->table);
+        m->table_ids = calloc((size_t)f->stream.nkeys + 1, sizeof *m->table_ids);
+        m->table = malloc(table_len + 1);
+        if (!m->table_ids || !m->table)
+            return RUNLOG_ENOMEM;
+        memcpy(m->table, f->block0_bytes, table_len);
+        m->table_len = table_len;
+    }
+    uint32_t *id_of = m->table_ids;
     rl_record_view v;
     int rc;
     while ((rc = rl_stream_next(&f->stream, &v, &why)) == 0) {
@@ -2040,6 +2057,10 @@ static key_map *key_map_build(runlog_reader *r)
     m->build_frames = m->nframes;
     rl_scanner_free(&s);
     rl_frame_free(&m->ws);
+    free(m->table);
+    free(m->table_ids);
+    m->table = NULL;
+    m->table_ids = NULL;
     uint32_t nkeys = m->names.count;
     if (!rc && (!(m->first = calloc((size_t)nkeys + 2, sizeof *m->first)) ||
                 !(m->order = malloc((m->ncols + 1) * sizeof *m->order))))
