@@ -125,22 +125,68 @@ int rl_frame_header_decode(rl_frame_header *out, const uint8_t p[RL_FRAME_HEADER
     return 0;
 }
 
-uint64_t rl_payload_checksum(const uint8_t *payload, size_t len)
+/* Delimits a sealed directory (§4.1) in the first `have` bytes: the
+ * varints must be well formed and the last checksum must end within them.
+ * Only the structure is read here; limits and codecs are rl_payload_parse's. */
+int rl_sealed_dir_len(const uint8_t *payload, size_t have, size_t *out, const char **why)
 {
-    return XXH3_64bits(payload, len);
+    rl_cur c = rl_cur_make(payload, have);
+    uint64_t n, v;
+    int rc = rl_cur_varint(&c, &n, why);
+    if (rc)
+        return RUNLOG_ECORRUPT;
+    if (n == 0 || n > RL_MAX_BLOCKS || n * 11 > rl_cur_left(&c)) {
+        *why = "sealed block directory: block count impossible for the bytes read";
+        return RUNLOG_ECORRUPT;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        if (c.pos + 1 > c.len)
+            goto short_dir;
+        c.pos++; /* codec */
+        if ((rc = rl_cur_varint(&c, &v, why)) || (rc = rl_cur_varint(&c, &v, why)))
+            return RUNLOG_ECORRUPT;
+        if (rl_cur_left(&c) < 8)
+            goto short_dir;
+        c.pos += 8;
+    }
+    *out = c.pos;
+    return 0;
+short_dir:
+    *why = "sealed block directory runs past the bytes read";
+    return RUNLOG_ECORRUPT;
+}
+
+int rl_payload_checksum(const uint8_t *payload, size_t len, int sealed, uint64_t *out,
+                        const char **why)
+{
+    size_t n = len;
+    if (sealed) {
+        int rc = rl_sealed_dir_len(payload, len, &n, why);
+        if (rc)
+            return rc;
+    }
+    *out = XXH3_64bits(payload, n);
+    return 0;
+}
+
+int rl_block_sealed_ok(const rl_block *b, const uint8_t *stored)
+{
+    return XXH3_64bits(stored, b->stored_len) == b->checksum;
 }
 
 /* §4 payload: varint block count, then per block {u8 codec, varint raw
- * length, varint stored length}, then the blocks' stored bytes in order,
- * filling the payload exactly. */
-int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t len, const char **why)
+ * length, varint stored length[, u64 checksum when sealed, §4.1]}, then the
+ * blocks' stored bytes in order, filling the payload exactly. */
+int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t have, size_t len, int sealed,
+                     const char **why)
 {
-    rl_cur c = rl_cur_make(payload, len);
+    rl_cur c = rl_cur_make(payload, have);
     uint64_t n;
     int rc = rl_cur_count(&c, RL_MAX_BLOCKS, &n, why);
     if (rc)
         return rc;
-    if (n == 0 || n * 3 > rl_cur_left(&c)) {
+    uint64_t entry_min = sealed ? 11 : 3;
+    if (n == 0 || n * entry_min > len - c.pos) {
         *why = "block count impossible for the payload size";
         return RUNLOG_ECORRUPT;
     }
@@ -154,6 +200,15 @@ int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t len, const 
             (rc = rl_cur_count(&c, RUNLOG_MAX_BLOCK_RAW, &raw, why)) ||
             (rc = rl_cur_count(&c, RUNLOG_MAX_FRAME_PAYLOAD, &stored, why)))
             goto fail;
+        if (sealed) {
+            if (rl_cur_left(&c) < 8) {
+                *why = "sealed block directory runs past the payload";
+                rc = RUNLOG_ECORRUPT;
+                goto fail;
+            }
+            blocks[i].checksum = rl_le64(c.p + c.pos);
+            c.pos += 8;
+        }
         if (blocks[i].codec != RL_CODEC_RAW && blocks[i].codec != RL_CODEC_ZSTD) {
             *why = "unknown block codec";
             rc = RUNLOG_EUNSUPPORTED;
@@ -174,14 +229,16 @@ int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t len, const 
         rc = RUNLOG_ETOOLARGE;
         goto fail;
     }
-    if (stored_total != rl_cur_left(&c)) {
+    if (stored_total != len - c.pos) {
         *why = "block lengths do not add up to the payload size";
         rc = RUNLOG_ECORRUPT;
         goto fail;
     }
+    size_t pos = c.pos;
     for (uint64_t i = 0; i < n; i++) {
-        blocks[i].stored = c.p + c.pos;
-        c.pos += blocks[i].stored_len;
+        blocks[i].pos = (uint32_t)pos;
+        blocks[i].stored = pos + blocks[i].stored_len <= have ? payload + pos : NULL;
+        pos += blocks[i].stored_len;
     }
     out->nblocks = (uint32_t)n;
     out->blocks = blocks;
@@ -191,9 +248,47 @@ fail:
     return rc;
 }
 
+int rl_sealed_check(const uint8_t *payload, size_t len, uint64_t checksum, const char **why)
+{
+    size_t dir;
+    if (rl_sealed_dir_len(payload, len, &dir, why)) {
+        *why = "sealed block directory cannot be delimited";
+        return RUNLOG_ECHECKSUM;
+    }
+    if (XXH3_64bits(payload, dir) != checksum) {
+        *why = "frame directory checksum mismatch";
+        return RUNLOG_ECHECKSUM;
+    }
+    /* The directory is the writer's: walk its blocks again for their
+     * checksums (its varints are well formed: delimited above). */
+    rl_cur c = rl_cur_make(payload, dir);
+    uint64_t n, v, stored, total = 0;
+    const char *ignored;
+    rl_cur_varint(&c, &n, &ignored);
+    size_t at = dir;
+    for (uint64_t i = 0; i < n; i++) {
+        c.pos++;
+        rl_cur_varint(&c, &v, &ignored);
+        rl_cur_varint(&c, &stored, &ignored);
+        uint64_t sum = rl_le64(c.p + c.pos);
+        c.pos += 8;
+        total += stored;
+        if (total > len - dir)
+            return 0; /* malformed, not damaged: rl_payload_parse says so */
+        if (XXH3_64bits(payload + at, (size_t)stored) != sum) {
+            *why = "block checksum mismatch";
+            return RUNLOG_ECHECKSUM;
+        }
+        at += (size_t)stored;
+    }
+    return 0;
+}
+
 void rl_payload_free(rl_payload *p)
 {
-    free(p->blocks);
+    if (!p->borrowed)
+        free(p->blocks);
+    p->borrowed = 0;
     p->blocks = NULL;
     p->nblocks = 0;
 }
@@ -404,18 +499,22 @@ static int put_block(rl_frame_builder *fb, rl_buf *dir, rl_buf *data, const uint
         if (ZSTD_isError(z))
             return RUNLOG_ENOMEM;
     }
-    if (z > 0 && z < len) {
-        data->len += z;
-        if ((rc = rl_buf_u8(dir, RL_CODEC_ZSTD)) || (rc = rl_buf_varint(dir, len)))
-            return rc;
-        return rl_buf_varint(dir, z);
+    uint8_t codec = RL_CODEC_ZSTD;
+    if (z == 0 || z >= len) {
+        codec = RL_CODEC_RAW;
+        z = len;
+        if (len)
+            memcpy(data->p + data->len, src, len);
     }
-    if (len)
-        memcpy(data->p + data->len, src, len);
-    data->len += len;
-    if ((rc = rl_buf_u8(dir, RL_CODEC_RAW)) || (rc = rl_buf_varint(dir, len)))
+    const uint8_t *stored = data->p + data->len;
+    data->len += z;
+    if ((rc = rl_buf_u8(dir, codec)) || (rc = rl_buf_varint(dir, len)) || (rc = rl_buf_varint(dir, z)))
         return rc;
-    return rl_buf_varint(dir, len);
+    if (!fb->seal_blocks)
+        return 0;
+    uint8_t sum[8];
+    rl_put_le64(sum, XXH3_64bits(stored, z));
+    return rl_buf_put(dir, sum, sizeof sum);
 }
 
 int rl_fb_finish(rl_frame_builder *fb, rl_buf *out, uint64_t *raw_total)

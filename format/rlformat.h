@@ -20,7 +20,7 @@
 #define RL_FILE_MAGIC "\x89RUNLOG\n"       /* 8 bytes, §2 */
 #define RL_FILE_HEADER_SIZE 72u            /* §2 */
 #define RL_VERSION_MAJOR 1u
-#define RL_VERSION_MINOR 1u
+#define RL_VERSION_MINOR 2u
 #define RL_FRAME_MAGIC 0x52464c52u        /* "RLFR" little-endian, §3 */
 #define RL_FRAME_HEADER_SIZE 48u           /* §3 */
 #define RL_TRAILER_PAYLOAD 24u             /* §7 */
@@ -30,7 +30,8 @@
 /* Feature flags (§2.2). */
 #define RL_COMPAT_KNOWN 0ull
 #define RL_INCOMPAT_PACKED_COLUMNS 0x1ull  /* small columns share blocks (§6.1) */
-#define RL_INCOMPAT_KNOWN RL_INCOMPAT_PACKED_COLUMNS
+#define RL_INCOMPAT_SEALED_BLOCKS 0x2ull   /* a checksum per block, payload_checksum over the directory (§4.1) */
+#define RL_INCOMPAT_KNOWN (RL_INCOMPAT_PACKED_COLUMNS | RL_INCOMPAT_SEALED_BLOCKS)
 
 /* Frame kinds (§3.1). Kinds with bit 7 set are ignorable. */
 enum { RL_FRAME_DATA = 1, RL_FRAME_INDEX = 2, RL_FRAME_TRAILER = 3 };
@@ -242,7 +243,23 @@ void rl_frame_header_encode(uint8_t out[RL_FRAME_HEADER_SIZE], const rl_frame_he
  * RUNLOG_ETOOLARGE. */
 int rl_frame_header_decode(rl_frame_header *out, const uint8_t p[RL_FRAME_HEADER_SIZE],
                            uint64_t salt, const char **why);
-uint64_t rl_payload_checksum(const uint8_t *payload, size_t len);
+/* The payload_checksum of a frame's payload (§3): XXH3-64 of the whole
+ * payload, or of its block directory when sealed (§4.1). 0, or
+ * RUNLOG_ECORRUPT when a sealed directory cannot be delimited. */
+int rl_payload_checksum(const uint8_t *payload, size_t len, int sealed, uint64_t *out,
+                        const char **why);
+/* The length of a sealed payload's block directory (§4.1), from the first
+ * `have` bytes of the payload: 0; RUNLOG_ECORRUPT when it cannot be
+ * delimited within them (why says so). */
+int rl_sealed_dir_len(const uint8_t *payload, size_t have, size_t *out, const char **why);
+/* The most bytes a sealed directory can take (65536 entries of the longest
+ * form), for a reader that reads a directory alone. */
+#define RL_SEALED_DIR_MAX ((size_t)10 + 65536u * (1 + 10 + 10 + 8))
+/* Whether a whole sealed payload is intact (§4.1): its directory delimited,
+ * matching `checksum`, and every block matching its own. 0, or
+ * RUNLOG_ECHECKSUM with why. (Blocks whose lengths do not add up to the
+ * payload are left to rl_payload_parse, which reports them as malformed.) */
+int rl_sealed_check(const uint8_t *payload, size_t len, uint64_t checksum, const char **why);
 
 /* A frame's payload is a block directory and blocks (§4). Block 0 is the
  * record stream; the others hold history columns. */
@@ -250,15 +267,26 @@ typedef struct rl_block {
     uint8_t codec;
     uint32_t raw_len;
     uint32_t stored_len;
-    const uint8_t *stored;  /* points into the payload */
+    uint64_t checksum;      /* sealed payloads: XXH3-64 of the stored bytes (§4.1) */
+    uint32_t pos;           /* where its stored bytes start in the payload */
+    const uint8_t *stored;  /* points into the payload; NULL when the payload
+                             * was read in part and this block was not */
 } rl_block;
 
 typedef struct rl_payload {
     uint32_t nblocks;
     rl_block *blocks;       /* allocated; free with rl_payload_free */
+    int borrowed;           /* blocks belong to someone else: not freed */
 } rl_payload;
 
-int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t len, const char **why);
+/* Parses the block directory of a payload of `len` bytes (§4; §4.1 when
+ * sealed), of which the first `have` are in `payload` (have == len: the
+ * whole payload; a reader of part of a sealed frame passes what it read:
+ * the blocks beyond it get stored == NULL). */
+int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t have, size_t len, int sealed,
+                     const char **why);
+/* Whether a sealed block's stored bytes match its checksum (§4.1). */
+int rl_block_sealed_ok(const rl_block *b, const uint8_t *stored);
 void rl_payload_free(rl_payload *p);
 /* Decompresses block i into dst (raw_len bytes). Checks the zstd frame's
  * content size equals raw_len. */
@@ -295,6 +323,7 @@ typedef struct rl_frame_builder {
     void *zcctx;          /* ZSTD_CCtx, reused between frames */
     int zstd_level;
     int pack_columns;     /* the file has RL_INCOMPAT_PACKED_COLUMNS (§6.1) */
+    int seal_blocks;      /* the file has RL_INCOMPAT_SEALED_BLOCKS (§4.1) */
 } rl_frame_builder;
 
 int rl_fb_init(rl_frame_builder *fb, int zstd_level);

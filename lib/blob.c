@@ -335,7 +335,7 @@ static int index_frame(void *ctx, const rl_scan_item *it)
     if (it->h.kind != RL_FRAME_DATA)
         return 0;
     const char *why;
-    if (rl_frame_load(&p->f, it->payload, it->h.payload_size, &why))
+    if (rl_frame_load(&p->f, it, &why))
         return 0;
     rl_record_view v;
     while (rl_stream_next(&p->f.stream, &v, &why) == 0) {
@@ -376,14 +376,14 @@ static int index_frame(void *ctx, const rl_scan_item *it)
 /* One pass over the file: every intact blob chunk record, sorted by digest
  * and offset. Damaged frames are skipped (their chunks are then missing),
  * and so is a torn tail. */
-static int build_index(rl_blob_index **out, int fd, const char *path, uint64_t salt)
+static int build_index(rl_blob_index **out, int fd, const char *path, const rl_file_header *hdr)
 {
     static const rl_walk_ops ops = { .frame = index_frame };
     index_pass p = { 0 };
     if (!(p.ix = calloc(1, sizeof *p.ix)))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     rl_scanner s;
-    rl_scanner_init(&s, fd, path, salt, RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&s, fd, path, hdr, RL_FILE_HEADER_SIZE);
     int rc = rl_scan_walk(&s, &ops, &p);
     if (!rc && p.ix->n)
         qsort(p.ix->c, p.ix->n, sizeof *p.ix->c, chunk_cmp);
@@ -403,7 +403,7 @@ static int find_chunks(runlog_reader *r, const uint8_t digest[16], const chunk *
 {
     rl_blob_index **cache = rl_reader_blob_cache(r);
     int rc;
-    if (!*cache && (rc = build_index(cache, rl_reader_fd(r), rl_reader_path(r), rl_reader_salt(r))))
+    if (!*cache && (rc = build_index(cache, rl_reader_fd(r), rl_reader_path(r), rl_reader_header(r))))
         return rc;
     rl_blob_index *ix = *cache;
     chunk key;
@@ -469,14 +469,14 @@ static int stream_blob(runlog_reader *r, const uint8_t digest[16], sink_fn sink,
     rl_digest_state *st = rl_digest_begin();
     if (!st)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
-    rl_scanner_init(&s, rl_reader_fd(r), rl_reader_path(r), rl_reader_salt(r), RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&s, rl_reader_fd(r), rl_reader_path(r), rl_reader_header(r), RL_FILE_HEADER_SIZE);
     for (size_t i = 0; i < n && !rc; i++) {
         rl_scan_item it;
         const uint8_t *bytes;
         const char *why = NULL;
         if ((rc = rl_scanner_frame_at(&s, c[i].frame, &it)))
             break;
-        if (rl_frame_load(&f, it.payload, it.h.payload_size, &why) ||
+        if (rl_frame_load(&f, &it, &why) ||
             rl_frame_block(&f, c[i].block, &bytes, &why)) {
             rc = rl_fail_at(RUNLOG_ECORRUPT, rl_reader_path(r), c[i].frame, why ? why : "malformed frame");
             break;

@@ -89,12 +89,18 @@ typedef struct rl_scan_item {
     const char *why;            /* for RL_SCAN_DAMAGE */
     rl_frame_header h;          /* for RL_SCAN_FRAME */
     const uint8_t *payload;     /* for RL_SCAN_FRAME; valid until the next call */
+    uint32_t have;              /* bytes of the payload in `payload`: all of them,
+                                 * but for rl_scanner_next_head() */
+    int sealed;                 /* a sealed payload (§4.1): the file's flag, for
+                                 * data and index frames */
+    int fd;                     /* the file, for the blocks not in `payload` */
 } rl_scan_item;
 
 typedef struct rl_scanner {
     int fd;
     const char *path;
     uint64_t salt;
+    int sealed;         /* the file has RL_INCOMPAT_SEALED_BLOCKS */
     uint64_t offset;    /* next frame */
     uint64_t size;      /* file size seen */
     uint64_t last_seq;
@@ -102,7 +108,9 @@ typedef struct rl_scanner {
     rl_buf buf;
 } rl_scanner;
 
-void rl_scanner_init(rl_scanner *s, int fd, const char *path, uint64_t salt, uint64_t offset);
+/* A scanner of the file whose header is hdr (its salt and flags). */
+void rl_scanner_init(rl_scanner *s, int fd, const char *path, const rl_file_header *hdr,
+                     uint64_t offset);
 void rl_scanner_free(rl_scanner *s);
 /* Refreshes the file size (for following a growing file). */
 void rl_scanner_refresh(rl_scanner *s);
@@ -110,6 +118,13 @@ void rl_scanner_refresh(rl_scanner *s);
 int rl_scanner_next(rl_scanner *s, rl_scan_item *out);
 /* Reads and checks the frame at a known offset (from an index). */
 int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out);
+/* As rl_scanner_next, but a sealed data frame (§4.1) is read in part: its
+ * header, directory and block 0, each checked; out->have says how much of
+ * the payload out->payload holds (the other blocks are not read, nor
+ * checked). Any other frame is read whole. Damage is reported with its
+ * offset and reason; its extent is exact only where rl_scanner_next's
+ * would be (callers of this give up at damage). */
+int rl_scanner_next_head(rl_scanner *s, rl_scan_item *out);
 
 /* One pass over the frames from the scanner's offset to the end of the
  * file, the same for every whole-file pass: what each pass does with an
@@ -142,13 +157,27 @@ typedef struct rl_frame {
     uint32_t cap;            /* entries of bufs and raw */
     void *dctx;
     uint64_t decoded;        /* bytes of blocks decoded since the caller last zeroed it */
+    /* A frame read in part (§4.1): blocks whose stored bytes were not read
+     * (stored == NULL) are read from fd at payload_at + pos when asked. */
+    int fd;
+    uint64_t payload_at;
+    int sealed;
+    rl_buf fetch;            /* their stored bytes, when compressed */
 } rl_frame;
 
-int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why);
+/* Loads the frame of a scan item: its directory, block 0 and the record
+ * stream (it->have bytes of the payload may be fewer than all, §4.1). */
+int rl_frame_load(rl_frame *f, const rl_scan_item *it, const char **why);
 /* Only the block directory (§4): block 0 is not decoded, the stream is
  * empty; rl_frame_block() works. For readers that know the frame's
  * records already (the reader's key map). */
-int rl_frame_load_dir(rl_frame *f, const uint8_t *payload, size_t len, const char **why);
+int rl_frame_load_dir(rl_frame *f, const rl_scan_item *it, const char **why);
+/* A frame whose directory a reader kept (the key map): nblocks entries of
+ * the sealed payload that starts at file offset `payload_at` of fd. Its
+ * blocks are read from the file when asked (rl_frame_block), each checked
+ * against its checksum (§4.1). */
+int rl_frame_load_kept(rl_frame *f, const rl_block *blocks, uint32_t nblocks, int fd,
+                       uint64_t payload_at, const char **why);
 /* The decompressed bytes of block i (>= 1). */
 int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **why);
 /* Decodes the values of history column col (its block decompressed once per
@@ -229,7 +258,7 @@ typedef struct rl_blob_index rl_blob_index;
 void rl_blob_index_free(rl_blob_index *ix);
 int rl_reader_fd(const runlog_reader *r);
 const char *rl_reader_path(const runlog_reader *r);
-uint64_t rl_reader_salt(const runlog_reader *r);
+const rl_file_header *rl_reader_header(const runlog_reader *r);
 rl_blob_index **rl_reader_blob_cache(runlog_reader *r);
 
 /* ---- Reader internals used by run sets (runset.c) --------------------------- */

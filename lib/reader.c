@@ -81,7 +81,7 @@ struct runlog_reader {
 
 int rl_reader_fd(const runlog_reader *r) { return r->fd; }
 const char *rl_reader_path(const runlog_reader *r) { return r->path; }
-uint64_t rl_reader_salt(const runlog_reader *r) { return r->hdr.salt; }
+const rl_file_header *rl_reader_header(const runlog_reader *r) { return &r->hdr; }
 rl_blob_index **rl_reader_blob_cache(runlog_reader *r) { return &r->blobs; }
 
 static int reader_damage(runlog_reader *r, int code, uint64_t offset, const char *why)
@@ -343,7 +343,7 @@ static int cursor_open(runlog_cursor **out, runlog_reader *r, unsigned flags)
         return rl_fail(RUNLOG_ENOMEM, "%s: out of memory", r->path);
     c->r = r;
     c->flags = flags;
-    rl_scanner_init(&c->scan, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&c->scan, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
     *out = c;
     return 0;
 }
@@ -418,7 +418,7 @@ int runlog_cursor_next(runlog_cursor *c, const runlog_record **out)
             if (it.h.kind == RL_FRAME_DATA) {
                 c->frame_offset = it.offset;
                 c->frame_loaded = 1;
-                rc = rl_frame_load(&c->frame, it.payload, it.h.payload_size, &why);
+                rc = rl_frame_load(&c->frame, &it, &why);
                 if (rc && (rc = frame_error(c, rc, why)))
                     return rc;
             } else if ((rc = other_frame(c->r, &it))) {
@@ -1059,7 +1059,7 @@ static int light_frame(light_pass *p, const rl_scan_item *it)
 {
     rl_frame *f = &p->frame;
     const char *why = NULL;
-    int rc = rl_frame_load(f, it->payload, it->h.payload_size, &why);
+    int rc = rl_frame_load(f, it, &why);
     uint32_t record = 0;
     rl_record_view v;
     while (!rc && (rc = rl_stream_next(&f->stream, &v, &why)) == 0) {
@@ -1137,7 +1137,7 @@ static int light_values(light_pass *p)
         while (end < n && order[end]->frame == frame)
             end++;
         if ((rc = rl_scanner_frame_at(&p->scan, frame, &it)) ||
-            (rc = rl_frame_load(&p->frame, it.payload, it.h.payload_size, &why))) {
+            (rc = rl_frame_load(&p->frame, &it, &why))) {
             rc = rc == RUNLOG_ENOMEM || why ? rl_fail_at(rc, p->r->path, frame, why ? why : "out of memory")
                                             : rc;
             break;
@@ -1215,7 +1215,7 @@ int runlog_reader_run_summary(runlog_run **out, runlog_reader *r)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     p.run->state = RUNLOG_STATE_RUNNING;
     p.run->artifacts.type = RUNLOG_LIST;
-    rl_scanner_init(&p.scan, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&p.scan, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
     static const rl_walk_ops ops = { .frame = light_walk_frame, .damage = light_walk_damage,
                                      .end = light_walk_end };
     int rc = rl_scan_walk(&p.scan, &ops, &p);
@@ -1535,7 +1535,7 @@ static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, c
                       const entry_claim *claim, const char **why)
 {
 #define f (*ws)
-    int rc = rl_frame_load(&f, it->payload, it->h.payload_size, why);
+    int rc = rl_frame_load(&f, it, why);
     uint8_t *mark = NULL; /* with a claim: the frame's history keys */
     uint64_t rows = 0;
     if (rc)
@@ -1663,7 +1663,7 @@ static int index_lookup(runlog_reader *r, const char *key, rl_arena *arena, entr
     if (size < RL_FILE_HEADER_SIZE + RL_TRAILER_SIZE)
         return RUNLOG_ENOTFOUND;
     rl_scanner s;
-    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, size - RL_TRAILER_SIZE);
+    rl_scanner_init(&s, r->fd, r->path, &r->hdr, size - RL_TRAILER_SIZE);
     rl_scan_item it;
     rl_frame f = { 0 };
     entry_claim *list = NULL;
@@ -1685,7 +1685,7 @@ static int index_lookup(runlog_reader *r, const char *key, rl_arena *arena, entr
         }
         rl_record_view v;
         rl_index idx;
-        if (rl_frame_load(&f, it.payload, it.h.payload_size, &why) ||
+        if (rl_frame_load(&f, &it, &why) ||
             rl_stream_next(&f.stream, &v, &why) || v.type != RL_REC_INDEX ||
             rl_index_decode(&idx, v.body, v.len, f.stream.nkeys, &f.arena, &why)) {
             rc = RUNLOG_ENOTFOUND;
@@ -1917,7 +1917,7 @@ static int key_map_frame(key_map *m, const rl_scan_item *it)
 {
     rl_frame *f = &m->ws;
     const char *why;
-    if (rl_frame_load(f, it->payload, it->h.payload_size, &why))
+    if (rl_frame_load(f, it, &why))
         return RUNLOG_ECORRUPT;
     if (grow((void **)&m->frames, &m->frames_cap, m->nframes, sizeof *m->frames))
         return RUNLOG_ENOMEM;
@@ -2004,7 +2004,7 @@ static key_map *key_map_build(runlog_reader *r)
     if (!m)
         return NULL;
     rl_scanner s;
-    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&s, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
     static const rl_walk_ops ops = { .frame = key_map_walk_frame, .damage = key_map_walk_damage };
     int rc = rl_scan_walk(&s, &ops, m);
     m->size = s.size;
@@ -2044,7 +2044,7 @@ static int key_map_read(runlog_reader *r, key_map *m, runlog_history *h, const c
     if (rows <= (1u << 28) && hist_grow(h, (size_t)rows))
         return RUNLOG_ENOMEM;
     rl_scanner s;
-    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&s, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
     rl_frame *f = &m->ws;
     uint32_t loaded = UINT32_MAX;
     int rc = 0;
@@ -2063,7 +2063,7 @@ static int key_map_read(runlog_reader *r, key_map *m, runlog_history *h, const c
                 rc = RUNLOG_ECORRUPT;
                 break;
             }
-            if ((rc = rl_frame_load_dir(f, it.payload, it.h.payload_size, why)))
+            if ((rc = rl_frame_load_dir(f, &it, why)))
                 break;
             loaded = mr->frame;
             h->frames_read++;
@@ -2139,7 +2139,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     int check_all = !(r->index_checked && r->index_checked_size == size);
     if (rc == 0) {
         rl_scanner s;
-        rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+        rl_scanner_init(&s, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
         for (size_t i = 0; i < n && !rc; i++) {
             rl_scan_item it;
             if (!check_all && !claims[i].has_key)
@@ -2171,7 +2171,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     if (rc == RUNLOG_ENOTFOUND && r->scanned_ok && r->scanned_size == rl_file_size(r->fd)) {
         /* A scan of this file was done before: read the frames that hold it. */
         rl_scanner s;
-        rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+        rl_scanner_init(&s, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
         rc = 0;
         for (size_t i = 0; i < r->nscanned && !rc; i++) {
             const struct scanned_frame *sf = &r->scanned[i];
@@ -2192,7 +2192,7 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     }
     if (rc == RUNLOG_ENOTFOUND) {
         rl_scanner s;
-        rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+        rl_scanner_init(&s, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
         r->nscanned = 0;
         r->scanned_ok = 0;
         rl_arena_reset(&r->scanned_arena);
@@ -2295,7 +2295,7 @@ static int rows_hint(runlog_reader *r, rl_keymap *names, uint64_t **rows)
     if (size < RL_FILE_HEADER_SIZE + RL_TRAILER_SIZE)
         return 0;
     rl_scanner s;
-    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, size - RL_TRAILER_SIZE);
+    rl_scanner_init(&s, r->fd, r->path, &r->hdr, size - RL_TRAILER_SIZE);
     rl_scan_item it;
     rl_frame f = { 0 };
     rl_trailer t;
@@ -2309,7 +2309,7 @@ static int rows_hint(runlog_reader *r, rl_keymap *names, uint64_t **rows)
         rl_record_view v;
         rl_index idx;
         if (at >= limit || rl_scanner_frame_at(&s, at, &it) || it.h.kind != RL_FRAME_INDEX ||
-            rl_frame_load(&f, it.payload, it.h.payload_size, &why) || rl_stream_next(&f.stream, &v, &why) ||
+            rl_frame_load(&f, &it, &why) || rl_stream_next(&f.stream, &v, &why) ||
             v.type != RL_REC_INDEX || rl_index_decode(&idx, v.body, v.len, f.stream.nkeys, &f.arena, &why)) {
             ok = 0;
             break;
@@ -2454,7 +2454,7 @@ static int all_record(all_pass *p, const rl_history *hr)
 
 static int all_frame_decode(all_pass *p, const rl_scan_item *it)
 {
-    int rc = rl_frame_load(&p->ws, it->payload, it->h.payload_size, &p->why);
+    int rc = rl_frame_load(&p->ws, it, &p->why);
     if (rc)
         return rc;
     uint32_t nkeys = p->ws.stream.nkeys;
@@ -2523,7 +2523,7 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     if (!rows_hint(r, &p.hint_names, &p.hint))
         p.hint = NULL;
     rl_scanner s;
-    rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&s, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
     static const rl_walk_ops ops = { .frame = all_walk_frame, .damage = all_walk_damage };
     int rc = rl_scan_walk(&s, &ops, &p);
     rl_scanner_free(&s);

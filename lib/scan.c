@@ -12,12 +12,14 @@
 
 #include "internal.h"
 
-void rl_scanner_init(rl_scanner *s, int fd, const char *path, uint64_t salt, uint64_t offset)
+void rl_scanner_init(rl_scanner *s, int fd, const char *path, const rl_file_header *hdr,
+                     uint64_t offset)
 {
     memset(s, 0, sizeof *s);
     s->fd = fd;
     s->path = path;
-    s->salt = salt;
+    s->salt = hdr->salt;
+    s->sealed = (hdr->incompat_flags & RL_INCOMPAT_SEALED_BLOCKS) != 0;
     s->offset = offset;
     s->size = rl_file_size(fd);
 }
@@ -95,6 +97,53 @@ static int damage_or_torn(rl_scanner *s, rl_scan_item *out, const char *why)
     return 0;
 }
 
+/* The frame at s->offset (header h, total bytes with the header) whose
+ * payload failed its checksum. */
+static int payload_damage(rl_scanner *s, rl_scan_item *out, uint64_t total, const char *why)
+{
+    /* The header is intact but the payload is not: its length is not
+     * trusted either (a header torn off a frame that was never finished
+     * may claim bytes that a resumed writer filled with good frames), so
+     * the damage ends at the next intact frame header. */
+    uint64_t at;
+    int found, rc = resync(s, s->offset + 1, &at, &found);
+    if (rc)
+        return rc;
+    out->kind = RL_SCAN_DAMAGE;
+    out->damage = RUNLOG_DAMAGE_FRAME;
+    out->why = why;
+    out->length = total;
+    if (found && at < s->offset + total)
+        out->length = at - s->offset;
+    s->offset += out->length;
+    return 0;
+}
+
+/* The sequence check (§3.2) of a frame whose payload checked, then the item. */
+static int frame_checked(rl_scanner *s, rl_scan_item *out, const rl_frame_header *h,
+                         const uint8_t *payload, uint32_t have, int sealed)
+{
+    uint64_t total = RL_FRAME_HEADER_SIZE + (uint64_t)h->payload_size;
+    out->length = total;
+    if (s->have_seq && h->seq <= s->last_seq) {
+        out->kind = RL_SCAN_DAMAGE;
+        out->damage = RUNLOG_DAMAGE_FRAME;
+        out->why = "frame out of sequence (duplicated or moved)";
+        s->offset += total;
+        return 0;
+    }
+    s->have_seq = 1;
+    s->last_seq = h->seq;
+    out->kind = RL_SCAN_FRAME;
+    out->h = *h;
+    out->payload = payload;
+    out->have = have;
+    out->sealed = sealed;
+    out->fd = s->fd;
+    s->offset += total;
+    return 0;
+}
+
 int rl_scanner_next(rl_scanner *s, rl_scan_item *out)
 {
     memset(out, 0, sizeof *out);
@@ -128,37 +177,74 @@ int rl_scanner_next(rl_scanner *s, rl_scan_item *out)
     if (rl_pread_all(s->fd, s->buf.p, h.payload_size, s->offset + RL_FRAME_HEADER_SIZE))
         return io_error(s, s->offset);
     out->length = total;
-    if (rl_payload_checksum(s->buf.p, h.payload_size) != h.payload_checksum) {
-        /* The header is intact but the payload is not: its length is not
-         * trusted either (a header torn off a frame that was never finished
-         * may claim bytes that a resumed writer filled with good frames), so
-         * the damage ends at the next intact frame header. */
-        uint64_t at;
-        int found, rc = resync(s, s->offset + 1, &at, &found);
-        if (rc)
-            return rc;
-        out->kind = RL_SCAN_DAMAGE;
-        out->damage = RUNLOG_DAMAGE_FRAME;
-        out->why = "frame payload checksum mismatch";
-        if (found && at < s->offset + total)
-            out->length = at - s->offset;
-        s->offset += out->length;
-        return 0;
-    }
-    if (s->have_seq && h.seq <= s->last_seq) {
-        out->kind = RL_SCAN_DAMAGE;
-        out->damage = RUNLOG_DAMAGE_FRAME;
-        out->why = "frame out of sequence (duplicated or moved)";
-        s->offset += total;
-        return 0;
-    }
-    s->have_seq = 1;
-    s->last_seq = h.seq;
-    out->kind = RL_SCAN_FRAME;
-    out->h = h;
-    out->payload = s->buf.p;
-    s->offset += total;
+    int sealed = s->sealed && h.kind != RL_FRAME_TRAILER;
+    uint64_t sum = 0;
+    if (sealed ? rl_sealed_check(s->buf.p, h.payload_size, h.payload_checksum, &why) != 0
+               : (rl_payload_checksum(s->buf.p, h.payload_size, 0, &sum, &why), sum != h.payload_checksum))
+        return payload_damage(s, out, total, sealed ? why : "frame payload checksum mismatch");
+    return frame_checked(s, out, &h, s->buf.p, h.payload_size, sealed);
+}
+
+/* Reads [at, at + n) of the file into s->buf (which it replaces). */
+static int read_into(rl_scanner *s, uint64_t at, size_t n)
+{
+    s->buf.len = 0;
+    if (rl_buf_reserve(&s->buf, n + 1))
+        return rl_fail(RUNLOG_ENOMEM, "%s: byte %llu: out of memory reading a frame", s->path,
+                       (unsigned long long)at);
+    if (rl_pread_all(s->fd, s->buf.p, n, at))
+        return io_error(s, at);
+    s->buf.len = n;
     return 0;
+}
+
+int rl_scanner_next_head(rl_scanner *s, rl_scan_item *out)
+{
+    /* Anything but an intact-looking sealed data frame, and any check that
+     * fails, is left to rl_scanner_next, which reads the frame whole and
+     * reports what it finds exactly as a scan does. */
+    uint64_t at = s->offset;
+    if (!s->sealed || at >= s->size || s->size - at < RL_FRAME_HEADER_SIZE)
+        return rl_scanner_next(s, out);
+    uint8_t hdr[RL_FRAME_HEADER_SIZE];
+    if (rl_pread_all(s->fd, hdr, sizeof hdr, at))
+        return io_error(s, at);
+    rl_frame_header h;
+    const char *why;
+    if (rl_frame_header_decode(&h, hdr, s->salt, &why) != 0 || h.kind != RL_FRAME_DATA ||
+        RL_FRAME_HEADER_SIZE + (uint64_t)h.payload_size > s->size - at)
+        return rl_scanner_next(s, out);
+    uint64_t payload_at = at + RL_FRAME_HEADER_SIZE;
+    size_t want = h.payload_size < (64u << 10) ? h.payload_size : (64u << 10), dir;
+    int rc = read_into(s, payload_at, want);
+    if (rc)
+        return rc;
+    if (rl_sealed_dir_len(s->buf.p, want, &dir, &why) && want < h.payload_size) {
+        want = h.payload_size < RL_SEALED_DIR_MAX ? h.payload_size : RL_SEALED_DIR_MAX;
+        if ((rc = read_into(s, payload_at, want)))
+            return rc;
+    }
+    uint64_t sum = 0;
+    if (rl_payload_checksum(s->buf.p, want, 1, &sum, &why) || sum != h.payload_checksum ||
+        rl_sealed_dir_len(s->buf.p, want, &dir, &why))
+        return rl_scanner_next(s, out);
+    /* Block 0: the first directory entry (codec, raw_len, stored_len, checksum). */
+    rl_cur c = rl_cur_make(s->buf.p, dir);
+    uint64_t n, raw, stored;
+    uint8_t codec;
+    rl_cur_varint(&c, &n, &why);
+    rl_cur_u8(&c, &codec, &why);
+    rl_cur_varint(&c, &raw, &why);
+    rl_cur_varint(&c, &stored, &why);
+    rl_block b0 = { .stored_len = (uint32_t)stored, .checksum = rl_le64(c.p + c.pos) };
+    if (stored > h.payload_size - dir)
+        return rl_scanner_next(s, out);
+    size_t have = dir + (size_t)stored;
+    if (have > want && (rc = read_into(s, payload_at, have)))
+        return rc;
+    if (!rl_block_sealed_ok(&b0, s->buf.p + dir))
+        return rl_scanner_next(s, out);
+    return frame_checked(s, out, &h, s->buf.p, (uint32_t)have, 1);
 }
 
 int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out)
@@ -199,17 +285,9 @@ int rl_scan_walk(rl_scanner *s, const rl_walk_ops *ops, void *ctx)
 
 /* ---- Frame decoding ------------------------------------------------------ */
 
-int rl_frame_load_dir(rl_frame *f, const uint8_t *payload, size_t len, const char **why)
+/* Sizes the per-block arrays for n blocks and empties them. */
+static int frame_arrays(rl_frame *f, uint32_t n)
 {
-    rl_payload_free(&f->payload);
-    rl_arena_clear(&f->arena);
-    memset(&f->stream, 0, sizeof f->stream);
-    if (!f->dctx && !(f->dctx = rl_dctx_new()))
-        return RUNLOG_ENOMEM;
-    int rc = rl_payload_parse(&f->payload, payload, len, why);
-    if (rc)
-        return rc;
-    uint32_t n = f->payload.nblocks;
     if (n > f->cap) {
         rl_buf *bufs = realloc(f->bufs, n * sizeof *bufs);
         if (bufs)
@@ -231,13 +309,85 @@ int rl_frame_load_dir(rl_frame *f, const uint8_t *payload, size_t len, const cha
     return 0;
 }
 
-int rl_frame_load(rl_frame *f, const uint8_t *payload, size_t len, const char **why)
+static int frame_reset(rl_frame *f)
 {
-    int rc = rl_frame_load_dir(f, payload, len, why);
+    rl_payload_free(&f->payload);
+    rl_arena_clear(&f->arena);
+    memset(&f->stream, 0, sizeof f->stream);
+    f->fd = -1;
+    f->sealed = 0;
+    if (!f->dctx && !(f->dctx = rl_dctx_new()))
+        return RUNLOG_ENOMEM;
+    return 0;
+}
+
+int rl_frame_load_dir(rl_frame *f, const rl_scan_item *it, const char **why)
+{
+    int rc = frame_reset(f);
+    if (rc || (rc = rl_payload_parse(&f->payload, it->payload, it->have, it->h.payload_size,
+                                     it->sealed, why)))
+        return rc;
+    if (it->have < it->h.payload_size) {
+        /* Read in part (rl_scanner_next_head): only block 0 was read and
+         * checked; every other block is read and checked when asked. */
+        for (uint32_t i = 1; i < f->payload.nblocks; i++)
+            f->payload.blocks[i].stored = NULL;
+        f->fd = it->fd;
+        f->payload_at = it->offset + RL_FRAME_HEADER_SIZE;
+        f->sealed = 1;
+    }
+    return frame_arrays(f, f->payload.nblocks);
+}
+
+int rl_frame_load_kept(rl_frame *f, const rl_block *blocks, uint32_t nblocks, int fd,
+                       uint64_t payload_at, const char **why)
+{
+    (void)why;
+    int rc = frame_reset(f);
+    if (rc)
+        return rc;
+    f->payload.nblocks = nblocks;
+    f->payload.blocks = (rl_block *)blocks; /* not written: borrowed */
+    f->payload.borrowed = 1;
+    f->fd = fd;
+    f->payload_at = payload_at;
+    f->sealed = 1;
+    return frame_arrays(f, nblocks);
+}
+
+/* The stored bytes of block b of a frame read in part, read from the file
+ * and checked against the block's checksum (§4.1), into buf. */
+static int frame_fetch(rl_frame *f, const rl_block *b, rl_buf *buf, const char **why)
+{
+    buf->len = 0;
+    if (rl_buf_reserve(buf, (size_t)b->stored_len + 1))
+        return RUNLOG_ENOMEM;
+    if (f->fd < 0 || !f->sealed) {
+        *why = "block not read";
+        return RUNLOG_ECORRUPT;
+    }
+    if (rl_pread_all(f->fd, buf->p, b->stored_len, f->payload_at + b->pos)) {
+        *why = "reading a block failed";
+        return RUNLOG_EIO;
+    }
+    if (!rl_block_sealed_ok(b, buf->p)) {
+        *why = "block checksum mismatch";
+        return RUNLOG_ECHECKSUM;
+    }
+    return 0;
+}
+
+int rl_frame_load(rl_frame *f, const rl_scan_item *it, const char **why)
+{
+    int rc = rl_frame_load_dir(f, it, why);
     if (rc)
         return rc;
     rl_block *b0 = &f->payload.blocks[0];
     const uint8_t *block0 = b0->stored;
+    if (!block0) {
+        *why = "block 0 not read";
+        return RUNLOG_ECORRUPT;
+    }
     if (b0->codec != RL_CODEC_RAW) {
         f->block0.len = 0;
         if (rl_buf_reserve(&f->block0, (size_t)b0->raw_len + 1))
@@ -258,20 +408,26 @@ int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **wh
         return RUNLOG_ECORRUPT;
     }
     if (!f->raw[i]) {
-        const rl_block *b = &f->payload.blocks[i];
-        if (b->codec == RL_CODEC_RAW) {
-            f->raw[i] = b->stored;
+        rl_block b = f->payload.blocks[i];
+        rl_buf *buf = &f->bufs[i];
+        int rc;
+        if (!b.stored) {
+            rl_buf *into = b.codec == RL_CODEC_RAW ? buf : &f->fetch;
+            if ((rc = frame_fetch(f, &b, into, why)))
+                return rc;
+            b.stored = into->p;
+        }
+        if (b.codec == RL_CODEC_RAW) {
+            f->raw[i] = b.stored;
         } else {
-            rl_buf *buf = &f->bufs[i];
             buf->len = 0;
-            if (rl_buf_reserve(buf, (size_t)b->raw_len + 1))
+            if (rl_buf_reserve(buf, (size_t)b.raw_len + 1))
                 return RUNLOG_ENOMEM;
-            int rc = rl_block_decode(b, buf->p, f->dctx, why);
-            if (rc)
+            if ((rc = rl_block_decode(&b, buf->p, f->dctx, why)))
                 return rc;
             f->raw[i] = buf->p;
         }
-        f->decoded += b->raw_len;
+        f->decoded += b.raw_len;
     }
     *out = f->raw[i];
     return 0;
@@ -321,6 +477,7 @@ void rl_frame_free(rl_frame *f)
     free(f->raw);
     free(f->owner);
     rl_buf_free(&f->block0);
+    rl_buf_free(&f->fetch);
     rl_payload_free(&f->payload);
     rl_arena_reset(&f->arena);
     rl_dctx_free(f->dctx);

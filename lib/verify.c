@@ -77,7 +77,7 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, 
         return RUNLOG_EUNSUPPORTED;
     }
 #define f (*ws)
-    int rc = rl_frame_load(&f, it->payload, it->h.payload_size, why);
+    int rc = rl_frame_load(&f, it, why);
     uint64_t n = 0, total = 0;
     if (rc)
         goto done;
@@ -318,7 +318,7 @@ int runlog_verify(runlog_report **out, const char *path)
     static const rl_walk_ops ops = { .frame = verify_frame, .damage = verify_damage, .end = verify_end };
     verify_pass p = { .rep = rep, .path = path, .incompat = hdr.incompat_flags };
     rl_scanner s;
-    rl_scanner_init(&s, fd, path, hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&s, fd, path, &hdr, RL_FILE_HEADER_SIZE);
     s.size = size;
     rc = rl_scan_walk(&s, &ops, &p);
     rep->trailer = p.last_was_trailer;

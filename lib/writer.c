@@ -311,8 +311,14 @@ static int64_t now_ns(const runlog_writer *w)
 static int write_frame(runlog_writer *w, uint8_t kind, uint32_t nrecords, const uint8_t *payload,
                        size_t len, uint64_t *offset)
 {
-    rl_frame_header h = { kind, 0, w->hdr.salt, w->seq, (uint32_t)len, nrecords,
-                          rl_payload_checksum(payload, len) };
+    /* Sealed files (§4.1): data and index payloads are checked by their
+     * directory; a trailer's by its bytes. */
+    int sealed = (w->hdr.incompat_flags & RL_INCOMPAT_SEALED_BLOCKS) && kind != RL_FRAME_TRAILER;
+    uint64_t sum;
+    const char *why;
+    if (rl_payload_checksum(payload, len, sealed, &sum, &why))
+        return rl_fail(RUNLOG_ECORRUPT, "%s: a frame the writer built: %s", w->path, why);
+    rl_frame_header h = { kind, 0, w->hdr.salt, w->seq, (uint32_t)len, nrecords, sum };
     uint8_t hdr[RL_FRAME_HEADER_SIZE];
     rl_frame_header_encode(hdr, &h);
     if (rl_pwrite_all(w->fd, hdr, sizeof hdr, w->end) ||
@@ -1711,7 +1717,7 @@ static int resume_data_frame(runlog_writer *w, resume_state *st, const rl_scan_i
 {
 #define f (st->ws)
     const char *why = NULL;
-    int rc = rl_frame_load(&f, it->payload, it->h.payload_size, &why);
+    int rc = rl_frame_load(&f, it, &why);
     uint64_t rows = 0, first = 0, last = 0;
     uint32_t *globals = NULL, nglobals = 0;
     rl_record_view rec;
@@ -1862,7 +1868,7 @@ static int resume_scan(runlog_writer *w, resume_state *st, uint64_t *cut_at, uin
     static const rl_walk_ops ops = { .frame = resume_frame, .damage = resume_damage, .end = resume_end };
     resume_pass p = { .w = w, .st = st, .cut_at = cut_at };
     rl_scanner s;
-    rl_scanner_init(&s, w->fd, w->path, w->hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&s, w->fd, w->path, &w->hdr, RL_FILE_HEADER_SIZE);
     *cut_at = UINT64_MAX;
     int rc = rl_scan_walk(&s, &ops, &p);
     w->end = *cut_at == UINT64_MAX ? size : *cut_at;
@@ -1929,8 +1935,8 @@ static int random_bytes(void *out, size_t n)
 /* A new file header from the options (uuid, salt, creation time). */
 static int new_header(runlog_writer *w, const runlog_writer_options *o, rl_file_header *out)
 {
-    rl_file_header h = { RL_VERSION_MAJOR, RL_VERSION_MINOR, 0, RL_INCOMPAT_PACKED_COLUMNS,
-                         { 0 }, o->salt, 0 };
+    rl_file_header h = { RL_VERSION_MAJOR, RL_VERSION_MINOR, 0,
+                         RL_INCOMPAT_PACKED_COLUMNS | RL_INCOMPAT_SEALED_BLOCKS, { 0 }, o->salt, 0 };
     if (o->file_uuid)
         memcpy(h.uuid, o->file_uuid, 16);
     else
@@ -1982,6 +1988,7 @@ static int create_file(runlog_writer *w, const runlog_writer_options *o, const r
         return rl_fail(RUNLOG_EIO, "%s: writing the file header: %s", w->path, strerror(errno));
     w->hdr = *h;
     w->fb.pack_columns = (h->incompat_flags & RL_INCOMPAT_PACKED_COLUMNS) != 0;
+    w->fb.seal_blocks = (h->incompat_flags & RL_INCOMPAT_SEALED_BLOCKS) != 0;
     w->end = RL_FILE_HEADER_SIZE;
     if (!w->run_id) {
         uuid_t u;
@@ -2003,9 +2010,11 @@ static int resume_file(runlog_writer *w, const runlog_writer_options *o, uint64_
     int rc = rl_read_file_header(w->fd, w->path, &w->hdr, &size);
     if (rc)
         return rc;
-    /* Packed columns only where the header announces them (§2.2): a file
-     * created by a 1.0 writer stays readable by 1.0 readers. */
+    /* Packed columns and sealed payloads only where the header announces
+     * them (§2.2): a file created by a 1.0 or 1.1 writer stays readable by
+     * the readers of its version. */
     w->fb.pack_columns = (w->hdr.incompat_flags & RL_INCOMPAT_PACKED_COLUMNS) != 0;
+    w->fb.seal_blocks = (w->hdr.incompat_flags & RL_INCOMPAT_SEALED_BLOCKS) != 0;
     resume_state st = { 0 };
     uint64_t cut_at;
     char *sidecar = NULL;

@@ -693,18 +693,52 @@ static void put_le64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* Rebuilds the payload and header checksums (XXH3-64, seed 0) of the frame
- * that holds byte pos (spec/FORMAT.md §3: 48-byte headers from byte 72,
- * payload_size at +24, payload checksum at +32, header checksum of bytes
- * 0..39 at +40), so that only the blob's digest can notice the change. */
+static uint64_t varint_at(const uint8_t *p, size_t *i)
+{
+    uint64_t v = 0;
+    for (int shift = 0;; shift += 7) {
+        uint8_t c = p[(*i)++];
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if (c < 0x80)
+            return v;
+    }
+}
+
+/* Rebuilds the checksums (XXH3-64, seed 0) of the frame that holds byte pos
+ * (spec/FORMAT.md §3: 48-byte headers from byte 72, payload_size at +24,
+ * payload checksum at +32, header checksum of bytes 0..39 at +40), so that
+ * only the blob's digest can notice the change. In a sealed file (header
+ * incompat bit 1, §4.1) that is the checksum of the block holding pos in
+ * the directory, then the directory's in the header. */
 static void rechecksum_frame(uint8_t *buf, size_t len, size_t pos)
 {
     size_t off = 72, size;
+    int sealed = (le64(buf + 24) & 0x2) != 0;
 
     while (off + 48 <= len) {
         size = (size_t)(le64(buf + off + 24) & 0xffffffffu);
+        uint8_t *payload = buf + off + 48;
         if (pos >= off + 48 && pos < off + 48 + size) {
-            put_le64(buf + off + 32, XXH3_64bits(buf + off + 48, size));
+            size_t dir = size;
+            if (sealed) {
+                size_t i = 0, n = (size_t)varint_at(payload, &i), at;
+                static size_t sums[65536], starts[65536], lens[65536];
+                for (size_t k = 0; k < n; k++) {
+                    i++; /* codec */
+                    (void)varint_at(payload, &i);
+                    lens[k] = (size_t)varint_at(payload, &i);
+                    sums[k] = i;
+                    i += 8;
+                }
+                dir = at = i;
+                for (size_t k = 0; k < n; k++) {
+                    starts[k] = at;
+                    at += lens[k];
+                    if (pos - (off + 48) >= starts[k] && pos - (off + 48) < at)
+                        put_le64(payload + sums[k], XXH3_64bits(payload + starts[k], lens[k]));
+                }
+            }
+            put_le64(buf + off + 32, XXH3_64bits(payload, dir));
             put_le64(buf + off + 40, XXH3_64bits(buf + off, 40));
             return;
         }

@@ -57,7 +57,9 @@ static void build_and_parse(built *b, const rl_frame_builder *fb_in, int pack, c
     assert_int_equal(rl_fb_finish(&fb, &b->payload, NULL), 0);
     rl_fb_free(&fb);
     const char *why = NULL;
-    assert_int_equal(rl_frame_load(&b->f, b->payload.p, b->payload.len, &why), 0);
+    rl_scan_item it = { .payload = b->payload.p, .have = (uint32_t)b->payload.len, .fd = -1 };
+    it.h.payload_size = (uint32_t)b->payload.len;
+    assert_int_equal(rl_frame_load(&b->f, &it, &why), 0);
     rl_record_view v;
     assert_int_equal(rl_stream_next(&b->f.stream, &v, &why), 0);
     assert_int_equal(v.type, RL_REC_HISTORY);
@@ -262,7 +264,7 @@ static int decode_crafted(uint8_t type0, uint8_t p0, uint8_t l0, uint8_t p1, uin
     body[n++] = 1;
     if (p1 & RL_PRESENCE_PACKED)
         body[n++] = l1;
-    rl_block dir[2] = { { 0 }, { RL_CODEC_RAW, raw_len, raw_len, NULL } };
+    rl_block dir[2] = { { 0 }, { .codec = RL_CODEC_RAW, .raw_len = raw_len, .stored_len = raw_len } };
     return rl_history_decode(h, body, n, 2, dir, 2, arena, why);
 }
 
@@ -379,7 +381,10 @@ static void count_columns(const char *path, uint32_t *packed, uint32_t *unpacked
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     rl_scanner s;
-    rl_scanner_init(&s, fd, path, rl_le64(hdr + 48), RL_FILE_HEADER_SIZE);
+    rl_file_header fh;
+    const char *hwhy;
+    assert_int_equal(rl_file_header_decode(&fh, hdr, sizeof hdr, &hwhy), 0);
+    rl_scanner_init(&s, fd, path, &fh, RL_FILE_HEADER_SIZE);
     rl_frame f = { 0 };
     rl_scan_item it;
     *packed = *unpacked = 0;
@@ -387,7 +392,7 @@ static void count_columns(const char *path, uint32_t *packed, uint32_t *unpacked
         if (it.h.kind != RL_FRAME_DATA)
             continue;
         const char *why = NULL;
-        assert_int_equal(rl_frame_load(&f, it.payload, it.h.payload_size, &why), 0);
+        assert_int_equal(rl_frame_load(&f, &it, &why), 0);
         rl_record_view v;
         while (rl_stream_next(&f.stream, &v, &why) == 0) {
             if (v.type != RL_REC_HISTORY)
@@ -413,8 +418,8 @@ static void test_new_file_announces_packing(void **state)
     uint8_t hdr[RL_FILE_HEADER_SIZE];
     read_header(path, hdr);
     assert_int_equal(rl_le16(hdr + 8), 1);                   /* version_major */
-    assert_int_equal(rl_le16(hdr + 10), 1);                  /* version_minor */
-    assert_int_equal(rl_le64(hdr + 24), RL_INCOMPAT_PACKED_COLUMNS);
+    assert_int_equal(rl_le16(hdr + 10), 2);                  /* version_minor */
+    assert_int_equal(rl_le64(hdr + 24), RL_INCOMPAT_PACKED_COLUMNS | RL_INCOMPAT_SEALED_BLOCKS);
     uint32_t packed, unpacked;
     count_columns(path, &packed, &unpacked);
     assert_int_equal(packed, 100);

@@ -585,6 +585,12 @@ def enc(v):
         c = v & 0x7f; v >>= 7
         out.append(c | (0x80 if v else 0))
         if not v: return bytes(out)
+# Sealed files (header incompat bit 1, §4.1): each directory entry ends with
+# its block's checksum, and the payload checksum covers the directory only.
+sealed = struct.unpack_from("<Q", d, 24)[0] & 2
+def entry(codec, raw, stored, block):
+    e = bytes([codec]) + enc(raw) + enc(stored)
+    return e + struct.pack("<Q", xxhash.xxh3_64_intdigest(block)) if sealed else e
 off = 72
 while off + 48 <= len(d):
     kind, size = d[off + 4], struct.unpack_from("<I", d, off + 24)[0]
@@ -594,6 +600,7 @@ while off + 48 <= len(d):
         dirs = []
         for _ in range(n):
             codec = payload[i]; raw, i = varint(payload, i + 1); stored, i = varint(payload, i)
+            i += 8 if sealed else 0
             dirs.append((codec, raw, stored))
         blocks = []
         for codec, raw, stored in dirs:
@@ -603,13 +610,15 @@ while off + 48 <= len(d):
             b0 = zstandard.ZstdDecompressor().decompress(b0, max_output_size=dirs[0][1])
         if old in b0:
             b0 = b0.replace(old, new)
-            out = bytearray(enc(n)) + bytes([0]) + enc(len(b0)) + enc(len(b0))
-            for codec, raw, stored in dirs[1:]:
-                out += bytes([codec]) + enc(raw) + enc(stored)
+            out = bytearray(enc(n)) + entry(0, len(b0), len(b0), b0)
+            for (codec, raw, stored), block in zip(dirs[1:], blocks[1:]):
+                out += entry(codec, raw, stored, block)
+            dir_len = len(out)
             out += b0 + b"".join(blocks[1:])
             hdr = bytearray(d[off:off + 48])
             struct.pack_into("<I", hdr, 24, len(out))
-            struct.pack_into("<Q", hdr, 32, xxhash.xxh3_64_intdigest(bytes(out)))
+            checked = bytes(out[:dir_len]) if sealed else bytes(out)
+            struct.pack_into("<Q", hdr, 32, xxhash.xxh3_64_intdigest(checked))
             struct.pack_into("<Q", hdr, 40, xxhash.xxh3_64_intdigest(bytes(hdr[:40])))
             open(dst, "wb").write(d[:off] + bytes(hdr) + bytes(out))
             sys.exit(0)

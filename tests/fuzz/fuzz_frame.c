@@ -1,6 +1,6 @@
 /*
  * Fuzz target: one frame payload (spec/FORMAT.md §4, §5) as the reader
- * decodes it — block directory (rl_payload_parse), every block
+ * decodes it — block directory (rl_payload_parse, unsealed and sealed), every block
  * (rl_block_decode), the record stream of block 0 (rl_stream_open/next), and
  * each record's body by type: history columns, index entries, CBOR maps.
  * The input is a frame payload, without the 48-byte frame header.
@@ -49,13 +49,22 @@ static void decode_history(const rl_payload *p, uint8_t **raw, const rl_stream *
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The payload decoded as unsealed (§4) or sealed (§4.1); a sealed one is
+ * also checked (rl_sealed_check) as a scan checks it, then decoded anyway:
+ * the decoder must hold up whatever the checksums say. */
+static void decode_payload(const uint8_t *data, size_t size, int sealed)
 {
     rl_payload p;
     const char *why = NULL;
-    if (rl_payload_parse(&p, data, size, &why) != 0) {
+    if (sealed) {
+        (void)rl_sealed_check(data, size, 0, &why);
+        size_t dir;
+        if (rl_sealed_dir_len(data, size, &dir, &why) == 0)
+            FUZZ_ASSERT(dir <= size);
+    }
+    if (rl_payload_parse(&p, data, size, size, sealed, &why) != 0) {
         FUZZ_ASSERT(why != NULL);
-        return 0;
+        return;
     }
     FUZZ_ASSERT(p.nblocks >= 1);
     void *dctx = rl_dctx_new();
@@ -98,5 +107,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(raw);
     rl_dctx_free(dctx);
     rl_payload_free(&p);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    decode_payload(data, size, 0);
+    decode_payload(data, size, 1);
     return 0;
 }

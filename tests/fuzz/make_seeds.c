@@ -177,7 +177,7 @@ static void extract(const char *path)
     uint64_t size;
     CHECK(rl_read_file_header(fd, path, &hdr, &size));
     rl_scanner s;
-    rl_scanner_init(&s, fd, path, hdr.salt, RL_FILE_HEADER_SIZE);
+    rl_scanner_init(&s, fd, path, &hdr, RL_FILE_HEADER_SIZE);
     rl_frame f;
     memset(&f, 0, sizeof f);
     rl_scan_item it;
@@ -188,7 +188,7 @@ static void extract(const char *path)
         const char *why;
         if (it.h.kind != RL_FRAME_DATA && it.h.kind != RL_FRAME_INDEX)
             continue;
-        CHECK(rl_frame_load(&f, it.payload, it.h.payload_size, &why));
+        CHECK(rl_frame_load(&f, &it, &why));
         rl_record_view rv;
         while (rl_stream_next(&f.stream, &rv, &why) == 0) {
             rl_buf b = { 0 };
