@@ -943,6 +943,16 @@ def sealed_files(f0, f1, f2):
          "no directory matches its payload_checksum")
     emit("unsealed_frame_with_flag.runlog", HS + s0 + f1 + s2, "err", 5, 5, "damaged",
          "flags 0x3, the frame of rows 5..9 written unsealed (1.1) between sealed ones")
+    # §8.2: in a sealed file every frame but a trailer is checked as sealed,
+    # frames of kinds a reader does not know included (it skips them once intact).
+    p = b"a payload of a later version"
+    emit("sealed_ignorable_kind.runlog", HS + s0 + sealed_frame(0x85, 1, [p], 0) + s2,
+         "ok", 5, 5, "intact",
+         "flags 0x3, a frame of unknown ignorable kind 0x85 with a sealed payload: intact, skipped")
+    emit("unsealed_ignorable_kind.runlog", HS + s0 + frame(0x85, 1, p, 0) + p + s2,
+         "err", 5, 5, "damaged",
+         "flags 0x3, a frame of unknown ignorable kind 0x85 whose payload_checksum covers its "
+         "whole payload (not sealed): checked as sealed (§8.2), it is damaged")
 
 
 NOTES_HEAD = """# Hostile run-logs
