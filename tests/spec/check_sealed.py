@@ -5,7 +5,8 @@ library is read through the `runlog` command.
 
  1. the example of §4.1, byte for byte;
  2. a sealed file written by spec_writer.py: `runlog verify` finds it intact,
-    `runlog export json` gives the values written, and `runlog dump` agrees
+    `runlog export json` and `runlog history` (one key) give the values
+    written, and `runlog dump` agrees
     with spec_reader.py record for record (compare.py); the same run written
     as 1.1 (no flag) reads the same;
  3. that file with one byte of a value block changed: the frame is damaged
@@ -17,7 +18,9 @@ library is read through the `runlog` command.
 
 usage: check_sealed.py RUNLOG HOSTILE_DIR
 """
+import csv
 import decimal
+import io
 import json
 import os
 import re
@@ -39,11 +42,17 @@ def check(cond, what):
         print("FAIL: " + what, file=sys.stderr)
 
 
+def report(before, what):
+    """Prints what a section checked, or that it failed (details above)."""
+    print(("ok: " if len(FAILED) == before else "FAILED: ") + what)
+
+
 def run(*cmd):
     return subprocess.run(cmd, capture_output=True, text=True)
 
 
 def spec_example():
+    before = len(FAILED)
     p, d = w.sealed_payload([(w.RAW, b"ABC")])
     want = bytes.fromhex("01 00 03 03 0E 87 5C 40 0F A4 4D 24 41 42 43")
     check(p == want, "§4.1 example: payload %s, spec says %s" % (p.hex(" "), want.hex(" ")))
@@ -54,7 +63,7 @@ def spec_example():
     check(spec_reader.sealed_check(want[:-1] + b"D", 0x295288081C6DD27C) == "block 0 checksum mismatch",
           "spec_reader: example with its block changed is damaged")
     check(spec_reader.Payload(want, sealed=True).block(0) == b"ABC", "spec_reader: example's block")
-    print("§4.1 example: 15 bytes, payload_checksum 0x295288081C6DD27C")
+    report(before, "§4.1 example: 15 bytes, payload_checksum 0x295288081C6DD27C")
 
 
 def export_json(runlog, path, strict=False):
@@ -69,7 +78,17 @@ def num(v):
     return v if isinstance(v, str) else float(v)
 
 
+def cell(v):
+    """A value as `runlog history` prints it (CSV, spec/EXPORTS.md)."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return repr(v) if isinstance(v, float) else str(v)
+
+
 def same_run(runlog, path, label):
+    before = len(FAILED)
     r = run(runlog, "verify", path)
     check(r.returncode == 0 and "OK" in r.stdout, "%s: runlog verify: %s%s" % (label, r.stdout, r.stderr))
     r, doc = export_json(runlog, path, strict=True)
@@ -101,9 +120,17 @@ def same_run(runlog, path, label):
     check(list(summ) == ["loss", "epoch", "ok", "name", "note", "best"]
           and float(summ["loss"]) == 1.0 / w.NROWS and summ["name"] == "last \u00e9"
           and float(summ["best"]) == 0.75, "%s: summary %r" % (label, summ))
+    # One key at a time (`runlog history`): in a sealed file the library reads
+    # only that key's blocks (§4.1 "Reading part of a sealed frame").
+    for key in w.KEYS:
+        r = run(runlog, "history", path, key, "--strict")
+        got = list(csv.reader(io.StringIO(r.stdout)))[1:]
+        want = [(step, f[key]) for step, _, f in rows if key in f]
+        check(r.returncode == 0 and [(int(g[1]), g[3]) for g in got] == [(st, cell(v)) for st, v in want],
+              "%s: runlog history %s: %s %s" % (label, key, got, r.stderr))
     r = run(sys.executable, os.path.join(HERE, "compare.py"), runlog, path)
     check(r.returncode == 0, "%s: compare.py: %s%s" % (label, r.stdout, r.stderr))
-    print("%s: runlog verify, export json and dump give what spec_writer.py wrote" % label)
+    report(before, "%s: verify, export json, history and dump give what spec_writer.py wrote" % label)
 
 
 def spec_damage(path):
@@ -119,6 +146,7 @@ def verify_damage(runlog, path):
 
 
 def damaged_frame(runlog, tmp):
+    before = len(FAILED)
     data = bytearray(w.sample())
     f0 = 72
     payload = bytes(data[f0 + 48:f0 + 48 + int.from_bytes(data[f0 + 24:f0 + 28], "little")])
@@ -139,12 +167,20 @@ def damaged_frame(runlog, tmp):
     check(doc is not None and r.returncode == 1 and doc["history"] == [] and doc["config"] == {}
           and doc["run"]["state"] == "finished" and "byte %d" % f0 in r.stderr,
           "damaged block: tolerant export should skip the frame whole: %s" % r.stderr)
+    # A one-key read that meets the failing block returns nothing of its frame (§4.1).
+    r = run(runlog, "history", path, "loss")
+    check(r.stdout.strip() == "key,step,timestamp,value" and "byte %d" % f0 in r.stderr,
+          "damaged block: runlog history loss should return no row: %s %s" % (r.stdout, r.stderr))
+    r = run(runlog, "history", path, "loss", "--strict")
+    check(r.returncode == 1 and "byte %d" % f0 in r.stderr,
+          "damaged block: strict runlog history loss should fail naming byte %d: %s" % (f0, r.stderr))
     sd, _ = spec_damage(path)
     check(sd == [f0], "damaged block: spec_reader reports %s" % sd)
-    print("a block changed: frame at byte %d damaged (verify, strict and tolerant export)" % f0)
+    report(before, "a block changed: frame at byte %d damaged (verify, strict and tolerant export, one-key history)" % f0)
 
 
 def hostile(runlog, hdir):
+    before = len(FAILED)
     names = []
     with open(os.path.join(hdir, "MANIFEST.tsv")) as f:
         for line in f:
@@ -164,7 +200,7 @@ def hostile(runlog, hdir):
                   "%s: strict export should fail naming byte %d: %s" % (name, sd[0], r.stderr))
         else:
             check(r.returncode == 0, "%s: strict export failed: %s" % (name, r.stderr))
-    print("hostile 1.2 files: %d, verify and spec_reader agree on every damage offset" % len(names))
+    report(before, "hostile 1.2 files: %d, verify and spec_reader agree on every damage offset" % len(names))
 
 
 def main():
