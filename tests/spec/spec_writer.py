@@ -8,7 +8,6 @@ usage: spec_writer.py OUT.runlog     writes sample() (below) to OUT.runlog
 
 Section numbers are the spec's. Needs python3-xxhash and python3-zstandard.
 """
-import math
 import struct
 import sys
 
