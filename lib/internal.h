@@ -135,6 +135,7 @@ typedef struct rl_walk_ops {
     int (*damage)(void *ctx, const rl_scan_item *it); /* RL_SCAN_DAMAGE; NULL: skipped */
     int (*end)(void *ctx, const rl_scan_item *it);    /* RL_SCAN_END or RL_SCAN_TORN (it->kind
                                                           says), the last item; NULL: nothing */
+    int head_only;   /* sealed data frames read in part: rl_scanner_next_head() */
 } rl_walk_ops;
 /* 0 after the end; the scanner's error (RUNLOG_EIO, RUNLOG_ENOMEM) or the
  * first nonzero callback return. The scanner is left where the walk

@@ -76,7 +76,10 @@ struct runlog_reader {
     int index_checked;
     uint64_t index_checked_size;
     uint64_t history_reads;
-    struct key_map *map;     /* built by the second history read (key_map_build) */
+    struct key_map *map;     /* built by the first history read of a sealed file, the
+                              * second of another (key_map_build) */
+    uint64_t map_refused_size; /* + 1: the file size at which a map could not be
+                                * built (damage, its budget): not tried again */
 };
 
 int rl_reader_fd(const runlog_reader *r) { return r->fd; }
@@ -1837,17 +1840,24 @@ static int hist_walk_damage(void *ctx, const rl_scan_item *it)
     return reader_damage(r, scan_damage_code(it), it->offset, it->why);
 }
 
-/* ---- The key map: where each key's columns are, for the reads after the
- * first (a reader that opens once and reads many keys, as the Python
- * reader does). One scan decodes every data frame's record stream (no value
- * blocks) and keeps, per key, its columns' descriptors and their records'
- * steps and times; a later read of any key then reads, checksums and parses
- * the directory of just the frames that hold it and decodes just its
- * blocks: block 0 (a wide run's key table and tens of thousands of column
- * descriptors a frame) is not decoded again. Built from a scan, not from the
- * index, so an index cannot mislead it. Valid while the file keeps the size
- * it had; a scan that met damage, or a map over its memory budget, is not
- * kept (reads go on as before). ---- */
+/* ---- The key map: where each key's columns are (spec/FORMAT.md §7.1,
+ * "Reading one key with a key map"). One scan decodes every data frame's
+ * record stream (no value blocks) and keeps, per key, its columns'
+ * descriptors and their records' steps and times; a read of any key then
+ * decodes just its blocks: block 0 (a wide run's key table and tens of
+ * thousands of column descriptors a frame) is not decoded again.
+ *
+ * In a sealed file (§4.1) the scan reads each data frame's header,
+ * directory and block 0 only, and the map keeps the directory, so that a
+ * key's read reads and checks just its own blocks: the map is built by the
+ * first read. In an unsealed file the scan reads every frame whole, and a
+ * key's read must read and checksum each frame that holds the key whole
+ * again: the map is built by the second read (a reader that opens once and
+ * reads many keys, as the Python reader does).
+ *
+ * Built from a scan, not from the index, so an index cannot mislead it.
+ * Valid while the file keeps the size it had; a scan that met damage, or a
+ * map over its memory budget, is not kept (reads go on as before). ---- */
 
 typedef struct map_rec {
     uint32_t frame;
@@ -1864,9 +1874,14 @@ typedef struct map_col {
 
 typedef struct key_map {
     uint64_t size;           /* the file size it describes */
+    uint64_t build_decoded;  /* block bytes its scan decoded and the data frames it read, */
+    uint64_t build_frames;   /* counted by the read that built it */
     /* The data frames: where, and the payload checksum the map was built
-     * from (a frame rewritten in place since is not the one mapped). */
-    struct map_frame { uint64_t offset, checksum; uint32_t size; } *frames;
+     * from (a frame rewritten in place since is not the one mapped); in a
+     * sealed file, its block directory (blocks, stored == NULL), whose
+     * checksums each block read is checked against. */
+    struct map_frame { uint64_t offset, checksum; uint32_t size, nblocks; rl_block *blocks; } *frames;
+    int sealed;
     size_t nframes, frames_cap;
     map_rec *recs;
     size_t nrecs, recs_cap;
@@ -1922,7 +1937,18 @@ static int key_map_frame(key_map *m, const rl_scan_item *it)
     if (grow((void **)&m->frames, &m->frames_cap, m->nframes, sizeof *m->frames))
         return RUNLOG_ENOMEM;
     uint32_t frame = (uint32_t)m->nframes;
-    m->frames[m->nframes++] = (struct map_frame){ it->offset, it->h.payload_checksum, it->h.payload_size };
+    struct map_frame *mf = &m->frames[m->nframes++];
+    *mf = (struct map_frame){ it->offset, it->h.payload_checksum, it->h.payload_size, 0, NULL };
+    if (m->sealed) {
+        size_t bl = (size_t)f->payload.nblocks * sizeof *mf->blocks;
+        if (!(mf->blocks = rl_arena_alloc_raw(&m->arena, bl)))
+            return RUNLOG_ENOMEM;
+        memcpy(mf->blocks, f->payload.blocks, bl);
+        for (uint32_t i = 0; i < f->payload.nblocks; i++)
+            mf->blocks[i].stored = NULL;
+        mf->nblocks = f->payload.nblocks;
+        m->bytes += bl;
+    }
     uint32_t *id_of = rl_arena_alloc(&f->arena, ((size_t)f->stream.nkeys + 1) * sizeof *id_of);
     if (!id_of)
         return RUNLOG_ENOMEM;
@@ -2003,11 +2029,15 @@ static key_map *key_map_build(runlog_reader *r)
     key_map *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
+    m->sealed = (r->hdr.incompat_flags & RL_INCOMPAT_SEALED_BLOCKS) != 0;
     rl_scanner s;
     rl_scanner_init(&s, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
-    static const rl_walk_ops ops = { .frame = key_map_walk_frame, .damage = key_map_walk_damage };
+    const rl_walk_ops ops = { .frame = key_map_walk_frame, .damage = key_map_walk_damage,
+                              .head_only = m->sealed };
     int rc = rl_scan_walk(&s, &ops, m);
     m->size = s.size;
+    m->build_decoded = m->ws.decoded;
+    m->build_frames = m->nframes;
     rl_scanner_free(&s);
     rl_frame_free(&m->ws);
     uint32_t nkeys = m->names.count;
@@ -2051,7 +2081,16 @@ static int key_map_read(runlog_reader *r, key_map *m, runlog_history *h, const c
     for (uint32_t i = lo; i < hi && !rc;) {
         const map_col *mc = &m->cols[m->order[i]];
         const map_rec *mr = &m->recs[mc->rec];
-        if (mr->frame != loaded) {
+        if (mr->frame != loaded && m->sealed) {
+            /* The directory the map checked; each block is read and
+             * checked against its checksum as it is decoded (§4.1). */
+            const struct map_frame *mf = &m->frames[mr->frame];
+            if ((rc = rl_frame_load_kept(f, mf->blocks, mf->nblocks, r->fd,
+                                         mf->offset + RL_FRAME_HEADER_SIZE, why)))
+                break;
+            loaded = mr->frame;
+            h->frames_read++;
+        } else if (mr->frame != loaded) {
             rl_scan_item it;
             /* Read and checked as a scan checks it: header, checksum,
              * directory; the record stream is the one the map decoded. */
@@ -2100,15 +2139,25 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     rl_frame ws = { 0 };
     uint64_t rows = 0;
     uint64_t at = 0; /* the frame being read, for an out-of-memory detail */
-    /* A second key of the same file: map where every key is, once, and
-     * read this key and the next ones from the map. */
-    if (r->map && r->map->size != rl_file_size(r->fd)) {
+    /* Map where every key is, once, and read this key and the next ones
+     * from the map: at the first read of a sealed file (the map costs its
+     * frames' block 0s), at the second of another (the map costs a pass
+     * over its frames, which a second key would cost anyway). */
+    uint64_t size_now = rl_file_size(r->fd);
+    if (r->map && r->map->size != size_now) {
         key_map_free(r->map);
         r->map = NULL;
     }
-    if (!r->map && r->history_reads++ >= 1)
+    int sealed = (r->hdr.incompat_flags & RL_INCOMPAT_SEALED_BLOCKS) != 0;
+    if (!r->map && r->history_reads++ >= (sealed ? 0u : 1u) && r->map_refused_size != size_now + 1) {
         r->map = key_map_build(r);
+        if (!r->map)
+            r->map_refused_size = size_now + 1;
+    }
     if (r->map) {
+        h->bytes_decoded += r->map->build_decoded; /* once: the read that built it */
+        h->frames_read += r->map->build_frames;
+        r->map->build_decoded = r->map->build_frames = 0;
         int mrc = key_map_read(r, r->map, h, key, &why);
         if (mrc == 0 && h->len > 0) {
             *out = h;

@@ -244,6 +244,8 @@ int rl_scanner_next_head(rl_scanner *s, rl_scan_item *out)
         return rc;
     if (!rl_block_sealed_ok(&b0, s->buf.p + dir))
         return rl_scanner_next(s, out);
+    memset(out, 0, sizeof *out);
+    out->offset = at;
     return frame_checked(s, out, &h, s->buf.p, (uint32_t)have, 1);
 }
 
@@ -264,7 +266,7 @@ int rl_scan_walk(rl_scanner *s, const rl_walk_ops *ops, void *ctx)
 {
     for (;;) {
         rl_scan_item it;
-        int rc = rl_scanner_next(s, &it);
+        int rc = ops->head_only ? rl_scanner_next_head(s, &it) : rl_scanner_next(s, &it);
         if (rc)
             return rc;
         switch (it.kind) {

@@ -689,12 +689,14 @@ static void test_history_uses_index(void **state)
     print_message("frames read for one key: %llu then %llu with the index, %llu then %llu by scanning\n",
                   (unsigned long long)frames_read[0][0], (unsigned long long)frames_read[0][1],
                   (unsigned long long)frames_read[1][0], (unsigned long long)frames_read[1][1]);
-    /* The first read through the index checks every entry against its frame
-     * (spec/FORMAT.md §7.2); later ones read the key's one frame. */
+    /* The first read checks every frame: in an unsealed file through the
+     * index, every entry against its frame (spec/FORMAT.md §7.2); in a
+     * sealed one, as this is, by building the key map from every frame's
+     * directory and block 0 (§7.1). Later ones read the key's one frame. */
     assert_true(frames_read[0][0] >= 20);
     assert_true(frames_read[0][1] >= 1 && frames_read[0][1] <= 2);
-    /* Scanning: the whole file once, then (the reader remembers which
-     * frames hold which keys) the key's frame. */
+    /* Without an index: the same (scanning the whole file once, unsealed),
+     * then the key's frame. */
     assert_true(frames_read[1][0] >= 20);
     assert_true(frames_read[1][1] >= 1 && frames_read[1][1] <= 2);
     free(crashed);
@@ -903,6 +905,136 @@ static void test_history_key_map(void **state)
     runlog_reader_close(r);
 }
 
+/* A wide sealed file (format 1.2, spec/FORMAT.md §4.1) writes k0..k299
+ * over 40 rows in 4 frames; *frame1: the offset of its second data frame
+ * and *end1 the end of that frame's payload. */
+static void write_sealed_wide(const char *path, uint64_t *frame1, uint64_t *end1)
+{
+    tu_clock clock = {T0, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 1);
+    runlog_writer *w = NULL;
+    char key[16];
+    TU_OK(runlog_writer_open(&w, path, &o));
+    for (int i = 0; i < 40; i++) {
+        for (int k = 0; k < 300; k++) {
+            snprintf(key, sizeof key, "k%d", k);
+            TU_OK(runlog_writer_add_double(w, key, k * 1000 + i));
+        }
+        TU_OK(runlog_writer_commit(w));
+        if (i % 10 == 9)
+            TU_OK(runlog_writer_flush(w));
+    }
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    size_t len;
+    unsigned char *file = tu_read_file(path, &len);
+    assert_true((file[24] & 0x2) != 0); /* incompat_flags: sealed_blocks */
+    uint64_t off = 72, size = file[72 + 24] | file[72 + 25] << 8 | (uint64_t)file[72 + 26] << 16;
+    off += 48 + size; /* past the first data frame */
+    assert_int_equal(file[off + 4], 1); /* the second one: data */
+    size = file[off + 24] | file[off + 25] << 8 | (uint64_t)file[off + 26] << 16 | (uint64_t)file[off + 27] << 24;
+    *frame1 = off;
+    *end1 = off + 48 + size;
+    free(file);
+}
+
+/* A sealed file is read in part (§4.1): the first read of a key builds the
+ * key map from the frames' directories and block 0s, and reads only the
+ * key's own blocks; the values are the whole-file scan's. A value block
+ * that fails its checksum is seen by the reads that need it (strict: a
+ * checksum error naming its frame; tolerant: the scan's answer, the frame
+ * skipped), not by the others, which the spec allows (§4.1, "Reading part
+ * of a sealed frame"). */
+static void test_history_sealed_partial(void **state)
+{
+    fixture *fx = *state;
+    uint64_t frame1, end1;
+    write_sealed_wide(fx->path, &frame1, &end1);
+    runlog_reader *r = NULL;
+    runlog_histories *all = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    TU_OK(runlog_reader_histories(&all, r)); /* a whole-file scan */
+    uint64_t all_bytes = runlog_histories_bytes_decoded(all);
+    runlog_reader_close(r);
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    static const char *keys[] = {"k0", "k150", "k299"};
+    uint64_t first = 0;
+    for (size_t i = 0; i < 3; i++) {
+        runlog_history *h = NULL;
+        size_t at;
+        TU_OK(runlog_reader_history(&h, r, keys[i]));
+        TU_OK(runlog_histories_find(&at, all, keys[i]));
+        const runlog_history *g = runlog_histories_get(all, at);
+        size_t n = runlog_history_length(g);
+        assert_int_equal(n, 40);
+        assert_int_equal(runlog_history_length(h), n);
+        assert_memory_equal(runlog_history_steps(h), runlog_history_steps(g), n * 8);
+        assert_memory_equal(runlog_history_times(h), runlog_history_times(g), n * 8);
+        assert_memory_equal(runlog_history_values(h), runlog_history_values(g), n * 8);
+        /* The first read: the 4 frames' block 0s and the key's blocks (a
+         * pack of 16 KiB or a little more, §6.1, per frame), not the other
+         * blocks; the next ones: the key's blocks only. */
+        uint64_t dec = runlog_history_bytes_decoded(h);
+        assert_true(dec < all_bytes);
+        if (i == 0)
+            first = dec;
+        else
+            assert_true(dec < first && dec <= 4 * (16384 + 1024));
+        runlog_history_free(h);
+    }
+    runlog_reader_close(r);
+    runlog_histories_free(all);
+
+    /* The last byte of the second frame's last block, flipped: the frame is
+     * damaged for a scan (verify), and for the reads of the keys in that block. */
+    size_t len;
+    unsigned char *file = tu_read_file(fx->path, &len);
+    file[end1 - 1] ^= 0x01;
+    tu_write_file(fx->path, file, len);
+    free(file);
+    runlog_report *rep = NULL;
+    TU_OK(runlog_verify(&rep, fx->path));
+    assert_int_equal(runlog_report_damage_count(rep), 1);
+    runlog_damage_kind kind;
+    uint64_t off, dlen;
+    const char *what;
+    TU_OK(runlog_report_damage(rep, 0, &kind, &off, &dlen, &what));
+    assert_int_equal(kind, RUNLOG_DAMAGE_FRAME);
+    assert_true(off == frame1);
+    assert_string_equal(what, "block checksum mismatch");
+    runlog_report_free(rep);
+    char where[64];
+    snprintf(where, sizeof where, "byte %llu", (unsigned long long)frame1);
+    for (int tolerant = 0; tolerant < 2; tolerant++) {
+        runlog_reader_options ro = RUNLOG_READER_OPTIONS_INIT;
+        ro.flags = tolerant ? RUNLOG_READ_TOLERANT : 0;
+        TU_OK(runlog_reader_open(&r, fx->path, &ro));
+        int ok = 0, bad = 0;
+        char key[16];
+        for (int k = 0; k < 300; k++) {
+            snprintf(key, sizeof key, "k%d", k);
+            runlog_history *h = NULL;
+            int rc = runlog_reader_history(&h, r, key);
+            if (rc == 0 && runlog_history_length(h) == 40) {
+                ok++;
+                assert_true(runlog_history_values(h)[39] == k * 1000 + 39);
+            } else if (tolerant) {
+                TU_OK(rc); /* the scan's answer: the second frame's 10 rows lost */
+                assert_int_equal(runlog_history_length(h), 30);
+                bad++;
+            } else {
+                assert_int_equal(rc, RUNLOG_ECHECKSUM);
+                assert_non_null(strstr(runlog_error_detail(), where));
+                bad++;
+            }
+            runlog_history_free(h);
+        }
+        assert_true(bad >= 1 && ok >= 200);
+        runlog_reader_close(r);
+    }
+}
+
 /* ---- JSON rendering of the values JSON cannot hold ------------------------ */
 
 /* runlog.h: NaN and the infinities become "NaN", "Infinity", "-Infinity". */
@@ -950,6 +1082,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_uses_index, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_histories_all_keys, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_key_map, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_history_sealed_partial, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_value_to_json, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
