@@ -1,7 +1,8 @@
 #!/bin/sh
 # An independent reader written from spec/FORMAT.md alone (spec_reader.py)
 # must read what the library writes: a deterministic fixture with every
-# record and value type, the demo's runs, and a file grown by `runlog log`.
+# record and value type, the demo's runs, and a file grown by `runlog log`;
+# and a file written by spec_writer.py (from the spec alone) must read back.
 # usage: check.sh RUNLOG CLI_FIXTURE DEMO
 set -eu
 runlog=$1 fixture=$2 demo=$3
@@ -20,6 +21,9 @@ trap 'rm -rf "$tmp"' EXIT
 "$runlog" log "$tmp/log.runlog" --step 7 a=nan
 "$runlog" finish "$tmp/log.runlog" --exit-code 3
 "$py" "$here/compare.py" "$runlog" "$tmp/fixture.runlog" "$tmp"/demo/*.runlog "$tmp/log.runlog"
+# Format 1.2 (sealed payloads, FORMAT.md §4.1) from the spec's side: a file
+# written by spec_writer.py, the §4.1 example, and the 1.2 hostile files.
+"$py" "$here/check_sealed.py" "$runlog" "$here/../data/hostile"
 # Files of earlier format versions (tests/data/golden/VERSION/, §13): both
 # readers agree on them, and the library still dumps exactly what it dumped
 # when they were written (FILE.dump.jsonl, checked then against the spec reader).

@@ -4,6 +4,10 @@
 It exists to check the spec: if this reader, which follows only the spec's
 words, gives the same answers as librunlog, the spec is complete enough for
 someone who never saw the C code. Section numbers below are the spec's.
+It reads format 1.0, 1.1 and 1.2 (sealed payloads, §4.1: in a file with the
+sealed_blocks flag the scan checks the directory against payload_checksum and
+every block against its own checksum, and skips the frame whole as damaged
+when one fails).
 
 usage: spec_reader.py [--tolerant] [--records] FILE
 
@@ -43,7 +47,8 @@ REC_NAMES = {0x01: "run_start", 0x02: "config", 0x03: "history", 0x04: "summary"
 NOT_PRINTED = (0x0A, 0x8D)
 # §2.2: the incompatible feature flags this reader knows.
 INCOMPAT_PACKED_COLUMNS = 0x1
-KNOWN_INCOMPAT = INCOMPAT_PACKED_COLUMNS
+INCOMPAT_SEALED_BLOCKS = 0x2  # §2.2, §4.1 (format 1.2)
+KNOWN_INCOMPAT = INCOMPAT_PACKED_COLUMNS | INCOMPAT_SEALED_BLOCKS
 
 
 class Corrupt(Exception):
@@ -212,7 +217,8 @@ def file_header(data):
     if incompat & ~KNOWN_INCOMPAT:
         raise Unsupported("unsupported feature: unknown incompatible feature flags %#x"
                           % (incompat & ~KNOWN_INCOMPAT))
-    return struct.unpack_from("<Q", data, 48)[0]  # the salt
+    # The salt, and whether every data and index payload of the file is sealed (§2.2).
+    return struct.unpack_from("<Q", data, 48)[0], bool(incompat & INCOMPAT_SEALED_BLOCKS)
 
 
 # ---- §3 frames and §8.2 scanning ---------------------------------------------------
@@ -230,7 +236,45 @@ def frame_header(data, pos, salt):
     return kind, seq, size, nrec, pck
 
 
-def scan(data, salt):
+def sealed_directory(payload):
+    """§4.1: the entries (codec, raw_len, stored_len, checksum) and the directory's
+    length, or None when the directory cannot be delimited. Only the varints' form (§1)
+    and the bytes present count here; the rules of §4 are checked when the frame is
+    decoded (Payload), as for an unsealed directory."""
+    c = Cur(payload)
+    try:
+        n = c.varint()
+        if 11 * n > c.left():  # every entry takes at least 11 bytes (§4.1, §10)
+            return None
+        entries = []
+        for _ in range(n):
+            codec = c.u8()
+            raw, stored = c.varint(), c.varint()
+            entries.append((codec, raw, stored, struct.unpack("<Q", c.take(8))[0]))
+    except Corrupt:
+        return None
+    return entries, c.p
+
+
+def sealed_check(payload, pck):
+    """None when a sealed payload checks (§4.1, §8.2), else the reason of the damage."""
+    d = sealed_directory(payload)
+    if d is None:
+        return "sealed block directory cannot be delimited"
+    entries, dlen = d
+    if xxh3(payload[:dlen]) != pck:
+        return "sealed block directory checksum mismatch"
+    if sum(e[2] for e in entries) != len(payload) - dlen:
+        return None  # malformed (§4): no block is checked; Payload reports it
+    pos = dlen
+    for i, (_, _, stored, ck) in enumerate(entries):
+        if xxh3(payload[pos:pos + stored]) != ck:
+            return "block %d checksum mismatch" % i
+        pos += stored
+    return None
+
+
+def scan(data, salt, sealed=False):
     """Yields ("frame", offset, kind, seq, payload) and ("damage"|"torn", offset, length, why)."""
     pos, last_seq, size = 72, None, len(data)
     while pos < size:
@@ -261,8 +305,13 @@ def scan(data, salt):
         kind, seq, psize, _nrec, pck = h
         payload = data[pos + 48:pos + 48 + psize]
         end = pos + 48 + psize
-        if xxh3(payload) != pck:
-            yield ("damage", pos, end - pos, "frame payload checksum mismatch")
+        # §8.2: in a sealed file every payload but a trailer's is sealed (§4.1).
+        if not sealed or kind == 3:
+            bad = None if xxh3(payload) == pck else "frame payload checksum mismatch"
+        else:
+            bad = sealed_check(payload, pck)
+        if bad:
+            yield ("damage", pos, end - pos, bad)
         elif last_seq is not None and seq <= last_seq:
             yield ("damage", pos, end - pos, "frame out of sequence")
         else:
@@ -274,15 +323,18 @@ def scan(data, salt):
 # ---- §4 payload ------------------------------------------------------------------------
 
 class Payload:
-    def __init__(self, payload):
+    def __init__(self, payload, sealed=False):
         c = Cur(payload)
         n = c.count(LIMITS["blocks"])
-        if n == 0 or 3 * n > c.left():
+        entry_min = 11 if sealed else 3  # a sealed entry ends with a u64 checksum (§4.1)
+        if n == 0 or entry_min * n > c.left():
             raise Corrupt("block count impossible for the payload size")
         self.dir = []
         for _ in range(n):
             codec = c.u8()
             raw, stored = c.count(LIMITS["block"]), c.count(LIMITS["payload"])
+            if sealed:
+                c.take(8)  # the block's checksum: checked by the scan (§8.2)
             if codec not in (0, 1):
                 raise Unsupported("unknown block codec %d" % codec)
             if codec == 0 and raw != stored:
@@ -456,8 +508,8 @@ def column(ctype, n, raw):
 
 def records(data, tolerant=False):
     """Every record in file order: ("history"|"system", time, step, fields) or (name, time, None, body)."""
-    salt = file_header(data)
-    for item in scan(data, salt):
+    salt, sealed = file_header(data)
+    for item in scan(data, salt, sealed):
         if item[0] == "torn":
             return  # not yet written: never an error (§8.3)
         if item[0] == "damage":
@@ -472,7 +524,7 @@ def records(data, tolerant=False):
         if kind != 1:
             raise Unsupported("byte %d: unknown required frame kind %d" % (offset, kind))
         try:
-            out = list(frame_records(payload))
+            out = list(frame_records(payload, sealed))
         except Corrupt as e:
             if not tolerant:
                 raise Corrupt("byte %d: %s" % (offset, e))
@@ -483,8 +535,8 @@ def records(data, tolerant=False):
         yield from out
 
 
-def frame_records(payload):
-    p = Payload(payload)
+def frame_records(payload, sealed=False):
+    p = Payload(payload, sealed)
     keys, recs = block0(p)
     owners = {}
     for rec_no, (t, body) in enumerate(recs):

@@ -167,6 +167,41 @@ def trailer_frame(seq, index_offset, count):
     return frame(TRAILER, seq, p, 0) + p
 
 
+# ---- sealed payloads (spec §4.1, format 1.2) ----------------------------------
+SEALED_BLOCKS = 0x2
+
+
+def sealed_payload(blocks, sums=None):
+    """blocks: raw bytes, block 0 first, all stored raw. Returns (payload,
+    directory): each entry ends with the XXH3-64 of its block (sums[i] when
+    given and not None), and payload_checksum covers the directory."""
+    d = varint(len(blocks))
+    for i, raw in enumerate(blocks):
+        ck = xx(raw) if sums is None or sums[i] is None else sums[i]
+        d += bytes([RAW]) + varint(len(raw)) + varint(len(raw)) + struct.pack("<Q", ck)
+    return d + b"".join(blocks), d
+
+
+def sealed_frame(kind, seq, blocks, nrec, sums=None, pck=None):
+    """A frame with a sealed payload; pck replaces the directory's checksum."""
+    p, d = sealed_payload(blocks, sums)
+    h = struct.pack("<IBBHQQIIQ", 0x52464C52, kind, 0, 0, SALT, seq, len(p), nrec,
+                    xx(d) if pck is None else pck)
+    return h + struct.pack("<Q", xx(h)) + p
+
+
+def rows_blocks(first, n, extra=()):
+    """The blocks of rows_frame(): block 0 and the column of "loss"."""
+    steps = list(range(first, first + n))
+    recs = list(extra) + [record(HISTORY, history_body(steps, [(0, 3, None, 1)]))]
+    return [block0([b"loss"], recs), shuffle([loss(s) for s in steps])], len(recs)
+
+
+def finish_blocks():
+    body = cbor2.dumps({"t": T0 + 10**9, "exit_code": 0, "state": "finished"})
+    return [block0([], [record(FINISH, body)])], 1
+
+
 # ---- blobs and artifacts (spec §12) ------------------------------------------
 BLOB_CHUNK, ARTIFACT = 0x8D, 0x8E
 
@@ -804,6 +839,8 @@ def main():
     emit("map_key_with_nul.runlog", H + f0 + frame(DATA, 1, p, 1) + p + f2, "err", 5, 5, "damaged",
          "a config map key \"lr\\0x\" (U+0000 in a key)")
 
+    sealed_files(f0, f1, f2)
+
     with open(os.path.join(OUT, "MANIFEST.tsv"), "w") as f:
         f.write("# name\tstrict\trows_min\trows_max\tverify\tnote (written by make_hostile.py)\n")
         for m in MANIFEST:
@@ -816,6 +853,106 @@ def main():
             rows = str(lo) if lo == hi else "%d..%d" % (lo, hi)
             f.write("| `%s` | %s | %s | %s | %s |\n" % (name, strict, rows, verify, note.replace("|", "\\|")))
     print("wrote %d files to %s" % (len(MANIFEST), OUT))
+
+
+def sealed_files(f0, f1, f2):
+    """Format 1.2, sealed payloads (§4.1): a file with the sealed_blocks flag,
+    its frames sealed, then each way a sealed frame can be damaged or a file
+    can mix the two layouts. The damage of a sealed frame (§4.1 "Checking a
+    sealed frame") is found by the scan: the frame is skipped whole."""
+    HS = file_header(minor=2, incompat=1 | SEALED_BLOCKS)
+    HP = file_header(minor=1, incompat=1)
+
+    def sealed(seq, blocks_nrec, kind=DATA, **kw):
+        blocks, nrec = blocks_nrec
+        return sealed_frame(kind, seq, blocks, nrec, **kw)
+    s0 = sealed(0, rows_blocks(0, 5, extra=[run_start()]))
+    s1 = sealed(1, rows_blocks(5, 5))
+    s2 = sealed(2, finish_blocks())
+    base = HS + s0 + s1 + s2
+    o0, o1, o2 = 72, 72 + len(s0), 72 + len(s0) + len(s1)
+    tile = [(o0, 0, len(s0), 5, 0, 4, [0]), (o1, 1, len(s1), 5, 5, 9, [0]), (o2, 2, len(s2), 0, 0, 0, [])]
+
+    def index_blocks(entries):
+        b = varint(0) + varint(len(entries))
+        for off, sq, size, rows, first, last, ks in entries:
+            b += varint(off) + varint(sq) + varint(size) + varint(rows)
+            if rows:
+                b += varint(first) + varint(last - first)
+            b += varint(len(ks)) + b"".join(varint(k) for k in ks)
+        return [block0([b"loss"], [record(INDEX, b)])], 1
+    ix_off = len(base)
+    ix = sealed(3, index_blocks(tile), kind=IDX)
+    emit("sealed_ok.runlog", base + ix + trailer_frame(4, ix_off, 4), "ok", 10, 10, "intact",
+         "format 1.2 (flags 0x3): rows 0..9, finish, a tiling index, every data and index "
+         "payload sealed, the trailer not (checks the builder)")
+    bad_ix = sealed(3, index_blocks(tile), kind=IDX, sums=[xx(b"not the block")])
+    emit("sealed_index_block_wrong.runlog", base + bad_ix + trailer_frame(4, ix_off, 4),
+         "err", 10, 10, "damaged",
+         "sealed_ok.runlog with the index frame's block failing its checksum: a damaged frame, "
+         "never used as an index; the rows are all there by scanning")
+
+    blocks, nrec = rows_blocks(5, 5)
+    emit("sealed_block_checksum_wrong.runlog",
+         HS + s0 + sealed_frame(DATA, 1, blocks, nrec, sums=[None, xx(blocks[1]) ^ 1]) + s2,
+         "err", 5, 5, "damaged",
+         "the frame of rows 5..9: the checksum of its value block (loss) is wrong, the "
+         "directory matches payload_checksum: the frame is damaged, skipped whole")
+    # Rows 5..9 of loss (block 1) and acc (block 2); acc's block fails.
+    steps = list(range(5, 10))
+    two = [block0([b"loss", b"acc"], [record(HISTORY, history_body(steps, [(0, 3, None, 1), (1, 3, None, 2)]))]),
+           shuffle([loss(x) for x in steps]), shuffle([0.5] * 5)]
+    emit("sealed_other_block_wrong.runlog",
+         HS + s0 + sealed_frame(DATA, 1, two, 1, sums=[None, None, xx(two[2]) ^ 1]) + s2,
+         "err", 5, 10, "damaged",
+         "rows 5..9 of loss (block 1, intact) and acc (block 2, checksum wrong): a scan skips the "
+         "frame whole; a reader that reads only loss's blocks MAY return its rows (§4.1)")
+    emit("sealed_directory_checksum_wrong.runlog",
+         HS + s0 + sealed_frame(DATA, 1, blocks, nrec, pck=xx(sealed_payload(blocks)[1]) ^ 0x10) + s2,
+         "err", 5, 5, "damaged",
+         "the frame of rows 5..9: payload_checksum does not match its directory (every block "
+         "matches its own checksum)")
+    # Entry 0 (17 bytes) then entry 1 whose stored_len varint (80) is cut by the
+    # payload's end: 23 bytes after nblocks, so the 11-byte rule holds.
+    mib64 = varint(64 << 20)
+    p = varint(2) + bytes([RAW]) + mib64 + mib64 + struct.pack("<Q", 0) + bytes([RAW]) + mib64 + b"\x80"
+    h = struct.pack("<IBBHQQIIQ", 0x52464C52, DATA, 0, 0, SALT, 1, len(p), 1, xx(p))
+    emit("sealed_directory_truncated.runlog", HS + s0 + h + struct.pack("<Q", xx(h)) + p + s2,
+         "err", 5, 5, "damaged",
+         "a sealed directory that cannot be delimited: the payload ends inside the stored_len "
+         "varint of its second entry")
+    p = varint(1000) + b"\0" * 3000
+    h = struct.pack("<IBBHQQIIQ", 0x52464C52, DATA, 0, 0, SALT, 1, len(p), 1, xx(p))
+    emit("sealed_block_count_11.runlog", HS + s0 + h + struct.pack("<Q", xx(h)) + p + s2,
+         "err", 5, 5, "damaged",
+         "a sealed directory of 1000 blocks in 3000 bytes: enough for 3 bytes an entry (§4), "
+         "not for the 11 of a sealed entry (§4.1)")
+
+    # The two layouts mixed up: the header's flag decides (§2.2).
+    emit("sealed_frames_no_flag.runlog", HP + s0 + s1 + s2, "err", 0, 0, "damaged",
+         "flags 0x1 (no sealed_blocks), every frame sealed as a 1.2 writer seals it: each "
+         "payload_checksum covers the directory only, so every frame is damaged")
+    cfg = [block0([], [config(cbor2.dumps({"lr": 0.5}))])]
+    p, _ = sealed_payload(cfg)
+    emit("sealed_dir_no_flag_whole_sum.runlog", HP + f0 + frame(DATA, 1, p, 1) + p + f2,
+         "err", 5, 5, "damaged",
+         "flags 0x1, a frame with a sealed directory whose payload_checksum covers the whole "
+         "payload: intact, and read unsealed its directory is malformed (lengths)")
+    emit("unsealed_frames_with_flag.runlog", HS + f0 + f1 + f2, "err", 0, 0, "damaged",
+         "flags 0x3 (sealed_blocks), every frame written unsealed as in 1.1: read as sealed, "
+         "no directory matches its payload_checksum")
+    emit("unsealed_frame_with_flag.runlog", HS + s0 + f1 + s2, "err", 5, 5, "damaged",
+         "flags 0x3, the frame of rows 5..9 written unsealed (1.1) between sealed ones")
+    # §8.2: in a sealed file every frame but a trailer is checked as sealed,
+    # frames of kinds a reader does not know included (it skips them once intact).
+    p = b"a payload of a later version"
+    emit("sealed_ignorable_kind.runlog", HS + s0 + sealed_frame(0x85, 1, [p], 0) + s2,
+         "ok", 5, 5, "intact",
+         "flags 0x3, a frame of unknown ignorable kind 0x85 with a sealed payload: intact, skipped")
+    emit("unsealed_ignorable_kind.runlog", HS + s0 + frame(0x85, 1, p, 0) + p + s2,
+         "err", 5, 5, "damaged",
+         "flags 0x3, a frame of unknown ignorable kind 0x85 whose payload_checksum covers its "
+         "whole payload (not sealed): checked as sealed (§8.2), it is damaged")
 
 
 NOTES_HEAD = """# Hostile run-logs
@@ -858,6 +995,13 @@ intact frame, the hostile frame, a finish frame.
   output; an image whose blob is missing, does not match its digest or (raw)
   does not hold height x width x channels bytes must never become a file, nor
   a table whose blob is not a §12.4 table any cell.
+- `sealed_*` and `unsealed_*` files are format 1.2 (spec/FORMAT.md §4.1,
+  sealed payloads; `sealed_blocks` flag, header flags 0x3, unless the name
+  says the flag is missing): a block or directory failing its checksum, a
+  directory that cannot be delimited, and frames of one layout in a file of
+  the other. tests/spec/check_sealed.py also checks that `runlog verify`
+  reports their damage at the offsets where spec_reader.py finds it, and that
+  a strict `runlog export json` fails naming the first.
 
 """
 
