@@ -1322,8 +1322,17 @@ struct runlog_history {
 static void *big_realloc(void *old, size_t bytes)
 {
     enum { HUGE = 2u << 20 };
-    if (old || bytes < 2 * (size_t)HUGE)
-        return realloc(old, bytes);
+    if (old || bytes < 2 * (size_t)HUGE) {
+        void *p = realloc(old, bytes);
+#ifdef MADV_POPULATE_WRITE
+        if (p && bytes >= (1u << 20)) { /* fault the pages in in one call, not one trap each */
+            uintptr_t lo = ((uintptr_t)p + 4095) & ~(uintptr_t)4095, hi = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
+            if (hi > lo)
+                madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+        }
+#endif
+        return p;
+    }
     void *p;
     size_t size = (bytes + HUGE - 1) / HUGE * HUGE;
     if (posix_memalign(&p, HUGE, size) != 0)
