@@ -617,8 +617,25 @@ int rx_export_history(rx_ctx *x, FILE *f)
 
     if ((rc = rx_open_reader(x, &r, path)) < 0)
         return rx_lib_error(path, rc);
+    /* The damage lines say what was skipped: one key read alone from a
+     * sealed file reads only its own blocks and may return rows of a frame
+     * whose other blocks are damaged (spec/FORMAT.md §4.1), so a tolerant
+     * export of a damaged file reads every key in one scan instead, which
+     * skips each damaged frame whole. */
+    runlog_report *rep = NULL;
+    if ((rc = runlog_verify(&rep, path)) < 0) {
+        runlog_reader_close(r);
+        return rx_lib_error(path, rc);
+    }
+    int damaged = 0;
+    for (i = 0; i < runlog_report_damage_count(rep); i++) {
+        runlog_damage_kind kind;
+        if (runlog_report_damage(rep, i, &kind, NULL, NULL, NULL) == 0 && kind != RUNLOG_DAMAGE_TORN_TAIL)
+            damaged = 1;
+    }
     runlog_histories *all = NULL;
-    if (x->o->nkeys > 1 && (rc = runlog_reader_histories(&all, r)) < 0) {
+    if ((x->o->nkeys > 1 || damaged) && (rc = runlog_reader_histories(&all, r)) < 0) {
+        runlog_report_free(rep);
         runlog_reader_close(r);
         return rx_lib_error(path, rc);
     }
@@ -641,7 +658,11 @@ int rx_export_history(rx_ctx *x, FILE *f)
     }
     runlog_histories_free(all);
     runlog_reader_close(r);
-    if (rc < 0 || (rc = rx_report_damage(x, path)) < 0)
+    if (rc < 0) {
+        runlog_report_free(rep);
+        return rc;
+    }
+    if ((rc = rx_report_damage_of(x, path, rep)) < 0)
         return rc;
     if (missing)
         return runlog_error_set(RUNLOG_ENOTFOUND, "%s: no history for key '%s'", path, missing);

@@ -54,10 +54,15 @@ int rx_report_damage(rx_ctx *x, const char *path)
 {
     runlog_report *rep;
     int rc = runlog_verify(&rep, path);
+
+    return rc < 0 ? rc : rx_report_damage_of(x, path, rep);
+}
+
+int rx_report_damage_of(rx_ctx *x, const char *path, runlog_report *rep)
+{
+    int rc = 0;
     size_t i;
 
-    if (rc < 0)
-        return rc;
     for (i = 0; i < runlog_report_damage_count(rep); i++) {
         runlog_damage_kind kind;
         uint64_t off, len;

@@ -46,6 +46,9 @@ int rx_open_reader(rx_ctx *x, runlog_reader **out, const char *path);
  * OFFSET: WHY"), so that damage the read never met fails too. 0 or an
  * error. */
 int rx_report_damage(rx_ctx *x, const char *path);
+/* The same from a verify report of path already made (runlog_verify), which
+ * it frees. */
+int rx_report_damage_of(rx_ctx *x, const char *path, runlog_report *rep);
 
 /* A record (or a value in one) that breaks the spec although its frame is
  * intact, as a typed accessor reports it (rc < 0, the detail naming file,
