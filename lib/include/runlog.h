@@ -47,9 +47,9 @@ extern "C" {
 
 /** Library version (not the file format version, see RUNLOG_FORMAT_VERSION). */
 #define RUNLOG_VERSION_MAJOR 0
-#define RUNLOG_VERSION_MINOR 2
+#define RUNLOG_VERSION_MINOR 3
 #define RUNLOG_VERSION_PATCH 0
-#define RUNLOG_VERSION_STRING "0.2.0"
+#define RUNLOG_VERSION_STRING "0.3.0"
 
 /** The file format version this library writes (spec/FORMAT.md). */
 #define RUNLOG_FORMAT_VERSION 1
