@@ -628,15 +628,19 @@ RUNLOG_API int runlog_run_torn(const runlog_run *run);
 RUNLOG_API int runlog_reader_writer_alive(const runlog_reader *r);
 
 /**
- * One key's full history as arrays. With a trailer and index (a cleanly
- * closed file), the first read of an open reader decodes every frame's
- * record stream (not its value blocks) to check each index entry against
- * its frame (spec/FORMAT.md §7.2), later reads only the frames that hold
- * the key; without an index the first read scans the file and later ones
- * read the frames the scan found holding the key. An index that does not
- * check out is not used (runlog_reader_index_notice()): the result is
- * always the scan's. For many keys, runlog_reader_histories() reads them
- * all in one pass.
+ * One key's full history as arrays. In a sealed file (format 1.2, what
+ * librunlog 0.3 writes; spec/FORMAT.md §4.1) the first read of an open
+ * reader builds its key map from every data frame's directory and block 0
+ * (not its value blocks), and each read then reads and checks only the
+ * blocks that hold the key (§7.1). In a 1.0 or 1.1 file, with a trailer and
+ * index (a cleanly closed file), the first read decodes every frame's
+ * record stream to check each index entry against its frame (§7.2), and
+ * from the second on the key map says which frames hold the key, each read
+ * whole; without an index the first read scans the file. An index that
+ * does not check out is not used (runlog_reader_index_notice()): the result
+ * is always the scan's. Damage in a block that a read does not need is not
+ * seen by it (strict readers get no error from it; runlog_verify() reports
+ * it). For many keys, runlog_reader_histories() reads them all in one pass.
  * @return 0; RUNLOG_ENOTFOUND if the key never appears; errors as
  *         runlog_reader_next().
  */
