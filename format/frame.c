@@ -242,6 +242,7 @@ int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t have, size_
     }
     out->nblocks = (uint32_t)n;
     out->blocks = blocks;
+    out->borrowed = 0;
     return 0;
 fail:
     free(blocks);
