@@ -8,6 +8,22 @@
  * At most max_queued_frames sealed batches wait, holding at most
  * max_queued_frames * flush_bytes bytes once more than one waits; a caller
  * that would exceed that waits (backpressure) instead of growing memory.
+ *
+ * Wide rows (hundreds of keys and more) with the default flush_bytes grow a
+ * batch past it until it holds WIDE_ROWS (1,024) rows, its frame's bytes
+ * reach WIDE_FRAME_MAX (40 MiB, by a bound on what the frame holds) or its
+ * items WIDE_BATCH_MAX (64 MiB): each key's column is then one block of a
+ * few frames, not a slice of a frame per few rows ("Wide batches" below).
+ * Such a batch is handed to the thread only when the thread is idle, so a
+ * wide run holds two batches (the one being filled, the one being written)
+ * and the thread's encoding of one: about rows x keys x 75 bytes for float
+ * keys (13 bytes of item per cell in each batch, 24 of decoded cell and ~24
+ * of values and compressed frame in the thread); bench/ measured a peak RSS
+ * of 375 MiB at 10,000 keys (~510 rows a frame) and 76 MiB at 1,000 keys
+ * (1,024 rows). Whatever the rows, under 600 MiB: 2 x 64 MiB of items, 24
+ * bytes for each of the at most 13 M cells (5 bytes of item for a null)
+ * they hold, 3 x 40 MiB of frame. The timed flush still cuts first: a run
+ * that commits 10 rows a second gets frames of 10 rows whatever its width.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -199,6 +215,22 @@ static const uint8_t *item_sys_cell_get(const uint8_t *p, item_sys_cell *c)
     return p;
 }
 
+/* A bound on the bytes a batch's frame will hold, its blocks decoded and
+ * its block directory (a block is stored raw when compressing does not
+ * shrink it, §4, so the frame's payload is at most this): what sizes a wide
+ * batch ("Wide batches"). The queue items are no such bound: they overstate
+ * the values (a float cell is 13 bytes of item, 8 of frame) and do not hold
+ * the key table or the column descriptors, which a record repeats for each
+ * of its columns, with a bitmap of its rows. */
+typedef struct frame_est {
+    uint64_t bytes;        /* values, steps, times, record bodies */
+    uint64_t desc;         /* record heads and column descriptors of the finished records */
+    uint64_t key_bytes;    /* the key table: names of the keys defined at its last row */
+    uint64_t cols_max;     /* columns a history record may have (types x keys defined) */
+    uint8_t run_kind;      /* ITEM_ROW or ITEM_SYSTEM: the record being gathered; 0 none */
+    uint64_t run_rows, run_cells;
+} frame_est;
+
 typedef struct batch {
     rl_buf data;
     uint32_t nitems;
@@ -209,6 +241,7 @@ typedef struct batch {
      * history rows, history columns possible (non-null types x keys defined
      * at its last commit), and blocks of everything else. */
     uint64_t hist_cells, hist_cols_max, other_blocks;
+    frame_est est;         /* the bound on its frame's bytes ("Wide batches") */
     uint64_t opened_ms;    /* monotonic, when the first item came */
     struct batch *next;    /* free list */
 } batch;
@@ -232,13 +265,14 @@ struct runlog_writer {
     int resumed;
 
     uint32_t interval_ms, flush_bytes, max_queued;
-    int adaptive_batches;  /* flush_bytes left at its default */
+    int adaptive_batches;  /* flush_bytes left at its default: wide batches grow */
     int synchronous;
     runlog_clock_fn clock;
     void *clock_ctx;
 
     /* Caller side. */
     rl_keymap keys;
+    uint64_t key_bytes;    /* names of the keys, as a frame's key table holds them */
     wcell *cells;
     uint32_t ncells, cells_cap;
     uint32_t *row_slot;    /* per key id: index + 1 of its cell in the row */
@@ -647,6 +681,7 @@ static batch *batch_get(runlog_writer *w)
     b->nrows = 0;
     b->has_blob = 0;
     b->hist_cells = b->hist_cols_max = b->other_blocks = 0;
+    memset(&b->est, 0, sizeof b->est);
     b->next = NULL;
     return b;
 }
@@ -670,18 +705,104 @@ static int sticky_err(const runlog_writer *w)
     return w->err ? rl_fail(w->err, "%s", w->err_detail) : 0;
 }
 
-/* Whether a batch is to be sealed by size. With the default size, a batch
- * of wide rows (hundreds of keys) grows past flush_bytes, up to 4 times, until
- * it holds MIN_BATCH_ROWS rows: otherwise each key's column would be a few
- * hundred bytes, which zstd compresses slowly and poorly (bench/ measured
- * 120 MB/s at 800 bytes against 250 MB/s at 8 KB). */
-#define MIN_BATCH_ROWS 512u
+/* ---- Wide batches ----------------------------------------------------------
+ *
+ * With the default flush_bytes, a batch of wide rows grows past it until it
+ * holds WIDE_ROWS rows, so that each key's column of the frame is long
+ * enough to compress well and to be read as one block: a 1 MiB batch holds
+ * ~80 rows of 1,000 keys, 8 of 10,000, and columns of a few hundred bytes
+ * compress slowly and poorly (bench/ measured 120 MB/s at 800 bytes against
+ * 250 MB/s at 8 KB), and reading one key then walks one frame per few rows.
+ * It stops growing before its frame could pass WIDE_FRAME_MAX bytes (a
+ * bound on what the frame holds, well within the frame limits of §4 and
+ * §10: 64 MiB stored, 256 MiB raw) or its items WIDE_BATCH_MAX bytes (the
+ * memory a batch may take; items are bigger than the values). A row that
+ * would carry a growing batch past either starts the next batch. At 10,000
+ * float keys that is ~510 rows (40 MiB of values, 63 MiB of items), at
+ * 1,000 keys WIDE_ROWS. Narrower rows (fewer than 77 float keys: 21 + 13
+ * bytes of item a key) reach flush_bytes with more than WIDE_ROWS rows and
+ * are cut there, as they always were. */
+#define WIDE_ROWS 1024u
+#define WIDE_FRAME_MAX (40u << 20)
+#define WIDE_BATCH_MAX (64u << 20)
+
+/* Bytes of a column descriptor and its block's directory entry, bitmap
+ * aside (§6: key, type, presence, block, slice length; §4: codec, raw and
+ * stored lengths, as varints of their largest values), and of a record's
+ * head and row and column counts in block 0. */
+#define EST_DESC_MAX 24u
+#define EST_RECORD_MAX 32u
+/* A history cell's value in its column at most (§6): a float 8 bytes, an
+ * integer a 10-byte varint, a bool a bit, a string its bytes and a varint
+ * length. Steps and times: two varints a row. */
+#define EST_ROW_MAX 20u
+
+static uint64_t est_cell(uint8_t type, uint32_t len)
+{
+    switch (type) {
+    case RL_COL_FLOAT: return 8;
+    case RL_COL_INT: return 10;
+    case RL_COL_BOOL: return 1;
+    case RL_COL_NULL: return 0;
+    default: return (uint64_t)len + 5;
+    }
+}
+
+/* Descriptors of the record being gathered: one per column (at most its
+ * cells), each with a bitmap of its rows. */
+static uint64_t est_run_desc(const frame_est *e)
+{
+    if (!e->run_kind)
+        return 0;
+    uint64_t cols = e->run_cells;
+    if (e->run_kind == ITEM_ROW && cols > e->cols_max)
+        cols = e->cols_max;
+    return EST_RECORD_MAX + cols * (EST_DESC_MAX + (e->run_rows + 7) / 8);
+}
+
+/* Counts an item in e: kind (ITEM_*), its cells (rows), the bytes it puts
+ * in the frame besides descriptors, and (history rows) the key table and
+ * columns the keys defined allow. Rows of one kind in a row are one record,
+ * as write_batch() gathers them. */
+static void est_add(frame_est *e, uint8_t kind, uint64_t ncells, uint64_t bytes, uint64_t key_bytes,
+                    uint64_t cols_max)
+{
+    int is_row = kind == ITEM_ROW || kind == ITEM_SYSTEM;
+    if (e->run_kind && e->run_kind != (is_row ? kind : 0)) {
+        e->desc += est_run_desc(e);
+        e->run_kind = 0;
+        e->run_rows = e->run_cells = 0;
+    }
+    if (is_row) {
+        e->run_kind = kind;
+        e->run_rows++;
+        e->run_cells += ncells;
+    }
+    e->bytes += bytes;
+    if (key_bytes > e->key_bytes)
+        e->key_bytes = key_bytes;
+    if (cols_max > e->cols_max)
+        e->cols_max = cols_max;
+}
+
+/* The bound on the bytes of the frame of the items counted in e. */
+static uint64_t est_total(const frame_est *e)
+{
+    return e->bytes + e->desc + est_run_desc(e) + e->key_bytes + 64;
+}
+
+/* Whether a batch grows on past flush_bytes (see above). */
+static int batch_growing(const runlog_writer *w, const batch *b)
+{
+    return b->data.len >= w->flush_bytes && w->adaptive_batches && !b->has_blob && b->nrows > 0 &&
+           b->nrows < WIDE_ROWS && b->data.len < WIDE_BATCH_MAX && est_total(&b->est) < WIDE_FRAME_MAX;
+}
+
+/* Whether a batch is to be sealed by size: at flush_bytes, or past it when
+ * it was growing (see above). */
 static int batch_full(const runlog_writer *w, const batch *b)
 {
-    if (b->data.len < w->flush_bytes)
-        return 0;
-    return !w->adaptive_batches || b->has_blob || b->nrows == 0 || b->nrows >= MIN_BATCH_ROWS ||
-           b->data.len >= 4 * (size_t)w->flush_bytes;
+    return b->data.len >= w->flush_bytes && !batch_growing(w, b);
 }
 
 /* The first item entered an empty batch, under mu: start its clock and wake
@@ -723,15 +844,20 @@ static int seal_locked(runlog_writer *w)
         w->cur->nitems = w->cur->nrows = 0;
         w->cur->has_blob = 0;
         w->cur->hist_cells = w->cur->hist_cols_max = w->cur->other_blocks = 0;
+        memset(&w->cur->est, 0, sizeof w->cur->est);
         if (rc)
             set_err_locked(w, rc);
         return rc;
     }
     /* At most max_queued batches, and (past the first) at most
-     * max_queued * flush_bytes of them: wide rows grow batches to 4 times
-     * flush_bytes, and the queue should not hold 4 times more for it. */
-    while ((w->qlen == w->max_queued ||
-            (w->qlen > 0 && queued_bytes(w) + w->cur->data.len > (size_t)w->max_queued * w->flush_bytes)) &&
+     * max_queued * flush_bytes of them. A wide batch bigger than that (see
+     * batch_growing) waits until the thread has written the one before it:
+     * a wide run holds two batches (the one being filled, the one being
+     * written), not three, and the thread, slower than the caller at such
+     * rows, still never waits for work. */
+    size_t budget = (size_t)w->max_queued * w->flush_bytes;
+    while ((w->qlen == w->max_queued || (w->qlen > 0 && queued_bytes(w) + w->cur->data.len > budget) ||
+            (w->adaptive_batches && w->cur->data.len > budget && (w->qlen > 0 || w->busy))) &&
            !w->err)
         pthread_cond_wait(&w->cv_space, &w->mu);
     if (w->err)
@@ -834,6 +960,32 @@ static void count_blocks_locked(runlog_writer *w, uint64_t hist_cells, uint64_t 
     b->other_blocks += other_blocks;
 }
 
+/* An item as frame_est counts it (see est_add). */
+typedef struct est_item {
+    uint8_t kind;
+    uint64_t ncells, bytes, key_bytes, cols_max;
+} est_item;
+
+/* Seals the current batch, under mu, when it is growing past flush_bytes
+ * and an item of size bytes (it as counted) would carry it past
+ * WIDE_FRAME_MAX or WIDE_BATCH_MAX: a grown batch never passes them. Then
+ * counts the item in the current batch. */
+static int make_wide_room_locked(runlog_writer *w, size_t size, const est_item *it)
+{
+    frame_est e = w->cur->est;
+    est_add(&e, it->kind, it->ncells, it->bytes, it->key_bytes, it->cols_max);
+    if (batch_growing(w, w->cur) &&
+        (est_total(&e) > WIDE_FRAME_MAX || w->cur->data.len + size > WIDE_BATCH_MAX)) {
+        int rc = seal_locked(w);
+        if (rc)
+            return rc;
+        e = w->cur->est;
+        est_add(&e, it->kind, it->ncells, it->bytes, it->key_bytes, it->cols_max);
+    }
+    w->cur->est = e;
+    return 0;
+}
+
 /* Appends an item (taking blocks frame blocks) to the current batch; seals
  * it when it is full. */
 static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, const void *body,
@@ -853,6 +1005,11 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
         if (rc)
             return rc;
     }
+    /* Records and blob chunks hold their bodies in the frame. */
+    est_item it = { *(const uint8_t *)head, 0, head_len + body_len, 0, 0 };
+    int rc = make_wide_room_locked(w, head_len + body_len, &it);
+    if (rc)
+        return rc;
     batch *b = w->cur;
     if (rl_buf_reserve(&b->data, head_len + body_len))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
@@ -871,15 +1028,18 @@ static void lock(runlog_writer *w) { pthread_mutex_lock(&w->mu); }
 static void unlock(runlog_writer *w) { pthread_mutex_unlock(&w->mu); }
 
 /* Starts an item of size bytes in the current batch, taking frame blocks
- * as make_room_locked() counts them: takes mu and returns where to write
- * it, or NULL with *rc set and mu released. */
+ * as make_room_locked() counts them and frame bytes as est counts them
+ * (make_wide_room_locked): takes mu and returns where to write it, or NULL
+ * with *rc set and mu released. */
 static uint8_t *item_begin(runlog_writer *w, size_t size, uint64_t hist_cells, uint64_t hist_cols_max,
-                           uint64_t other_blocks, int *rc)
+                           uint64_t other_blocks, const est_item *est, int *rc)
 {
     lock(w);
     *rc = sticky_err(w);
     if (!*rc)
         *rc = make_room_locked(w, hist_cells, hist_cols_max, other_blocks);
+    if (!*rc)
+        *rc = make_wide_room_locked(w, size, est);
     batch *b = w->cur;
     if (!*rc && rl_buf_reserve(&b->data, size))
         *rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
@@ -1148,8 +1308,10 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
             return rc;
     }
     item_head h = { .kind = ITEM_SYSTEM, .u.row = { 0, now_ns(w), (uint32_t)n } };
+    /* Its item holds what the frame will: key names, values, step and time. */
+    est_item est = { ITEM_SYSTEM, n, size, 0, 0 };
     int rc;
-    uint8_t *p = item_begin(w, size, 0, 0, n, &rc), *start = p;
+    uint8_t *p = item_begin(w, size, 0, 0, n, &est, &rc), *start = p;
     if (!p)
         return rc;
     h.u.row.step = w->system_seq++; /* under mu: samplers may run in parallel */
@@ -1224,6 +1386,17 @@ int rl_writer_artifact_note(runlog_writer *w, const char *name, const uint8_t di
 
 /* ---- History rows ----------------------------------------------------------- */
 
+/* rl_keymap_intern, counting a new key's name in key_bytes (a length
+ * varint of 2 bytes at most, RUNLOG_MAX_KEY, and the name). */
+static int intern_key(runlog_writer *w, const char *key, size_t len, uint32_t *id)
+{
+    uint32_t before = w->keys.count;
+    int rc = rl_keymap_intern(&w->keys, key, len, id);
+    if (!rc && w->keys.count > before)
+        w->key_bytes += len + 2;
+    return rc;
+}
+
 /* The cell of key in the pending row, new or replaced (last value wins). */
 static int row_cell(runlog_writer *w, const char *key, wcell **out)
 {
@@ -1232,7 +1405,7 @@ static int row_cell(runlog_writer *w, const char *key, wcell **out)
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
     uint32_t id;
-    int rc = rl_keymap_intern(&w->keys, key, strlen(key), &id);
+    int rc = intern_key(w, key, strlen(key), &id);
     if (rc)
         return rc;
     if (id >= w->row_slot_cap) {
@@ -1392,11 +1565,14 @@ static void clear_row(runlog_writer *w)
 static int commit_at(runlog_writer *w, uint64_t step)
 {
     size_t size = ITEM_HEAD_MAX;
-    for (uint32_t i = 0; i < w->ncells; i++)
+    est_item est = { ITEM_ROW, w->ncells, EST_ROW_MAX, w->key_bytes, (uint64_t)RL_COL_NTYPES * w->keys.count };
+    for (uint32_t i = 0; i < w->ncells; i++) {
         size += ITEM_CELL_MAX + w->cells[i].len;
+        est.bytes += est_cell(w->cells[i].type, w->cells[i].len);
+    }
     item_head h = { .kind = ITEM_ROW, .u.row = { step, now_ns(w), w->ncells } };
     int rc;
-    uint8_t *p = item_begin(w, size, w->ncells, (uint64_t)(RL_COL_NTYPES - 1) * w->keys.count, 0, &rc),
+    uint8_t *p = item_begin(w, size, w->ncells, (uint64_t)(RL_COL_NTYPES - 1) * w->keys.count, 0, &est, &rc),
             *start = p;
     if (!p)
         return rc;
@@ -1749,8 +1925,7 @@ static int resume_data_frame(runlog_writer *w, resume_state *st, const rl_scan_i
                 if (seen[k])
                     continue;
                 seen[k] = 1;
-                if ((rc = rl_keymap_intern(&w->keys, f.stream.keys[k].p, f.stream.keys[k].n,
-                                           &globals[nglobals++])))
+                if ((rc = intern_key(w, f.stream.keys[k].p, f.stream.keys[k].n, &globals[nglobals++])))
                     break;
             }
         } else if (rec.type == RL_REC_BLOB_CHUNK || rec.type == RL_REC_ARTIFACT) {
