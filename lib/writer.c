@@ -737,15 +737,15 @@ static int sticky_err(const runlog_writer *w)
  * length. Steps and times: two varints a row. */
 #define EST_ROW_MAX 20u
 
+static const uint8_t est_cell_fixed[RL_COL_NTYPES] = {
+    [RL_COL_NULL] = 0, [RL_COL_BOOL] = 1, [RL_COL_INT] = 10,
+    [RL_COL_FLOAT] = 8, [RL_COL_STRING] = 5, [RL_COL_CBOR] = 0,
+};
+
+/* len: a string's or CBOR item's bytes, 0 for the other types. */
 static uint64_t est_cell(uint8_t type, uint32_t len)
 {
-    switch (type) {
-    case RL_COL_FLOAT: return 8;
-    case RL_COL_INT: return 10;
-    case RL_COL_BOOL: return 1;
-    case RL_COL_NULL: return 0;
-    default: return (uint64_t)len + 5;
-    }
+    return (uint64_t)est_cell_fixed[type] + len;
 }
 
 /* Descriptors of the record being gathered: one per column (at most its
@@ -972,17 +972,16 @@ typedef struct est_item {
  * counts the item in the current batch. */
 static int make_wide_room_locked(runlog_writer *w, size_t size, const est_item *it)
 {
-    frame_est e = w->cur->est;
-    est_add(&e, it->kind, it->ncells, it->bytes, it->key_bytes, it->cols_max);
-    if (batch_growing(w, w->cur) &&
-        (est_total(&e) > WIDE_FRAME_MAX || w->cur->data.len + size > WIDE_BATCH_MAX)) {
-        int rc = seal_locked(w);
-        if (rc)
-            return rc;
-        e = w->cur->est;
+    if (batch_growing(w, w->cur)) {
+        frame_est e = w->cur->est;
         est_add(&e, it->kind, it->ncells, it->bytes, it->key_bytes, it->cols_max);
+        if (est_total(&e) > WIDE_FRAME_MAX || w->cur->data.len + size > WIDE_BATCH_MAX) {
+            int rc = seal_locked(w);
+            if (rc)
+                return rc;
+        }
     }
-    w->cur->est = e;
+    est_add(&w->cur->est, it->kind, it->ncells, it->bytes, it->key_bytes, it->cols_max);
     return 0;
 }
 
