@@ -960,28 +960,37 @@ static void count_blocks_locked(runlog_writer *w, uint64_t hist_cells, uint64_t 
     b->other_blocks += other_blocks;
 }
 
-/* An item as frame_est counts it (see est_add). */
+/* An item as frame_est counts it (see est_add). A history row's bytes are
+ * EST_ROW_MAX and its cells', counted from cells when they are needed. */
 typedef struct est_item {
     uint8_t kind;
     uint64_t ncells, bytes, key_bytes, cols_max;
+    const wcell *cells; /* a history row's, NULL for other items */
 } est_item;
 
 /* Seals the current batch, under mu, when it is growing past flush_bytes
  * and an item of size bytes (it as counted) would carry it past
  * WIDE_FRAME_MAX or WIDE_BATCH_MAX: a grown batch never passes them. Then
- * counts the item in the current batch. */
+ * counts the item in the current batch. A batch that can no longer grow
+ * (WIDE_ROWS rows already, or flush_bytes given) is not counted: a batch of
+ * 10-key rows counts its first WIDE_ROWS rows of ~7,000. */
 static int make_wide_room_locked(runlog_writer *w, size_t size, const est_item *it)
 {
+    if (!w->adaptive_batches || w->cur->nrows >= WIDE_ROWS)
+        return 0;
+    uint64_t bytes = it->bytes;
+    for (uint64_t i = 0; it->cells && i < it->ncells; i++)
+        bytes += est_cell(it->cells[i].type, it->cells[i].len);
     if (batch_growing(w, w->cur)) {
         frame_est e = w->cur->est;
-        est_add(&e, it->kind, it->ncells, it->bytes, it->key_bytes, it->cols_max);
+        est_add(&e, it->kind, it->ncells, bytes, it->key_bytes, it->cols_max);
         if (est_total(&e) > WIDE_FRAME_MAX || w->cur->data.len + size > WIDE_BATCH_MAX) {
             int rc = seal_locked(w);
             if (rc)
                 return rc;
         }
     }
-    est_add(&w->cur->est, it->kind, it->ncells, it->bytes, it->key_bytes, it->cols_max);
+    est_add(&w->cur->est, it->kind, it->ncells, bytes, it->key_bytes, it->cols_max);
     return 0;
 }
 
@@ -1005,7 +1014,7 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
             return rc;
     }
     /* Records and blob chunks hold their bodies in the frame. */
-    est_item it = { *(const uint8_t *)head, 0, head_len + body_len, 0, 0 };
+    est_item it = { *(const uint8_t *)head, 0, head_len + body_len, 0, 0, NULL };
     int rc = make_wide_room_locked(w, head_len + body_len, &it);
     if (rc)
         return rc;
@@ -1308,7 +1317,7 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
     }
     item_head h = { .kind = ITEM_SYSTEM, .u.row = { 0, now_ns(w), (uint32_t)n } };
     /* Its item holds what the frame will: key names, values, step and time. */
-    est_item est = { ITEM_SYSTEM, n, size, 0, 0 };
+    est_item est = { ITEM_SYSTEM, n, size, 0, 0, NULL };
     int rc;
     uint8_t *p = item_begin(w, size, 0, 0, n, &est, &rc), *start = p;
     if (!p)
@@ -1564,11 +1573,10 @@ static void clear_row(runlog_writer *w)
 static int commit_at(runlog_writer *w, uint64_t step)
 {
     size_t size = ITEM_HEAD_MAX;
-    est_item est = { ITEM_ROW, w->ncells, EST_ROW_MAX, w->key_bytes, (uint64_t)RL_COL_NTYPES * w->keys.count };
-    for (uint32_t i = 0; i < w->ncells; i++) {
+    for (uint32_t i = 0; i < w->ncells; i++)
         size += ITEM_CELL_MAX + w->cells[i].len;
-        est.bytes += est_cell(w->cells[i].type, w->cells[i].len);
-    }
+    est_item est = { ITEM_ROW, w->ncells, EST_ROW_MAX, w->key_bytes, (uint64_t)RL_COL_NTYPES * w->keys.count,
+                     w->cells };
     item_head h = { .kind = ITEM_ROW, .u.row = { step, now_ns(w), w->ncells } };
     int rc;
     uint8_t *p = item_begin(w, size, w->ncells, (uint64_t)(RL_COL_NTYPES - 1) * w->keys.count, 0, &est, &rc),
