@@ -12,14 +12,15 @@
  * Wide rows (hundreds of keys and more) with the default flush_bytes grow a
  * batch past it until it holds WIDE_ROWS (1,024) rows, its frame's bytes
  * reach WIDE_FRAME_MAX (40 MiB, by a bound on what the frame holds) or its
- * items WIDE_BATCH_MAX (64 MiB): each key's column is then one block of a
- * few frames, not a slice of a frame per few rows ("Wide batches" below).
+ * items WIDE_BATCH_MAX (64 MiB): each key's values then lie in a few frames,
+ * a block or a large slice in each, not in a frame per few rows ("Wide
+ * batches" below).
  * Such a batch is handed to the thread only when the thread is idle, so a
  * wide run holds two batches (the one being filled, the one being written)
- * and the thread's encoding of one: about rows x keys x 75 bytes for float
+ * and the thread's encoding of one: about rows x keys x 80 bytes for float
  * keys (13 bytes of item per cell in each batch, 24 of decoded cell and ~24
  * of values and compressed frame in the thread); bench/ measured a peak RSS
- * of 375 MiB at 10,000 keys (~510 rows a frame) and 76 MiB at 1,000 keys
+ * of 403 MiB at 10,000 keys (510 rows a frame) and 76 MiB at 1,000 keys
  * (1,024 rows). Whatever the rows, under 600 MiB: 2 x 64 MiB of items, 24
  * bytes for each of the at most 13 M cells (5 bytes of item for a null)
  * they hold, 3 x 40 MiB of frame. The timed flush still cuts first: a run
@@ -226,9 +227,10 @@ typedef struct frame_est {
     uint64_t bytes;        /* values, steps, times, record bodies */
     uint64_t desc;         /* record heads and column descriptors of the finished records */
     uint64_t key_bytes;    /* the key table: names of the keys defined at its last row */
-    uint64_t cols_max;     /* columns a history record may have (types x keys defined) */
     uint8_t run_kind;      /* ITEM_ROW or ITEM_SYSTEM: the record being gathered; 0 none */
-    uint64_t run_rows, run_cells;
+    uint64_t run_rows;
+    uint64_t run_cols;     /* its columns: (key, type) pairs (history), cells (system) */
+    uint32_t run_stamp;    /* a history record's mark in col_stamp */
 } frame_est;
 
 typedef struct batch {
@@ -273,6 +275,11 @@ struct runlog_writer {
     /* Caller side. */
     rl_keymap keys;
     uint64_t key_bytes;    /* names of the keys, as a frame's key table holds them */
+    /* Under mu, for frame_est: per (key id, type), the stamp of the last
+     * history record (of the current batch) that had that column. */
+    uint32_t *col_stamp;
+    size_t col_stamp_cap;
+    uint32_t last_stamp;
     wcell *cells;
     uint32_t ncells, cells_cap;
     uint32_t *row_slot;    /* per key id: index + 1 of its cell in the row */
@@ -718,7 +725,7 @@ static int sticky_err(const runlog_writer *w)
  * §10: 64 MiB stored, 256 MiB raw) or its items WIDE_BATCH_MAX bytes (the
  * memory a batch may take; items are bigger than the values). A row that
  * would carry a growing batch past either starts the next batch. At 10,000
- * float keys that is ~510 rows (40 MiB of values, 63 MiB of items), at
+ * float keys that is ~510 rows (40 MiB of frame, 66 MB of items), at
  * 1,000 keys WIDE_ROWS. Narrower rows (fewer than 77 float keys: 21 + 13
  * bytes of item a key) reach flush_bytes with more than WIDE_ROWS rows and
  * are cut there, as they always were. */
@@ -748,41 +755,38 @@ static uint64_t est_cell(uint8_t type, uint32_t len)
     return (uint64_t)est_cell_fixed[type] + len;
 }
 
-/* Descriptors of the record being gathered: one per column (at most its
- * cells), each with a bitmap of its rows. */
+/* Descriptors of the record being gathered: one per column, each with a
+ * bitmap of its rows. */
 static uint64_t est_run_desc(const frame_est *e)
 {
     if (!e->run_kind)
         return 0;
-    uint64_t cols = e->run_cells;
-    if (e->run_kind == ITEM_ROW && cols > e->cols_max)
-        cols = e->cols_max;
-    return EST_RECORD_MAX + cols * (EST_DESC_MAX + (e->run_rows + 7) / 8);
+    return EST_RECORD_MAX + e->run_cols * (EST_DESC_MAX + (e->run_rows + 7) / 8);
 }
 
-/* Counts an item in e: kind (ITEM_*), its cells (rows), the bytes it puts
- * in the frame besides descriptors, and (history rows) the key table and
- * columns the keys defined allow. Rows of one kind in a row are one record,
- * as write_batch() gathers them. */
-static void est_add(frame_est *e, uint8_t kind, uint64_t ncells, uint64_t bytes, uint64_t key_bytes,
-                    uint64_t cols_max)
+/* Counts an item in e: kind (ITEM_*), the columns it adds to the record
+ * being gathered (rows), the bytes it puts in the frame besides
+ * descriptors, the key table (history rows), and (history rows) the stamp
+ * of its record. Rows of one kind in a row are one record, as write_batch()
+ * gathers them. */
+static void est_add(frame_est *e, uint8_t kind, uint64_t new_cols, uint64_t bytes, uint64_t key_bytes,
+                    uint32_t stamp)
 {
     int is_row = kind == ITEM_ROW || kind == ITEM_SYSTEM;
     if (e->run_kind && e->run_kind != (is_row ? kind : 0)) {
         e->desc += est_run_desc(e);
         e->run_kind = 0;
-        e->run_rows = e->run_cells = 0;
+        e->run_rows = e->run_cols = 0;
     }
     if (is_row) {
         e->run_kind = kind;
         e->run_rows++;
-        e->run_cells += ncells;
+        e->run_cols += new_cols;
+        e->run_stamp = stamp;
     }
     e->bytes += bytes;
     if (key_bytes > e->key_bytes)
         e->key_bytes = key_bytes;
-    if (cols_max > e->cols_max)
-        e->cols_max = cols_max;
 }
 
 /* The bound on the bytes of the frame of the items counted in e. */
@@ -964,33 +968,85 @@ static void count_blocks_locked(runlog_writer *w, uint64_t hist_cells, uint64_t 
  * EST_ROW_MAX and its cells', counted from cells when they are needed. */
 typedef struct est_item {
     uint8_t kind;
-    uint64_t ncells, bytes, key_bytes, cols_max;
+    uint64_t ncells, bytes, key_bytes;
     const wcell *cells; /* a history row's, NULL for other items */
 } est_item;
+
+/* A stamp for a new history record in col_stamp, under mu (0: none). */
+static uint32_t new_stamp(runlog_writer *w)
+{
+    if (++w->last_stamp == 0) {
+        memset(w->col_stamp, 0, w->col_stamp_cap * sizeof *w->col_stamp);
+        w->last_stamp = 1;
+    }
+    return w->last_stamp;
+}
+
+/* Marks the columns of a history row's n cells as the record stamp's, under
+ * mu; *fresh: how many it did not have. Keys with ids below nkeys. */
+static int mark_columns(runlog_writer *w, const wcell *cells, uint64_t n, uint32_t nkeys, uint32_t stamp,
+                        uint64_t *fresh)
+{
+    size_t need = (size_t)nkeys * RL_COL_NTYPES;
+    if (need > w->col_stamp_cap) {
+        size_t cap = w->col_stamp_cap ? w->col_stamp_cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        uint32_t *p = realloc(w->col_stamp, cap * sizeof *p);
+        if (!p)
+            return rl_fail(RUNLOG_ENOMEM, "out of memory");
+        memset(p + w->col_stamp_cap, 0, (cap - w->col_stamp_cap) * sizeof *p);
+        w->col_stamp = p;
+        w->col_stamp_cap = cap;
+    }
+    uint64_t k = 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t *s = &w->col_stamp[(size_t)cells[i].key * RL_COL_NTYPES + cells[i].type];
+        k += *s != stamp;
+        *s = stamp;
+    }
+    *fresh = k;
+    return 0;
+}
 
 /* Seals the current batch, under mu, when it is growing past flush_bytes
  * and an item of size bytes (it as counted) would carry it past
  * WIDE_FRAME_MAX or WIDE_BATCH_MAX: a grown batch never passes them. Then
  * counts the item in the current batch. A batch that can no longer grow
  * (WIDE_ROWS rows already, or flush_bytes given) is not counted: a batch of
- * 10-key rows counts its first WIDE_ROWS rows of ~7,000. */
+ * 10-key rows counts its first WIDE_ROWS rows of ~7,000. A history row's
+ * columns are counted exactly (col_stamp), not bounded by its cells or the
+ * keys defined: at 10,000 keys the difference is ~50 rows a frame. */
 static int make_wide_room_locked(runlog_writer *w, size_t size, const est_item *it)
 {
     if (!w->adaptive_batches || w->cur->nrows >= WIDE_ROWS)
         return 0;
-    uint64_t bytes = it->bytes;
-    for (uint64_t i = 0; it->cells && i < it->ncells; i++)
-        bytes += est_cell(it->cells[i].type, it->cells[i].len);
+    uint64_t bytes = it->bytes, cols = it->ncells;
+    uint32_t stamp = 0;
+    int continues = it->cells && w->cur->est.run_kind == ITEM_ROW;
+    if (it->cells) {
+        for (uint64_t i = 0; i < it->ncells; i++)
+            bytes += est_cell(it->cells[i].type, it->cells[i].len);
+        stamp = continues ? w->cur->est.run_stamp : new_stamp(w);
+        int rc = mark_columns(w, it->cells, it->ncells, w->keys.count, stamp, &cols);
+        if (rc)
+            return rc;
+    }
     if (batch_growing(w, w->cur)) {
         frame_est e = w->cur->est;
-        est_add(&e, it->kind, it->ncells, bytes, it->key_bytes, it->cols_max);
+        est_add(&e, it->kind, cols, bytes, it->key_bytes, stamp);
         if (est_total(&e) > WIDE_FRAME_MAX || w->cur->data.len + size > WIDE_BATCH_MAX) {
             int rc = seal_locked(w);
             if (rc)
                 return rc;
+            if (continues) { /* a record of the next batch, its columns all new */
+                stamp = new_stamp(w);
+                if ((rc = mark_columns(w, it->cells, it->ncells, w->keys.count, stamp, &cols)))
+                    return rc;
+            }
         }
     }
-    est_add(&w->cur->est, it->kind, it->ncells, bytes, it->key_bytes, it->cols_max);
+    est_add(&w->cur->est, it->kind, cols, bytes, it->key_bytes, stamp);
     return 0;
 }
 
@@ -1014,7 +1070,7 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
             return rc;
     }
     /* Records and blob chunks hold their bodies in the frame. */
-    est_item it = { *(const uint8_t *)head, 0, head_len + body_len, 0, 0, NULL };
+    est_item it = { *(const uint8_t *)head, 0, head_len + body_len, 0, NULL };
     int rc = make_wide_room_locked(w, head_len + body_len, &it);
     if (rc)
         return rc;
@@ -1317,7 +1373,7 @@ int runlog_writer_system(runlog_writer *w, const char *const *keys, const double
     }
     item_head h = { .kind = ITEM_SYSTEM, .u.row = { 0, now_ns(w), (uint32_t)n } };
     /* Its item holds what the frame will: key names, values, step and time. */
-    est_item est = { ITEM_SYSTEM, n, size, 0, 0, NULL };
+    est_item est = { ITEM_SYSTEM, n, size, 0, NULL };
     int rc;
     uint8_t *p = item_begin(w, size, 0, 0, n, &est, &rc), *start = p;
     if (!p)
@@ -1575,8 +1631,7 @@ static int commit_at(runlog_writer *w, uint64_t step)
     size_t size = ITEM_HEAD_MAX;
     for (uint32_t i = 0; i < w->ncells; i++)
         size += ITEM_CELL_MAX + w->cells[i].len;
-    est_item est = { ITEM_ROW, w->ncells, EST_ROW_MAX, w->key_bytes, (uint64_t)RL_COL_NTYPES * w->keys.count,
-                     w->cells };
+    est_item est = { ITEM_ROW, w->ncells, EST_ROW_MAX, w->key_bytes, w->cells };
     item_head h = { .kind = ITEM_ROW, .u.row = { step, now_ns(w), w->ncells } };
     int rc;
     uint8_t *p = item_begin(w, size, w->ncells, (uint64_t)(RL_COL_NTYPES - 1) * w->keys.count, 0, &est, &rc),
@@ -1796,6 +1851,7 @@ static void writer_free(runlog_writer *w)
     free(w->sys_local_of);
     free(w->sys_local_gen);
     free(w->rows);
+    free(w->col_stamp);
     free(w->row_first);
     free(w->tcells);
     pthread_mutex_destroy(&w->mu);
