@@ -639,16 +639,20 @@ static size_t frame_shapes(const char *path, frame_shape *out, size_t cap)
     return n;
 }
 
-static runlog_writer *open_untimed(const char *path)
+/* flush_bytes: 0 for the default (batches of wide rows grow past it). */
+static runlog_writer *open_untimed_flush(const char *path, uint32_t flush_bytes)
 {
     runlog_writer *w;
     runlog_writer_options o = RUNLOG_WRITER_OPTIONS_INIT;
     o.project = "p";
     o.name = "wide";
     o.flush_interval_ms = RUNLOG_NO_TIMED_FLUSH; /* frames cut by size alone */
+    o.flush_bytes = flush_bytes;
     assert_int_equal(runlog_writer_open(&w, path, &o), 0);
     return w;
 }
+
+static runlog_writer *open_untimed(const char *path) { return open_untimed_flush(path, 0); }
 
 /* 1,200 rows of 2,000 float keys: a frame of 1,024 rows (each key's column
  * 8 KiB, a block of its own), then the rest. */
@@ -688,6 +692,37 @@ static void test_wide_rows_make_long_columns(void **state)
     runlog_history_free(hist);
     runlog_reader_close(r);
     remove_dir(dir, path);
+}
+
+/* Rows of 10 keys reach the default 1 MiB with more than 1,024 rows: their
+ * frames are cut where a flush_bytes of 1 MiB given explicitly (which never
+ * grows) cuts them, row for row. */
+static void test_narrow_rows_cut_at_flush_bytes(void **state)
+{
+    (void)state;
+    frame_shape fs[2][64];
+    size_t n[2];
+    for (int pass = 0; pass < 2; pass++) {
+        char dir[256];
+        char *path = tmp_copy(NULL, "narrow.runlog", dir, sizeof dir);
+        runlog_writer *w = open_untimed_flush(path, pass ? 1u << 20 : 0);
+        for (int s = 0; s < 30000; s++) {
+            for (int k = 0; k < 10; k++) {
+                char key[32];
+                snprintf(key, sizeof key, "metric%d", k);
+                assert_int_equal(runlog_writer_add_double(w, key, k + s / 1024.0), 0);
+            }
+            assert_int_equal(runlog_writer_commit(w), 0);
+        }
+        assert_int_equal(runlog_writer_close(w), 0);
+        n[pass] = frame_shapes(path, fs[pass], 64);
+        remove_dir(dir, path);
+    }
+    print_message("%zu frames, the first of %u rows\n", n[0], fs[0][0].rows);
+    assert_true(n[0] >= 4);
+    assert_int_equal(n[0], n[1]);
+    for (size_t i = 0; i < n[0]; i++)
+        assert_int_equal(fs[0][i].rows, fs[1][i].rows);
 }
 
 /* Rows too big for 1,024 of them in a frame (200 string keys of 1,000
@@ -744,6 +779,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_resumed_v10_file_stays_unpacked),
         cmocka_unit_test(test_random_shapes_round_trip),
         cmocka_unit_test(test_wide_rows_make_long_columns),
+        cmocka_unit_test(test_narrow_rows_cut_at_flush_bytes),
         cmocka_unit_test(test_wide_frames_stay_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
