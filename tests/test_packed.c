@@ -589,6 +589,185 @@ static void test_random_shapes_round_trip(void **state)
     }
 }
 
+/* ---- wide runs: long columns ----------------------------------------------
+ * With the default flush size, a batch of wide rows grows past it until its
+ * columns are long (lib/writer.c, "Wide batches"), within a bound on what
+ * its frame holds. Under the old rule (up to 4 MiB of queue items) a row of
+ * 2,000 float keys made frames of 162 rows. */
+
+typedef struct frame_shape {
+    uint32_t rows;      /* history rows */
+    uint64_t raw;       /* decoded bytes of all its blocks, block 0 included */
+    uint32_t ncols, unpacked;
+} frame_shape;
+
+/* The shape of each data frame of path that holds history rows; their count. */
+static size_t frame_shapes(const char *path, frame_shape *out, size_t cap)
+{
+    uint8_t hdr[RL_FILE_HEADER_SIZE];
+    read_header(path, hdr);
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    rl_scanner s;
+    rl_scanner_init(&s, fd, path, rl_le64(hdr + 48), RL_FILE_HEADER_SIZE);
+    rl_frame f = { 0 };
+    rl_scan_item it;
+    size_t n = 0;
+    while (rl_scanner_next(&s, &it) == 0 && it.kind == RL_SCAN_FRAME) {
+        if (it.h.kind != RL_FRAME_DATA)
+            continue;
+        const char *why = NULL;
+        assert_int_equal(rl_frame_load(&f, it.payload, it.h.payload_size, &why), 0);
+        frame_shape fs = { 0 };
+        for (uint32_t b = 0; b < f.payload.nblocks; b++)
+            fs.raw += f.payload.blocks[b].raw_len;
+        rl_record_view v;
+        while (rl_stream_next(&f.stream, &v, &why) == 0) {
+            if (v.type != RL_REC_HISTORY)
+                continue;
+            rl_history h;
+            assert_int_equal(rl_frame_history(&f, &v, &h, &why), 0);
+            fs.rows += h.nrows;
+            fs.ncols += h.ncols;
+            for (uint32_t c = 0; c < h.ncols; c++)
+                fs.unpacked += !h.cols[c].packed;
+        }
+        if (fs.rows) {
+            assert_true(n < cap);
+            out[n++] = fs;
+        }
+    }
+    assert_int_equal(it.kind, RL_SCAN_END);
+    rl_frame_free(&f);
+    rl_scanner_free(&s);
+    close(fd);
+    return n;
+}
+
+/* flush_bytes: 0 for the default (batches of wide rows grow past it). */
+static runlog_writer *open_untimed_flush(const char *path, uint32_t flush_bytes)
+{
+    runlog_writer *w;
+    runlog_writer_options o = RUNLOG_WRITER_OPTIONS_INIT;
+    o.project = "p";
+    o.name = "wide";
+    o.flush_interval_ms = RUNLOG_NO_TIMED_FLUSH; /* frames cut by size alone */
+    o.flush_bytes = flush_bytes;
+    assert_int_equal(runlog_writer_open(&w, path, &o), 0);
+    return w;
+}
+
+static runlog_writer *open_untimed(const char *path) { return open_untimed_flush(path, 0); }
+
+/* 1,200 rows of 2,000 float keys: a frame of 1,024 rows (each key's column
+ * 8 KiB, a block of its own), then the rest. */
+static void test_wide_rows_make_long_columns(void **state)
+{
+    (void)state;
+    char dir[256];
+    char *path = tmp_copy(NULL, "wide.runlog", dir, sizeof dir);
+    runlog_writer *w = open_untimed(path);
+    enum { KEYS = 2000, ROWS = 1200 };
+    for (int s = 0; s < ROWS; s++) {
+        for (int k = 0; k < KEYS; k++) {
+            char key[32];
+            snprintf(key, sizeof key, "layers.%d.norm", k);
+            assert_int_equal(runlog_writer_add_double(w, key, k + s / 1024.0), 0);
+        }
+        assert_int_equal(runlog_writer_commit(w), 0);
+    }
+    assert_int_equal(runlog_writer_close(w), 0);
+    frame_shape fs[64];
+    size_t n = frame_shapes(path, fs, 64);
+    print_message("%zu frames of history; the first: %u rows\n", n, fs[0].rows);
+    assert_int_equal(n, 2);
+    assert_int_equal(fs[0].rows, 1024);
+    assert_int_equal(fs[1].rows, ROWS - 1024);
+    assert_int_equal(fs[0].ncols, KEYS);
+    assert_int_equal(fs[0].unpacked, KEYS);
+    /* And one key reads back whole. */
+    runlog_reader *r;
+    assert_int_equal(runlog_reader_open(&r, path, NULL), 0);
+    runlog_history *hist;
+    assert_int_equal(runlog_reader_history(&hist, r, "layers.1234.norm"), 0);
+    assert_int_equal(runlog_history_length(hist), ROWS);
+    const double *values = runlog_history_values(hist);
+    for (size_t i = 0; i < ROWS; i++)
+        assert_true(values[i] == 1234 + i / 1024.0);
+    runlog_history_free(hist);
+    runlog_reader_close(r);
+    remove_dir(dir, path);
+}
+
+/* Rows of 10 keys reach the default 1 MiB with more than 1,024 rows: their
+ * frames are cut where a flush_bytes of 1 MiB given explicitly (which never
+ * grows) cuts them, row for row. */
+static void test_narrow_rows_cut_at_flush_bytes(void **state)
+{
+    (void)state;
+    frame_shape fs[2][64];
+    size_t n[2];
+    for (int pass = 0; pass < 2; pass++) {
+        char dir[256];
+        char *path = tmp_copy(NULL, "narrow.runlog", dir, sizeof dir);
+        runlog_writer *w = open_untimed_flush(path, pass ? 1u << 20 : 0);
+        for (int s = 0; s < 30000; s++) {
+            for (int k = 0; k < 10; k++) {
+                char key[32];
+                snprintf(key, sizeof key, "metric%d", k);
+                assert_int_equal(runlog_writer_add_double(w, key, k + s / 1024.0), 0);
+            }
+            assert_int_equal(runlog_writer_commit(w), 0);
+        }
+        assert_int_equal(runlog_writer_close(w), 0);
+        n[pass] = frame_shapes(path, fs[pass], 64);
+        remove_dir(dir, path);
+    }
+    print_message("%zu frames, the first of %u rows\n", n[0], fs[0][0].rows);
+    assert_true(n[0] >= 4);
+    assert_int_equal(n[0], n[1]);
+    for (size_t i = 0; i < n[0]; i++)
+        assert_int_equal(fs[0][i].rows, fs[1][i].rows);
+}
+
+/* Rows too big for 1,024 of them in a frame (200 string keys of 1,000
+ * bytes: 200 KB a row) grow a batch only as far as the bound on what its
+ * frame holds (40 MiB, within the 64 MiB of §4): ~200 rows a frame, where
+ * the old rule (4 MiB of items) cut 20. */
+static void test_wide_frames_stay_bounded(void **state)
+{
+    (void)state;
+    char dir[256];
+    char *path = tmp_copy(NULL, "bounded.runlog", dir, sizeof dir);
+    runlog_writer *w = open_untimed(path);
+    enum { KEYS = 200, ROWS = 300, LEN = 1000 };
+    static char text[LEN + 1];
+    uint64_t rng = 88172645463325252ull;
+    for (int s = 0; s < ROWS; s++) {
+        for (int k = 0; k < KEYS; k++) {
+            char key[32];
+            snprintf(key, sizeof key, "text.%d", k);
+            for (int i = 0; i < LEN; i++)
+                text[i] = (char)('a' + rng_next(&rng) % 26);
+            assert_int_equal(runlog_writer_add_string(w, key, text), 0);
+        }
+        assert_int_equal(runlog_writer_commit(w), 0);
+    }
+    assert_int_equal(runlog_writer_close(w), 0);
+    frame_shape fs[64];
+    size_t n = frame_shapes(path, fs, 64);
+    uint32_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        print_message("frame %zu: %u rows, %llu raw bytes\n", i, fs[i].rows, (unsigned long long)fs[i].raw);
+        assert_true(fs[i].raw <= (40u << 20));
+        total += fs[i].rows;
+    }
+    assert_int_equal(total, ROWS);
+    assert_int_equal(n, 2);
+    assert_true(fs[0].rows >= 180);
+    remove_dir(dir, path);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -604,6 +783,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_new_file_announces_packing),
         cmocka_unit_test(test_resumed_v10_file_stays_unpacked),
         cmocka_unit_test(test_random_shapes_round_trip),
+        cmocka_unit_test(test_wide_rows_make_long_columns),
+        cmocka_unit_test(test_narrow_rows_cut_at_flush_bytes),
+        cmocka_unit_test(test_wide_frames_stay_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
