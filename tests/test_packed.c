@@ -609,7 +609,10 @@ static size_t frame_shapes(const char *path, frame_shape *out, size_t cap)
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     rl_scanner s;
-    rl_scanner_init(&s, fd, path, rl_le64(hdr + 48), RL_FILE_HEADER_SIZE);
+    rl_file_header fh;
+    const char *hwhy;
+    assert_int_equal(rl_file_header_decode(&fh, hdr, sizeof hdr, &hwhy), 0);
+    rl_scanner_init(&s, fd, path, &fh, RL_FILE_HEADER_SIZE);
     rl_frame f = { 0 };
     rl_scan_item it;
     size_t n = 0;
@@ -617,7 +620,7 @@ static size_t frame_shapes(const char *path, frame_shape *out, size_t cap)
         if (it.h.kind != RL_FRAME_DATA)
             continue;
         const char *why = NULL;
-        assert_int_equal(rl_frame_load(&f, it.payload, it.h.payload_size, &why), 0);
+        assert_int_equal(rl_frame_load(&f, &it, &why), 0);
         frame_shape fs = { 0 };
         for (uint32_t b = 0; b < f.payload.nblocks; b++)
             fs.raw += f.payload.blocks[b].raw_len;
