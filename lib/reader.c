@@ -2230,6 +2230,22 @@ struct runlog_histories {
     uint32_t *order;         /* ids of the keys with at least one entry */
     size_t n;
     uint64_t frames_read, bytes_decoded;
+    /* What the histories borrow instead of owning (runlog_histories_free()
+     * gives it back): a wide run is thousands of keys logged at the same
+     * steps, and writing every step and time once per key was a third of
+     * the pass (16 of 25 bytes a point, most of them page faults). */
+    uint8_t *borrow;         /* by id: ALL_ROWS, ALL_SLAB */
+    uint64_t *row_steps;     /* every history record's rows whose columns */
+    int64_t *row_times;      /* were shared, in file order (ALL_ROWS) */
+    size_t nrows, rows_cap;
+    double *slab_values;     /* every key's values and types, sized once */
+    uint8_t *slab_types;     /* from the index's row counts (ALL_SLAB) */
+};
+
+/* Borrowed arrays of a history of the set (hs->borrow). */
+enum {
+    ALL_ROWS = 1, /* steps and times are hs->row_*[start, start + len) */
+    ALL_SLAB = 2  /* values and types lie in the slabs (cap entries) */
 };
 
 /* The all-keys pass: each data frame decoded once, each history column
@@ -2254,6 +2270,10 @@ typedef struct all_pass {
     int over_limit;          /* more distinct keys than the reader takes */
     rl_keymap hint_names;    /* rows_hint(): key -> hint id */
     uint64_t *hint;          /* entries expected, by hint id; NULL: none */
+    size_t slab_used, slab_cap;
+    size_t *start;           /* per id: ALL_ROWS's start */
+    size_t frame_rows;       /* hs->nrows before the frame */
+    size_t rec_rows;         /* the record's rows in hs->row_*; SIZE_MAX: not there */
 } all_pass;
 
 static int all_per_id(all_pass *p, uint32_t id)
@@ -2271,7 +2291,16 @@ static int all_per_id(all_pass *p, uint32_t id)
         memset(a + p->per_id_cap, 0, (cap - p->per_id_cap) * sizeof *a);
         *arrays[i] = a;
     }
+    size_t *start = realloc(p->start, cap * sizeof *start);
+    if (!start)
+        return RUNLOG_ENOMEM;
+    p->start = start;
     runlog_histories *hs = p->hs;
+    uint8_t *borrow = realloc(hs->borrow, cap);
+    if (!borrow)
+        return RUNLOG_ENOMEM;
+    memset(borrow + p->per_id_cap, 0, cap - p->per_id_cap);
+    hs->borrow = borrow;
     if (cap > hs->cap) {
         runlog_history **h = realloc(hs->h, cap * sizeof *h);
         if (!h)
@@ -2368,6 +2397,188 @@ static int rows_hint(runlog_reader *r, rl_keymap *names, uint64_t **rows)
     return 1;
 }
 
+/* Room for extra more entries in key id's history: hist_grow(), but for
+ * the arrays the history borrows (the record rows are not its own; the
+ * slab's entries are copied out when the hint fell short). */
+static int all_grow(all_pass *p, uint32_t id, size_t extra)
+{
+    runlog_history *h = p->hs->h[id];
+    uint8_t *b = &p->hs->borrow[id];
+    if (h->len + extra <= h->cap)
+        return 0;
+    size_t cap = h->cap ? h->cap : (extra > 16 ? extra : 16);
+    while (cap < h->len + extra)
+        cap *= 2;
+#define GROW(field) do { void *q = big_realloc(h->field, cap * sizeof *h->field); if (!q) return RUNLOG_ENOMEM; h->field = q; } while (0)
+    if (*b & ALL_SLAB) {
+        double *v = big_realloc(NULL, cap * sizeof *v);
+        uint8_t *t = big_realloc(NULL, cap);
+        if (!v || !t) {
+            free(v);
+            free(t);
+            return RUNLOG_ENOMEM;
+        }
+        memcpy(v, h->values, h->len * sizeof *v);
+        memcpy(t, h->types, h->len);
+        h->values = v;
+        h->types = t;
+        *b &= (uint8_t)~ALL_SLAB;
+    } else {
+        GROW(values);
+        GROW(types);
+    }
+    if (!(*b & ALL_ROWS)) {
+        GROW(steps);
+        GROW(times);
+    }
+    if (h->ints)
+        GROW(ints);
+    if (h->others)
+        GROW(others);
+#undef GROW
+    h->cap = cap;
+    return 0;
+}
+
+/* Gives key id steps and times of its own (cap entries), copied from the
+ * record rows it shared: its next entries are not the rows that follow. */
+static int all_own_rows(all_pass *p, uint32_t id)
+{
+    runlog_history *h = p->hs->h[id];
+    int rc;
+    if (h->cap == 0 && (rc = all_grow(p, id, 1)))
+        return rc;
+    uint64_t *steps = big_realloc(NULL, h->cap * sizeof *steps);
+    int64_t *times = big_realloc(NULL, h->cap * sizeof *times);
+    if (!steps || !times) {
+        free(steps);
+        free(times);
+        return RUNLOG_ENOMEM;
+    }
+    if (h->len) {
+        memcpy(steps, p->hs->row_steps + p->start[id], h->len * sizeof *steps);
+        memcpy(times, p->hs->row_times + p->start[id], h->len * sizeof *times);
+    }
+    h->steps = steps;
+    h->times = times;
+    p->hs->borrow[id] &= (uint8_t)~ALL_ROWS;
+    return 0;
+}
+
+/* Where the rows of history record hr start in hs->row_*, copied there
+ * at the first key that shares them. */
+static int all_rows_here(all_pass *p, const rl_history *hr, size_t *out)
+{
+    runlog_histories *hs = p->hs;
+    if (p->rec_rows == SIZE_MAX) {
+        if (hs->nrows + hr->nrows > hs->rows_cap) {
+            size_t cap = hs->rows_cap ? hs->rows_cap : 1024;
+            while (cap < hs->nrows + hr->nrows)
+                cap *= 2;
+            uint64_t *s = big_realloc(hs->row_steps, cap * sizeof *s);
+            if (!s)
+                return RUNLOG_ENOMEM;
+            hs->row_steps = s;
+            int64_t *t = big_realloc(hs->row_times, cap * sizeof *t);
+            if (!t)
+                return RUNLOG_ENOMEM;
+            hs->row_times = t;
+            hs->rows_cap = cap;
+        }
+        memcpy(hs->row_steps + hs->nrows, hr->steps, hr->nrows * sizeof *hr->steps);
+        memcpy(hs->row_times + hs->nrows, hr->times, hr->nrows * sizeof *hr->times);
+        p->rec_rows = hs->nrows;
+        hs->nrows += hr->nrows;
+    }
+    *out = p->rec_rows;
+    return 0;
+}
+
+/* hist_append() for the all-keys pass: the same entries, but a key whose
+ * every entry so far is a run of the record rows (one column present in
+ * every row of each record, the shape of a wide run) keeps sharing them
+ * rather than copying steps and times. */
+static int all_append(all_pass *p, uint32_t id, const rl_history *hr, const uint32_t *cols,
+                      uint32_t ncols)
+{
+    runlog_history *h = p->hs->h[id];
+    const rl_hcol *c0 = &hr->cols[cols[0]];
+    int rc, shared = 0;
+    if ((rc = all_grow(p, id, (size_t)hr->nrows * ncols)))
+        return rc;
+    if (p->hs->borrow[id] & ALL_ROWS) {
+        size_t at;
+        if (ncols == 1 && !c0->bitmap) {
+            if ((rc = all_rows_here(p, hr, &at)))
+                return rc;
+            if (h->len == 0)
+                p->start[id] = at;
+            shared = p->start[id] + h->len == at;
+        }
+        if (!shared && (rc = all_own_rows(p, id)))
+            return rc;
+    }
+    if (ncols == 1 && (c0->type == RL_COL_FLOAT || c0->type == RL_COL_INT)) {
+        /* Fast path: one numeric column. */
+        const uint8_t *raw;
+        if ((rc = rl_frame_block(&p->ws, c0->block, &raw, &p->why)) ||
+            (rc = rl_history_column_f64(c0, raw + c0->offset, h->values + h->len, &p->why)))
+            return rc;
+        uint8_t type = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
+        size_t j = h->len;
+        if (!c0->bitmap) {
+            if (!shared) {
+                memcpy(h->steps + j, hr->steps, hr->nrows * sizeof *hr->steps);
+                memcpy(h->times + j, hr->times, hr->nrows * sizeof *hr->times);
+            }
+            memset(h->types + j, type, hr->nrows);
+            if (h->others)
+                memset(h->others + j, 0, hr->nrows * sizeof *h->others);
+        }
+        for (uint32_t r = 0; c0->bitmap && r < hr->nrows; r++) {
+            if (!rl_hcol_present(c0, r))
+                continue;
+            h->steps[j] = hr->steps[r];
+            h->times[j] = hr->times[r];
+            h->types[j] = type;
+            if (h->others)
+                h->others[j] = NULL;
+            j++;
+        }
+        if (c0->type == RL_COL_INT) {
+            /* Exact values: decode the ints again (doubles lose above 2^53). */
+            runlog_value *vals;
+            if ((rc = hist_need(h, 0)) || (rc = rl_frame_column(&p->ws, c0, &vals, &p->why)))
+                return rc;
+            for (uint32_t i = 0; i < c0->count; i++)
+                h->ints[h->len + i] = vals[i].u.i;
+        }
+        h->len += c0->count;
+        return 0;
+    }
+    runlog_value *vals[RL_COL_NTYPES];
+    uint32_t pos[RL_COL_NTYPES] = { 0 };
+    for (uint32_t i = 0; i < ncols; i++) {
+        if ((rc = rl_frame_column(&p->ws, &hr->cols[cols[i]], &vals[i], &p->why)))
+            return rc;
+    }
+    for (uint32_t r = 0; r < hr->nrows; r++) {
+        for (uint32_t i = 0; i < ncols; i++) {
+            const rl_hcol *col = &hr->cols[cols[i]];
+            if (!rl_hcol_present(col, r))
+                continue;
+            if (!shared) {
+                h->steps[h->len] = hr->steps[r];
+                h->times[h->len] = hr->times[r];
+            }
+            if ((rc = hist_copy_value(h, h->len, &vals[i][pos[i]++])))
+                return rc;
+            h->len++;
+        }
+    }
+    return 0;
+}
+
 /* The id of local key k of the loaded frame, the key interned on first use
  * (system metric names never become keys: only history columns ask). */
 static int all_key(all_pass *p, uint32_t k, uint32_t *out)
@@ -2388,12 +2599,25 @@ static int all_key(all_pass *p, uint32_t k, uint32_t *out)
     if (rc || (rc = all_per_id(p, id)))
         return rc;
     if (!p->hs->h[id]) {
-        if (!(p->hs->h[id] = calloc(1, sizeof *p->hs->h[id])))
+        runlog_history *h = p->hs->h[id] = calloc(1, sizeof *h);
+        if (!h)
             return RUNLOG_ENOMEM;
+        /* Every key starts out sharing the record rows (all_append()). */
+        p->hs->borrow[id] = ALL_ROWS;
         uint32_t hid;
         if (p->hint && rl_keymap_find(&p->hint_names, (const char *)name->p, name->n, &hid) == 0 &&
-            p->hint[hid] > 0 && hist_grow(p->hs->h[id], (size_t)p->hint[hid]))
-            return RUNLOG_ENOMEM;
+            p->hint[hid] > 0) {
+            size_t n = (size_t)p->hint[hid];
+            if (p->slab_cap - p->slab_used >= n) { /* each hint id is met once: always */
+                h->values = p->hs->slab_values + p->slab_used;
+                h->types = p->hs->slab_types + p->slab_used;
+                h->cap = n;
+                p->slab_used += n;
+                p->hs->borrow[id] |= ALL_SLAB;
+            } else if (all_grow(p, id, n)) {
+                return RUNLOG_ENOMEM;
+            }
+        }
     }
     p->gid[k] = id + 1;
     *out = id;
@@ -2423,6 +2647,7 @@ static int all_record(all_pass *p, const rl_history *hr)
 {
     int rc;
     uint32_t rec = ++p->rec_no;
+    p->rec_rows = SIZE_MAX;
     for (uint32_t c = 0; c < hr->ncols; c++) {
         uint32_t id;
         if ((rc = all_key(p, hr->cols[c].key, &id)) || (rc = all_note_undo(p, id)))
@@ -2446,7 +2671,7 @@ static int all_record(all_pass *p, const rl_history *hr)
                     cols[ncols++] = d;
         }
         p->ncols_rec[id] = 0;
-        if ((rc = hist_append(p->hs->h[id], &p->ws, hr, cols, ncols, &p->why)))
+        if ((rc = all_append(p, id, hr, cols, ncols)))
             return rc;
     }
     return 0;
@@ -2488,6 +2713,7 @@ static int all_walk_frame(void *ctx, const rl_scan_item *it)
     p->frame_no++;
     p->nundo = 0;
     p->why = NULL;
+    p->frame_rows = p->hs->nrows;
     int rc = all_frame_decode(p, it);
     p->hs->bytes_decoded += p->ws.decoded;
     p->ws.decoded = 0;
@@ -2500,6 +2726,8 @@ static int all_walk_frame(void *ctx, const rl_scan_item *it)
         return rc;
     for (size_t i = 0; i < p->nundo; i++) /* drop the partial frame */
         p->hs->h[p->undo[i].id]->len = p->undo[i].len;
+    /* and its rows: every key sharing them is back to entries before it */
+    p->hs->nrows = p->frame_rows;
     return 0;
 }
 
@@ -2522,6 +2750,14 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     all_pass p = { .r = r, .hs = hs };
     if (!rows_hint(r, &p.hint_names, &p.hint))
         p.hint = NULL;
+    /* One allocation for every key's values and one for their types, not
+     * two per key: fewer and bigger pages to fault in (huge ones past
+     * 4 MiB), and one free. rows_hint() caps the sum. */
+    for (uint32_t i = 0; p.hint && i < p.hint_names.count; i++)
+        p.slab_cap += (size_t)p.hint[i];
+    if (p.slab_cap && (!(hs->slab_values = big_realloc(NULL, p.slab_cap * sizeof *hs->slab_values)) ||
+                       !(hs->slab_types = big_realloc(NULL, p.slab_cap))))
+        p.slab_cap = 0; /* a hint: without it, each key grows its own */
     rl_scanner s;
     rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
     static const rl_walk_ops ops = { .frame = all_walk_frame, .damage = all_walk_damage };
@@ -2535,6 +2771,15 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     free(p.undo);
     free(p.hint);
     rl_keymap_free(&p.hint_names);
+    /* The record rows are final: the keys that share them point there. */
+    for (uint32_t id = 0; !rc && id < hs->names.count; id++) {
+        runlog_history *h = hs->h[id];
+        if ((hs->borrow[id] & ALL_ROWS) && h->len > 0) {
+            h->steps = hs->row_steps + p.start[id];
+            h->times = hs->row_times + p.start[id];
+        }
+    }
+    free(p.start);
     if (!rc && hs->names.count && !(hs->order = malloc(hs->names.count * sizeof *hs->order)))
         rc = RUNLOG_ENOMEM;
     if (rc) {
@@ -2557,8 +2802,22 @@ void runlog_histories_free(runlog_histories *hs)
 {
     if (!hs)
         return;
-    for (uint32_t id = 0; id < hs->names.count; id++)
-        runlog_history_free(hs->h[id]);
+    /* (an id interned just before running out of memory may have no slot) */
+    for (uint32_t id = 0; id < hs->names.count && id < hs->cap; id++) {
+        runlog_history *h = hs->h[id];
+        if (!h)
+            continue;
+        if (hs->borrow[id] & ALL_ROWS)
+            h->steps = NULL, h->times = NULL;
+        if (hs->borrow[id] & ALL_SLAB)
+            h->values = NULL, h->types = NULL;
+        runlog_history_free(h);
+    }
+    free(hs->borrow);
+    free(hs->row_steps);
+    free(hs->row_times);
+    free(hs->slab_values);
+    free(hs->slab_types);
     free(hs->h);
     free(hs->order);
     rl_keymap_free(&hs->names);
