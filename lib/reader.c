@@ -2273,6 +2273,9 @@ typedef struct all_pass {
     size_t slab_used, slab_cap;
     size_t *start;           /* per id: ALL_ROWS's start */
     size_t frame_rows;       /* hs->nrows before the frame */
+    uint8_t *prev_keys;      /* the last frame's key table: (u32 length, bytes)... */
+    size_t prev_len, prev_cap;
+    uint32_t prev_nkeys;     /* UINT32_MAX: none kept */
     size_t rec_rows;         /* the record's rows in hs->row_*; SIZE_MAX: not there */
 } all_pass;
 
@@ -2677,6 +2680,52 @@ static int all_record(all_pass *p, const rl_history *hr)
     return 0;
 }
 
+/* Whether the loaded frame names the same keys in the same order as the
+ * frame before it (a writer repeats its key table frame after frame): gid
+ * then holds the ids already looked up, and 10,000 keys are not hashed
+ * again each frame. Otherwise this frame's table is kept for the next. */
+static int all_same_keys(all_pass *p)
+{
+    const rl_stream *st = &p->ws.stream;
+    if (st->nkeys == p->prev_nkeys) {
+        const uint8_t *q = p->prev_keys, *end = q + p->prev_len;
+        uint32_t k = 0;
+        for (; k < st->nkeys; k++) {
+            uint32_t n = st->keys[k].n, m;
+            if ((size_t)(end - q) < 4 + (size_t)n)
+                break;
+            memcpy(&m, q, 4);
+            if (m != n || memcmp(q + 4, st->keys[k].p, n) != 0)
+                break;
+            q += 4 + (size_t)n;
+        }
+        if (k == st->nkeys)
+            return 1;
+    }
+    size_t need = 0;
+    for (uint32_t k = 0; k < st->nkeys; k++)
+        need += 4 + (size_t)st->keys[k].n;
+    p->prev_nkeys = UINT32_MAX;
+    if (need > p->prev_cap) {
+        uint8_t *b = realloc(p->prev_keys, need);
+        if (!b)
+            return 0; /* not kept: the next frame looks its keys up too */
+        p->prev_keys = b;
+        p->prev_cap = need;
+    }
+    uint8_t *q = p->prev_keys;
+    for (uint32_t k = 0; k < st->nkeys; k++) {
+        uint32_t n = st->keys[k].n;
+        memcpy(q, &n, 4);
+        if (n)
+            memcpy(q + 4, st->keys[k].p, n);
+        q += 4 + (size_t)n;
+    }
+    p->prev_len = need;
+    p->prev_nkeys = st->nkeys;
+    return 0;
+}
+
 static int all_frame_decode(all_pass *p, const rl_scan_item *it)
 {
     int rc = rl_frame_load(&p->ws, it->payload, it->h.payload_size, &p->why);
@@ -2690,7 +2739,8 @@ static int all_frame_decode(all_pass *p, const rl_scan_item *it)
         p->gid = g;
         p->gid_cap = (size_t)nkeys + 1;
     }
-    memset(p->gid, 0, ((size_t)nkeys + 1) * sizeof *p->gid);
+    if (!all_same_keys(p))
+        memset(p->gid, 0, ((size_t)nkeys + 1) * sizeof *p->gid);
     p->hs->frames_read++;
     rl_record_view v;
     while ((rc = rl_stream_next(&p->ws.stream, &v, &p->why)) == 0) {
@@ -2747,7 +2797,7 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     if (!hs)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     /* Every frame is needed, index or not: one scan, in file order. */
-    all_pass p = { .r = r, .hs = hs };
+    all_pass p = { .r = r, .hs = hs, .prev_nkeys = UINT32_MAX };
     if (!rows_hint(r, &p.hint_names, &p.hint))
         p.hint = NULL;
     /* One allocation for every key's values and one for their types, not
@@ -2769,6 +2819,7 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     free(p.ncols_rec);
     free(p.undo_frame);
     free(p.undo);
+    free(p.prev_keys);
     free(p.hint);
     rl_keymap_free(&p.hint_names);
     /* The record rows are final: the keys that share them point there. */
