@@ -2240,13 +2240,19 @@ struct runlog_histories {
     size_t nrows, rows_cap;
     double *slab_values;     /* every key's values and types, sized once */
     uint8_t *slab_types;     /* from the index's row counts (ALL_SLAB) */
+    uint8_t *same_types[2];  /* len bytes RUNLOG_INT, RUNLOG_FLOAT (ALL_TYPES) */
 };
 
 /* Borrowed arrays of a history of the set (hs->borrow). */
 enum {
     ALL_ROWS = 1, /* steps and times are hs->row_*[start, start + len) */
-    ALL_SLAB = 2  /* values and types lie in the slabs (cap entries) */
+    ALL_SLAB = 2, /* values and types lie in the slabs (cap entries) */
+    ALL_TYPES = 4 /* types is hs->same_types[]: one type throughout */
 };
+
+/* all_pass.utype: a key whose entries so far all came from numeric columns
+ * of one type has its types written only when that ends (or never). */
+enum { ALL_WRITTEN = 0xff }; /* else the type + 1 (0: no entry yet) */
 
 /* The all-keys pass: each data frame decoded once, each history column
  * appended to its key's history. */
@@ -2272,6 +2278,7 @@ typedef struct all_pass {
     uint64_t *hint;          /* entries expected, by hint id; NULL: none */
     size_t slab_used, slab_cap;
     size_t *start;           /* per id: ALL_ROWS's start */
+    uint8_t *utype;          /* per id: ALL_WRITTEN or the one type + 1 */
     size_t frame_rows;       /* hs->nrows before the frame */
     uint8_t *prev_keys;      /* the last frame's key table: (u32 length, bytes)... */
     size_t prev_len, prev_cap;
@@ -2298,6 +2305,11 @@ static int all_per_id(all_pass *p, uint32_t id)
     if (!start)
         return RUNLOG_ENOMEM;
     p->start = start;
+    uint8_t *utype = realloc(p->utype, cap);
+    if (!utype)
+        return RUNLOG_ENOMEM;
+    memset(utype + p->per_id_cap, 0, cap - p->per_id_cap);
+    p->utype = utype;
     runlog_histories *hs = p->hs;
     uint8_t *borrow = realloc(hs->borrow, cap);
     if (!borrow)
@@ -2497,6 +2509,25 @@ static int all_rows_here(all_pass *p, const rl_history *hr, size_t *out)
     return 0;
 }
 
+/* Whether key id's next entries, of type t, need their types written:
+ * not while every entry has that one type (all_types() fills them in, or
+ * points them at hs->same_types[]). t: ALL_WRITTEN for other values. */
+static int all_types_due(all_pass *p, uint32_t id, uint8_t t)
+{
+    runlog_history *h = p->hs->h[id];
+    uint8_t *u = &p->utype[id];
+    if (h->len == 0 && t != ALL_WRITTEN) {
+        *u = (uint8_t)(t + 1);
+        return 0;
+    }
+    if (t != ALL_WRITTEN && *u == t + 1)
+        return 0;
+    if (*u != ALL_WRITTEN && h->len)
+        memset(h->types, *u - 1, h->len);
+    *u = ALL_WRITTEN;
+    return 1;
+}
+
 /* hist_append() for the all-keys pass: the same entries, but a key whose
  * every entry so far is a run of the record rows (one column present in
  * every row of each record, the shape of a wide run) keeps sharing them
@@ -2528,13 +2559,15 @@ static int all_append(all_pass *p, uint32_t id, const rl_history *hr, const uint
             (rc = rl_history_column_f64(c0, raw + c0->offset, h->values + h->len, &p->why)))
             return rc;
         uint8_t type = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
+        int types = all_types_due(p, id, type);
         size_t j = h->len;
         if (!c0->bitmap) {
             if (!shared) {
                 memcpy(h->steps + j, hr->steps, hr->nrows * sizeof *hr->steps);
                 memcpy(h->times + j, hr->times, hr->nrows * sizeof *hr->times);
             }
-            memset(h->types + j, type, hr->nrows);
+            if (types)
+                memset(h->types + j, type, hr->nrows);
             if (h->others)
                 memset(h->others + j, 0, hr->nrows * sizeof *h->others);
         }
@@ -2543,7 +2576,8 @@ static int all_append(all_pass *p, uint32_t id, const rl_history *hr, const uint
                 continue;
             h->steps[j] = hr->steps[r];
             h->times[j] = hr->times[r];
-            h->types[j] = type;
+            if (types)
+                h->types[j] = type;
             if (h->others)
                 h->others[j] = NULL;
             j++;
@@ -2559,6 +2593,7 @@ static int all_append(all_pass *p, uint32_t id, const rl_history *hr, const uint
         h->len += c0->count;
         return 0;
     }
+    all_types_due(p, id, ALL_WRITTEN); /* hist_copy_value() writes them */
     runlog_value *vals[RL_COL_NTYPES];
     uint32_t pos[RL_COL_NTYPES] = { 0 };
     for (uint32_t i = 0; i < ncols; i++) {
@@ -2789,6 +2824,40 @@ static int all_walk_damage(void *ctx, const rl_scan_item *it)
     return reader_damage(r, scan_damage_code(it), it->offset, it->why);
 }
 
+/* The types of the keys whose entries all have one numeric type: one
+ * array of that type, as long as the longest of them, for them all (or,
+ * short of memory for it, each key's own, filled in). */
+static void all_types(all_pass *p)
+{
+    runlog_histories *hs = p->hs;
+    static const uint8_t type[2] = { RUNLOG_INT, RUNLOG_FLOAT };
+    size_t most[2] = { 0, 0 };
+    for (uint32_t id = 0; id < hs->names.count; id++) {
+        uint8_t u = p->utype[id];
+        size_t len = hs->h[id]->len;
+        if (len && u != ALL_WRITTEN && len > most[u - 1 == RUNLOG_FLOAT])
+            most[u - 1 == RUNLOG_FLOAT] = len;
+    }
+    for (int i = 0; i < 2; i++)
+        if (most[i] && (hs->same_types[i] = malloc(most[i])))
+            memset(hs->same_types[i], type[i], most[i]);
+    for (uint32_t id = 0; id < hs->names.count; id++) {
+        runlog_history *h = hs->h[id];
+        uint8_t u = p->utype[id];
+        if (!h->len || u == ALL_WRITTEN)
+            continue;
+        uint8_t *same = hs->same_types[u - 1 == RUNLOG_FLOAT];
+        if (!same) {
+            memset(h->types, u - 1, h->len);
+            continue;
+        }
+        if (!(hs->borrow[id] & ALL_SLAB))
+            free(h->types);
+        h->types = same;
+        hs->borrow[id] |= ALL_TYPES;
+    }
+}
+
 int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
 {
     if (!out || !r)
@@ -2831,6 +2900,9 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
         }
     }
     free(p.start);
+    if (!rc)
+        all_types(&p);
+    free(p.utype);
     if (!rc && hs->names.count && !(hs->order = malloc(hs->names.count * sizeof *hs->order)))
         rc = RUNLOG_ENOMEM;
     if (rc) {
@@ -2862,6 +2934,8 @@ void runlog_histories_free(runlog_histories *hs)
             h->steps = NULL, h->times = NULL;
         if (hs->borrow[id] & ALL_SLAB)
             h->values = NULL, h->types = NULL;
+        if (hs->borrow[id] & ALL_TYPES)
+            h->types = NULL;
         runlog_history_free(h);
     }
     free(hs->borrow);
@@ -2869,6 +2943,8 @@ void runlog_histories_free(runlog_histories *hs)
     free(hs->row_times);
     free(hs->slab_values);
     free(hs->slab_types);
+    free(hs->same_types[0]);
+    free(hs->same_types[1]);
     free(hs->h);
     free(hs->order);
     rl_keymap_free(&hs->names);

@@ -890,6 +890,11 @@ static void test_histories_shared_rows(void **state)
             TU_OK(runlog_writer_add_int(w, "typed", ((int64_t)1 << 58) + i));
         else
             TU_OK(runlog_writer_add_bool(w, "typed", i % 2));
+        if (i < 24) /* floats, then ints from the fourth frame on */
+            TU_OK(runlog_writer_add_double(w, "mixed", i * 0.5));
+        else
+            TU_OK(runlog_writer_add_int(w, "mixed", -i));
+        TU_OK(runlog_writer_add_int(w, "count", i));
         if (i < 40)
             TU_OK(runlog_writer_add_string(w, "text", i % 2 ? "odd" : "even"));
         else if (i == 41)
@@ -910,16 +915,19 @@ static void test_histories_shared_rows(void **state)
     tu_write_file(crashed, bytes, (size_t)flushed[6]);
     free(bytes);
 
-    static const char *keys[] = {"full", "late", "tail", "pause", "gap", "typed", "text"};
-    static const size_t lens[][7] = {{64, 47, 40, 56, 43, 64, 64}, {56, 39, 32, 48, 40, 56, 56}};
+    static const char *keys[] = {"full", "late", "tail", "pause", "gap", "typed", "mixed", "count", "text"};
+    static const size_t lens[][9] = {{64, 47, 40, 56, 43, 64, 64, 64, 64}, {56, 39, 32, 48, 40, 56, 56, 56, 56}};
+    /* runlog_history_type() of each: -1 for values of more than one type */
+    static const int types[] = {RUNLOG_FLOAT, RUNLOG_FLOAT, RUNLOG_FLOAT, RUNLOG_FLOAT, RUNLOG_FLOAT,
+                                -1, -1, RUNLOG_INT, -1};
     const char *paths[2] = {fx->path, crashed};
     for (int p = 0; p < 2; p++) {
         runlog_reader *r = NULL;
         runlog_histories *hs = NULL;
         TU_OK(runlog_reader_open(&r, paths[p], NULL));
         TU_OK(runlog_reader_histories(&hs, r));
-        assert_int_equal(runlog_histories_count(hs), 7);
-        for (size_t k = 0; k < 7; k++) {
+        assert_int_equal(runlog_histories_count(hs), 9);
+        for (size_t k = 0; k < 9; k++) {
             size_t at;
             TU_OK(runlog_histories_find(&at, hs, keys[k]));
             const runlog_history *all = runlog_histories_get(hs, at);
@@ -927,6 +935,13 @@ static void test_histories_shared_rows(void **state)
             TU_OK(runlog_reader_history(&one, r, keys[k]));
             assert_int_equal(runlog_history_length(all), lens[p][k]);
             assert_same_history(all, one);
+            runlog_type t = (runlog_type)99;
+            if (types[k] < 0) {
+                TU_RC(runlog_history_type(&t, all), RUNLOG_ENOTFOUND);
+            } else {
+                TU_OK(runlog_history_type(&t, all));
+                assert_int_equal(t, types[k]);
+            }
             runlog_history_free(one);
         }
         size_t at;
