@@ -2277,6 +2277,7 @@ typedef struct all_pass {
     rl_keymap hint_names;    /* rows_hint(): key -> hint id */
     uint64_t *hint;          /* entries expected, by hint id; NULL: none */
     size_t slab_used, slab_cap;
+    size_t rows_hint;        /* the most entries a key expects: hs->row_*'s first size */
     size_t *start;           /* per id: ALL_ROWS's start */
     uint8_t *utype;          /* per id: ALL_WRITTEN or the one type + 1 */
     size_t frame_rows;       /* hs->nrows before the frame */
@@ -2487,7 +2488,7 @@ static int all_rows_here(all_pass *p, const rl_history *hr, size_t *out)
     runlog_histories *hs = p->hs;
     if (p->rec_rows == SIZE_MAX) {
         if (hs->nrows + hr->nrows > hs->rows_cap) {
-            size_t cap = hs->rows_cap ? hs->rows_cap : 1024;
+            size_t cap = hs->rows_cap ? hs->rows_cap : p->rows_hint > 1024 ? p->rows_hint : 1024;
             while (cap < hs->nrows + hr->nrows)
                 cap *= 2;
             uint64_t *s = big_realloc(hs->row_steps, cap * sizeof *s);
@@ -2872,8 +2873,11 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     /* One allocation for every key's values and one for their types, not
      * two per key: fewer and bigger pages to fault in (huge ones past
      * 4 MiB), and one free. rows_hint() caps the sum. */
-    for (uint32_t i = 0; p.hint && i < p.hint_names.count; i++)
+    for (uint32_t i = 0; p.hint && i < p.hint_names.count; i++) {
         p.slab_cap += (size_t)p.hint[i];
+        if (p.hint[i] > p.rows_hint)
+            p.rows_hint = (size_t)p.hint[i];
+    }
     if (p.slab_cap && (!(hs->slab_values = big_realloc(NULL, p.slab_cap * sizeof *hs->slab_values)) ||
                        !(hs->slab_types = big_realloc(NULL, p.slab_cap))))
         p.slab_cap = 0; /* a hint: without it, each key grows its own */
