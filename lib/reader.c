@@ -2223,6 +2223,16 @@ const char *runlog_reader_index_notice(const runlog_reader *r) { return r ? r->i
 
 /* ---- Every key's history in one pass -------------------------------------------- */
 
+/* Memory carved for many arrays, freed at once: every key's values (and
+ * types) of a set lie in a few big chunks (huge pages past 4 MiB) rather
+ * than in two allocations a key, faulted in 4 KiB at a time. */
+typedef struct all_arena {
+    uint8_t **chunks;
+    size_t n, cap;
+    uint8_t *at, *end;       /* the rest of the last chunk */
+    size_t next;             /* the size of the next chunk */
+} all_arena;
+
 struct runlog_histories {
     rl_keymap names;         /* key -> id, in order of first appearance */
     runlog_history **h;      /* by id */
@@ -2238,15 +2248,14 @@ struct runlog_histories {
     uint64_t *row_steps;     /* every history record's rows whose columns */
     int64_t *row_times;      /* were shared, in file order (ALL_ROWS) */
     size_t nrows, rows_cap;
-    double *slab_values;     /* every key's values and types, sized once */
-    uint8_t *slab_types;     /* from the index's row counts (ALL_SLAB) */
+    all_arena values, types; /* every key's values and types (ALL_SLAB) */
     uint8_t *same_types[2];  /* len bytes RUNLOG_INT, RUNLOG_FLOAT (ALL_TYPES) */
 };
 
 /* Borrowed arrays of a history of the set (hs->borrow). */
 enum {
     ALL_ROWS = 1, /* steps and times are hs->row_*[start, start + len) */
-    ALL_SLAB = 2, /* values and types lie in the slabs (cap entries) */
+    ALL_SLAB = 2, /* values and types lie in the arenas (cap entries) */
     ALL_TYPES = 4 /* types is hs->same_types[]: one type throughout */
 };
 
@@ -2276,8 +2285,9 @@ typedef struct all_pass {
     int over_limit;          /* more distinct keys than the reader takes */
     rl_keymap hint_names;    /* rows_hint(): key -> hint id */
     uint64_t *hint;          /* entries expected, by hint id; NULL: none */
-    size_t slab_used, slab_cap;
+    size_t chunk;            /* the arenas' chunk size past the first (values) */
     size_t rows_hint;        /* the most entries a key expects: hs->row_*'s first size */
+    uint64_t size, done;     /* the file's size; where the frame being read ends */
     size_t *start;           /* per id: ALL_ROWS's start */
     uint8_t *utype;          /* per id: ALL_WRITTEN or the one type + 1 */
     size_t frame_rows;       /* hs->nrows before the frame */
@@ -2413,9 +2423,45 @@ static int rows_hint(runlog_reader *r, rl_keymap *names, uint64_t **rows)
     return 1;
 }
 
+/* bytes from arena a (8-aligned); NULL: out of memory. A new chunk is
+ * a->next bytes (or bytes), the chunks after it `chunk`. */
+static void *all_carve(all_arena *a, size_t bytes, size_t chunk)
+{
+    bytes = (bytes + 7) & ~(size_t)7;
+    if ((size_t)(a->end - a->at) < bytes) {
+        size_t size = a->next > bytes ? a->next : bytes;
+        if (a->n == a->cap) {
+            size_t cap = a->cap ? a->cap * 2 : 8;
+            uint8_t **c = realloc(a->chunks, cap * sizeof *c);
+            if (!c)
+                return NULL;
+            a->chunks = c;
+            a->cap = cap;
+        }
+        uint8_t *c = big_realloc(NULL, size);
+        if (!c)
+            return NULL;
+        a->chunks[a->n++] = c;
+        a->at = c;
+        a->end = c + size;
+        a->next = chunk;
+    }
+    void *out = a->at;
+    a->at += bytes;
+    return out;
+}
+
+static void all_arena_free(all_arena *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->chunks[i]);
+    free(a->chunks);
+}
+
 /* Room for extra more entries in key id's history: hist_grow(), but for
- * the arrays the history borrows (the record rows are not its own; the
- * slab's entries are copied out when the hint fell short). */
+ * the arrays the history borrows (the record rows are not its own; values
+ * and types are carved from the arenas, moved to a bigger piece when they
+ * outgrow theirs). */
 static int all_grow(all_pass *p, uint32_t id, size_t extra)
 {
     runlog_history *h = p->hs->h[id];
@@ -2425,24 +2471,27 @@ static int all_grow(all_pass *p, uint32_t id, size_t extra)
     size_t cap = h->cap ? h->cap : (extra > 16 ? extra : 16);
     while (cap < h->len + extra)
         cap *= 2;
-#define GROW(field) do { void *q = big_realloc(h->field, cap * sizeof *h->field); if (!q) return RUNLOG_ENOMEM; h->field = q; } while (0)
-    if (*b & ALL_SLAB) {
-        double *v = big_realloc(NULL, cap * sizeof *v);
-        uint8_t *t = big_realloc(NULL, cap);
-        if (!v || !t) {
-            free(v);
-            free(t);
-            return RUNLOG_ENOMEM;
-        }
-        memcpy(v, h->values, h->len * sizeof *v);
-        memcpy(t, h->types, h->len);
-        h->values = v;
-        h->types = t;
-        *b &= (uint8_t)~ALL_SLAB;
-    } else {
-        GROW(values);
-        GROW(types);
+    if (h->cap && !p->hint && p->done && p->done < p->size) {
+        /* Growing again without an index to size it (a crashed run): room
+         * for as many entries as the rest of the file holds at this rate,
+         * not five doublings of every key of a wide run. */
+        double guess = (double)(h->len + extra) * ((double)p->size / (double)p->done);
+        if (guess > (double)cap && guess < (double)(1u << 24))
+            cap = (size_t)guess + 16;
     }
+#define GROW(field) do { void *q = big_realloc(h->field, cap * sizeof *h->field); if (!q) return RUNLOG_ENOMEM; h->field = q; } while (0)
+    double *v = all_carve(&p->hs->values, cap * sizeof *v, p->chunk);
+    uint8_t *t = all_carve(&p->hs->types, cap, p->chunk / 8);
+    if (!v || !t)
+        return RUNLOG_ENOMEM;
+    if (h->len) {
+        memcpy(v, h->values, h->len * sizeof *v);
+        if (p->utype[id] == ALL_WRITTEN) /* (else not written yet) */
+            memcpy(t, h->types, h->len);
+    }
+    h->values = v;
+    h->types = t;
+    *b |= ALL_SLAB;
     if (!(*b & ALL_ROWS)) {
         GROW(steps);
         GROW(times);
@@ -2646,16 +2695,8 @@ static int all_key(all_pass *p, uint32_t k, uint32_t *out)
         uint32_t hid;
         if (p->hint && rl_keymap_find(&p->hint_names, (const char *)name->p, name->n, &hid) == 0 &&
             p->hint[hid] > 0) {
-            size_t n = (size_t)p->hint[hid];
-            if (p->slab_cap - p->slab_used >= n) { /* each hint id is met once: always */
-                h->values = p->hs->slab_values + p->slab_used;
-                h->types = p->hs->slab_types + p->slab_used;
-                h->cap = n;
-                p->slab_used += n;
-                p->hs->borrow[id] |= ALL_SLAB;
-            } else if (all_grow(p, id, n)) {
+            if (all_grow(p, id, (size_t)p->hint[hid]))
                 return RUNLOG_ENOMEM;
-            }
         }
     }
     p->gid[k] = id + 1;
@@ -2796,6 +2837,7 @@ static int all_walk_frame(void *ctx, const rl_scan_item *it)
     if (it->h.kind != RL_FRAME_DATA)
         return other_frame(r, it);
     p->at = it->offset;
+    p->done = it->offset + it->length;
     p->frame_no++;
     p->nundo = 0;
     p->why = NULL;
@@ -2867,20 +2909,24 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     if (!hs)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     /* Every frame is needed, index or not: one scan, in file order. */
-    all_pass p = { .r = r, .hs = hs, .prev_nkeys = UINT32_MAX };
+    all_pass p = { .r = r, .hs = hs, .prev_nkeys = UINT32_MAX, .size = rl_file_size(r->fd) };
     if (!rows_hint(r, &p.hint_names, &p.hint))
         p.hint = NULL;
-    /* One allocation for every key's values and one for their types, not
-     * two per key: fewer and bigger pages to fault in (huge ones past
-     * 4 MiB), and one free. rows_hint() caps the sum. */
+    /* The arenas' first chunks hold what the index expects of every key
+     * (rows_hint() caps the sum), exactly as all_grow() carves it; the
+     * chunks after them (no index, or one that fell short) a few times
+     * the file's size, as values take several times the bytes they are
+     * stored in. */
+    size_t want = 0;
     for (uint32_t i = 0; p.hint && i < p.hint_names.count; i++) {
-        p.slab_cap += (size_t)p.hint[i];
+        size_t n = p.hint[i] > 16 ? (size_t)p.hint[i] : 16;
+        want += (n + 7) & ~(size_t)7;
         if (p.hint[i] > p.rows_hint)
             p.rows_hint = (size_t)p.hint[i];
     }
-    if (p.slab_cap && (!(hs->slab_values = big_realloc(NULL, p.slab_cap * sizeof *hs->slab_values)) ||
-                       !(hs->slab_types = big_realloc(NULL, p.slab_cap))))
-        p.slab_cap = 0; /* a hint: without it, each key grows its own */
+    p.chunk = p.size < (1u << 18) ? 1u << 20 : p.size < (16u << 20) ? (size_t)p.size * 4 : 64u << 20;
+    hs->values.next = want ? want * sizeof(double) : p.chunk;
+    hs->types.next = want ? want : p.chunk / 8;
     rl_scanner s;
     rl_scanner_init(&s, r->fd, r->path, r->hdr.salt, RL_FILE_HEADER_SIZE);
     static const rl_walk_ops ops = { .frame = all_walk_frame, .damage = all_walk_damage };
@@ -2945,8 +2991,8 @@ void runlog_histories_free(runlog_histories *hs)
     free(hs->borrow);
     free(hs->row_steps);
     free(hs->row_times);
-    free(hs->slab_values);
-    free(hs->slab_types);
+    all_arena_free(&hs->values);
+    all_arena_free(&hs->types);
     free(hs->same_types[0]);
     free(hs->same_types[1]);
     free(hs->h);

@@ -955,6 +955,63 @@ static void test_histories_shared_rows(void **state)
     free(crashed);
 }
 
+/* A wide run without an index (crashed): nothing sizes the histories, so
+ * every key grows as the frames come, and the values outgrow the first
+ * piece of memory the set carves them from; each history is still the
+ * one-key read's, the file's and the crashed copy's alike. */
+static void test_histories_wide_no_index(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock = {T0, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 1);
+    runlog_writer *w = NULL;
+    remove(fx->path);
+    TU_OK(runlog_writer_open(&w, fx->path, &o));
+    enum { KEYS = 300, STEPS = 640 };
+    char key[32];
+    uint64_t flushed = 0;
+    for (int i = 0; i < STEPS; i++) {
+        for (int k = 0; k < KEYS; k++) {
+            snprintf(key, sizeof key, "layer%03d/grad", k);
+            TU_OK(runlog_writer_add_double(w, key, k + i * 1e-3));
+        }
+        TU_OK(runlog_writer_commit(w));
+        if (i % 64 == 63) {
+            TU_OK(runlog_writer_flush(w));
+            flushed = (uint64_t)tu_file_size(fx->path);
+        }
+    }
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    size_t size;
+    unsigned char *bytes = tu_read_file(fx->path, &size);
+    char *crashed = tu_path(fx->dir, "crashed.runlog");
+    tu_write_file(crashed, bytes, (size_t)flushed - 1); /* the last frame torn */
+    free(bytes);
+    const char *paths[2] = {fx->path, crashed};
+    for (int p = 0; p < 2; p++) {
+        runlog_reader *r = NULL;
+        runlog_histories *hs = NULL;
+        TU_OK(runlog_reader_open(&r, paths[p], NULL));
+        TU_OK(runlog_reader_histories(&hs, r));
+        assert_int_equal(runlog_histories_count(hs), KEYS);
+        for (size_t k = 0; k < KEYS; k++) {
+            const runlog_history *all = runlog_histories_get(hs, k);
+            assert_int_equal(runlog_history_length(all), p == 0 ? STEPS : STEPS - 64);
+            if (k % 23 != 0 && k != KEYS - 1)
+                continue;
+            runlog_history *one = NULL;
+            TU_OK(runlog_reader_history(&one, r, runlog_histories_key(hs, k, NULL)));
+            assert_same_history(all, one);
+            runlog_history_free(one);
+        }
+        runlog_histories_free(hs);
+        runlog_reader_close(r);
+    }
+    free(crashed);
+}
+
 /* The reads after the first on one reader come from its key map: the same
  * histories, fewer bytes decoded on a wide run, and a file that grew is
  * read afresh (the map describes the size it was built at). */
@@ -1069,6 +1126,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_uses_index, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_histories_all_keys, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_histories_shared_rows, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_histories_wide_no_index, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_key_map, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_value_to_json, tu_setup, tu_teardown),
     };
