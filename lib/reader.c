@@ -2765,6 +2765,8 @@ static int all_same_keys(all_pass *p)
 {
     const rl_stream *st = &p->ws.stream;
     if (st->nkeys == p->prev_nkeys) {
+        if (st->nkeys == 0)
+            return 1; /* (and no table kept to point into) */
         const uint8_t *q = p->prev_keys, *end = q + p->prev_len;
         uint32_t k = 0;
         for (; k < st->nkeys; k++) {
