@@ -2302,6 +2302,16 @@ const char *runlog_reader_index_notice(const runlog_reader *r) { return r ? r->i
 
 /* ---- Every key's history in one pass -------------------------------------------- */
 
+/* Memory carved for many arrays, freed at once: every key's values (and
+ * types) of a set lie in a few big chunks (huge pages past 4 MiB) rather
+ * than in two allocations a key, faulted in 4 KiB at a time. */
+typedef struct all_arena {
+    uint8_t **chunks;
+    size_t n, cap;
+    uint8_t *at, *end;       /* the rest of the last chunk */
+    size_t next;             /* the size of the next chunk */
+} all_arena;
+
 struct runlog_histories {
     rl_keymap names;         /* key -> id, in order of first appearance */
     runlog_history **h;      /* by id */
@@ -2309,7 +2319,28 @@ struct runlog_histories {
     uint32_t *order;         /* ids of the keys with at least one entry */
     size_t n;
     uint64_t frames_read, bytes_decoded;
+    /* What the histories borrow instead of owning (runlog_histories_free()
+     * gives it back): a wide run is thousands of keys logged at the same
+     * steps, and writing every step and time once per key was a third of
+     * the pass (16 of 25 bytes a point, most of them page faults). */
+    uint8_t *borrow;         /* by id: ALL_ROWS, ALL_SLAB */
+    uint64_t *row_steps;     /* every history record's rows whose columns */
+    int64_t *row_times;      /* were shared, in file order (ALL_ROWS) */
+    size_t nrows, rows_cap;
+    all_arena values, types; /* every key's values and types (ALL_SLAB) */
+    uint8_t *same_types[2];  /* len bytes RUNLOG_INT, RUNLOG_FLOAT (ALL_TYPES) */
 };
+
+/* Borrowed arrays of a history of the set (hs->borrow). */
+enum {
+    ALL_ROWS = 1, /* steps and times are hs->row_*[start, start + len) */
+    ALL_SLAB = 2, /* values and types lie in the arenas (cap entries) */
+    ALL_TYPES = 4 /* types is hs->same_types[]: one type throughout */
+};
+
+/* all_pass.utype: a key whose entries so far all came from numeric columns
+ * of one type has its types written only when that ends (or never). */
+enum { ALL_WRITTEN = 0xff }; /* else the type + 1 (0: no entry yet) */
 
 /* The all-keys pass: each data frame decoded once, each history column
  * appended to its key's history. */
@@ -2333,6 +2364,16 @@ typedef struct all_pass {
     int over_limit;          /* more distinct keys than the reader takes */
     rl_keymap hint_names;    /* rows_hint(): key -> hint id */
     uint64_t *hint;          /* entries expected, by hint id; NULL: none */
+    size_t chunk;            /* the arenas' chunk size past the first (values) */
+    size_t rows_hint;        /* the most entries a key expects: hs->row_*'s first size */
+    uint64_t size, done;     /* the file's size; where the frame being read ends */
+    size_t *start;           /* per id: ALL_ROWS's start */
+    uint8_t *utype;          /* per id: ALL_WRITTEN or the one type + 1 */
+    size_t frame_rows;       /* hs->nrows before the frame */
+    uint8_t *prev_keys;      /* the last frame's key table: (u32 length, bytes)... */
+    size_t prev_len, prev_cap;
+    uint32_t prev_nkeys;     /* UINT32_MAX: none kept */
+    size_t rec_rows;         /* the record's rows in hs->row_*; SIZE_MAX: not there */
 } all_pass;
 
 static int all_per_id(all_pass *p, uint32_t id)
@@ -2350,7 +2391,21 @@ static int all_per_id(all_pass *p, uint32_t id)
         memset(a + p->per_id_cap, 0, (cap - p->per_id_cap) * sizeof *a);
         *arrays[i] = a;
     }
+    size_t *start = realloc(p->start, cap * sizeof *start);
+    if (!start)
+        return RUNLOG_ENOMEM;
+    p->start = start;
+    uint8_t *utype = realloc(p->utype, cap);
+    if (!utype)
+        return RUNLOG_ENOMEM;
+    memset(utype + p->per_id_cap, 0, cap - p->per_id_cap);
+    p->utype = utype;
     runlog_histories *hs = p->hs;
+    uint8_t *borrow = realloc(hs->borrow, cap);
+    if (!borrow)
+        return RUNLOG_ENOMEM;
+    memset(borrow + p->per_id_cap, 0, cap - p->per_id_cap);
+    hs->borrow = borrow;
     if (cap > hs->cap) {
         runlog_history **h = realloc(hs->h, cap * sizeof *h);
         if (!h)
@@ -2447,6 +2502,250 @@ static int rows_hint(runlog_reader *r, rl_keymap *names, uint64_t **rows)
     return 1;
 }
 
+/* bytes from arena a (8-aligned); NULL: out of memory. A new chunk is
+ * a->next bytes (or bytes), the chunks after it `chunk`. */
+static void *all_carve(all_arena *a, size_t bytes, size_t chunk)
+{
+    bytes = (bytes + 7) & ~(size_t)7;
+    if ((size_t)(a->end - a->at) < bytes) {
+        size_t size = a->next > bytes ? a->next : bytes;
+        if (a->n == a->cap) {
+            size_t cap = a->cap ? a->cap * 2 : 8;
+            uint8_t **c = realloc(a->chunks, cap * sizeof *c);
+            if (!c)
+                return NULL;
+            a->chunks = c;
+            a->cap = cap;
+        }
+        uint8_t *c = big_realloc(NULL, size);
+        if (!c)
+            return NULL;
+        a->chunks[a->n++] = c;
+        a->at = c;
+        a->end = c + size;
+        a->next = chunk;
+    }
+    void *out = a->at;
+    a->at += bytes;
+    return out;
+}
+
+static void all_arena_free(all_arena *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->chunks[i]);
+    free(a->chunks);
+}
+
+/* Room for extra more entries in key id's history: hist_grow(), but for
+ * the arrays the history borrows (the record rows are not its own; values
+ * and types are carved from the arenas, moved to a bigger piece when they
+ * outgrow theirs). */
+static int all_grow(all_pass *p, uint32_t id, size_t extra)
+{
+    runlog_history *h = p->hs->h[id];
+    uint8_t *b = &p->hs->borrow[id];
+    if (h->len + extra <= h->cap)
+        return 0;
+    size_t cap = h->cap ? h->cap : (extra > 16 ? extra : 16);
+    while (cap < h->len + extra)
+        cap *= 2;
+    if (h->cap && !p->hint && p->done && p->done < p->size) {
+        /* Growing again without an index to size it (a crashed run): room
+         * for as many entries as the rest of the file holds at this rate,
+         * not five doublings of every key of a wide run. */
+        double guess = (double)(h->len + extra) * ((double)p->size / (double)p->done);
+        if (guess > (double)cap && guess < (double)(1u << 24))
+            cap = (size_t)guess + 16;
+    }
+#define GROW(field) do { void *q = big_realloc(h->field, cap * sizeof *h->field); if (!q) return RUNLOG_ENOMEM; h->field = q; } while (0)
+    double *v = all_carve(&p->hs->values, cap * sizeof *v, p->chunk);
+    uint8_t *t = all_carve(&p->hs->types, cap, p->chunk / 8);
+    if (!v || !t)
+        return RUNLOG_ENOMEM;
+    if (h->len) {
+        memcpy(v, h->values, h->len * sizeof *v);
+        if (p->utype[id] == ALL_WRITTEN) /* (else not written yet) */
+            memcpy(t, h->types, h->len);
+    }
+    h->values = v;
+    h->types = t;
+    *b |= ALL_SLAB;
+    if (!(*b & ALL_ROWS)) {
+        GROW(steps);
+        GROW(times);
+    }
+    if (h->ints)
+        GROW(ints);
+    if (h->others)
+        GROW(others);
+#undef GROW
+    h->cap = cap;
+    return 0;
+}
+
+/* Gives key id steps and times of its own (cap entries), copied from the
+ * record rows it shared: its next entries are not the rows that follow. */
+static int all_own_rows(all_pass *p, uint32_t id)
+{
+    runlog_history *h = p->hs->h[id];
+    int rc;
+    if (h->cap == 0 && (rc = all_grow(p, id, 1)))
+        return rc;
+    uint64_t *steps = big_realloc(NULL, h->cap * sizeof *steps);
+    int64_t *times = big_realloc(NULL, h->cap * sizeof *times);
+    if (!steps || !times) {
+        free(steps);
+        free(times);
+        return RUNLOG_ENOMEM;
+    }
+    if (h->len) {
+        memcpy(steps, p->hs->row_steps + p->start[id], h->len * sizeof *steps);
+        memcpy(times, p->hs->row_times + p->start[id], h->len * sizeof *times);
+    }
+    h->steps = steps;
+    h->times = times;
+    p->hs->borrow[id] &= (uint8_t)~ALL_ROWS;
+    return 0;
+}
+
+/* Where the rows of history record hr start in hs->row_*, copied there
+ * at the first key that shares them. */
+static int all_rows_here(all_pass *p, const rl_history *hr, size_t *out)
+{
+    runlog_histories *hs = p->hs;
+    if (p->rec_rows == SIZE_MAX) {
+        if (hs->nrows + hr->nrows > hs->rows_cap) {
+            size_t cap = hs->rows_cap ? hs->rows_cap : p->rows_hint > 1024 ? p->rows_hint : 1024;
+            while (cap < hs->nrows + hr->nrows)
+                cap *= 2;
+            uint64_t *s = big_realloc(hs->row_steps, cap * sizeof *s);
+            if (!s)
+                return RUNLOG_ENOMEM;
+            hs->row_steps = s;
+            int64_t *t = big_realloc(hs->row_times, cap * sizeof *t);
+            if (!t)
+                return RUNLOG_ENOMEM;
+            hs->row_times = t;
+            hs->rows_cap = cap;
+        }
+        memcpy(hs->row_steps + hs->nrows, hr->steps, hr->nrows * sizeof *hr->steps);
+        memcpy(hs->row_times + hs->nrows, hr->times, hr->nrows * sizeof *hr->times);
+        p->rec_rows = hs->nrows;
+        hs->nrows += hr->nrows;
+    }
+    *out = p->rec_rows;
+    return 0;
+}
+
+/* Whether key id's next entries, of type t, need their types written:
+ * not while every entry has that one type (all_types() fills them in, or
+ * points them at hs->same_types[]). t: ALL_WRITTEN for other values. */
+static int all_types_due(all_pass *p, uint32_t id, uint8_t t)
+{
+    runlog_history *h = p->hs->h[id];
+    uint8_t *u = &p->utype[id];
+    if (h->len == 0 && t != ALL_WRITTEN) {
+        *u = (uint8_t)(t + 1);
+        return 0;
+    }
+    if (t != ALL_WRITTEN && *u == t + 1)
+        return 0;
+    if (*u != ALL_WRITTEN && h->len)
+        memset(h->types, *u - 1, h->len);
+    *u = ALL_WRITTEN;
+    return 1;
+}
+
+/* hist_append() for the all-keys pass: the same entries, but a key whose
+ * every entry so far is a run of the record rows (one column present in
+ * every row of each record, the shape of a wide run) keeps sharing them
+ * rather than copying steps and times. */
+static int all_append(all_pass *p, uint32_t id, const rl_history *hr, const uint32_t *cols,
+                      uint32_t ncols)
+{
+    runlog_history *h = p->hs->h[id];
+    const rl_hcol *c0 = &hr->cols[cols[0]];
+    int rc, shared = 0;
+    if ((rc = all_grow(p, id, (size_t)hr->nrows * ncols)))
+        return rc;
+    if (p->hs->borrow[id] & ALL_ROWS) {
+        size_t at;
+        if (ncols == 1 && !c0->bitmap) {
+            if ((rc = all_rows_here(p, hr, &at)))
+                return rc;
+            if (h->len == 0)
+                p->start[id] = at;
+            shared = p->start[id] + h->len == at;
+        }
+        if (!shared && (rc = all_own_rows(p, id)))
+            return rc;
+    }
+    if (ncols == 1 && (c0->type == RL_COL_FLOAT || c0->type == RL_COL_INT)) {
+        /* Fast path: one numeric column. */
+        const uint8_t *raw;
+        if ((rc = rl_frame_block(&p->ws, c0->block, &raw, &p->why)) ||
+            (rc = rl_history_column_f64(c0, raw + c0->offset, h->values + h->len, &p->why)))
+            return rc;
+        uint8_t type = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
+        int types = all_types_due(p, id, type);
+        size_t j = h->len;
+        if (!c0->bitmap) {
+            if (!shared) {
+                memcpy(h->steps + j, hr->steps, hr->nrows * sizeof *hr->steps);
+                memcpy(h->times + j, hr->times, hr->nrows * sizeof *hr->times);
+            }
+            if (types)
+                memset(h->types + j, type, hr->nrows);
+            if (h->others)
+                memset(h->others + j, 0, hr->nrows * sizeof *h->others);
+        }
+        for (uint32_t r = 0; c0->bitmap && r < hr->nrows; r++) {
+            if (!rl_hcol_present(c0, r))
+                continue;
+            h->steps[j] = hr->steps[r];
+            h->times[j] = hr->times[r];
+            if (types)
+                h->types[j] = type;
+            if (h->others)
+                h->others[j] = NULL;
+            j++;
+        }
+        if (c0->type == RL_COL_INT) {
+            /* Exact values: decode the ints again (doubles lose above 2^53). */
+            runlog_value *vals;
+            if ((rc = hist_need(h, 0)) || (rc = rl_frame_column(&p->ws, c0, &vals, &p->why)))
+                return rc;
+            for (uint32_t i = 0; i < c0->count; i++)
+                h->ints[h->len + i] = vals[i].u.i;
+        }
+        h->len += c0->count;
+        return 0;
+    }
+    all_types_due(p, id, ALL_WRITTEN); /* hist_copy_value() writes them */
+    runlog_value *vals[RL_COL_NTYPES];
+    uint32_t pos[RL_COL_NTYPES] = { 0 };
+    for (uint32_t i = 0; i < ncols; i++) {
+        if ((rc = rl_frame_column(&p->ws, &hr->cols[cols[i]], &vals[i], &p->why)))
+            return rc;
+    }
+    for (uint32_t r = 0; r < hr->nrows; r++) {
+        for (uint32_t i = 0; i < ncols; i++) {
+            const rl_hcol *col = &hr->cols[cols[i]];
+            if (!rl_hcol_present(col, r))
+                continue;
+            if (!shared) {
+                h->steps[h->len] = hr->steps[r];
+                h->times[h->len] = hr->times[r];
+            }
+            if ((rc = hist_copy_value(h, h->len, &vals[i][pos[i]++])))
+                return rc;
+            h->len++;
+        }
+    }
+    return 0;
+}
+
 /* The id of local key k of the loaded frame, the key interned on first use
  * (system metric names never become keys: only history columns ask). */
 static int all_key(all_pass *p, uint32_t k, uint32_t *out)
@@ -2467,12 +2766,17 @@ static int all_key(all_pass *p, uint32_t k, uint32_t *out)
     if (rc || (rc = all_per_id(p, id)))
         return rc;
     if (!p->hs->h[id]) {
-        if (!(p->hs->h[id] = calloc(1, sizeof *p->hs->h[id])))
+        runlog_history *h = p->hs->h[id] = calloc(1, sizeof *h);
+        if (!h)
             return RUNLOG_ENOMEM;
+        /* Every key starts out sharing the record rows (all_append()). */
+        p->hs->borrow[id] = ALL_ROWS;
         uint32_t hid;
         if (p->hint && rl_keymap_find(&p->hint_names, (const char *)name->p, name->n, &hid) == 0 &&
-            p->hint[hid] > 0 && hist_grow(p->hs->h[id], (size_t)p->hint[hid]))
-            return RUNLOG_ENOMEM;
+            p->hint[hid] > 0) {
+            if (all_grow(p, id, (size_t)p->hint[hid]))
+                return RUNLOG_ENOMEM;
+        }
     }
     p->gid[k] = id + 1;
     *out = id;
@@ -2502,6 +2806,7 @@ static int all_record(all_pass *p, const rl_history *hr)
 {
     int rc;
     uint32_t rec = ++p->rec_no;
+    p->rec_rows = SIZE_MAX;
     for (uint32_t c = 0; c < hr->ncols; c++) {
         uint32_t id;
         if ((rc = all_key(p, hr->cols[c].key, &id)) || (rc = all_note_undo(p, id)))
@@ -2525,9 +2830,57 @@ static int all_record(all_pass *p, const rl_history *hr)
                     cols[ncols++] = d;
         }
         p->ncols_rec[id] = 0;
-        if ((rc = hist_append(p->hs->h[id], &p->ws, hr, cols, ncols, &p->why)))
+        if ((rc = all_append(p, id, hr, cols, ncols)))
             return rc;
     }
+    return 0;
+}
+
+/* Whether the loaded frame names the same keys in the same order as the
+ * frame before it (a writer repeats its key table frame after frame): gid
+ * then holds the ids already looked up, and 10,000 keys are not hashed
+ * again each frame. Otherwise this frame's table is kept for the next. */
+static int all_same_keys(all_pass *p)
+{
+    const rl_stream *st = &p->ws.stream;
+    if (st->nkeys == p->prev_nkeys) {
+        if (st->nkeys == 0)
+            return 1; /* (and no table kept to point into) */
+        const uint8_t *q = p->prev_keys, *end = q + p->prev_len;
+        uint32_t k = 0;
+        for (; k < st->nkeys; k++) {
+            uint32_t n = st->keys[k].n, m;
+            if ((size_t)(end - q) < 4 + (size_t)n)
+                break;
+            memcpy(&m, q, 4);
+            if (m != n || memcmp(q + 4, st->keys[k].p, n) != 0)
+                break;
+            q += 4 + (size_t)n;
+        }
+        if (k == st->nkeys)
+            return 1;
+    }
+    size_t need = 0;
+    for (uint32_t k = 0; k < st->nkeys; k++)
+        need += 4 + (size_t)st->keys[k].n;
+    p->prev_nkeys = UINT32_MAX;
+    if (need > p->prev_cap) {
+        uint8_t *b = realloc(p->prev_keys, need);
+        if (!b)
+            return 0; /* not kept: the next frame looks its keys up too */
+        p->prev_keys = b;
+        p->prev_cap = need;
+    }
+    uint8_t *q = p->prev_keys;
+    for (uint32_t k = 0; k < st->nkeys; k++) {
+        uint32_t n = st->keys[k].n;
+        memcpy(q, &n, 4);
+        if (n)
+            memcpy(q + 4, st->keys[k].p, n);
+        q += 4 + (size_t)n;
+    }
+    p->prev_len = need;
+    p->prev_nkeys = st->nkeys;
     return 0;
 }
 
@@ -2544,7 +2897,8 @@ static int all_frame_decode(all_pass *p, const rl_scan_item *it)
         p->gid = g;
         p->gid_cap = (size_t)nkeys + 1;
     }
-    memset(p->gid, 0, ((size_t)nkeys + 1) * sizeof *p->gid);
+    if (!all_same_keys(p))
+        memset(p->gid, 0, ((size_t)nkeys + 1) * sizeof *p->gid);
     p->hs->frames_read++;
     rl_record_view v;
     while ((rc = rl_stream_next(&p->ws.stream, &v, &p->why)) == 0) {
@@ -2564,9 +2918,11 @@ static int all_walk_frame(void *ctx, const rl_scan_item *it)
     if (it->h.kind != RL_FRAME_DATA)
         return other_frame(r, it);
     p->at = it->offset;
+    p->done = it->offset + it->length;
     p->frame_no++;
     p->nundo = 0;
     p->why = NULL;
+    p->frame_rows = p->hs->nrows;
     int rc = all_frame_decode(p, it);
     p->hs->bytes_decoded += p->ws.decoded;
     p->ws.decoded = 0;
@@ -2579,6 +2935,8 @@ static int all_walk_frame(void *ctx, const rl_scan_item *it)
         return rc;
     for (size_t i = 0; i < p->nundo; i++) /* drop the partial frame */
         p->hs->h[p->undo[i].id]->len = p->undo[i].len;
+    /* and its rows: every key sharing them is back to entries before it */
+    p->hs->nrows = p->frame_rows;
     return 0;
 }
 
@@ -2590,6 +2948,40 @@ static int all_walk_damage(void *ctx, const rl_scan_item *it)
     return reader_damage(r, scan_damage_code(it), it->offset, it->why);
 }
 
+/* The types of the keys whose entries all have one numeric type: one
+ * array of that type, as long as the longest of them, for them all (or,
+ * short of memory for it, each key's own, filled in). */
+static void all_types(all_pass *p)
+{
+    runlog_histories *hs = p->hs;
+    static const uint8_t type[2] = { RUNLOG_INT, RUNLOG_FLOAT };
+    size_t most[2] = { 0, 0 };
+    for (uint32_t id = 0; id < hs->names.count; id++) {
+        uint8_t u = p->utype[id];
+        size_t len = hs->h[id]->len;
+        if (len && u != ALL_WRITTEN && len > most[u - 1 == RUNLOG_FLOAT])
+            most[u - 1 == RUNLOG_FLOAT] = len;
+    }
+    for (int i = 0; i < 2; i++)
+        if (most[i] && (hs->same_types[i] = malloc(most[i])))
+            memset(hs->same_types[i], type[i], most[i]);
+    for (uint32_t id = 0; id < hs->names.count; id++) {
+        runlog_history *h = hs->h[id];
+        uint8_t u = p->utype[id];
+        if (!h->len || u == ALL_WRITTEN)
+            continue;
+        uint8_t *same = hs->same_types[u - 1 == RUNLOG_FLOAT];
+        if (!same) {
+            memset(h->types, u - 1, h->len);
+            continue;
+        }
+        if (!(hs->borrow[id] & ALL_SLAB))
+            free(h->types);
+        h->types = same;
+        hs->borrow[id] |= ALL_TYPES;
+    }
+}
+
 int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
 {
     if (!out || !r)
@@ -2598,9 +2990,24 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     if (!hs)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     /* Every frame is needed, index or not: one scan, in file order. */
-    all_pass p = { .r = r, .hs = hs };
+    all_pass p = { .r = r, .hs = hs, .prev_nkeys = UINT32_MAX, .size = rl_file_size(r->fd) };
     if (!rows_hint(r, &p.hint_names, &p.hint))
         p.hint = NULL;
+    /* The arenas' first chunks hold what the index expects of every key
+     * (rows_hint() caps the sum), exactly as all_grow() carves it; the
+     * chunks after them (no index, or one that fell short) a few times
+     * the file's size, as values take several times the bytes they are
+     * stored in. */
+    size_t want = 0;
+    for (uint32_t i = 0; p.hint && i < p.hint_names.count; i++) {
+        size_t n = p.hint[i] > 16 ? (size_t)p.hint[i] : 16;
+        want += (n + 7) & ~(size_t)7;
+        if (p.hint[i] > p.rows_hint)
+            p.rows_hint = (size_t)p.hint[i];
+    }
+    p.chunk = p.size < (1u << 18) ? 1u << 20 : p.size < (16u << 20) ? (size_t)p.size * 4 : 64u << 20;
+    hs->values.next = want ? want * sizeof(double) : p.chunk;
+    hs->types.next = want ? want : p.chunk / 8;
     rl_scanner s;
     rl_scanner_init(&s, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
     static const rl_walk_ops ops = { .frame = all_walk_frame, .damage = all_walk_damage };
@@ -2612,8 +3019,21 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     free(p.ncols_rec);
     free(p.undo_frame);
     free(p.undo);
+    free(p.prev_keys);
     free(p.hint);
     rl_keymap_free(&p.hint_names);
+    /* The record rows are final: the keys that share them point there. */
+    for (uint32_t id = 0; !rc && id < hs->names.count; id++) {
+        runlog_history *h = hs->h[id];
+        if ((hs->borrow[id] & ALL_ROWS) && h->len > 0) {
+            h->steps = hs->row_steps + p.start[id];
+            h->times = hs->row_times + p.start[id];
+        }
+    }
+    free(p.start);
+    if (!rc)
+        all_types(&p);
+    free(p.utype);
     if (!rc && hs->names.count && !(hs->order = malloc(hs->names.count * sizeof *hs->order)))
         rc = RUNLOG_ENOMEM;
     if (rc) {
@@ -2636,8 +3056,26 @@ void runlog_histories_free(runlog_histories *hs)
 {
     if (!hs)
         return;
-    for (uint32_t id = 0; id < hs->names.count; id++)
-        runlog_history_free(hs->h[id]);
+    /* (an id interned just before running out of memory may have no slot) */
+    for (uint32_t id = 0; id < hs->names.count && id < hs->cap; id++) {
+        runlog_history *h = hs->h[id];
+        if (!h)
+            continue;
+        if (hs->borrow[id] & ALL_ROWS)
+            h->steps = NULL, h->times = NULL;
+        if (hs->borrow[id] & ALL_SLAB)
+            h->values = NULL, h->types = NULL;
+        if (hs->borrow[id] & ALL_TYPES)
+            h->types = NULL;
+        runlog_history_free(h);
+    }
+    free(hs->borrow);
+    free(hs->row_steps);
+    free(hs->row_times);
+    all_arena_free(&hs->values);
+    all_arena_free(&hs->types);
+    free(hs->same_types[0]);
+    free(hs->same_types[1]);
     free(hs->h);
     free(hs->order);
     rl_keymap_free(&hs->names);

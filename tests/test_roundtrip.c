@@ -838,6 +838,182 @@ static void test_histories_all_keys(void **state)
     free(crashed);
 }
 
+/* Every history of the set is the one runlog_reader_history() gives, bit
+ * for bit, entry types and exact ints included: the one-key read's arrays
+ * against the set's. */
+static void assert_same_history(const runlog_history *all, const runlog_history *one)
+{
+    size_t n = runlog_history_length(one);
+    assert_int_equal(runlog_history_length(all), n);
+    assert_memory_equal(runlog_history_steps(all), runlog_history_steps(one), n * 8);
+    assert_memory_equal(runlog_history_times(all), runlog_history_times(one), n * 8);
+    assert_memory_equal(runlog_history_values(all), runlog_history_values(one), n * 8);
+    for (size_t i = 0; i < n; i++) {
+        const runlog_value *vo = runlog_history_value(one, i);
+        runlog_type to = runlog_value_type(vo);
+        int64_t io = to == RUNLOG_INT || to == RUNLOG_BOOL ? runlog_value_int(vo) : 0;
+        const runlog_value *va = runlog_history_value(all, i);
+        assert_int_equal(runlog_value_type(va), to);
+        if (to == RUNLOG_INT || to == RUNLOG_BOOL)
+            assert_true(runlog_value_int(va) == io);
+        else if (to == RUNLOG_STRING)
+            assert_same_value(va, runlog_history_value(one, i));
+    }
+}
+
+/* The all-keys read shares one copy of the record rows among the keys
+ * logged at every row, and sizes every key's values from the index: keys
+ * that share the rows for a while and then stop (a pause, a gap inside a
+ * frame, a second type in a frame), start late, change type between
+ * frames, or have no index to size them (a crashed file) still get the
+ * entries the one-key read gives. */
+static void test_histories_shared_rows(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock = {T0, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 1);
+    runlog_writer *w = NULL;
+    remove(fx->path);
+    TU_OK(runlog_writer_open(&w, fx->path, &o));
+    uint64_t flushed[8] = {0};
+    int nflushed = 0;
+    for (int i = 0; i < 64; i++) {
+        TU_OK(runlog_writer_add_double(w, "full", i * 0.25));
+        if (i >= 16 && i != 50) /* from the third frame on, then a gap */
+            TU_OK(runlog_writer_add_double(w, "late", -i));
+        if (i >= 24) /* from the fourth frame on, every row */
+            TU_OK(runlog_writer_add_double(w, "tail", i * 1e-3));
+        if (i < 16 || i >= 24) /* misses the third frame */
+            TU_OK(runlog_writer_add_double(w, "pause", i + 0.5));
+        if (i < 32 || i % 3 == 0) /* every row, then one in three */
+            TU_OK(runlog_writer_add_double(w, "gap", i * 3.0));
+        if (i < 32)
+            TU_OK(runlog_writer_add_int(w, "typed", ((int64_t)1 << 58) + i));
+        else
+            TU_OK(runlog_writer_add_bool(w, "typed", i % 2));
+        if (i < 24) /* floats, then ints from the fourth frame on */
+            TU_OK(runlog_writer_add_double(w, "mixed", i * 0.5));
+        else
+            TU_OK(runlog_writer_add_int(w, "mixed", -i));
+        TU_OK(runlog_writer_add_int(w, "count", i));
+        if (i < 40)
+            TU_OK(runlog_writer_add_string(w, "text", i % 2 ? "odd" : "even"));
+        else if (i == 41)
+            TU_OK(runlog_writer_add_double(w, "text", 1.5)); /* two types in a frame */
+        else
+            TU_OK(runlog_writer_add_string(w, "text", "late"));
+        TU_OK(runlog_writer_commit(w));
+        if (i % 8 == 7) {
+            TU_OK(runlog_writer_flush(w));
+            flushed[nflushed++] = (uint64_t)tu_file_size(fx->path);
+        }
+    }
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    size_t size;
+    unsigned char *bytes = tu_read_file(fx->path, &size);
+    char *crashed = tu_path(fx->dir, "crashed.runlog");
+    tu_write_file(crashed, bytes, (size_t)flushed[6]);
+    free(bytes);
+
+    static const char *keys[] = {"full", "late", "tail", "pause", "gap", "typed", "mixed", "count", "text"};
+    static const size_t lens[][9] = {{64, 47, 40, 56, 43, 64, 64, 64, 64}, {56, 39, 32, 48, 40, 56, 56, 56, 56}};
+    /* runlog_history_type() of each: -1 for values of more than one type */
+    static const int types[] = {RUNLOG_FLOAT, RUNLOG_FLOAT, RUNLOG_FLOAT, RUNLOG_FLOAT, RUNLOG_FLOAT,
+                                -1, -1, RUNLOG_INT, -1};
+    const char *paths[2] = {fx->path, crashed};
+    for (int p = 0; p < 2; p++) {
+        runlog_reader *r = NULL;
+        runlog_histories *hs = NULL;
+        TU_OK(runlog_reader_open(&r, paths[p], NULL));
+        TU_OK(runlog_reader_histories(&hs, r));
+        assert_int_equal(runlog_histories_count(hs), 9);
+        for (size_t k = 0; k < 9; k++) {
+            size_t at;
+            TU_OK(runlog_histories_find(&at, hs, keys[k]));
+            const runlog_history *all = runlog_histories_get(hs, at);
+            runlog_history *one = NULL;
+            TU_OK(runlog_reader_history(&one, r, keys[k]));
+            assert_int_equal(runlog_history_length(all), lens[p][k]);
+            assert_same_history(all, one);
+            runlog_type t = (runlog_type)99;
+            if (types[k] < 0) {
+                TU_RC(runlog_history_type(&t, all), RUNLOG_ENOTFOUND);
+            } else {
+                TU_OK(runlog_history_type(&t, all));
+                assert_int_equal(t, types[k]);
+            }
+            runlog_history_free(one);
+        }
+        size_t at;
+        TU_OK(runlog_histories_find(&at, hs, "late"));
+        assert_true(runlog_history_steps(runlog_histories_get(hs, at))[0] == 16);
+        TU_OK(runlog_histories_find(&at, hs, "tail"));
+        assert_true(runlog_history_steps(runlog_histories_get(hs, at))[0] == 24);
+        runlog_histories_free(hs);
+        runlog_reader_close(r);
+    }
+    free(crashed);
+}
+
+/* A wide run without an index (crashed): nothing sizes the histories, so
+ * every key grows as the frames come, and the values outgrow the first
+ * piece of memory the set carves them from; each history is still the
+ * one-key read's, the file's and the crashed copy's alike. */
+static void test_histories_wide_no_index(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock = {T0, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 1);
+    runlog_writer *w = NULL;
+    remove(fx->path);
+    TU_OK(runlog_writer_open(&w, fx->path, &o));
+    enum { KEYS = 300, STEPS = 640 };
+    char key[32];
+    uint64_t flushed = 0;
+    for (int i = 0; i < STEPS; i++) {
+        for (int k = 0; k < KEYS; k++) {
+            snprintf(key, sizeof key, "layer%03d/grad", k);
+            TU_OK(runlog_writer_add_double(w, key, k + i * 1e-3));
+        }
+        TU_OK(runlog_writer_commit(w));
+        if (i % 64 == 63) {
+            TU_OK(runlog_writer_flush(w));
+            flushed = (uint64_t)tu_file_size(fx->path);
+        }
+    }
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    size_t size;
+    unsigned char *bytes = tu_read_file(fx->path, &size);
+    char *crashed = tu_path(fx->dir, "crashed.runlog");
+    tu_write_file(crashed, bytes, (size_t)flushed - 1); /* the last frame torn */
+    free(bytes);
+    const char *paths[2] = {fx->path, crashed};
+    for (int p = 0; p < 2; p++) {
+        runlog_reader *r = NULL;
+        runlog_histories *hs = NULL;
+        TU_OK(runlog_reader_open(&r, paths[p], NULL));
+        TU_OK(runlog_reader_histories(&hs, r));
+        assert_int_equal(runlog_histories_count(hs), KEYS);
+        for (size_t k = 0; k < KEYS; k++) {
+            const runlog_history *all = runlog_histories_get(hs, k);
+            assert_int_equal(runlog_history_length(all), p == 0 ? STEPS : STEPS - 64);
+            if (k % 23 != 0 && k != KEYS - 1)
+                continue;
+            runlog_history *one = NULL;
+            TU_OK(runlog_reader_history(&one, r, runlog_histories_key(hs, k, NULL)));
+            assert_same_history(all, one);
+            runlog_history_free(one);
+        }
+        runlog_histories_free(hs);
+        runlog_reader_close(r);
+    }
+    free(crashed);
+}
+
 /* The reads after the first on one reader come from its key map: the same
  * histories, fewer bytes decoded on a wide run, and a file that grew is
  * read afresh (the map describes the size it was built at). */
@@ -1081,6 +1257,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_rows, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_uses_index, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_histories_all_keys, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_histories_shared_rows, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_histories_wide_no_index, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_key_map, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_sealed_partial, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_value_to_json, tu_setup, tu_teardown),

@@ -715,7 +715,9 @@ RUNLOG_API size_t runlog_histories_count(const runlog_histories *hs);
  *  wanted); NULL when i is out of range. */
 RUNLOG_API const char *runlog_histories_key(const runlog_histories *hs, size_t i, size_t *len);
 /** Key i's history, owned by hs (do not free it); NULL when i is out of
- *  range. Read it with the runlog_history_* accessors. */
+ *  range. Read it with the runlog_history_* accessors. Its arrays are valid
+ *  until runlog_histories_free() and may be shared with other keys of the
+ *  set (keys logged at the same steps share one steps and times array). */
 RUNLOG_API const runlog_history *runlog_histories_get(const runlog_histories *hs, size_t i);
 /** The index of key in the set: 0 and *out (out may be NULL: only whether
  *  it is there); RUNLOG_ENOTFOUND when the key has no history, RUNLOG_EINVAL
