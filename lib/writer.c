@@ -277,7 +277,7 @@ struct runlog_writer {
     wcell *cells;
     uint32_t ncells, cells_cap;
     uint32_t *row_slot;    /* per key id: index + 1 of its cell in the row */
-    uint32_t row_slot_cap;
+    size_t row_slot_cap;
     rl_buf row_bytes;
     rl_buf scratch;        /* record bodies */
     uint64_t next_step;
@@ -988,6 +988,25 @@ static uint32_t new_stamp(runlog_writer *w)
     return w->last_stamp;
 }
 
+
+/* Grows a zero-initialised array to hold at least `need` entries (doubling
+ * from `first`); the new entries are 0. 0 or RUNLOG_ENOMEM. */
+static int grow_zeroed(uint32_t **arr, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c *= 2;
+    uint32_t *p = realloc(*arr, c * sizeof *p);
+    if (!p)
+        return RUNLOG_ENOMEM;
+    memset(p + *cap, 0, (c - *cap) * sizeof *p);
+    *arr = p;
+    *cap = c;
+    return 0;
+}
+
 /* Marks the columns of a history row's n cells as the record stamp's, under
  * mu; *fresh: how many it did not have; *values: their bytes in the frame
  * but for those of strings (est_cell_fixed). Keys with ids below nkeys.
@@ -995,18 +1014,8 @@ static uint32_t new_stamp(runlog_writer *w)
 static int mark_columns(runlog_writer *w, const wcell *cells, uint64_t n, uint32_t nkeys, uint32_t stamp,
                         uint64_t *fresh, uint64_t *values)
 {
-    size_t need = (size_t)nkeys * RL_COL_NTYPES;
-    if (need > w->col_stamp_cap) {
-        size_t cap = w->col_stamp_cap ? w->col_stamp_cap : 1024;
-        while (cap < need)
-            cap *= 2;
-        uint32_t *p = realloc(w->col_stamp, cap * sizeof *p);
-        if (!p)
-            return rl_fail(RUNLOG_ENOMEM, "out of memory");
-        memset(p + w->col_stamp_cap, 0, (cap - w->col_stamp_cap) * sizeof *p);
-        w->col_stamp = p;
-        w->col_stamp_cap = cap;
-    }
+    if (grow_zeroed(&w->col_stamp, &w->col_stamp_cap, (size_t)nkeys * RL_COL_NTYPES, 1024))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
     uint64_t k = 0, v = 0;
     for (uint64_t i = 0; i < n; i++) {
         uint8_t type = cells[i].type;
@@ -1473,17 +1482,8 @@ static int row_cell(runlog_writer *w, const char *key, wcell **out)
     int rc = rl_keymap_intern(&w->keys, key, strlen(key), &id);
     if (rc)
         return rc;
-    if (id >= w->row_slot_cap) {
-        uint32_t cap = w->row_slot_cap ? w->row_slot_cap : 256;
-        while (cap <= id)
-            cap *= 2;
-        uint32_t *s = realloc(w->row_slot, cap * sizeof *s);
-        if (!s)
-            return rl_fail(RUNLOG_ENOMEM, "out of memory");
-        memset(s + w->row_slot_cap, 0, (cap - w->row_slot_cap) * sizeof *s);
-        w->row_slot = s;
-        w->row_slot_cap = cap;
-    }
+    if (grow_zeroed(&w->row_slot, &w->row_slot_cap, (size_t)id + 1, 256))
+        return rl_fail(RUNLOG_ENOMEM, "out of memory");
     if (w->row_slot[id]) {
         *out = &w->cells[w->row_slot[id] - 1];
     } else {
