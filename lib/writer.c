@@ -10,7 +10,7 @@
  * that would exceed that waits (backpressure) instead of growing memory.
  *
  * Wide rows (hundreds of keys and more) with the default flush_bytes grow a
- * batch past it until it holds WIDE_ROWS (1,024) rows, its frame's bytes
+ * batch past it until it holds WIDE_ROWS (384) rows, its frame's bytes
  * reach WIDE_FRAME_MAX (40 MiB, by a bound on what the frame holds) or its
  * items WIDE_BATCH_MAX (64 MiB): each key's values then lie in a few frames,
  * a block or a large slice in each, not in a frame per few rows ("Wide
@@ -20,8 +20,8 @@
  * and the thread's encoding of one: about rows x keys x 80 bytes for float
  * keys (13 bytes of item per cell in each batch, 24 of decoded cell and ~24
  * of values and compressed frame in the thread); bench/ measured a peak RSS
- * of 403 MiB at 10,000 keys (510 rows a frame) and 76 MiB at 1,000 keys
- * (1,024 rows). Whatever the rows, under 600 MiB: 2 x 64 MiB of items, 24
+ * of 310 MiB at 10,000 keys and 37 MiB at 1,000 keys (384 rows a frame).
+ * Whatever the rows, under 600 MiB: 2 x 64 MiB of items, 24
  * bytes for each of the at most 13 M cells (5 bytes of item for a null)
  * they hold, 3 x 40 MiB of frame. The timed flush still cuts first: a run
  * that commits 10 rows a second gets frames of 10 rows whatever its width.
@@ -735,12 +735,16 @@ static int sticky_err(const runlog_writer *w)
  * bound on what the frame holds, well within the frame limits of §4 and
  * §10: 64 MiB stored, 256 MiB raw) or its items WIDE_BATCH_MAX bytes (the
  * memory a batch may take; items are bigger than the values). A row that
- * would carry a growing batch past either starts the next batch. At 10,000
- * float keys that is ~510 rows (40 MiB of frame, 66 MB of items), at
- * 1,000 keys WIDE_ROWS. Narrower rows (fewer than 77 float keys: 21 + 13
- * bytes of item a key) reach flush_bytes with more than WIDE_ROWS rows and
- * are cut there, as they always were. */
-#define WIDE_ROWS 1024u
+ * would carry a growing batch past either starts the next batch. At 1,000
+ * and at 10,000 float keys that is WIDE_ROWS; rows of 200 strings of 1 KB,
+ * ~200 (the 40 MiB bound). Narrower rows (fewer than 209 float keys: 21 +
+ * 13 bytes of item a key) reach flush_bytes with more than WIDE_ROWS rows
+ * and are cut there, as they always were. Why 384 and not more: a column
+ * of 384 floats (3 KiB) is still packed with its neighbours into blocks of
+ * 16 KiB (§6.1), which zstd compresses fast; at 512 rows and more each
+ * column is a block of its own (4 KiB and up) and writing 1,000 keys was
+ * 30 % slower (bench/, docs/BENCHMARKS.md). */
+#define WIDE_ROWS 384u
 #define WIDE_FRAME_MAX (40u << 20)
 #define WIDE_BATCH_MAX (64u << 20)
 

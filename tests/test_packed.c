@@ -662,8 +662,8 @@ static runlog_writer *open_untimed_flush(const char *path, uint32_t flush_bytes)
 
 static runlog_writer *open_untimed(const char *path) { return open_untimed_flush(path, 0); }
 
-/* 1,200 rows of 2,000 float keys: a frame of 1,024 rows (each key's column
- * 8 KiB, a block of its own), then the rest. */
+/* 1,200 rows of 2,000 float keys: frames of 384 rows (each key's column
+ * 3 KiB, packed with its neighbours in blocks of 16 KiB, §6.1), then the rest. */
 static void test_wide_rows_make_long_columns(void **state)
 {
     (void)state;
@@ -683,11 +683,12 @@ static void test_wide_rows_make_long_columns(void **state)
     frame_shape fs[64];
     size_t n = frame_shapes(path, fs, 64);
     print_message("%zu frames of history; the first: %u rows\n", n, fs[0].rows);
-    assert_int_equal(n, 2);
-    assert_int_equal(fs[0].rows, 1024);
-    assert_int_equal(fs[1].rows, ROWS - 1024);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(fs[i].rows, 384);
+    assert_int_equal(fs[3].rows, ROWS - 3 * 384);
     assert_int_equal(fs[0].ncols, KEYS);
-    assert_int_equal(fs[0].unpacked, KEYS);
+    assert_int_equal(fs[0].unpacked, 0);
     /* And one key reads back whole. */
     runlog_reader *r;
     assert_int_equal(runlog_reader_open(&r, path, NULL), 0);
@@ -702,7 +703,7 @@ static void test_wide_rows_make_long_columns(void **state)
     remove_dir(dir, path);
 }
 
-/* Rows of 10 keys reach the default 1 MiB with more than 1,024 rows: their
+/* Rows of 10 keys reach the default 1 MiB with more than 384 rows: their
  * frames are cut where a flush_bytes of 1 MiB given explicitly (which never
  * grows) cuts them, row for row. */
 static void test_narrow_rows_cut_at_flush_bytes(void **state)
@@ -733,7 +734,7 @@ static void test_narrow_rows_cut_at_flush_bytes(void **state)
         assert_int_equal(fs[0][i].rows, fs[1][i].rows);
 }
 
-/* Rows too big for 1,024 of them in a frame (200 string keys of 1,000
+/* Rows too big for 384 of them in a frame (200 string keys of 1,000
  * bytes: 200 KB a row) grow a batch only as far as the bound on what its
  * frame holds (40 MiB, within the 64 MiB of §4): ~200 rows a frame, where
  * the old rule (4 MiB of items) cut 20. */

@@ -189,11 +189,10 @@ typedef struct runlog_writer_options {
      * by the writer thread. */
     uint32_t flush_interval_ms; /**< 0: 1000 ms; RUNLOG_NO_TIMED_FLUSH: never by time */
     uint32_t flush_bytes;       /**< a frame is cut at this many pending bytes; 0: 1 MiB,
-                                     grown while fewer than 1,024 rows are pending, up
+                                     grown while fewer than 384 rows are pending, up
                                      to a 40 MiB frame (wide rows: each key's values
-                                     in a few long blocks or slices; ~rows x keys x 80
-                                     bytes of memory for float keys, ~400 MiB at
-                                     10,000 keys) */
+                                     in a few long slices; ~rows x keys x 80 bytes of
+                                     memory for float keys, ~310 MiB at 10,000 keys) */
     uint32_t max_queued_frames; /**< sealed batches waiting for the thread; 0: 4. Past
                                      the first, they hold at most this many times
                                      flush_bytes; a grown batch of wide rows waits
