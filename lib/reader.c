@@ -1849,6 +1849,45 @@ static int hist_walk_damage(void *ctx, const rl_scan_item *it)
     return reader_damage(r, scan_damage_code(it), it->offset, it->why);
 }
 
+/* The key table of the frame read last, to tell whether the next frame
+ * repeats it byte for byte (a writer repeats its key table frame after
+ * frame): a pass that keeps ids by key index then need not look 10,000
+ * names up again each frame. The one such comparison of the key map and
+ * the all-keys read. */
+typedef struct table_memo {
+    uint8_t *bytes;
+    size_t len, cap;
+    int valid;
+} table_memo;
+
+/* 1 when the key table of f (just loaded: block 0 up to its first record)
+ * is the one remembered; else remembers f's and returns 0 (out of memory:
+ * remembers none, and the next frame is looked up afresh too). */
+static int table_repeats(table_memo *t, const rl_frame *f)
+{
+    size_t len = f->stream.cur.pos;
+    if (t->valid && len == t->len && memcmp(t->bytes, f->block0_bytes, len) == 0)
+        return 1;
+    t->valid = 0;
+    if (len > t->cap) {
+        uint8_t *b = realloc(t->bytes, len);
+        if (!b)
+            return 0;
+        t->bytes = b;
+        t->cap = len;
+    }
+    memcpy(t->bytes, f->block0_bytes, len);
+    t->len = len;
+    t->valid = 1;
+    return 0;
+}
+
+static void table_memo_free(table_memo *t)
+{
+    free(t->bytes);
+    memset(t, 0, sizeof *t);
+}
+
 /* ---- The key map: where each key's columns are (spec/FORMAT.md §7.1,
  * "Reading one key with a key map"). One scan decodes every data frame's
  * record stream (no value blocks) and keeps, per key, its columns'
@@ -1903,11 +1942,9 @@ typedef struct key_map {
     uint64_t bytes;          /* memory held, against KEY_MAP_MAX_BYTES */
     int bad;                 /* damage, a limit or memory: not kept */
     rl_frame ws;
-    /* The previous frame's key table (a copy of its bytes) and the map's id
-     * of each of its keys (+ 1; 0: not met yet): a run's frames mostly
-     * repeat one key table, whose names need not be looked up again. */
-    uint8_t *table;
-    size_t table_len;
+    /* The previous frame's key table and the map's id of each of its keys
+     * (+ 1; 0: not met yet), kept while frames repeat it. */
+    table_memo table;
     uint32_t *table_ids;
 } key_map;
 
@@ -1925,7 +1962,7 @@ static void key_map_free(key_map *m)
     free(m->first);
     free(m->order);
     free(m->table_ids);
-    free(m->table);
+    table_memo_free(&m->table);
     rl_keymap_free(&m->names);
     rl_arena_reset(&m->arena);
     rl_frame_free(&m->ws);
@@ -1966,16 +2003,10 @@ static int key_map_frame(key_map *m, const rl_scan_item *it)
         mf->nblocks = f->payload.nblocks;
         m->bytes += bl;
     }
-    size_t table_len = f->stream.cur.pos; /* the key table: block 0 up to its first record */
-    if (!m->table || table_len != m->table_len || memcmp(m->table, f->block0_bytes, table_len)) {
+    if (!m->table_ids || !table_repeats(&m->table, f)) {
         free(m->table_ids);
-        free(m->table);
-        m->table_ids = calloc((size_t)f->stream.nkeys + 1, sizeof *m->table_ids);
-        m->table = malloc(table_len + 1);
-        if (!m->table_ids || !m->table)
+        if (!(m->table_ids = calloc((size_t)f->stream.nkeys + 1, sizeof *m->table_ids)))
             return RUNLOG_ENOMEM;
-        memcpy(m->table, f->block0_bytes, table_len);
-        m->table_len = table_len;
     }
     uint32_t *id_of = m->table_ids;
     rl_record_view v;
@@ -2066,9 +2097,8 @@ static key_map *key_map_build(runlog_reader *r)
     m->build_frames = m->nframes;
     rl_scanner_free(&s);
     rl_frame_free(&m->ws);
-    free(m->table);
+    table_memo_free(&m->table);
     free(m->table_ids);
-    m->table = NULL;
     m->table_ids = NULL;
     uint32_t nkeys = m->names.count;
     if (!rc && (!(m->first = calloc((size_t)nkeys + 2, sizeof *m->first)) ||
@@ -2370,9 +2400,7 @@ typedef struct all_pass {
     size_t *start;           /* per id: ALL_ROWS's start */
     uint8_t *utype;          /* per id: ALL_WRITTEN or the one type + 1 */
     size_t frame_rows;       /* hs->nrows before the frame */
-    uint8_t *prev_keys;      /* the last frame's key table: (u32 length, bytes)... */
-    size_t prev_len, prev_cap;
-    uint32_t prev_nkeys;     /* UINT32_MAX: none kept */
+    table_memo table;        /* the last frame's key table, while gid holds its ids */
     size_t rec_rows;         /* the record's rows in hs->row_*; SIZE_MAX: not there */
 } all_pass;
 
@@ -2836,54 +2864,6 @@ static int all_record(all_pass *p, const rl_history *hr)
     return 0;
 }
 
-/* Whether the loaded frame names the same keys in the same order as the
- * frame before it (a writer repeats its key table frame after frame): gid
- * then holds the ids already looked up, and 10,000 keys are not hashed
- * again each frame. Otherwise this frame's table is kept for the next. */
-static int all_same_keys(all_pass *p)
-{
-    const rl_stream *st = &p->ws.stream;
-    if (st->nkeys == p->prev_nkeys) {
-        if (st->nkeys == 0)
-            return 1; /* (and no table kept to point into) */
-        const uint8_t *q = p->prev_keys, *end = q + p->prev_len;
-        uint32_t k = 0;
-        for (; k < st->nkeys; k++) {
-            uint32_t n = st->keys[k].n, m;
-            if ((size_t)(end - q) < 4 + (size_t)n)
-                break;
-            memcpy(&m, q, 4);
-            if (m != n || memcmp(q + 4, st->keys[k].p, n) != 0)
-                break;
-            q += 4 + (size_t)n;
-        }
-        if (k == st->nkeys)
-            return 1;
-    }
-    size_t need = 0;
-    for (uint32_t k = 0; k < st->nkeys; k++)
-        need += 4 + (size_t)st->keys[k].n;
-    p->prev_nkeys = UINT32_MAX;
-    if (need > p->prev_cap) {
-        uint8_t *b = realloc(p->prev_keys, need);
-        if (!b)
-            return 0; /* not kept: the next frame looks its keys up too */
-        p->prev_keys = b;
-        p->prev_cap = need;
-    }
-    uint8_t *q = p->prev_keys;
-    for (uint32_t k = 0; k < st->nkeys; k++) {
-        uint32_t n = st->keys[k].n;
-        memcpy(q, &n, 4);
-        if (n)
-            memcpy(q + 4, st->keys[k].p, n);
-        q += 4 + (size_t)n;
-    }
-    p->prev_len = need;
-    p->prev_nkeys = st->nkeys;
-    return 0;
-}
-
 static int all_frame_decode(all_pass *p, const rl_scan_item *it)
 {
     int rc = rl_frame_load(&p->ws, it, &p->why);
@@ -2897,7 +2877,7 @@ static int all_frame_decode(all_pass *p, const rl_scan_item *it)
         p->gid = g;
         p->gid_cap = (size_t)nkeys + 1;
     }
-    if (!all_same_keys(p))
+    if (!table_repeats(&p->table, &p->ws))
         memset(p->gid, 0, ((size_t)nkeys + 1) * sizeof *p->gid);
     p->hs->frames_read++;
     rl_record_view v;
@@ -2990,7 +2970,7 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     if (!hs)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     /* Every frame is needed, index or not: one scan, in file order. */
-    all_pass p = { .r = r, .hs = hs, .prev_nkeys = UINT32_MAX, .size = rl_file_size(r->fd) };
+    all_pass p = { .r = r, .hs = hs, .size = rl_file_size(r->fd) };
     if (!rows_hint(r, &p.hint_names, &p.hint))
         p.hint = NULL;
     /* The arenas' first chunks hold what the index expects of every key
@@ -3019,7 +2999,7 @@ int runlog_reader_histories(runlog_histories **out, runlog_reader *r)
     free(p.ncols_rec);
     free(p.undo_frame);
     free(p.undo);
-    free(p.prev_keys);
+    table_memo_free(&p.table);
     free(p.hint);
     rl_keymap_free(&p.hint_names);
     /* The record rows are final: the keys that share them point there. */
