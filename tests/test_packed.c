@@ -373,18 +373,26 @@ static void log_wide_rows(const char *path, int steps)
     assert_int_equal(runlog_writer_close(w), 0);
 }
 
-/* Counts the packed and unpacked columns of every history record. */
-static void count_columns(const char *path, uint32_t *packed, uint32_t *unpacked)
+/* A scanner over path's frames, as a reader of its header's format makes
+ * one; the file's descriptor, for close(). */
+static int open_scanner(rl_scanner *s, const char *path)
 {
     uint8_t hdr[RL_FILE_HEADER_SIZE];
     read_header(path, hdr);
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
-    rl_scanner s;
     rl_file_header fh;
-    const char *hwhy;
-    assert_int_equal(rl_file_header_decode(&fh, hdr, sizeof hdr, &hwhy), 0);
-    rl_scanner_init(&s, fd, path, &fh, RL_FILE_HEADER_SIZE);
+    const char *why;
+    assert_int_equal(rl_file_header_decode(&fh, hdr, sizeof hdr, &why), 0);
+    rl_scanner_init(s, fd, path, &fh, RL_FILE_HEADER_SIZE);
+    return fd;
+}
+
+/* Counts the packed and unpacked columns of every history record. */
+static void count_columns(const char *path, uint32_t *packed, uint32_t *unpacked)
+{
+    rl_scanner s;
+    int fd = open_scanner(&s, path);
     rl_frame f = { 0 };
     rl_scan_item it;
     *packed = *unpacked = 0;
@@ -604,15 +612,8 @@ typedef struct frame_shape {
 /* The shape of each data frame of path that holds history rows; their count. */
 static size_t frame_shapes(const char *path, frame_shape *out, size_t cap)
 {
-    uint8_t hdr[RL_FILE_HEADER_SIZE];
-    read_header(path, hdr);
-    int fd = open(path, O_RDONLY);
-    assert_true(fd >= 0);
     rl_scanner s;
-    rl_file_header fh;
-    const char *hwhy;
-    assert_int_equal(rl_file_header_decode(&fh, hdr, sizeof hdr, &hwhy), 0);
-    rl_scanner_init(&s, fd, path, &fh, RL_FILE_HEADER_SIZE);
+    int fd = open_scanner(&s, path);
     rl_frame f = { 0 };
     rl_scan_item it;
     size_t n = 0;
