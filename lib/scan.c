@@ -219,14 +219,15 @@ int rl_scanner_next_head(rl_scanner *s, rl_scan_item *out)
     int rc = read_into(s, payload_at, want);
     if (rc)
         return rc;
-    if (rl_sealed_dir_len(s->buf.p, want, &dir, &why) && want < h.payload_size) {
+    int delimited = rl_sealed_dir_len(s->buf.p, want, &dir, &why) == 0;
+    if (!delimited && want < h.payload_size) { /* a directory longer than the first read */
         want = h.payload_size < RL_SEALED_DIR_MAX ? h.payload_size : RL_SEALED_DIR_MAX;
         if ((rc = read_into(s, payload_at, want)))
             return rc;
+        delimited = rl_sealed_dir_len(s->buf.p, want, &dir, &why) == 0;
     }
-    uint64_t sum = 0;
-    if (rl_payload_checksum(s->buf.p, want, 1, &sum, &why) || sum != h.payload_checksum ||
-        rl_sealed_dir_len(s->buf.p, want, &dir, &why))
+    uint64_t sum = 0; /* the directory's XXH3-64 (§4.1) */
+    if (!delimited || rl_payload_checksum(s->buf.p, dir, 0, &sum, &why) || sum != h.payload_checksum)
         return rl_scanner_next(s, out);
     /* Block 0: the first directory entry (codec, raw_len, stored_len, checksum). */
     rl_cur c = rl_cur_make(s->buf.p, dir);

@@ -1211,6 +1211,48 @@ static void test_history_sealed_partial(void **state)
     }
 }
 
+/* A sealed frame whose directory is longer than the key map's first read
+ * of a frame (64 KiB): 6,000 string columns of 4,100 bytes, each a block of
+ * its own, make a directory of ~96 KB; the map reads it whole and the key
+ * reads back. */
+static void test_history_sealed_long_directory(void **state)
+{
+    fixture *fx = *state;
+    tu_clock clock = {T0, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 1);
+    runlog_writer *w = NULL;
+    enum { KEYS = 6000, LEN = 4100 };
+    char *text = malloc(LEN + 1), key[16];
+    assert_non_null(text);
+    TU_OK(runlog_writer_open(&w, fx->path, &o));
+    for (int k = 0; k < KEYS; k++) {
+        for (int i = 0; i < LEN; i++)
+            text[i] = (char)('a' + (k * 7 + i * 13) % 26);
+        text[LEN] = '\0';
+        snprintf(key, sizeof key, "s%d", k);
+        TU_OK(runlog_writer_add_string(w, key, text));
+    }
+    TU_OK(runlog_writer_commit(w));
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    runlog_reader *r = NULL;
+    runlog_history *h = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    TU_OK(runlog_reader_history(&h, r, "s5999"));
+    assert_int_equal(runlog_history_length(h), 1);
+    size_t n;
+    const char *got = runlog_value_string(runlog_history_value(h, 0), &n);
+    assert_int_equal(n, LEN);
+    for (int i = 0; i < LEN; i++)
+        assert_int_equal(got[i], (char)('a' + (5999 * 7 + i * 13) % 26));
+    /* the map read the frame in part: far fewer bytes than the frame's */
+    assert_true(runlog_history_bytes_decoded(h) < (uint64_t)KEYS * LEN / 4);
+    runlog_history_free(h);
+    runlog_reader_close(r);
+    free(text);
+}
+
 /* ---- JSON rendering of the values JSON cannot hold ------------------------ */
 
 /* runlog.h: NaN and the infinities become "NaN", "Infinity", "-Infinity". */
@@ -1261,6 +1303,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_histories_wide_no_index, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_key_map, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_sealed_partial, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_history_sealed_long_directory, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_value_to_json, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
