@@ -1316,6 +1316,17 @@ struct runlog_history {
     uint32_t *files;         /* a run set's merged history: the file of each entry */
 };
 
+/* Grows array `field` of history h to cap entries (big_realloc), or returns
+ * RUNLOG_ENOMEM from the function it is used in: the one growth of a
+ * history's arrays, for the one-key and the all-keys reads. */
+#define GROW(field)                                                     \
+    do {                                                                \
+        void *grown_ = big_realloc(h->field, cap * sizeof *h->field);   \
+        if (!grown_)                                                    \
+            return RUNLOG_ENOMEM;                                       \
+        h->field = grown_;                                              \
+    } while (0)
+
 /* Large arrays are 2 MiB-aligned and marked for transparent huge pages: a
  * history of millions of points is otherwise mostly page faults. The memory
  * is still freed with free() and grown with realloc(). */
@@ -1350,7 +1361,6 @@ static int hist_grow(runlog_history *h, size_t extra)
     size_t cap = h->cap ? h->cap : (extra > 16 ? extra : 16);
     while (cap < h->len + extra)
         cap *= 2;
-#define GROW(field) do { void *p = big_realloc(h->field, cap * sizeof *h->field); if (!p) return RUNLOG_ENOMEM; h->field = p; } while (0)
     GROW(steps);
     GROW(times);
     GROW(values);
@@ -1361,7 +1371,6 @@ static int hist_grow(runlog_history *h, size_t extra)
         GROW(others);
     if (h->files)
         GROW(files);
-#undef GROW
     h->cap = cap;
     return 0;
 }
@@ -2586,7 +2595,6 @@ static int all_grow(all_pass *p, uint32_t id, size_t extra)
         if (guess > (double)cap && guess < (double)(1u << 24))
             cap = (size_t)guess + 16;
     }
-#define GROW(field) do { void *q = big_realloc(h->field, cap * sizeof *h->field); if (!q) return RUNLOG_ENOMEM; h->field = q; } while (0)
     double *v = all_carve(&p->hs->values, cap * sizeof *v, p->chunk);
     uint8_t *t = all_carve(&p->hs->types, cap, p->chunk / 8);
     if (!v || !t)
@@ -2607,7 +2615,6 @@ static int all_grow(all_pass *p, uint32_t id, size_t extra)
         GROW(ints);
     if (h->others)
         GROW(others);
-#undef GROW
     h->cap = cap;
     return 0;
 }
