@@ -135,7 +135,12 @@ typedef struct rl_cur {
 
 static inline rl_cur rl_cur_make(const void *p, size_t len) { rl_cur c = { (const uint8_t *)p, len, 0 }; return c; }
 static inline size_t rl_cur_left(const rl_cur *c) { return c->len - c->pos; }
-int rl_cur_u8(rl_cur *c, uint8_t *out, const char **why);
+int rl_cur_u8_slow(rl_cur *c, uint8_t *out, const char **why);
+/* Inline: a wide frame's descriptors are tens of thousands of these. */
+static inline int rl_cur_u8(rl_cur *c, uint8_t *out, const char **why) {
+    if (c->pos < c->len) { *out = c->p[c->pos++]; return 0; }
+    return rl_cur_u8_slow(c, out, why);
+}
 int rl_cur_varint_slow(rl_cur *c, uint64_t *out, const char **why);
 /* LEB128 (§1); the one-byte case, the common one in history columns, inline. */
 static inline int rl_cur_varint(rl_cur *c, uint64_t *out, const char **why) {

@@ -164,6 +164,14 @@ typedef struct rl_frame {
     uint64_t payload_at;
     int sealed;
     rl_buf fetch;            /* their stored bytes, when compressed */
+    /* The key table of the frame loaded last (block 0 up to its first
+     * record) and its keys (in table_arena): a writer repeats its key
+     * table frame after frame, and a table of 10,000 keys costs more to
+     * check and copy than to compare. */
+    rl_buf table;
+    rl_str *table_keys;
+    uint32_t table_nkeys;
+    rl_arena table_arena;
 } rl_frame;
 
 /* Loads the frame of a scan item: its directory, block 0 and the record

@@ -380,6 +380,35 @@ static int frame_fetch(rl_frame *f, const rl_block *b, rl_buf *buf, const char *
     return 0;
 }
 
+/* A key table kept for the next frame is at most this long. */
+#define TABLE_KEEP_BYTES ((size_t)4 << 20)
+
+/* The record stream of block 0: its key table the one of the frame loaded
+ * before when the bytes are the same (a key table delimits itself, so the
+ * same bytes are the same table), else decoded and checked (§5) and kept. */
+static int frame_stream(rl_frame *f, const uint8_t *block0, size_t len, const char **why)
+{
+    size_t tl = f->table.len;
+    if (tl && tl <= len && memcmp(block0, f->table.p, tl) == 0) {
+        f->stream.nkeys = f->table_nkeys;
+        f->stream.keys = f->table_keys;
+        f->stream.cur = rl_cur_make(block0, len);
+        f->stream.cur.pos = tl;
+        return 0;
+    }
+    f->table.len = 0;
+    rl_arena_clear(&f->table_arena);
+    int rc = rl_stream_open(&f->stream, block0, len, &f->table_arena, why);
+    size_t n = f->stream.cur.pos;
+    if (rc || n > TABLE_KEEP_BYTES || rl_buf_reserve(&f->table, n + 1))
+        return rc; /* not kept: the next frame's table is decoded afresh */
+    memcpy(f->table.p, block0, n);
+    f->table.len = n;
+    f->table_keys = f->stream.keys;
+    f->table_nkeys = f->stream.nkeys;
+    return 0;
+}
+
 int rl_frame_load(rl_frame *f, const rl_scan_item *it, const char **why)
 {
     int rc = rl_frame_load_dir(f, it, why);
@@ -401,7 +430,7 @@ int rl_frame_load(rl_frame *f, const rl_scan_item *it, const char **why)
     }
     f->decoded += b0->raw_len;
     f->block0_bytes = block0;
-    return rl_stream_open(&f->stream, block0, b0->raw_len, &f->arena, why);
+    return frame_stream(f, block0, b0->raw_len, why);
 }
 
 int rl_frame_block(rl_frame *f, uint32_t i, const uint8_t **out, const char **why)
@@ -481,6 +510,8 @@ void rl_frame_free(rl_frame *f)
     free(f->owner);
     rl_buf_free(&f->block0);
     rl_buf_free(&f->fetch);
+    rl_buf_free(&f->table);
+    rl_arena_reset(&f->table_arena);
     rl_payload_free(&f->payload);
     rl_arena_reset(&f->arena);
     rl_dctx_free(f->dctx);
