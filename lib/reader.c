@@ -1552,15 +1552,29 @@ static int check_claim(rl_frame *f, const entry_claim *claim, const uint8_t *mar
 /* Appends the key's values from one data frame. claim: the frame's index
  * entry, checked against the frame (NULL when the frame was found by a
  * scan). */
+static int hist_frame_loaded(runlog_history *h, rl_frame *ws, const char *key,
+                             const entry_claim *claim, const char **why);
+
 static int hist_frame(runlog_history *h, rl_frame *ws, const rl_scan_item *it, const char *key,
                       const entry_claim *claim, const char **why)
 {
+    int rc = rl_frame_load(ws, it, why);
+    if (rc) {
+        h->bytes_decoded += ws->decoded;
+        ws->decoded = 0;
+        return rc;
+    }
+    return hist_frame_loaded(h, ws, key, claim, why);
+}
+
+/* hist_frame() of a frame loaded already (its stream at its first record). */
+static int hist_frame_loaded(runlog_history *h, rl_frame *ws, const char *key,
+                             const entry_claim *claim, const char **why)
+{
 #define f (*ws)
-    int rc = rl_frame_load(&f, it, why);
+    int rc = 0;
     uint8_t *mark = NULL; /* with a claim: the frame's history keys */
     uint64_t rows = 0;
-    if (rc)
-        goto done;
     if (claim && !(mark = rl_arena_alloc(&f.arena, (size_t)f.stream.nkeys + 1))) {
         rc = RUNLOG_ENOMEM;
         goto done;
@@ -1991,12 +2005,11 @@ static int grow(void **p, size_t *cap, size_t n, size_t elem)
     return 0;
 }
 
-static int key_map_frame(key_map *m, const rl_scan_item *it)
+/* Adds the data frame f of scan item it (loaded: its stream at its first
+ * record) to the map. */
+static int key_map_frame(key_map *m, rl_frame *f, const rl_scan_item *it)
 {
-    rl_frame *f = &m->ws;
     const char *why;
-    if (rl_frame_load(f, it, &why))
-        return RUNLOG_ECORRUPT;
     if (grow((void **)&m->frames, &m->frames_cap, m->nframes, sizeof *m->frames))
         return RUNLOG_ENOMEM;
     uint32_t frame = (uint32_t)m->nframes;
@@ -2072,15 +2085,43 @@ static int key_map_frame(key_map *m, const rl_scan_item *it)
     return rc == RUNLOG_ITEROVER ? 0 : RUNLOG_ECORRUPT;
 }
 
+/* The first read of a sealed file builds the map, unless the first data
+ * frame has more keys than this: a map of every key of a frame of 10,000
+ * costs more than the read (3.1 ms against 1.2 for one key of 1,000 rows,
+ * keys1e7-10000), which a reader of one key (`runlog history`) never gets
+ * back. That read then reads the key only, from the same parts of each
+ * frame (spec/FORMAT.md §4.1), and the second read builds the map. At
+ * 1,000 keys a frame (`wide`) the map costs a fifth of the read. */
+#define KEY_MAP_FIRST_READ_KEYS 4096u
+
+typedef struct map_pass {
+    key_map *m;
+    hist_pass *first;  /* the first read of a sealed file, else NULL */
+    int key_only;      /* first: its first data frame was too wide for a map */
+    int decided;
+} map_pass;
+
 static int key_map_walk_frame(void *ctx, const rl_scan_item *it)
 {
-    key_map *m = ctx;
+    map_pass *p = ctx;
     if (it->h.kind != RL_FRAME_DATA) {
         if (it->h.kind != RL_FRAME_INDEX && it->h.kind != RL_FRAME_TRAILER && !(it->h.kind & RL_IGNORABLE))
             return RUNLOG_EUNSUPPORTED;
         return 0;
     }
-    return key_map_frame(m, it);
+    rl_frame *f = &p->m->ws;
+    const char *why;
+    if (rl_frame_load(f, it, &why))
+        return RUNLOG_ECORRUPT;
+    if (p->first && !p->decided) {
+        p->key_only = f->stream.nkeys > KEY_MAP_FIRST_READ_KEYS;
+        p->decided = 1;
+    }
+    if (p->key_only) {
+        *p->first->at = it->offset;
+        return hist_frame_loaded(p->first->h, f, p->first->key, NULL, p->first->why);
+    }
+    return key_map_frame(p->m, f, it);
 }
 
 static int key_map_walk_damage(void *ctx, const rl_scan_item *it)
@@ -2089,9 +2130,15 @@ static int key_map_walk_damage(void *ctx, const rl_scan_item *it)
     return RUNLOG_ECORRUPT; /* a damaged file is read as before, without a map */
 }
 
-/* The map of r's file, or NULL (then reads go on without one). */
-static key_map *key_map_build(runlog_reader *r)
+/* The map of r's file, or NULL (then reads go on without one). first: the
+ * first read of a sealed file (see KEY_MAP_FIRST_READ_KEYS); when its first
+ * data frame is too wide, the pass reads first's key into first->h instead,
+ * builds no map, and says so in *key_only, with *key_rc its result: 0, or
+ * (any damage, anything that does not decode) an error, h then holding
+ * nothing certain. */
+static key_map *key_map_build(runlog_reader *r, hist_pass *first, int *key_only, int *key_rc)
 {
+    *key_only = 0;
     key_map *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
@@ -2100,7 +2147,13 @@ static key_map *key_map_build(runlog_reader *r)
     rl_scanner_init(&s, r->fd, r->path, &r->hdr, RL_FILE_HEADER_SIZE);
     const rl_walk_ops ops = { .frame = key_map_walk_frame, .damage = key_map_walk_damage,
                               .head_only = m->sealed };
-    int rc = rl_scan_walk(&s, &ops, m);
+    map_pass p = { .m = m, .first = first };
+    int rc = rl_scan_walk(&s, &ops, &p);
+    if (p.key_only) {
+        *key_only = 1;
+        *key_rc = rc;
+        rc = RUNLOG_ENOTFOUND; /* no map */
+    }
     m->size = s.size;
     m->build_decoded = m->ws.decoded;
     m->build_frames = m->nframes;
@@ -2210,18 +2263,37 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
     uint64_t at = 0; /* the frame being read, for an out-of-memory detail */
     /* Map where every key is, once, and read this key and the next ones
      * from the map: at the first read of a sealed file (the map costs its
-     * frames' block 0s), at the second of another (the map costs a pass
-     * over its frames, which a second key would cost anyway). */
+     * frames' block 0s; but see KEY_MAP_FIRST_READ_KEYS), at the second of
+     * another (the map costs a pass over its frames, which a second key
+     * would cost anyway). */
     uint64_t size_now = rl_file_size(r->fd);
     if (r->map && r->map->size != size_now) {
         key_map_free(r->map);
         r->map = NULL;
     }
     int sealed = (r->hdr.incompat_flags & RL_INCOMPAT_SEALED_BLOCKS) != 0;
-    if (!r->map && r->history_reads++ >= (sealed ? 0u : 1u) && r->map_refused_size != size_now + 1) {
-        r->map = key_map_build(r);
-        if (!r->map)
+    uint64_t nth_read = r->history_reads++;
+    if (!r->map && nth_read >= (sealed ? 0u : 1u) && r->map_refused_size != size_now + 1) {
+        hist_pass first = { .r = r, .h = h, .key = key, .why = &why, .at = &at };
+        int key_only, krc = 0;
+        r->map = key_map_build(r, sealed && nth_read == 0 ? &first : NULL, &key_only, &krc);
+        if (key_only && (krc == 0 || krc == RUNLOG_ENOMEM)) {
+            if (krc == 0 && h->len > 0) {
+                *out = h;
+                return 0;
+            }
+            runlog_history_free(h);
+            if (krc == RUNLOG_ENOMEM)
+                return rl_fail(krc, "%s: byte %llu: out of memory reading the history of \"%s\"",
+                               r->path, (unsigned long long)at, key);
+            return rl_fail(RUNLOG_ENOTFOUND, "%s: key \"%s\" has no history", r->path, key);
+        }
+        if (key_only) { /* damage, or a frame that does not decode: as before */
+            hist_reset(h);
+            why = NULL;
+        } else if (!r->map) {
             r->map_refused_size = size_now + 1;
+        }
     }
     if (r->map) {
         h->bytes_decoded += r->map->build_decoded; /* once: the read that built it */

@@ -1081,10 +1081,10 @@ static void test_history_key_map(void **state)
     runlog_reader_close(r);
 }
 
-/* A wide sealed file (format 1.2, spec/FORMAT.md §4.1) writes k0..k299
+/* A wide sealed file (format 1.2, spec/FORMAT.md §4.1) writes k0..k<nkeys-1>
  * over 40 rows in 4 frames; *frame1: the offset of its second data frame
  * and *end1 the end of that frame's payload. */
-static void write_sealed_wide(const char *path, uint64_t *frame1, uint64_t *end1)
+static void write_sealed_wide(const char *path, int nkeys, uint64_t *frame1, uint64_t *end1)
 {
     tu_clock clock = {T0, 1};
     runlog_writer_options o;
@@ -1093,7 +1093,7 @@ static void write_sealed_wide(const char *path, uint64_t *frame1, uint64_t *end1
     char key[16];
     TU_OK(runlog_writer_open(&w, path, &o));
     for (int i = 0; i < 40; i++) {
-        for (int k = 0; k < 300; k++) {
+        for (int k = 0; k < nkeys; k++) {
             snprintf(key, sizeof key, "k%d", k);
             TU_OK(runlog_writer_add_double(w, key, k * 1000 + i));
         }
@@ -1106,7 +1106,8 @@ static void write_sealed_wide(const char *path, uint64_t *frame1, uint64_t *end1
     size_t len;
     unsigned char *file = tu_read_file(path, &len);
     assert_true((file[24] & 0x2) != 0); /* incompat_flags: sealed_blocks */
-    uint64_t off = 72, size = file[72 + 24] | file[72 + 25] << 8 | (uint64_t)file[72 + 26] << 16;
+    uint64_t off = 72, size = file[72 + 24] | file[72 + 25] << 8 | (uint64_t)file[72 + 26] << 16 |
+                              (uint64_t)file[72 + 27] << 24;
     off += 48 + size; /* past the first data frame */
     assert_int_equal(file[off + 4], 1); /* the second one: data */
     size = file[off + 24] | file[off + 25] << 8 | (uint64_t)file[off + 26] << 16 | (uint64_t)file[off + 27] << 24;
@@ -1126,7 +1127,7 @@ static void test_history_sealed_partial(void **state)
 {
     fixture *fx = *state;
     uint64_t frame1, end1;
-    write_sealed_wide(fx->path, &frame1, &end1);
+    write_sealed_wide(fx->path, 300, &frame1, &end1);
     runlog_reader *r = NULL;
     runlog_histories *all = NULL;
     TU_OK(runlog_reader_open(&r, fx->path, NULL));
@@ -1207,6 +1208,79 @@ static void test_history_sealed_partial(void **state)
             runlog_history_free(h);
         }
         assert_true(bad >= 1 && ok >= 200);
+        runlog_reader_close(r);
+    }
+}
+
+/* A sealed file whose frames hold more keys than a key map pays for on a
+ * first read (5,000 > KEY_MAP_FIRST_READ_KEYS, lib/reader.c): the first read
+ * reads every frame's directory and block 0 and the key's blocks, without a
+ * map; the second builds the map from the same; the third reads the key's
+ * blocks only. A value block that fails its checksum, met by the first
+ * read, makes it read the file again as a scan: strict, the checksum error
+ * naming its frame; tolerant, the scan's answer. */
+static void test_history_sealed_wide_first_read(void **state)
+{
+    fixture *fx = *state;
+    enum { KEYS = 5000 };
+    uint64_t frame1, end1;
+    write_sealed_wide(fx->path, KEYS, &frame1, &end1);
+    runlog_reader *r = NULL;
+    TU_OK(runlog_reader_open(&r, fx->path, NULL));
+    static const char *keys[] = {"k4999", "k0", "k2500"};
+    static const double first_value[] = {4999000, 0, 2500000};
+    uint64_t dec[3], frames[3];
+    for (int i = 0; i < 3; i++) {
+        runlog_history *h = NULL;
+        TU_OK(runlog_reader_history(&h, r, keys[i]));
+        assert_int_equal(runlog_history_length(h), 40);
+        for (size_t j = 0; j < 40; j++) {
+            assert_int_equal(runlog_history_steps(h)[j], j);
+            assert_true(runlog_history_values(h)[j] == first_value[i] + (double)j);
+        }
+        dec[i] = runlog_history_bytes_decoded(h);
+        frames[i] = runlog_history_frames_read(h);
+        runlog_history_free(h);
+    }
+    runlog_reader_close(r);
+    print_message("bytes decoded: %llu, %llu, %llu; frames read: %llu, %llu, %llu\n",
+                  (unsigned long long)dec[0], (unsigned long long)dec[1], (unsigned long long)dec[2],
+                  (unsigned long long)frames[0], (unsigned long long)frames[1],
+                  (unsigned long long)frames[2]);
+    /* The first read reads the 5 data frames (the last holds the finish
+     * record) and decodes their block 0s (5,000 keys and descriptors each)
+     * and the key's packs; the second the same to build the map, then the
+     * key's 4 frames; the third those 4 frames' packs only (a map built by
+     * the first read would make the second like the third). */
+    assert_int_equal(frames[0], 5);
+    assert_int_equal(frames[1], 5 + 4);
+    assert_int_equal(frames[2], 4);
+    assert_true(dec[0] > 2 * dec[2] && dec[1] > 2 * dec[2]);
+    assert_true(dec[2] <= 4 * (16384 + 1024));
+
+    /* The last byte of the second frame's last block (k4999's pack), flipped. */
+    size_t len;
+    unsigned char *file = tu_read_file(fx->path, &len);
+    file[end1 - 1] ^= 0x01;
+    tu_write_file(fx->path, file, len);
+    free(file);
+    char where[64];
+    snprintf(where, sizeof where, "byte %llu", (unsigned long long)frame1);
+    for (int tolerant = 0; tolerant < 2; tolerant++) {
+        runlog_reader_options ro = RUNLOG_READER_OPTIONS_INIT;
+        ro.flags = tolerant ? RUNLOG_READ_TOLERANT : 0;
+        TU_OK(runlog_reader_open(&r, fx->path, &ro));
+        runlog_history *h = NULL;
+        int rc = runlog_reader_history(&h, r, "k4999");
+        if (tolerant) {
+            TU_OK(rc); /* the scan's answer: the second frame's 10 rows lost */
+            assert_int_equal(runlog_history_length(h), 30);
+            assert_int_equal(runlog_history_steps(h)[10], 20);
+            runlog_history_free(h);
+        } else {
+            assert_int_equal(rc, RUNLOG_ECHECKSUM);
+            assert_non_null(strstr(runlog_error_detail(), where));
+        }
         runlog_reader_close(r);
     }
 }
@@ -1303,6 +1377,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_histories_wide_no_index, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_key_map, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_sealed_partial, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_history_sealed_wide_first_read, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_sealed_long_directory, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_value_to_json, tu_setup, tu_teardown),
     };

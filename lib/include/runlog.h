@@ -632,10 +632,15 @@ RUNLOG_API int runlog_reader_writer_alive(const runlog_reader *r);
 
 /**
  * One key's full history as arrays. In a sealed file (format 1.2, what
- * librunlog 0.3 writes; spec/FORMAT.md §4.1) the first read of an open
- * reader builds its key map from every data frame's directory and block 0
- * (not its value blocks), and each read then reads and checks only the
- * blocks that hold the key (§7.1). In a 1.0 or 1.1 file, with a trailer and
+ * librunlog 0.3 writes; spec/FORMAT.md §4.1) every read reads and checks
+ * only each data frame's directory and block 0 (not its value blocks) and
+ * the blocks that hold the key, and the first read of an open reader builds
+ * the reader's key map from them; later reads read from the map, which
+ * touches no block 0 (§7.1). A frame of more than 4,096 keys makes the
+ * first read read the key only, as the map would cost more than the read,
+ * and the second builds the map. A read that meets damage reads the file
+ * again whole, as a scan. In a
+ * 1.0 or 1.1 file, with a trailer and
  * index (a cleanly closed file), the first read decodes every frame's
  * record stream to check each index entry against its frame (§7.2), and
  * from the second on the key map says which frames hold the key, each read
