@@ -283,10 +283,10 @@ def open(path, tolerant=False):  # noqa: A001 - the package's entry point
     """Opens a run-log: a Run (identity, state, config, summary, metadata,
     keys(), history(key), history_frame(), records(), verify(), media).
 
-    open() reads every frame and checks it, but decodes no history values
-    except each key's last (runlog_reader_run_summary()): its cost does not
-    grow with the history's values, and history(key) reads only that key.
-    So a history column block that is malformed although its frame's
+    open() reads and checks every frame, and the steps and times of every
+    history row, but decodes a key's values only in the frame that holds
+    its last value (runlog_reader_run_summary()): history(key) after it pays
+    for that key alone. So a history column block that is malformed although its frame's
     checksum holds (only a broken or hostile writer makes one) is found when
     it is read, not at open(), unless it holds a key's last value: strict,
     history(key) of that key, histories(), history_frame() and records()
