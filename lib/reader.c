@@ -942,6 +942,8 @@ typedef struct light_pass {
     last_at *last;           /* by key id of run->summary_auto */
     size_t last_cap;
     unsigned flags;
+    double *floats;          /* light_last_value()'s float column, reused */
+    size_t floats_cap;
 } light_pass;
 
 static int light_note_key(light_pass *p, const char *key, size_t len, uint32_t *id)
@@ -1113,6 +1115,39 @@ static int light_frame(light_pass *p, const rl_scan_item *it)
     return light_damage(p, rc, it->offset, why);
 }
 
+/* The last value of column col of the loaded frame. A float column goes
+ * through the numeric path (the checks of rl_history_column(), the same
+ * errors) into a buffer the pass reuses, not into a runlog_value per value
+ * in the frame's arena: a wide run's last frame holds millions of values,
+ * of which the summary wants one a key. Other types are decoded whole, as
+ * their checks need every value. */
+static int light_last_value(light_pass *p, const rl_hcol *col, runlog_value *out, const char **why)
+{
+    int rc;
+    if (col->type == RL_COL_FLOAT && col->block) {
+        const uint8_t *raw;
+        if ((rc = rl_frame_block(&p->frame, col->block, &raw, why)))
+            return rc;
+        if (col->count > p->floats_cap) {
+            double *n = realloc(p->floats, (size_t)col->count * sizeof *n);
+            if (!n)
+                return RUNLOG_ENOMEM;
+            p->floats = n;
+            p->floats_cap = col->count;
+        }
+        if ((rc = rl_history_column_f64(col, raw + col->offset, p->floats, why)))
+            return rc;
+        out->type = RUNLOG_FLOAT;
+        out->u.f = p->floats[col->count - 1];
+        return 0;
+    }
+    runlog_value *vals;
+    if ((rc = rl_frame_column(&p->frame, col, &vals, why)))
+        return rc;
+    *out = vals[col->count - 1];
+    return 0;
+}
+
 static int last_cmp(const void *a, const void *b)
 {
     const last_at *x = *(const last_at *const *)a, *y = *(const last_at *const *)b;
@@ -1162,8 +1197,8 @@ static int light_values(light_pass *p)
                 if (order[k]->record != this)
                     continue;
                 const rl_hcol *col = &h.cols[order[k]->col];
-                runlog_value *vals;
-                if ((rc = rl_frame_column(&p->frame, col, &vals, &why))) {
+                runlog_value last;
+                if ((rc = light_last_value(p, col, &last, &why))) {
                     /* Tolerant: counted as damage, the key keeps no value. */
                     if (rc != RUNLOG_ENOMEM && rc != RUNLOG_EUNSUPPORTED && (p->flags & RUNLOG_READ_TOLERANT)) {
                         run->damaged++;
@@ -1174,7 +1209,7 @@ static int light_values(light_pass *p)
                 }
                 uint32_t id = (uint32_t)(order[k] - p->last), len;
                 const char *key = rl_keymap_str(&run->summary_auto.keys, id, &len);
-                if ((rc = vmap_set(&run->summary_auto, key, len, &vals[col->count - 1])))
+                if ((rc = vmap_set(&run->summary_auto, key, len, &last)))
                     break;
             }
         }
@@ -1229,6 +1264,7 @@ int runlog_reader_run_summary(runlog_run **out, runlog_reader *r)
     rl_frame_free(&p.frame);
     rl_scanner_free(&p.scan);
     free(p.last);
+    free(p.floats);
     if (rc) {
         runlog_run_free(p.run);
         return rc;

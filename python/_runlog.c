@@ -1517,6 +1517,8 @@ static PyObject *run_to_dict(const runlog_run *run)
         set_item(d, "last_step", rows ? PyLong_FromUnsignedLongLong(runlog_run_last_step(run))
                                       : (Py_INCREF(Py_None), Py_None)) < 0 ||
         set_item(d, "resumes", PyLong_FromUnsignedLongLong(runlog_run_resumes(run))) < 0 ||
+        set_item(d, "damage", PyLong_FromUnsignedLongLong(runlog_run_damage_count(run))) < 0 ||
+        set_item(d, "torn", PyBool_FromLong(runlog_run_torn(run))) < 0 ||
         set_item(d, "keys", keys) < 0 || set_item(d, "record_counts", counts) < 0)
         goto fail_noref;
     return d;
@@ -1528,7 +1530,8 @@ fail_noref:
     return NULL;
 }
 
-static PyObject *Reader_run(ReaderObject *self, PyObject *unused)
+/* run() and run_summary(): one dict, from either pass. */
+static PyObject *reader_run_as(ReaderObject *self, int (*pass)(runlog_run **, runlog_reader *))
 {
     if (!reader_ok(self))
         return NULL;
@@ -1537,7 +1540,7 @@ static PyObject *Reader_run(ReaderObject *self, PyObject *unused)
     hold(self->lock);
     runlog_reader *r = self->r;
     Py_BEGIN_ALLOW_THREADS
-    rc = r ? runlog_reader_run(&run, r) : RUNLOG_ESTATE;
+    rc = r ? pass(&run, r) : RUNLOG_ESTATE;
     Py_END_ALLOW_THREADS
     release(self->lock);
     if (rc)
@@ -1545,6 +1548,16 @@ static PyObject *Reader_run(ReaderObject *self, PyObject *unused)
     PyObject *d = run_to_dict(run);
     runlog_run_free(run);
     return d;
+}
+
+static PyObject *Reader_run(ReaderObject *self, PyObject *unused)
+{
+    return reader_run_as(self, runlog_reader_run);
+}
+
+static PyObject *Reader_run_summary(ReaderObject *self, PyObject *unused)
+{
+    return reader_run_as(self, runlog_reader_run_summary);
 }
 
 /* ---- History ------------------------------------------------------------------- */
@@ -2639,6 +2652,9 @@ static PyTypeObject CaptureType = {
 
 static PyMethodDef Reader_methods[] = {
     { "run", (PyCFunction)Reader_run, METH_NOARGS, "runlog_reader_run(), as a dict" },
+    { "run_summary", (PyCFunction)Reader_run_summary, METH_NOARGS,
+      "runlog_reader_run_summary(), as run()'s dict: no history values decoded but each "
+      "key's last" },
     { "history", (PyCFunction)Reader_history, METH_O, "history(key) -> History" },
     { "histories", (PyCFunction)Reader_histories, METH_NOARGS,
       "histories() -> {key: History}, every key in one pass" },

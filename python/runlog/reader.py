@@ -96,12 +96,20 @@ def _runlog_check_path(path):
 
 
 class Run:
-    """One run-log file, read: runlog.open(path)."""
+    """One run-log file, read: runlog.open(path) (see open() for what that
+    reads)."""
 
     def __init__(self, path, tolerant=False):
         self.path = os.fspath(path)
         self._reader = _runlog.Reader(self.path, tolerant=tolerant)
-        self._info = self._reader.run()
+        # The light pass (runlog_reader_run_summary()): every frame checked,
+        # no history values decoded but each key's last. Where it skipped
+        # damage (tolerant only), the full pass instead, which skips the
+        # same frames as history() and records() do: a damaged column that
+        # held a last value reads there as a record dropped, not as a null.
+        self._info = self._reader.run_summary()
+        if self._info["damage"]:
+            self._info = self._reader.run()
         ident = self._info["identity"] or {}
         self.identity = ident
         self.id = ident.get("id")
@@ -273,7 +281,21 @@ class Run:
 
 def open(path, tolerant=False):  # noqa: A001 - the package's entry point
     """Opens a run-log: a Run (identity, state, config, summary, metadata,
-    keys(), history(key), history_frame(), records(), verify(), media)."""
+    keys(), history(key), history_frame(), records(), verify(), media).
+
+    open() reads and checks every frame, and the steps and times of every
+    history row, but decodes a key's values only in the frame that holds
+    its last value (runlog_reader_run_summary()): history(key) after it pays
+    for that key alone. So a history column block that is malformed although its frame's
+    checksum holds (only a broken or hostile writer makes one) is found when
+    it is read, not at open(), unless it holds a key's last value: strict,
+    history(key) of that key, histories(), history_frame() and records()
+    raise the error (the same text) that a full read would have raised at
+    open(); tolerant, they skip it, while rows, last_step, record_counts and
+    keys() still count that record's rows. A file whose damage open() meets
+    reads as before: strict, open() raises; tolerant, the run is read in
+    full (Reader.run()), so that its rows and summary skip the frames that
+    history() and records() skip."""
     return Run(path, tolerant=tolerant)
 
 
