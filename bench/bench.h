@@ -33,7 +33,9 @@ typedef struct bench_read_info {
     uint64_t open_ns;
     uint64_t bytes_decoded; /* 0: not known */
     /* runlog: more keys read on the same open reader after the first (as
-     * a user who opens once and reads many keys): their points and time. */
+     * a user who opens once and reads many keys): the second apart (it may
+     * build the reader's key map), then up to 7 more: points and time. */
+    uint64_t second_ns;
     uint64_t next_points, next_ns;
 } bench_read_info;
 struct bench_writer {

@@ -59,7 +59,9 @@ typedef struct bench_result {
      * (points/s), block bytes decoded per point read (0: not known), and
      * every key in one pass, open included (0: no such read). */
     double open_ms, key_pps, dec_bpp, all_pps;
-    double next_pps; /* runlog: 8 more keys on the same reader (0: not measured) */
+    /* runlog, on the same reader: the second key's read (ms, per run), and
+     * up to 7 more keys (points/s); 0: not measured */
+    double second_ms, next_pps;
 } bench_result;
 
 /* What a writing child sends back through its pipe. */
@@ -75,7 +77,7 @@ typedef struct bench_rmsg {
     uint64_t points, bytes_decoded;
     double all_secs;
     uint64_t all_points;
-    double next_secs;
+    double second_secs, next_secs;
     uint64_t next_points;
 } bench_rmsg;
 
@@ -289,15 +291,16 @@ static void bench_read_child(const bench_writer *wr, const bench_shape *s, const
     char path[4096];
     for (uint32_t run = 0; run < s->runs; run++) {
         double sum = 0.0;
-        bench_read_info info = { 0, 0, 0, 0 };
+        bench_read_info info = { 0 };
         bench_path(path, sizeof path, dir, wr, s, run);
         uint64_t t0 = bench_now_ns();
         uint64_t n = wr->read(wr, path, s, run, &sum, &info);
         /* the more keys read after the first are timed apart */
-        m.secs += (double)(bench_now_ns() - t0 - info.next_ns) / 1e9;
+        m.secs += (double)(bench_now_ns() - t0 - info.second_ns - info.next_ns) / 1e9;
         m.open_secs += (double)info.open_ns / 1e9;
         m.bytes_decoded += info.bytes_decoded;
         m.next_points += info.next_points;
+        m.second_secs += (double)info.second_ns / 1e9;
         m.next_secs += (double)info.next_ns / 1e9;
         if (n != s->steps || memcmp(&sum, &wm->sums[run], sizeof sum) != 0) {
             fprintf(stderr, "runlog-bench: %s: read %llu values summing to %.17g; "
@@ -416,8 +419,9 @@ static bench_result bench_measure_once(const bench_writer *wr, const bench_workl
         r.key_pps = rm.secs > rm.open_secs ? (double)rm.points / (rm.secs - rm.open_secs) : 0;
         r.dec_bpp = (double)rm.bytes_decoded / (double)rm.points;
         r.all_pps = rm.all_secs > 0 ? (double)rm.all_points / rm.all_secs : 0;
+        r.second_ms = rm.second_secs * 1e3 / s->runs;
         r.next_pps = rm.next_secs > 0 ? (double)rm.next_points / rm.next_secs : 0;
-        *secs = wm.secs + rm.secs + rm.all_secs + rm.next_secs;
+        *secs = wm.secs + rm.secs + rm.all_secs + rm.second_secs + rm.next_secs;
     }
     if (!o->keep)
         bench_remove_files(o->dir, wr, s);
@@ -440,7 +444,7 @@ static int bench_by_pps(const void *a, const void *b)
 static bench_result bench_measure(const bench_writer *wr, const bench_workload *w,
                                   const bench_opts *o)
 {
-    bench_result r = { BENCH_NOTRUN, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+    bench_result r = { .status = BENCH_NOTRUN };
     if (o->writers && !bench_listed(o->writers, wr->name))
         return r;
     if (!bench_allowed(wr, w)) {
@@ -495,9 +499,9 @@ static void bench_print_table(const bench_workload *w, const bench_result *res)
     fprintf(f, "\n== %s: %u run%s x %llu steps x %u keys = %llu points ==\n", w->name, s->runs,
             s->runs == 1 ? "" : "s", (unsigned long long)s->steps, s->keys,
             (unsigned long long)bench_points(s));
-    fprintf(f, "%-14s %10s %8s %9s %8s %10s %10s %8s %11s %9s %10s %9s %10s %10s\n", "writer",
+    fprintf(f, "%-14s %10s %8s %9s %8s %10s %10s %8s %11s %9s %10s %9s %10s %8s %10s\n", "writer",
             "points/s", "rl/w", "bytes/pt", "rl/w", "p50 us", "p99 us", "RSS MiB", "read pts/s",
-            "open ms", "key pts/s", "dec B/pt", "all pts/s", "next pts/s");
+            "open ms", "key pts/s", "dec B/pt", "all pts/s", "2nd ms", "next pts/s");
     for (size_t i = 0; i < BENCH_NWRITERS; i++) {
         const bench_result *r = &res[i];
         if (r->status == BENCH_NOTRUN)
@@ -508,12 +512,15 @@ static void bench_print_table(const bench_workload *w, const bench_result *res)
             continue;
         }
         int have_rl = rl->status == BENCH_OK;
-        fprintf(f, "%-14s %10s %7.2fx %9.3f %7.2fx %10.2f %10.2f %8.1f %11s %9.3f %10s %9.0f %10s %10s\n",
+        char g[16] = "-";
+        if (r->second_ms > 0)
+            snprintf(g, sizeof g, "%.3f", r->second_ms);
+        fprintf(f, "%-14s %10s %7.2fx %9.3f %7.2fx %10.2f %10.2f %8.1f %11s %9.3f %10s %9.0f %10s %8s %10s\n",
                 bench_writers[i]->name, bench_si(a, r->pps),
                 have_rl ? rl->pps / r->pps : NAN, r->bpp, have_rl ? rl->bpp / r->bpp : NAN,
                 r->p50, r->p99, r->rss_mib, bench_si(b, r->read_pps), r->open_ms,
                 bench_si(c, r->key_pps), r->dec_bpp, r->all_pps > 0 ? bench_si(d, r->all_pps) : "-",
-                r->next_pps > 0 ? bench_si(e, r->next_pps) : "-");
+                g, r->next_pps > 0 ? bench_si(e, r->next_pps) : "-");
     }
     fflush(f);
 }
@@ -541,6 +548,8 @@ static void bench_print_json(const bench_workload *w, const bench_result *res)
             printf(",\"read_bytes_decoded_per_point\":%.6g", r->dec_bpp);
         if (r->all_pps > 0)
             printf(",\"read_all_points_per_s\":%.6g", r->all_pps);
+        if (r->second_ms > 0)
+            printf(",\"read_second_key_ms\":%.6g", r->second_ms);
         if (r->next_pps > 0)
             printf(",\"read_next_keys_points_per_s\":%.6g", r->next_pps);
         printf("}\n");

@@ -96,17 +96,22 @@ static uint64_t bench_rl_read(const bench_writer *wr, const char *path, const be
     *sum = bench_rl_sum(path, hist, &n);
     info->bytes_decoded = runlog_history_bytes_decoded(hist);
     runlog_history_free(hist);
-    /* Then up to 8 other keys on the same reader (the second builds the
-     * reader's key map, the later ones use it): timed apart. */
+    /* Then up to 8 other keys on the same reader, timed apart: the first of
+     * them (the second read, which builds the reader's key map where the
+     * first did not: a sealed file of more than 4,096 keys a frame, or an
+     * unsealed one), then the others, which use the map. */
     uint64_t t1 = bench_now_ns();
     for (uint32_t i = 1; i <= 8 && i < s->keys; i++) {
         const char *key = s->key_names[(s->read_key + i * (s->keys / 9 + 1)) % s->keys];
         if ((rc = runlog_reader_history(&hist, r, key)))
             bench_rl_die(path, "history", rc);
-        info->next_points += runlog_history_length(hist);
+        if (i > 1)
+            info->next_points += runlog_history_length(hist);
         runlog_history_free(hist);
+        if (i == 1)
+            info->second_ns = bench_now_ns() - t1;
     }
-    info->next_ns = bench_now_ns() - t1;
+    info->next_ns = bench_now_ns() - t1 - info->second_ns;
     runlog_reader_close(r);
     return n;
 }
