@@ -1687,17 +1687,37 @@ int runlog_writer_discard_row(runlog_writer *w)
     return 0;
 }
 
+/* The step rule of a commit, in one place for both commits and for
+ * runlog_writer_open_for_step(), which asks it before anything is written:
+ * an explicit step is at most RUNLOG_MAX_STEP and not lower than the last
+ * one; an automatic step (step NULL) needs a last step that one follows.
+ * 0, or the refusal with its detail. */
+static int step_refused(const runlog_writer *w, const uint64_t *step)
+{
+    if (!step) {
+        /* next_step is 0 after a last step of 2^64 - 1 (a file of another writer). */
+        if (w->has_rows && (w->next_step == 0 || w->next_step > RUNLOG_MAX_STEP))
+            return rl_fail(RUNLOG_EINVAL, "%s: no automatic step follows the last step %llu (steps are at most %llu)",
+                           w->path, (unsigned long long)(w->next_step - 1), (unsigned long long)RUNLOG_MAX_STEP);
+        return 0;
+    }
+    if (*step > RUNLOG_MAX_STEP)
+        return rl_fail(RUNLOG_EINVAL, "%s: step %llu is over the limit of %llu (RUNLOG_MAX_STEP: the automatic step after it must fit in 64 bits)",
+                       w->path, (unsigned long long)*step, (unsigned long long)RUNLOG_MAX_STEP);
+    if (w->has_rows && *step < w->next_step - 1)
+        return rl_fail(RUNLOG_ESTATE, "%s: step %llu is lower than the last step %llu", w->path,
+                       (unsigned long long)*step, (unsigned long long)(w->next_step - 1));
+    return 0;
+}
+
 int runlog_writer_commit(runlog_writer *w)
 {
     if (!w)
         return rl_fail(RUNLOG_EINVAL, "writer is NULL");
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
-    /* next_step is 0 after a last step of 2^64 - 1 (a file of another writer). */
-    if (w->has_rows && (w->next_step == 0 || w->next_step > RUNLOG_MAX_STEP))
-        return rl_fail(RUNLOG_EINVAL, "%s: no automatic step follows the last step %llu (steps are at most %llu)",
-                       w->path, (unsigned long long)(w->next_step - 1), (unsigned long long)RUNLOG_MAX_STEP);
-    return commit_at(w, w->next_step);
+    int rc = step_refused(w, NULL);
+    return rc ? rc : commit_at(w, w->next_step);
 }
 
 int runlog_writer_commit_step(runlog_writer *w, uint64_t step)
@@ -1706,13 +1726,8 @@ int runlog_writer_commit_step(runlog_writer *w, uint64_t step)
         return rl_fail(RUNLOG_EINVAL, "writer is NULL");
     if (w->finished)
         return rl_fail(RUNLOG_ESTATE, "%s: the run is finished", w->path);
-    if (step > RUNLOG_MAX_STEP)
-        return rl_fail(RUNLOG_EINVAL, "step %llu is over the limit of %llu (RUNLOG_MAX_STEP: the automatic step after it must fit in 64 bits)",
-                       (unsigned long long)step, (unsigned long long)RUNLOG_MAX_STEP);
-    if (w->has_rows && step < w->next_step - 1)
-        return rl_fail(RUNLOG_ESTATE, "step %llu is lower than the last committed step %llu",
-                       (unsigned long long)step, (unsigned long long)(w->next_step - 1));
-    return commit_at(w, step);
+    int rc = step_refused(w, &step);
+    return rc ? rc : commit_at(w, step);
 }
 
 /* ---- Flush, finish, close --------------------------------------------------- */
@@ -2251,8 +2266,11 @@ static int create_file(runlog_writer *w, const runlog_writer_options *o, const r
     return rl_writer_record(w, RL_REC_RUN_START, &w->scratch);
 }
 
+/* check_step: 1 when the first commit's step (NULL: automatic) is to be
+ * checked once the file's steps are known, before anything is cut or
+ * recorded (runlog_writer_open_for_step()). */
 static int resume_file(runlog_writer *w, const runlog_writer_options *o, uint64_t size, int repair,
-                       uint64_t *cut)
+                       uint64_t *cut, int check_step, const uint64_t *step)
 {
     int rc = rl_read_file_header(w->fd, w->path, &w->hdr, &size);
     if (rc)
@@ -2272,6 +2290,8 @@ static int resume_file(runlog_writer *w, const runlog_writer_options *o, uint64_
         rc = rl_fail(RUNLOG_EINVAL, "%s: holds run %s, not %s", w->path, w->run_id, given_id);
         goto done;
     }
+    if (check_step && (rc = step_refused(w, step)))
+        goto done;
     if (cut_at != UINT64_MAX && (rc = rl_cut_tail(w->fd, w->path, cut_at, size, &sidecar)))
         goto done;
     *cut = cut_at == UINT64_MAX ? 0 : size - cut_at;
@@ -2311,8 +2331,9 @@ done:
     return rc;
 }
 
+/* check_step, step: as resume_file(). */
 static int writer_open(runlog_writer **out, const char *path, const runlog_writer_options *opts,
-                       int repair, uint64_t *cut)
+                       int repair, uint64_t *cut, int check_step, const uint64_t *step)
 {
     runlog_writer_options defaults = RUNLOG_WRITER_OPTIONS_INIT;
     const runlog_writer_options *o = opts ? opts : &defaults;
@@ -2359,6 +2380,10 @@ static int writer_open(runlog_writer **out, const char *path, const runlog_write
         rc = rl_fail(RUNLOG_ENOMEM, "out of memory");
         goto fail;
     }
+    /* A step over the limit is refused before a new file is created; the
+     * rest of the rule needs the file's last step (resume_file()). */
+    if (check_step && (rc = step_refused(w, step)))
+        goto fail;
     rl_file_header fresh;
     int created = 0;
     if (!repair && ((rc = new_header(w, o, &fresh)) ||
@@ -2401,7 +2426,7 @@ static int writer_open(runlog_writer **out, const char *path, const runlog_write
         /* On resume the file's own run id wins; opts->run_id is checked. */
         free(w->run_id);
         w->run_id = NULL;
-        rc = resume_file(w, o, size, repair, cut);
+        rc = resume_file(w, o, size, repair, cut, check_step, step);
     }
     if (rc)
         goto fail;
@@ -2425,14 +2450,21 @@ fail: {
 int runlog_writer_open(runlog_writer **out, const char *path, const runlog_writer_options *opts)
 {
     uint64_t cut = 0;
-    return writer_open(out, path, opts, 0, &cut);
+    return writer_open(out, path, opts, 0, &cut, 0, NULL);
+}
+
+int runlog_writer_open_for_step(runlog_writer **out, const char *path, const runlog_writer_options *opts,
+                                const uint64_t *step)
+{
+    uint64_t cut = 0;
+    return writer_open(out, path, opts, 0, &cut, 1, step);
 }
 
 int runlog_repair(uint64_t *out_cut, const char *path)
 {
     runlog_writer *w;
     uint64_t cut = 0;
-    int rc = writer_open(&w, path, NULL, 1, &cut);
+    int rc = writer_open(&w, path, NULL, 1, &cut, 0, NULL);
     if (rc)
         return rc;
     w->finished = 1; /* nothing new is recorded; only the index and trailer */

@@ -3,7 +3,8 @@
  * after a crash mid-frame (a torn tail) or with garbage at the end, the tail
  * is moved to the sidecar PATH.torn-OFFSET byte for byte, a resume record
  * marks the boundary and the steps go on; a cleanly closed file resumes
- * too; values left pending at close are committed with the next row.
+ * too; values left pending at close are committed with the next row; a
+ * writer opened for a step the commit would refuse writes nothing.
  */
 #include "testutil.h"
 
@@ -296,6 +297,100 @@ static void test_resume_not_runlog(void **state)
     free(after);
 }
 
+/* The file at path holds exactly the n bytes of want. */
+static void assert_file_is(const char *path, const unsigned char *want, size_t n)
+{
+    size_t got_n;
+    unsigned char *got = tu_read_file(path, &got_n);
+    assert_int_equal(got_n, n);
+    assert_memory_equal(got, want, n);
+    free(got);
+}
+
+/* runlog_writer_open_for_step(): a step the commit would refuse is refused
+ * by the open, with the commit's error, and the file is left byte for byte
+ * as it was (runlog_writer_open() would cut the torn tail and record a
+ * resume); a step it would commit opens as runlog_writer_open() does. */
+static void test_resume_refused_step(void **state)
+{
+    fixture *fx = *state;
+    char *longer = tu_path(fx->dir, "longer.runlog"), *top = tu_path(fx->dir, "top.runlog"),
+         *fresh = tu_path(fx->dir, "fresh.runlog");
+    uint64_t b[2], step;
+    write_two_groups(longer, b);
+    size_t size;
+    unsigned char *bytes = tu_read_file(longer, &size);
+    /* a crash in the middle of the second group's frame: steps 0..9 intact */
+    uint64_t cut = b[0] + (b[1] - b[0]) / 2;
+    tu_write_file(fx->path, bytes, (size_t)cut);
+    tu_clock clock = {9000, 1};
+    runlog_writer_options o;
+    tu_fixed_options(&o, &clock, 0);
+    runlog_writer *w = NULL;
+
+    step = 8;
+    TU_RC(runlog_writer_open_for_step(&w, fx->path, &o, &step), RUNLOG_ESTATE);
+    assert_null(w);
+    assert_non_null(strstr(runlog_error_detail(), "test.runlog: step 8 is lower than the last step 9"));
+    step = UINT64_MAX;
+    TU_RC(runlog_writer_open_for_step(&w, fx->path, &o, &step), RUNLOG_EINVAL);
+    assert_null(w);
+    assert_non_null(strstr(runlog_error_detail(),
+                           "test.runlog: step 18446744073709551615 is over the limit of 18446744073709551614"));
+    assert_file_is(fx->path, bytes, (size_t)cut);
+    char **names;
+    size_t n = tu_list_prefix(fx->dir, "test.runlog.torn-", &names);
+    assert_int_equal(n, 0); /* nothing was cut */
+    tu_free_names(names, n);
+
+    /* A step the commit takes: the tail is cut and the resume recorded. */
+    step = 10;
+    TU_OK(runlog_writer_open_for_step(&w, fx->path, &o, &step));
+    assert_int_equal(runlog_writer_resumed(w), 1);
+    assert_int_equal(runlog_writer_next_step(w), 10);
+    add_rows(w, 10, 15);
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+    w = NULL;
+    check_sidecar(fx, b[0], bytes + b[0], (size_t)(cut - b[0]));
+    check_file(fx->path, 15, 1);
+
+    /* No automatic step follows RUNLOG_MAX_STEP; that step itself is fine. */
+    TU_OK(runlog_writer_open(&w, top, &o));
+    TU_OK(runlog_writer_add_int(w, "i", 1));
+    TU_OK(runlog_writer_commit_step(w, RUNLOG_MAX_STEP));
+    TU_OK(runlog_writer_close(w));
+    w = NULL;
+    free(bytes);
+    bytes = tu_read_file(top, &size);
+    TU_RC(runlog_writer_open_for_step(&w, top, &o, NULL), RUNLOG_EINVAL);
+    assert_null(w);
+    assert_non_null(strstr(runlog_error_detail(),
+                           "top.runlog: no automatic step follows the last step 18446744073709551614"));
+    assert_file_is(top, bytes, size);
+    step = RUNLOG_MAX_STEP;
+    TU_OK(runlog_writer_open_for_step(&w, top, &o, &step));
+    TU_OK(runlog_writer_commit_step(w, step));
+    TU_OK(runlog_writer_close(w));
+    w = NULL;
+
+    /* A new file: a step over the limit creates nothing; any other opens. */
+    step = UINT64_MAX;
+    TU_RC(runlog_writer_open_for_step(&w, fresh, &o, &step), RUNLOG_EINVAL);
+    assert_null(w);
+    assert_false(tu_exists(fresh));
+    TU_OK(runlog_writer_open_for_step(&w, fresh, &o, NULL));
+    assert_int_equal(runlog_writer_resumed(w), 0);
+    TU_OK(runlog_writer_commit(w));
+    TU_OK(runlog_writer_close(w));
+    assert_true(tu_exists(fresh));
+
+    free(bytes);
+    free(fresh);
+    free(top);
+    free(longer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +401,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resume_pending, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_resume_wrong_id, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_resume_not_runlog, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_resume_refused_step, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

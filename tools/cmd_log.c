@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -194,45 +193,6 @@ static int add_images(runlog_writer *w, const log_opts *o, char **data, const si
     return rc;
 }
 
-/* Refuses a step lower than the last one, over RUNLOG_MAX_STEP, or (without
- * --step) after a last step that no automatic step follows, before the
- * writer is opened: opening already appends (a resume record), and the
- * values of a refused commit could not be taken back (see check_pair()). */
-static int check_step(const char *path, int has_step, uint64_t step)
-{
-    runlog_reader *r;
-    runlog_run *run;
-    struct stat st;
-    int rc, status = TOOL_OK;
-
-    if (has_step && step > RUNLOG_MAX_STEP) {
-        fprintf(stderr, "runlog: %s: step %" PRIu64 " is over the limit of %" PRIu64
-                        " (the automatic step after it must fit in 64 bits)\n", path, step,
-                (uint64_t)RUNLOG_MAX_STEP);
-        return TOOL_FAIL;
-    }
-    if (stat(path, &st) < 0)
-        return TOOL_OK; /* a new run: every step is fine */
-    if (tool_open_reader(&r, path, RUNLOG_READ_TOLERANT) != TOOL_OK)
-        return TOOL_FAIL;
-    if ((rc = runlog_reader_run(&run, r)) < 0) {
-        status = tool_lib_error(path, rc);
-    } else {
-        if (!has_step && runlog_run_rows(run) > 0 && runlog_run_last_step(run) >= RUNLOG_MAX_STEP) {
-            fprintf(stderr, "runlog: %s: no automatic step follows the last step %" PRIu64
-                            "; give --step\n", path, runlog_run_last_step(run));
-            status = TOOL_FAIL;
-        } else if (has_step && runlog_run_rows(run) > 0 && step < runlog_run_last_step(run)) {
-            fprintf(stderr, "runlog: %s: step %" PRIu64 " is lower than the last step %" PRIu64
-                            "\n", path, step, runlog_run_last_step(run));
-            status = TOOL_FAIL;
-        }
-        runlog_run_free(run);
-    }
-    runlog_reader_close(r);
-    return status;
-}
-
 static int log_row(const log_opts *o, int argc, char **argv, char **img, const size_t *img_len);
 
 int cmd_log(int argc, char **argv)
@@ -244,8 +204,6 @@ int cmd_log(int argc, char **argv)
 
     if (status != TOOL_OK)
         return status;
-    if (!o.no_commit && (status = check_step(o.path, o.has_step, o.step)) != TOOL_OK)
-        return status;
     for (k = 0; k < o.n_images && status == TOOL_OK; k++)
         status = read_image(o.images[k], &img[k], &img_len[k]);
     if (status == TOOL_OK)
@@ -255,7 +213,10 @@ int cmd_log(int argc, char **argv)
     return status;
 }
 
-/* Opens the writer, adds the pairs and images, commits. */
+/* Opens the writer, adds the pairs and images, commits. A row to commit
+ * opens with its step: the library refuses a step it would not commit
+ * before writing anything (a resume record, a cut torn tail), so a refused
+ * command leaves the file as it was. */
 static int log_row(const log_opts *op, int argc, char **argv, char **img, const size_t *img_len)
 {
     runlog_writer_options wo = RUNLOG_WRITER_OPTIONS_INIT;
@@ -266,7 +227,9 @@ static int log_row(const log_opts *op, int argc, char **argv, char **img, const 
     wo.project = o.project;
     wo.name = o.name;
     wo.synchronous = 1;
-    if ((rc = runlog_writer_open(&w, o.path, &wo)) < 0)
+    rc = o.no_commit ? runlog_writer_open(&w, o.path, &wo)
+                     : runlog_writer_open_for_step(&w, o.path, &wo, o.has_step ? &o.step : NULL);
+    if (rc < 0)
         return tool_lib_error(o.path, rc);
     for (i = o.first_pair; i < argc && rc == 0; i++)
         rc = add_pair(w, argv[i]);
@@ -275,9 +238,10 @@ static int log_row(const log_opts *op, int argc, char **argv, char **img, const 
     if (rc == 0 && !o.no_commit)
         rc = o.has_step ? runlog_writer_commit_step(w, o.step) : runlog_writer_commit(w);
     if (rc < 0) {
-        /* Not expected after the checks above (I/O, memory, an image whose
-         * body the library finds bad past its signature); values already
-         * added stay pending and close() keeps them as a partial row. */
+        /* Not expected after the checks of parse_log() and the open (I/O,
+         * memory, an image whose body the library finds bad past its
+         * signature); values already added stay pending and close() keeps
+         * them as a partial row. */
         status = tool_lib_error(o.path, rc);
         runlog_writer_close(w);
         return status;

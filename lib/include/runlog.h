@@ -232,6 +232,31 @@ typedef struct runlog_writer_options {
 RUNLOG_API RUNLOG_NODISCARD int runlog_writer_open(runlog_writer **out, const char *path,
                                                    const runlog_writer_options *opts);
 
+/**
+ * As runlog_writer_open(), for a caller that commits a row at a step it
+ * knows before opening (`runlog log`: one row per open): when the commit
+ * rules would refuse that row (runlog_writer_commit_step(step), or
+ * runlog_writer_commit() when step is NULL), the open fails with the same
+ * error and detail as that commit, and the file is left byte for byte as it
+ * was: a new file is not created, a torn tail is not cut, and no run-start
+ * or resume record is written (which runlog_writer_open() would write even
+ * if the commit were then refused). The step is checked after the file is
+ * locked, so the first commit at that step is not refused for its step.
+ *
+ * @param out  receives the writer; close it with runlog_writer_close().
+ * @param path file path; must not be NULL.
+ * @param opts NULL for all defaults.
+ * @param step the step of the first commit; NULL for the automatic step.
+ *             Not kept: the commit still names its step.
+ * @return as runlog_writer_open(), and: RUNLOG_EINVAL for a step above
+ *         RUNLOG_MAX_STEP, or with step NULL when no automatic step follows
+ *         the file's last step; RUNLOG_ESTATE for a step lower than the
+ *         file's last step. The detail names the file and the steps.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_writer_open_for_step(runlog_writer **out, const char *path,
+                                                            const runlog_writer_options *opts,
+                                                            const uint64_t *step);
+
 /** The run id (text); owned by the writer. */
 RUNLOG_API const char *runlog_writer_run_id(const runlog_writer *w);
 

@@ -262,6 +262,18 @@ cp maxstep.runlog before-maxstep.runlog
 run 1 "log refuses an automatic step after the highest" "$RUNLOG" log maxstep.runlog a=2
 has "the refusal says why" err 'no automatic step follows the last step 18446744073709551614'
 if cmp -s maxstep.runlog before-maxstep.runlog; then pass "the refused automatic step leaves the file as it was"; else fail "the refused automatic step changed the file"; fi
+# The step is refused before the open cuts a torn tail (torn.runlog: the
+# rows of steps 0 and 1 intact, the frame of step 5 torn) or creates a file.
+cp torn.runlog torn-refused.runlog
+run 1 "log refuses a step going back in a torn file" "$RUNLOG" log torn-refused.runlog --step 0 i=1
+has "the refusal names the last intact step" err 'torn-refused\.runlog: step 0 is lower than the last step 1'
+if cmp -s torn-refused.runlog torn.runlog && ! ls torn-refused.runlog.torn-* >/dev/null 2>&1; then
+    pass "a refused log leaves the torn tail in place and makes no sidecar"
+else
+    fail "a refused log cut the torn tail"
+fi
+run 1 "log refuses step 2^64-1 for a new file" "$RUNLOG" log refused-new.runlog --step 18446744073709551615 i=1
+if [ ! -e refused-new.runlog ]; then pass "a refused log creates no file"; else fail "a refused log created a file"; fi
 run 0 "verify the run at the highest step" "$RUNLOG" verify maxstep.runlog
 run 0 "log --no-commit" "$RUNLOG" log $L --no-commit pending=1
 run 0 "the next log commits the pending value" "$RUNLOG" log $L i=11 big=99999999999999999999 e= 
