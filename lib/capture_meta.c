@@ -162,14 +162,15 @@ static int all_digits(const char *s, size_t n)
 
 /* One line of /proc/PID/mountinfo (proc(5)), without its newline:
  *   36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw
- *   (1)(2)(3)  (4)   (5)         (6)        (7...)   - (8)  (9)       (10)
+ *   (1)(2)(3)  (4)   (5)         (6)        (7...)  (8) (9)  (10)     (11)
  * mount id, parent id, major:minor, root, mount point, mount options, zero
  * or more optional fields, "-", then type, source and superblock options.
  * The kernel writes space, tab, newline and backslash in paths as \ooo
  * (\040, \011, \012, \134). Writes field 5 unescaped and NUL-terminated to
  * out; its length, or -1 when the line is not of that form (a field
  * missing or malformed, no "-" with a field after it, a bad or \000
- * escape, a mount point that is not absolute) or the point does not fit. */
+ * escape or a NUL byte, a mount point that is not absolute) or the point
+ * does not fit. */
 long rl_mountinfo_point(const char *line, size_t len, char *out, size_t size)
 {
     const char *p = line, *end = line + len, *f, *colon, *mp;
