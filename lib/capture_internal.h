@@ -47,6 +47,17 @@ void rl_sampler_free(rl_sampler *s);
 int rl_capture_metadata(runlog_writer *w, const runlog_capture_options *o, int pid,
                         rl_nvml *nvml);
 
+/* One line of /proc/PID/mountinfo, without its newline: its mount point
+ * (field 5) unescaped into out (size bytes, NUL-terminated). Its length, or
+ * -1 for a line not of proc(5)'s form or a point that does not fit. */
+long rl_mountinfo_point(const char *line, size_t len, char *out, size_t size);
+/* The mount point, among the mountinfo lines read from fd, of the
+ * filesystem that holds path (absolute, symbolic links resolved): the
+ * longest one that is path or a folder above it. Malformed and overlong
+ * lines are skipped; reading is bounded. 0, or -1 (none, a read error, the
+ * bound reached; out then undefined). */
+int rl_mount_of(int fd, const char *path, char *out, size_t size);
+
 /* Spawn attributes with an empty signal mask and default dispositions for
  * the signals a caller commonly blocks or ignores. */
 #include <spawn.h>

@@ -4,6 +4,7 @@
  * there (tokens, passwords) never reach the file. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sched.h>
@@ -12,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <linux/magic.h>
 
 #include "capture_internal.h"
 
@@ -127,6 +131,177 @@ static void meta_time(json_t *m)
     snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ".%03ldZ", ts.tv_nsec / 1000000);
     set_str(m, "started_at", buf);
     set_str(m, "runlog_version", RUNLOG_VERSION_STRING);
+}
+
+/* ---- the filesystem of the disk samples ---- */
+
+/* A field of a mountinfo line: [*p, end) up to the next space. Moves *p past
+ * it and its space; NULL at the end of the line or at an empty field (two
+ * spaces: not a line the kernel writes). */
+static const char *next_field(const char **p, const char *end, size_t *len)
+{
+    const char *f = *p, *sp;
+
+    if (f >= end)
+        return NULL;
+    sp = memchr(f, ' ', (size_t)(end - f));
+    *len = (size_t)((sp ? sp : end) - f);
+    *p = sp ? sp + 1 : end;
+    return *len ? f : NULL;
+}
+
+static int all_digits(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return n > 0;
+}
+
+/* One line of /proc/PID/mountinfo (proc(5)), without its newline:
+ *   36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - ext3 /dev/root rw
+ *   (1)(2)(3)  (4)   (5)         (6)        (7...)  (8) (9)  (10)     (11)
+ * mount id, parent id, major:minor, root, mount point, mount options, zero
+ * or more optional fields, "-", then type, source and superblock options.
+ * The kernel writes space, tab, newline and backslash in paths as \ooo
+ * (\040, \011, \012, \134). Writes field 5 unescaped and NUL-terminated to
+ * out; its length, or -1 when the line is not of that form (a field
+ * missing or malformed, no "-" with a field after it, a bad or \000
+ * escape or a NUL byte, a mount point that is not absolute) or the point
+ * does not fit. */
+long rl_mountinfo_point(const char *line, size_t len, char *out, size_t size)
+{
+    const char *p = line, *end = line + len, *f, *colon, *mp;
+    size_t n, mlen, i, k = 0;
+
+    if (!(f = next_field(&p, end, &n)) || !all_digits(f, n) ||   /* (1) */
+        !(f = next_field(&p, end, &n)) || !all_digits(f, n) ||   /* (2) */
+        !(f = next_field(&p, end, &n)) || !(colon = memchr(f, ':', n)) ||
+        !all_digits(f, (size_t)(colon - f)) ||
+        !all_digits(colon + 1, n - (size_t)(colon + 1 - f)) ||   /* (3) */
+        !next_field(&p, end, &n) ||                              /* (4) */
+        !(mp = next_field(&p, end, &mlen)) ||                    /* (5) */
+        !next_field(&p, end, &n))                                /* (6) */
+        return -1;
+    while ((f = next_field(&p, end, &n)) && !(n == 1 && f[0] == '-'))
+        ; /* (7): optional fields up to the separator */
+    if (!f || !next_field(&p, end, &n)) /* no separator, or no type after it */
+        return -1;
+    if (mp[0] != '/')
+        return -1;
+    for (i = 0; i < mlen; i++) {
+        unsigned char c = (unsigned char)mp[i];
+        if (c == '\\') {
+            if (mlen - i < 4 || mp[i + 1] < '0' || mp[i + 1] > '3' || mp[i + 2] < '0' ||
+                mp[i + 2] > '7' || mp[i + 3] < '0' || mp[i + 3] > '7')
+                return -1;
+            c = (unsigned char)((mp[i + 1] - '0') * 64 + (mp[i + 2] - '0') * 8 + (mp[i + 3] - '0'));
+            if (c == 0)
+                return -1; /* a NUL would cut the name */
+            i += 3;
+        } else if (c == 0) {
+            return -1;
+        }
+        if (k + 1 >= size)
+            return -1;
+        out[k++] = (char)c;
+    }
+    out[k] = '\0';
+    return (long)k;
+}
+
+/* Whether mount point m (its length n) is path or a folder above it. */
+static int mount_holds(const char *m, size_t n, const char *path)
+{
+    if (n == 1)
+        return path[0] == '/'; /* "/" */
+    return strncmp(path, m, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* Lines longer than this are skipped (no mount point the kernel can write,
+ * PATH_MAX escaped four bytes a byte, needs one); reading stops after
+ * RL_MOUNTINFO_MAX bytes, without an answer: a listing cut short may lack
+ * the mount that holds the path. */
+#define RL_MOUNTINFO_LINE (64 * 1024)
+#define RL_MOUNTINFO_MAX (64u << 20)
+
+int rl_mount_of(int fd, const char *path, char *out, size_t size)
+{
+    char *buf = malloc(RL_MOUNTINFO_LINE), *mp = malloc(size);
+    size_t have = 0, total = 0, best = 0;
+    int skipping = 0, found = 0, rc = -1;
+    ssize_t k;
+
+    if (!buf || !mp || size == 0 || path[0] != '/')
+        goto done;
+    for (;;) {
+        char *nl, *line = buf;
+        k = read(fd, buf + have, RL_MOUNTINFO_LINE - have);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 || (total += (size_t)k) > RL_MOUNTINFO_MAX)
+            goto done;
+        if (k == 0 && have > 0 && !skipping) /* a last line without a newline */
+            buf[have++] = '\n';
+        have += (size_t)(k > 0 ? k : 0);
+        while ((nl = memchr(line, '\n', have - (size_t)(line - buf))) != NULL) {
+            long n;
+            if (!skipping &&
+                (n = rl_mountinfo_point(line, (size_t)(nl - line), mp, size)) > 0 &&
+                (size_t)n >= best && mount_holds(mp, (size_t)n, path)) {
+                /* Of equal ones (mounted over each other), any: the
+                 * name is the same. */
+                best = (size_t)n;
+                memcpy(out, mp, (size_t)n + 1);
+                found = 1;
+            }
+            skipping = 0;
+            line = nl + 1;
+        }
+        have -= (size_t)(line - buf);
+        memmove(buf, line, have);
+        if (have == RL_MOUNTINFO_LINE) { /* a line longer than the buffer */
+            skipping = 1;
+            have = 0;
+        }
+        if (k == 0)
+            break;
+    }
+    rc = found ? 0 : -1;
+done:
+    free(buf);
+    free(mp);
+    return rc;
+}
+
+/* disk_mount: the mount point of the filesystem the sampler's statvfs()
+ * reads (the one that holds disk_path), so that an export can name disk
+ * space by it (W&B: disk.<path>.usagePercent). This process's view: the
+ * sampler runs here. Only /proc is opened; realpath() reads links but
+ * opens nothing. Left out when anything fails. */
+static void meta_disk(json_t *m, const char *disk_path)
+{
+    char *real = realpath(disk_path ? disk_path : ".", NULL), point[PATH_MAX + 1];
+    struct statfs sf;
+    struct stat st;
+    int fd = -1;
+
+    if (!real)
+        return;
+    fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    /* A /proc that is not procfs (a chroot's own folder) could say anything. */
+    if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC &&
+        fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        rl_mount_of(fd, real, point, sizeof point) == 0) {
+        json_t *s = json_string(point); /* NULL when not UTF-8: left out */
+        if (s)
+            json_object_set_new(m, "disk_mount", s);
+    }
+    if (fd >= 0)
+        close(fd);
+    free(real);
 }
 
 /* ---- git ---- */
@@ -447,6 +622,7 @@ int rl_capture_metadata(runlog_writer *w, const runlog_capture_options *o, int p
     meta_batch(m);
     meta_ranks(m);
     meta_gpus(m, nvml);
+    meta_disk(m, o->disk_path);
     text = json_dumps(m, JSON_COMPACT);
     json_decref(m);
     if (!text)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -197,6 +198,89 @@ static void test_no_metadata(void **state)
     runlog_run_free(run);
     runlog_reader_close(r);
     free(path);
+    tu_tmpdir_free(dir);
+}
+
+/* The metadata's disk_mount for a capture given disk_path, or NULL when
+ * the key is absent; a copy to free. */
+static char *disk_mount_of(const char *disk_path)
+{
+    char *dir = tu_tmpdir(), *path = tu_path(dir, "d.runlog"), *mount = NULL;
+    runlog_capture_options o = RUNLOG_CAPTURE_OPTIONS_INIT;
+    const runlog_value *v;
+    runlog_capture *c;
+    runlog_reader *r;
+    runlog_run *run;
+    runlog_writer *w = open_writer(path);
+
+    o.interval_ms = RUNLOG_CAPTURE_NO_SAMPLER;
+    o.nvml_library = NO_GPU;
+    o.disk_path = disk_path;
+    TU_OK(runlog_capture_start(&c, w, &o));
+    TU_OK(runlog_capture_stop(c));
+    finish_writer(w);
+    run = read_run(path, &r);
+    if ((v = runlog_value_get(runlog_run_metadata(run), "disk_mount")) != NULL) {
+        assert_int_equal(runlog_value_type(v), RUNLOG_STRING);
+        mount = strdup(runlog_value_string(v, NULL));
+    }
+    runlog_run_free(run);
+    runlog_reader_close(r);
+    free(path);
+    tu_tmpdir_free(dir);
+    return mount;
+}
+
+/* mount is the mount point of the filesystem that holds path, as far as a
+ * check apart from /proc/self/mountinfo can tell: it is path, resolved, or
+ * a folder above it, and on the same device. */
+static void check_mount(const char *mount, const char *path)
+{
+    char *real = realpath(path, NULL);
+    size_t n = strlen(mount);
+    struct stat a, b;
+
+    assert_non_null(real);
+    assert_true(mount[0] == '/');
+    assert_true(n == 1 || (strncmp(real, mount, n) == 0 && (real[n] == '/' || real[n] == '\0')));
+    assert_int_equal(stat(mount, &a), 0);
+    assert_int_equal(stat(real, &b), 0);
+    assert_true(a.st_dev == b.st_dev);
+    free(real);
+}
+
+/* disk_mount names the filesystem of disk_path (spec/EXPORTS.md §8.1):
+ * the default "." is the working directory's; another filesystem (tmpfs
+ * /dev/shm, when it is one) gives another answer; a path that does not
+ * exist, none. */
+static void test_disk_mount(void **state)
+{
+    char cwd[4096], shm[] = "/dev/shm/runlog-test-XXXXXX";
+    char *dot, *tmp, *dir = tu_tmpdir(), *other;
+    struct stat a, b;
+
+    (void)state;
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    dot = disk_mount_of(NULL);
+    assert_non_null(dot);
+    check_mount(dot, cwd);
+    tmp = disk_mount_of(dir);
+    assert_non_null(tmp);
+    check_mount(tmp, dir);
+    assert_null(disk_mount_of("/nonexistent/runlog/dir"));
+    if (mkdtemp(shm)) {
+        other = disk_mount_of(shm);
+        assert_non_null(other);
+        check_mount(other, shm);
+        assert_int_equal(stat(shm, &a), 0);
+        assert_int_equal(stat(dir, &b), 0);
+        if (a.st_dev != b.st_dev)
+            assert_string_not_equal(other, tmp);
+        rmdir(shm);
+        free(other);
+    }
+    free(dot);
+    free(tmp);
     tu_tmpdir_free(dir);
 }
 
@@ -475,6 +559,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metadata),
         cmocka_unit_test(test_no_metadata),
+        cmocka_unit_test(test_disk_mount),
         cmocka_unit_test(test_system_samples),
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_alert_command),

@@ -383,33 +383,51 @@ static int emit_history(wb_run *run, const char *path, const runlog_record *r)
 
 /* A system key as W&B's system monitor names it (core/internal/monitor/
  * system.go in the wandb repository; the mapping is the table in
- * spec/EXPORTS.md §10.1). Returns the name to write and sets *div, the
+ * spec/EXPORTS.md §10.1), in a; NULL when out of memory. Sets *div, the
  * divisor of the value: runlog's cpu is percent of one core (up to 100 x
  * CPUs), W&B's the process tree's CPU divided by the core count, so it is
  * divided by the metadata's cpu_count (1 when unknown). W&B names disk
  * space by the monitored path (disk.<path>.usagePercent, default path
- * "/"); runlog samples the filesystem that holds the run-log and does not
- * record its path, so "/" is written, the path W&B's own sampler watches
- * unless told otherwise. runlog's system.cpu (all CPUs of the machine) has
- * no W&B counterpart of that name: cpu.system_percent keeps it apart from
- * W&B's per-core cpu.N.cpu_percent. Other keys are W&B's already. */
-static const char *stats_key(const wb_run *run, const char *key, double *div)
+ * "/"); runlog samples the filesystem that holds the run-log and records
+ * its mount point as the metadata's disk_mount, so that is the path
+ * written; a file without it (written before it was recorded, or with no
+ * /proc) gets "/", the path W&B's own sampler watches unless told
+ * otherwise. runlog's system.cpu (all CPUs of the machine) has no W&B
+ * counterpart of that name: cpu.system_percent keeps it apart from W&B's
+ * per-core cpu.N.cpu_percent. Other keys are W&B's already. */
+static char *stats_key(const wb_run *run, wb_arena *a, const char *key, double *div)
 {
+    const char *suffix = NULL, *mount;
+    rlu_buf b = {0};
+    char *name, *text;
+    size_t len;
     int64_t cpus;
 
     *div = 1.0;
     if (strcmp(key, "cpu") == 0) {
         if (rlu_map_int(run->metadata, "cpu_count", &cpus) && cpus > 0)
             *div = (double)cpus;
-        return key;
+    } else if (strcmp(key, "system.cpu") == 0) {
+        key = "cpu.system_percent";
+    } else if (strcmp(key, "disk.usagePercent") == 0) {
+        suffix = "usagePercent";
+    } else if (strcmp(key, "disk.usageGB") == 0) {
+        suffix = "usageGB";
     }
-    if (strcmp(key, "system.cpu") == 0)
-        return "cpu.system_percent";
-    if (strcmp(key, "disk.usagePercent") == 0)
-        return "disk./.usagePercent";
-    if (strcmp(key, "disk.usageGB") == 0)
-        return "disk./.usageGB";
-    return key;
+    if (!suffix)
+        return wb_strdup(a, key);
+    mount = rlu_map_str(run->metadata, "disk_mount", &len);
+    if (!mount || mount[0] != '/' || strlen(mount) != len)
+        mount = "/"; /* none, or not a path (another writer's file) */
+    rlu_puts(&b, "disk.");
+    rlu_puts(&b, mount);
+    rlu_puts(&b, ".");
+    rlu_puts(&b, suffix);
+    if (!(text = rlu_take(&b)))
+        return NULL;
+    name = wb_strdup(a, text); /* as UTF-8, as every key */
+    free(text);
+    return name;
 }
 
 static int emit_stats(wb_run *run, const char *path, const runlog_record *r)
@@ -432,7 +450,7 @@ static int emit_stats(wb_run *run, const char *path, const runlog_record *r)
             status = oom(path);
         else {
             wandb_internal__stats_item__init(items[i]);
-            items[i]->key = wb_strdup(&a, stats_key(run, runlog_record_field_key(r, i), &div));
+            items[i]->key = stats_key(run, &a, runlog_record_field_key(r, i), &div);
             v = runlog_record_field_value(r, i);
             if (div != 1.0 && runlog_value_type(v) == RUNLOG_FLOAT)
                 wb_json_double(&b, runlog_value_float(v) / div, WB_JSON);

@@ -1400,7 +1400,9 @@ typedef struct runlog_capture_options {
     const char *const *argv;  /**< NULL-terminated command line for the metadata;
                                    NULL: read from /proc/PID/cmdline */
     const char *disk_path;    /**< a path on the filesystem whose space is
-                                   sampled (the run-log's); NULL: "." */
+                                   sampled (the run-log's); NULL: "."; its
+                                   mount point is recorded as metadata
+                                   disk_mount */
     const char *alert_command; /**< a /bin/sh command run by runlog_capture_alert()
                                     with RUNLOG_ALERT_TITLE, RUNLOG_ALERT_TEXT and
                                     RUNLOG_ALERT_LEVEL in its environment; NULL: none */

@@ -349,6 +349,42 @@ for s in d["system"]:
     assert s["_runtime"] >= 0 and s.get("proc.memory.rssMB", 1) > 0, s
     assert 0 <= s.get("cpu", 0) <= 100 * ncpu and 0 < s["memory_percent"] <= 100, s
 ' run1.json
+# disk_mount (spec/EXPORTS.md §8.1) is the run-log's filesystem, checked here
+# apart from /proc/self/mountinfo: it lies between the folder where the
+# device changes (os.path.ismount) and the run-log's folder (a bind mount of
+# a folder of the same device is a mount point that ismount does not see).
+# A run-log on /dev/shm (when that is a filesystem of its own) gets /dev/shm's
+# mount, not the working directory's.
+MOUNT_OF='
+import os, sys
+def mount_point(p):
+    p = os.path.realpath(p)
+    while not os.path.ismount(p):
+        p = os.path.dirname(p)
+    return p
+def under(top, p):
+    return top == "/" or p == top or p.startswith(top + "/")
+def holds(mount, folder):
+    return under(mount, os.path.realpath(folder)) and under(mount_point(folder), mount)
+'
+pyok "run: disk_mount is the run-log folder's mount point" "$MOUNT_OF"'
+import json
+m = json.load(open(sys.argv[1]))["metadata"]
+assert holds(m["disk_mount"], "."), m
+' run1.json
+SHM=$(mktemp -d /dev/shm/runlog-cli-XXXXXX 2>/dev/null) || SHM=
+if [ -n "$SHM" ] && [ "$(stat -c %d "$SHM")" != "$(stat -c %d .)" ]; then
+    run 0 "run: a run-log on /dev/shm" "$RUNLOG" run -o "$SHM/shm.runlog" --interval 0 -- true
+    "$RUNLOG" export json "$SHM/shm.runlog" >shm.json
+    pyok "run: disk_mount of a run-log on /dev/shm is its filesystem's" "$MOUNT_OF"'
+import json
+m = json.load(open(sys.argv[1]))["metadata"]
+assert holds(m["disk_mount"], sys.argv[2]) and not holds(m["disk_mount"], "."), m
+' shm.json "$SHM"
+else
+    pass "run: disk_mount on /dev/shm # SKIP no /dev/shm on a filesystem of its own"
+fi
+[ -z "$SHM" ] || rm -rf "$SHM"
 run 0 "run: tail shows the console and the end" "$RUNLOG" tail run1.runlog
 same run-tail.txt out
 run 0 "run: dump" "$RUNLOG" dump run1.runlog

@@ -1,8 +1,10 @@
 """runlog.wandb: what a W&B script logs reads back through runlog.open()."""
 import gc
 import os
+import shutil
 import signal
 import struct
+import tempfile
 import textwrap
 import time
 
@@ -349,6 +351,42 @@ def test_console_captured_with_python_buffers_flushed(tmp_path):
     assert by["stdout"] == b"partial line, never flushed"
     assert b"to stderr\n" in by["stderr"]
     assert run.record_counts["metadata"] >= 1
+
+
+def mount_point(path):
+    """The folder above path where the device changes (os.path.ismount), a
+    check apart from /proc/self/mountinfo."""
+    path = os.path.realpath(path)
+    while not os.path.ismount(path):
+        path = os.path.dirname(path)
+    return path
+
+
+def holds(mount, folder):
+    """mount lies between folder's mount_point() and folder itself (a bind
+    mount of a folder of the same device is a mount point ismount misses)."""
+    def under(top, p):
+        return top == "/" or p == top or p.startswith(top + "/")
+    return under(mount, os.path.realpath(folder)) and under(mount_point(folder), mount)
+
+
+def test_disk_mount_is_the_run_logs_filesystem(tmp_path):
+    # The run-log in dir= on another filesystem than the working directory:
+    # the metadata's disk_mount (spec/EXPORTS.md §8.1) is the run-log's.
+    shm = "/dev/shm"
+    if not os.path.isdir(shm) or os.stat(shm).st_dev == os.stat(tmp_path).st_dev:
+        pytest.skip("no /dev/shm on a filesystem of its own")
+    d = tempfile.mkdtemp(dir=shm, prefix="runlog-test-")
+    try:
+        run_script(textwrap.dedent("""
+            import runlog.wandb as wandb
+            wandb.init(id="disk", dir=%r)
+            wandb.finish()
+        """ % d), tmp_path)
+        meta = runlog.open(os.path.join(d, "run-disk.runlog")).metadata
+        assert holds(meta["disk_mount"], d) and not holds(meta["disk_mount"], tmp_path), meta
+    finally:
+        shutil.rmtree(d)
 
 
 def test_console_off_by_env(tmp_path):

@@ -150,17 +150,19 @@ def wb_artifact_name(name):
 
 
 # system keys whose W&B name differs: runlog's -> W&B's (spec/EXPORTS.md §10.1;
-# cpu keeps its name and is divided by the metadata's cpu_count)
-STATS = {"system.cpu": "cpu.system_percent", "disk.usagePercent": "disk./.usagePercent",
-         "disk.usageGB": "disk./.usageGB"}
+# cpu keeps its name and is divided by the metadata's cpu_count; disk space is
+# named by the metadata's disk_mount, "/" without it)
+STATS = {"system.cpu": "cpu.system_percent", "disk.usagePercent": "disk.%s.usagePercent",
+         "disk.usageGB": "disk.%s.usageGB"}
 
 
-def wb_stats(sample, cpus):
+def wb_stats(sample, cpus, mount):
     out = {}
     for k, v in sample.items():
         if k.startswith("_"):
             continue
-        out[STATS.get(k, k)] = v / cpus if k == "cpu" and cpus else v
+        name = STATS.get(k, k)
+        out[name % mount if k.startswith("disk.usage") else name] = v / cpus if k == "cpu" and cpus else v
     return out
 
 
@@ -396,13 +398,16 @@ def check_run(run, expect_state, expect_code):
     stats = by.get("stats", [])
     samples = [s for e in run.exports for s in e["system"]]
     check(len(stats) == len(samples), run.name + ": stats count")
-    cpus = None
+    cpus, mount = None, "/"
     for e in run.exports:
         cpus = e["metadata"].get("cpu_count", cpus)
+        mount = e["metadata"].get("disk_mount", mount)
+    run.stats_values = {}
     for s, exp in zip(stats, samples):
         check(abs(ts(s.timestamp) - exp["_timestamp"]) < 1e-6, run.name + ": stats timestamp")
         got_stats = {it.key: loads(it.value_json) for it in s.item}
-        check(same(got_stats, wb_stats(exp, cpus)), run.name + ": stats items, W&B's names and units %r" % got_stats)
+        check(same(got_stats, wb_stats(exp, cpus, mount)), run.name + ": stats items, W&B's names and units %r" % got_stats)
+        run.stats_values.update(got_stats)
 
     # console: records and output.log
     outs = by.get("output_raw", [])
@@ -557,7 +562,15 @@ def main():
     # the wide row (~90 KB) and the 100 KB console chunk cross blocks
     check(counts[2] >= 2 and counts[3] >= 2 and counts[4] >= 2, "FIRST/MIDDLE/LAST chunks used: %r" % counts)
     check(len(full.exports[0]["history"][2]) == 5003, "the wide row has 5,000 keys")
-    check_run(Run("crashed", [os.path.join(RUNS, "crashed.runlog")], find("crashed-run")), "failed", 1)
+    # disk space by hand (make_runs.c): full's metadata has disk_mount
+    # "/scratch/team a", crashed's has none (a file from before it: "/")
+    got = {k: v for k, v in full.stats_values.items() if k.startswith("disk.") and "usage" in k}
+    check(got == {"disk./scratch/team a.usagePercent": 71.5, "disk./scratch/team a.usageGB": 120.25},
+          "full: disk space named by the metadata's disk_mount: %r" % got)
+    crashed = Run("crashed", [os.path.join(RUNS, "crashed.runlog")], find("crashed-run"))
+    check_run(crashed, "failed", 1)
+    check(crashed.stats_values == {"disk./.usagePercent": 42.5, "disk./.usageGB": 7.25},
+          "crashed: disk space without disk_mount under W&B's default /: %r" % crashed.stats_values)
     resumed = Run("resumed", [os.path.join(RUNS, "resumed.runlog")], find("resumed-run"))
     check(resumed.exports[0]["run"]["resumes"] == 1, "resumed.runlog was resumed once")
     check_run(resumed, "failed", 3)

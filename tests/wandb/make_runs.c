@@ -187,7 +187,7 @@ static void full(const char *dir)
 
     CHECK(runlog_writer_metadata_json(w, "{\"host\": \"node-7\", \"os\": \"Linux\", "
         "\"argv\": [\"train.py\", \"--lr\", \"0.1\"], \"user\": \"ada\", \"cpu_count\": 8, "
-        "\"memory_total_bytes\": 17179869184, "
+        "\"memory_total_bytes\": 17179869184, \"disk_mount\": \"/scratch/team a\", "
         "\"git\": {\"commit\": \"0123456789abcdef0123456789abcdef01234567\", "
         "\"remote\": \"https://example.org/repo.git\", \"branch\": \"main\", \"dirty\": false}}"));
     CHECK(runlog_writer_config_json(w, "{\"lr\": 1e-05, \"epochs\": 3, \"name\": \"say \\\"hi\\\"\\n\", "
@@ -251,6 +251,8 @@ static void rows(runlog_writer *w, int from, int n)
 
 int main(int argc, char **argv)
 {
+    static const char *const disk_keys[] = {"disk.usagePercent", "disk.usageGB"};
+    static const double disk_vals[] = {42.5, 7.25};
     int64_t clock = 1710000000000000000LL;
     runlog_writer *w;
 
@@ -263,6 +265,9 @@ int main(int argc, char **argv)
     w = open_run(argv[1], "crashed.runlog", "crashed-run", &clock);
     CHECK(runlog_writer_config_int(w, "seed", 1));
     rows(w, 0, 3);
+    /* disk space in a file without the metadata's disk_mount (as files
+     * written before it was recorded): W&B's default path "/" */
+    CHECK(runlog_writer_system(w, disk_keys, disk_vals, 2));
     CHECK(runlog_writer_console(w, RUNLOG_STDOUT, "before the crash\n", 17));
     CHECK(runlog_writer_close(w)); /* no finish: crashed */
 
