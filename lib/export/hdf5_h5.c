@@ -328,8 +328,9 @@ hid_t h5x_create_u8(h5x *x, hid_t loc, const char *name, int rank, const hsize_t
     dcpl = H5Pcreate(H5P_DATASET_CREATE);
     /* A dataset that will end up in dense storage starts there: the move
      * at the ninth attribute took a fifth of an export of many small
-     * images (10^5: 2.2 of 13.4 s). The file holds the same attributes in
-     * the same kind of storage either way. */
+     * images (10^5 images: 13.4 s of user CPU with it, 10.8 s without).
+     * The file holds the same attributes in the same kind of storage
+     * either way. */
     if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, rank, chunk) >= 0 &&
         (nattrs <= H5X_COMPACT_ATTRS || H5Pset_attr_phase_change(dcpl, 0, 0) >= 0) &&
         set_filters(x, dcpl, 0) >= 0)

@@ -910,7 +910,8 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob_to_fd(runlog_reader *r, const
  * finds the blobs' chunks not counted). A read from the frame the previous
  * blob read loaded does not load it again: reading the blobs of a frame
  * one after another, or one blob many times, costs one load. r keeps that
- * frame until it needs another or is closed. 0 when r is NULL.
+ * frame, when it takes at most 32 MiB, until it needs another or is
+ * closed. 0 when r is NULL.
  */
 RUNLOG_API uint64_t runlog_reader_blob_frames_read(const runlog_reader *r);
 
