@@ -294,15 +294,48 @@ typedef struct chunk {
     uint32_t block, len;
 } chunk;
 
+/* The reader's blob state: the index of chunks, and the frame the last
+ * read loaded. The frame is kept because blobs are read one after another
+ * from the same frames: a history cell of 10^5 images naming one blob, or
+ * 10^5 small blobs whose chunks share a frame. Loading the frame for each
+ * read (a decompression context, the frame read and checked, block 0
+ * decoded) made such a cell cost 10^5 frame loads, and the second case
+ * quadratic in the frame's size. Each read still checks the blob's bytes
+ * against its digest. */
 struct rl_blob_index {
     chunk *c;
     size_t n, cap;
+    rl_scanner s;        /* its buffer holds the frame loaded into f */
+    rl_frame f;
+    uint64_t at;         /* file offset of the frame in f, when loaded */
+    int loaded;
+    uint64_t held;       /* stored bytes read into s since s and f were last emptied
+                          * (f.decoded: the bytes decoded into f since then) */
+    uint64_t frames_read;
 };
+
+/* What s and f may keep between reads: once more bytes were read into them
+ * or decoded since they were last emptied, they are emptied after the read
+ * (and before another frame is loaded), so that a reader does not hold a
+ * large frame, nor the buffers that earlier frames grew (one per block
+ * index), while it does something else. Every frame of small blobs fits:
+ * 65 535 chunks of a few bytes take about 7 MiB. A frame of large blobs
+ * is loaded again by the next read, which costs little beside the blob. */
+#define BLOB_FRAME_KEEP ((uint64_t)32 << 20)
+
+static void blob_frame_drop(rl_blob_index *ix)
+{
+    rl_frame_free(&ix->f);
+    rl_buf_free(&ix->s.buf);
+    ix->loaded = 0;
+    ix->held = 0;
+}
 
 void rl_blob_index_free(rl_blob_index *ix)
 {
     if (!ix)
         return;
+    blob_frame_drop(ix);
     free(ix->c);
     free(ix);
 }
@@ -393,6 +426,8 @@ static int build_index(rl_blob_index **out, int fd, const char *path, const rl_f
         rl_blob_index_free(p.ix);
         return rc;
     }
+    /* The reads' scanner: every chunk lies in the file as this pass saw it. */
+    rl_scanner_init(&p.ix->s, fd, path, hdr, RL_FILE_HEADER_SIZE);
     *out = p.ix;
     return 0;
 }
@@ -453,6 +488,43 @@ static int find_chunks(runlog_reader *r, const uint8_t digest[16], const chunk *
 
 typedef int (*sink_fn)(void *ctx, const uint8_t *p, size_t n);
 
+/* A frame rl_frame_load() or rl_frame_block() refused: out of memory, or
+ * damage at the frame's offset. */
+static int frame_failed(runlog_reader *r, int rc, uint64_t at, const char *why)
+{
+    if (rc == RUNLOG_ENOMEM)
+        return rl_fail(RUNLOG_ENOMEM, "%s: byte %llu: out of memory reading a blob", rl_reader_path(r),
+                       (unsigned long long)at);
+    return rl_fail_at(RUNLOG_ECORRUPT, rl_reader_path(r), at, why ? why : "malformed frame");
+}
+
+/* Block `block` of the frame at file offset `at`, loading the frame unless
+ * it is the one loaded already (read and checked then: its bytes are in
+ * memory, not read again). */
+static int chunk_bytes(runlog_reader *r, rl_blob_index *ix, uint64_t at, uint32_t block,
+                       const uint8_t **bytes)
+{
+    const char *why = NULL;
+    int rc;
+    if (!ix->loaded || ix->at != at) {
+        rl_scan_item it;
+        if (ix->held + ix->f.decoded > BLOB_FRAME_KEEP)
+            blob_frame_drop(ix);
+        ix->loaded = 0;
+        if ((rc = rl_scanner_frame_at(&ix->s, at, &it)))
+            return rc;
+        ix->held += RL_FRAME_HEADER_SIZE + (uint64_t)it.h.payload_size;
+        ix->frames_read++;
+        if ((rc = rl_frame_load(&ix->f, &it, &why)))
+            return frame_failed(r, rc, at, why);
+        ix->at = at;
+        ix->loaded = 1;
+    }
+    if ((rc = rl_frame_block(&ix->f, block, bytes, &why)))
+        return frame_failed(r, rc, at, why);
+    return 0;
+}
+
 /* Feeds the blob's bytes to sink in order and checks the digest at the end. */
 static int stream_blob(runlog_reader *r, const uint8_t digest[16], sink_fn sink, void *ctx, uint64_t *size_out)
 {
@@ -464,30 +536,21 @@ static int stream_blob(runlog_reader *r, const uint8_t digest[16], sink_fn sink,
         return rc;
     if (size_out)
         *size_out = size;
-    rl_scanner s;
-    rl_frame f = { 0 };
+    rl_blob_index *ix = *rl_reader_blob_cache(r);
     rl_digest_state *st = rl_digest_begin();
     if (!st)
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
-    rl_scanner_init(&s, rl_reader_fd(r), rl_reader_path(r), rl_reader_header(r), RL_FILE_HEADER_SIZE);
     for (size_t i = 0; i < n && !rc; i++) {
-        rl_scan_item it;
         const uint8_t *bytes;
-        const char *why = NULL;
-        if ((rc = rl_scanner_frame_at(&s, c[i].frame, &it)))
+        if ((rc = chunk_bytes(r, ix, c[i].frame, c[i].block, &bytes)))
             break;
-        if (rl_frame_load(&f, &it, &why) ||
-            rl_frame_block(&f, c[i].block, &bytes, &why)) {
-            rc = rl_fail_at(RUNLOG_ECORRUPT, rl_reader_path(r), c[i].frame, why ? why : "malformed frame");
-            break;
-        }
         rl_digest_update(st, bytes, c[i].len);
         rc = sink(ctx, bytes, c[i].len);
     }
     uint8_t got[16];
     rl_digest_end(st, got);
-    rl_frame_free(&f);
-    rl_scanner_free(&s);
+    if (rc || ix->held + ix->f.decoded > BLOB_FRAME_KEEP)
+        blob_frame_drop(ix);
     if (!rc && memcmp(got, digest, 16) != 0) {
         runlog_digest d;
         char hex[33];
@@ -535,6 +598,12 @@ int runlog_reader_blob(void **out, size_t *len, runlog_reader *r, const runlog_d
     *out = m.p;
     *len = m.len;
     return 0;
+}
+
+uint64_t runlog_reader_blob_frames_read(const runlog_reader *r)
+{
+    rl_blob_index *ix = r ? *rl_reader_blob_cache((runlog_reader *)r) : NULL;
+    return ix ? ix->frames_read : 0;
 }
 
 typedef struct file_sink {

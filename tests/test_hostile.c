@@ -421,11 +421,16 @@ static int run_tool(const sandbox *sb, const char *const *argv)
             setenv("ASAN_OPTIONS", opts, 1);
         }
         /* A hang is caught two ways: a spin by its CPU time (TIME_LIMIT_S,
-         * x4 in sanitizer builds, which run the tool 2-3x slower:
-         * media_images_100k takes 16 s of CPU, 21 s under ASan), and a
+         * x4 in sanitizer builds, which run the tool 2-6x slower), and a
          * block (a read that never returns) by a wall-clock alarm four times
-         * longer, so that a machine loaded by other jobs (wall 60 s for that
-         * same file at a load of 9 on 2 cores) is not taken for a hang. */
+         * longer, so that a machine loaded by other jobs (wall 60 s for 16 s
+         * of CPU at a load of 9 on 2 cores) is not taken for a hang. The
+         * slowest file, media_images_100k, takes 12 s of CPU (user and
+         * system) in `export hdf5`, HDF5's own work for its 10^5 image
+         * datasets, 26 s under ASan (18 s and 35 s before a blob read kept
+         * the frame it loaded and image datasets started with their
+         * attributes in dense storage); its other commands under 1 s each,
+         * but extract: 6 s, most of it the kernel making 10^5 files. */
         rlim_t cpu = HOSTILE_ASAN ? 4 * TIME_LIMIT_S : TIME_LIMIT_S;
         struct rlimit lim = {cpu, cpu + 1};
         if (setrlimit(RLIMIT_CPU, &lim) != 0)

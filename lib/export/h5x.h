@@ -116,8 +116,13 @@ hid_t h5x_group_attrs(h5x *x, hid_t loc, const char *name, size_t nattrs);
 int h5x_column(h5x *x, hid_t loc, const char *name, hid_t type, size_t n, const void *data);
 /* A column of texts (NULL written as ""). */
 int h5x_column_str(h5x *x, hid_t loc, const char *name, size_t n, char *const *s);
-/* An N-D uint8 dataset, chunked by its first dimension, compressed. */
-hid_t h5x_create_u8(h5x *x, hid_t loc, const char *name, int rank, const hsize_t *dims);
+/* An N-D uint8 dataset, chunked by its first dimension, compressed, that
+ * will get nattrs attributes. */
+hid_t h5x_create_u8(h5x *x, hid_t loc, const char *name, int rank, const hsize_t *dims,
+                    size_t nattrs);
+/* The attributes an image dataset gets (spec/HDF5.md §4.3): the Image
+ * specification's four, step, index, digest, format and caption. */
+#define H5X_IMAGE_ATTRS 9u
 /* A scalar text dataset. */
 int h5x_scalar_str(h5x *x, hid_t loc, const char *name, const char *s);
 

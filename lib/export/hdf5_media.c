@@ -116,7 +116,7 @@ int h5x_image(h5x *x, hid_t loc, const char *name, runlog_reader *src, const cha
     dims[0] = p.h;
     dims[1] = p.w;
     dims[2] = p.c;
-    d = h5x_create_u8(x, loc, name, p.c == 1 ? 2 : 3, dims);
+    d = h5x_create_u8(x, loc, name, p.c == 1 ? 2 : 3, dims, H5X_IMAGE_ATTRS);
     if (d >= 0) {
         if ((p.h == 0 || p.w == 0 ||
              H5Dwrite(d, H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data) >= 0) &&
@@ -185,7 +185,7 @@ static int image_column_stacked(h5x *x, hid_t g, const char *name, runlog_reader
                                 size_t nrows, const uint32_t shape[3])
 {
     hsize_t dims[4] = {nrows, shape[0], shape[1], shape[2]};
-    hid_t d = h5x_create_u8(x, g, name, shape[2] == 1 ? 3 : 4, dims);
+    hid_t d = h5x_create_u8(x, g, name, shape[2] == 1 ? 3 : 4, dims, 2);
     size_t row;
     image_pixels p;
     int rc = 0;
@@ -539,7 +539,7 @@ out:
 static int copy_fd(h5x *x, hid_t g, const char *name, int fd, uint64_t size)
 {
     hsize_t dims = size, start, count;
-    hid_t d = h5x_create_u8(x, g, name, 1, &dims), fs = H5I_INVALID_HID, ms;
+    hid_t d = h5x_create_u8(x, g, name, 1, &dims, 0), fs = H5I_INVALID_HID, ms;
     uint8_t *buf = (uint8_t *)x->buf; /* H5X_COPY_BUF bytes, one per export */
     ssize_t got;
     int rc = -1;

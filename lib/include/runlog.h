@@ -934,6 +934,16 @@ RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob_to_file(runlog_reader *r, con
  */
 RUNLOG_API RUNLOG_NODISCARD int runlog_reader_blob_to_fd(runlog_reader *r, const runlog_digest *digest,
                                                          int fd);
+/**
+ * Number of frames r has loaded to read blobs (runlog_reader_blob(),
+ * _blob_to_file(), _blob_to_fd(), _image(), _table(); the one pass that
+ * finds the blobs' chunks not counted). A read from the frame the previous
+ * blob read loaded does not load it again: reading the blobs of a frame
+ * one after another, or one blob many times, costs one load. r keeps that
+ * frame, when it takes at most 32 MiB, until it needs another or is
+ * closed. 0 when r is NULL.
+ */
+RUNLOG_API uint64_t runlog_reader_blob_frames_read(const runlog_reader *r);
 
 /** A decoded structured document (a table's cells). */
 typedef struct runlog_doc runlog_doc;
