@@ -1533,13 +1533,35 @@ int runlog_writer_add_int(runlog_writer *w, const char *key, int64_t v) { return
 int runlog_writer_add_bool(runlog_writer *w, const char *key, int v) { return add_scalar(w, key, RL_COL_BOOL, v, 0); }
 int runlog_writer_add_null(runlog_writer *w, const char *key) { return add_scalar(w, key, RL_COL_NULL, 0, 0); }
 
-/* Bytes of a string or CBOR cell go to row_bytes (a replaced value leaves
- * its old bytes there until the commit; rows are small). */
+/* The cell of key in the row being built, or NULL. */
+static wcell *row_cell_of(runlog_writer *w, const char *key)
+{
+    uint32_t id;
+    if (rl_keymap_find(&w->keys, key, strlen(key), &id) != 0 || id >= w->row_slot_cap || !w->row_slot[id])
+        return NULL;
+    return &w->cells[w->row_slot[id] - 1];
+}
+
+static int has_bytes(const wcell *c)
+{
+    return c->type == RL_COL_STRING || c->type == RL_COL_CBOR;
+}
+
+/* Bytes of a string or CBOR cell go to row_bytes (p must not point into
+ * it). A value that replaces the cell's value in this row takes the place
+ * of the old bytes when they are the last ones there (one key set again
+ * and again, or a list of images grown one by one: the row's bytes stay
+ * the size of its values); other replaced bytes stay until the commit.
+ * Cells address row_bytes with 32 bits: a row's bytes stop at 4 GiB. */
 static int add_bytes_cell(runlog_writer *w, const char *key, uint8_t type, const void *p, size_t n)
 {
     if (n > RUNLOG_MAX_STRING)
         return rl_fail(RUNLOG_EINVAL, "value of %zu bytes is over the limit", n);
     size_t off = w->row_bytes.len;
+    if (n > UINT32_MAX - off)
+        return rl_fail(RUNLOG_ETOOLARGE, "key %s: the row's string and structured values are over 4 GiB", key);
+    const wcell *old = key ? row_cell_of(w, key) : NULL;
+    size_t tail = old && has_bytes(old) && (size_t)old->off + old->len == off ? old->off : off;
     if (rl_buf_put(&w->row_bytes, p, n))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
     wcell *c;
@@ -1547,6 +1569,11 @@ static int add_bytes_cell(runlog_writer *w, const char *key, uint8_t type, const
     if (rc) {
         w->row_bytes.len = off;
         return rc;
+    }
+    if (tail < off) { /* the old value was last: the new one takes its place */
+        memmove(w->row_bytes.p + tail, w->row_bytes.p + off, n);
+        w->row_bytes.len = tail + n;
+        off = tail;
     }
     c->type = type;
     c->off = (uint32_t)off;
@@ -1576,11 +1603,9 @@ int rl_writer_media_cell(runlog_writer *w, const char *key, const uint8_t *cbor,
     int rc = rl_writer_check(w);
     if (rc || (rc = rl_check_key(key)))
         return rc;
-    uint32_t id;
-    const wcell *old = NULL;
-    if (append && rl_keymap_find(&w->keys, key, strlen(key), &id) == 0 && id < w->row_slot_cap &&
-        w->row_slot[id] && w->cells[w->row_slot[id] - 1].type == RL_COL_CBOR)
-        old = &w->cells[w->row_slot[id] - 1];
+    wcell *old = append ? row_cell_of(w, key) : NULL;
+    if (old && old->type != RL_COL_CBOR)
+        old = NULL;
     if (!old)
         return add_bytes_cell(w, key, RL_COL_CBOR, cbor, n);
     /* Another image under the same key in this row: [old..., new]. */
@@ -1588,7 +1613,31 @@ int rl_writer_media_cell(runlog_writer *w, const char *key, const uint8_t *cbor,
     const uint8_t *p = w->row_bytes.p + old->off;
     uint64_t count;
     size_t skip;
-    if (cbor_list_head(p, old->len, &count, &skip))
+    int is_list = cbor_list_head(p, old->len, &count, &skip);
+    if (is_list && (size_t)old->off + old->len == w->row_bytes.len && n <= RUNLOG_MAX_STRING - old->len &&
+        n <= UINT32_MAX - w->row_bytes.len) {
+        /* The list is the row's last bytes: the item goes after it and the
+         * count is rewritten in place, when its head keeps its length (a
+         * list grown one image at a time costs its items once, not once
+         * per image). */
+        if (rl_cbor_array(&list, count + 1)) {
+            rl_buf_free(&list);
+            return rl_fail(RUNLOG_ENOMEM, "out of memory");
+        }
+        if (list.len == skip) {
+            wcell *c = old;
+            if (rl_buf_put(&w->row_bytes, cbor, n)) {
+                rl_buf_free(&list);
+                return rl_fail(RUNLOG_ENOMEM, "out of memory");
+            }
+            memcpy(w->row_bytes.p + c->off, list.p, skip);
+            c->len += (uint32_t)n;
+            rl_buf_free(&list);
+            return 0;
+        }
+        list.len = 0;
+    }
+    if (is_list)
         rc = rl_cbor_array(&list, count + 1);
     else {
         skip = 0;
