@@ -1081,6 +1081,27 @@ static void test_history_key_map(void **state)
     runlog_reader_close(r);
 }
 
+/* Flips the low bit of the byte at offset at of the file. */
+static void flip_byte(const char *path, uint64_t at)
+{
+    size_t len;
+    unsigned char *file = tu_read_file(path, &len);
+    assert_true(at < len);
+    file[at] ^= 0x01;
+    tu_write_file(path, file, len);
+    free(file);
+}
+
+/* A reader of path, strict or tolerant. */
+static runlog_reader *open_reader_mode(const char *path, int tolerant)
+{
+    runlog_reader_options ro = RUNLOG_READER_OPTIONS_INIT;
+    runlog_reader *r = NULL;
+    ro.flags = tolerant ? RUNLOG_READ_TOLERANT : 0;
+    TU_OK(runlog_reader_open(&r, path, &ro));
+    return r;
+}
+
 /* A wide sealed file (format 1.2, spec/FORMAT.md §4.1) writes k0..k<nkeys-1>
  * over 40 rows in 4 frames; *frame1: the offset of its second data frame
  * and *end1 the end of that frame's payload. */
@@ -1165,11 +1186,7 @@ static void test_history_sealed_partial(void **state)
 
     /* The last byte of the second frame's last block, flipped: the frame is
      * damaged for a scan (verify), and for the reads of the keys in that block. */
-    size_t len;
-    unsigned char *file = tu_read_file(fx->path, &len);
-    file[end1 - 1] ^= 0x01;
-    tu_write_file(fx->path, file, len);
-    free(file);
+    flip_byte(fx->path, end1 - 1);
     runlog_report *rep = NULL;
     TU_OK(runlog_verify(&rep, fx->path));
     assert_int_equal(runlog_report_damage_count(rep), 1);
@@ -1184,9 +1201,7 @@ static void test_history_sealed_partial(void **state)
     char where[64];
     snprintf(where, sizeof where, "byte %llu", (unsigned long long)frame1);
     for (int tolerant = 0; tolerant < 2; tolerant++) {
-        runlog_reader_options ro = RUNLOG_READER_OPTIONS_INIT;
-        ro.flags = tolerant ? RUNLOG_READ_TOLERANT : 0;
-        TU_OK(runlog_reader_open(&r, fx->path, &ro));
+        r = open_reader_mode(fx->path, tolerant);
         int ok = 0, bad = 0;
         char key[16];
         for (int k = 0; k < 300; k++) {
@@ -1259,17 +1274,11 @@ static void test_history_sealed_wide_first_read(void **state)
     assert_true(dec[2] <= 4 * (16384 + 1024));
 
     /* The last byte of the second frame's last block (k4999's pack), flipped. */
-    size_t len;
-    unsigned char *file = tu_read_file(fx->path, &len);
-    file[end1 - 1] ^= 0x01;
-    tu_write_file(fx->path, file, len);
-    free(file);
+    flip_byte(fx->path, end1 - 1);
     char where[64];
     snprintf(where, sizeof where, "byte %llu", (unsigned long long)frame1);
     for (int tolerant = 0; tolerant < 2; tolerant++) {
-        runlog_reader_options ro = RUNLOG_READER_OPTIONS_INIT;
-        ro.flags = tolerant ? RUNLOG_READ_TOLERANT : 0;
-        TU_OK(runlog_reader_open(&r, fx->path, &ro));
+        r = open_reader_mode(fx->path, tolerant);
         runlog_history *h = NULL;
         int rc = runlog_reader_history(&h, r, "k4999");
         if (tolerant) {
