@@ -238,7 +238,8 @@ typedef struct batch {
     uint32_t nitems;
     uint32_t nrows;        /* history rows among the items */
     int has_blob;          /* holds blob chunks (never grown past flush_bytes) */
-    uint32_t nkeys;        /* keys defined when sealed */
+    uint32_t nkeys;        /* keys defined when its last item was added (under mu, by
+                            * the caller's thread, the one that defines keys) */
     /* For the frame's block limit (see make_room_locked): cells of its
      * history rows, history columns possible (non-null types x keys defined
      * at its last commit), and blocks of everything else. */
@@ -850,7 +851,6 @@ static int seal_locked(runlog_writer *w)
 {
     if (!w->cur || w->cur->nitems == 0)
         return 0;
-    w->cur->nkeys = w->keys.count;
     if (w->synchronous) {
         int rc = write_batch(w, w->cur);
         w->cur->data.len = 0;
@@ -894,7 +894,8 @@ static void *writer_thread(void *arg)
             if (w->interval_ms != RUNLOG_NO_TIMED_FLUSH && w->cur->nitems > 0) {
                 uint64_t due = w->cur->opened_ms + w->interval_ms, now = mono_ms();
                 if (now >= due) {
-                    w->cur->nkeys = w->keys.count;
+                    /* its nkeys was set as its items were added: the
+                     * caller may be defining a key right now */
                     batch *next = batch_get(w);
                     if (!next)
                         break;
@@ -1109,6 +1110,7 @@ static int add_item_locked(runlog_writer *w, const void *head, size_t head_len, 
         memcpy(b->data.p + b->data.len + head_len, body, body_len);
     b->data.len += head_len + body_len;
     b->nitems++;
+    b->nkeys = w->keys.count;
     count_blocks_locked(w, 0, 0, blocks);
     return batch_due(w, b) ? seal_locked(w) : 0;
 }
@@ -1149,6 +1151,7 @@ static int item_end(runlog_writer *w, size_t len, int is_row)
     batch *b = w->cur;
     b->data.len += len;
     b->nitems++;
+    b->nkeys = w->keys.count;
     b->nrows += is_row != 0;
     int rc = batch_due(w, b) ? seal_locked(w) : 0;
     unlock(w);
