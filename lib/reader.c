@@ -200,6 +200,17 @@ static int public_type(uint8_t wire)
     }
 }
 
+/* RUNLOG_EUNSUPPORTED and *why for a record type a reader must refuse
+ * (spec/FORMAT.md §5: required and unknown, read tolerantly too), else 0.
+ * Every pass over a frame's records asks it, whatever records it uses. */
+static int record_refused(uint8_t type, const char **why)
+{
+    if (type == RL_REC_HISTORY || public_type(type) || type == RL_REC_INDEX || (type & RL_IGNORABLE))
+        return 0;
+    *why = "unknown required record type (written by a newer version?)";
+    return RUNLOG_EUNSUPPORTED;
+}
+
 /* Decodes every column of a history record (for row-by-row iteration). */
 static int decode_columns(rl_frame *f, const rl_history *h, runlog_value **vals, const char **why)
 {
@@ -266,12 +277,8 @@ static int take_record(runlog_cursor *c, const rl_record_view *v, const char **w
         return 0;
     }
     int type = public_type(v->type);
-    if (!type) {
-        if (v->type == RL_REC_INDEX || (v->type & RL_IGNORABLE))
-            return 0;
-        *why = "unknown required record type (written by a newer version?)";
-        return RUNLOG_EUNSUPPORTED;
-    }
+    if (!type)
+        return record_refused(v->type, why);
     rl_cur cur = rl_cur_make(v->body, v->len);
     runlog_value *body;
     if ((rc = rl_cbor_decode(&cur, &f->arena, &body, why)))
@@ -1086,11 +1093,9 @@ static int light_frame(light_pass *p, const rl_scan_item *it)
         }
         int type = public_type(v.type);
         if (!type) {
-            if (v.type == RL_REC_INDEX || (v.type & RL_IGNORABLE))
-                continue;
-            why = "unknown required record type (written by a newer version?)";
-            rc = RUNLOG_EUNSUPPORTED;
-            break;
+            if ((rc = record_refused(v.type, &why)))
+                break;
+            continue;
         }
         rl_cur cur = rl_cur_make(v.body, v.len);
         runlog_value *body;
@@ -1628,12 +1633,20 @@ static int hist_frame_loaded(runlog_history *h, rl_frame *ws, const char *key,
         if (f.stream.keys[i].n == klen && memcmp(f.stream.keys[i].p, key, klen) == 0)
             any = match[i] = 1;
     h->frames_read++;
-    if (!any && !claim)
-        goto done;
     rl_record_view v;
+    if (!any && !claim) { /* nothing to read here, but a frame to refuse (§5) */
+        while ((rc = rl_stream_next(&f.stream, &v, why)) == 0)
+            if ((rc = record_refused(v.type, why)))
+                goto done;
+        rc = rc == RUNLOG_ITEROVER ? 0 : rc;
+        goto done;
+    }
     while ((rc = rl_stream_next(&f.stream, &v, why)) == 0) {
-        if (v.type != RL_REC_HISTORY)
+        if (v.type != RL_REC_HISTORY) {
+            if ((rc = record_refused(v.type, why)))
+                goto done;
             continue;
+        }
         rl_history hr;
         if ((rc = rl_frame_history(&f, &v, &hr, why)))
             goto done;
@@ -1892,7 +1905,7 @@ static int hist_walk_frame(void *ctx, const rl_scan_item *it)
         if (rc == RUNLOG_ENOMEM)
             return rc;
         rc = reader_damage(r, rc, it->offset, *p->why ? *p->why : "malformed frame");
-        if (!(r->flags & RUNLOG_READ_TOLERANT))
+        if (!(r->flags & RUNLOG_READ_TOLERANT) || rc == RUNLOG_EUNSUPPORTED)
             return rc;
         p->h->len = before; /* drop the partial frame */
         return 0;
@@ -2070,8 +2083,11 @@ static int key_map_frame(key_map *m, rl_frame *f, const rl_scan_item *it)
     rl_record_view v;
     int rc;
     while ((rc = rl_stream_next(&f->stream, &v, &why)) == 0) {
-        if (v.type != RL_REC_HISTORY)
+        if (v.type != RL_REC_HISTORY) {
+            if ((rc = record_refused(v.type, &why)))
+                return rc;
             continue;
+        }
         rl_history hr;
         if (rl_frame_history(f, &v, &hr, &why))
             return RUNLOG_ECORRUPT;
@@ -2380,7 +2396,10 @@ int runlog_reader_history(runlog_history **out, runlog_reader *r, const char *ke
                 rc = RUNLOG_ECORRUPT;
         }
         rl_scanner_free(&s);
-        if (rc && rc != RUNLOG_ENOMEM) {
+        if (rc == RUNLOG_EUNSUPPORTED) {
+            /* Not the index's doing: a frame a reader must refuse (§5). */
+            rc = reader_damage(r, rc, at, why ? why : "unsupported contents");
+        } else if (rc && rc != RUNLOG_ENOMEM) {
             /* An index that misleads: say so, as other damage is said, and
              * fall back to scanning (§7.2). */
             rl_fail_at(rc, r->path, at, why ? why : "the index names a frame that does not check out");
@@ -2999,8 +3018,11 @@ static int all_frame_decode(all_pass *p, const rl_scan_item *it)
     p->hs->frames_read++;
     rl_record_view v;
     while ((rc = rl_stream_next(&p->ws.stream, &v, &p->why)) == 0) {
-        if (v.type != RL_REC_HISTORY)
+        if (v.type != RL_REC_HISTORY) {
+            if ((rc = record_refused(v.type, &p->why)))
+                return rc;
             continue;
+        }
         rl_history hr;
         if ((rc = rl_frame_history(&p->ws, &v, &hr, &p->why)) || (rc = all_record(p, &hr)))
             return rc;

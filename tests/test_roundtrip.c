@@ -1294,6 +1294,36 @@ static void test_history_sealed_wide_first_read(void **state)
     }
 }
 
+/* tests/data/hostile/record_unknown_required.runlog (RUNLOG_TEST_DATA, set
+ * by meson): a frame with a record of type 0x7F, required and unknown. A
+ * reader must refuse to go on there, read tolerantly too (spec/FORMAT.md
+ * §5): the one-key reads (the first, and the second of the same reader)
+ * and the all-keys read say so, naming the frame, as the record cursor
+ * does. Before, they passed over every record but history records. */
+static void test_history_refuses_unknown_required(void **state)
+{
+    (void)state;
+    const char *data = getenv("RUNLOG_TEST_DATA");
+    if (!data)
+        fail_msg("RUNLOG_TEST_DATA is not set (meson test sets it to tests/data)");
+    char *dir = tu_path(data, "hostile"), *path = tu_path(dir, "record_unknown_required.runlog");
+    for (int tolerant = 0; tolerant < 2; tolerant++) {
+        runlog_reader *r = open_reader_mode(path, tolerant);
+        for (int pass = 0; pass < 2; pass++) {
+            runlog_history *h = NULL;
+            assert_int_equal(runlog_reader_history(&h, r, "loss"), RUNLOG_EUNSUPPORTED);
+            assert_null(h);
+            assert_non_null(strstr(runlog_error_detail(), "byte 307: unknown required record type"));
+        }
+        runlog_histories *all = NULL;
+        assert_int_equal(runlog_reader_histories(&all, r), RUNLOG_EUNSUPPORTED);
+        assert_non_null(strstr(runlog_error_detail(), "byte 307: unknown required record type"));
+        runlog_reader_close(r);
+    }
+    free(path);
+    free(dir);
+}
+
 /* A sealed frame whose directory is longer than the key map's first read
  * of a frame (64 KiB): 6,000 string columns of 4,100 bytes, each a block of
  * its own, make a directory of ~96 KB; the map reads it whole and the key
@@ -1388,6 +1418,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_sealed_partial, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_sealed_wide_first_read, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_history_sealed_long_directory, tu_setup, tu_teardown),
+        cmocka_unit_test_setup_teardown(test_history_refuses_unknown_required, tu_setup, tu_teardown),
         cmocka_unit_test_setup_teardown(test_value_to_json, tu_setup, tu_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
