@@ -353,6 +353,20 @@ static void read_header(const char *path, uint8_t out[RL_FILE_HEADER_SIZE])
     close(fd);
 }
 
+/* Commits `steps` rows of `keys` float keys named by fmt (with the key's
+ * number), key k of step s holding k + s / div. */
+static void log_grid(runlog_writer *w, int steps, int keys, const char *fmt, double div)
+{
+    for (int s = 0; s < steps; s++) {
+        for (int k = 0; k < keys; k++) {
+            char key[32];
+            snprintf(key, sizeof key, fmt, k);
+            assert_int_equal(runlog_writer_add_double(w, key, k + s / div), 0);
+        }
+        assert_int_equal(runlog_writer_commit(w), 0);
+    }
+}
+
 /* Logs `steps` rows of 100 float keys (800-byte columns: packed when the
  * file allows it). */
 static void log_wide_rows(const char *path, int steps)
@@ -362,14 +376,7 @@ static void log_wide_rows(const char *path, int steps)
     o.project = "p";
     o.name = "packed";
     assert_int_equal(runlog_writer_open(&w, path, &o), 0);
-    for (int s = 0; s < steps; s++) {
-        for (int k = 0; k < 100; k++) {
-            char key[32];
-            snprintf(key, sizeof key, "layer%02d/norm", k);
-            assert_int_equal(runlog_writer_add_double(w, key, k + s / 1000.0), 0);
-        }
-        assert_int_equal(runlog_writer_commit(w), 0);
-    }
+    log_grid(w, steps, 100, "layer%02d/norm", 1000.0);
     assert_int_equal(runlog_writer_close(w), 0);
 }
 
@@ -672,14 +679,7 @@ static void test_wide_rows_make_long_columns(void **state)
     char *path = tmp_copy(NULL, "wide.runlog", dir, sizeof dir);
     runlog_writer *w = open_untimed(path);
     enum { KEYS = 2000, ROWS = 1200 };
-    for (int s = 0; s < ROWS; s++) {
-        for (int k = 0; k < KEYS; k++) {
-            char key[32];
-            snprintf(key, sizeof key, "layers.%d.norm", k);
-            assert_int_equal(runlog_writer_add_double(w, key, k + s / 1024.0), 0);
-        }
-        assert_int_equal(runlog_writer_commit(w), 0);
-    }
+    log_grid(w, ROWS, KEYS, "layers.%d.norm", 1024.0);
     assert_int_equal(runlog_writer_close(w), 0);
     frame_shape fs[64];
     size_t n = frame_shapes(path, fs, 64);
@@ -716,14 +716,7 @@ static void test_narrow_rows_cut_at_flush_bytes(void **state)
         char dir[256];
         char *path = tmp_copy(NULL, "narrow.runlog", dir, sizeof dir);
         runlog_writer *w = open_untimed_flush(path, pass ? 1u << 20 : 0);
-        for (int s = 0; s < 30000; s++) {
-            for (int k = 0; k < 10; k++) {
-                char key[32];
-                snprintf(key, sizeof key, "metric%d", k);
-                assert_int_equal(runlog_writer_add_double(w, key, k + s / 1024.0), 0);
-            }
-            assert_int_equal(runlog_writer_commit(w), 0);
-        }
+        log_grid(w, 30000, 10, "metric%d", 1024.0);
         assert_int_equal(runlog_writer_close(w), 0);
         n[pass] = frame_shapes(path, fs[pass], 64);
         remove_dir(dir, path);
