@@ -1479,7 +1479,10 @@ int rl_writer_artifact_note(runlog_writer *w, const char *name, const uint8_t di
 /* ---- History rows ----------------------------------------------------------- */
 
 /* The cell of key in the pending row, new or replaced (last value wins). */
-static int row_cell(runlog_writer *w, const char *key, wcell **out)
+/* The cell of key in the row being built, new or the key's cell already
+ * (then emptied: len 0); was (NULL: not wanted) receives what the cell
+ * held before, type RL_COL_NULL and len 0 for a new one. */
+static int row_cell(runlog_writer *w, const char *key, wcell **out, wcell *was)
 {
     if (!w || !key)
         return rl_fail(RUNLOG_EINVAL, "writer or key is NULL");
@@ -1491,8 +1494,12 @@ static int row_cell(runlog_writer *w, const char *key, wcell **out)
         return rc;
     if (grow_zeroed(&w->row_slot, &w->row_slot_cap, (size_t)id + 1, 256))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
+    if (was)
+        *was = (wcell){ .type = RL_COL_NULL };
     if (w->row_slot[id]) {
         *out = &w->cells[w->row_slot[id] - 1];
+        if (was)
+            *was = **out;
     } else {
         /* Each key is a column and a block of the row's frame (§10). */
         if (w->ncells >= RUNLOG_MAX_ROW_KEYS)
@@ -1518,7 +1525,7 @@ static int row_cell(runlog_writer *w, const char *key, wcell **out)
 static int add_scalar(runlog_writer *w, const char *key, uint8_t type, int64_t i, double f)
 {
     wcell *c;
-    int rc = row_cell(w, key, &c);
+    int rc = row_cell(w, key, &c, NULL);
     if (rc)
         return rc;
     c->type = type;
@@ -1563,20 +1570,19 @@ static int add_bytes_cell(runlog_writer *w, const char *key, uint8_t type, const
     size_t off = w->row_bytes.len;
     if (n > UINT32_MAX - off)
         return rl_fail(RUNLOG_ETOOLARGE, "key %s: the row's string and structured values are over 4 GiB", key);
-    const wcell *old = key ? row_cell_of(w, key) : NULL;
-    size_t tail = old && has_bytes(old) && (size_t)old->off + old->len == off ? old->off : off;
     if (rl_buf_put(&w->row_bytes, p, n))
         return rl_fail(RUNLOG_ENOMEM, "out of memory");
-    wcell *c;
-    int rc = row_cell(w, key, &c);
+    wcell *c, was;
+    int rc = row_cell(w, key, &c, &was);
     if (rc) {
         w->row_bytes.len = off;
         return rc;
     }
-    if (tail < off) { /* the old value was last: the new one takes its place */
-        memmove(w->row_bytes.p + tail, w->row_bytes.p + off, n);
-        w->row_bytes.len = tail + n;
-        off = tail;
+    if (has_bytes(&was) && (size_t)was.off + was.len == off) {
+        /* the old value was last: the new one takes its place */
+        memmove(w->row_bytes.p + was.off, w->row_bytes.p + off, n);
+        w->row_bytes.len = was.off + n;
+        off = was.off;
     }
     c->type = type;
     c->off = (uint32_t)off;
