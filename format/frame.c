@@ -297,13 +297,10 @@ void rl_payload_free(rl_payload *p)
 void *rl_dctx_new(void) { return ZSTD_createDCtx(); }
 void rl_dctx_free(void *dctx) { ZSTD_freeDCtx(dctx); }
 
-int rl_block_decode(const rl_block *b, uint8_t *dst, void *zstd_dctx, const char **why)
+int rl_block_check_framing(const rl_block *b, const char **why)
 {
-    if (b->codec == RL_CODEC_RAW) {
-        if (b->raw_len)
-            memcpy(dst, b->stored, b->raw_len);
+    if (b->codec == RL_CODEC_RAW)
         return 0;
-    }
     /* One whole zstd frame that declares its content size (§4). */
     unsigned long long size = ZSTD_getFrameContentSize(b->stored, b->stored_len);
     if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN) {
@@ -318,6 +315,19 @@ int rl_block_decode(const rl_block *b, uint8_t *dst, void *zstd_dctx, const char
         *why = "zstd block is not exactly one zstd frame";
         return RUNLOG_ECORRUPT;
     }
+    return 0;
+}
+
+int rl_block_decode(const rl_block *b, uint8_t *dst, void *zstd_dctx, const char **why)
+{
+    if (b->codec == RL_CODEC_RAW) {
+        if (b->raw_len)
+            memcpy(dst, b->stored, b->raw_len);
+        return 0;
+    }
+    int rc = rl_block_check_framing(b, why);
+    if (rc)
+        return rc;
     size_t got = zstd_dctx ? ZSTD_decompressDCtx(zstd_dctx, dst, b->raw_len, b->stored, b->stored_len)
                            : ZSTD_decompress(dst, b->raw_len, b->stored, b->stored_len);
     if (ZSTD_isError(got) || got != b->raw_len) {

@@ -533,26 +533,35 @@ static int column_size_error(const char **why)
     return RUNLOG_ECORRUPT;
 }
 
+int rl_history_column_size(const rl_hcol *col, const char **why)
+{
+    size_t n = col->count;
+    switch (col->type) {
+    case RL_COL_NULL: return col->len == 0 ? 0 : column_size_error(why);
+    case RL_COL_FLOAT: return col->len == n * 8 ? 0 : column_size_error(why);
+    case RL_COL_BOOL: return col->len == (n + 7) / 8 ? 0 : column_size_error(why);
+    default: return 0;
+    }
+}
+
 int rl_history_column(const rl_hcol *col, const uint8_t *raw, rl_arena *arena,
                       runlog_value **values, const char **why)
 {
     size_t raw_len = col->len;
     uint32_t n = col->count;
+    int rc = rl_history_column_size(col, why);
+    if (rc)
+        return rc;
     runlog_value *v = rl_arena_alloc(arena, (size_t)(n ? n : 1) * sizeof *v);
     if (!v)
         return RUNLOG_ENOMEM;
     rl_cur c = rl_cur_make(raw, raw_len);
-    int rc;
     switch (col->type) {
     case RL_COL_NULL:
-        if (raw_len != 0)
-            return column_size_error(why);
         for (uint32_t i = 0; i < n; i++)
             v[i].type = RUNLOG_NULL;
         break;
     case RL_COL_FLOAT:
-        if (raw_len != (size_t)n * 8)
-            return column_size_error(why);
         for (uint32_t i = 0; i < n; i++) {
             uint8_t b[8];
             for (int j = 0; j < 8; j++)
@@ -576,7 +585,7 @@ int rl_history_column(const rl_hcol *col, const uint8_t *raw, rl_arena *arena,
         break;
     }
     case RL_COL_BOOL:
-        if (raw_len != ((size_t)n + 7) / 8 || ((n & 7) && (raw[raw_len - 1] >> (n & 7))))
+        if ((n & 7) && (raw[raw_len - 1] >> (n & 7)))
             return column_size_error(why);
         for (uint32_t i = 0; i < n; i++) {
             v[i].type = RUNLOG_BOOL;
@@ -628,8 +637,9 @@ int rl_history_column_f64(const rl_hcol *col, const uint8_t *raw, double *out, c
     size_t raw_len = col->len;
     uint32_t n = col->count;
     if (col->type == RL_COL_FLOAT) {
-        if (raw_len != (size_t)n * 8)
-            return column_size_error(why);
+        int rc = rl_history_column_size(col, why);
+        if (rc)
+            return rc;
         unshuffle8((uint8_t *)out, raw, n);
         return 0;
     }

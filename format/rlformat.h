@@ -293,8 +293,12 @@ int rl_payload_parse(rl_payload *out, const uint8_t *payload, size_t have, size_
 /* Whether a sealed block's stored bytes match its checksum (§4.1). */
 int rl_block_sealed_ok(const rl_block *b, const uint8_t *stored);
 void rl_payload_free(rl_payload *p);
-/* Decompresses block i into dst (raw_len bytes). Checks the zstd frame's
- * content size equals raw_len. */
+/* The checks of a zstd block's framing that need no decompression: one
+ * whole zstd frame whose declared content size is raw_len (§4). 0 for a
+ * raw block. */
+int rl_block_check_framing(const rl_block *b, const char **why);
+/* Decompresses block i into dst (raw_len bytes), after
+ * rl_block_check_framing(). */
 int rl_block_decode(const rl_block *b, uint8_t *dst, void *zstd_dctx, const char **why);
 /* A ZSTD_DCtx for rl_block_decode (NULL: one is made per call). */
 void *rl_dctx_new(void);
@@ -417,6 +421,10 @@ typedef struct rl_history {
 int rl_history_decode(rl_history *out, const uint8_t *body, size_t len, uint32_t nkeys,
                       const rl_block *blocks, uint32_t nblocks, rl_arena *arena,
                       const char **why);
+/* Checks what a column's byte count says without its bytes: the count of a
+ * null (0), float (8 per value) or bool (a bit per value) column is fixed
+ * by its values. 0, or RUNLOG_ECORRUPT. rl_history_column() checks it too. */
+int rl_history_column_size(const rl_hcol *col, const char **why);
 /* Decodes the values of column col from its bytes (col->len bytes: the
  * column's slice of its decompressed block) into values[count] (arena). */
 int rl_history_column(const rl_hcol *col, const uint8_t *bytes, rl_arena *arena,

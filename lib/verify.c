@@ -1,5 +1,6 @@
 /* runlog_verify (spec/FORMAT.md §8.4): every frame, every checksum, every
- * record decoded; damage is reported, not returned. */
+ * record decoded; damage is reported, not returned. runlog_verify_structure
+ * is the same pass without decoding the value blocks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -60,10 +61,12 @@ typedef struct frame_keys {
     uint64_t *keys;  /* NULL once checked */
 } frame_keys;
 
-/* Decodes everything in a frame; 0, or an error with *why. For a data
- * frame, *fk gets its rows and history keys (fk->keys allocated). */
-static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, uint64_t *records,
-                       uint64_t *raw, frame_keys *fk, const char **why)
+/* Decodes everything in a frame (values: the value blocks too; else only
+ * what the directory says of each column's size); 0, or an error with
+ * *why. For a data frame, *fk gets its rows and history keys (fk->keys
+ * allocated). */
+static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, int values,
+                       uint64_t *records, uint64_t *raw, frame_keys *fk, const char **why)
 {
     if (it->h.kind == RL_FRAME_TRAILER) {
         rl_trailer t;
@@ -101,7 +104,8 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, 
                 break;
             for (uint32_t c = 0; c < h.ncols && !rc; c++) {
                 runlog_value *vals;
-                rc = rl_frame_column(&f, &h.cols[c], &vals, why);
+                rc = values ? rl_frame_column(&f, &h.cols[c], &vals, why)
+                            : rl_history_column_size(&h.cols[c], why);
             }
             n += h.nrows;
             if (v.type == RL_REC_HISTORY) {
@@ -141,10 +145,11 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, 
             rc = RUNLOG_ECORRUPT;
         }
     }
-    /* Every block must be referenced or decodable: decode the rest too. */
+    /* Every block must be referenced or decodable: decode the rest too
+     * (without values, check what its framing says). */
     for (uint32_t i = 1; !rc && i < f.payload.nblocks; i++) {
         const uint8_t *p;
-        rc = rl_frame_block(&f, i, &p, why);
+        rc = values ? rl_frame_block(&f, i, &p, why) : rl_block_check_framing(&f.payload.blocks[i], why);
     }
     if (!rc && it->h.kind == RL_FRAME_DATA) {
         size_t m = 0;
@@ -175,6 +180,7 @@ typedef struct verify_pass {
     runlog_report *rep;
     const char *path;
     uint64_t incompat;
+    int values; /* decode the value blocks */
     int last_was_trailer;
     rl_frame ws;
     frame_keys *frames;  /* intact data frames, by offset */
@@ -239,7 +245,7 @@ static int verify_frame(void *ctx, const rl_scan_item *it)
     uint64_t records = 0, raw = 0;
     const char *why = NULL;
     frame_keys fk = { 0 };
-    int bad = check_frame(&p->ws, it, p->incompat, &records, &raw, &fk, &why);
+    int bad = check_frame(&p->ws, it, p->incompat, p->values, &records, &raw, &fk, &why);
     if (bad == RUNLOG_ENOMEM)
         return rl_fail_at(bad, p->path, it->offset, "out of memory decoding the frame");
     if (!bad && fk.keys) {
@@ -294,7 +300,7 @@ static int verify_end(void *ctx, const rl_scan_item *it)
     return add_damage(p->rep, p->path, RUNLOG_DAMAGE_TORN_TAIL, it->offset, it->length, it->why);
 }
 
-int runlog_verify(runlog_report **out, const char *path)
+static int verify_file(runlog_report **out, const char *path, int values)
 {
     if (!out || !path)
         return rl_fail(RUNLOG_EINVAL, "NULL argument");
@@ -316,7 +322,7 @@ int runlog_verify(runlog_report **out, const char *path)
     }
     rep->size = size;
     static const rl_walk_ops ops = { .frame = verify_frame, .damage = verify_damage, .end = verify_end };
-    verify_pass p = { .rep = rep, .path = path, .incompat = hdr.incompat_flags };
+    verify_pass p = { .rep = rep, .path = path, .incompat = hdr.incompat_flags, .values = values };
     rl_scanner s;
     rl_scanner_init(&s, fd, path, &hdr, RL_FILE_HEADER_SIZE);
     s.size = size;
@@ -334,6 +340,16 @@ int runlog_verify(runlog_report **out, const char *path)
     }
     *out = rep;
     return 0;
+}
+
+int runlog_verify(runlog_report **out, const char *path)
+{
+    return verify_file(out, path, 1);
+}
+
+int runlog_verify_structure(runlog_report **out, const char *path)
+{
+    return verify_file(out, path, 0);
 }
 
 void runlog_report_free(runlog_report *rep)

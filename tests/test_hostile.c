@@ -3,13 +3,15 @@
  * in its MANIFEST.tsv with what each one gets wrong and what a reader must
  * do). Each file is read in a forked child, under RLIMIT_AS of 512 MiB and
  * an alarm, with: a strict reader, a tolerant reader, runlog_reader_run,
- * runlog_reader_history("loss") and runlog_verify. The child checks:
+ * runlog_reader_history("loss"), runlog_verify and runlog_verify_structure.
+ * The child checks:
  *   - strict: "ok" files read to the end; "err" files stop with an error
  *     whose detail names a byte offset; "open" files are refused at open;
  *   - tolerant: reads to the end; returns between rows_min and rows_max
  *     history rows, each "loss" value exactly 1/(step+1) (nothing invented);
  *   - history("loss"): the same bounds and exact values, index or not;
- *   - verify: "intact" or "damaged" as listed.
+ *   - verify: "intact" or "damaged" as listed; runlog_verify_structure
+ *     reports a subset of verify's damage (the same kind at the same byte).
  * The parent fails the file if the child crashed, hung, or broke a check.
  *
  *   test_hostile DIR              every file of DIR/MANIFEST.tsv but known bugs
@@ -184,6 +186,29 @@ static void check_history(const char *path, const entry *e)
     runlog_reader_close(r);
 }
 
+/* runlog_verify_structure() checks all that verify checks but the values:
+ * each damage it reports, verify reports too. */
+static void check_structure_subset(const char *path, const runlog_report *full)
+{
+    runlog_report *rep = NULL;
+    if (runlog_verify_structure(&rep, path) != 0)
+        fail("verify_structure failed where verify did not: %s", runlog_error_detail());
+    for (size_t i = 0; i < runlog_report_damage_count(rep); i++) {
+        runlog_damage_kind kind, kind2;
+        uint64_t off, off2;
+        size_t j;
+        if (runlog_report_damage(rep, i, &kind, &off, NULL, NULL) != 0)
+            fail("structure damage %zu badly reported", i);
+        for (j = 0; j < runlog_report_damage_count(full); j++)
+            if (runlog_report_damage(full, j, &kind2, &off2, NULL, NULL) == 0 && kind2 == kind && off2 == off)
+                break;
+        if (j == runlog_report_damage_count(full))
+            fail("verify_structure reports damage at byte %llu that verify does not",
+                 (unsigned long long)off);
+    }
+    runlog_report_free(rep);
+}
+
 static void check_file(const char *path, const entry *e)
 {
     long rows;
@@ -228,6 +253,7 @@ static void check_file(const char *path, const entry *e)
             off + len > runlog_report_file_size(rep))
             fail("damage %zu badly reported", i);
     }
+    check_structure_subset(path, rep);
     runlog_report_free(rep);
 }
 

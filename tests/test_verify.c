@@ -2,7 +2,8 @@
  * test_verify — runlog_verify() and runlog_repair() on known damage: an
  * intact file, a corrupt frame in the middle, garbage between frames, a torn
  * tail; repair moves a torn tail into the sidecar and leaves a file that
- * verifies intact with a trailer.
+ * verifies intact with a trailer. runlog_verify_structure() reports the same
+ * but for a value block malformed behind its checksum.
  */
 #include "testutil.h"
 
@@ -224,6 +225,77 @@ static void test_torn_tail_and_repair(void **state)
     free(before);
 }
 
+static runlog_report *verify_structure(const char *path)
+{
+    runlog_report *rep = NULL;
+    TU_OK(runlog_verify_structure(&rep, path));
+    assert_non_null(rep);
+    return rep;
+}
+
+/* Without the values, an intact file reads the same: every count but none
+ * of the value blocks decoded. */
+static void test_structure_intact(void **state)
+{
+    fixture *fx = *state;
+    runlog_report *full = verify(fx->full), *rep = verify_structure(fx->full);
+    assert_int_equal(runlog_report_intact(rep), 1);
+    assert_int_equal(runlog_report_frames(rep), runlog_report_frames(full));
+    assert_int_equal(runlog_report_records(rep), runlog_report_records(full));
+    assert_int_equal(runlog_report_raw_bytes(rep), runlog_report_raw_bytes(full));
+    assert_int_equal(runlog_report_stored_bytes(rep), runlog_report_stored_bytes(full));
+    assert_int_equal(runlog_report_has_trailer(rep), 1);
+    runlog_report_free(rep);
+    runlog_report_free(full);
+}
+
+/* A flipped byte in a value block fails its checksum, which the structure
+ * pass checks without decoding the block. */
+static void test_structure_checksum(void **state)
+{
+    fixture *fx = *state;
+    size_t j = 3;
+    unsigned char *copy = malloc(fx->size);
+    assert_non_null(copy);
+    memcpy(copy, fx->bytes, fx->size);
+    copy[fx->fr.end[j] - 1] ^= 0x10;
+    tu_write_file(fx->bad, copy, fx->size);
+    runlog_report *rep = verify_structure(fx->bad);
+    assert_one_damage(rep, RUNLOG_DAMAGE_FRAME, fx->fr.start[j], fx->fr.end[j] - fx->fr.start[j]);
+    runlog_report_free(rep);
+    free(copy);
+}
+
+/* Hostile files (tests/data/hostile): a zstd block whose declared size lies
+ * is found from its framing alone; a string column whose value claims 2^31
+ * bytes, behind a valid checksum, only by decoding it. */
+static void test_structure_hostile(void **state)
+{
+    (void)state;
+    const char *data = getenv("RUNLOG_TEST_DATA");
+    assert_non_null(data);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hostile/directory_raw_len_lies.runlog", data);
+    runlog_report *full = verify(path), *rep = verify_structure(path);
+    uint64_t off, len;
+    runlog_damage_kind kind;
+    TU_OK(runlog_report_damage(full, 0, &kind, &off, &len, NULL));
+    assert_one_damage(rep, kind, off, len);
+    runlog_report_free(rep);
+    runlog_report_free(full);
+
+    snprintf(path, sizeof path, "%s/hostile/value_block_other_key.runlog", data);
+    full = verify(path);
+    rep = verify_structure(path);
+    assert_int_equal(runlog_report_intact(rep), 1);
+    assert_int_equal(runlog_report_damage_count(full), 1);
+    TU_OK(runlog_report_damage(full, 0, &kind, &off, &len, NULL));
+    assert_int_equal(kind, RUNLOG_DAMAGE_FRAME);
+    assert_int_equal(off, 307);
+    runlog_report_free(rep);
+    runlog_report_free(full);
+}
+
 static void test_not_runlog(void **state)
 {
     fixture *fx = *state;
@@ -235,6 +307,9 @@ static void test_not_runlog(void **state)
     char *missing = tu_path(fx->dir, "missing.runlog");
     TU_RC(runlog_verify(&rep, missing), RUNLOG_EIO);
     assert_non_null(strstr(runlog_error_detail(), "missing.runlog"));
+    TU_RC(runlog_verify_structure(&rep, missing), RUNLOG_EIO);
+    TU_RC(runlog_verify_structure(&rep, fx->bad), RUNLOG_ENOTRUNLOG);
+    assert_null(rep);
     free(missing);
 }
 
@@ -245,6 +320,9 @@ int main(void)
         cmocka_unit_test(test_corrupt_middle_frame),
         cmocka_unit_test(test_garbage_between_frames),
         cmocka_unit_test(test_torn_tail_and_repair),
+        cmocka_unit_test(test_structure_intact),
+        cmocka_unit_test(test_structure_checksum),
+        cmocka_unit_test(test_structure_hostile),
         cmocka_unit_test(test_not_runlog),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -584,25 +584,98 @@ static int history_rows(FILE *f, const runlog_history *h, const char *key)
     return rc;
 }
 
-/* One key read alone, or found in every key's history read at once (all:
- * several keys asked for, whose per-key reads would each decode every
- * frame of a wide run). */
-static int history_key(FILE *f, runlog_reader *r, const runlog_histories *all, const char *key)
+/* The keys' histories, read before a line is written: every key's at once
+ * when several are asked for (K one-key reads each decode every frame of a
+ * wide run), else the one key's, in *one (NULL, with *one_rc
+ * RUNLOG_ENOTFOUND, when it never appears). */
+typedef struct history_read {
+    runlog_histories *all;
+    runlog_history *one;
+    int one_rc;
+} history_read;
+
+static int read_histories(history_read *hr, runlog_reader *r, const rx_ctx *x)
 {
-    runlog_history *h;
-    size_t at;
+    if (x->o->nkeys > 1)
+        return runlog_reader_histories(&hr->all, r);
+    hr->one_rc = runlog_reader_history(&hr->one, r, x->o->keys[0]);
+    return hr->one_rc == RUNLOG_ENOTFOUND ? 0 : hr->one_rc;
+}
+
+static void history_read_free(history_read *hr)
+{
+    runlog_histories_free(hr->all);
+    runlog_history_free(hr->one);
+    *hr = (history_read){ 0 };
+}
+
+/* Whether rep lists damage other than a torn tail. */
+static int damaged(const runlog_report *rep)
+{
+    for (size_t i = 0; i < runlog_report_damage_count(rep); i++) {
+        runlog_damage_kind kind;
+        if (runlog_report_damage(rep, i, &kind, NULL, NULL, NULL) == 0 && kind != RUNLOG_DAMAGE_TORN_TAIL)
+            return 1;
+    }
+    return 0;
+}
+
+/* The quick way, for a file that runlog_verify_structure() (checksums and
+ * every block 0, no values) finds intact but for a torn tail: a strict
+ * read of the keys alone, which checks the values it decodes. 1 when it
+ * read them, with *rep that report; 0 when the file needs the whole way
+ * (damage, or a value block that the read found malformed; nothing kept);
+ * or an error. */
+static int read_quick(history_read *hr, runlog_report **rep, const rx_ctx *x, const char *path)
+{
+    runlog_reader_options ro = RUNLOG_READER_OPTIONS_INIT;
+    runlog_reader *r;
     int rc;
 
-    if (all) {
-        if ((rc = runlog_histories_find(&at, all, key)) < 0)
-            return rc;
-        return history_rows(f, runlog_histories_get(all, at), key);
+    if ((rc = runlog_verify_structure(rep, path)) < 0)
+        return rx_lib_error(path, rc);
+    if (damaged(*rep))
+        goto whole;
+    ro.flags = RUNLOG_READ_STRICT;
+    if (runlog_reader_open(&r, path, &ro) < 0)
+        goto whole;
+    rc = read_histories(hr, r, x);
+    runlog_reader_close(r);
+    if (rc == 0)
+        return 1;
+    history_read_free(hr);
+whole:
+    runlog_report_free(*rep);
+    *rep = NULL;
+    return 0;
+}
+
+/* The whole way, as every export reads (§1.5): runlog_verify() lists the
+ * damage, and a damaged file has every key read in one pass, which skips
+ * each damaged frame whole (a key read alone from a sealed file reads only
+ * its own blocks and may return rows of a frame whose other blocks are
+ * damaged, spec/FORMAT.md §4.1). */
+static int read_whole(history_read *hr, runlog_report **rep, rx_ctx *x, const char *path)
+{
+    runlog_reader *r;
+    int rc;
+
+    if ((rc = runlog_verify(rep, path)) < 0)
+        return rx_lib_error(path, rc);
+    if ((rc = rx_open_reader(x, &r, path)) == 0) {
+        if (damaged(*rep))
+            rc = runlog_reader_histories(&hr->all, r);
+        else
+            rc = read_histories(hr, r, x);
+        runlog_reader_close(r);
     }
-    if ((rc = runlog_reader_history(&h, r, key)) < 0)
-        return rc;
-    rc = history_rows(f, h, key);
-    runlog_history_free(h);
-    return rc;
+    if (rc < 0) {
+        history_read_free(hr);
+        runlog_report_free(*rep);
+        *rep = NULL;
+        return rx_lib_error(path, rc);
+    }
+    return 0;
 }
 
 /* A key that never appears is a warning and the other keys are still
@@ -611,39 +684,24 @@ static int history_key(FILE *f, runlog_reader *r, const runlog_histories *all, c
 int rx_export_history(rx_ctx *x, FILE *f)
 {
     const char *path = x->inputs[0], *missing = NULL;
-    runlog_reader *r;
-    size_t i;
-    int rc;
-
-    if ((rc = rx_open_reader(x, &r, path)) < 0)
-        return rx_lib_error(path, rc);
-    /* The damage lines say what was skipped: one key read alone from a
-     * sealed file reads only its own blocks and may return rows of a frame
-     * whose other blocks are damaged (spec/FORMAT.md §4.1), so a tolerant
-     * export of a damaged file reads every key in one scan instead, which
-     * skips each damaged frame whole. */
+    history_read hr = { 0 };
     runlog_report *rep = NULL;
-    if ((rc = runlog_verify(&rep, path)) < 0) {
-        runlog_reader_close(r);
-        return rx_lib_error(path, rc);
-    }
-    int damaged = 0;
-    for (i = 0; i < runlog_report_damage_count(rep); i++) {
-        runlog_damage_kind kind;
-        if (runlog_report_damage(rep, i, &kind, NULL, NULL, NULL) == 0 && kind != RUNLOG_DAMAGE_TORN_TAIL)
-            damaged = 1;
-    }
-    runlog_histories *all = NULL;
-    if ((x->o->nkeys > 1 || damaged) && (rc = runlog_reader_histories(&all, r)) < 0) {
-        runlog_report_free(rep);
-        runlog_reader_close(r);
-        return rx_lib_error(path, rc);
-    }
+    size_t i;
+    int rc = read_quick(&hr, &rep, x, path);
+
+    if (rc == 0)
+        rc = read_whole(&hr, &rep, x, path);
+    if (rc < 0)
+        return rc;
     fputs("key,step,timestamp,value\n", f);
     for (i = 0; i < x->o->nkeys; i++) {
         const char *key = x->o->keys[i];
+        size_t at;
 
-        rc = history_key(f, r, all, key);
+        if (!hr.all)
+            rc = hr.one ? history_rows(f, hr.one, key) : hr.one_rc;
+        else if ((rc = runlog_histories_find(&at, hr.all, key)) == 0)
+            rc = history_rows(f, runlog_histories_get(hr.all, at), key);
         if (rc == RUNLOG_ENOTFOUND) {
             /* The warning comes after the rows written so far, as it did when
              * the command printed them itself. */
@@ -656,8 +714,7 @@ int rx_export_history(rx_ctx *x, FILE *f)
             break;
         }
     }
-    runlog_histories_free(all);
-    runlog_reader_close(r);
+    history_read_free(&hr);
     if (rc < 0) {
         runlog_report_free(rep);
         return rc;

@@ -1340,6 +1340,20 @@ typedef enum runlog_damage_kind {
  * file cannot be read at all (missing, not a run-log, bad file header).
  */
 RUNLOG_API RUNLOG_NODISCARD int runlog_verify(runlog_report **out, const char *path);
+/**
+ * runlog_verify() without decompressing the value blocks: every checksum
+ * (each block of a sealed frame against its stored bytes), every frame
+ * header and directory, every block 0 (key table, every record, every
+ * column descriptor and the sizes the directory gives each fixed-width
+ * column) and every index entry are checked as runlog_verify() checks
+ * them; the values inside blocks 1.. are not decoded. What it reports as
+ * damage runlog_verify() reports too; a file it finds intact can still hold
+ * a value block that is malformed behind a valid checksum (only a broken or
+ * hostile writer makes one), which runlog_verify() and the read that
+ * decodes that block report. The check `runlog history` makes before it
+ * reads one key: it costs the checksums and each block 0, not the values.
+ */
+RUNLOG_API RUNLOG_NODISCARD int runlog_verify_structure(runlog_report **out, const char *path);
 RUNLOG_API void runlog_report_free(runlog_report *rep);
 RUNLOG_API uint64_t runlog_report_file_size(const runlog_report *rep);
 RUNLOG_API uint64_t runlog_report_frames(const runlog_report *rep);  /**< intact frames */

@@ -906,6 +906,18 @@ pyok "and not listed" 'import json; a = json.load(open("out"))["artifacts"]; ass
 run 0 "export json: a correct artifact record" "$RUNLOG" export json "$HOSTILE/artifact_ok.runlog"
 pyok "is listed" 'import json; a = json.load(open("out"))["artifacts"]; assert len(a) == 1, a'
 
+# ------ history of one key reads that key (spec/EXPORTS.md §4.4): the frame
+# of rows 5..9 holds loss intact beside key note's malformed string column
+V="$HOSTILE/value_block_other_key.runlog"
+run 0 "history of a key beside a malformed value block" "$RUNLOG" history --strict "$V" loss
+pyok "gives all 10 rows of the key, nothing on stderr" 'import sys; l = open("out").read().splitlines(); assert len(l) == 11 and l[-1] == "loss,9,1700000000.000009000,0.1", l; assert open("err").read() == ""' 
+run 1 "history of the key whose block is malformed" "$RUNLOG" history "$V" note
+has "reports the damaged frame" err 'value_block_other_key.runlog: byte 307: frame, [0-9]+ bytes skipped'
+run 1 "history of both keys reads the file as every export does" "$RUNLOG" history "$V" loss note
+pyok "the frame is skipped whole: 5 rows of loss" 'l = open("out").read().splitlines(); assert len(l) == 6, l'
+run 1 "history --strict of both keys" "$RUNLOG" history --strict "$V" loss note
+has "fails at the frame" err 'value_block_other_key.runlog: byte 307: '
+
 # ------------- text rules of spec/EXPORTS.md §1.1 and §2.4, their examples
 "$RUNLOG" run -o console.runlog --interval 0 --no-metadata -- \
     printf 'a\342\202\nb\360\237\230c\377' >/dev/null

@@ -490,6 +490,15 @@ def main():
     strs = history_body([5], [(0, 4, None, 1)])
     emit("string_len_lies.runlog", H + f0 + with_rows_record(strs, [varint(2**31) + b"abc"]) + f2,
          "err", 5, 5, "damaged", "a string column value claiming 2^31 bytes (3 present)")
+    # rows 5..9 of loss, intact, beside a string column of key "note" whose
+    # first value claims 2^31 bytes: a read of loss alone does not decode it
+    steps = list(range(5, 10))
+    two = history_body(steps, [(0, 3, None, 1), (1, 4, None, 2)])
+    emit("value_block_other_key.runlog",
+         H + f0 + with_rows_record(two, [shuffle([loss(s) for s in steps]), varint(2**31) + b"abc"],
+                                   keys=(b"loss", b"note")) + f2,
+         "err", 5, 10, "damaged", "rows 5..9: loss intact, but key note's string column (block 2) "
+         "claims 2^31 bytes; a scan skips the frame, a read of loss alone need not decode block 2")
 
     # ---- index and trailer -----------------------------------------------------
     base = H + f0 + f1 + f2
