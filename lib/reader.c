@@ -1460,39 +1460,53 @@ static int hist_copy_value(runlog_history *h, size_t i, const runlog_value *v)
     }
 }
 
-/* Appends to h the values of columns cols[0..ncols) of history record hr
- * (frame f), the columns of one key: the one rule for turning a record's
- * columns into a key's entries, used by the one-key read and the all-keys
- * read alike. */
-static int hist_append(runlog_history *h, rl_frame *f, const rl_history *hr, const uint32_t *cols,
-                       uint32_t ncols, const char **why)
+/* Whether the columns of one key take the fast path of hist_fill(): one
+ * numeric column; *type the type of its entries. */
+static int hist_fast(const rl_history *hr, const uint32_t *cols, uint32_t ncols, uint8_t *type)
 {
     const rl_hcol *c0 = &hr->cols[cols[0]];
+    *type = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
+    return ncols == 1 && (c0->type == RL_COL_FLOAT || c0->type == RL_COL_INT);
+}
+
+/* Appends to h, which has room for them, the values of columns
+ * cols[0..ncols) of history record hr (frame f), the columns of one key:
+ * the one rule for turning a record's columns into a key's entries, used by
+ * the one-key read (hist_append()) and the all-keys read (all_append())
+ * alike. rows: write each entry's step and time (0: h shares the record's
+ * rows); types: write the type of each entry of the fast path (0: h knows
+ * they all have it). */
+static int hist_fill(runlog_history *h, rl_frame *f, const rl_history *hr, const uint32_t *cols,
+                     uint32_t ncols, int rows, int types, const char **why)
+{
+    const rl_hcol *c0 = &hr->cols[cols[0]];
+    uint8_t type;
     int rc;
-    /* Columns of one key entry never share a row, but a key table that
-     * names the key twice could: room for every column's values. */
-    if ((rc = hist_grow(h, (size_t)hr->nrows * ncols)))
-        return rc;
-    if (ncols == 1 && (c0->type == RL_COL_FLOAT || c0->type == RL_COL_INT)) {
-        /* Fast path: one numeric column. */
+    if (hist_fast(hr, cols, ncols, &type)) {
         const uint8_t *raw;
         if ((rc = rl_frame_block(f, c0->block, &raw, why)) ||
             (rc = rl_history_column_f64(c0, raw + c0->offset, h->values + h->len, why)))
             return rc;
         size_t j = h->len;
         if (!c0->bitmap) {
-            memcpy(h->steps + j, hr->steps, hr->nrows * sizeof *hr->steps);
-            memcpy(h->times + j, hr->times, hr->nrows * sizeof *hr->times);
-            memset(h->types + j, c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT, hr->nrows);
+            if (rows) {
+                memcpy(h->steps + j, hr->steps, hr->nrows * sizeof *hr->steps);
+                memcpy(h->times + j, hr->times, hr->nrows * sizeof *hr->times);
+            }
+            if (types)
+                memset(h->types + j, type, hr->nrows);
             if (h->others)
                 memset(h->others + j, 0, hr->nrows * sizeof *h->others);
         }
         for (uint32_t r = 0; c0->bitmap && r < hr->nrows; r++) {
             if (!rl_hcol_present(c0, r))
                 continue;
-            h->steps[j] = hr->steps[r];
-            h->times[j] = hr->times[r];
-            h->types[j] = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
+            if (rows) {
+                h->steps[j] = hr->steps[r];
+                h->times[j] = hr->times[r];
+            }
+            if (types)
+                h->types[j] = type;
             if (h->others)
                 h->others[j] = NULL;
             j++;
@@ -1519,14 +1533,26 @@ static int hist_append(runlog_history *h, rl_frame *f, const rl_history *hr, con
             const rl_hcol *col = &hr->cols[cols[i]];
             if (!rl_hcol_present(col, r))
                 continue;
-            h->steps[h->len] = hr->steps[r];
-            h->times[h->len] = hr->times[r];
+            if (rows) {
+                h->steps[h->len] = hr->steps[r];
+                h->times[h->len] = hr->times[r];
+            }
             if ((rc = hist_copy_value(h, h->len, &vals[i][pos[i]++])))
                 return rc;
             h->len++;
         }
     }
     return 0;
+}
+
+/* hist_fill() for the one-key read. */
+static int hist_append(runlog_history *h, rl_frame *f, const rl_history *hr, const uint32_t *cols,
+                       uint32_t ncols, const char **why)
+{
+    /* Columns of one key entry never share a row, but a key table that
+     * names the key twice could: room for every column's values. */
+    int rc = hist_grow(h, (size_t)hr->nrows * ncols);
+    return rc ? rc : hist_fill(h, f, hr, cols, ncols, 1, 1, why);
 }
 
 /* What an index entry claims about a data frame (§7.1): its history keys
@@ -2821,10 +2847,11 @@ static int all_types_due(all_pass *p, uint32_t id, uint8_t t)
     return 1;
 }
 
-/* hist_append() for the all-keys pass: the same entries, but a key whose
- * every entry so far is a run of the record rows (one column present in
- * every row of each record, the shape of a wide run) keeps sharing them
- * rather than copying steps and times. */
+/* hist_fill() for the all-keys pass: a key whose every entry so far is a
+ * run of the record rows (one column present in every row of each record,
+ * the shape of a wide run) keeps sharing them rather than copying steps
+ * and times, and a key whose entries all have one type leaves them
+ * unwritten (all_types_due()). */
 static int all_append(all_pass *p, uint32_t id, const rl_history *hr, const uint32_t *cols,
                       uint32_t ncols)
 {
@@ -2845,69 +2872,10 @@ static int all_append(all_pass *p, uint32_t id, const rl_history *hr, const uint
         if (!shared && (rc = all_own_rows(p, id)))
             return rc;
     }
-    if (ncols == 1 && (c0->type == RL_COL_FLOAT || c0->type == RL_COL_INT)) {
-        /* Fast path: one numeric column. */
-        const uint8_t *raw;
-        if ((rc = rl_frame_block(&p->ws, c0->block, &raw, &p->why)) ||
-            (rc = rl_history_column_f64(c0, raw + c0->offset, h->values + h->len, &p->why)))
-            return rc;
-        uint8_t type = c0->type == RL_COL_FLOAT ? RUNLOG_FLOAT : RUNLOG_INT;
-        int types = all_types_due(p, id, type);
-        size_t j = h->len;
-        if (!c0->bitmap) {
-            if (!shared) {
-                memcpy(h->steps + j, hr->steps, hr->nrows * sizeof *hr->steps);
-                memcpy(h->times + j, hr->times, hr->nrows * sizeof *hr->times);
-            }
-            if (types)
-                memset(h->types + j, type, hr->nrows);
-            if (h->others)
-                memset(h->others + j, 0, hr->nrows * sizeof *h->others);
-        }
-        for (uint32_t r = 0; c0->bitmap && r < hr->nrows; r++) {
-            if (!rl_hcol_present(c0, r))
-                continue;
-            h->steps[j] = hr->steps[r];
-            h->times[j] = hr->times[r];
-            if (types)
-                h->types[j] = type;
-            if (h->others)
-                h->others[j] = NULL;
-            j++;
-        }
-        if (c0->type == RL_COL_INT) {
-            /* Exact values: decode the ints again (doubles lose above 2^53). */
-            runlog_value *vals;
-            if ((rc = hist_need(h, 0)) || (rc = rl_frame_column(&p->ws, c0, &vals, &p->why)))
-                return rc;
-            for (uint32_t i = 0; i < c0->count; i++)
-                h->ints[h->len + i] = vals[i].u.i;
-        }
-        h->len += c0->count;
-        return 0;
-    }
-    all_types_due(p, id, ALL_WRITTEN); /* hist_copy_value() writes them */
-    runlog_value *vals[RL_COL_NTYPES];
-    uint32_t pos[RL_COL_NTYPES] = { 0 };
-    for (uint32_t i = 0; i < ncols; i++) {
-        if ((rc = rl_frame_column(&p->ws, &hr->cols[cols[i]], &vals[i], &p->why)))
-            return rc;
-    }
-    for (uint32_t r = 0; r < hr->nrows; r++) {
-        for (uint32_t i = 0; i < ncols; i++) {
-            const rl_hcol *col = &hr->cols[cols[i]];
-            if (!rl_hcol_present(col, r))
-                continue;
-            if (!shared) {
-                h->steps[h->len] = hr->steps[r];
-                h->times[h->len] = hr->times[r];
-            }
-            if ((rc = hist_copy_value(h, h->len, &vals[i][pos[i]++])))
-                return rc;
-            h->len++;
-        }
-    }
-    return 0;
+    uint8_t type;
+    /* (the other entries' types hist_copy_value() writes) */
+    int types = all_types_due(p, id, hist_fast(hr, cols, ncols, &type) ? type : ALL_WRITTEN);
+    return hist_fill(h, &p->ws, hr, cols, ncols, !shared, types, &p->why);
 }
 
 /* The id of local key k of the loaded frame, the key interned on first use
