@@ -2008,16 +2008,18 @@ static PyObject *Cursor_close(CursorObject *self, PyObject *unused)
 
 /* ---- Module functions ---------------------------------------------------------- */
 
-static PyObject *mod_verify(PyObject *m, PyObject *arg)
+static PyObject *mod_verify(PyObject *m, PyObject *args, PyObject *kw)
 {
+    static char *names[] = { "path", "values", NULL };
     PyObject *path;
-    if (!PyUnicode_FSConverter(arg, &path))
+    int values = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&|p", names, PyUnicode_FSConverter, &path, &values))
         return NULL;
     runlog_report *rep = NULL;
     int rc;
     const char *p = PyBytes_AS_STRING(path);
     Py_BEGIN_ALLOW_THREADS
-    rc = runlog_verify(&rep, p);
+    rc = values ? runlog_verify(&rep, p) : runlog_verify_structure(&rep, p);
     Py_END_ALLOW_THREADS
     Py_DECREF(path);
     if (rc)
@@ -2727,7 +2729,9 @@ static PyTypeObject CursorType = {
 };
 
 static PyMethodDef module_methods[] = {
-    { "verify", mod_verify, METH_O, "verify(path) -> report dict (runlog_verify())" },
+    { "verify", (PyCFunction)(void (*)(void))mod_verify, METH_VARARGS | METH_KEYWORDS,
+      "verify(path, values=True) -> report dict (runlog_verify(); values=False: "
+      "runlog_verify_structure())" },
     { "repair", mod_repair, METH_O, "repair(path) -> bytes cut (runlog_repair())" },
     { "runset", (PyCFunction)(void (*)(void))mod_runset, METH_VARARGS | METH_KEYWORDS,
       "runset(paths, tolerant=False) -> (runs, duplicates)" },

@@ -1,17 +1,18 @@
 /*
- * cmd_verify.c — `runlog verify FILE...` and `runlog repair FILE`.
+ * cmd_verify.c — `runlog verify [--no-values] FILE...` and `runlog repair FILE`.
  */
+#include <getopt.h>
 #include <inttypes.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
 
-/* Verifies one file; TOOL_OK when it is intact. */
-static int verify_one(const char *path)
+/* Verifies one file (values: decoding every value); TOOL_OK when it is intact. */
+static int verify_one(const char *path, int values)
 {
     runlog_report *rep;
-    int rc = runlog_verify(&rep, path);
+    int rc = values ? runlog_verify(&rep, path) : runlog_verify_structure(&rep, path);
     size_t i, n;
 
     if (rc < 0)
@@ -36,14 +37,21 @@ static int verify_one(const char *path)
 
 int cmd_verify(int argc, char **argv)
 {
-    int i, status = tool_no_options(argc, argv);
+    static const struct option longopts[] = {{"no-values", no_argument, NULL, 'V'},
+                                             {NULL, 0, NULL, 0}};
+    int i, c, values = 1, status = TOOL_OK;
 
-    if (status != TOOL_OK)
-        return status;
+    optind = 0;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+        if (c != 'V')
+            return tool_bad_option(argv[0], argv, c);
+        values = 0;
+    }
     if (optind >= argc)
         return tool_usage(argv[0], "expected at least one FILE");
     for (i = optind; i < argc; i++) {
-        if (verify_one(argv[i]) != TOOL_OK)
+        if (verify_one(argv[i], values) != TOOL_OK)
             status = TOOL_FAIL;
         fflush(stdout); /* keep stdout lines and stderr errors in order */
     }

@@ -18,10 +18,13 @@ static const tool_cmd commands[] = {
      "the compression ratio, and any damage found (byte offset, length, what).\n"
      "  --json   print one JSON object instead (spec/EXPORTS.md \"info\")\n"
      "Exit status 1 when the file cannot be read or holds damage.\n"},
-    {"verify", cmd_verify, "runlog verify FILE...",
-     "Checks every checksum and structure of each file. Prints\n"
+    {"verify", cmd_verify, "runlog verify [--no-values] FILE...",
+     "Checks every checksum and structure of each file, and decodes every value. Prints\n"
      "\"FILE: OK, N frames, M records\" for an intact file, else one line per damaged\n"
-     "byte range and a summary. Exit status 0 only when every file is intact.\n"},
+     "byte range and a summary. Exit status 0 only when every file is intact.\n"
+     "  --no-values   check every checksum and structure but decode no value\n"
+     "                (several times faster; misses only a value block that is\n"
+     "                malformed behind a valid checksum)\n"},
     {"repair", cmd_repair, "runlog repair FILE",
      "Cuts a torn tail off (its bytes are kept in FILE.torn-OFFSET) and appends an\n"
      "index and trailer covering every intact frame. Damage in the middle is left\n"

@@ -200,8 +200,9 @@ class Run:
         step + fields (history rows, system samples) or body."""
         return self._reader.records()
 
-    def verify(self):
-        return _runlog.verify(self.path)
+    def verify(self, values=True):
+        """verify() of this run's file."""
+        return _runlog.verify(self.path, values=values)
 
     # -- media ---------------------------------------------------------------
 
@@ -299,9 +300,14 @@ def open(path, tolerant=False):  # noqa: A001 - the package's entry point
     return Run(path, tolerant=tolerant)
 
 
-def verify(path):
-    """runlog_verify(): a dict (frames, records, sizes, intact, damage list)."""
-    return _runlog.verify(path)
+def verify(path, values=True):
+    """runlog_verify(): a dict (frames, records, sizes, intact, damage list).
+
+    values=False checks every checksum and structure but decodes no value
+    (runlog_verify_structure(): several times faster on a big file); it
+    misses only a value block that is malformed behind a valid checksum,
+    which only a broken or hostile writer makes."""
+    return _runlog.verify(path, values=values)
 
 
 def _paths(paths_or_glob):

@@ -917,6 +917,12 @@ run 1 "history of both keys reads the file as every export does" "$RUNLOG" histo
 pyok "the frame is skipped whole: 5 rows of loss" 'l = open("out").read().splitlines(); assert len(l) == 6, l'
 run 1 "history --strict of both keys" "$RUNLOG" history --strict "$V" loss note
 has "fails at the frame" err 'value_block_other_key.runlog: byte 307: '
+run 1 "verify decodes the malformed block" "$RUNLOG" verify "$V"
+has "and reports it" out 'value_block_other_key.runlog: byte 307: frame, 151 bytes \(count or length over its limit\)'
+run 0 "verify --no-values does not" "$RUNLOG" verify --no-values "$V"
+has "and says OK" out 'value_block_other_key.runlog: OK, 3 frames, 12 records'
+run 1 "verify --no-values still sees a zstd block whose size lies" "$RUNLOG" verify --no-values "$HOSTILE/directory_raw_len_lies.runlog"
+has "from its framing" out 'byte 307: frame, [0-9]+ bytes \(zstd content size differs'
 
 # ------------- text rules of spec/EXPORTS.md §1.1 and §2.4, their examples
 "$RUNLOG" run -o console.runlog --interval 0 --no-metadata -- \

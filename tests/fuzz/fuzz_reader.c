@@ -2,7 +2,8 @@
  * Fuzz target: a whole file through the public reader, as `runlog info`,
  * `dump` and `history` use it: strict and tolerant iteration,
  * runlog_reader_run, runlog_reader_history of the first keys,
- * runlog_reader_histories (every key in one pass) and runlog_verify.
+ * runlog_reader_histories (every key in one pass), runlog_verify and
+ * runlog_verify_structure (within verify's report).
  * Invariants: a tolerant reader never reports damage as an error; history
  * lengths agree with the steps array; verify counts what the reader saw;
  * the all-keys read holds no more of a key than its own read (a damaged
@@ -175,12 +176,44 @@ static void run_and_history(const char *path, int intact)
     runlog_reader_close(r);
 }
 
+/* runlog_verify_structure() against verify's report full: it opens what
+ * verify opens, reports only damage that verify reports (the same kind at
+ * the same byte), and counts the same when both find the file intact. */
+static void structure_within(const char *path, const runlog_report *full)
+{
+    runlog_report *rep = NULL;
+    int rc = runlog_verify_structure(&rep, path);
+    FUZZ_ASSERT((rc == 0) == (full != NULL));
+    if (rc)
+        return;
+    for (size_t i = 0; i < runlog_report_damage_count(rep); i++) {
+        runlog_damage_kind kind, kind2;
+        uint64_t off, off2;
+        size_t j;
+        FUZZ_ASSERT(runlog_report_damage(rep, i, &kind, &off, NULL, NULL) == 0);
+        for (j = 0; j < runlog_report_damage_count(full); j++)
+            if (runlog_report_damage(full, j, &kind2, &off2, NULL, NULL) == 0 && kind2 == kind &&
+                off2 == off)
+                break;
+        FUZZ_ASSERT(j < runlog_report_damage_count(full));
+    }
+    if (runlog_report_intact(full)) {
+        FUZZ_ASSERT(runlog_report_intact(rep));
+        FUZZ_ASSERT(runlog_report_frames(rep) == runlog_report_frames(full));
+        FUZZ_ASSERT(runlog_report_records(rep) == runlog_report_records(full));
+    }
+    runlog_report_free(rep);
+}
+
 /* 1 when verify finds the file intact. */
 static int verify(const char *path)
 {
     runlog_report *rep = NULL;
-    if (runlog_verify(&rep, path) != 0)
+    if (runlog_verify(&rep, path) != 0) {
+        structure_within(path, NULL);
         return 0;
+    }
+    structure_within(path, rep);
     size_t nd = runlog_report_damage_count(rep);
     for (size_t i = 0; i < nd; i++) {
         runlog_damage_kind kind;
