@@ -263,13 +263,58 @@ int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out)
     return 0;
 }
 
+/* Whether the frame that a head-only walk read in part at part->offset
+ * (the scanner's sequence state before it in part->seq, part->have_seq) is
+ * intact whole: 0 and *it untouched, the scanner as it was, when it is;
+ * else *it the damage a scan reports there, the scanner where that scan
+ * goes on. */
+typedef struct part_frame {
+    uint64_t offset, seq;
+    int have_seq;
+} part_frame;
+
+static int part_frame_recheck(rl_scanner *s, const part_frame *part, rl_scan_item *it)
+{
+    uint64_t offset = s->offset, seq = s->last_seq;
+    int have_seq = s->have_seq;
+    rl_scan_item whole;
+    s->offset = part->offset;
+    s->last_seq = part->seq;
+    s->have_seq = part->have_seq;
+    int rc = rl_scanner_next(s, &whole);
+    if (rc)
+        return rc;
+    if (whole.kind == RL_SCAN_FRAME) {
+        s->offset = offset;
+        s->last_seq = seq;
+        s->have_seq = have_seq;
+        return 0;
+    }
+    *it = whole;
+    return 0;
+}
+
 int rl_scan_walk(rl_scanner *s, const rl_walk_ops *ops, void *ctx)
 {
+    /* A frame read in part hides damage in the blocks not read, and a scan
+     * goes on after a damaged frame at the next intact header past its
+     * first byte, not at its declared end. So where what follows a frame
+     * read in part is no frame (the declared end may lie past the next
+     * frame's start), that frame is read whole first, and the walk goes on
+     * as a scan would: it never passes over an intact frame. */
+    part_frame part = { 0 };
+    int after_part = 0;
     for (;;) {
         rl_scan_item it;
+        part_frame before = { s->offset, s->last_seq, s->have_seq };
         int rc = ops->head_only ? rl_scanner_next_head(s, &it) : rl_scanner_next(s, &it);
+        if (!rc && after_part && (it.kind == RL_SCAN_TORN || it.kind == RL_SCAN_DAMAGE))
+            rc = part_frame_recheck(s, &part, &it);
         if (rc)
             return rc;
+        after_part = it.kind == RL_SCAN_FRAME && it.have < it.h.payload_size;
+        if (after_part)
+            part = before;
         switch (it.kind) {
         case RL_SCAN_FRAME:
             rc = ops->frame(ctx, &it);
