@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -280,16 +281,26 @@ done:
  * reads (the one that holds disk_path), so that an export can name disk
  * space by it (W&B: disk.<path>.usagePercent). This process's view: the
  * sampler runs here. Only /proc is opened; realpath() reads links but
- * opens nothing. Left out when anything fails. */
+ * opens nothing. Left out when anything fails. disk_total_bytes and
+ * disk_used_bytes: that filesystem's size and the bytes in use at the
+ * start, as W&B's environment record keeps them (used: all blocks but
+ * the free ones, reserved included). */
 static void meta_disk(json_t *m, const char *disk_path)
 {
     char *real = realpath(disk_path ? disk_path : ".", NULL), point[PATH_MAX + 1];
     struct statfs sf;
+    struct statvfs v;
     struct stat st;
     int fd = -1;
 
     if (!real)
         return;
+    if (statvfs(real, &v) == 0 && v.f_blocks > 0 && v.f_bfree <= v.f_blocks &&
+        v.f_blocks <= (uint64_t)INT64_MAX / (v.f_frsize ? v.f_frsize : 1)) {
+        json_object_set_new(m, "disk_total_bytes", json_integer((json_int_t)(v.f_blocks * v.f_frsize)));
+        json_object_set_new(m, "disk_used_bytes",
+                            json_integer((json_int_t)((v.f_blocks - v.f_bfree) * v.f_frsize)));
+    }
     fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     /* A /proc that is not procfs (a chroot's own folder) could say anything. */
     if (fd >= 0 && fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC &&

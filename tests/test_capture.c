@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -202,8 +203,9 @@ static void test_no_metadata(void **state)
 }
 
 /* The metadata's disk_mount for a capture given disk_path, or NULL when
- * the key is absent; a copy to free. */
-static char *disk_mount_of(const char *disk_path)
+ * the key is absent; a copy to free. *total and *used (unless NULL): its
+ * disk_total_bytes and disk_used_bytes, -1 when absent. */
+static char *disk_meta_of(const char *disk_path, int64_t *total, int64_t *used)
 {
     char *dir = tu_tmpdir(), *path = tu_path(dir, "d.runlog"), *mount = NULL;
     runlog_capture_options o = RUNLOG_CAPTURE_OPTIONS_INIT;
@@ -223,6 +225,15 @@ static char *disk_mount_of(const char *disk_path)
     if ((v = runlog_value_get(runlog_run_metadata(run), "disk_mount")) != NULL) {
         assert_int_equal(runlog_value_type(v), RUNLOG_STRING);
         mount = strdup(runlog_value_string(v, NULL));
+    }
+    const char *names[2] = { "disk_total_bytes", "disk_used_bytes" };
+    int64_t *outs[2] = { total, used };
+    for (int i = 0; i < 2; i++) {
+        if (!outs[i])
+            continue;
+        v = runlog_value_get(runlog_run_metadata(run), names[i]);
+        *outs[i] = v ? runlog_value_int(v) : -1;
+        assert_true(!v || runlog_value_type(v) == RUNLOG_INT);
     }
     runlog_run_free(run);
     runlog_reader_close(r);
@@ -253,6 +264,28 @@ static void check_mount(const char *mount, const char *path)
  * the default "." is the working directory's; another filesystem (tmpfs
  * /dev/shm, when it is one) gives another answer; a path that does not
  * exist, none. */
+/* disk_total_bytes and disk_used_bytes (§8.1): statvfs() of disk_path's
+ * filesystem at the start, used as all blocks but the free ones. The used
+ * bytes move with whatever else writes there: within 256 MiB of now. */
+static void test_disk_space(void **state)
+{
+    char *dir = tu_tmpdir();
+    int64_t total, used;
+    struct statvfs v;
+
+    (void)state;
+    free(disk_meta_of(dir, &total, &used));
+    assert_int_equal(statvfs(dir, &v), 0);
+    assert_int_equal(total, (int64_t)(v.f_blocks * v.f_frsize));
+    int64_t now = (int64_t)((v.f_blocks - v.f_bfree) * v.f_frsize);
+    assert_true(used >= 0 && used <= total);
+    assert_true(used > now - (256 << 20) && used < now + (256 << 20));
+    free(disk_meta_of("/nonexistent/runlog/dir", &total, &used));
+    assert_int_equal(total, -1);
+    assert_int_equal(used, -1);
+    tu_tmpdir_free(dir);
+}
+
 static void test_disk_mount(void **state)
 {
     char cwd[4096], shm[] = "/dev/shm/runlog-test-XXXXXX";
@@ -261,15 +294,15 @@ static void test_disk_mount(void **state)
 
     (void)state;
     assert_non_null(getcwd(cwd, sizeof cwd));
-    dot = disk_mount_of(NULL);
+    dot = disk_meta_of(NULL, NULL, NULL);
     assert_non_null(dot);
     check_mount(dot, cwd);
-    tmp = disk_mount_of(dir);
+    tmp = disk_meta_of(dir, NULL, NULL);
     assert_non_null(tmp);
     check_mount(tmp, dir);
-    assert_null(disk_mount_of("/nonexistent/runlog/dir"));
+    assert_null(disk_meta_of("/nonexistent/runlog/dir", NULL, NULL));
     if (mkdtemp(shm)) {
-        other = disk_mount_of(shm);
+        other = disk_meta_of(shm, NULL, NULL);
         assert_non_null(other);
         check_mount(other, shm);
         assert_int_equal(stat(shm, &a), 0);
@@ -560,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_metadata),
         cmocka_unit_test(test_no_metadata),
         cmocka_unit_test(test_disk_mount),
+        cmocka_unit_test(test_disk_space),
         cmocka_unit_test(test_system_samples),
         cmocka_unit_test(test_console),
         cmocka_unit_test(test_alert_command),

@@ -390,17 +390,25 @@ static int emit_history(wb_run *run, const char *path, const runlog_record *r)
  * space by the monitored path (disk.<path>.usagePercent, default path
  * "/"); runlog samples the filesystem that holds the run-log and records
  * its mount point as the metadata's disk_mount, so that is the path
- * written; a file without it (written before it was recorded, or with no
- * /proc) gets "/", the path W&B's own sampler watches unless told
- * otherwise. runlog's system.cpu (all CPUs of the machine) has no W&B
+ * written (disk_mount()); a file without it (written before it was
+ * recorded, or with no /proc) gets "/", the path W&B's own sampler watches
+ * unless told otherwise. runlog's system.cpu (all CPUs of the machine) has no W&B
  * counterpart of that name: cpu.system_percent keeps it apart from W&B's
  * per-core cpu.N.cpu_percent. Other keys are W&B's already. */
+static const char *disk_mount(const wb_run *run)
+{
+    size_t len;
+    const char *mount = rlu_map_str(run->metadata, "disk_mount", &len);
+    if (!mount || mount[0] != '/' || strlen(mount) != len)
+        mount = "/"; /* none, or not a path (another writer's file) */
+    return mount;
+}
+
 static char *stats_key(const wb_run *run, wb_arena *a, const char *key, double *div)
 {
-    const char *suffix = NULL, *mount;
+    const char *suffix = NULL;
     rlu_buf b = {0};
     char *name, *text;
-    size_t len;
     int64_t cpus;
 
     *div = 1.0;
@@ -416,11 +424,8 @@ static char *stats_key(const wb_run *run, wb_arena *a, const char *key, double *
     }
     if (!suffix)
         return wb_strdup(a, key);
-    mount = rlu_map_str(run->metadata, "disk_mount", &len);
-    if (!mount || mount[0] != '/' || strlen(mount) != len)
-        mount = "/"; /* none, or not a path (another writer's file) */
     rlu_puts(&b, "disk.");
-    rlu_puts(&b, mount);
+    rlu_puts(&b, disk_mount(run));
     rlu_puts(&b, ".");
     rlu_puts(&b, suffix);
     if (!(text = rlu_take(&b)))
@@ -800,6 +805,27 @@ static int env_fill(wb_run *run, wb_arena *a, WandbInternal__EnvironmentRecord *
         mem->total = (uint64_t)v;
         env->memory = mem;
     }
+    int64_t used;
+    if (rlu_map_int(m, "disk_total_bytes", &v) && v > 0 && rlu_map_int(m, "disk_used_bytes", &used) &&
+        used >= 0 && used <= v) {
+        /* W&B's disk map, keyed by the watched path: the disk metrics' path */
+        WandbInternal__EnvironmentRecord__DiskEntry *e = wb_alloc(a, sizeof *e);
+        WandbInternal__DiskInfo *d = wb_alloc(a, sizeof *d);
+        WandbInternal__EnvironmentRecord__DiskEntry **list = wb_alloc(a, sizeof *list);
+        if (!e || !d || !list)
+            return oom(run->stage);
+        wandb_internal__environment_record__disk_entry__init(e);
+        wandb_internal__disk_info__init(d);
+        d->total = (uint64_t)v;
+        d->used = (uint64_t)used;
+        e->key = wb_strdup(a, disk_mount(run));
+        e->value = d;
+        list[0] = e;
+        env->disk = list;
+        env->n_disk = 1;
+        if (!e->key)
+            return oom(run->stage);
+    }
     env->writer_id = wb_strdup(a, run->writer_id);
     for (i = 0; i < env->n_args; i++)
         if (!env->args[i])
@@ -880,6 +906,14 @@ static int write_metadata(wb_run *run)
     json_member_str(&b, "gpu", env.gpu_type, &first);
     if (env.gpu_count)
         rlu_printf(&b, ",\n  \"gpu_count\": %" PRIu32, env.gpu_count);
+    if (env.n_disk) {
+        rlu_puts(&b, ",\n  \"disk\": {");
+        rlu_json_str(rlu_sink_buf, &b, env.disk[0]->key, strlen(env.disk[0]->key), RLU_JSON_YAML_SAFE);
+        rlu_printf(&b, ": {\"total\": \"%" PRIu64 "\"", env.disk[0]->value->total);
+        if (env.disk[0]->value->used) /* protojson leaves out a zero */
+            rlu_printf(&b, ", \"used\": \"%" PRIu64 "\"", env.disk[0]->value->used);
+        rlu_puts(&b, "}}");
+    }
     if (env.memory)
         rlu_printf(&b, ",\n  \"memory\": {\"total\": \"%" PRIu64 "\"}", mem.total);
     json_member_str(&b, "writerId", env.writer_id, &first);

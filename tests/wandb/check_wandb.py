@@ -497,11 +497,16 @@ def check_run(run, expect_state, expect_code):
                "root": meta.get("cwd", ""), "program": argv[0] if argv else "", "args": argv[1:],
                "cpu_count": 0, "cpu_count_logical": meta.get("cpu_count", 0),
                "gpu_type": meta.get("gpu", ""), "gpu_count": meta.get("gpu_count", 0),
-               "memory_total": meta.get("memory_total_bytes", 0)}
+               "memory_total": meta.get("memory_total_bytes", 0), "disk": {}}
+    if meta.get("disk_total_bytes", 0) > 0 and 0 <= meta.get("disk_used_bytes", -1) <= meta["disk_total_bytes"]:
+        mount = meta.get("disk_mount")
+        mount = mount if isinstance(mount, str) and mount.startswith("/") else "/"
+        exp_env["disk"] = {mount: (meta["disk_total_bytes"], meta["disk_used_bytes"])}
     got_env = {"os": env.os, "host": env.host, "username": env.username, "executable": env.executable,
                "root": env.root, "program": env.program, "args": list(env.args), "cpu_count": env.cpu_count,
                "cpu_count_logical": env.cpu_count_logical, "gpu_type": env.gpu_type,
-               "gpu_count": env.gpu_count, "memory_total": env.memory.total}
+               "gpu_count": env.gpu_count, "memory_total": env.memory.total,
+               "disk": {k: (d.total, d.used) for k, d in env.disk.items()}}
     check(got_env == exp_env, "%s: environment %r vs %r" % (run.name, got_env, exp_env))
     if "git" in meta:
         check(env.git.remote_url == meta["git"]["remote"] and env.git.commit == meta["git"]["commit"],

@@ -188,6 +188,7 @@ static void full(const char *dir)
     CHECK(runlog_writer_metadata_json(w, "{\"host\": \"node-7\", \"os\": \"Linux\", "
         "\"argv\": [\"train.py\", \"--lr\", \"0.1\"], \"user\": \"ada\", \"cpu_count\": 8, "
         "\"memory_total_bytes\": 17179869184, \"disk_mount\": \"/scratch/team a\", "
+        "\"disk_total_bytes\": 1000204886016, \"disk_used_bytes\": 412316860416, "
         "\"git\": {\"commit\": \"0123456789abcdef0123456789abcdef01234567\", "
         "\"remote\": \"https://example.org/repo.git\", \"branch\": \"main\", \"dirty\": false}}"));
     CHECK(runlog_writer_config_json(w, "{\"lr\": 1e-05, \"epochs\": 3, \"name\": \"say \\\"hi\\\"\\n\", "
