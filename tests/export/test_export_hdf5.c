@@ -426,6 +426,18 @@ static void test_index_and_links(void **state)
     tu_tmpdir_free(dir);
 }
 
+/* Ends t's row, logs t under "tab" in the writer's current row, commits,
+ * frees t, and finishes and closes w. */
+static void log_table_and_close(runlog_writer *w, runlog_table *t)
+{
+    TU_OK(runlog_table_end_row(t));
+    TU_OK(runlog_writer_add_table(w, "tab", t));
+    TU_OK(runlog_writer_commit(w));
+    runlog_table_free(t);
+    TU_OK(runlog_writer_finish(w, 0));
+    TU_OK(runlog_writer_close(w));
+}
+
 /* A table with two columns of one name (and a third whose own name is the
  * second's alternative): every column kept, datasets named apart, the
  * "datasets" attribute saying which column is which, and a warning. Before,
@@ -449,12 +461,7 @@ static void test_table_repeated_column(void **state)
     TU_OK(runlog_table_int(t, 7));
     TU_OK(runlog_table_float(t, 2.5));
     TU_OK(runlog_table_string(t, "x"));
-    TU_OK(runlog_table_end_row(t));
-    TU_OK(runlog_writer_add_table(w, "tab", t));
-    TU_OK(runlog_writer_commit(w));
-    runlog_table_free(t);
-    TU_OK(runlog_writer_finish(w, 0));
-    TU_OK(runlog_writer_close(w));
+    log_table_and_close(w, t);
 
     runlog_export_options o = hdf5_opts(&s);
     TU_OK(runlog_export(inputs, 1, out, &o));
@@ -506,12 +513,7 @@ static void test_image_attrs_dense(void **state)
     TU_OK(runlog_writer_add_image(w, "img", px, 2, 2, 1, RUNLOG_PIXELS_U8, NULL));
     TU_OK(runlog_table_new(&t, w, names, types, 1));
     TU_OK(runlog_table_image(t, px, 2, 2, 1, RUNLOG_PIXELS_U8, NULL));
-    TU_OK(runlog_table_end_row(t));
-    TU_OK(runlog_writer_add_table(w, "tab", t));
-    TU_OK(runlog_writer_commit(w));
-    runlog_table_free(t);
-    TU_OK(runlog_writer_finish(w, 0));
-    TU_OK(runlog_writer_close(w));
+    log_table_and_close(w, t);
 
     runlog_export_options o = hdf5_opts(NULL);
     TU_OK(runlog_export(inputs, 1, out, &o));
