@@ -59,6 +59,20 @@ enum {
     RL_REC_ALIAS = 0x8F       /* §12.5 */
 };
 
+/* Whether a reader may go on past a record of this type (§5): a required
+ * type of this version, or any ignorable one. A reader refuses any other,
+ * tolerantly too. */
+static inline int rl_record_type_allowed(uint8_t type)
+{
+    switch (type) {
+    case RL_REC_RUN_START: case RL_REC_CONFIG: case RL_REC_HISTORY: case RL_REC_SUMMARY:
+    case RL_REC_RESUME: case RL_REC_FINISH: case RL_REC_INDEX:
+        return 1;
+    default:
+        return (type & RL_IGNORABLE) != 0;
+    }
+}
+
 /* History column types (§6). */
 enum {
     RL_COL_NULL = 0,

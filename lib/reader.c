@@ -205,7 +205,7 @@ static int public_type(uint8_t wire)
  * Every pass over a frame's records asks it, whatever records it uses. */
 static int record_refused(uint8_t type, const char **why)
 {
-    if (type == RL_REC_HISTORY || public_type(type) || type == RL_REC_INDEX || (type & RL_IGNORABLE))
+    if (rl_record_type_allowed(type))
         return 0;
     *why = "unknown required record type (written by a newer version?)";
     return RUNLOG_EUNSUPPORTED;

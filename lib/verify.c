@@ -128,8 +128,7 @@ static int check_frame(rl_frame *ws, const rl_scan_item *it, uint64_t incompat, 
                 const runlog_value *b = runlog_value_get(body, "block");
                 if (b && b->type == RUNLOG_INT && b->u.i >= 1 && (uint64_t)b->u.i < f.payload.nblocks)
                     rc = rl_frame_claim_block(&f, (uint32_t)b->u.i, &v, why);
-            } else if (!(v.type & RL_IGNORABLE) && v.type != RL_REC_RUN_START && v.type != RL_REC_CONFIG &&
-                       v.type != RL_REC_SUMMARY && v.type != RL_REC_RESUME && v.type != RL_REC_FINISH) {
+            } else if (!rl_record_type_allowed(v.type)) {
                 *why = "unknown required record type";
                 rc = RUNLOG_EUNSUPPORTED;
             }
