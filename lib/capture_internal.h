@@ -41,6 +41,17 @@ int rl_sampler_new(rl_sampler **out, int pid, const char *disk_path, rl_nvml *nv
 int rl_sampler_sample(rl_sampler *s, runlog_writer *w);
 void rl_sampler_free(rl_sampler *s);
 
+/* Space of the filesystem that holds a path, in bytes (statvfs): total;
+ * used, all blocks but the free ones (reserved blocks included: what df
+ * and W&B's environment record call used); avail, what unprivileged users
+ * may still write. */
+typedef struct rl_disk_space {
+    uint64_t total, used, avail;
+} rl_disk_space;
+/* 0, or -1 (statvfs fails, the filesystem reports no blocks, or sizes
+ * beyond 2^63 bytes). */
+int rl_disk_space_of(const char *path, rl_disk_space *out);
+
 /* ---- metadata (capture_meta.c) ---- */
 
 /* Collects the run metadata and records it with runlog_writer_metadata_json(). */

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/statvfs.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -283,23 +282,20 @@ done:
  * sampler runs here. Only /proc is opened; realpath() reads links but
  * opens nothing. Left out when anything fails. disk_total_bytes and
  * disk_used_bytes: that filesystem's size and the bytes in use at the
- * start, as W&B's environment record keeps them (used: all blocks but
- * the free ones, reserved included). */
+ * start (rl_disk_space_of()), as W&B's environment record keeps them. */
 static void meta_disk(json_t *m, const char *disk_path)
 {
     char *real = realpath(disk_path ? disk_path : ".", NULL), point[PATH_MAX + 1];
     struct statfs sf;
-    struct statvfs v;
+    rl_disk_space space;
     struct stat st;
     int fd = -1;
 
     if (!real)
         return;
-    if (statvfs(real, &v) == 0 && v.f_blocks > 0 && v.f_bfree <= v.f_blocks &&
-        v.f_blocks <= (uint64_t)INT64_MAX / (v.f_frsize ? v.f_frsize : 1)) {
-        json_object_set_new(m, "disk_total_bytes", json_integer((json_int_t)(v.f_blocks * v.f_frsize)));
-        json_object_set_new(m, "disk_used_bytes",
-                            json_integer((json_int_t)((v.f_blocks - v.f_bfree) * v.f_frsize)));
+    if (rl_disk_space_of(real, &space) == 0) {
+        json_object_set_new(m, "disk_total_bytes", json_integer((json_int_t)space.total));
+        json_object_set_new(m, "disk_used_bytes", json_integer((json_int_t)space.used));
     }
     fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     /* A /proc that is not procfs (a chroot's own folder) could say anything. */

@@ -439,20 +439,36 @@ static int read_net(rl_sampler *s, uint64_t *rx, uint64_t *tx)
     return 0;
 }
 
+int rl_disk_space_of(const char *path, rl_disk_space *out)
+{
+    struct statvfs v;
+    uint64_t unit;
+
+    if (statvfs(path, &v) != 0 || v.f_blocks == 0 || v.f_bfree > v.f_blocks)
+        return -1;
+    unit = v.f_frsize ? v.f_frsize : 1;
+    if (v.f_blocks > (uint64_t)INT64_MAX / unit || v.f_bavail > v.f_blocks)
+        return -1;
+    out->total = v.f_blocks * unit;
+    out->used = (v.f_blocks - v.f_bfree) * unit;
+    out->avail = v.f_bavail * unit;
+    return 0;
+}
+
 static void sample_io(rl_sampler *s)
 {
     uint64_t a, b;
-    struct statvfs v;
+    rl_disk_space d;
 
     if (read_disks(s, &a, &b) == 0 && s->has_disk0) {
         put(s, "disk.in", (double)(a - s->disk_rd0) * 512.0 / 1048576.0);
         put(s, "disk.out", (double)(b - s->disk_wr0) * 512.0 / 1048576.0);
     }
-    if (statvfs(s->disk_path, &v) == 0 && v.f_blocks > 0) {
-        double used = (double)(v.f_blocks - v.f_bfree), avail = (double)v.f_bavail;
+    if (rl_disk_space_of(s->disk_path, &d) == 0) {
+        double used = (double)d.used, avail = (double)d.avail;
         if (used + avail > 0)
             put(s, "disk.usagePercent", used / (used + avail) * 100.0);
-        put(s, "disk.usageGB", used * (double)v.f_frsize / 1073741824.0);
+        put(s, "disk.usageGB", used / 1073741824.0);
     }
     if (read_net(s, &a, &b) == 0 && s->has_net0) {
         put(s, "network.recv", (double)(a - s->net_rx0));
