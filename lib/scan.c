@@ -263,15 +263,16 @@ int rl_scanner_frame_at(rl_scanner *s, uint64_t offset, rl_scan_item *out)
     return 0;
 }
 
-/* Whether the frame that a head-only walk read in part at part->offset
- * (the scanner's sequence state before it in part->seq, part->have_seq) is
- * intact whole: 0 and *it untouched, the scanner as it was, when it is;
- * else *it the damage a scan reports there, the scanner where that scan
- * goes on. */
+/* Where a head-only walk read a frame in part, and the scanner's sequence
+ * state before it. */
 typedef struct part_frame {
     uint64_t offset, seq;
     int have_seq;
 } part_frame;
+
+/* Whether the frame at part->offset is intact whole: 0 and *it untouched,
+ * the scanner as it was, when it is; else *it the damage a scan reports
+ * there, the scanner where that scan goes on. */
 
 static int part_frame_recheck(rl_scanner *s, const part_frame *part, rl_scan_item *it)
 {

@@ -1478,7 +1478,6 @@ int rl_writer_artifact_note(runlog_writer *w, const char *name, const uint8_t di
 
 /* ---- History rows ----------------------------------------------------------- */
 
-/* The cell of key in the pending row, new or replaced (last value wins). */
 /* The cell of key in the row being built, new or the key's cell already
  * (then emptied: len 0); was (NULL: not wanted) receives what the cell
  * held before, type RL_COL_NULL and len 0 for a new one. */
@@ -1634,13 +1633,12 @@ int rl_writer_media_cell(runlog_writer *w, const char *key, const uint8_t *cbor,
             return rl_fail(RUNLOG_ENOMEM, "out of memory");
         }
         if (list.len == skip) {
-            wcell *c = old;
             if (rl_buf_put(&w->row_bytes, cbor, n)) {
                 rl_buf_free(&list);
                 return rl_fail(RUNLOG_ENOMEM, "out of memory");
             }
-            memcpy(w->row_bytes.p + c->off, list.p, skip);
-            c->len += (uint32_t)n;
+            memcpy(w->row_bytes.p + old->off, list.p, skip);
+            old->len += (uint32_t)n;
             rl_buf_free(&list);
             return 0;
         }
